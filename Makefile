@@ -1,0 +1,111 @@
+# galley's developer entry points. `make help` lists them.
+#
+# Python test tools live in a project-local virtualenv (.venv, git-ignored)
+# that is created on first use and refreshed when a requirements file changes.
+# Go tests find its interpreter through GALLEY_PYTHON.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO          ?= go
+PYTHON3     ?= python3
+VENV        := $(CURDIR)/.venv
+VPY         := $(VENV)/bin/python
+BIN         := $(CURDIR)/bin
+GALLEY      := $(BIN)/galley
+REQ_TEST    := testdata/python/requirements-test.txt
+REQ_BENCH   := testdata/python/requirements-bench.txt
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+TEST_TIMEOUT ?= 25m
+SERVE_ADDR  ?= 127.0.0.1:8780
+LAB_PORT    ?= 8888
+
+export GALLEY_PYTHON := $(VPY)
+export CGO_ENABLED ?= 0
+
+.PHONY: help
+help: ## Show this list of targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build bin/galley.
+	$(GO) build -o $(GALLEY) ./cmd/galley
+
+.PHONY: run
+run: build venv ## Start galley serve and JupyterLab with the Go kernel on notebooks/ (Ctrl-C stops both).
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
+	started=(); \
+	if $(GALLEY) help kernel >/dev/null 2>&1; then \
+		$(GALLEY) kernel install --prefix $(VENV) --name galley >/dev/null; \
+		started+=("Go kernel 'galley' installed into $(VENV)"); \
+	else echo "note: this build has no Go kernel yet; JupyterLab starts without it"; fi; \
+	if $(GALLEY) help serve >/dev/null 2>&1; then \
+		$(GALLEY) serve --addr $(SERVE_ADDR) & \
+		started+=("galley serve:  http://$(SERVE_ADDR)/"); \
+	else echo "note: this build has no 'galley serve' yet"; fi; \
+	token=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); \
+	browser=--no-browser; [ -n "$${DISPLAY:-}" ] && browser=; \
+	$(VENV)/bin/jupyter lab $$browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+		--ServerApp.root_dir=$(CURDIR)/notebooks --IdentityProvider.token=$$token >/tmp/galley-lab.log 2>&1 & \
+	started+=("JupyterLab:    http://127.0.0.1:$(LAB_PORT)/lab?token=$$token  (log: /tmp/galley-lab.log)"); \
+	sleep 2; echo; printf '  %s\n' "$${started[@]}"; echo; echo "Ctrl-C stops everything."; \
+	wait
+
+.PHONY: test
+test: venv browser ## Run every test: Go unit tests and the tests that drive real Jupyter clients.
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+.PHONY: bench
+bench: venv-bench ## Run each benchmark beside its Python peer and write docs/benchmarks.md.
+	$(VPY) testdata/bench/run.py --repo $(CURDIR) --out docs/benchmarks.md
+
+.PHONY: lint
+lint: ## gofmt check, go vet, staticcheck, and generated files up to date.
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) generate ./...
+	@git diff --exit-code --stat -- '*.go' || { echo "generated files are stale: commit the output of 'go generate ./...'"; exit 1; }
+
+.PHONY: install
+install: ## Install galley into GOBIN and its kernelspec for the current user.
+	$(GO) install ./cmd/galley
+	"$$($(GO) env GOBIN || true)"/galley kernel install --user 2>/dev/null || "$$($(GO) env GOPATH)"/bin/galley kernel install --user
+
+.PHONY: clean
+clean: ## Remove build outputs (keeps .venv).
+	rm -rf $(BIN)
+
+# The virtualenv is rebuilt when its requirements change. A stamp file records
+# which requirements were installed.
+.PHONY: venv venv-bench
+venv: $(VENV)/.stamp-test
+venv-bench: $(VENV)/.stamp-test $(VENV)/.stamp-bench
+
+$(VENV)/bin/python:
+	$(PYTHON3) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+
+$(VENV)/.stamp-test: $(REQ_TEST) | $(VENV)/bin/python
+	$(VPY) -m pip install -q -r $(REQ_TEST)
+	touch $@
+
+$(VENV)/.stamp-bench: $(REQ_BENCH) | $(VENV)/bin/python
+	$(VPY) -m pip install -q -r $(REQ_BENCH)
+	touch $@
+
+# Browser tests drive JupyterLab and the server's web UI in Debian's Chromium.
+# It is installed when missing and we may install packages (root); otherwise a
+# missing browser is reported by the tests themselves (a failure when CI=true).
+.PHONY: browser
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium from Debian's packages"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "chromium is not installed: run 'sudo apt-get install chromium' for the browser tests"; \
+		fi; \
+	fi
