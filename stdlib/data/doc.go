@@ -1,0 +1,44 @@
+// Package data is galley's table library: a Frame of typed, nullable
+// columns stored as Arrow arrays, with readers and writers for CSV, Parquet
+// and Arrow IPC, and native operations for filtering, deriving columns,
+// sorting, grouping and joining.
+//
+// Every operation runs over whole columns in Go, so cells interpreted by the
+// kernel stay fast: no per-row callback ever reaches interpreted code.
+//
+// # Building and reading frames
+//
+//	f, err := data.New(
+//		data.Strings("plan", []string{"basic", "pro", "basic"}),
+//		data.Float64s("monthly", []float64{20, 55.5, 19}),
+//		data.Ints("tenure", []int{3, 40, 12}),
+//	)
+//	rows, cols := f.Shape()
+//	fmt.Println(f.Schema()) // plan: string, monthly: float64, tenure: int64
+//
+// Column types are Int64, Float64, String, Bool and Timestamp; every column
+// admits nulls (Series.WithValid). Repetitive string columns are stored
+// dictionary-encoded, which is invisible to readers but makes grouping,
+// joining and comparing cheap.
+//
+// Native consumers (model training, plotting) read columns directly:
+//
+//	c, err := f.Column("monthly")
+//	xs, err := c.Float64s()   // zero-copy view of the Arrow buffer
+//	ok := c.Valid()           // nil when there are no nulls
+//	fs, err := c.ToFloat64s() // any numeric column as a copy, NaN for null
+//	codes, levels, err := c.Codes() // string column as categorical codes
+//
+// # Memory
+//
+// A Frame owns Arrow memory. Operations return new frames that share
+// unchanged columns by reference counting. Release frees a frame's share;
+// Retain adds one. Frames on the default Go allocator are also reclaimed by
+// the garbage collector, so notebooks need not release, but programs that
+// pass their own allocator to NewWith or a reader must.
+//
+// # Display
+//
+// A Frame renders in a notebook as an HTML table with its shape and column
+// types; String gives the same as aligned text.
+package data
