@@ -1,0 +1,121 @@
+package recipe_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/galley-dev/galley/stdlib/recipe"
+)
+
+type mean struct{ M float64 }
+
+func funcs() recipe.Funcs {
+	return recipe.Funcs{
+		Load: func(cfg recipe.Config) (recipe.Frame, error) {
+			return recipe.ReadCSVFrom(strings.NewReader("x,y\n1,a\n2,b\n3,c\n4,d\n"), cfg.Limit())
+		},
+		Split: func(cfg recipe.Config, f recipe.Frame) (recipe.Frame, recipe.Frame, error) {
+			t := f.(*recipe.Table)
+			n := t.NumRows() / 2
+			all := make([]int, t.NumRows())
+			for i := range all {
+				all[i] = i
+			}
+			return t.Rows(all[:n]), t.Rows(all[n:]), nil
+		},
+		Train: func(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) {
+			xs, err := f.(*recipe.Table).Floats("x")
+			if err != nil {
+				return nil, err
+			}
+			s := 0.0
+			for _, x := range xs {
+				s += x
+			}
+			return mean{s / float64(len(xs))}, nil
+		},
+		Evaluate: func(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Metrics, error) {
+			return recipe.Metrics{"mean": m.(mean).M, "scale": cfg.Float("scale", 1)}, nil
+		},
+		Score: func(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) {
+			t := f.(*recipe.Table)
+			xs, _ := t.Floats("x")
+			for i := range xs {
+				xs[i] -= m.(mean).M
+			}
+			out := recipe.NewTable()
+			ys, _ := t.Column("y")
+			out.Add("y", ys)
+			return out, out.AddFloats("centred", xs)
+		},
+	}
+}
+
+func ExampleTry() {
+	cfg := recipe.NewConfig("inline").With("scale", 2.0)
+	res, err := recipe.Try(cfg, funcs())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.RowsIn, res.TrainRows, res.TestRows, res.Metrics["mean"], res.Metrics["scale"])
+	fmt.Println(res.Scored)
+	// Output:
+	// 4 2 2 1.5 2
+	// y	centred
+	// a	-0.5
+	// b	0.5
+	// c	1.5
+	// d	2.5
+}
+
+func TestTrainModelLimitAndErrors(t *testing.T) {
+	tr, err := recipe.TrainModel(recipe.NewConfig("").WithLimit(2), funcs())
+	if err != nil || tr.RowsIn != 2 {
+		t.Fatalf("TrainModel = %+v, %v; want 2 rows", tr, err)
+	}
+	f := funcs()
+	f.Score = nil
+	if err := f.Check(); err == nil || !strings.Contains(err.Error(), "[Score]") {
+		t.Errorf("Check = %v, want missing Score", err)
+	}
+	f = funcs()
+	boom := errors.New("boom")
+	f.Train = func(recipe.Config, recipe.Frame) (recipe.Model, error) { return nil, recipe.Retryable(boom) }
+	_, err = recipe.TrainModel(recipe.NewConfig(""), f)
+	if !recipe.IsRetryable(err) || !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "Train: ") {
+		t.Errorf("err = %v, want a retryable Train error wrapping boom", err)
+	}
+}
+
+func TestParseValue(t *testing.T) {
+	tests := []struct {
+		typ, in string
+		want    any
+		bad     bool
+	}{
+		{"int", "42", 42, false},
+		{"int", "4.2", nil, true},
+		{"int64", "1_000", int64(1000), false},
+		{"float64", "0.5", 0.5, false},
+		{"float64", "abc", nil, true},
+		{"bool", "true", true, false},
+		{"bool", "yes", nil, true},
+		{"string", `"q"`, "q", false},
+		{"string", "plain", "plain", false},
+		{"time.Duration", "5s", 5 * time.Second, false},
+		{"complex128", "1", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := recipe.ParseValue(tt.typ, tt.in)
+		if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
+			t.Errorf("ParseValue(%s, %q) = %v, %v", tt.typ, tt.in, got, err)
+		}
+	}
+	if got := recipe.Literal("float64", 2.0); got != "2.0" {
+		t.Errorf("Literal(float64, 2) = %s", got)
+	}
+}
