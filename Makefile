@@ -46,7 +46,7 @@ run: build venv ## Start galley serve and JupyterLab with the Go kernel on noteb
 	else echo "note: this build has no 'galley serve' yet"; fi; \
 	token=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); \
 	browser=--no-browser; [ -n "$${DISPLAY:-}" ] && browser=; \
-	$(VENV)/bin/jupyter lab $$browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+	$(VENV)/bin/jupyter lab $$browser $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
 		--ServerApp.root_dir=$(CURDIR)/notebooks --IdentityProvider.token=$$token >/tmp/galley-lab.log 2>&1 & \
 	started+=("JupyterLab:    http://127.0.0.1:$(LAB_PORT)/lab?token=$$token  (log: /tmp/galley-lab.log)"); \
 	sleep 2; echo; printf '  %s\n' "$${started[@]}"; echo; echo "Ctrl-C stops everything."; \
