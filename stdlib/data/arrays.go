@@ -454,3 +454,7 @@ func toMicros(v int64, unit arrow.TimeUnit) int64 {
 }
 
 func microsToTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func arrayOfNull(mem memory.Allocator, dt arrow.DataType) arrow.Array {
+	return array.MakeArrayOfNull(mem, dt, 0)
+}

@@ -1,0 +1,345 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/compress"
+	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+)
+
+// ParquetOptions controls Parquet reading and writing.
+type ParquetOptions struct {
+	// Compression is "snappy" (default), "zstd", "gzip", "brotli" or "none".
+	Compression string
+	// RowGroupRows caps the rows per row group when writing (default 1<<20).
+	RowGroupRows int
+	// BatchRows is the chunk size of a ParquetReader (default 65536).
+	BatchRows int
+	// Metadata is stored in the file footer as key-value pairs.
+	Metadata  map[string]string
+	Allocator memory.Allocator
+}
+
+func pqOpts(opts []ParquetOptions) ParquetOptions {
+	var o ParquetOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.Allocator == nil {
+		o.Allocator = memory.DefaultAllocator
+	}
+	if o.RowGroupRows <= 0 {
+		o.RowGroupRows = 1 << 20
+	}
+	if o.BatchRows <= 0 {
+		o.BatchRows = 65536
+	}
+	return o
+}
+
+func codec(name string) (compress.Compression, error) {
+	switch strings.ToLower(name) {
+	case "", "snappy":
+		return compress.Codecs.Snappy, nil
+	case "zstd":
+		return compress.Codecs.Zstd, nil
+	case "gzip":
+		return compress.Codecs.Gzip, nil
+	case "brotli":
+		return compress.Codecs.Brotli, nil
+	case "none", "uncompressed":
+		return compress.Codecs.Uncompressed, nil
+	}
+	return 0, fmt.Errorf("unknown compression %q (want snappy, zstd, gzip, brotli or none)", name)
+}
+
+// ReadParquet reads a whole Parquet file, decoding columns in parallel.
+func ReadParquet(path string, opts ...ParquetOptions) (*Frame, error) {
+	o := pqOpts(opts)
+	pf, err := file.OpenParquetFile(path, false, file.WithReadProps(parquet.NewReaderProperties(o.Allocator)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: true, BatchSize: 1 << 20}, o.Allocator)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer tbl.Release()
+	f, err := fromTable(o.Allocator, tbl)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// fromTable flattens each chunked column into one array.
+func fromTable(mem memory.Allocator, tbl arrow.Table) (*Frame, error) {
+	n := int(tbl.NumCols())
+	names := make([]string, n)
+	cols := make([]arrow.Array, n)
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		col := tbl.Column(i)
+		names[i] = col.Name()
+		chunks := col.Data().Chunks()
+		var arr arrow.Array
+		switch len(chunks) {
+		case 0:
+			arr = array.MakeArrayOfNull(mem, col.DataType(), 0)
+		case 1:
+			arr = chunks[0]
+			arr.Retain()
+		default:
+			arr, errs[i] = array.Concatenate(chunks, mem)
+			if errs[i] != nil {
+				return
+			}
+		}
+		cols[i], errs[i] = normalize(mem, names[i], arr)
+		arr.Release()
+	})
+	if err := errors.Join(errs...); err != nil {
+		releaseAll(cols)
+		return nil, err
+	}
+	return newFrame(mem, names, cols)
+}
+
+// WriteParquet writes f to path in one go (see ParquetWriter to append).
+func (f *Frame) WriteParquet(path string, opts ...ParquetOptions) error {
+	w, err := CreateParquet(path, opts...)
+	if err != nil {
+		return err
+	}
+	if err := w.Write(f); err != nil {
+		w.abort()
+		return err
+	}
+	return w.Close()
+}
+
+// ParquetWriter appends frames to a Parquet file; the first frame fixes the
+// schema.
+type ParquetWriter struct {
+	fh     *os.File
+	dst    io.Writer
+	o      ParquetOptions
+	fw     *pqarrow.FileWriter
+	schema Schema
+}
+
+// CreateParquet creates (or truncates) path for writing.
+func CreateParquet(path string, opts ...ParquetOptions) (*ParquetWriter, error) {
+	if _, err := codec(pqOpts(opts).Compression); err != nil {
+		return nil, err
+	}
+	fh, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	w := NewParquetWriter(fh, opts...)
+	w.fh = fh
+	return w, nil
+}
+
+// NewParquetWriter writes Parquet to dst.
+func NewParquetWriter(dst io.Writer, opts ...ParquetOptions) *ParquetWriter {
+	return &ParquetWriter{dst: dst, o: pqOpts(opts)}
+}
+
+// Write appends f as one or more row groups.
+func (w *ParquetWriter) Write(f *Frame) error {
+	if err := f.live(); err != nil {
+		return err
+	}
+	if w.fw == nil {
+		c, err := codec(w.o.Compression)
+		if err != nil {
+			return err
+		}
+		props := parquet.NewWriterProperties(
+			parquet.WithCompression(c),
+			parquet.WithAllocator(w.o.Allocator),
+			parquet.WithMaxRowGroupLength(int64(w.o.RowGroupRows)),
+			parquet.WithDictionaryDefault(true),
+		)
+		aprops := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(w.o.Allocator))
+		fw, err := pqarrow.NewFileWriter(f.arrowSchema(), w.dst, props, aprops)
+		if err != nil {
+			return err
+		}
+		for k, v := range w.o.Metadata {
+			if err := fw.AppendKeyValueMetadata(k, v); err != nil {
+				return err
+			}
+		}
+		w.fw = fw
+		w.schema = f.Schema()
+	} else if got := f.Schema(); !sameSchema(got, w.schema) {
+		return fmt.Errorf("frame schema (%s) differs from the file's (%s)", got, w.schema)
+	}
+	for lo := 0; lo < f.nrows || (lo == 0 && f.nrows == 0); lo += w.o.RowGroupRows {
+		part := f.Slice(lo, lo+w.o.RowGroupRows)
+		rec := part.Record()
+		err := w.fw.Write(rec)
+		rec.Release()
+		part.Release()
+		if err != nil {
+			return err
+		}
+		if f.nrows == 0 {
+			break
+		}
+	}
+	return nil
+}
+
+func sameSchema(a, b Schema) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || a[i].Type != b[i].Type {
+			return false
+		}
+	}
+	return true
+}
+
+// Close writes the footer and closes the file made by CreateParquet.
+func (w *ParquetWriter) Close() error {
+	var err error
+	if w.fw != nil {
+		err = w.fw.Close() // closes dst when it is an io.Closer
+	} else if w.fh != nil {
+		err = errors.New("parquet: nothing written")
+		w.fh.Close()
+	}
+	return err
+}
+
+func (w *ParquetWriter) abort() {
+	if w.fw != nil {
+		w.fw.Close()
+	} else if w.fh != nil {
+		w.fh.Close()
+	}
+}
+
+// ParquetReader reads a Parquet file in chunks of BatchRows rows.
+type ParquetReader struct {
+	pf   *file.Reader
+	rr   pqarrow.RecordReader
+	mem  memory.Allocator
+	path string
+}
+
+// OpenParquet opens path for chunked reading.
+func OpenParquet(path string, opts ...ParquetOptions) (*ParquetReader, error) {
+	o := pqOpts(opts)
+	pf, err := file.OpenParquetFile(path, false, file.WithReadProps(parquet.NewReaderProperties(o.Allocator)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: true, BatchSize: int64(o.BatchRows)}, o.Allocator)
+	if err != nil {
+		pf.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
+	if err != nil {
+		pf.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &ParquetReader{pf: pf, rr: rr, mem: o.Allocator, path: path}, nil
+}
+
+// NumRows returns the total rows in the file.
+func (r *ParquetReader) NumRows() int64 { return r.pf.NumRows() }
+
+// Next returns the next chunk, or io.EOF at the end.
+func (r *ParquetReader) Next() (*Frame, error) {
+	if !r.rr.Next() {
+		if err := r.rr.Err(); err != nil && err != io.EOF {
+			return nil, fmt.Errorf("%s: %w", r.path, err)
+		}
+		return nil, io.EOF
+	}
+	return FromRecord(r.mem, r.rr.Record())
+}
+
+// Close releases the reader and closes the file.
+func (r *ParquetReader) Close() error {
+	r.rr.Release()
+	return r.pf.Close()
+}
+
+// ParquetInfo describes a Parquet file without reading its data.
+type ParquetInfo struct {
+	Rows     int64
+	Schema   Schema
+	Metadata map[string]string
+}
+
+// ReadParquetInfo reads the footer of a Parquet file.
+func ReadParquetInfo(path string) (ParquetInfo, error) {
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return ParquetInfo{}, fmt.Errorf("%s: %w", path, err)
+	}
+	defer pf.Close()
+	info := ParquetInfo{Rows: pf.NumRows(), Metadata: map[string]string{}}
+	kv := pf.MetaData().KeyValueMetadata()
+	for i, k := range kv.Keys() {
+		if k == "ARROW:schema" {
+			continue
+		}
+		info.Metadata[k] = kv.Values()[i]
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		return info, fmt.Errorf("%s: %w", path, err)
+	}
+	as, err := fr.Schema()
+	if err != nil {
+		return info, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, fl := range as.Fields() {
+		t, dict := dtypeOf(fl.Type)
+		if t == "" {
+			t = foreignDType(fl.Type)
+		}
+		info.Schema = append(info.Schema, Field{Name: fl.Name, Type: t, Dict: dict})
+	}
+	return info, nil
+}
+
+// foreignDType names the DType a foreign Arrow type normalizes to.
+func foreignDType(dt arrow.DataType) DType {
+	switch dt.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
+		return Int64
+	case arrow.FLOAT32:
+		return Float64
+	case arrow.LARGE_STRING:
+		return String
+	case arrow.DATE32, arrow.DATE64:
+		return Timestamp
+	}
+	return DType(dt.String())
+}
