@@ -1,0 +1,61 @@
+package server
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Dataset is a named series of immutable dataset versions.
+type Dataset struct {
+	Name          string    `json:"name"`
+	LatestVersion int       `json:"latest_version"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// DatasetVersion is one immutable snapshot of a dataset.
+type DatasetVersion struct {
+	Name      string    `json:"name"`
+	Version   int       `json:"version"`
+	Rows      int       `json:"rows"`
+	Columns   []string  `json:"columns"`
+	Format    string    `json:"format"`
+	Bytes     int64     `json:"bytes"`
+	Lineage   *Lineage  `json:"lineage,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	// Path is the file on the server's disk.
+	Path string `json:"-"`
+}
+
+// Snapshot is how runs refer to the version: "name@N".
+func (v *DatasetVersion) Snapshot() string { return v.Name + "@" + itoa(v.Version) }
+
+// Lineage records how a dataset version was produced by a scoring run.
+type Lineage struct {
+	RunID           int64             `json:"run_id"`
+	Recipe          string            `json:"recipe"`
+	RecipeVersion   int               `json:"recipe_version"`
+	RecipeVersionID int64             `json:"recipe_version_id"`
+	TrainedModel    string            `json:"trained_model"`
+	Params          map[string]string `json:"params"`
+	InputSnapshot   string            `json:"input_snapshot"`
+}
+
+// DatasetFilter selects datasets, ordered by "name" (default) or
+// "updated_at".
+type DatasetFilter struct {
+	Page
+}
+
+// DatasetService manages datasets.
+type DatasetService interface {
+	// ImportDataset stores CSV from r as the next version of name.
+	// EINVALID for a bad name or input that is not CSV with a header row.
+	ImportDataset(ctx context.Context, name string, r io.Reader) (*DatasetVersion, error)
+	FindDataset(ctx context.Context, name string) (*Dataset, error)
+	FindDatasets(ctx context.Context, f DatasetFilter) ([]*Dataset, int, error)
+	// FindDatasetVersion resolves "name" (latest) or "name@N".
+	FindDatasetVersion(ctx context.Context, ref string) (*DatasetVersion, error)
+	FindDatasetVersions(ctx context.Context, name string, p Page) ([]*DatasetVersion, int, error)
+}

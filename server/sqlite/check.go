@@ -1,0 +1,12 @@
+package sqlite
+
+import "github.com/galley-dev/galley/server"
+
+var (
+	_ server.RecipeService       = (*DB)(nil)
+	_ server.ModelService        = (*DB)(nil)
+	_ server.TrainedModelService = (*DB)(nil)
+	_ server.RunService          = (*DB)(nil)
+	_ server.DatasetService      = (*DB)(nil)
+	_ server.RunQueue            = (*DB)(nil)
+)

@@ -1,0 +1,169 @@
+// Package sqlite stores galley's server state in SQLite (modernc.org/sqlite,
+// pure Go) in WAL mode, with migrations embedded in the binary. *DB
+// implements the server's services and its run queue; dataset files live in
+// a directory beside the database.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/galley-dev/galley/server"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is an open galley database.
+type DB struct {
+	db *sql.DB
+	// Path is the database file.
+	Path string
+	// DatasetsDir holds dataset version files.
+	DatasetsDir string
+	// Compiler converts notebooks for ImportNotebook.
+	Compiler server.RecipeCompiler
+	// MaxAttempts is how many times a run may be attempted (default 3).
+	MaxAttempts int
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the database at path and migrates it.
+// Dataset files go to datasetsDir.
+func Open(path, datasetsDir string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if err := os.MkdirAll(datasetsDir, 0o755); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	// One connection serialises writers, which SQLite needs anyway, and
+	// keeps transactions from waiting on each other's locks.
+	sdb.SetMaxOpenConns(1)
+	db := &DB{db: sdb, Path: path, DatasetsDir: datasetsDir, MaxAttempts: 3, Now: time.Now}
+	if err := db.migrate(context.Background()); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.db.Close() }
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("sqlite: creating migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var n int
+		if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = db.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO migrations (name) VALUES (?)`, name)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (db *DB) now() time.Time { return db.Now().UTC() }
+
+const timeFormat = time.RFC3339Nano
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(timeFormat, s)
+	return t
+}
+
+func parseTimePtr(s sql.NullString) *time.Time {
+	if !s.Valid || s.String == "" {
+		return nil
+	}
+	t := parseTime(s.String)
+	return &t
+}
+
+// orderBy turns a validated Page order into SQL.
+func orderBy(p server.Page, def string, columns map[string]string) string {
+	if p.Order == "" {
+		return def
+	}
+	name, dir := strings.TrimPrefix(p.Order, "-"), "ASC"
+	if strings.HasPrefix(p.Order, "-") {
+		dir = "DESC"
+	}
+	return columns[name] + " " + dir
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+var errNoRows = sql.ErrNoRows
+
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, errNoRows) {
+		return server.Errorf(server.ENOTFOUND, format, args...)
+	}
+	return err
+}

@@ -1,0 +1,465 @@
+// Package storetest is the conformance suite for galley server stores.
+// Every store implementation runs it from its own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Exercise(t, func(t *testing.T, c server.RecipeCompiler) storetest.Store { ... })
+//	}
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/notebook"
+)
+
+// Store is everything a server store provides.
+type Store interface {
+	server.RecipeService
+	server.ModelService
+	server.TrainedModelService
+	server.RunService
+	server.DatasetService
+	server.RunQueue
+}
+
+// NewStore returns an empty store whose ImportNotebook uses compiler and
+// which allows 2 attempts per run.
+type NewStore func(t *testing.T, compiler server.RecipeCompiler) Store
+
+// Compiler converts notebooks without running them.
+type Compiler struct{}
+
+// Compile implements server.RecipeCompiler.
+func (Compiler) Compile(ctx context.Context, imp server.NotebookImport) (*server.RecipeVersion, error) {
+	r, err := notebook.ConvertBytes(imp.Notebook)
+	if err != nil {
+		return nil, server.Errorf(server.EINVALID, "%v", err)
+	}
+	return &server.RecipeVersion{Source: r.Source, Params: r.Params, ContentHash: r.ContentHash, NotebookHash: r.NotebookHash}, nil
+}
+
+// Notebook returns a small notebook with a parameters cell and body as its
+// second cell.
+func Notebook(body string) []byte {
+	cell := func(tags []string, src string) map[string]any {
+		return map[string]any{"cell_type": "code", "id": "c" + strings.Repeat("x", len(tags)), "metadata": map[string]any{"tags": tags}, "source": src, "outputs": []any{}}
+	}
+	b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 5, "metadata": map[string]any{}, "cells": []any{
+		cell([]string{"parameters"}, "epochs := 10\nrate := 0.5\nlabel := \"y\""),
+		cell(nil, body),
+	}})
+	return b
+}
+
+// Exercise runs every conformance test against stores from newStore.
+func Exercise(t *testing.T, newStore NewStore) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s Store)
+	}{
+		{"Recipes", testRecipes},
+		{"Datasets", testDatasets},
+		{"Models", testModels},
+		{"TrainingLifecycle", testTraining},
+		{"Scoring", testScoring},
+		{"Cancel", testCancel},
+		{"RetryAndRecover", testRetryRecover},
+		{"RunLists", testRunLists},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.fn(t, newStore(t, Compiler{}))
+		})
+	}
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := server.ErrorCode(err); got != code {
+		t.Fatalf("error = %v (code %q), want code %q", err, got, code)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var ctx = context.Background()
+
+func testRecipes(t *testing.T, s Store) {
+	v1, created, err := s.ImportNotebook(ctx, server.NotebookImport{Recipe: "churn", Author: "ana", Notebook: Notebook("x := 1")})
+	must(t, err)
+	if !created || v1.Version != 1 || v1.Recipe != "churn" || v1.Author != "ana" || len(v1.Params) != 3 || v1.ContentHash == "" || v1.NotebookHash == "" {
+		t.Fatalf("first import = %+v, created %v", v1, created)
+	}
+	again, created, err := s.ImportNotebook(ctx, server.NotebookImport{Recipe: "churn", Author: "bo", Notebook: Notebook("x := 1")})
+	must(t, err)
+	if created || again.ID != v1.ID || again.Version != 1 || again.Author != "ana" {
+		t.Fatalf("re-import = %+v, created %v; want version 1 unchanged", again, created)
+	}
+	v2, created, err := s.ImportNotebook(ctx, server.NotebookImport{Recipe: "churn", Notebook: Notebook("x := 2")})
+	must(t, err)
+	if !created || v2.Version != 2 {
+		t.Fatalf("changed import = %+v", v2)
+	}
+	r, err := s.FindRecipe(ctx, "churn")
+	must(t, err)
+	if r.LatestVersion != 2 {
+		t.Errorf("latest version = %d, want 2", r.LatestVersion)
+	}
+	latest, err := s.FindRecipeVersion(ctx, "churn", 0)
+	must(t, err)
+	if latest.ID != v2.ID || latest.Source != v2.Source {
+		t.Errorf("latest = %+v", latest)
+	}
+	_, err = s.FindRecipeVersion(ctx, "churn", 9)
+	wantCode(t, err, server.ENOTFOUND)
+	_, err = s.FindRecipe(ctx, "nope")
+	wantCode(t, err, server.ENOTFOUND)
+	_, _, err = s.ImportNotebook(ctx, server.NotebookImport{Recipe: "bad name!", Notebook: Notebook("")})
+	wantCode(t, err, server.EINVALID)
+	_, _, err = s.ImportNotebook(ctx, server.NotebookImport{Recipe: "broken", Notebook: []byte("{")})
+	wantCode(t, err, server.EINVALID)
+	if _, err := s.FindRecipe(ctx, "broken"); server.ErrorCode(err) != server.ENOTFOUND {
+		t.Errorf("a failed import created the recipe")
+	}
+	for _, n := range []string{"b", "a", "c"} {
+		_, _, err := s.ImportNotebook(ctx, server.NotebookImport{Recipe: n, Notebook: Notebook("x := 1")})
+		must(t, err)
+	}
+	list, total, err := s.FindRecipes(ctx, server.RecipeFilter{Page: server.Page{Limit: 2, Offset: 1}})
+	must(t, err)
+	if total != 4 || len(list) != 2 || list[0].Name != "b" || list[1].Name != "c" {
+		t.Errorf("page = %d items of %d: %v", len(list), total, list)
+	}
+	list, _, err = s.FindRecipes(ctx, server.RecipeFilter{Page: server.Page{Order: "-name", Limit: 1}})
+	must(t, err)
+	if list[0].Name != "churn" {
+		t.Errorf("-name first = %s", list[0].Name)
+	}
+	_, _, err = s.FindRecipes(ctx, server.RecipeFilter{Page: server.Page{Order: "colour"}})
+	wantCode(t, err, server.EINVALID)
+	_, _, err = s.FindRecipes(ctx, server.RecipeFilter{Page: server.Page{Limit: -1}})
+	wantCode(t, err, server.EINVALID)
+	vs, total, err := s.FindRecipeVersions(ctx, "churn", server.Page{})
+	must(t, err)
+	if total != 2 || vs[0].Version != 2 {
+		t.Errorf("versions = %d, first %d", total, vs[0].Version)
+	}
+}
+
+const csvData = "id,x,y\n1,0.5,1\n2,0.1,0\n3,0.9,1\n"
+
+func testDatasets(t *testing.T, s Store) {
+	v, err := s.ImportDataset(ctx, "points", strings.NewReader(csvData))
+	must(t, err)
+	if v.Version != 1 || v.Rows != 3 || len(v.Columns) != 3 || v.Snapshot() != "points@1" {
+		t.Fatalf("import = %+v", v)
+	}
+	b, err := os.ReadFile(v.Path)
+	must(t, err)
+	if string(b) != csvData {
+		t.Errorf("stored file = %q", b)
+	}
+	v2, err := s.ImportDataset(ctx, "points", strings.NewReader("id,x,y\n4,1,1\n"))
+	must(t, err)
+	if v2.Version != 2 || v2.Rows != 1 {
+		t.Errorf("second import = %+v", v2)
+	}
+	got, err := s.FindDatasetVersion(ctx, "points@1")
+	must(t, err)
+	if got.Rows != 3 {
+		t.Errorf("points@1 = %+v", got)
+	}
+	got, err = s.FindDatasetVersion(ctx, "points")
+	must(t, err)
+	if got.Version != 2 {
+		t.Errorf("points = version %d, want 2", got.Version)
+	}
+	_, err = s.FindDatasetVersion(ctx, "points@7")
+	wantCode(t, err, server.ENOTFOUND)
+	_, err = s.FindDatasetVersion(ctx, "points@x")
+	wantCode(t, err, server.EINVALID)
+	_, err = s.ImportDataset(ctx, "bad", strings.NewReader("a,b\n1,2,3\n"))
+	wantCode(t, err, server.EINVALID)
+	_, err = s.ImportDataset(ctx, "empty", strings.NewReader(""))
+	wantCode(t, err, server.EINVALID)
+	_, err = s.ImportDataset(ctx, "../etc", strings.NewReader(csvData))
+	wantCode(t, err, server.EINVALID)
+	list, total, err := s.FindDatasets(ctx, server.DatasetFilter{})
+	must(t, err)
+	if total != 1 || list[0].Name != "points" || list[0].LatestVersion != 2 {
+		t.Errorf("datasets = %d %+v", total, list)
+	}
+	vs, n, err := s.FindDatasetVersions(ctx, "points", server.Page{})
+	must(t, err)
+	if n != 2 || vs[0].Version != 2 {
+		t.Errorf("versions = %d %+v", n, vs)
+	}
+}
+
+// setup creates recipe "r", dataset "d" and model "m".
+func setup(t *testing.T, s Store) *server.Model {
+	t.Helper()
+	_, _, err := s.ImportNotebook(ctx, server.NotebookImport{Recipe: "r", Notebook: Notebook("x := 1")})
+	must(t, err)
+	_, err = s.ImportDataset(ctx, "d", strings.NewReader(csvData))
+	must(t, err)
+	m := &server.Model{Name: "m", Recipe: "r", Dataset: "d", Params: map[string]string{"epochs": "20"}}
+	must(t, s.CreateModel(ctx, m))
+	return m
+}
+
+func testModels(t *testing.T, s Store) {
+	m := setup(t, s)
+	if m.ID == 0 || m.RecipeVersion != 1 || m.Params["epochs"] != "20" {
+		t.Fatalf("model = %+v", m)
+	}
+	got, err := s.FindModel(ctx, "m")
+	must(t, err)
+	if got.Recipe != "r" || got.Dataset != "d" || got.Params["epochs"] != "20" {
+		t.Errorf("found = %+v", got)
+	}
+	wantCode(t, s.CreateModel(ctx, &server.Model{Name: "m", Recipe: "r", Dataset: "d"}), server.ECONFLICT)
+	wantCode(t, s.CreateModel(ctx, &server.Model{Name: "m2", Recipe: "nope", Dataset: "d"}), server.ENOTFOUND)
+	wantCode(t, s.CreateModel(ctx, &server.Model{Name: "m2", Recipe: "r", Dataset: "nope"}), server.ENOTFOUND)
+	err = s.CreateModel(ctx, &server.Model{Name: "m2", Recipe: "r", Dataset: "d", Params: map[string]string{"epochs": "many"}})
+	wantCode(t, err, server.EINVALID)
+	if !strings.Contains(server.ErrorMessage(err), "epochs") {
+		t.Errorf("message %q does not name the parameter", server.ErrorMessage(err))
+	}
+	wantCode(t, s.CreateModel(ctx, &server.Model{Name: "m2", Recipe: "r", Dataset: "d", Params: map[string]string{"colour": "1"}}), server.EINVALID)
+	wantCode(t, s.CreateModel(ctx, &server.Model{Name: "", Recipe: "r", Dataset: "d"}), server.EINVALID)
+	_, err = s.FindModel(ctx, "zzz")
+	wantCode(t, err, server.ENOTFOUND)
+	list, total, err := s.FindModels(ctx, server.ModelFilter{Recipe: "r"})
+	must(t, err)
+	if total != 1 || list[0].Name != "m" {
+		t.Errorf("models = %d %+v", total, list)
+	}
+}
+
+func claim(t *testing.T, s Store, id int64) *server.Run {
+	t.Helper()
+	r, err := s.ClaimRun(ctx)
+	must(t, err)
+	if r == nil || r.ID != id || r.State != server.RunRunning {
+		t.Fatalf("claimed %+v, want run %d running", r, id)
+	}
+	return r
+}
+
+func testTraining(t *testing.T, s Store) {
+	setup(t, s)
+	_, err := s.Train(ctx, server.TrainRequest{Model: "m", Params: map[string]string{"rate": "fast"}})
+	wantCode(t, err, server.EINVALID)
+	_, err = s.Train(ctx, server.TrainRequest{Model: "nope"})
+	wantCode(t, err, server.ENOTFOUND)
+	run, err := s.Train(ctx, server.TrainRequest{Model: "m", Params: map[string]string{"rate": "0.1"}})
+	must(t, err)
+	if run.State != server.RunQueued || run.Kind != server.RunTrain || run.InputSnapshot != "d@1" || run.Params["epochs"] != "20" || run.Params["rate"] != "0.1" {
+		t.Fatalf("queued run = %+v", run)
+	}
+	r := claim(t, s, run.ID)
+	if r.Attempt != 1 || r.StartedAt == nil {
+		t.Errorf("claimed run = %+v", r)
+	}
+	if again, err := s.ClaimRun(ctx); err != nil || again != nil {
+		t.Fatalf("second claim = %+v, %v; want nothing", again, err)
+	}
+	must(t, s.SetRunWorker(ctx, run.ID, 4242))
+	must(t, s.AppendRunLogs(ctx, run.ID, []string{"one", "two"}))
+	must(t, s.AppendRunLogs(ctx, run.ID, []string{"three"}))
+	logs, err := s.RunLogs(ctx, run.ID, 1)
+	must(t, err)
+	if len(logs) != 2 || logs[0].Text != "two" || logs[1].Seq != 3 {
+		t.Errorf("logs after 1 = %+v", logs)
+	}
+	_, err = s.FindTrainedModel(ctx, "m")
+	wantCode(t, err, server.ENOTFOUND)
+	done, err := s.FinishRun(ctx, run.ID, server.RunResult{State: server.RunSucceeded, Metrics: map[string]float64{"auc": 0.8}, RowsIn: 3, Artifact: "/tmp/a.json"})
+	must(t, err)
+	if done.State != server.RunSucceeded || done.TrainedModel != "m@1" || done.Metrics["auc"] != 0.8 || done.FinishedAt == nil || done.WorkerPID != 0 {
+		t.Fatalf("finished run = %+v", done)
+	}
+	_, err = s.FinishRun(ctx, run.ID, server.RunResult{State: server.RunFailed})
+	wantCode(t, err, server.ECONFLICT)
+	tm, err := s.FindTrainedModel(ctx, "m")
+	must(t, err)
+	if tm.Version != 1 || tm.RunID != run.ID || tm.DatasetSnapshot != "d@1" || tm.Metrics["auc"] != 0.8 || tm.Artifact != "/tmp/a.json" || tm.Params["rate"] != "0.1" {
+		t.Errorf("trained model = %+v", tm)
+	}
+	tm, err = s.SetAlias(ctx, "m", "production", 1)
+	must(t, err)
+	if len(tm.Aliases) != 1 || tm.Aliases[0] != "production" {
+		t.Errorf("aliases = %v", tm.Aliases)
+	}
+	byAlias, err := s.FindTrainedModel(ctx, "m@production")
+	must(t, err)
+	if byAlias.ID != tm.ID {
+		t.Errorf("m@production = %+v", byAlias)
+	}
+	_, err = s.SetAlias(ctx, "m", "production", 5)
+	wantCode(t, err, server.ENOTFOUND)
+	_, err = s.SetAlias(ctx, "m", "7up", 1)
+	wantCode(t, err, server.EINVALID)
+	_, err = s.FindTrainedModel(ctx, "m@staging")
+	wantCode(t, err, server.ENOTFOUND)
+	list, total, err := s.FindTrainedModels(ctx, server.TrainedModelFilter{Model: "m"})
+	must(t, err)
+	if total != 1 || list[0].Ref() != "m@1" {
+		t.Errorf("trained models = %d %+v", total, list)
+	}
+}
+
+func trained(t *testing.T, s Store) *server.TrainedModel {
+	t.Helper()
+	setup(t, s)
+	run, err := s.Train(ctx, server.TrainRequest{Model: "m"})
+	must(t, err)
+	claim(t, s, run.ID)
+	_, err = s.FinishRun(ctx, run.ID, server.RunResult{State: server.RunSucceeded, Artifact: "x"})
+	must(t, err)
+	tm, err := s.FindTrainedModel(ctx, "m@1")
+	must(t, err)
+	return tm
+}
+
+func testScoring(t *testing.T, s Store) {
+	trained(t, s)
+	_, err := s.Score(ctx, server.ScoreRequest{TrainedModel: "m@9", Input: "d", Output: "out"})
+	wantCode(t, err, server.ENOTFOUND)
+	_, err = s.Score(ctx, server.ScoreRequest{TrainedModel: "m", Input: "nope", Output: "out"})
+	wantCode(t, err, server.ENOTFOUND)
+	_, err = s.Score(ctx, server.ScoreRequest{TrainedModel: "m", Input: "d", Output: "a/b"})
+	wantCode(t, err, server.EINVALID)
+	run, err := s.Score(ctx, server.ScoreRequest{TrainedModel: "m", Input: "d@1", Output: "scores"})
+	must(t, err)
+	if run.Kind != server.RunScore || run.TrainedModel != "m@1" || run.InputSnapshot != "d@1" || run.OutputName != "scores" {
+		t.Fatalf("scoring run = %+v", run)
+	}
+	claim(t, s, run.ID)
+	out := filepath.Join(t.TempDir(), "out.csv")
+	must(t, os.WriteFile(out, []byte("id,score\n1,0.3\n2,0.6\n3,0.9\n"), 0o644))
+	done, err := s.FinishRun(ctx, run.ID, server.RunResult{State: server.RunSucceeded, RowsIn: 3, Output: out})
+	must(t, err)
+	if done.OutputSnapshot != "scores@1" || done.RowsIn != 3 || done.RowsOut != 3 {
+		t.Fatalf("finished scoring run = %+v", done)
+	}
+	v, err := s.FindDatasetVersion(ctx, "scores@1")
+	must(t, err)
+	l := v.Lineage
+	if v.Rows != 3 || l == nil || l.RunID != run.ID || l.Recipe != "r" || l.RecipeVersion != 1 || l.TrainedModel != "m@1" || l.InputSnapshot != "d@1" || l.Params["epochs"] != "20" {
+		t.Errorf("output version = %+v, lineage %+v", v, l)
+	}
+}
+
+func testCancel(t *testing.T, s Store) {
+	setup(t, s)
+	a, err := s.Train(ctx, server.TrainRequest{Model: "m"})
+	must(t, err)
+	b, err := s.Train(ctx, server.TrainRequest{Model: "m"})
+	must(t, err)
+	claim(t, s, a.ID)
+	c, err := s.CancelRun(ctx, b.ID)
+	must(t, err)
+	if c.State != server.RunCancelled {
+		t.Errorf("cancelled queued run is %s", c.State)
+	}
+	if r, _ := s.ClaimRun(ctx); r != nil {
+		t.Errorf("claimed cancelled run %d", r.ID)
+	}
+	c, err = s.CancelRun(ctx, a.ID)
+	must(t, err)
+	if c.State != server.RunRunning || !c.CancelRequested {
+		t.Errorf("cancel of running run = %+v", c)
+	}
+	done, err := s.FinishRun(ctx, a.ID, server.RunResult{State: server.RunFailed, Error: "killed"})
+	must(t, err)
+	if done.State != server.RunCancelled {
+		t.Errorf("finished cancelled run is %s", done.State)
+	}
+	_, err = s.CancelRun(ctx, a.ID)
+	wantCode(t, err, server.ECONFLICT)
+	_, err = s.CancelRun(ctx, 999)
+	wantCode(t, err, server.ENOTFOUND)
+}
+
+func testRetryRecover(t *testing.T, s Store) {
+	setup(t, s)
+	run, err := s.Train(ctx, server.TrainRequest{Model: "m"})
+	must(t, err)
+	if run.MaxAttempts != 2 {
+		t.Fatalf("max attempts = %d; the suite needs stores allowing 2", run.MaxAttempts)
+	}
+	claim(t, s, run.ID)
+	must(t, s.RetryRun(ctx, run.ID, time.Now().Add(time.Hour), "flaky"))
+	if r, _ := s.ClaimRun(ctx); r != nil {
+		t.Fatalf("claimed run %d before it was due", r.ID)
+	}
+	got, _ := s.FindRun(ctx, run.ID)
+	if got.State != server.RunQueued || got.Error != "flaky" {
+		t.Errorf("retried run = %+v", got)
+	}
+	wantCode(t, s.RetryRun(ctx, run.ID, time.Now(), "x"), server.ECONFLICT)
+
+	// Two runs left running by a server that died: one with an attempt
+	// left, one without.
+	a, _ := s.Train(ctx, server.TrainRequest{Model: "m"})
+	claim(t, s, a.ID)
+	b, _ := s.Train(ctx, server.TrainRequest{Model: "m"})
+	claim(t, s, b.ID)
+	must(t, s.RetryRun(ctx, b.ID, time.Now(), "first attempt failed"))
+	claim(t, s, b.ID)
+	n, err := s.RecoverRuns(ctx)
+	must(t, err)
+	if n != 2 {
+		t.Errorf("recovered %d runs, want 2", n)
+	}
+	ra, _ := s.FindRun(ctx, a.ID)
+	rb, _ := s.FindRun(ctx, b.ID)
+	if ra.State != server.RunQueued || rb.State != server.RunFailed || !strings.Contains(rb.Error, "server stopped") {
+		t.Errorf("after recovery: a %s (%s), b %s (%s)", ra.State, ra.Error, rb.State, rb.Error)
+	}
+	r2 := claim(t, s, a.ID)
+	if r2.Attempt != 2 {
+		t.Errorf("attempt = %d, want 2", r2.Attempt)
+	}
+}
+
+func testRunLists(t *testing.T, s Store) {
+	setup(t, s)
+	var ids []int64
+	for i := 0; i < 5; i++ {
+		r, err := s.Train(ctx, server.TrainRequest{Model: "m"})
+		must(t, err)
+		ids = append(ids, r.ID)
+	}
+	claim(t, s, ids[0])
+	list, total, err := s.FindRuns(ctx, server.RunFilter{State: server.RunQueued, Page: server.Page{Limit: 2}})
+	must(t, err)
+	if total != 4 || len(list) != 2 || list[0].ID != ids[4] {
+		t.Errorf("queued runs: %d total, first %+v", total, list)
+	}
+	list, _, err = s.FindRuns(ctx, server.RunFilter{Model: "m", Page: server.Page{Order: "id"}})
+	must(t, err)
+	if len(list) != 5 || list[0].ID != ids[0] {
+		t.Errorf("runs by id ascending: %d, first %d", len(list), list[0].ID)
+	}
+	_, _, err = s.FindRuns(ctx, server.RunFilter{State: "sleeping"})
+	wantCode(t, err, server.EINVALID)
+	_, _, err = s.FindRuns(ctx, server.RunFilter{Kind: "dance"})
+	wantCode(t, err, server.EINVALID)
+	_, err = s.RunLogs(ctx, 12345, 0)
+	wantCode(t, err, server.ENOTFOUND)
+}
