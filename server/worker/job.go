@@ -1,0 +1,295 @@
+// Package worker executes runs. A Pool claims queued runs from the store
+// and starts one child process per attempt ("galley worker"), which
+// interprets the recipe in a restricted interpreter under a time and memory
+// limit and streams its log back over a pipe. A crash, timeout or memory
+// overrun fails that attempt only; retryable failures go back to the queue
+// with exponential backoff.
+//
+// The child side is Child: it reads one Job as JSON from stdin and writes
+// Events as JSON lines to stdout.
+package worker
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/galley-dev/galley/server/notebook"
+	"github.com/galley-dev/galley/server/yaegi"
+	"github.com/galley-dev/galley/stdlib/recipe"
+)
+
+// Job kinds.
+const (
+	KindTrain    = "train"
+	KindScore    = "score"
+	KindValidate = "validate"
+)
+
+// Job is what a worker process is asked to do.
+type Job struct {
+	Kind   string         `json:"kind"`
+	Source string         `json:"source"`
+	Params []recipe.Param `json:"params"`
+	// Values are Go literals for parameters that differ from defaults.
+	Values map[string]string `json:"values"`
+	// Input is the dataset file Load reads; Limit bounds its rows.
+	Input string `json:"input"`
+	Limit int    `json:"limit"`
+	// ModelIn is the saved model a scoring run uses; ModelOut is where a
+	// training run saves its model; Output is where scoring writes CSV.
+	ModelIn  string `json:"model_in,omitempty"`
+	ModelOut string `json:"model_out,omitempty"`
+	Output   string `json:"output,omitempty"`
+	// MemoryLimit in bytes; 0 means none.
+	MemoryLimit int64 `json:"memory_limit"`
+}
+
+// Event is one line a worker process writes.
+type Event struct {
+	Log    string  `json:"log,omitempty"`
+	Result *Result `json:"result,omitempty"`
+}
+
+// Result ends a worker's event stream.
+type Result struct {
+	OK        bool           `json:"ok"`
+	Error     string         `json:"error,omitempty"`
+	Retryable bool           `json:"retryable,omitempty"`
+	Metrics   recipe.Metrics `json:"metrics,omitempty"`
+	RowsIn    int            `json:"rows_in"`
+	RowsOut   int            `json:"rows_out"`
+}
+
+// Exit statuses of a worker process, beyond 0 (result written).
+const (
+	exitOOM        = 3
+	exitOrphaned   = 4
+	exitBadRequest = 5
+)
+
+// events serialises Event writes from the recipe's output and the runner.
+type events struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+func (e *events) send(ev Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.enc.Encode(ev)
+}
+
+// lineWriter turns a recipe's printed output into log events, line by line.
+type lineWriter struct {
+	ev     *events
+	prefix string
+	mu     sync.Mutex
+	buf    []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := strings.IndexByte(string(w.buf), '\n')
+		if i < 0 {
+			break
+		}
+		w.ev.send(Event{Log: w.prefix + string(w.buf[:i])})
+		w.buf = w.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.ev.send(Event{Log: w.prefix + string(w.buf)})
+		w.buf = nil
+	}
+}
+
+// Child is the worker process's main: it reads a Job from stdin, runs it and
+// reports on stdout. It returns the process exit status. When stdin closes
+// before the job ends, the server has gone away and the worker exits.
+func Child(ctx context.Context, stdin io.Reader, stdout io.Writer) int {
+	ev := &events{enc: json.NewEncoder(stdout)}
+	br := bufio.NewReader(stdin)
+	line, err := br.ReadBytes('\n')
+	if err != nil && len(line) == 0 {
+		fmt.Fprintln(os.Stderr, "galley worker: expected a job on standard input; this command is started by 'galley serve'")
+		return exitBadRequest
+	}
+	var job Job
+	if err := json.Unmarshal(line, &job); err != nil {
+		fmt.Fprintf(os.Stderr, "galley worker: bad job: %v\n", err)
+		return exitBadRequest
+	}
+	go func() {
+		// The server keeps stdin open while it waits for us.
+		io.Copy(io.Discard, br)
+		os.Exit(exitOrphaned)
+	}()
+	if job.MemoryLimit > 0 {
+		debug.SetMemoryLimit(job.MemoryLimit)
+		go watchMemory(job.MemoryLimit, ev)
+	}
+	res := run(ctx, job, ev)
+	ev.send(Event{Result: res})
+	return 0
+}
+
+func watchMemory(limit int64, ev *events) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	for range time.Tick(50 * time.Millisecond) {
+		metrics.Read(sample)
+		if used := int64(sample[0].Value.Uint64()); used > limit {
+			ev.send(Event{Log: fmt.Sprintf("worker: heap %d MiB exceeds the memory limit of %d MiB; stopping", used>>20, limit>>20)})
+			os.Exit(exitOOM)
+		}
+	}
+}
+
+// run executes job; panics in recipe code become failed results.
+func run(ctx context.Context, job Job, ev *events) (res *Result) {
+	stdout := &lineWriter{ev: ev}
+	stderr := &lineWriter{ev: ev, prefix: "stderr: "}
+	defer stdout.flush()
+	defer stderr.flush()
+	defer func() {
+		if r := recover(); r != nil {
+			res = &Result{Error: fmt.Sprintf("the recipe panicked: %v", r)}
+		}
+	}()
+	fail := func(err error) *Result {
+		return &Result{Error: notebook.Explain(job.Source, err).Error(), Retryable: recipe.IsRetryable(err)}
+	}
+	src, err := notebook.WithValues(job.Source, job.Params, job.Values)
+	if err != nil {
+		return fail(err)
+	}
+	start := time.Now()
+	p, err := yaegi.Load(ctx, src, yaegi.Options{Stdout: stdout, Stderr: stderr})
+	if err != nil {
+		return fail(err)
+	}
+	ev.send(Event{Log: fmt.Sprintf("worker: recipe loaded in %s", time.Since(start).Round(time.Millisecond))})
+	cfg := recipe.NewConfig(job.Input).WithLimit(job.Limit)
+	values := map[string]any{}
+	for _, prm := range job.Params {
+		lit := prm.Default
+		if v, ok := job.Values[prm.Name]; ok {
+			lit = v
+		}
+		if v, err := prm.Parse(lit); err == nil {
+			values[prm.Name] = v
+		} else if d, err := durationLiteral(prm, lit); err == nil {
+			values[prm.Name] = d
+		}
+	}
+	for _, k := range sortedNames(values) {
+		cfg = cfg.With(k, values[k])
+	}
+	switch job.Kind {
+	case KindValidate:
+		if job.Input == "" {
+			return &Result{OK: true}
+		}
+		t, err := recipe.TrainModel(cfg, p.Funcs)
+		if err != nil {
+			return fail(fmt.Errorf("dry run on the sample: %w", err))
+		}
+		b, err := p.EncodeModel(t.Model)
+		if err != nil {
+			return fail(fmt.Errorf("dry run on the sample: %w", err))
+		}
+		m, err := p.DecodeModel(b)
+		if err != nil {
+			return fail(fmt.Errorf("dry run on the sample: %w", err))
+		}
+		s, err := recipe.ScoreInput(cfg, p.Funcs, m)
+		if err != nil {
+			return fail(fmt.Errorf("dry run on the sample: %w", err))
+		}
+		if _, ok := s.Output.(recipe.CSVWriter); !ok {
+			return fail(fmt.Errorf("dry run on the sample: Score returned %T, which cannot be saved: return a frame with a WriteCSV method such as *recipe.Table", s.Output))
+		}
+		return &Result{OK: true, Metrics: t.Metrics, RowsIn: t.RowsIn, RowsOut: s.RowsOut}
+	case KindTrain:
+		t, err := recipe.TrainModel(cfg, p.Funcs)
+		if err != nil {
+			return fail(err)
+		}
+		b, err := p.EncodeModel(t.Model)
+		if err != nil {
+			return fail(err)
+		}
+		if err := os.WriteFile(job.ModelOut, b, 0o644); err != nil {
+			return fail(fmt.Errorf("saving the model: %w", err))
+		}
+		ev.send(Event{Log: fmt.Sprintf("worker: trained on %d rows (%d train, %d test)", t.RowsIn, t.TrainRows, t.TestRows)})
+		return &Result{OK: true, Metrics: t.Metrics, RowsIn: t.RowsIn, RowsOut: t.TrainRows}
+	case KindScore:
+		b, err := os.ReadFile(job.ModelIn)
+		if err != nil {
+			return fail(fmt.Errorf("reading the trained model: %w", err))
+		}
+		m, err := p.DecodeModel(b)
+		if err != nil {
+			return fail(err)
+		}
+		s, err := recipe.ScoreInput(cfg, p.Funcs, m)
+		if err != nil {
+			return fail(err)
+		}
+		w, ok := s.Output.(recipe.CSVWriter)
+		if !ok {
+			return fail(fmt.Errorf("Score returned %T, which cannot be saved: return a frame with a WriteCSV method such as *recipe.Table", s.Output))
+		}
+		f, err := os.Create(job.Output)
+		if err != nil {
+			return fail(err)
+		}
+		err = w.WriteCSV(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fail(fmt.Errorf("writing the scores: %w", err))
+		}
+		ev.send(Event{Log: fmt.Sprintf("worker: scored %d rows into %d", s.RowsIn, s.RowsOut)})
+		return &Result{OK: true, RowsIn: s.RowsIn, RowsOut: s.RowsOut}
+	}
+	return fail(errors.New("unknown job kind " + job.Kind))
+}
+
+func durationLiteral(p recipe.Param, lit string) (time.Duration, error) {
+	var n int64
+	_, err := fmt.Sscanf(strings.TrimSuffix(strings.TrimPrefix(lit, "time.Duration("), ")"), "%d", &n)
+	return time.Duration(n), err
+}
+
+func sortedNames(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}

@@ -1,0 +1,414 @@
+package worker
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/stdlib/recipe"
+)
+
+// Store is what the pool needs from the server's store.
+type Store interface {
+	server.RunQueue
+	FindRun(ctx context.Context, id int64) (*server.Run, error)
+	FindDatasetVersion(ctx context.Context, ref string) (*server.DatasetVersion, error)
+	FindTrainedModel(ctx context.Context, ref string) (*server.TrainedModel, error)
+}
+
+// Pool runs queued runs in worker processes, at most Size at a time.
+type Pool struct {
+	Store Store
+	// Command starts a worker process, e.g. {"/usr/bin/galley", "worker"}.
+	Command []string
+	// Env is added to the worker's environment.
+	Env []string
+	// Size bounds concurrent runs (default 2).
+	Size int
+	// Timeout bounds one attempt (default 30 minutes).
+	Timeout time.Duration
+	// MemoryLimit bounds a worker's heap in bytes (0: none).
+	MemoryLimit int64
+	// Dir holds trained model artifacts and scoring output in progress.
+	Dir string
+	// Backoff is the delay before attempt n+1 (default 1s·2^(n-1), capped
+	// at 5 minutes).
+	Backoff func(attempt int) time.Duration
+	// Poll is how often the queue is checked when idle (default 200ms).
+	Poll time.Duration
+	Log  *slog.Logger
+}
+
+func (p *Pool) defaults() {
+	if p.Size <= 0 {
+		p.Size = 2
+	}
+	if p.Timeout <= 0 {
+		p.Timeout = 30 * time.Minute
+	}
+	if p.Poll <= 0 {
+		p.Poll = 200 * time.Millisecond
+	}
+	if p.Backoff == nil {
+		p.Backoff = func(n int) time.Duration {
+			d := time.Second << (n - 1)
+			if d > 5*time.Minute || d <= 0 {
+				d = 5 * time.Minute
+			}
+			return d
+		}
+	}
+	if p.Log == nil {
+		p.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Run settles runs left over by a previous server process, then executes
+// runs until ctx is cancelled. Running workers are stopped on return and
+// their runs recorded as interrupted, to be retried on the next start.
+func (p *Pool) Run(ctx context.Context) error {
+	p.defaults()
+	if n, err := p.Store.RecoverRuns(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		p.Log.Info("recovered runs left by a previous server", "count", n)
+	}
+	sem := make(chan struct{}, p.Size)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	tick := time.NewTicker(p.Poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case sem <- struct{}{}:
+		}
+		run, err := p.Store.ClaimRun(ctx)
+		if err != nil || run == nil {
+			<-sem
+			if err != nil && ctx.Err() == nil {
+				p.Log.Error("claiming a run", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			p.execute(ctx, run)
+		}()
+	}
+}
+
+// outcome of one worker process.
+type outcome struct {
+	res      *Result
+	err      error // process-level failure
+	timedOut bool
+	oom      bool
+	cancel   bool
+	stopped  bool // the server is shutting down
+}
+
+func (p *Pool) execute(ctx context.Context, run *server.Run) {
+	log := p.Log.With("run", run.ID, "kind", run.Kind, "attempt", run.Attempt)
+	log.Info("run started")
+	job, err := p.job(ctx, run)
+	var out outcome
+	if err != nil {
+		out.res = &Result{Error: server.ErrorMessage(err)}
+		if server.ErrorCode(err) == server.EINTERNAL {
+			out.res.Error = err.Error()
+		}
+	} else {
+		out = p.spawn(ctx, job, hooks{
+			started: func(pid int) { p.Store.SetRunWorker(ctx, run.ID, pid) },
+			cancelled: func() bool {
+				r, err := p.Store.FindRun(ctx, run.ID)
+				return err == nil && r.CancelRequested
+			},
+			logs: func(lines []string) { p.appendLogs(context.WithoutCancel(ctx), run.ID, lines) },
+		})
+	}
+	// Record the outcome even when the server is shutting down.
+	bg := context.WithoutCancel(ctx)
+	p.appendLogs(bg, run.ID, []string{p.summary(run, out)})
+	switch {
+	case out.stopped:
+		// Leave it running; RecoverRuns settles it on the next start.
+		return
+	case out.res != nil && out.res.OK:
+		res := server.RunResult{State: server.RunSucceeded, Metrics: out.res.Metrics, RowsIn: out.res.RowsIn, RowsOut: out.res.RowsOut}
+		if run.Kind == server.RunTrain {
+			res.Artifact = job.ModelOut
+		} else {
+			res.Output = job.Output
+		}
+		if _, err := p.Store.FinishRun(bg, run.ID, res); err != nil {
+			log.Error("recording success", "err", err)
+			p.Store.FinishRun(bg, run.ID, server.RunResult{State: server.RunFailed, Error: "recording the result failed: " + err.Error()})
+		}
+		return
+	}
+	msg, retryable := p.failure(out)
+	if out.cancel {
+		p.Store.FinishRun(bg, run.ID, server.RunResult{State: server.RunCancelled, Error: "cancelled"})
+		return
+	}
+	if retryable && run.Attempt < run.MaxAttempts {
+		delay := p.Backoff(run.Attempt)
+		if err := p.Store.RetryRun(bg, run.ID, time.Now().Add(delay), fmt.Sprintf("attempt %d failed: %s; retrying in %s", run.Attempt, msg, delay)); err != nil {
+			log.Error("queueing a retry", "err", err)
+		}
+		return
+	}
+	if _, err := p.Store.FinishRun(bg, run.ID, server.RunResult{State: server.RunFailed, Error: msg}); err != nil {
+		log.Error("recording failure", "err", err)
+	}
+}
+
+func (p *Pool) failure(out outcome) (msg string, retryable bool) {
+	switch {
+	case out.cancel:
+		return "cancelled", false
+	case out.timedOut:
+		return fmt.Sprintf("timed out after %s: raise the server's --run-timeout or make the recipe faster", p.Timeout), false
+	case out.oom:
+		return fmt.Sprintf("exceeded the memory limit of %d MiB: raise the server's --memory-limit or read less data", p.MemoryLimit>>20), false
+	case out.res != nil:
+		return out.res.Error, out.res.Retryable
+	case out.err != nil:
+		// A crash of the worker process is not the recipe's doing as far
+		// as we can tell, so it is worth another attempt.
+		return "the worker process died: " + out.err.Error(), true
+	}
+	return "the worker process ended without a result", true
+}
+
+func (p *Pool) summary(run *server.Run, out outcome) string {
+	if out.res != nil && out.res.OK {
+		return fmt.Sprintf("attempt %d of %d succeeded", run.Attempt, run.MaxAttempts)
+	}
+	if out.stopped {
+		return fmt.Sprintf("attempt %d interrupted: the server is stopping", run.Attempt)
+	}
+	msg, _ := p.failure(out)
+	return fmt.Sprintf("attempt %d of %d failed: %s", run.Attempt, run.MaxAttempts, msg)
+}
+
+// job prepares the worker's instructions for run.
+func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
+	v, err := p.Store.FindRecipeVersionByID(ctx, run.RecipeVersionID)
+	if err != nil {
+		return Job{}, err
+	}
+	ds, err := p.Store.FindDatasetVersion(ctx, run.InputSnapshot)
+	if err != nil {
+		return Job{}, err
+	}
+	values, err := literals(v, run.Params)
+	if err != nil {
+		return Job{}, err
+	}
+	job := Job{Kind: string(run.Kind), Source: v.Source, Params: v.Params, Values: values, Input: ds.Path, MemoryLimit: p.MemoryLimit}
+	dir := filepath.Join(p.Dir, "runs", strconv.FormatInt(run.ID, 10))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Job{}, err
+	}
+	switch run.Kind {
+	case server.RunTrain:
+		job.ModelOut = filepath.Join(dir, fmt.Sprintf("model-%d.json", run.Attempt))
+	case server.RunScore:
+		tm, err := p.Store.FindTrainedModel(ctx, run.TrainedModel)
+		if err != nil {
+			return Job{}, err
+		}
+		job.ModelIn = tm.Artifact
+		job.Output = filepath.Join(dir, fmt.Sprintf("output-%d.csv", run.Attempt))
+	}
+	return job, nil
+}
+
+func literals(v *server.RecipeVersion, values map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	for k, s := range values {
+		prm, ok := v.Param(k)
+		if !ok {
+			return nil, server.Errorf(server.EINVALID, "recipe has no parameter %q", k)
+		}
+		val, err := prm.Parse(s)
+		if err != nil {
+			return nil, server.Errorf(server.EINVALID, "%v", err)
+		}
+		out[k] = recipe.Literal(prm.Type, val)
+	}
+	return out, nil
+}
+
+// hooks connect a worker process to what it works for.
+type hooks struct {
+	started   func(pid int)
+	cancelled func() bool
+	logs      func(lines []string)
+}
+
+// spawn runs job in a worker process and collects its events.
+func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
+	if len(p.Command) == 0 {
+		return outcome{err: errors.New("no worker command configured")}
+	}
+	cmd := exec.Command(p.Command[0], p.Command[1:]...)
+	cmd.Env = append(os.Environ(), p.Env...)
+	cmd.SysProcAttr = sysProcAttr()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return outcome{err: err}
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return outcome{err: err}
+	}
+	stderr := &tail{max: 4096}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		return outcome{err: fmt.Errorf("starting the worker: %w", err)}
+	}
+	if h.started != nil {
+		h.started(cmd.Process.Pid)
+	}
+	b, _ := json.Marshal(job)
+	stdin.Write(append(b, '\n'))
+
+	var (
+		out      outcome
+		mu       sync.Mutex
+		stopOnce sync.Once
+	)
+	kill := func(mark func()) {
+		stopOnce.Do(func() {
+			mu.Lock()
+			mark()
+			mu.Unlock()
+			cmd.Process.Kill()
+		})
+	}
+	done := make(chan struct{})
+	go func() {
+		timer := time.NewTimer(p.Timeout)
+		defer timer.Stop()
+		check := time.NewTicker(250 * time.Millisecond)
+		defer check.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				kill(func() { out.stopped = true })
+				return
+			case <-timer.C:
+				kill(func() { out.timedOut = true })
+				return
+			case <-check.C:
+				if h.cancelled != nil && h.cancelled() {
+					kill(func() { out.cancel = true })
+					return
+				}
+			}
+		}
+	}()
+
+	// Stream log lines to the store in small batches.
+	var batch []string
+	last := time.Now()
+	flush := func() {
+		if len(batch) > 0 && h.logs != nil {
+			h.logs(batch)
+			batch = nil
+		}
+		last = time.Now()
+	}
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 64*1024), 4<<20)
+	var res *Result
+	for sc.Scan() {
+		var ev Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			batch = append(batch, sc.Text())
+		} else if ev.Result != nil {
+			res = ev.Result
+		} else {
+			batch = append(batch, ev.Log)
+		}
+		if len(batch) >= 100 || time.Since(last) > 200*time.Millisecond {
+			flush()
+		}
+	}
+	flush()
+	stdin.Close()
+	werr := cmd.Wait()
+	close(done)
+	if s := stderr.String(); s != "" && h.logs != nil {
+		h.logs([]string{"worker stderr: " + s})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	out.res = res
+	if ee, ok := werr.(*exec.ExitError); ok && ee.ExitCode() == exitOOM {
+		out.oom = true
+		out.res = nil
+	} else if res == nil && werr == nil {
+		out.err = errors.New("it exited without reporting a result")
+	} else if res == nil {
+		out.err = werr
+	}
+	if out.cancel || out.timedOut || out.stopped {
+		out.res = nil
+	}
+	return out
+}
+
+func (p *Pool) appendLogs(ctx context.Context, id int64, lines []string) {
+	if err := p.Store.AppendRunLogs(ctx, id, lines); err != nil {
+		p.Log.Error("storing run logs", "run", id, "err", err)
+	}
+}
+
+// tail keeps the last max bytes written to it.
+type tail struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
