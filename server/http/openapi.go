@@ -1,0 +1,216 @@
+package http
+
+import (
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var pathParamRE = regexp.MustCompile(`\{([a-z]+)\}`)
+
+// OpenAPI returns the OpenAPI 3.0 document describing the routes this
+// server mounts.
+func (s *Server) OpenAPI() map[string]any {
+	schemas := map[string]any{}
+	paths := map[string]any{}
+	errorRef := map[string]any{"$ref": "#/components/schemas/Error"}
+	schemas["Error"] = schemaOf(reflect.TypeOf(errorBody{}), schemas)
+	for _, r := range s.routes() {
+		op := map[string]any{
+			"summary":     r.summary,
+			"operationId": operationID(r),
+		}
+		var params []any
+		for _, m := range pathParamRE.FindAllStringSubmatch(r.path, -1) {
+			typ := "string"
+			if m[1] == "id" || m[1] == "version" {
+				typ = "integer"
+			}
+			sch := map[string]any{"type": typ}
+			if typ == "integer" {
+				sch["minimum"] = 0
+			}
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": sch})
+		}
+		for _, q := range r.query {
+			sch := map[string]any{"type": q.typ}
+			if q.enum != nil {
+				sch["enum"] = q.enum
+			}
+			if q.name == "limit" {
+				sch["minimum"], sch["maximum"] = 1, 1000
+			} else if q.typ == "integer" {
+				sch["minimum"] = 0
+			}
+			params = append(params, map[string]any{"name": q.name, "in": "query", "required": false, "description": q.desc, "schema": sch})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if r.body != nil {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.body), schemas)}}}
+		} else if r.bodyType != "" {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				r.bodyType: map[string]any{"schema": map[string]any{"type": "string"}}}}
+		}
+		responses := map[string]any{}
+		ok := map[string]any{"description": "success"}
+		if s, isString := r.response.(string); isString && s == "csv" {
+			ok["content"] = map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}
+		} else if r.response != nil {
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.response), schemas)}}
+		}
+		responses[strconv.Itoa(r.status)] = ok
+		if r.path == "/api/recipes" && r.method == "POST" {
+			responses["200"] = map[string]any{"description": "an identical version already exists", "content": ok["content"]}
+		}
+		errs := append([]int{400, 401, 500}, r.errors...)
+		for _, code := range errs {
+			responses[strconv.Itoa(code)] = map[string]any{"description": errorText(code), "content": map[string]any{"application/json": map[string]any{"schema": errorRef}}}
+		}
+		op["responses"] = responses
+		item, _ := paths[r.path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[r.path] = item
+		}
+		item[strings.ToLower(r.method)] = op
+	}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{
+			"title":       "galley server API",
+			"version":     "1",
+			"description": "Recipes converted from notebooks, models, training and scoring runs, and datasets with lineage.",
+		},
+		"paths": paths,
+		"components": map[string]any{
+			"schemas":         schemas,
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
+		},
+		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{}},
+	}
+}
+
+func errorText(code int) string {
+	switch code {
+	case 400:
+		return "invalid request"
+	case 401:
+		return "missing or wrong bearer token"
+	case 404:
+		return "not found"
+	case 409:
+		return "conflict with the current state"
+	case 413:
+		return "request body too large"
+	}
+	return "internal error"
+}
+
+func operationID(r route) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(r.method))
+	for _, part := range strings.Split(strings.TrimPrefix(r.path, "/api/"), "/") {
+		part = strings.Trim(part, "{}")
+		part = strings.ReplaceAll(strings.ReplaceAll(part, ".", "_"), "-", "_")
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
+
+var timeType = reflect.TypeOf(time.Time{})
+
+// schemaOf describes t as a JSON schema, registering named struct types in
+// schemas and referring to them.
+func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
+	switch t.Kind() {
+	case reflect.Pointer:
+		s := schemaOf(t.Elem(), schemas)
+		if _, isRef := s["$ref"]; isRef {
+			return map[string]any{"allOf": []any{s}, "nullable": true}
+		}
+		s["nullable"] = true
+		return s
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return map[string]any{"type": "integer"}
+	case reflect.Float64, reflect.Float32:
+		return map[string]any{"type": "number"}
+	case reflect.Slice:
+		if t == reflect.TypeOf([]byte(nil)) || t.Name() == "RawMessage" {
+			return map[string]any{"type": "object"}
+		}
+		return map[string]any{"type": "array", "items": schemaOf(t.Elem(), schemas)}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": schemaOf(t.Elem(), schemas)}
+	case reflect.Interface:
+		return map[string]any{}
+	case reflect.Struct:
+		if t == timeType {
+			return map[string]any{"type": "string", "format": "date-time"}
+		}
+		name := schemaName(t)
+		if _, done := schemas[name]; !done {
+			schemas[name] = map[string]any{} // break cycles
+			props := map[string]any{}
+			var required []string
+			addFields(t, props, &required, schemas)
+			s := map[string]any{"type": "object", "properties": props}
+			if len(required) > 0 {
+				s["required"] = required
+			}
+			schemas[name] = s
+		}
+		return map[string]any{"$ref": "#/components/schemas/" + name}
+	}
+	return map[string]any{}
+}
+
+func addFields(t reflect.Type, props map[string]any, required *[]string, schemas map[string]any) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			addFields(ft, props, required, schemas)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		props[name] = schemaOf(f.Type, schemas)
+		if !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
+			*required = append(*required, name)
+		}
+	}
+}
+
+func schemaName(t reflect.Type) string {
+	name := t.Name()
+	// Generic list types print as list[*pkg.T]; name them TList.
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		inner := name[i+1 : len(name)-1]
+		inner = inner[strings.LastIndexAny(inner, ".*")+1:]
+		return inner + "List"
+	}
+	return strings.ToUpper(name[:1]) + name[1:]
+}

@@ -1,0 +1,446 @@
+package http
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/galley-dev/galley/server"
+)
+
+// route is one endpoint: how it is mounted and how it is documented.
+type route struct {
+	method, path string
+	summary      string
+	query        []param // query parameters
+	body         any     // example value of the JSON request body, or nil
+	bodyType     string  // request content type when not JSON
+	status       int     // success status
+	response     any     // example value of the response, or nil for none
+	errors       []int   // documented error statuses besides 400/401/500
+	handler      http.HandlerFunc
+}
+
+type param struct {
+	name, typ, desc string
+	enum            []string
+}
+
+var pageParams = []param{
+	{name: "limit", typ: "integer", desc: "items per page, 1 to 1000 (default 50)"},
+	{name: "offset", typ: "integer", desc: "items to skip"},
+	{name: "order", typ: "string", desc: "field to order by; prefix with - for descending"},
+}
+
+func withPage(ps ...param) []param { return append(ps, pageParams...) }
+
+// Wire forms of requests whose parameters arrive as arbitrary JSON values.
+type notebookRequest struct {
+	Recipe   string          `json:"recipe"`
+	Author   string          `json:"author,omitempty"`
+	Notebook json.RawMessage `json:"notebook"`
+}
+
+type modelRequest struct {
+	Name          string                     `json:"name"`
+	Recipe        string                     `json:"recipe"`
+	RecipeVersion int                        `json:"recipe_version,omitempty"`
+	Params        map[string]json.RawMessage `json:"params,omitempty"`
+	Dataset       string                     `json:"dataset"`
+}
+
+type trainRequest struct {
+	Model  string                     `json:"model"`
+	Params map[string]json.RawMessage `json:"params,omitempty"`
+}
+
+type aliasRequest struct {
+	Version int `json:"version"`
+}
+
+type importResponse struct {
+	Created bool `json:"created"`
+	*server.RecipeVersion
+}
+
+type health struct {
+	Status string `json:"status"`
+}
+
+// values turns JSON parameter values into text: strings unquoted, numbers
+// and booleans as written.
+func values(m map[string]json.RawMessage) (map[string]string, error) {
+	out := map[string]string{}
+	for k, raw := range m {
+		var s string
+		if err := json.Unmarshal(raw, &s); err == nil {
+			out[k] = s
+			continue
+		}
+		t := strings.TrimSpace(string(raw))
+		if t == "" || t[0] == '{' || t[0] == '[' || t == "null" {
+			return nil, server.Errorf(server.EINVALID, "parameter %s: give a string, number or boolean, not %s", k, t)
+		}
+		out[k] = t
+	}
+	return out, nil
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{method: "GET", path: "/api/health", summary: "Report that the server is up", status: 200, response: health{},
+			handler: func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, health{Status: "ok"}) }},
+		{method: "GET", path: "/api/openapi.json", summary: "This API's OpenAPI document", status: 200, response: map[string]any{},
+			handler: func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.OpenAPI()) }},
+
+		{method: "GET", path: "/api/recipes", summary: "List recipes", query: withPage(param{name: "name", typ: "string", desc: "exact recipe name"}),
+			status: 200, response: list[*server.Recipe]{}, handler: s.listRecipes},
+		{method: "POST", path: "/api/recipes", summary: "Convert a notebook into a recipe version (200 when identical content exists)",
+			body: notebookRequest{}, status: 201, response: importResponse{}, errors: []int{404, 413}, handler: s.importNotebook},
+		{method: "GET", path: "/api/recipes/{name}", summary: "Show a recipe", status: 200, response: server.Recipe{}, errors: []int{404},
+			handler: s.getRecipe},
+		{method: "GET", path: "/api/recipes/{name}/versions", summary: "List a recipe's versions", query: pageParams, status: 200,
+			response: list[*server.RecipeVersion]{}, errors: []int{404}, handler: s.listRecipeVersions},
+		{method: "GET", path: "/api/recipes/{name}/versions/{version}", summary: "Show a recipe version (0 for the latest)", status: 200,
+			response: server.RecipeVersion{}, errors: []int{404}, handler: s.getRecipeVersion},
+
+		{method: "GET", path: "/api/models", summary: "List models", query: withPage(param{name: "recipe", typ: "string", desc: "only models of this recipe"}),
+			status: 200, response: list[*server.Model]{}, handler: s.listModels},
+		{method: "POST", path: "/api/models", summary: "Create a model from a recipe version, parameter values and a training dataset",
+			body: modelRequest{}, status: 201, response: server.Model{}, errors: []int{404, 409, 413}, handler: s.createModel},
+		{method: "GET", path: "/api/models/{name}", summary: "Show a model", status: 200, response: server.Model{}, errors: []int{404}, handler: s.getModel},
+		{method: "GET", path: "/api/models/{name}/trained", summary: "List a model's trained versions", query: pageParams, status: 200,
+			response: list[*server.TrainedModel]{}, errors: []int{404}, handler: s.listTrained},
+		{method: "GET", path: "/api/models/{name}/trained/{ref}", summary: "Show a trained model by version number or alias", status: 200,
+			response: server.TrainedModel{}, errors: []int{404}, handler: s.getTrained},
+		{method: "PUT", path: "/api/models/{name}/aliases/{alias}", summary: "Point an alias (such as production) at a trained version",
+			body: aliasRequest{}, status: 200, response: server.TrainedModel{}, errors: []int{404, 413}, handler: s.setAlias},
+
+		{method: "GET", path: "/api/runs", summary: "List runs",
+			query: withPage(
+				param{name: "kind", typ: "string", desc: "train or score", enum: []string{"train", "score"}},
+				param{name: "state", typ: "string", desc: "run state", enum: []string{"queued", "running", "succeeded", "failed", "cancelled"}},
+				param{name: "model", typ: "string", desc: "model name"}),
+			status: 200, response: list[*server.Run]{}, handler: s.listRuns},
+		{method: "POST", path: "/api/runs/train", summary: "Queue a training run", body: trainRequest{}, status: 201, response: server.Run{},
+			errors: []int{404, 413}, handler: s.train},
+		{method: "POST", path: "/api/runs/score", summary: "Queue a scoring run", body: server.ScoreRequest{}, status: 201, response: server.Run{},
+			errors: []int{404, 413}, handler: s.score},
+		{method: "GET", path: "/api/runs/{id}", summary: "Show a run", status: 200, response: server.Run{}, errors: []int{404}, handler: s.getRun},
+		{method: "POST", path: "/api/runs/{id}/cancel", summary: "Cancel a queued or running run", status: 200, response: server.Run{},
+			errors: []int{404, 409}, handler: s.cancelRun},
+		{method: "GET", path: "/api/runs/{id}/logs", summary: "A run's log lines after sequence number 'after'",
+			query:  []param{{name: "after", typ: "integer", desc: "return lines with a greater sequence number"}},
+			status: 200, response: []server.LogLine{}, errors: []int{404}, handler: s.runLogs},
+
+		{method: "GET", path: "/api/datasets", summary: "List datasets", query: pageParams, status: 200, response: list[*server.Dataset]{}, handler: s.listDatasets},
+		{method: "GET", path: "/api/datasets/{name}", summary: "Show a dataset", status: 200, response: server.Dataset{}, errors: []int{404}, handler: s.getDataset},
+		{method: "GET", path: "/api/datasets/{name}/versions", summary: "List a dataset's versions", query: pageParams, status: 200,
+			response: list[*server.DatasetVersion]{}, errors: []int{404}, handler: s.listDatasetVersions},
+		{method: "POST", path: "/api/datasets/{name}/versions", summary: "Import CSV (with a header row) as the dataset's next version",
+			bodyType: "text/csv", status: 201, response: server.DatasetVersion{}, errors: []int{413}, handler: s.importDataset},
+		{method: "GET", path: "/api/datasets/{name}/versions/{version}", summary: "Show a dataset version, with lineage for scoring output", status: 200,
+			response: server.DatasetVersion{}, errors: []int{404}, handler: s.getDatasetVersion},
+		{method: "GET", path: "/api/datasets/{name}/versions/{version}/data", summary: "Download a dataset version as CSV", status: 200,
+			response: "csv", errors: []int{404}, handler: s.datasetData},
+	}
+}
+
+func (s *Server) listRecipes(w http.ResponseWriter, r *http.Request) {
+	p, err := page(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	items, total, err := s.Recipes.FindRecipes(r.Context(), server.RecipeFilter{Name: r.URL.Query().Get("name"), Page: p})
+	respondList(s, w, r, items, total, p, err)
+}
+
+func respondList[T any](s *Server, w http.ResponseWriter, r *http.Request, items []T, total int, p server.Page, err error) {
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if p.Limit == 0 {
+		p.Limit = server.DefaultLimit
+	}
+	if items == nil {
+		items = []T{}
+	}
+	writeJSON(w, 200, list[T]{Items: items, Total: total, Offset: p.Offset, Limit: p.Limit})
+}
+
+func respond(s *Server, w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+func (s *Server) importNotebook(w http.ResponseWriter, r *http.Request) {
+	var req notebookRequest
+	if err := s.decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if len(req.Notebook) == 0 || req.Notebook[0] != '{' {
+		s.error(w, r, server.Errorf(server.EINVALID, "notebook must be the notebook document itself (a JSON object)"))
+		return
+	}
+	v, created, err := s.Recipes.ImportNotebook(r.Context(), server.NotebookImport{Recipe: req.Recipe, Author: req.Author, Notebook: req.Notebook})
+	status := 200
+	if created {
+		status = 201
+	}
+	respond(s, w, r, status, importResponse{Created: created, RecipeVersion: v}, err)
+}
+
+func (s *Server) getRecipe(w http.ResponseWriter, r *http.Request) {
+	v, err := s.Recipes.FindRecipe(r.Context(), r.PathValue("name"))
+	respond(s, w, r, 200, v, err)
+}
+
+func (s *Server) listRecipeVersions(w http.ResponseWriter, r *http.Request) {
+	p, err := page(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	items, total, err := s.Recipes.FindRecipeVersions(r.Context(), r.PathValue("name"), p)
+	respondList(s, w, r, items, total, p, err)
+}
+
+func pathInt(r *http.Request, name string) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || n < 0 {
+		return 0, server.Errorf(server.EINVALID, "%s %q is not a whole number", name, r.PathValue(name))
+	}
+	return n, nil
+}
+
+func (s *Server) getRecipeVersion(w http.ResponseWriter, r *http.Request) {
+	n, err := pathInt(r, "version")
+	if err != nil || n > 1<<31 {
+		s.error(w, r, server.Errorf(server.EINVALID, "version %q is not a version number", r.PathValue("version")))
+		return
+	}
+	v, err := s.Recipes.FindRecipeVersion(r.Context(), r.PathValue("name"), int(n))
+	respond(s, w, r, 200, v, err)
+}
+
+func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
+	p, err := page(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	items, total, err := s.Models.FindModels(r.Context(), server.ModelFilter{Recipe: r.URL.Query().Get("recipe"), Page: p})
+	respondList(s, w, r, items, total, p, err)
+}
+
+func (s *Server) createModel(w http.ResponseWriter, r *http.Request) {
+	var req modelRequest
+	if err := s.decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	params, err := values(req.Params)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if req.RecipeVersion < 0 {
+		s.error(w, r, server.Errorf(server.EINVALID, "recipe_version must be positive, or 0 for the latest"))
+		return
+	}
+	m := &server.Model{Name: req.Name, Recipe: req.Recipe, RecipeVersion: req.RecipeVersion, Params: params, Dataset: req.Dataset}
+	err = s.Models.CreateModel(r.Context(), m)
+	respond(s, w, r, 201, m, err)
+}
+
+func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
+	m, err := s.Models.FindModel(r.Context(), r.PathValue("name"))
+	respond(s, w, r, 200, m, err)
+}
+
+func (s *Server) listTrained(w http.ResponseWriter, r *http.Request) {
+	p, err := page(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	name := r.PathValue("name")
+	if _, err := s.Models.FindModel(r.Context(), name); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	items, total, err := s.TrainedModels.FindTrainedModels(r.Context(), server.TrainedModelFilter{Model: name, Page: p})
+	respondList(s, w, r, items, total, p, err)
+}
+
+func (s *Server) getTrained(w http.ResponseWriter, r *http.Request) {
+	t, err := s.TrainedModels.FindTrainedModel(r.Context(), r.PathValue("name")+"@"+r.PathValue("ref"))
+	respond(s, w, r, 200, t, err)
+}
+
+func (s *Server) setAlias(w http.ResponseWriter, r *http.Request) {
+	var req aliasRequest
+	if err := s.decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	t, err := s.TrainedModels.SetAlias(r.Context(), r.PathValue("name"), r.PathValue("alias"), req.Version)
+	respond(s, w, r, 200, t, err)
+}
+
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
+	p, err := page(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	items, total, err := s.Runs.FindRuns(r.Context(), server.RunFilter{Kind: server.RunKind(q.Get("kind")), State: server.RunState(q.Get("state")), Model: q.Get("model"), Page: p})
+	respondList(s, w, r, items, total, p, err)
+}
+
+func (s *Server) train(w http.ResponseWriter, r *http.Request) {
+	var req trainRequest
+	if err := s.decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	params, err := values(req.Params)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	run, err := s.Runs.Train(r.Context(), server.TrainRequest{Model: req.Model, Params: params})
+	respond(s, w, r, 201, run, err)
+}
+
+func (s *Server) score(w http.ResponseWriter, r *http.Request) {
+	var req server.ScoreRequest
+	if err := s.decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	run, err := s.Runs.Score(r.Context(), req)
+	respond(s, w, r, 201, run, err)
+}
+
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	run, err := s.Runs.FindRun(r.Context(), id)
+	respond(s, w, r, 200, run, err)
+}
+
+func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	run, err := s.Runs.CancelRun(r.Context(), id)
+	respond(s, w, r, 200, run, err)
+}
+
+func (s *Server) runLogs(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	after := 0
+	if v := r.URL.Query().Get("after"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			s.error(w, r, server.Errorf(server.EINVALID, "after=%q is not a sequence number", v))
+			return
+		}
+		after = n
+	}
+	lines, err := s.Runs.RunLogs(r.Context(), id, after)
+	respond(s, w, r, 200, lines, err)
+}
+
+func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {
+	p, err := page(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	items, total, err := s.Datasets.FindDatasets(r.Context(), server.DatasetFilter{Page: p})
+	respondList(s, w, r, items, total, p, err)
+}
+
+func (s *Server) getDataset(w http.ResponseWriter, r *http.Request) {
+	d, err := s.Datasets.FindDataset(r.Context(), r.PathValue("name"))
+	respond(s, w, r, 200, d, err)
+}
+
+func (s *Server) listDatasetVersions(w http.ResponseWriter, r *http.Request) {
+	p, err := page(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	items, total, err := s.Datasets.FindDatasetVersions(r.Context(), r.PathValue("name"), p)
+	respondList(s, w, r, items, total, p, err)
+}
+
+func (s *Server) importDataset(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > s.MaxDatasetBytes {
+		s.error(w, r, &http.MaxBytesError{Limit: s.MaxDatasetBytes})
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, s.MaxDatasetBytes)
+	v, err := s.Datasets.ImportDataset(r.Context(), r.PathValue("name"), body)
+	if err != nil {
+		io.Copy(io.Discard, body)
+	}
+	respond(s, w, r, 201, v, err)
+}
+
+func (s *Server) datasetVersion(r *http.Request) (*server.DatasetVersion, error) {
+	n, err := pathInt(r, "version")
+	if err != nil {
+		return nil, err
+	}
+	ref := r.PathValue("name")
+	if n > 0 {
+		ref += "@" + strconv.FormatInt(n, 10)
+	}
+	return s.Datasets.FindDatasetVersion(r.Context(), ref)
+}
+
+func (s *Server) getDatasetVersion(w http.ResponseWriter, r *http.Request) {
+	v, err := s.datasetVersion(r)
+	respond(s, w, r, 200, v, err)
+}
+
+func (s *Server) datasetData(w http.ResponseWriter, r *http.Request) {
+	v, err := s.datasetVersion(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv")
+	http.ServeFile(w, r, v.Path)
+}
+
+// Routes lists the served routes as "METHOD /path", for tests and docs.
+func Routes() []string {
+	var out []string
+	for _, r := range (&Server{}).routes() {
+		out = append(out, r.method+" "+r.path)
+	}
+	return out
+}
