@@ -15,8 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
