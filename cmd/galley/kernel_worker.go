@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/galley-dev/galley/kernel/exec"
+	"github.com/galley-dev/galley/kernel/supervisor"
+	"github.com/galley-dev/galley/kernel/worker"
+)
+
+func init() {
+	register(&command{
+		name:    supervisor.WorkerCommand,
+		summary: "run the interpreter for a kernel (started by 'galley kernel')",
+		usage:   "galley kernel-worker [--memory-limit BYTES]",
+		hidden:  true,
+		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			fs := newFlagSet(commands[supervisor.WorkerCommand], stderr)
+			limit := fs.Int64("memory-limit", 0, "most memory in bytes the worker may use (0: no limit)")
+			if err := fs.Parse(args); err != nil {
+				return err
+			}
+			if fs.NArg() > 0 {
+				return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+			}
+			return worker.ServeInherited(ctx, worker.Options{
+				MemoryLimit: *limit,
+				NewEngine: func(stdin io.Reader, stdout, stderr io.Writer) (worker.Engine, error) {
+					return exec.New(exec.Options{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+				},
+			})
+		},
+	})
+}

@@ -1,0 +1,94 @@
+// Package supervisor assembles a running kernel: it binds the sockets from
+// a connection file, starts the worker process that hosts the interpreter,
+// opens the history and serves the session until a shutdown request.
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/galley-dev/galley/kernel/history"
+	"github.com/galley-dev/galley/kernel/session"
+	"github.com/galley-dev/galley/kernel/wire"
+	"github.com/galley-dev/galley/kernel/worker"
+)
+
+// Main is one kernel process: `galley kernel --connection-file FILE`.
+type Main struct {
+	ConnectionFile string
+	// MemoryLimit in bytes for the worker; zero means no limit.
+	MemoryLimit int64
+	// Executable is the galley binary that runs the worker subcommand;
+	// empty means this process's executable.
+	Executable string
+	Version    string
+	Log        *slog.Logger
+
+	kernel *session.Kernel
+	mgr    *worker.Manager
+	socks  *wire.Sockets
+	ready  chan struct{}
+}
+
+// WorkerCommand is the hidden subcommand that runs the worker.
+const WorkerCommand = "kernel-worker"
+
+// Run serves the kernel until it is shut down or ctx ends.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+	info, err := wire.ReadConnectionFile(m.ConnectionFile)
+	if err != nil {
+		return err
+	}
+	exe := m.Executable
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return fmt.Errorf("locating the galley binary for the worker: %w", err)
+		}
+	}
+	m.socks, err = wire.Listen(ctx, info, m.Log)
+	if err != nil {
+		return err
+	}
+	defer m.socks.Close()
+
+	var hist *history.Store
+	if path, err := history.DefaultPath(); err != nil {
+		m.Log.Warn("history disabled", "err", err)
+	} else if hist, err = history.Open(path); err != nil {
+		m.Log.Warn("history disabled", "err", err)
+	}
+	m.kernel = session.New(session.Config{Sockets: m.socks, History: hist, Log: m.Log, Version: m.Version})
+	argv := []string{exe, WorkerCommand}
+	if m.MemoryLimit > 0 {
+		argv = append(argv, "--memory-limit", strconv.FormatInt(m.MemoryLimit, 10))
+	}
+	m.mgr, err = worker.Start(worker.Config{Command: argv, Env: os.Environ(), Output: m.kernel.Output(), Log: m.Log})
+	if err != nil {
+		return err
+	}
+	defer m.mgr.Close()
+
+	start := time.Now()
+	restart, err := m.kernel.Run(ctx, m.mgr)
+	m.Log.Info("kernel stopped", "restart", restart, "uptime", time.Since(start).Round(time.Millisecond))
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Interrupt interrupts the running cell; the kernel command calls it on
+// SIGINT.
+func (m *Main) Interrupt() {
+	if m.kernel != nil {
+		m.kernel.Interrupt()
+	}
+}

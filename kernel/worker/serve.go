@@ -1,0 +1,348 @@
+package worker
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/galley-dev/galley/stdlib/display"
+)
+
+// Engine is what the worker needs from an interpreter session. The kernel's
+// exec package provides it.
+type Engine interface {
+	Execute(ctx context.Context, code string) (*display.Data, error)
+	Complete(code string, cursor int) (matches []string, start, end int)
+	Inspect(code string, cursor, detail int) (display.Data, bool)
+	IsComplete(code string) (status, indent string)
+}
+
+// CellError is implemented by errors that know how Jupyter should show
+// them; other errors are shown with their Go type as the name.
+type CellError interface {
+	Ename() string
+	Evalue() string
+	Traceback() []string
+}
+
+// Options configure Serve.
+type Options struct {
+	// NewEngine starts the interpreter with the reader cells use as
+	// standard input and the writers they print to.
+	NewEngine func(stdin io.Reader, stdout, stderr io.Writer) (Engine, error)
+	// Requests and Events are the pipes to the supervisor (fd 3 and fd 4).
+	Requests io.Reader
+	Events   io.Writer
+	// Stdout and Stderr are the captured file descriptors 1 and 2.
+	Stdout, Stderr io.Writer
+	// MemoryLimit, when positive, is the most memory in bytes the worker
+	// may use; beyond it the worker exits and the supervisor restarts it.
+	MemoryLimit int64
+	// MaxStack bounds a goroutine's stack so runaway recursion fails fast
+	// instead of growing to the runtime's default of 1 GB. Zero keeps 256 MB.
+	MaxStack int
+}
+
+// Serve runs the worker until the request pipe closes (the supervisor went
+// away or asked it to stop).
+func Serve(ctx context.Context, opts Options) error {
+	if opts.MaxStack == 0 {
+		opts.MaxStack = 256 << 20
+	}
+	debug.SetMaxStack(opts.MaxStack)
+	if opts.MemoryLimit > 0 {
+		stop := watchMemory(opts.MemoryLimit, opts.Stderr)
+		defer stop()
+	}
+	s := &server{opts: opts, ctx: ctx, enc: json.NewEncoder(opts.Events)}
+	engine, err := opts.NewEngine(&stdinReader{s: s}, opts.Stdout, opts.Stderr)
+	if err != nil {
+		return fmt.Errorf("starting the interpreter: %w", err)
+	}
+	s.engine = engine
+	display.SetPublisher(publisher{s})
+
+	dec := json.NewDecoder(bufio.NewReaderSize(opts.Requests, 64<<10))
+	var running sync.WaitGroup
+	defer running.Wait()
+	for {
+		var req request
+		if err := dec.Decode(&req); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
+				s.interrupt()
+				return nil
+			}
+			return fmt.Errorf("reading a request from the supervisor: %w", err)
+		}
+		switch req.Op {
+		case "execute":
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				s.execute(req)
+			}()
+		case "interrupt":
+			s.interrupt()
+		case "input_reply":
+			s.inputReply(req)
+		case "complete":
+			m, start, end := s.engine.Complete(req.Code, req.Cursor)
+			s.send(event{ID: req.ID, Kind: "result", Matches: m, CursorStart: start, CursorEnd: end})
+		case "inspect":
+			d, found := s.engine.Inspect(req.Code, req.Cursor, req.Detail)
+			ev := event{ID: req.ID, Kind: "result", Found: found}
+			if found {
+				ev.Data = &d
+			}
+			s.send(ev)
+		case "is_complete":
+			status, indent := s.engine.IsComplete(req.Code)
+			s.send(event{ID: req.ID, Kind: "result", Status: status, Indent: indent})
+		default:
+			s.send(event{ID: req.ID, Kind: "result", Error: &ErrorInfo{Ename: "ProtocolError", Evalue: "unknown worker request " + req.Op}})
+		}
+	}
+}
+
+type server struct {
+	opts   Options
+	ctx    context.Context
+	engine Engine
+
+	encMu sync.Mutex
+	enc   *json.Encoder
+
+	mu   sync.Mutex
+	cell *cell // the running cell, nil between cells
+	last uint64
+}
+
+type cell struct {
+	id          uint64
+	ctx         context.Context
+	cancel      context.CancelFunc
+	interrupted bool
+	allowStdin  bool
+	input       chan request
+}
+
+// send writes one event. Output that cannot be encoded (a bundle holding a
+// channel, say) is replaced by a message saying so, not lost silently.
+func (s *server) send(ev event) {
+	b, err := json.Marshal(ev)
+	if err != nil && ev.Data != nil {
+		text := display.Text(fmt.Sprintf("galley: this output cannot be shown: %v", err))
+		ev.Data = &text
+		b, err = json.Marshal(ev)
+	}
+	if err != nil {
+		ev = event{ID: ev.ID, Kind: ev.Kind, Error: &ErrorInfo{Ename: "EncodingError", Evalue: err.Error(), Traceback: []string{err.Error()}}}
+		b, _ = json.Marshal(ev)
+	}
+	s.encMu.Lock()
+	defer s.encMu.Unlock()
+	b = append(b, '\n')
+	_, _ = s.opts.Events.Write(b)
+}
+
+// barrier marks the current position in both output streams; the
+// supervisor holds back the next event until it has seen the mark on both.
+func (s *server) barrier() string {
+	b := newBarrier()
+	_, _ = io.WriteString(s.opts.Stdout, b)
+	_, _ = io.WriteString(s.opts.Stderr, b)
+	return b
+}
+
+func (s *server) execute(req request) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	c := &cell{id: req.ID, ctx: ctx, cancel: cancel, allowStdin: req.AllowStdin, input: make(chan request, 1)}
+	s.mu.Lock()
+	s.cell, s.last = c, req.ID
+	s.mu.Unlock()
+
+	data, err := s.run(ctx, req.Code)
+
+	s.mu.Lock()
+	s.cell = nil
+	interrupted := c.interrupted
+	s.mu.Unlock()
+
+	ev := event{ID: req.ID, Kind: "result", Data: data}
+	switch {
+	case interrupted:
+		ev.Data = nil
+		ev.Error = &ErrorInfo{Ename: "Interrupted", Evalue: "the cell was interrupted",
+			Traceback: []string{"Interrupted: the cell was interrupted; variables from earlier cells are kept"}}
+	case err != nil:
+		ev.Error = errorInfo(err)
+	}
+	ev.Barrier = s.barrier()
+	s.send(ev)
+}
+
+// run executes code, turning a panic that escapes the engine into an error
+// so that the worker survives it.
+func (s *server) run(ctx context.Context, code string) (data *display.Data, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError{value: r, stack: debug.Stack()}
+		}
+	}()
+	return s.engine.Execute(ctx, code)
+}
+
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p panicError) Error() string       { return fmt.Sprint(p.value) }
+func (p panicError) Ename() string       { return "panic" }
+func (p panicError) Evalue() string      { return fmt.Sprint(p.value) }
+func (p panicError) Traceback() []string { return []string{"panic: " + p.Evalue(), string(p.stack)} }
+
+func errorInfo(err error) *ErrorInfo {
+	var ce CellError
+	if errors.As(err, &ce) {
+		return &ErrorInfo{Ename: ce.Ename(), Evalue: ce.Evalue(), Traceback: ce.Traceback()}
+	}
+	return &ErrorInfo{Ename: fmt.Sprintf("%T", err), Evalue: err.Error(), Traceback: []string{err.Error()}}
+}
+
+func (s *server) interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cell != nil {
+		s.cell.interrupted = true
+		s.cell.cancel()
+	}
+}
+
+func (s *server) inputReply(req request) {
+	s.mu.Lock()
+	c := s.cell
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	select {
+	case c.input <- req:
+	default:
+	}
+}
+
+// errNoStdin explains why input failed rather than leaving a cell blocked.
+var errNoStdin = errors.New("standard input is not available: the front end did not allow input for this cell (allow_stdin is false)")
+
+// ask requests a line of input from the front end for the running cell.
+func (s *server) ask(prompt string, password bool) (string, error) {
+	s.mu.Lock()
+	c := s.cell
+	s.mu.Unlock()
+	if c == nil || !c.allowStdin {
+		return "", errNoStdin
+	}
+	s.send(event{ID: c.id, Kind: "input", Prompt: prompt, Password: password, Barrier: s.barrier()})
+	select {
+	case r := <-c.input:
+		if r.Err != "" {
+			return "", errors.New("reading standard input: " + r.Err)
+		}
+		return r.Value, nil
+	case <-c.ctx.Done():
+		return "", errors.New("reading standard input: the cell was interrupted")
+	}
+}
+
+// stdinReader is the cells' standard input: each time its buffer runs dry it
+// asks the front end for another line.
+type stdinReader struct {
+	s   *server
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (r *stdinReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.buf) == 0 {
+		line, err := r.s.ask("", false)
+		if err != nil {
+			return 0, err
+		}
+		r.buf = []byte(line + "\n")
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// publisher forwards display events of cells to the supervisor.
+type publisher struct{ s *server }
+
+func (p publisher) id() uint64 {
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	return p.s.last
+}
+
+func (p publisher) Display(d display.Data, id string) {
+	p.s.send(event{ID: p.id(), Kind: "display", Data: &d, DisplayID: id, Barrier: p.s.barrier()})
+}
+
+func (p publisher) Update(d display.Data, id string) {
+	p.s.send(event{ID: p.id(), Kind: "update", Data: &d, DisplayID: id, Barrier: p.s.barrier()})
+}
+
+func (p publisher) Clear(wait bool) {
+	p.s.send(event{ID: p.id(), Kind: "clear", Wait: wait, Barrier: p.s.barrier()})
+}
+
+// ServeInherited runs Serve on the file descriptors a Manager passes to the
+// worker: requests on fd 3, events on fd 4, output on fd 1 and 2.
+func ServeInherited(ctx context.Context, opts Options) error {
+	requests := os.NewFile(3, "requests")
+	events := os.NewFile(4, "events")
+	if requests == nil || events == nil {
+		return errors.New("the worker must be started by a galley kernel (file descriptors 3 and 4 missing)")
+	}
+	// SIGINT reaches the whole process group from a terminal; interrupts
+	// are the supervisor's business, delivered as requests.
+	signal.Ignore(os.Interrupt)
+	opts.Requests, opts.Events = requests, events
+	opts.Stdout, opts.Stderr = os.Stdout, os.Stderr
+	return Serve(ctx, opts)
+}
+
+// ParseSize parses a memory size such as 512MiB, 2GiB, 1.5G or 1048576.
+func ParseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1}}
+	num, mult := strings.TrimSpace(s), 1.0
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("bad memory size %q (examples: 512MiB, 2GiB, 1073741824)", s)
+	}
+	return int64(f * mult), nil
+}

@@ -1,0 +1,21 @@
+package worker
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// sysProcAttr puts the worker in a process group of its own, so that killing
+// the group also ends processes a cell started, and asks Linux to kill the
+// worker if the supervisor dies without cleaning up.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	_ = cmd.Process.Kill()
+}
