@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 
@@ -296,4 +297,22 @@ func (c *Client) DatasetData(ctx context.Context, ref string, w io.Writer) error
 		sel = "0"
 	}
 	return c.do(ctx, "GET", "/api/datasets/"+seg(name)+"/versions/"+seg(strings.TrimPrefix(sel, "v"))+"/data", nil, nil, "", w)
+}
+
+// DefaultURL is where 'galley serve' listens unless told otherwise.
+const DefaultURL = "http://127.0.0.1:8780"
+
+// ClientFromEnv returns a client for url, falling back to $GALLEY_SERVER and
+// then DefaultURL, with the token from $GALLEY_TOKEN.
+func ClientFromEnv(url string) *Client {
+	if url == "" {
+		url = os.Getenv("GALLEY_SERVER")
+	}
+	if url == "" {
+		url = DefaultURL
+	}
+	if !strings.Contains(url, "://") {
+		url = "http://" + url
+	}
+	return NewClient(url, os.Getenv("GALLEY_TOKEN"))
 }

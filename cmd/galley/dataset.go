@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/galley-dev/galley/server"
+)
+
+func init() {
+	register(&command{
+		name:    "dataset",
+		summary: "import and inspect the server's datasets",
+		usage: `galley dataset import FILE.csv [--name NAME]
+       galley dataset list [--limit N] [--offset N] [--order FIELD]
+       galley dataset show NAME[@VERSION] [--data]`,
+		run: runDataset,
+	})
+}
+
+func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: dataset needs a subcommand: import, list or show", errUsage)
+	}
+	fs := newFlagSet(commands["dataset"], stderr)
+	api := clientFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	switch args[0] {
+	case "import":
+		name := fs.String("name", "", "dataset name (default: the file name without extension)")
+		pos, err := parseArgs(fs, args[1:], 1)
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(pos[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if *name == "" {
+			*name = strings.TrimSuffix(filepath.Base(pos[0]), filepath.Ext(pos[0]))
+		}
+		v, err := api().ImportDataset(ctx, *name, f)
+		if err != nil {
+			return explain(err)
+		}
+		if *asJSON {
+			return printJSON(stdout, v)
+		}
+		fmt.Fprintf(stdout, "imported %s: %d rows, %d columns\n", v.Snapshot(), v.Rows, len(v.Columns))
+		return nil
+	case "list":
+		p := pageFlags(fs)
+		if _, err := parseArgs(fs, args[1:], 0); err != nil {
+			return err
+		}
+		items, total, err := api().FindDatasets(ctx, server.DatasetFilter{Page: *p})
+		if err != nil {
+			return explain(err)
+		}
+		if *asJSON {
+			return printJSON(stdout, items)
+		}
+		tw := table(stdout, "NAME\tLATEST\tUPDATED")
+		for _, d := range items {
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", d.Name, d.LatestVersion, d.UpdatedAt.Format("2006-01-02 15:04"))
+		}
+		return footer(tw, stdout, len(items), total)
+	case "show":
+		data := fs.Bool("data", false, "print the version's CSV")
+		pos, err := parseArgs(fs, args[1:], 1)
+		if err != nil {
+			return err
+		}
+		c := api()
+		if *data {
+			return explain(c.DatasetData(ctx, pos[0], stdout))
+		}
+		v, err := c.FindDatasetVersion(ctx, pos[0])
+		if err != nil {
+			return explain(err)
+		}
+		if *asJSON {
+			return printJSON(stdout, v)
+		}
+		fmt.Fprintf(stdout, "dataset %s\nrows     %d\ncolumns  %s\ncreated  %s\n", v.Snapshot(), v.Rows, strings.Join(v.Columns, ", "), v.CreatedAt.Format("2006-01-02 15:04:05"))
+		if l := v.Lineage; l != nil {
+			fmt.Fprintf(stdout, "lineage  scoring run %d: recipe %s@%d, trained model %s, input %s, params %v\n", l.RunID, l.Recipe, l.RecipeVersion, l.TrainedModel, l.InputSnapshot, l.Params)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: unknown dataset subcommand %q", errUsage, args[0])
+}

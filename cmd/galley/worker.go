@@ -1,0 +1,28 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/galley-dev/galley/server/worker"
+)
+
+func init() {
+	register(&command{
+		name:    "worker",
+		summary: "execute one run for 'galley serve' (reads the job on standard input)",
+		usage:   "galley worker",
+		hidden:  true,
+		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			if len(args) > 0 {
+				return fmt.Errorf("%w: worker takes no arguments; it is started by 'galley serve'", errUsage)
+			}
+			if code := worker.Child(ctx, os.Stdin, stdout); code != 0 {
+				return fmt.Errorf("the worker could not run its job (status %d)", code)
+			}
+			return nil
+		},
+	})
+}
