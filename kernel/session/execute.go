@@ -70,12 +70,15 @@ func (k *Kernel) execute(ctx context.Context, m *wire.Message) {
 		}
 	}
 	if res.Err != nil {
+		// Only requests queued before the failure was reported are
+		// aborted; a client may react to the error reply right away.
+		queued := len(k.shellQ)
 		content := errorContent(res.Err)
 		content["status"] = "error"
 		content["execution_count"] = count
 		k.reply(k.socks.Shell, m, "execute_reply", content)
 		if orTrue(req.StopOnError) {
-			k.abortQueued()
+			k.abortQueued(queued)
 		}
 		return
 	}
@@ -98,8 +101,8 @@ func errorContent(e *worker.ErrorInfo) map[string]any {
 // abortQueued answers the execute requests already waiting behind a failed
 // cell with status "aborted", as stop_on_error asks: they were written
 // assuming the failed cell succeeded. Other queued requests are served.
-func (k *Kernel) abortQueued() {
-	for {
+func (k *Kernel) abortQueued(n int) {
+	for ; n > 0; n-- {
 		select {
 		case q := <-k.shellQ:
 			if q.Type() != "execute_request" {

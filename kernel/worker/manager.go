@@ -273,7 +273,8 @@ type process struct {
 	waitErr error
 	streams sync.WaitGroup
 	tail    tailBuffer
-	bars    [2]chan string // barrier tokens seen on stdout and stderr
+	bars    [2]chan string   // barrier tokens seen on stdout and stderr
+	acks    [2]chan struct{} // lets a stream reader go past a token
 }
 
 func (m *Manager) spawn() (*process, error) {
@@ -319,11 +320,12 @@ func (m *Manager) spawn() (*process, error) {
 		results: make(chan event, 16),
 		dead:    make(chan struct{}),
 		exited:  make(chan struct{}),
-		bars:    [2]chan string{make(chan string, 256), make(chan string, 256)},
+		bars:    [2]chan string{make(chan string), make(chan string)},
+		acks:    [2]chan struct{}{make(chan struct{}, 1), make(chan struct{}, 1)},
 	}
 	p.streams.Add(2)
-	go p.readStream(outR, "stdout", p.bars[0], m.cfg.Output, nil)
-	go p.readStream(errR, "stderr", p.bars[1], m.cfg.Output, &p.tail)
+	go p.readStream(outR, "stdout", 0, m.cfg.Output, nil)
+	go p.readStream(errR, "stderr", 1, m.cfg.Output, &p.tail)
 	go p.readEvents(evR, m.cfg.Output)
 	go func() {
 		p.waitErr = cmd.Wait()
@@ -357,8 +359,9 @@ func (p *process) readEvents(r io.ReadCloser, out Output) {
 			}
 			return
 		}
+		release := func() {}
 		if ev.Barrier != "" {
-			p.awaitBarrier(ev.Barrier)
+			release = p.awaitBarrier(ev.Barrier)
 		}
 		switch ev.Kind {
 		case "display":
@@ -374,33 +377,69 @@ func (p *process) readEvents(r io.ReadCloser, out Output) {
 		default:
 			p.results <- ev
 		}
+		release()
 	}
 }
 
-// awaitBarrier waits until both output streams have passed token, so
-// everything printed before an event is sent before it. A cell that closed
-// its standard output never delivers the token; a timeout covers that.
-func (p *process) awaitBarrier(token string) {
+// awaitBarrier waits until both output streams reach token, so everything
+// printed before an event is sent before it. The readers stay parked at
+// the token until release is called, so nothing printed after the event
+// overtakes it. A cell that closed its standard output never delivers the
+// token; a timeout covers that.
+func (p *process) awaitBarrier(token string) (release func()) {
 	deadline := time.After(time.Second)
-	for _, ch := range p.bars {
+	var parked []int
+	for i, ch := range p.bars {
 	wait:
 		for {
 			select {
 			case t := <-ch:
 				if t == token {
+					parked = append(parked, i)
 					break wait
 				}
+				p.ack(i) // a token whose event was lost
 			case <-deadline:
 				p.log.Warn("output barrier timed out")
-				return
+				break wait
 			}
 		}
+	}
+	return func() {
+		for _, i := range parked {
+			p.ack(i)
+		}
+	}
+}
+
+func (p *process) ack(i int) {
+	select {
+	case p.acks[i] <- struct{}{}:
+	default:
+	}
+}
+
+// passBarrier hands a token of stream i to the event reader and waits until
+// the event it marks has been delivered.
+func (p *process) passBarrier(i int, token string) {
+	select { // a stale acknowledgement must not release this token
+	case <-p.acks[i]:
+	default:
+	}
+	select {
+	case p.bars[i] <- token:
+	case <-time.After(time.Second):
+		return // no event claimed it
+	}
+	select {
+	case <-p.acks[i]:
+	case <-time.After(time.Second):
 	}
 }
 
 // readStream forwards the text of one output pipe, cutting out barrier
 // tokens and never splitting a UTF-8 character between two messages.
-func (p *process) readStream(r io.ReadCloser, name string, bars chan string, out Output, tail *tailBuffer) {
+func (p *process) readStream(r io.ReadCloser, name string, si int, out Output, tail *tailBuffer) {
 	defer p.streams.Done()
 	defer r.Close()
 	buf := make([]byte, 64<<10)
@@ -423,10 +462,7 @@ func (p *process) readStream(r io.ReadCloser, name string, bars chan string, out
 				break
 			}
 			emit(pending[:i])
-			select {
-			case bars <- string(pending[i : i+barrierLen]):
-			default:
-			}
+			p.passBarrier(si, string(pending[i:i+barrierLen]))
 			pending = pending[i+barrierLen:]
 		}
 		if err != nil {
