@@ -101,6 +101,9 @@ func (p *csvParser) parse(buf []byte, atEOF bool, c *rawChunk, maxRows int) (int
 					}
 					if ch == '\n' {
 						lines++
+						c.data = append(c.data, ch)
+						pos++
+						continue
 					}
 					s := pos
 					for pos < n && buf[pos] != '"' && buf[pos] != '\n' {

@@ -201,3 +201,7 @@ func TestString(t *testing.T) {
 		t.Errorf("no html table")
 	}
 }
+
+func newChecked() *memory.CheckedAllocator {
+	return memory.NewCheckedAllocator(memory.NewGoAllocator())
+}

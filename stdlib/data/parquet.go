@@ -194,7 +194,7 @@ func (w *ParquetWriter) Write(f *Frame) error {
 		return fmt.Errorf("frame schema (%s) differs from the file's (%s)", got, w.schema)
 	}
 	for lo := 0; lo < f.nrows || (lo == 0 && f.nrows == 0); lo += w.o.RowGroupRows {
-		part := f.Slice(lo, lo+w.o.RowGroupRows)
+		part := f.Slice(lo, lo+w.o.RowGroupRows).unsliceDicts()
 		rec := part.Record()
 		err := w.fw.Write(rec)
 		rec.Release()
@@ -241,12 +241,18 @@ func (w *ParquetWriter) abort() {
 	}
 }
 
-// ParquetReader reads a Parquet file in chunks of BatchRows rows.
+// ParquetReader reads a Parquet file in chunks of at most BatchRows rows,
+// decoding one row group at a time, so memory use is bounded by the row
+// group size the writer chose.
 type ParquetReader struct {
-	pf   *file.Reader
-	rr   pqarrow.RecordReader
-	mem  memory.Allocator
-	path string
+	pf    *file.Reader
+	fr    *pqarrow.FileReader
+	mem   memory.Allocator
+	path  string
+	batch int
+	rg    int    // next row group to decode
+	cur   *Frame // decoded row group being handed out
+	off   int
 }
 
 // OpenParquet opens path for chunked reading.
@@ -256,17 +262,12 @@ func OpenParquet(path string, opts ...ParquetOptions) (*ParquetReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: true, BatchSize: int64(o.BatchRows)}, o.Allocator)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: true, BatchSize: 1 << 20}, o.Allocator)
 	if err != nil {
 		pf.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
-	if err != nil {
-		pf.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &ParquetReader{pf: pf, rr: rr, mem: o.Allocator, path: path}, nil
+	return &ParquetReader{pf: pf, fr: fr, mem: o.Allocator, path: path, batch: o.BatchRows}, nil
 }
 
 // NumRows returns the total rows in the file.
@@ -274,18 +275,41 @@ func (r *ParquetReader) NumRows() int64 { return r.pf.NumRows() }
 
 // Next returns the next chunk, or io.EOF at the end.
 func (r *ParquetReader) Next() (*Frame, error) {
-	if !r.rr.Next() {
-		if err := r.rr.Err(); err != nil && err != io.EOF {
+	for r.cur == nil || r.off >= r.cur.nrows {
+		if r.cur != nil {
+			r.cur.Release()
+			r.cur = nil
+		}
+		if r.rg >= r.pf.NumRowGroups() {
+			return nil, io.EOF
+		}
+		cols := make([]int, r.pf.MetaData().Schema.NumColumns())
+		for i := range cols {
+			cols[i] = i
+		}
+		tbl, err := r.fr.ReadRowGroups(context.Background(), cols, []int{r.rg})
+		if err != nil {
+			return nil, fmt.Errorf("%s: row group %d: %w", r.path, r.rg, err)
+		}
+		r.rg++
+		f, err := fromTable(r.mem, tbl)
+		tbl.Release()
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.path, err)
 		}
-		return nil, io.EOF
+		r.cur, r.off = f, 0
 	}
-	return FromRecord(r.mem, r.rr.Record())
+	out := r.cur.Slice(r.off, r.off+r.batch)
+	r.off += r.batch
+	return out, nil
 }
 
 // Close releases the reader and closes the file.
 func (r *ParquetReader) Close() error {
-	r.rr.Release()
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
 	return r.pf.Close()
 }
 
@@ -342,4 +366,37 @@ func foreignDType(dt arrow.DataType) DType {
 		return Timestamp
 	}
 	return DType(dt.String())
+}
+
+// unsliceDicts copies dictionary columns that view a slice of their
+// buffers: pqarrow v15 mis-indexes sliced dictionary arrays. It consumes f.
+func (f *Frame) unsliceDicts() *Frame {
+	need := false
+	for _, c := range f.cols {
+		if c.DataType().ID() == arrow.DICTIONARY && c.Data().Offset() != 0 {
+			need = true
+		}
+	}
+	if !need {
+		return f
+	}
+	idx := make([]int32, f.nrows)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	cols := make([]arrow.Array, len(f.cols))
+	for k, c := range f.cols {
+		if c.DataType().ID() == arrow.DICTIONARY && c.Data().Offset() != 0 {
+			cols[k] = take(f.mem, c, idx)
+		} else {
+			c.Retain()
+			cols[k] = c
+		}
+	}
+	out, err := f.derive(f.Names(), cols)
+	f.Release()
+	if err != nil {
+		panic(err)
+	}
+	return out
 }

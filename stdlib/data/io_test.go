@@ -1,0 +1,283 @@
+package data
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestReadCSVInference(t *testing.T) {
+	mem := checked(t)
+	in := "id,x,flag,when,name,blank\n1,1.5,true,2024-01-02,a,\n2, ,false,2024-01-03 10:00:00,\"b, \"\"q\"\"\",\n3,NA,true,,c,\n"
+	f, err := ReadCSVFrom(strings.NewReader(in), CSVOptions{Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	want := "id: int64, x: float64, flag: bool, when: timestamp, name: string, blank: string"
+	if got := f.Schema().String(); got != want {
+		t.Errorf("schema %s\nwant   %s", got, want)
+	}
+	if got := strs(t, f, "x"); !reflect.DeepEqual(got, []string{"1.5", "null", "null"}) {
+		t.Errorf("x = %v", got)
+	}
+	if got := strs(t, f, "name"); got[1] != `b, "q"` {
+		t.Errorf("quoted = %q", got[1])
+	}
+	if got := strs(t, f, "when"); got[1] != "2024-01-03 10:00:00" || got[2] != "null" {
+		t.Errorf("when = %v", got)
+	}
+}
+
+func TestReadCSVBadRows(t *testing.T) {
+	in := "a;b\n1;x\n2\n3;z;extra\nfour;w\n"
+	tests := []struct {
+		policy   BadRows
+		types    map[string]DType
+		wantErr  string
+		wantRows int
+		problems int
+	}{
+		{BadRowsError, nil, "in.csv:3: expected 2 fields, got 1", 0, 0},
+		{BadRowsSkip, nil, "", 2, 2},
+		{BadRowsNull, nil, "", 4, 2},
+		{BadRowsNull, map[string]DType{"a": Int64}, "", 4, 3},
+		{BadRowsSkip, map[string]DType{"a": Int64}, "", 1, 3},
+	}
+	for _, tt := range tests {
+		mem := checked(t)
+		path := filepath.Join(t.TempDir(), "in.csv")
+		os.WriteFile(path, []byte(in), 0o644)
+		f, err := ReadCSV(path, CSVOptions{BadRows: tt.policy, Types: tt.types, Allocator: mem})
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("policy %d: err = %v, want %q", tt.policy, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("policy %d: %v", tt.policy, err)
+		}
+		if f.NumRows() != tt.wantRows || len(f.Problems()) != tt.problems {
+			t.Errorf("policy %d types %v: %d rows, problems %v", tt.policy, tt.types, f.NumRows(), f.Problems())
+		}
+		for _, p := range f.Problems() {
+			if p.File != path || p.Line < 2 {
+				t.Errorf("problem lacks location: %+v", p)
+			}
+		}
+		f.Release()
+	}
+	_, err := ReadCSVFrom(strings.NewReader("a\n1\nx\n"), CSVOptions{Types: map[string]DType{"a": Int64}})
+	if err == nil || !strings.Contains(err.Error(), `line 3: column "a"`) {
+		t.Errorf("type error = %v", err)
+	}
+	if _, err := ReadCSVFrom(strings.NewReader("a\n1\n"), CSVOptions{Types: map[string]DType{"zz": Int64}}); err == nil {
+		t.Error("override of unknown column: want error")
+	}
+	if _, err := ReadCSV(filepath.Join(t.TempDir(), "missing.csv")); err == nil {
+		t.Error("missing file: want error")
+	}
+}
+
+func TestRoundTripCSVParquetArrow(t *testing.T) {
+	mem := checked(t)
+	f := sampleFrame(t, mem)
+	defer f.Release()
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "f.csv")
+	if err := f.WriteCSV(csvPath); err != nil {
+		t.Fatal(err)
+	}
+	g, err := ReadCSV(csvPath, CSVOptions{Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Release()
+	assertEqualFrames(t, f, g)
+	for _, comp := range []string{"snappy", "zstd", "none"} {
+		pq := filepath.Join(dir, comp+".parquet")
+		if err := g.WriteParquet(pq, ParquetOptions{Compression: comp, Metadata: map[string]string{"source": "test"}}); err != nil {
+			t.Fatal(err)
+		}
+		h, err := ReadParquet(pq, ParquetOptions{Allocator: mem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertEqualFrames(t, f, h)
+		h.Release()
+		info, err := ReadParquetInfo(pq)
+		if err != nil || info.Rows != 4 || info.Metadata["source"] != "test" || info.Schema.String() != f.Schema().String() {
+			t.Errorf("info = %+v, %v", info, err)
+		}
+	}
+	ap := filepath.Join(dir, "f.arrow")
+	if err := f.WriteArrow(ap, "zstd"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := ReadArrow(ap, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release()
+	assertEqualFrames(t, f, a)
+	if err := f.WriteParquet(filepath.Join(dir, "x.parquet"), ParquetOptions{Compression: "bogus"}); err == nil {
+		t.Error("bad codec: want error")
+	}
+	if _, err := ReadParquet(csvPath); err == nil || !strings.Contains(err.Error(), csvPath) {
+		t.Errorf("reading CSV as Parquet: %v", err)
+	}
+}
+
+func assertEqualFrames(t *testing.T, want, got *Frame) {
+	t.Helper()
+	if want.Schema().String() != got.Schema().String() {
+		t.Fatalf("schema %s, want %s", got.Schema(), want.Schema())
+	}
+	for _, n := range want.Names() {
+		if w, g := strs(t, want, n), strs(t, got, n); !reflect.DeepEqual(w, g) {
+			t.Errorf("column %s: %v, want %v", n, g, w)
+		}
+	}
+}
+
+func TestChunkedCSVAndParquet(t *testing.T) {
+	mem := checked(t)
+	var b strings.Builder
+	b.WriteString("k,v,s\n")
+	for i := 0; i < 1000; i++ {
+		b.WriteString(strings.Repeat("x", i%3) + "1," + string(rune('a'+i%26)) + ".5,\"q\nr\"\n")
+	}
+	r := NewCSVReader(strings.NewReader(b.String()), CSVOptions{ChunkRows: 300, Allocator: mem})
+	dir := t.TempDir()
+	pw, err := CreateParquet(filepath.Join(dir, "c.parquet"), ParquetOptions{RowGroupRows: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, chunks := 0, 0
+	for {
+		f, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += f.NumRows()
+		chunks++
+		if err := pw.Write(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Release()
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if total != 1000 || chunks != 4 {
+		t.Errorf("read %d rows in %d chunks", total, chunks)
+	}
+	pr, err := OpenParquet(filepath.Join(dir, "c.parquet"), ParquetOptions{BatchRows: 250, Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	total = 0
+	for {
+		f, err := pr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += f.NumRows()
+		f.Release()
+	}
+	if total != 1000 {
+		t.Errorf("parquet chunks gave %d rows", total)
+	}
+}
+
+// datasetPath finds a shared dataset; under CI=true a missing file fails.
+func datasetPath(t *testing.T, name string) string {
+	t.Helper()
+	dir := os.Getenv("GALLEY_DATASETS")
+	if dir == "" {
+		dir = "../../../shared/datasets"
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("dataset %s missing under CI: %v", p, err)
+		}
+		t.Skipf("dataset %s not present", p)
+	}
+	return p
+}
+
+func TestRealDatasets(t *testing.T) {
+	tests := []struct {
+		file       string
+		rows, cols int
+		label      string
+		nullCol    string
+		nulls      int
+	}{
+		{"telco-churn.csv", 7043, 21, "Churn", "TotalCharges", 11},
+		{"bank-marketing.csv", 41188, 17, "y", "age", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			mem := checked(t)
+			f, err := ReadCSV(datasetPath(t, tt.file), CSVOptions{Allocator: mem})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Release()
+			if r, c := f.Shape(); r != tt.rows || c != tt.cols || len(f.Problems()) != 0 {
+				t.Fatalf("shape %d×%d, problems %v", r, c, f.Problems())
+			}
+			c, _ := f.Column(tt.nullCol)
+			if c.NullCount() != tt.nulls || !c.DType().Numeric() {
+				t.Errorf("%s: %s with %d nulls", tt.nullCol, c.DType(), c.NullCount())
+			}
+			p, err := Profile(f, tt.label)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Columns) != tt.cols {
+				t.Errorf("profile has %d columns", len(p.Columns))
+			}
+			_ = p.DisplayData()
+		})
+	}
+}
+
+func FuzzReadCSV(f *testing.F) {
+	for _, s := range []string{"a,b\n1,2\n", "a;b\n\"x\"\"y\";2\n", "a\n\"unterminated\n", "x,y\r\n1,\r\n", "\xef\xbb\xbfa\n1\n2.5\n"} {
+		f.Add([]byte(s), uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, in []byte, policy uint8) {
+		mem := newChecked()
+		fr, err := ReadCSVFrom(strings.NewReader(string(in)), CSVOptions{BadRows: BadRows(policy % 3), Allocator: mem})
+		if err == nil {
+			_ = fr.String()
+			fr.Release()
+		}
+		r := NewCSVReader(strings.NewReader(string(in)), CSVOptions{BadRows: BadRows(policy % 3), ChunkRows: 2, Allocator: mem})
+		for {
+			g, err := r.Next()
+			if err != nil {
+				break
+			}
+			g.Release()
+		}
+		if mem.CurrentAlloc() != 0 {
+			t.Fatalf("leaked %d bytes", mem.CurrentAlloc())
+		}
+	})
+}
