@@ -2,21 +2,42 @@
 // cell's source into something yaegi evaluates, and renders the value of a
 // trailing expression.
 //
+// A cell may mix imports, declarations and statements in any order.
+// Declarations are hoisted; statements run in order after them. Before
+// anything runs, the cell is type-checked together with everything earlier
+// cells declared, so compile errors point at the cell's own line and column
+// and nothing runs when there are any. The types then drive rewrites that
+// let the interpreter run current Go: range over integers and functions,
+// min, max, clear, new(expr), inferred generic calls, per-iteration loop
+// variables, and goroutines whose panics are reported instead of ending the
+// process. Packages used without an import line are imported automatically.
+//
 // It knows nothing about Jupyter messages or sockets; the kernel's worker
 // drives an Engine and translates its results into protocol messages.
 package exec
 
 import (
 	"context"
+	"embed"
+	"errors"
 	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
 	"io"
 	"os"
 	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
 
 	"github.com/traefik/yaegi/interp"
-	"github.com/traefik/yaegi/stdlib"
 
+	"github.com/galley-dev/galley/kernel/exec/cellrt"
+	"github.com/galley-dev/galley/kernel/exec/stdsymbols"
 	"github.com/galley-dev/galley/stdlib/display"
+	"github.com/galley-dev/galley/stdlib/symbols"
 )
 
 // Options configure a new Engine.
@@ -32,12 +53,74 @@ type Options struct {
 // Engine is one interpreter session. Values persist across Execute calls.
 // An Engine runs one cell at a time.
 type Engine struct {
-	in *interp.Interpreter
+	in     *interp.Interpreter
+	rt     *cellrt.Runtime
+	fset   *token.FileSet
+	imp    *symbolImporter
+	sess   *session
+	stderr io.Writer
+	// byName lists importable packages by name, preferred first.
+	byName map[string][]string
+
+	// imported lists the packages the interpreter has imported: path -> name.
+	imported map[string]string
+
+	cell  int // number of the last cell started
+	fresh int // counter for names the rewrites introduce
+
+	mu       sync.Mutex
+	running  int      // cell whose code runs now, 0 between cells
+	goPanics []any    // panics of goroutines started by the running cell
+	frames   []string // positions the interpreter printed while unwinding
 }
+
+//go:embed gosrc/*.go.txt
+var goSources embed.FS
+
+// sourcePackages are provided as interpreted source, in dependency order:
+// yaegi cannot bind generic functions, so these are written against the
+// current API in a style the interpreter runs.
+var sourcePackages = []string{"cmp", "iter", "maps", "slices"}
+
+const (
+	rtPath = "github.com/galley-dev/galley/kernel/exec/cellrt"
+	rtName = "galley_rt"
+)
+
+// prelude is interpreted once per session: generic helpers that rewritten
+// cells call where the interpreter lacks a builtin.
+const prelude = `package main
+
+import galley_rt "` + rtPath + `"
+import galley_cmp "cmp"
+
+func galley_min[T galley_cmp.Ordered](x T, ys ...T) T {
+	for _, y := range ys {
+		if y < x || y != y {
+			x = y
+		}
+	}
+	return x
+}
+
+func galley_max[T galley_cmp.Ordered](x T, ys ...T) T {
+	for _, y := range ys {
+		if y > x || y != y {
+			x = y
+		}
+	}
+	return x
+}
+
+func galley_new[T any](v T) *T { return &v }
+
+var _ = galley_rt.Clear
+`
 
 // New starts an interpreter session.
 func New(opts Options) (*Engine, error) {
-	io := interp.Options{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}
+	e := &Engine{fset: token.NewFileSet(), sess: newSession(), imported: map[string]string{rtPath: rtName}}
+	io := interp.Options{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr, Unrestricted: true}
 	if io.Stdin == nil {
 		io.Stdin = os.Stdin
 	}
@@ -47,42 +130,267 @@ func New(opts Options) (*Engine, error) {
 	if io.Stderr == nil {
 		io.Stderr = os.Stderr
 	}
-	in := interp.New(io)
-	if err := in.Use(stdlib.Symbols); err != nil {
-		return nil, fmt.Errorf("exec: loading standard library symbols: %w", err)
+	e.stderr = io.Stderr
+	io.Stderr = panicFrameFilter{e: e, w: io.Stderr}
+	e.in = interp.New(io)
+	e.rt = cellrt.New(e.goroutinePanic)
+
+	exports := interp.Exports{}
+	for k, v := range stdsymbols.Symbols {
+		exports[k] = v
 	}
-	return &Engine{in: in}, nil
+	for k, v := range symbols.Symbols {
+		exports[k] = v
+	}
+	exports[rtPath+"/cellrt"] = map[string]reflect.Value{
+		"Show":    reflect.ValueOf(e.rt.Show),
+		"GoPanic": reflect.ValueOf(e.rt.GoPanic),
+		"Clear":   reflect.ValueOf(cellrt.Clear),
+	}
+	if err := e.in.Use(exports); err != nil {
+		return nil, fmt.Errorf("exec: loading symbols: %w", err)
+	}
+	// Use redirected log output to the session's stderr with Fatal
+	// panicking; route Fatal through the Exit panic so it reads as exit.
+	if err := e.in.Use(interp.Exports{"log/log": {
+		"Fatal":   stdsymbols.Symbols["log/log"]["Fatal"],
+		"Fatalf":  stdsymbols.Symbols["log/log"]["Fatalf"],
+		"Fatalln": stdsymbols.Symbols["log/log"]["Fatalln"],
+	}}); err != nil {
+		return nil, fmt.Errorf("exec: loading symbols: %w", err)
+	}
+
+	sources := map[string]string{}
+	for _, p := range sourcePackages {
+		b, err := goSources.ReadFile("gosrc/" + p + ".go.txt")
+		if err != nil {
+			return nil, fmt.Errorf("exec: %w", err)
+		}
+		sources[p] = string(b)
+		if _, err := e.in.Compile(string(b)); err != nil {
+			return nil, fmt.Errorf("exec: loading interpreted package %s: %w", p, err)
+		}
+	}
+	if _, err := e.in.Eval(prelude); err != nil {
+		return nil, fmt.Errorf("exec: loading prelude: %w", err)
+	}
+	e.imp = newSymbolImporter(e.fset, exports, sources)
+	e.byName = packagesByName(e.imp)
+	return e, nil
 }
 
 // Execute runs one cell. When the cell ends in an expression, its value is
 // returned rendered; otherwise the returned Data is nil. Cancelling ctx
-// interrupts the cell.
+// interrupts the cell. Errors are *CellError.
 func (e *Engine) Execute(ctx context.Context, code string) (*display.Data, error) {
-	v, err := e.in.EvalWithContext(ctx, code)
+	e.cell++
+	e.rt.TakeShown()
+	prog, err := e.compile(code)
 	if err != nil {
 		return nil, err
 	}
-	if !v.IsValid() || (v.Kind() == reflect.Func) {
+	if prog == nil {
 		return nil, nil
 	}
-	d := display.Render(v.Interface())
-	return &d, nil
+	if err := e.run(ctx, prog); err != nil {
+		return nil, err
+	}
+	return renderShown(e.rt.TakeShown()), nil
 }
 
-// Complete returns completions for code at cursor (a position in Unicode
-// code points), and the range of code they replace.
-func (e *Engine) Complete(code string, cursor int) (matches []string, start, end int) {
-	return nil, cursor, cursor
+func renderShown(shown [][]any) *display.Data {
+	if len(shown) == 0 {
+		return nil
+	}
+	vs := shown[len(shown)-1]
+	if len(vs) == 1 {
+		d := display.Render(vs[0])
+		return &d
+	}
+	texts := make([]string, len(vs))
+	for i, v := range vs {
+		texts[i] = fmt.Sprint(display.Render(v).Bundle[display.MIMEText])
+	}
+	return &display.Data{Bundle: display.Bundle{display.MIMEText: strings.Join(texts, " ")}}
 }
 
-// Inspect describes the identifier at cursor. It reports false when there is
-// nothing to show.
-func (e *Engine) Inspect(code string, cursor, detail int) (display.Data, bool) {
-	return display.Data{}, false
+// program is a cell ready for the interpreter.
+type program struct {
+	decls, stmts string // sources for the interpreter; empty when absent
+	commit       func() // records the cell's declarations in the session
 }
 
-// IsComplete tells a console whether code is ready to run: "complete",
-// "incomplete" (with the indent for the next line) or "invalid".
-func (e *Engine) IsComplete(code string) (status, indent string) {
-	return "complete", ""
+func (e *Engine) run(ctx context.Context, p *program) (err error) {
+	e.mu.Lock()
+	e.running = e.cell
+	e.goPanics = nil
+	e.frames = nil
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.running = 0
+		frames := e.frames
+		panics := e.goPanics
+		e.mu.Unlock()
+		if r := recover(); r != nil {
+			err = panicError(r, append(frames, "interpreter: "+fmt.Sprint(r)))
+		}
+		if err == nil && len(panics) > 0 {
+			err = panicError(panics[0], []string{"panic in a goroutine started by this cell: " + fmt.Sprint(panics[0])})
+		}
+	}()
+
+	var progs []*interp.Program
+	for _, src := range []string{p.decls, p.stmts} {
+		if src == "" {
+			continue
+		}
+		prog, err := e.in.Compile(src)
+		if err != nil {
+			return runError(err, nil)
+		}
+		progs = append(progs, prog)
+	}
+	p.commit()
+	for _, prog := range progs {
+		if _, err := e.in.ExecuteWithContext(ctx, prog); err != nil {
+			if ctx.Err() != nil {
+				return &CellError{Name: Interrupted, Value: ctx.Err().Error(), Err: ctx.Err()}
+			}
+			e.mu.Lock()
+			frames := append([]string(nil), e.frames...)
+			e.mu.Unlock()
+			return runError(err, frames)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) goroutinePanic(cell int, v any) {
+	e.mu.Lock()
+	if cell == e.running {
+		e.goPanics = append(e.goPanics, v)
+		e.mu.Unlock()
+		return
+	}
+	e.mu.Unlock()
+	fmt.Fprintf(e.stderr, "panic in a goroutine started by cell %d: %v\n", cell, v)
+}
+
+// panicFrameLine matches what the interpreter prints for each frame a panic
+// unwinds ("cell:3:5: panic: main.f(...)").
+var panicFrameLine = regexp.MustCompile(`^(\S+:)?\d+:\d+: panic: `)
+
+// panicFrameFilter keeps the interpreter's unwinding trace out of the
+// user's stderr and turns it into the cell's traceback.
+type panicFrameFilter struct {
+	e *Engine
+	w io.Writer
+}
+
+func (f panicFrameFilter) Write(b []byte) (int, error) {
+	line := strings.TrimSuffix(string(b), "\n")
+	if panicFrameLine.MatchString(line) && !strings.Contains(line, "\n") {
+		if strings.HasPrefix(line, cellFile+":") {
+			f.e.mu.Lock()
+			f.e.frames = append(f.e.frames, strings.Replace(strings.TrimSuffix(line, "(...)"), ": panic: ", ": in ", 1))
+			f.e.mu.Unlock()
+		}
+		return len(b), nil
+	}
+	return f.w.Write(b)
+}
+
+// compile turns a cell into interpreter sources, or a *CellError.
+func (e *Engine) compile(code string) (*program, error) {
+	chunks, err := splitCell(code)
+	if err != nil {
+		return nil, compileErrors(err)
+	}
+	if len(chunks) == 0 {
+		return nil, nil
+	}
+	c := &cellUnit{e: e, code: code, chunks: chunks, autoImports: map[string]string{}}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	return c.program()
+}
+
+func compileErrors(err error) *CellError {
+	var lines []string
+	var list interface{ Unwrap() []error }
+	if errors.As(err, &list) {
+		for _, e := range list.Unwrap() {
+			lines = append(lines, e.Error())
+		}
+	} else {
+		lines = strings.Split(err.Error(), "\n")
+	}
+	return &CellError{Name: CompileError, Value: stripPos(lines[0]), Trace: lines, Err: err}
+}
+
+// packagesByName indexes importable packages for automatic imports. When
+// several share a name the standard library wins over galley's packages,
+// shorter paths win, and these choices settle the rest.
+var preferredPackage = map[string]string{
+	"rand":     "math/rand/v2",
+	"template": "text/template",
+	"scanner":  "text/scanner",
+	"pprof":    "runtime/pprof",
+	"parse":    "text/template/parse",
+}
+
+func packagesByName(im *symbolImporter) map[string][]string {
+	m := map[string][]string{}
+	for p := range im.exports {
+		name := im.names[p]
+		if strings.Contains(p, "internal") || name == "" || p == rtPath {
+			continue
+		}
+		m[name] = append(m[name], p)
+	}
+	for _, p := range sourcePackages {
+		m[p] = append(m[p], p)
+	}
+	for name, paths := range m {
+		sort.Slice(paths, func(i, j int) bool {
+			a, b := paths[i], paths[j]
+			if pa, pb := a == preferredPackage[name], b == preferredPackage[name]; pa != pb {
+				return pa
+			}
+			if sa, sb := !strings.Contains(a, "."), !strings.Contains(b, "."); sa != sb {
+				return sa
+			}
+			if len(a) != len(b) {
+				return len(a) < len(b)
+			}
+			return a < b
+		})
+	}
+	return m
+}
+
+// typesConfig is the configuration every check uses.
+func (e *Engine) typesConfig(errs *[]types.Error) *types.Config {
+	return &types.Config{
+		Importer:  e.imp,
+		GoVersion: "go1.26",
+		Error: func(err error) {
+			if te, ok := err.(types.Error); ok {
+				*errs = append(*errs, te)
+			}
+		},
+	}
+}
+
+// newInfo returns an Info recording everything the rewrites and tooling use.
+func newInfo() *types.Info {
+	return &types.Info{
+		Types:     map[ast.Expr]types.TypeAndValue{},
+		Defs:      map[*ast.Ident]types.Object{},
+		Uses:      map[*ast.Ident]types.Object{},
+		Instances: map[*ast.Ident]types.Instance{},
+		Scopes:    map[ast.Node]*types.Scope{},
+	}
 }

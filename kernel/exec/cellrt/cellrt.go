@@ -1,0 +1,57 @@
+// Package cellrt holds the compiled helpers that rewritten cells call: the
+// hook that captures a cell's trailing value, builtins the interpreter
+// lacks, and the reporting of panics in goroutines a cell started.
+//
+// Cells never name it themselves; the engine imports it into the
+// interpreter under an identifier users are unlikely to choose.
+package cellrt
+
+import (
+	"reflect"
+	"sync"
+)
+
+// Runtime connects helpers to one engine. The engine keeps one per
+// interpreter, so several engines may live in one process.
+type Runtime struct {
+	mu      sync.Mutex
+	shown   [][]any
+	onPanic func(cell int, value any)
+}
+
+// New returns a Runtime that reports goroutine panics to onPanic.
+func New(onPanic func(cell int, value any)) *Runtime {
+	return &Runtime{onPanic: onPanic}
+}
+
+// Show records the values of a cell's trailing expression.
+func (r *Runtime) Show(vs ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.shown = append(r.shown, vs)
+}
+
+// TakeShown returns and forgets the values recorded since the last call.
+func (r *Runtime) TakeShown() [][]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.shown
+	r.shown = nil
+	return s
+}
+
+// GoPanic is called, from a deferred function wrapped around every
+// goroutine a cell starts, with the value recover returned there.
+func (r *Runtime) GoPanic(cell int, v any) {
+	if v != nil {
+		r.onPanic(cell, v)
+	}
+}
+
+// Clear implements the clear builtin for maps and slices.
+func Clear(v any) {
+	rv := reflect.ValueOf(v)
+	if rv.IsValid() && (rv.Kind() == reflect.Map || rv.Kind() == reflect.Slice) {
+		rv.Clear()
+	}
+}

@@ -1,0 +1,329 @@
+package exec
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// cellUnit is one cell on its way from source to interpreter input.
+type cellUnit struct {
+	e           *Engine
+	code        string
+	chunks      []chunk
+	autoImports map[string]string // package name -> path, added for this cell
+
+	// Set by check.
+	typed bool // false when type checking was skipped
+	file  *ast.File
+	tfile *token.File
+	info  *types.Info
+	segs  []segment
+	body  *ast.BlockStmt // the statements, wrapped in a function
+}
+
+// A segment maps a chunk copied into the checked file back to the cell.
+type segment struct{ fileOff, cellOff, n int }
+
+const cellFuncName = "galley_cell"
+
+// checkSource lays the cell out as a Go file: imports, then declarations,
+// then the statements inside a function. Each chunk is preceded by a line
+// directive so that positions read as the cell's own.
+func (c *cellUnit) checkSource() (string, []segment) {
+	var b strings.Builder
+	var segs []segment
+	add := func(ch chunk) {
+		b.WriteString(lineDirective(c.code, ch.start))
+		segs = append(segs, segment{fileOff: b.Len(), cellOff: ch.start, n: ch.end - ch.start})
+		b.WriteString(c.code[ch.start:ch.end])
+		b.WriteString("\n")
+	}
+	b.WriteString("package main\n")
+	for _, ch := range c.chunks {
+		if ch.kind == importChunk {
+			add(ch)
+		}
+	}
+	names := make([]string, 0, len(c.autoImports))
+	for n := range c.autoImports {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "import %s %q\n", n, c.autoImports[n])
+	}
+	for _, ch := range c.chunks {
+		if ch.kind == declChunk {
+			add(ch)
+		}
+	}
+	b.WriteString("func " + cellFuncName + "() {\n")
+	for _, ch := range c.chunks {
+		if ch.kind == stmtChunk {
+			add(ch)
+		}
+	}
+	b.WriteString("}\n")
+	return b.String(), segs
+}
+
+// cellOffset maps a position in the checked file to a byte offset in the
+// cell, or -1 for text the layout added.
+func (c *cellUnit) cellOffset(pos token.Pos) int {
+	if !pos.IsValid() {
+		return -1
+	}
+	off := c.tfile.Offset(pos)
+	for _, s := range c.segs {
+		if off >= s.fileOff && off <= s.fileOff+s.n {
+			return s.cellOff + off - s.fileOff
+		}
+	}
+	return -1
+}
+
+// check parses and type-checks the cell against the session, adding
+// imports for packages the cell names without importing them.
+func (c *cellUnit) check() error {
+	e := c.e
+	for attempt := 0; ; attempt++ {
+		src, segs := c.checkSource()
+		f, err := parseFile(e.fset, fmt.Sprintf("cell%d.go", e.cell), src)
+		if err != nil {
+			return compileErrors(err)
+		}
+		c.file, c.segs = f, segs
+		c.tfile = e.fset.File(f.Pos())
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == cellFuncName && fd.Recv == nil {
+				c.body = fd.Body
+			}
+		}
+
+		redefined := map[string]bool{}
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body == c.body {
+				continue
+			}
+			for _, k := range declKey(d) {
+				redefined[k] = true
+			}
+		}
+		var files []*ast.File
+		if sf, err := parseFile(e.fset, "session.go", e.sess.source(redefined)); err == nil {
+			files = append(files, sf)
+		}
+		files = append(files, f)
+
+		var errs []types.Error
+		info := newInfo()
+		conf := e.typesConfig(&errs)
+		_, _ = conf.Check("main", e.fset, files, info)
+		c.info = info
+
+		var trailing token.Pos
+		if c.body != nil && len(c.body.List) > 0 {
+			if es, ok := c.body.List[len(c.body.List)-1].(*ast.ExprStmt); ok {
+				trailing = es.X.Pos()
+			}
+		}
+		var cellErrs []types.Error
+		for _, te := range errs {
+			if te.Pos == trailing && strings.HasSuffix(te.Msg, "is not used") {
+				// The cell's value is shown, so it is used.
+				continue
+			}
+			if te.Soft && (strings.Contains(te.Msg, "declared and not used") || strings.Contains(te.Msg, "imported and not used")) {
+				continue
+			}
+			if e.fset.Position(te.Pos).Filename != cellFile {
+				continue
+			}
+			cellErrs = append(cellErrs, te)
+		}
+		if len(cellErrs) == 0 {
+			c.typed = true
+			return nil
+		}
+		if attempt < 2 && c.resolveImports(cellErrs) {
+			continue
+		}
+		for _, te := range cellErrs {
+			if name, ok := strings.CutPrefix(te.Msg, "undefined: "); ok && e.sess.opaque[name] {
+				// The session holds a value whose type cannot be written
+				// down; leave the judgement to the interpreter.
+				c.typed = false
+				return nil
+			}
+		}
+		lines := make([]string, len(cellErrs))
+		for i, te := range cellErrs {
+			lines[i] = e.fset.Position(te.Pos).String() + ": " + te.Msg
+		}
+		return &CellError{Name: CompileError, Value: cellErrs[0].Msg, Trace: lines}
+	}
+}
+
+// resolveImports adds imports for undefined identifiers used as package
+// qualifiers, as goimports would: packages the session imported first,
+// then the package whose exports include every name the cell selects.
+func (c *cellUnit) resolveImports(errs []types.Error) bool {
+	undefined := map[string]bool{}
+	for _, te := range errs {
+		if name, ok := strings.CutPrefix(te.Msg, "undefined: "); ok {
+			undefined[name] = true
+		}
+	}
+	selected := map[string][]string{}
+	ast.Inspect(c.file, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok && undefined[id.Name] && c.info.Uses[id] == nil {
+				selected[id.Name] = append(selected[id.Name], sel.Sel.Name)
+			}
+		}
+		return true
+	})
+	added := false
+	for name, sels := range selected {
+		if _, done := c.autoImports[name]; done {
+			continue
+		}
+		if p := c.choosePackage(name, sels); p != "" {
+			c.autoImports[name] = p
+			added = true
+		}
+	}
+	return added
+}
+
+func (c *cellUnit) choosePackage(name string, sels []string) string {
+	for p, n := range c.e.sess.imports {
+		if n == name {
+			return p
+		}
+	}
+	candidates := c.e.byName[name]
+	for _, p := range candidates {
+		pkg, err := c.e.imp.Import(p)
+		if err != nil {
+			continue
+		}
+		all := true
+		for _, s := range sels {
+			if pkg.Scope().Lookup(s) == nil {
+				all = false
+				break
+			}
+		}
+		if all {
+			return p
+		}
+	}
+	if len(candidates) > 0 {
+		return candidates[0]
+	}
+	return ""
+}
+
+// importsOf lists the cell's explicit imports as path -> name.
+func (c *cellUnit) importsOf() map[string]string {
+	m := map[string]string{}
+	for _, imp := range c.file.Imports {
+		p, _ := strconv.Unquote(imp.Path.Value)
+		name := ""
+		if imp.Name != nil {
+			name = imp.Name.Name
+		} else if pkg, err := c.e.imp.Import(p); err == nil {
+			name = pkg.Name()
+		}
+		m[p] = name
+	}
+	return m
+}
+
+// commit records the cell's imports, declarations and variables in the
+// session once the interpreter has accepted the cell.
+func (c *cellUnit) commit() {
+	s := c.e.sess
+	for p, n := range c.importsOf() {
+		if n != "_" && n != "." {
+			s.imports[p] = n
+		}
+	}
+	for _, d := range c.file.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+			continue
+		}
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Body == c.body {
+			continue
+		}
+		start, end := c.cellOffset(d.Pos()), c.cellOffset(d.End())
+		if start < 0 || end < 0 {
+			continue
+		}
+		s.setDecl(declKey(d), c.code[start:end])
+	}
+	if c.body == nil {
+		return
+	}
+	names := func(p string) string {
+		if pkg, err := c.e.imp.Import(p); err == nil {
+			return pkg.Name()
+		}
+		return ""
+	}
+	define := func(id *ast.Ident) {
+		if id.Name == "_" {
+			return
+		}
+		obj := c.info.Defs[id]
+		if obj == nil {
+			obj = c.info.Uses[id]
+		}
+		if obj == nil {
+			if c.typed {
+				return
+			}
+			s.setVar(id.Name, "")
+			return
+		}
+		typ, _ := s.typeExpr(obj.Type(), names)
+		s.setVar(id.Name, typ)
+	}
+	for _, st := range c.body.List {
+		switch st := st.(type) {
+		case *ast.AssignStmt:
+			if st.Tok == token.DEFINE {
+				for _, l := range st.Lhs {
+					if id, ok := l.(*ast.Ident); ok {
+						define(id)
+					}
+				}
+			}
+		case *ast.DeclStmt:
+			gd, ok := st.Decl.(*ast.GenDecl)
+			if !ok {
+				continue
+			}
+			if gd.Tok == token.CONST {
+				start, end := c.cellOffset(gd.Pos()), c.cellOffset(gd.End())
+				if start >= 0 && end >= 0 {
+					s.setDecl(declKey(gd), c.code[start:end])
+				}
+				continue
+			}
+			for _, spec := range gd.Specs {
+				if vs, ok := spec.(*ast.ValueSpec); ok {
+					for _, id := range vs.Names {
+						define(id)
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+
+	"github.com/traefik/yaegi/interp"
+
+	"github.com/galley-dev/galley/kernel/exec/stdsymbols"
+)
+
+// CellError is why a cell failed: a compile error, a panic, os.Exit or an
+// interrupt. The kernel reports it as an execute_reply error.
+type CellError struct {
+	// Name is the Go type of the error or panic value ("runtime.Error",
+	// "*fs.PathError", "string"), or CompileError, Exit or Interrupted.
+	Name string
+	// Value is the error message or the printed panic value.
+	Value string
+	// Trace lists positions in the cell ("cell:3:5: ...") from the error
+	// outwards.
+	Trace []string
+	// Err is the panic value when it was an error, for errors.Is and As.
+	Err error
+}
+
+// Kinds of CellError that are not Go types.
+const (
+	CompileError = "CompileError"
+	ExitError    = "Exit"
+	Interrupted  = "Interrupted"
+)
+
+func (e *CellError) Error() string {
+	if len(e.Trace) > 0 && e.Name == CompileError {
+		return strings.Join(e.Trace, "\n")
+	}
+	return e.Name + ": " + e.Value
+}
+
+func (e *CellError) Unwrap() error { return e.Err }
+
+// Ename is the Jupyter error name.
+func (e *CellError) Ename() string { return e.Name }
+
+// Evalue is the Jupyter error value.
+func (e *CellError) Evalue() string { return e.Value }
+
+// Traceback is the Jupyter traceback: one line per position.
+func (e *CellError) Traceback() []string {
+	if len(e.Trace) == 0 {
+		return []string{e.Name + ": " + e.Value}
+	}
+	return e.Trace
+}
+
+// panicError describes a panic value the way Go names it.
+func panicError(v any, trace []string) *CellError {
+	if e, ok := v.(stdsymbols.Exit); ok {
+		return &CellError{Name: ExitError, Value: e.Error(), Trace: trace, Err: e}
+	}
+	ce := &CellError{Name: typeName(v), Value: fmt.Sprint(v), Trace: trace}
+	if err, ok := v.(error); ok {
+		ce.Err = err
+		ce.Value = err.Error()
+	}
+	if _, ok := v.(runtime.Error); ok {
+		ce.Name = "runtime.Error"
+	}
+	return ce
+}
+
+func typeName(v any) string {
+	if v == nil {
+		return "nil"
+	}
+	t := reflect.TypeOf(v)
+	if t.Name() == "" && t.Kind() == reflect.Struct {
+		return "struct"
+	}
+	return t.String()
+}
+
+// runError converts what the interpreter returned for a failed cell.
+func runError(err error, trace []string) *CellError {
+	var p interp.Panic
+	if errors.As(err, &p) {
+		return panicError(p.Value, trace)
+	}
+	var ce *CellError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	// The interpreter's own compile errors carry "cell:L:C: " positions
+	// through the line directives.
+	msg := err.Error()
+	return &CellError{Name: CompileError, Value: stripPos(msg), Trace: strings.Split(msg, "\n"), Err: err}
+}
+
+// stripPos removes a leading "file:line:col: " from msg.
+func stripPos(msg string) string {
+	first, _, _ := strings.Cut(msg, "\n")
+	parts := strings.SplitN(first, ": ", 2)
+	if len(parts) == 2 && strings.Count(parts[0], ":") >= 1 {
+		return parts[1]
+	}
+	return first
+}

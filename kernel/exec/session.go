@@ -1,0 +1,237 @@
+package exec
+
+import (
+	"go/ast"
+	"go/types"
+	"path"
+	"sort"
+	"strings"
+)
+
+// session is the type checker's picture of everything the cells so far
+// have declared. It is rebuilt as source text for every cell, so that a
+// redefinition simply replaces the older text.
+type session struct {
+	imports map[string]string // import path -> name used in the session
+	decls   []sessionDecl     // funcs, methods and types, latest last
+	vars    map[string]string // statement-level variables -> type expression
+	varSeq  []string          // order vars were first defined
+	// opaque names were defined with a type that cannot be written in Go
+	// source; cells that use them skip type checking.
+	opaque map[string]bool
+}
+
+type sessionDecl struct {
+	keys []string // what it defines: "f", "T" or "T.M"
+	text string
+}
+
+func (d sessionDecl) defines(key string) bool {
+	for _, k := range d.keys {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func newSession() *session {
+	return &session{imports: map[string]string{}, vars: map[string]string{}, opaque: map[string]bool{}}
+}
+
+// declKey names what a declaration defines, so a later declaration with the
+// same key replaces it.
+func declKey(d ast.Decl) []string {
+	switch d := d.(type) {
+	case *ast.FuncDecl:
+		if d.Recv != nil && len(d.Recv.List) == 1 {
+			return []string{recvTypeName(d.Recv.List[0].Type) + "." + d.Name.Name}
+		}
+		return []string{d.Name.Name}
+	case *ast.GenDecl:
+		var keys []string
+		for _, s := range d.Specs {
+			switch s := s.(type) {
+			case *ast.TypeSpec:
+				keys = append(keys, s.Name.Name)
+			case *ast.ValueSpec:
+				for _, n := range s.Names {
+					keys = append(keys, n.Name)
+				}
+			}
+		}
+		return keys
+	}
+	return nil
+}
+
+func recvTypeName(e ast.Expr) string {
+	for {
+		switch x := e.(type) {
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.IndexListExpr:
+			e = x.X
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
+}
+
+// source renders the session as a Go file, leaving out what the next cell
+// redefines.
+func (s *session) source(redefined map[string]bool) string {
+	var b strings.Builder
+	b.WriteString("package main\n\n")
+	paths := make([]string, 0, len(s.imports))
+	for p := range s.imports {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		b.WriteString("import " + s.imports[p] + " \"" + p + "\"\n")
+	}
+outer:
+	for _, d := range s.decls {
+		for _, k := range d.keys {
+			if redefined[k] {
+				continue outer
+			}
+		}
+		b.WriteString(d.text)
+		b.WriteString("\n\n")
+	}
+	for _, name := range s.varSeq {
+		if redefined[name] || s.vars[name] == "" {
+			continue
+		}
+		b.WriteString("var " + name + " " + s.vars[name] + "\n")
+	}
+	return b.String()
+}
+
+// removeDecls forgets declarations that define key.
+func (s *session) removeDecls(key string) {
+	kept := s.decls[:0]
+	for _, d := range s.decls {
+		if !d.defines(key) {
+			kept = append(kept, d)
+		}
+	}
+	s.decls = kept
+}
+
+func (s *session) setDecl(keys []string, text string) {
+	for _, k := range keys {
+		s.removeDecls(k)
+		delete(s.vars, k)
+		delete(s.opaque, k)
+	}
+	s.decls = append(s.decls, sessionDecl{keys, text})
+}
+
+func (s *session) setVar(name, typ string) {
+	if _, ok := s.vars[name]; !ok {
+		s.varSeq = append(s.varSeq, name)
+	}
+	s.removeDecls(name)
+	s.vars[name] = typ
+	if typ == "" {
+		s.opaque[name] = true
+	} else {
+		delete(s.opaque, name)
+	}
+}
+
+// importName returns the name under which the session imports p, adding
+// the import if needed and choosing a fresh name on a clash.
+func (s *session) importName(p, name string) string {
+	if n, ok := s.imports[p]; ok {
+		return n
+	}
+	taken := map[string]bool{}
+	for _, n := range s.imports {
+		taken[n] = true
+	}
+	n := name
+	if n == "" {
+		n = path.Base(p)
+	}
+	for i := 2; taken[n]; i++ {
+		n = name + "_" + string(rune('0'+i))
+	}
+	s.imports[p] = n
+	return n
+}
+
+// typeExpr writes t as Go source valid in the session, importing the
+// packages it mentions; ok is false for types that cannot be written, such
+// as types local to a function.
+func (s *session) typeExpr(t types.Type, names func(string) string) (expr string, ok bool) {
+	var local bool
+	walkNamed(t, func(n *types.Named) {
+		if n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "main" && n.Obj().Parent() != n.Obj().Pkg().Scope() {
+			local = true
+		}
+		if n.Obj().Pkg() != nil && strings.Contains(n.Obj().Pkg().Path(), "internal") {
+			local = true
+		}
+	})
+	if local {
+		return "", false
+	}
+	return types.TypeString(t, func(p *types.Package) string {
+		if p.Path() == "main" {
+			return ""
+		}
+		return s.importName(p.Path(), names(p.Path()))
+	}), true
+}
+
+// walkNamed calls f for each named type that t mentions.
+func walkNamed(t types.Type, f func(*types.Named)) {
+	seen := map[types.Type]bool{}
+	var walk func(types.Type)
+	walk = func(t types.Type) {
+		if t == nil || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t := t.(type) {
+		case *types.Named:
+			f(t)
+			for i := 0; i < t.TypeArgs().Len(); i++ {
+				walk(t.TypeArgs().At(i))
+			}
+		case *types.Pointer:
+			walk(t.Elem())
+		case *types.Slice:
+			walk(t.Elem())
+		case *types.Array:
+			walk(t.Elem())
+		case *types.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case *types.Chan:
+			walk(t.Elem())
+		case *types.Signature:
+			for i := 0; i < t.Params().Len(); i++ {
+				walk(t.Params().At(i).Type())
+			}
+			for i := 0; i < t.Results().Len(); i++ {
+				walk(t.Results().At(i).Type())
+			}
+		case *types.Struct:
+			for i := 0; i < t.NumFields(); i++ {
+				walk(t.Field(i).Type())
+			}
+		}
+	}
+	walk(t)
+}
