@@ -18,11 +18,26 @@ import (
 )
 
 // Engine is what the worker needs from an interpreter session. The kernel's
-// exec package provides it.
+// exec package provides it. Completion, inspection and the completeness
+// check are optional capabilities, each its own interface.
 type Engine interface {
 	Execute(ctx context.Context, code string) (*display.Data, error)
+}
+
+// Completer completes code at cursor (in code points), returning the
+// matches and the range of code they replace.
+type Completer interface {
 	Complete(code string, cursor int) (matches []string, start, end int)
+}
+
+// Inspector describes the identifier at cursor.
+type Inspector interface {
 	Inspect(code string, cursor, detail int) (display.Data, bool)
+}
+
+// CompletenessChecker tells whether code is ready to run: "complete",
+// "incomplete" (with an indent for the next line), "invalid" or "unknown".
+type CompletenessChecker interface {
 	IsComplete(code string) (status, indent string)
 }
 
@@ -94,23 +109,42 @@ func Serve(ctx context.Context, opts Options) error {
 			s.interrupt()
 		case "input_reply":
 			s.inputReply(req)
-		case "complete":
-			m, start, end := s.engine.Complete(req.Code, req.Cursor)
-			s.send(event{ID: req.ID, Kind: "result", Matches: m, CursorStart: start, CursorEnd: end})
-		case "inspect":
-			d, found := s.engine.Inspect(req.Code, req.Cursor, req.Detail)
-			ev := event{ID: req.ID, Kind: "result", Found: found}
-			if found {
-				ev.Data = &d
-			}
-			s.send(ev)
-		case "is_complete":
-			status, indent := s.engine.IsComplete(req.Code)
-			s.send(event{ID: req.ID, Kind: "result", Status: status, Indent: indent})
+		case "complete", "inspect", "is_complete":
+			s.send(s.introspect(req))
 		default:
 			s.send(event{ID: req.ID, Kind: "result", Error: &ErrorInfo{Ename: "ProtocolError", Evalue: "unknown worker request " + req.Op}})
 		}
 	}
+}
+
+// introspect answers completion, inspection and completeness requests. A
+// panic in the engine costs the answer, not the session.
+func (s *server) introspect(req request) (ev event) {
+	defer func() {
+		if r := recover(); r != nil {
+			ev = event{ID: req.ID, Kind: "result", Error: &ErrorInfo{Ename: "panic", Evalue: fmt.Sprint(r)}}
+		}
+	}()
+	ev = event{ID: req.ID, Kind: "result"}
+	switch req.Op {
+	case "complete":
+		ev.CursorStart, ev.CursorEnd = req.Cursor, req.Cursor
+		if c, ok := s.engine.(Completer); ok {
+			ev.Matches, ev.CursorStart, ev.CursorEnd = c.Complete(req.Code, req.Cursor)
+		}
+	case "inspect":
+		if in, ok := s.engine.(Inspector); ok {
+			if d, found := in.Inspect(req.Code, req.Cursor, req.Detail); found {
+				ev.Found, ev.Data = true, &d
+			}
+		}
+	case "is_complete":
+		ev.Status = "unknown"
+		if c, ok := s.engine.(CompletenessChecker); ok {
+			ev.Status, ev.Indent = c.IsComplete(req.Code)
+		}
+	}
+	return ev
 }
 
 type server struct {
