@@ -1,0 +1,61 @@
+package plot
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"strings"
+	"testing"
+
+	"github.com/galley-dev/galley/stdlib/data"
+	"github.com/galley-dev/galley/stdlib/display"
+)
+
+func TestCharts(t *testing.T) {
+	f, err := data.New(
+		data.Strings("g", []string{"a", "b", "a", "c", "b", "a"}),
+		data.Strings("h", []string{"x", "y", "y", "x", "x", "y"}),
+		data.Float64s("v", []float64{1, 2, 3, 4, 5, 6}),
+		data.Ints("n", []int{3, 1, 4, 1, 5, 9}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts := map[string]func() (*Chart, error){
+		"histogram": func() (*Chart, error) { return Histogram(f, "v", Options{Bins: 4, Title: "V"}) },
+		"bar":       func() (*Chart, error) { return Bar(f, "g", "") },
+		"bar sum":   func() (*Chart, error) { return Bar(f, "g", "v") },
+		"line":      func() (*Chart, error) { return Line(f, "n", "v", Options{Color: "g"}) },
+		"scatter":   func() (*Chart, error) { return Scatter(f, "n", "v", Options{MaxPoints: 3}) },
+		"box":       func() (*Chart, error) { return Box(f, "g", "v") },
+		"box one":   func() (*Chart, error) { return Box(f, "", "n") },
+		"heatmap":   func() (*Chart, error) { return Heatmap(f, "g", "h", "v") },
+	}
+	for name, make := range charts {
+		t.Run(name, func(t *testing.T) {
+			c, err := make()
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := c.DisplayData()
+			if _, err := json.Marshal(d.Bundle[display.MIMEVegaLite]); err != nil {
+				t.Fatal(err)
+			}
+			svg, _ := d.Bundle[display.MIMESVG].(string)
+			if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
+				t.Fatalf("fallback SVG is not well-formed: %v", err)
+			}
+			if !strings.Contains(svg, "<line") || !(strings.Contains(svg, "<rect x") || strings.Contains(svg, "<circle") || strings.Contains(svg, "<polyline")) {
+				t.Errorf("SVG lacks axes or marks")
+			}
+		})
+	}
+	for _, bad := range []func() (*Chart, error){
+		func() (*Chart, error) { return Histogram(f, "nope") },
+		func() (*Chart, error) { return Histogram(f, "g") },
+		func() (*Chart, error) { return Scatter(f, "v", "g") },
+	} {
+		if _, err := bad(); err == nil {
+			t.Error("want error")
+		}
+	}
+}
