@@ -100,3 +100,18 @@ func InstallKernelspec(tb testing.TB, galley, name string) string {
 	}
 	return prefix
 }
+
+// KernelEnv returns the environment for a Jupyter client that should find
+// the kernelspecs installed under prefix: JUPYTER_PATH points there, and the
+// runtime directory (connection files) and galley's history file are
+// temporary, so tests leave nothing behind and do not see each other.
+func KernelEnv(tb testing.TB, prefix string) []string {
+	tb.Helper()
+	tmp := tb.TempDir()
+	return append(os.Environ(),
+		"JUPYTER_PATH="+filepath.Join(prefix, "share", "jupyter"),
+		"JUPYTER_RUNTIME_DIR="+filepath.Join(tmp, "runtime"),
+		"GALLEY_HISTORY_FILE="+filepath.Join(tmp, "history.jsonl"),
+		"PYTHONDONTWRITEBYTECODE=1",
+	)
+}
