@@ -107,3 +107,15 @@ func (p *Page) Normalize(orders ...string) error {
 	}
 	return Errorf(EINVALID, "cannot order by %q: use one of %v, with a leading - for descending", p.Order, orders)
 }
+
+// Fields each list can be ordered by (Page.Order, optionally prefixed
+// with "-").
+var (
+	RecipeOrders         = []string{"name", "created_at", "updated_at"}
+	VersionOrders        = []string{"version", "created_at"}
+	ModelOrders          = []string{"name", "created_at"}
+	TrainedModelOrders   = []string{"version", "created_at"}
+	RunOrders            = []string{"id", "created_at", "state"}
+	DatasetOrders        = []string{"name", "updated_at", "created_at"}
+	DatasetVersionOrders = []string{"version", "created_at"}
+)

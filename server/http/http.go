@@ -88,16 +88,25 @@ func (s *Server) Handler() http.Handler {
 	for _, r := range s.routes() {
 		s.mux.HandleFunc(r.method+" "+r.path, r.handler)
 	}
-	var patterns []*regexp.Regexp
+	type pattern struct {
+		re     *regexp.Regexp
+		method string
+	}
+	var patterns []pattern
 	for _, r := range s.routes() {
-		patterns = append(patterns, regexp.MustCompile("^"+pathParamRE.ReplaceAllString(r.path, "[^/]+")+"$"))
+		patterns = append(patterns, pattern{regexp.MustCompile("^" + pathParamRE.ReplaceAllString(r.path, "[^/]+") + "$"), r.method})
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		var allowed []string
 		for _, p := range patterns {
-			if p.MatchString(r.URL.EscapedPath()) {
-				writeJSON(w, http.StatusMethodNotAllowed, errorBody{Code: server.EINVALID, Message: fmt.Sprintf("method %s is not allowed on %s: see /api/openapi.json", r.Method, r.URL.Path)})
-				return
+			if p.re.MatchString(r.URL.EscapedPath()) {
+				allowed = append(allowed, p.method)
 			}
+		}
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Code: server.EINVALID, Message: fmt.Sprintf("method %s is not allowed on %s (allowed: %s): see /api/openapi.json", r.Method, r.URL.Path, strings.Join(allowed, ", "))})
+			return
 		}
 		s.error(w, r, server.Errorf(server.ENOTFOUND, "no such endpoint %s %s: see /api/openapi.json", r.Method, r.URL.Path))
 	})

@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// NamePattern is what recipe, model, dataset and alias names must match.
+const NamePattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`
+
 var pathParamRE = regexp.MustCompile(`\{([a-z]+)\}`)
 
 // OpenAPI returns the OpenAPI 3.0 document describing the routes this
@@ -32,6 +35,9 @@ func (s *Server) OpenAPI() map[string]any {
 			if typ == "integer" {
 				sch["minimum"] = 0
 			}
+			if m[1] == "name" || m[1] == "alias" {
+				sch["pattern"] = NamePattern
+			}
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": sch})
 		}
 		for _, q := range r.query {
@@ -40,7 +46,7 @@ func (s *Server) OpenAPI() map[string]any {
 				sch["enum"] = q.enum
 			}
 			if q.name == "limit" {
-				sch["minimum"], sch["maximum"] = 1, 1000
+				sch["minimum"], sch["maximum"] = 0, 1000
 			} else if q.typ == "integer" {
 				sch["minimum"] = 0
 			}

@@ -28,13 +28,18 @@ type param struct {
 	enum            []string
 }
 
-var pageParams = []param{
-	{name: "limit", typ: "integer", desc: "items per page, 1 to 1000 (default 50)"},
-	{name: "offset", typ: "integer", desc: "items to skip"},
-	{name: "order", typ: "string", desc: "field to order by; prefix with - for descending"},
+// pageParams are the query parameters of a list ordered by one of orders.
+func pageParams(orders []string, ps ...param) []param {
+	var enum []string
+	for _, o := range orders {
+		enum = append(enum, o, "-"+o)
+	}
+	return append(ps,
+		param{name: "limit", typ: "integer", desc: "items per page, up to 1000 (0 or absent: 50)"},
+		param{name: "offset", typ: "integer", desc: "items to skip"},
+		param{name: "order", typ: "string", desc: "field to order by; prefix with - for descending", enum: enum},
+	)
 }
-
-func withPage(ps ...param) []param { return append(ps, pageParams...) }
 
 // Wire forms of requests whose parameters arrive as arbitrary JSON values.
 type notebookRequest struct {
@@ -95,23 +100,23 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/openapi.json", summary: "This API's OpenAPI document", status: 200, response: map[string]any{},
 			handler: func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.OpenAPI()) }},
 
-		{method: "GET", path: "/api/recipes", summary: "List recipes", query: withPage(param{name: "name", typ: "string", desc: "exact recipe name"}),
+		{method: "GET", path: "/api/recipes", summary: "List recipes", query: pageParams(server.RecipeOrders, param{name: "name", typ: "string", desc: "exact recipe name"}),
 			status: 200, response: list[*server.Recipe]{}, handler: s.listRecipes},
 		{method: "POST", path: "/api/recipes", summary: "Convert a notebook into a recipe version (200 when identical content exists)",
 			body: notebookRequest{}, status: 201, response: importResponse{}, errors: []int{404, 413}, handler: s.importNotebook},
 		{method: "GET", path: "/api/recipes/{name}", summary: "Show a recipe", status: 200, response: server.Recipe{}, errors: []int{404},
 			handler: s.getRecipe},
-		{method: "GET", path: "/api/recipes/{name}/versions", summary: "List a recipe's versions", query: pageParams, status: 200,
+		{method: "GET", path: "/api/recipes/{name}/versions", summary: "List a recipe's versions", query: pageParams(server.VersionOrders), status: 200,
 			response: list[*server.RecipeVersion]{}, errors: []int{404}, handler: s.listRecipeVersions},
 		{method: "GET", path: "/api/recipes/{name}/versions/{version}", summary: "Show a recipe version (0 for the latest)", status: 200,
 			response: server.RecipeVersion{}, errors: []int{404}, handler: s.getRecipeVersion},
 
-		{method: "GET", path: "/api/models", summary: "List models", query: withPage(param{name: "recipe", typ: "string", desc: "only models of this recipe"}),
+		{method: "GET", path: "/api/models", summary: "List models", query: pageParams(server.ModelOrders, param{name: "recipe", typ: "string", desc: "only models of this recipe"}),
 			status: 200, response: list[*server.Model]{}, handler: s.listModels},
 		{method: "POST", path: "/api/models", summary: "Create a model from a recipe version, parameter values and a training dataset",
 			body: modelRequest{}, status: 201, response: server.Model{}, errors: []int{404, 409, 413}, handler: s.createModel},
 		{method: "GET", path: "/api/models/{name}", summary: "Show a model", status: 200, response: server.Model{}, errors: []int{404}, handler: s.getModel},
-		{method: "GET", path: "/api/models/{name}/trained", summary: "List a model's trained versions", query: pageParams, status: 200,
+		{method: "GET", path: "/api/models/{name}/trained", summary: "List a model's trained versions", query: pageParams(server.TrainedModelOrders), status: 200,
 			response: list[*server.TrainedModel]{}, errors: []int{404}, handler: s.listTrained},
 		{method: "GET", path: "/api/models/{name}/trained/{ref}", summary: "Show a trained model by version number or alias", status: 200,
 			response: server.TrainedModel{}, errors: []int{404}, handler: s.getTrained},
@@ -119,7 +124,7 @@ func (s *Server) routes() []route {
 			body: aliasRequest{}, status: 200, response: server.TrainedModel{}, errors: []int{404, 413}, handler: s.setAlias},
 
 		{method: "GET", path: "/api/runs", summary: "List runs",
-			query: withPage(
+			query: pageParams(server.RunOrders,
 				param{name: "kind", typ: "string", desc: "train or score", enum: []string{"train", "score"}},
 				param{name: "state", typ: "string", desc: "run state", enum: []string{"queued", "running", "succeeded", "failed", "cancelled"}},
 				param{name: "model", typ: "string", desc: "model name"}),
@@ -135,9 +140,9 @@ func (s *Server) routes() []route {
 			query:  []param{{name: "after", typ: "integer", desc: "return lines with a greater sequence number"}},
 			status: 200, response: []server.LogLine{}, errors: []int{404}, handler: s.runLogs},
 
-		{method: "GET", path: "/api/datasets", summary: "List datasets", query: pageParams, status: 200, response: list[*server.Dataset]{}, handler: s.listDatasets},
+		{method: "GET", path: "/api/datasets", summary: "List datasets", query: pageParams(server.DatasetOrders), status: 200, response: list[*server.Dataset]{}, handler: s.listDatasets},
 		{method: "GET", path: "/api/datasets/{name}", summary: "Show a dataset", status: 200, response: server.Dataset{}, errors: []int{404}, handler: s.getDataset},
-		{method: "GET", path: "/api/datasets/{name}/versions", summary: "List a dataset's versions", query: pageParams, status: 200,
+		{method: "GET", path: "/api/datasets/{name}/versions", summary: "List a dataset's versions", query: pageParams(server.DatasetVersionOrders), status: 200,
 			response: list[*server.DatasetVersion]{}, errors: []int{404}, handler: s.listDatasetVersions},
 		{method: "POST", path: "/api/datasets/{name}/versions", summary: "Import CSV (with a header row) as the dataset's next version",
 			bodyType: "text/csv", status: 201, response: server.DatasetVersion{}, errors: []int{413}, handler: s.importDataset},

@@ -177,7 +177,7 @@ func (db *DB) FindDataset(ctx context.Context, name string) (*server.Dataset, er
 
 // FindDatasets implements server.DatasetService.
 func (db *DB) FindDatasets(ctx context.Context, f server.DatasetFilter) ([]*server.Dataset, int, error) {
-	if err := f.Page.Normalize("name", "updated_at", "created_at"); err != nil {
+	if err := f.Page.Normalize(server.DatasetOrders...); err != nil {
 		return nil, 0, err
 	}
 	var total int
@@ -243,7 +243,7 @@ func (db *DB) FindDatasetVersion(ctx context.Context, ref string) (*server.Datas
 
 // FindDatasetVersions implements server.DatasetService.
 func (db *DB) FindDatasetVersions(ctx context.Context, name string, p server.Page) ([]*server.DatasetVersion, int, error) {
-	if err := p.Normalize("version", "created_at"); err != nil {
+	if err := p.Normalize(server.DatasetVersionOrders...); err != nil {
 		return nil, 0, err
 	}
 	if _, err := db.FindDataset(ctx, name); err != nil {

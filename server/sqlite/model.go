@@ -124,7 +124,7 @@ func (db *DB) findModel(ctx context.Context, name string) (*server.Model, int64,
 
 // FindModels implements server.ModelService.
 func (db *DB) FindModels(ctx context.Context, f server.ModelFilter) ([]*server.Model, int, error) {
-	if err := f.Page.Normalize("name", "created_at"); err != nil {
+	if err := f.Page.Normalize(server.ModelOrders...); err != nil {
 		return nil, 0, err
 	}
 	where, args := " WHERE 1=1", []any{}
@@ -202,7 +202,7 @@ func (db *DB) FindTrainedModel(ctx context.Context, ref string) (*server.Trained
 
 // FindTrainedModels implements server.TrainedModelService.
 func (db *DB) FindTrainedModels(ctx context.Context, f server.TrainedModelFilter) ([]*server.TrainedModel, int, error) {
-	if err := f.Page.Normalize("version", "created_at"); err != nil {
+	if err := f.Page.Normalize(server.TrainedModelOrders...); err != nil {
 		return nil, 0, err
 	}
 	where, args := " WHERE 1=1", []any{}

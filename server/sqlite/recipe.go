@@ -127,7 +127,7 @@ func (db *DB) FindRecipe(ctx context.Context, name string) (*server.Recipe, erro
 
 // FindRecipes implements server.RecipeService.
 func (db *DB) FindRecipes(ctx context.Context, f server.RecipeFilter) ([]*server.Recipe, int, error) {
-	if err := f.Page.Normalize("name", "created_at", "updated_at"); err != nil {
+	if err := f.Page.Normalize(server.RecipeOrders...); err != nil {
 		return nil, 0, err
 	}
 	where, args := "WHERE 1=1", []any{}
@@ -201,7 +201,7 @@ func (db *DB) FindRecipeVersionByID(ctx context.Context, id int64) (*server.Reci
 
 // FindRecipeVersions implements server.RecipeService.
 func (db *DB) FindRecipeVersions(ctx context.Context, name string, p server.Page) ([]*server.RecipeVersion, int, error) {
-	if err := p.Normalize("version", "created_at"); err != nil {
+	if err := p.Normalize(server.VersionOrders...); err != nil {
 		return nil, 0, err
 	}
 	if _, err := db.FindRecipe(ctx, name); err != nil {

@@ -114,7 +114,7 @@ func (db *DB) FindRun(ctx context.Context, id int64) (*server.Run, error) {
 
 // FindRuns implements server.RunService.
 func (db *DB) FindRuns(ctx context.Context, f server.RunFilter) ([]*server.Run, int, error) {
-	if err := f.Page.Normalize("id", "created_at", "state"); err != nil {
+	if err := f.Page.Normalize(server.RunOrders...); err != nil {
 		return nil, 0, err
 	}
 	where, args := " WHERE 1=1", []any{}
