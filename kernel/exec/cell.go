@@ -58,6 +58,9 @@ func splitCell(src string) ([]chunk, error) {
 
 	var chunks []chunk
 	depth := 0
+	// header is set between if/for/switch and the brace opening its body,
+	// where semicolons separate clauses rather than statements.
+	header := false
 	first := -1 // index in toks of the current chunk's first token
 	flush := func(endTok int) {
 		if first < 0 {
@@ -84,12 +87,21 @@ func splitCell(src string) ([]chunk, error) {
 	}
 	for i, t := range toks {
 		switch t.tok {
-		case token.LPAREN, token.LBRACE, token.LBRACK:
+		case token.IF, token.FOR, token.SWITCH, token.SELECT:
+			if depth == 0 {
+				header = true
+			}
+		case token.LBRACE:
+			if depth == 0 {
+				header = false
+			}
+			depth++
+		case token.LPAREN, token.LBRACK:
 			depth++
 		case token.RPAREN, token.RBRACE, token.RBRACK:
 			depth--
 		case token.SEMICOLON:
-			if depth == 0 {
+			if depth == 0 && !header {
 				flush(i)
 				continue
 			}

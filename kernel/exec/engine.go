@@ -218,6 +218,7 @@ func renderShown(shown [][]any) *display.Data {
 type program struct {
 	decls, stmts string // sources for the interpreter; empty when absent
 	commit       func() // records the cell's declarations in the session
+	imported     func() // records the imports once the interpreter has them
 }
 
 func (e *Engine) run(ctx context.Context, p *program) (err error) {
@@ -240,7 +241,10 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 		}
 	}()
 
-	var progs []*interp.Program
+	// Declarations are compiled and run before the statements are
+	// compiled: the interpreter resolves the statements' global variables
+	// against imports and types only once those have executed.
+	committed := false
 	for _, src := range []string{p.decls, p.stmts} {
 		if src == "" {
 			continue
@@ -249,11 +253,17 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 		if err != nil {
 			return runError(err, nil)
 		}
-		progs = append(progs, prog)
-	}
-	p.commit()
-	for _, prog := range progs {
+		if src == p.decls {
+			p.imported()
+		}
+		if src == p.stmts || p.stmts == "" {
+			p.commit()
+			committed = true
+		}
 		if _, err := e.in.ExecuteWithContext(ctx, prog); err != nil {
+			if !committed {
+				p.commit()
+			}
 			if ctx.Err() != nil {
 				return &CellError{Name: Interrupted, Value: ctx.Err().Error(), Err: ctx.Err()}
 			}

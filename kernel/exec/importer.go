@@ -26,18 +26,20 @@ type symbolImporter struct {
 	pkgs  map[string]*types.Package
 	types map[reflect.Type]types.Type
 	// checking guards against import cycles among source packages.
-	checking map[string]bool
+	checking   map[string]bool
+	inProgress map[reflect.Type]bool
 }
 
 func newSymbolImporter(fset *token.FileSet, exports map[string]map[string]reflect.Value, sources map[string]string) *symbolImporter {
 	im := &symbolImporter{
-		exports:  map[string]map[string]reflect.Value{},
-		names:    map[string]string{},
-		sources:  sources,
-		fset:     fset,
-		pkgs:     map[string]*types.Package{},
-		types:    map[reflect.Type]types.Type{},
-		checking: map[string]bool{},
+		exports:    map[string]map[string]reflect.Value{},
+		names:      map[string]string{},
+		sources:    sources,
+		fset:       fset,
+		pkgs:       map[string]*types.Package{},
+		types:      map[reflect.Type]types.Type{},
+		checking:   map[string]bool{},
+		inProgress: map[reflect.Type]bool{},
 	}
 	for key, syms := range exports {
 		dir, name := path.Dir(key), path.Base(key)
@@ -232,7 +234,14 @@ func (im *symbolImporter) typeOf(rt reflect.Type) types.Type {
 		}
 		return named
 	}
+	if im.inProgress[rt] {
+		// A generic instantiation that contains itself: without a name to
+		// break the cycle it cannot be described.
+		return types.Typ[types.Invalid]
+	}
+	im.inProgress[rt] = true
 	t := im.structure(rt)
+	delete(im.inProgress, rt)
 	im.types[rt] = t
 	return t
 }

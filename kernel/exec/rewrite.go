@@ -27,6 +27,9 @@ type rewriter struct {
 	errs  []string
 	// imports the rewritten text needs: path -> name
 	needs map[string]string
+	// variable declarations moved ahead of the statements
+	hoisted    map[string]string
+	hoistOrder []string
 }
 
 func (r *rewriter) add(start, end token.Pos, text string) {
@@ -81,7 +84,7 @@ func (r *rewriter) typeOf(e ast.Expr) types.Type {
 
 // program rewrites the cell and lays it out for the interpreter.
 func (c *cellUnit) program() (*program, error) {
-	r := &rewriter{c: c, needs: map[string]string{}}
+	r := &rewriter{c: c, needs: map[string]string{}, hoisted: map[string]string{}}
 	for _, d := range c.file.Decls {
 		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
 			continue
@@ -89,6 +92,7 @@ func (c *cellUnit) program() (*program, error) {
 		r.walk(d)
 	}
 	r.explicitInstances()
+	r.typedTopLevel()
 	r.trailingValue()
 	if len(r.errs) > 0 {
 		return nil, &CellError{Name: CompileError, Value: stripPos(r.errs[0]), Trace: r.errs}
@@ -123,6 +127,9 @@ func (c *cellUnit) program() (*program, error) {
 		}
 		fmt.Fprintf(&decls, "import %s %q\n", n, p)
 	}
+	for _, d := range r.hoistOrder {
+		decls.WriteString(d)
+	}
 	for _, ch := range c.chunks {
 		switch ch.kind {
 		case declChunk:
@@ -133,22 +140,28 @@ func (c *cellUnit) program() (*program, error) {
 			stmts.WriteString("\n")
 		}
 	}
-	p := &program{commit: func() {
-		c.commit()
-		for _, path := range paths {
-			e.imported[path] = imports[path]
-			if n := imports[path]; n != "_" && n != "." {
-				e.sess.imports[path] = n
+	p := &program{
+		commit: c.commit,
+		imported: func() {
+			for _, path := range paths {
+				e.imported[path] = imports[path]
+				if n := imports[path]; n != "_" && n != "." {
+					e.sess.imports[path] = n
+				}
 			}
-		}
-	}}
-	if decls.Len() > 0 {
-		p.decls = "package main\n" + decls.String()
+		},
 	}
 	if stmts.Len() > 0 {
-		// A leading empty statement keeps the interpreter from reading a
-		// cell that starts with var or const as a file of declarations.
-		p.stmts = ";" + stmts.String()
+		// Statements run inside a function of their own: the interpreter's
+		// handling of top-level statements confuses the slots of variables
+		// across cells. Top-level variables were hoisted above, so they
+		// persist as package variables.
+		fn := fmt.Sprintf("galley_cell%d", e.cell)
+		fmt.Fprintf(&decls, "func %s() {\n%s}\n", fn, stmts.String())
+		p.stmts = fn + "()"
+	}
+	if decls.Len() > 0 {
+		p.decls = "package main\n" + decls.String()
 	}
 	return p, nil
 }
@@ -205,7 +218,7 @@ func (r *rewriter) rangeStmt(n *ast.RangeStmt) {
 	case *types.Signature:
 		r.rangeFunc(n, u)
 	default:
-		r.copyLoopVars(n.Body, n.Tok == token.DEFINE, n.Key, n.Value)
+		r.copyLoopVars(n.Body, n.Tok == token.DEFINE, nil, n.Key, n.Value)
 	}
 }
 
@@ -224,7 +237,9 @@ func (r *rewriter) rangeInt(n *ast.RangeStmt, t types.Type) {
 	r.add(n.For, n.X.Pos(), fmt.Sprintf("for %s, %s := %s(0), %s(", i, limit, ts, ts))
 	r.add(n.X.End(), n.Body.Lbrace+1, fmt.Sprintf("); %s < %s; %s++ {%s", i, limit, i, prefix))
 	if n.Tok == token.DEFINE && captures(n.Body, i) && !assigns(n.Body, i) {
-		r.add(n.Body.Lbrace+1, n.Body.Lbrace+1, i+" := "+i+"; ")
+		loop := r.fresh("lv")
+		r.edits[len(r.edits)-2].text = fmt.Sprintf("for %s, %s := %s(0), %s(", loop, limit, ts, ts)
+		r.edits[len(r.edits)-1].text = fmt.Sprintf("); %s < %s; %s++ {%s := %s; %s", loop, limit, loop, i, loop, prefix)
 	}
 }
 
@@ -337,32 +352,57 @@ func (r *rewriter) yieldBody(body *ast.BlockStmt) bool {
 
 // forStmt gives three-clause loops Go 1.22 per-iteration variables where it
 // matters: when a closure in the body captures one and the body does not
-// assign it.
+// assign it. The loop runs on a renamed variable and each iteration copies
+// it into a fresh one with the user's name.
 func (r *rewriter) forStmt(n *ast.ForStmt) {
 	init, ok := n.Init.(*ast.AssignStmt)
 	if !ok || init.Tok != token.DEFINE {
 		return
 	}
-	r.copyLoopVars(n.Body, true, init.Lhs...)
+	r.copyLoopVars(n.Body, true, []ast.Node{n.Init, n.Cond, n.Post}, init.Lhs...)
 }
 
-func (r *rewriter) copyLoopVars(body *ast.BlockStmt, define bool, vars ...ast.Expr) {
+func (r *rewriter) copyLoopVars(body *ast.BlockStmt, define bool, header []ast.Node, vars ...ast.Expr) {
 	if !define {
 		return
 	}
 	var copies []string
 	for _, v := range vars {
 		id, ok := v.(*ast.Ident)
-		if !ok || id.Name == "_" {
+		if !ok || id.Name == "_" || !captures(body, id.Name) || assigns(body, id.Name) {
 			continue
 		}
-		if captures(body, id.Name) && !assigns(body, id.Name) {
-			copies = append(copies, id.Name+" := "+id.Name+"; ")
+		obj := r.c.info.Defs[id]
+		renamed := r.fresh("lv")
+		r.add(id.Pos(), id.End(), renamed)
+		for _, h := range header {
+			if h == nil || reflectNil(h) {
+				continue
+			}
+			ast.Inspect(h, func(m ast.Node) bool {
+				if use, ok := m.(*ast.Ident); ok && use != id && obj != nil && r.c.info.Uses[use] == obj {
+					r.add(use.Pos(), use.End(), renamed)
+				}
+				return true
+			})
 		}
+		copies = append(copies, id.Name+" := "+renamed+"; ")
 	}
 	if len(copies) > 0 {
 		r.add(body.Lbrace+1, body.Lbrace+1, strings.Join(copies, ""))
 	}
+}
+
+// reflectNil reports whether an ast.Node interface holds a nil pointer, as
+// optional parts of statements do.
+func reflectNil(n ast.Node) bool {
+	switch n := n.(type) {
+	case ast.Stmt:
+		return n == nil || fmt.Sprint(n) == "<nil>"
+	case ast.Expr:
+		return n == nil || fmt.Sprint(n) == "<nil>"
+	}
+	return false
 }
 
 // captures reports whether a function literal or go statement in body
@@ -560,6 +600,102 @@ func (r *rewriter) explicitInstances() {
 		if targs != nil {
 			r.add(id.End(), id.End(), "["+strings.Join(targs, ", ")+"]")
 		}
+	}
+}
+
+// typedTopLevel moves the declarations of the cell's top-level variables
+// into the declarations the interpreter compiles first, leaving plain
+// assignments in the statements. The interpreter mishandles var statements
+// and definitions from generic calls among top-level statements, while
+// typed package-level declarations are reliable. A variable the session
+// already holds with the same type is assigned, not redeclared, so
+// `x := x + 1` sees the old value.
+func (r *rewriter) typedTopLevel() {
+	if r.c.body == nil {
+		return
+	}
+	declare := func(id *ast.Ident) (string, bool) {
+		obj := r.c.info.Defs[id]
+		if obj == nil {
+			return "", true // assigned, not defined, by this statement
+		}
+		ts, ok := r.typeString(obj.Type())
+		if !ok {
+			return "", false
+		}
+		if r.c.e.sess.vars[id.Name] == ts && r.hoisted[id.Name] == "" {
+			return "", true
+		}
+		return "var " + id.Name + " " + ts + "\n", true
+	}
+	for _, st := range r.c.body.List {
+		switch st := st.(type) {
+		case *ast.AssignStmt:
+			if st.Tok != token.DEFINE {
+				continue
+			}
+			var decls []string
+			ok := true
+			for _, l := range st.Lhs {
+				id := l.(*ast.Ident)
+				if id.Name == "_" {
+					continue
+				}
+				d, named := declare(id)
+				if !named {
+					ok = false
+					break
+				}
+				if d != "" {
+					decls = append(decls, d)
+				}
+			}
+			if !ok {
+				continue
+			}
+			r.hoist(decls)
+			r.add(st.TokPos, st.TokPos+2, "=")
+		case *ast.DeclStmt:
+			gd, isGen := st.Decl.(*ast.GenDecl)
+			if !isGen || gd.Tok != token.VAR || gd.Lparen.IsValid() {
+				continue
+			}
+			vs := gd.Specs[0].(*ast.ValueSpec)
+			var decls []string
+			ok := true
+			for _, id := range vs.Names {
+				if id.Name == "_" {
+					continue
+				}
+				ts, named := r.typeString(r.c.info.Defs[id].Type())
+				if !named {
+					ok = false
+					break
+				}
+				decls = append(decls, "var "+id.Name+" "+ts+"\n")
+			}
+			if !ok {
+				continue
+			}
+			r.hoist(decls)
+			if len(vs.Values) == 0 {
+				r.add(st.Pos(), st.End(), "")
+				continue
+			}
+			var names []string
+			for _, id := range vs.Names {
+				names = append(names, id.Name)
+			}
+			r.add(gd.Pos(), vs.Values[0].Pos(), strings.Join(names, ", ")+" = ")
+		}
+	}
+}
+
+func (r *rewriter) hoist(decls []string) {
+	for _, d := range decls {
+		name := strings.Fields(d)[1]
+		r.hoisted[name] = d
+		r.hoistOrder = append(r.hoistOrder, d)
 	}
 }
 
