@@ -71,6 +71,7 @@ func splitCell(src string) ([]chunk, error) {
 		if last.lit == "" {
 			end = last.off + len(last.tok.String())
 		}
+		end = min(end, len(src))
 		c := chunk{kind: stmtChunk, start: toks[first].off, end: end}
 		switch toks[first].tok {
 		case token.IMPORT:

@@ -22,9 +22,11 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"go/scanner"
 	"go/token"
 	"go/types"
 	"io"
+	"log"
 	"os"
 	"reflect"
 	"regexp"
@@ -142,8 +144,9 @@ func New(opts Options) (*Engine, error) {
 	for k, v := range symbols.Symbols {
 		exports[k] = v
 	}
+	show := reflect.ValueOf(e.rt.Show)
 	exports[rtPath+"/cellrt"] = map[string]reflect.Value{
-		"Show":    reflect.ValueOf(e.rt.Show),
+		"Show":    show,
 		"GoPanic": reflect.ValueOf(e.rt.GoPanic),
 		"Clear":   reflect.ValueOf(cellrt.Clear),
 	}
@@ -152,11 +155,27 @@ func New(opts Options) (*Engine, error) {
 	}
 	// Use redirected log output to the session's stderr with Fatal
 	// panicking; route Fatal through the Exit panic so it reads as exit.
-	if err := e.in.Use(interp.Exports{"log/log": {
-		"Fatal":   stdsymbols.Symbols["log/log"]["Fatal"],
-		"Fatalf":  stdsymbols.Symbols["log/log"]["Fatalf"],
-		"Fatalln": stdsymbols.Symbols["log/log"]["Fatalln"],
-	}}); err != nil {
+	// Interpreted values passed to Show are wrapped so that methods
+	// declared in cells (String, DisplayData, Error) reach Render.
+	logger := log.New(e.stderr, "", 0)
+	fatal := func(s string) {
+		logger.Output(3, s)
+		panic(stdsymbols.Exit{Code: 1})
+	}
+	if err := e.in.Use(interp.Exports{
+		"log/log": {
+			"Fatal":   reflect.ValueOf(func(v ...any) { fatal(fmt.Sprint(v...)) }),
+			"Fatalf":  reflect.ValueOf(func(f string, v ...any) { fatal(fmt.Sprintf(f, v...)) }),
+			"Fatalln": reflect.ValueOf(func(v ...any) { fatal(fmt.Sprintln(v...)) }),
+		},
+		".": {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{
+			show: {
+				reflect.TypeOf((*display.Renderer)(nil)).Elem(),
+				reflect.TypeOf((*error)(nil)).Elem(),
+				reflect.TypeOf((*fmt.Stringer)(nil)).Elem(),
+			},
+		})},
+	}); err != nil {
 		return nil, fmt.Errorf("exec: loading symbols: %w", err)
 	}
 
@@ -329,11 +348,10 @@ func (e *Engine) compile(code string) (*program, error) {
 
 func compileErrors(err error) *CellError {
 	var lines []string
-	var list interface{ Unwrap() []error }
+	var list scanner.ErrorList
 	if errors.As(err, &list) {
-		for _, e := range list.Unwrap() {
-			lines = append(lines, e.Error())
-		}
+		// Later syntax errors are mostly echoes of the first.
+		lines = append(lines, list[0].Error())
 	} else {
 		lines = strings.Split(err.Error(), "\n")
 	}

@@ -59,6 +59,20 @@ func (e *CellError) Traceback() []string {
 
 // panicError describes a panic value the way Go names it.
 func panicError(v any, trace []string) *CellError {
+	// The interpreter panics with the reflect.Value of an interpreted
+	// panic's argument.
+	if rv, ok := v.(reflect.Value); ok && rv.IsValid() && rv.CanInterface() {
+		v = rv.Interface()
+	}
+	if s, ok := v.(string); ok && strings.HasPrefix(s, "reflect: ") && strings.Contains(s, "index out of range") {
+		// Interpreted indexing goes through reflect, whose bounds check
+		// is a runtime error in compiled Go.
+		return &CellError{Name: "runtime.Error", Value: "runtime error: index out of range", Trace: trace}
+	}
+	if ve, ok := v.(*reflect.ValueError); ok && strings.Contains(ve.Error(), "zero Value") {
+		// The interpreter dereferences nil pointers through reflect.
+		return &CellError{Name: "runtime.Error", Value: "runtime error: invalid memory address or nil pointer dereference", Trace: trace, Err: ve}
+	}
 	if e, ok := v.(stdsymbols.Exit); ok {
 		return &CellError{Name: ExitError, Value: e.Error(), Trace: trace, Err: e}
 	}

@@ -546,7 +546,7 @@ func (r *rewriter) goStmt(n *ast.GoStmt) {
 		params = append(params, p+" "+ts)
 		args = append(args, p)
 	}
-	recoverer := fmt.Sprintf("defer func() { %s.GoPanic(%d, recover()) }(); ", rtName, r.c.e.cell)
+	recoverer := fmt.Sprintf("defer func() { if r := recover(); r != nil { %s.GoPanic(%d, r) } }(); ", rtName, r.c.e.cell)
 	if !typed || len(call.Args) == 0 {
 		r.add(n.Go, call.Pos(), "go func() { "+recoverer)
 		r.add(call.End(), call.End(), " }()")

@@ -1,0 +1,120 @@
+var m map[string]int
+m["a"] = 1
+// Output:
+// error: runtime.Error: assignment to entry in nil map
+//   cell:2:1: in main.galley_cell1
+// -- cell --
+xs := []int{1, 2}
+i := 5
+xs[i]
+// Output:
+// error: runtime.Error: runtime error: index out of range
+//   cell:1:7: in main.galley_cell2
+// -- cell --
+panic("boom")
+// Output:
+// error: string: boom
+//   cell:1:1: in main.galley_cell3
+// -- cell --
+panic(fmt.Errorf("wrapped: %w", os.ErrNotExist))
+// Output:
+// error: *fmt.wrapError: wrapped: file does not exist
+//   cell:1:7: in main.galley_cell4
+// -- cell --
+os.Exit(3)
+// Output:
+// error: Exit: exit status 3
+//   cell:1:1: in main.galley_cell5
+// -- cell --
+done := make(chan bool)
+go func() {
+	defer close(done)
+	var p *int
+	fmt.Println(*p)
+}()
+<-done
+time.Sleep(10 * time.Millisecond)
+// Output:
+// error: runtime.Error: runtime error: invalid memory address or nil pointer dereference
+// -- cell --
+"still alive"
+// Output:
+// "still alive"
+// -- cell --
+func risky(n int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("recovered: %v", r)
+		}
+	}()
+	return fmt.Errorf("n=%d", 10/n)
+}
+risky(0)
+// Output:
+// recovered: runtime error: integer divide by zero
+// -- cell --
+errors.As(err, &pe), pe.Op
+// Output:
+// error: CompileError: expected 1 expression
+//   cell:1:1: expected 1 expression
+// -- cell --
+_, err := os.Open("/no/such/file")
+var pe *fs.PathError
+errors.As(err, &pe)
+// Output:
+// true
+// -- cell --
+pe.Op
+// Output:
+// "open"
+// -- cell --
+errors.Is(err, fs.ErrNotExist)
+// Output:
+// true
+// -- cell --
+func worker(ch chan<- int, n int) { ch <- n * n }
+ch := make(chan int)
+go worker(ch, 7)
+<-ch
+// Output:
+// 49
+// -- cell --
+x := 1
+x := 2
+// Output:
+// error: CompileError: no new variables on left side of :=
+//   cell:2:3: no new variables on left side of :=
+// -- cell --
+y := undefinedName + 1
+// Output:
+// error: CompileError: undefined: undefinedName
+//   cell:1:6: undefined: undefinedName
+// -- cell --
+var s string = 5
+// Output:
+// error: CompileError: cannot use 5 (untyped int constant) as string value in variable declaration
+//   cell:1:16: cannot use 5 (untyped int constant) as string value in variable declaration
+// -- cell --
+fmt.Println("before"
+// Output:
+// error: CompileError: missing ',' before newline in argument list
+//   cell:1:21: missing ',' before newline in argument list
+// -- cell --
+ctr := 0
+ctr++
+fmt.Println("ran", ctr)
+ctr.Foo()
+// Output:
+// error: CompileError: ctr.Foo undefined (type int has no field or method Foo)
+//   cell:4:5: ctr.Foo undefined (type int has no field or method Foo)
+// -- cell --
+ctr
+// Output:
+// error: CompileError: undefined: ctr
+//   cell:1:1: undefined: ctr
+// -- cell --
+log.Fatal("fatal thing")
+// Output:
+// fatal thing
+// error: Exit: exit status 1
+//   cell:1:1: in main.galley_cell20
