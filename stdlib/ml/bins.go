@@ -50,7 +50,7 @@ func newBinner(values []float64, maxBins int) *binner {
 	if len(vals) == 0 {
 		return &binner{upper: []float64{math.Inf(1)}}
 	}
-	slices.Sort(vals)
+	sortFloats(vals)
 	var distinct []float64
 	var counts []int
 	for i, x := range vals {
@@ -136,4 +136,28 @@ func binWith(m *Matrix, binners []*binner, workers int) *binMatrix {
 		}
 	})
 	return bm
+}
+
+// sortFloats sorts NaN-free values through order-preserving integer keys,
+// which sort several times faster than floats compared as floats.
+func sortFloats(v []float64) {
+	keys := make([]uint64, len(v))
+	for i, x := range v {
+		b := math.Float64bits(x)
+		if b>>63 == 1 {
+			b = ^b
+		} else {
+			b |= 1 << 63
+		}
+		keys[i] = b
+	}
+	slices.Sort(keys)
+	for i, b := range keys {
+		if b>>63 == 1 {
+			b &^= 1 << 63
+		} else {
+			b = ^b
+		}
+		v[i] = math.Float64frombits(b)
+	}
 }

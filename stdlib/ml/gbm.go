@@ -186,6 +186,9 @@ type GBM struct {
 	// History holds the metric after each round: training loss and, with a
 	// validation set, the validation metric.
 	History []Progress `json:"history,omitempty"`
+
+	once     sync.Once
+	compiled []compiledTree
 }
 
 // Progress reports training progress after a round.
@@ -240,12 +243,16 @@ type split struct {
 	lg, lh      float64
 }
 
+// hist is a node's histogram: hist[f][b] sums bin b of feature f. Indexing
+// the fixed-size inner array with a uint8 bin needs no bounds check.
+type hist [][histStride]histBin
+
 type leaf struct {
 	start, end int
 	g, h       float64
 	n          int64
 	depth      int
-	hist       []histBin
+	hist       hist
 	best       split
 	// parent node and side pointing at this leaf; parent < 0 for the root
 	parent int
@@ -256,37 +263,36 @@ type leaf struct {
 type grower struct {
 	p        *GBMParams
 	bm       *binMatrix
-	nbins    int
 	workers  int
 	idx      []int32
 	tmp      []int32
 	og, oh   []float64
-	histPool [][]histBin
-	private  [][]histBin // per-worker histograms for parallel builds
+	histPool []hist
+	private  []hist // per-worker histograms for parallel builds
 	feats    []int
 }
 
 func newGrower(p *GBMParams, bm *binMatrix, workers int) *grower {
-	g := &grower{p: p, bm: bm, workers: workers, nbins: bm.features * histStride}
+	g := &grower{p: p, bm: bm, workers: workers}
 	g.idx = make([]int32, bm.rows)
 	g.tmp = make([]int32, bm.rows)
 	g.og = make([]float64, bm.rows)
 	g.oh = make([]float64, bm.rows)
-	g.private = make([][]histBin, workers)
+	g.private = make([]hist, workers)
 	return g
 }
 
-func (g *grower) getHist() []histBin {
+func (g *grower) getHist() hist {
 	if n := len(g.histPool); n > 0 {
 		h := g.histPool[n-1]
 		g.histPool = g.histPool[:n-1]
 		clear(h)
 		return h
 	}
-	return make([]histBin, g.nbins)
+	return make(hist, g.bm.features)
 }
 
-func (g *grower) putHist(h []histBin) {
+func (g *grower) putHist(h hist) {
 	if h != nil {
 		g.histPool = append(g.histPool, h)
 	}
@@ -295,27 +301,33 @@ func (g *grower) putHist(h []histBin) {
 // accumulate adds rows [lo, hi) of the current leaf into hist. With
 // identity the leaf holds every row in order and gradients are read in
 // place; otherwise og/oh hold the leaf's gradients in idx order.
-func (g *grower) accumulate(hist []histBin, rows []int32, og, oh []float64, identity bool, lo, hi int) {
+func (g *grower) accumulate(h hist, rows []int32, og, oh []float64, identity bool, lo, hi int) {
 	F := g.bm.features
 	data := g.bm.data
+	h = h[:F]
 	for k := lo; k < hi; k++ {
 		r := k
 		if !identity {
 			r = int(rows[k])
 		}
-		row := data[r*F : r*F+F]
-		gv, hv := og[k], oh[k]
-		for f, b := range row {
-			hb := &hist[f<<8|int(b)]
-			hb.g += gv
-			hb.h += hv
-		}
+		addRow(h, data[r*F:r*F+F], og[k], oh[k])
+	}
+}
+
+// addRow adds one row's gradient pair to the bins of its features. It is
+// its own function so that the loop keeps every variable in a register.
+func addRow(h hist, row []uint8, gv, hv float64) {
+	h = h[:len(row)]
+	for f, b := range row {
+		p := &h[f][b]
+		p.g += gv
+		p.h += hv
 	}
 }
 
 // buildHist fills hist with the gradient sums of rows idx[start:end],
 // splitting the rows among workers that each fill a private histogram.
-func (g *grower) buildHist(hist []histBin, start, end int, grad, hess []float64, identity bool) {
+func (g *grower) buildHist(h hist, start, end int, grad, hess []float64, identity bool) {
 	rows := g.idx[start:end]
 	og, oh := grad, hess
 	if !identity {
@@ -328,14 +340,14 @@ func (g *grower) buildHist(hist []histBin, start, end int, grad, hess []float64,
 	n := end - start
 	workers := min(g.workers, n/(2*chunkRows))
 	if workers <= 1 {
-		g.accumulate(hist, rows, og, oh, identity, 0, n)
+		g.accumulate(h, rows, og, oh, identity, 0, n)
 		return
 	}
 	var wg sync.WaitGroup
 	per := (n + workers - 1) / workers
 	for w := 0; w < workers; w++ {
 		if g.private[w] == nil {
-			g.private[w] = make([]histBin, g.nbins)
+			g.private[w] = make(hist, g.bm.features)
 		} else {
 			clear(g.private[w])
 		}
@@ -348,10 +360,12 @@ func (g *grower) buildHist(hist []histBin, start, end int, grad, hess []float64,
 	wg.Wait()
 	// Sum in worker order so results do not depend on scheduling.
 	for w := 0; w < workers; w++ {
-		for b, v := range g.private[w] {
-			hb := &hist[b]
-			hb.g += v.g
-			hb.h += v.h
+		for f := range g.private[w] {
+			src, dst := &g.private[w][f], &h[f]
+			for b := range src {
+				dst[b].g += src[b].g
+				dst[b].h += src[b].h
+			}
 		}
 	}
 }
@@ -373,7 +387,7 @@ func (g *grower) findSplit(l *leaf) {
 	cntPerHess := float64(l.n) / l.h
 	for _, f := range g.feats {
 		nb := g.bm.binners[f].bins()
-		h := l.hist[f*histStride : f*histStride+nb+1]
+		h := l.hist[f][:nb+1]
 		miss := h[nb]
 		var lg, lh float64
 		try := func(t int, gl, hl float64, missLeft bool) {
@@ -402,14 +416,56 @@ func (g *grower) findSplit(l *leaf) {
 }
 
 // partition reorders idx[l.start:l.end] so rows going left come first and
-// returns the boundary. Order within each side is kept.
+// returns the boundary. Order within each side is kept, which keeps later
+// histogram passes walking memory forwards.
 func (g *grower) partition(l *leaf) int {
+	n := l.end - l.start
+	workers := min(g.workers, n/(4*chunkRows))
+	if workers <= 1 {
+		nl, nr := g.partitionRange(l, l.start, l.end)
+		copy(g.idx[l.start+nl:l.end], g.tmp[l.start:l.start+nr])
+		return l.start + nl
+	}
+	// Each worker partitions its own stretch: lefts in place in idx, rights
+	// into the same stretch of tmp. Then the pieces are stitched in order.
+	per := (n + workers - 1) / workers
+	nls := make([]int, workers)
+	nrs := make([]int, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			lo := l.start + w*per
+			nls[w], nrs[w] = g.partitionRange(l, lo, min(lo+per, l.end))
+		}(w)
+	}
+	wg.Wait()
+	at := l.start
+	for w := 0; w < workers; w++ {
+		lo := l.start + w*per
+		copy(g.idx[at:at+nls[w]], g.idx[lo:lo+nls[w]])
+		at += nls[w]
+	}
+	mid := at
+	for w := 0; w < workers; w++ {
+		lo := l.start + w*per
+		copy(g.idx[at:at+nrs[w]], g.tmp[lo:lo+nrs[w]])
+		at += nrs[w]
+	}
+	return mid
+}
+
+// partitionRange moves the rows of idx[lo:hi] going left to the front of
+// that range and those going right to tmp[lo:], returning both counts.
+func (g *grower) partitionRange(l *leaf, lo, hi int) (int, int) {
 	s := l.best
 	F, f := g.bm.features, s.feature
 	data := g.bm.data
 	miss := uint8(g.bm.binners[f].missing())
-	left, nr := l.start, 0
-	for k := l.start; k < l.end; k++ {
+	left, nr := lo, 0
+	tmp := g.tmp[lo:hi]
+	for k := lo; k < hi; k++ {
 		r := g.idx[k]
 		b := data[int(r)*F+f]
 		var goLeft bool
@@ -422,12 +478,11 @@ func (g *grower) partition(l *leaf) int {
 			g.idx[left] = r
 			left++
 		} else {
-			g.tmp[nr] = r
+			tmp[nr] = r
 			nr++
 		}
 	}
-	copy(g.idx[left:l.end], g.tmp[:nr])
-	return left
+	return left - lo, nr
 }
 
 // grow builds one tree on rows idx[:n] and returns it with its leaves,
@@ -437,7 +492,7 @@ func (g *grower) grow(grad, hess []float64, n int, identity bool, gainImp []floa
 	root := &leaf{start: 0, end: n, parent: -1, hist: g.getHist()}
 	g.buildHist(root.hist, 0, n, grad, hess, identity)
 	// Node totals come from any one feature's histogram.
-	for _, b := range root.hist[:histStride] {
+	for _, b := range root.hist[0] {
 		root.g += b.g
 		root.h += b.h
 	}
@@ -485,10 +540,12 @@ func (g *grower) grow(grad, hess []float64, n int, identity bool, gainImp []floa
 		g.buildHist(small.hist, small.start, small.end, grad, hess, false)
 		// The larger child's histogram is the parent's minus the smaller's.
 		large.hist = l.hist
-		for b := range large.hist {
-			lb, sb := &large.hist[b], &small.hist[b]
-			lb.g -= sb.g
-			lb.h -= sb.h
+		for f := range large.hist {
+			lh, sh := &large.hist[f], &small.hist[f]
+			for b := range lh {
+				lh[b].g -= sh[b].g
+				lh[b].h -= sh[b].h
+			}
 		}
 		l.hist = nil
 		g.findSplit(left)
@@ -715,6 +772,40 @@ func gbmMetric(metric string, binary bool, y, score []float64) float64 {
 	}
 }
 
+// node is a tree node laid out for prediction: one cache line holds
+// several, and the child fields follow the split fields they depend on.
+type node struct {
+	threshold float64
+	feature   int32
+	// child[1] is taken when the row goes left, child[0] otherwise.
+	child       [2]int32
+	missingLeft bool
+}
+
+type compiledTree struct {
+	nodes  []node
+	leaves []float64
+}
+
+// compile lays the trees out for fast prediction, once.
+func (g *GBM) compile() []compiledTree {
+	g.once.Do(func() {
+		g.compiled = make([]compiledTree, len(g.Trees))
+		for k, t := range g.Trees {
+			ct := compiledTree{leaves: t.LeafValue, nodes: make([]node, len(t.Feature))}
+			for i := range t.Feature {
+				ct.nodes[i] = node{threshold: t.Threshold[i], feature: t.Feature[i], child: [2]int32{t.Right[i], t.Left[i]}, missingLeft: t.MissingLeft[i]}
+			}
+			g.compiled[k] = ct
+		}
+	})
+	return g.compiled
+}
+
+// predictBlock is the rows a prediction worker transposes at once: their
+// features fit in the L1 cache while every tree walks them.
+const predictBlock = 64
+
 // Predict writes predictions for m's rows into out (allocated when short)
 // and returns it: probabilities for the binary objective, values otherwise.
 func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
@@ -722,20 +813,49 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 		out = make([]float64, m.Rows)
 	}
 	out = out[:m.Rows]
+	trees := g.compile()
 	binary := g.Objective == ObjectiveBinary
+	d := len(m.Cols)
 	parallelBlocks(m.Rows, workerCount(0), func(_, lo, hi int) {
-		o := out[lo:hi]
-		for i := range o {
-			o[i] = g.InitScore
-		}
-		for _, t := range g.Trees {
-			for i := lo; i < hi; i++ {
-				o[i-lo] += t.value(m.Cols, i)
+		rows := make([]float64, predictBlock*d)
+		for b := lo; b < hi; b += predictBlock {
+			e := min(b+predictBlock, hi)
+			for j, col := range m.Cols {
+				for i := b; i < e; i++ {
+					rows[(i-b)*d+j] = col[i]
+				}
 			}
-		}
-		if binary {
+			o := out[b:e]
 			for i := range o {
-				o[i] = sigmoid(o[i])
+				o[i] = g.InitScore
+			}
+			for _, t := range trees {
+				if len(t.nodes) == 0 {
+					for i := range o {
+						o[i] += t.leaves[0]
+					}
+					continue
+				}
+				for i := range o {
+					x := rows[i*d : i*d+d]
+					n := int32(0)
+					for n >= 0 {
+						nd := &t.nodes[n]
+						v := x[nd.feature]
+						// Written without branches on the data: a
+						// mispredicted jump per node costs more than
+						// both comparisons.
+						left := v <= nd.threshold
+						nan := v != v
+						n = nd.child[b2i(left || (nan && nd.missingLeft))]
+					}
+					o[i] += t.leaves[^n]
+				}
+			}
+			if binary {
+				for i := range o {
+					o[i] = sigmoid(o[i])
+				}
 			}
 		}
 	})
@@ -772,4 +892,11 @@ func (g *GBM) Importance(kind string) (*Importance, error) {
 		imp.Values = append(imp.Values, val(i))
 	}
 	return imp, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

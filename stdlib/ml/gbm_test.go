@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"math"
 	"os"
 	"testing"
 	"time"
@@ -68,4 +69,55 @@ func bigN() int {
 		return 200_000
 	}
 	return 1_000_000
+}
+
+func BenchmarkGBMPredict(b *testing.B) {
+	m, y, _ := synthBinary(100_000, 30, 2)
+	g, err := FitGBM(m, y, nil, nil, GBMParams{Seed: 1, Threads: 1}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]float64, m.Rows)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		g.Predict(m, out)
+	}
+}
+
+func BenchmarkGBMTrain(b *testing.B) {
+	m, y, _ := synthBinary(100_000, 30, 2)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := FitGBM(m, y, nil, nil, GBMParams{Seed: 1, Trees: 20}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestGBMRegression(t *testing.T) {
+	m, _, _ := synthBinary(20000, 4, 8)
+	y := make([]float64, m.Rows)
+	for i := range y {
+		x0 := m.Cols[0][i]
+		if x0 != x0 {
+			x0 = 0
+		}
+		y[i] = 3*math.Sin(x0) + m.Cols[1][i]*m.Cols[1][i] + 0.1*m.Cols[2][i]
+	}
+	train, test := sliceRows(m, 0, 15000), sliceRows(m, 15000, 20000)
+	g, err := FitGBM(train, y[:15000], nil, nil, GBMParams{Objective: ObjectiveRegression, Trees: 200, Seed: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := R2(y[15000:], g.Predict(test, nil))
+	imputed := m2imputed(train)
+	lm, err := FitLinear(imputed, y[:15000], LinearParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lr2 := R2(y[15000:], lm.Predict(m2imputed(test), nil))
+	t.Logf("gbm R² %.4f, linear R² %.4f", r2, lr2)
+	if r2 < 0.95 || r2 < lr2+0.2 {
+		t.Errorf("gbm R² %.4f (linear %.4f)", r2, lr2)
+	}
 }

@@ -285,9 +285,24 @@ func FitLogistic(m *Matrix, y []float64, p LogisticParams) (*LinearModel, error)
 		if maxIter == 0 {
 			maxIter = 100
 		}
+		// The line search asks for the value and then the gradient at the
+		// same point; one pass over the data computes both, so keep the
+		// gradient of the last point evaluated.
+		lastX := make([]float64, d+1)
+		lastG := make([]float64, d+1)
+		var lastF float64
+		have := false
+		evalAt := func(x []float64) {
+			if have && floats.Equal(x, lastX) {
+				return
+			}
+			lastF = o.eval(x, lastG)
+			copy(lastX, x)
+			have = true
+		}
 		prob := optimize.Problem{
-			Func: func(x []float64) float64 { return o.eval(x, nil) },
-			Grad: func(grad, x []float64) { o.eval(x, grad) },
+			Func: func(x []float64) float64 { evalAt(x); return lastF },
+			Grad: func(grad, x []float64) { evalAt(x); copy(grad, lastG) },
 		}
 		res, err := optimize.Minimize(prob, x, &optimize.Settings{
 			GradientThreshold: tol,
