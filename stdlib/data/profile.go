@@ -162,7 +162,8 @@ func profileColumn(c *Column, y []float64, binary, isLabel bool) ColumnProfile {
 		}
 		p.Top = append(p.Top, vc)
 	}
-	if binary && y != nil && !isLabel && p.AssocKind == "" {
+	// Identifier-like columns have no meaningful per-category rate.
+	if binary && y != nil && !isLabel && p.AssocKind == "" && card <= 50 {
 		p.AssocKind = "rate"
 		p.Rates = p.Top
 		// Spread of target rates across categories, as one number.

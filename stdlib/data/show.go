@@ -101,7 +101,9 @@ func (f *Frame) String() string {
 				b.WriteString("  ")
 			}
 			b.WriteString(s)
-			b.WriteString(strings.Repeat(" ", width[k]-len([]rune(s))))
+			if k < len(line)-1 {
+				b.WriteString(strings.Repeat(" ", width[k]-len([]rune(s))))
+			}
 		}
 		b.WriteString("\n")
 	}
