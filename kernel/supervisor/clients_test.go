@@ -101,3 +101,30 @@ func TestJupyterKernelTest(t *testing.T) {
 	}
 	t.Logf("jupyter_kernel_test: %d passed, %d known engine gaps, 0 skipped", passed, gaps)
 }
+
+// clientGaps are client scenarios that fail on interpreter gaps, strictly
+// as engineGaps.
+var clientGaps = map[string]string{}
+
+// TestClients runs notebooks with nbclient and drives interrupts, input,
+// crashes of the worker, restart and shutdown with jupyter_client.
+func TestClients(t *testing.T) {
+	env := append(setup(t), "GALLEY_REPO="+jupytertest.RepoRoot(t))
+	results := runPython(t, 4*time.Minute, "clients.py", env)
+	for _, name := range []string{"notebook_display", "notebook_display_update", "notebook_errors", "notebook_timeout_interrupts", "interrupt_stdin_survival_shutdown"} {
+		r, ok := results[name]
+		gap, isGap := clientGaps[name]
+		switch {
+		case !ok:
+			t.Errorf("scenario %s did not run", name)
+		case r.Outcome == "ok" && isGap:
+			t.Errorf("%s passes now: remove it from clientGaps", name)
+		case r.Outcome == "ok":
+			t.Logf("%s passed in %s", name, r.Detail)
+		case isGap:
+			t.Logf("%s fails on an interpreter gap (%s)", name, gap)
+		default:
+			t.Errorf("%s failed:\n%s", name, r.Detail)
+		}
+	}
+}
