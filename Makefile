@@ -35,7 +35,7 @@ build: ## Build bin/galley.
 .PHONY: run
 run: build venv ## Start galley serve and JupyterLab with the Go kernel on notebooks/ (Ctrl-C stops both).
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-	started=(); \
+	started=(); log=$$(mktemp -t galley-lab-XXXX.log); \
 	if $(GALLEY) help kernel >/dev/null 2>&1; then \
 		$(GALLEY) kernel install --prefix $(VENV) --name galley >/dev/null; \
 		started+=("Go kernel 'galley' installed into $(VENV)"); \
@@ -46,10 +46,17 @@ run: build venv ## Start galley serve and JupyterLab with the Go kernel on noteb
 	else echo "note: this build has no 'galley serve' yet"; fi; \
 	token=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); \
 	browser=--no-browser; [ -n "$${DISPLAY:-}" ] && browser=; \
-	$(VENV)/bin/jupyter lab $$browser $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
-		--ServerApp.root_dir=$(CURDIR)/notebooks --IdentityProvider.token=$$token >/tmp/galley-lab.log 2>&1 & \
-	started+=("JupyterLab:    http://127.0.0.1:$(LAB_PORT)/lab?token=$$token  (log: /tmp/galley-lab.log)"); \
-	sleep 2; echo; printf '  %s\n' "$${started[@]}"; echo; echo "Ctrl-C stops everything."; \
+	root=; [ "$$(id -u)" = 0 ] && root=--allow-root; \
+	$(VENV)/bin/jupyter lab $$browser $$root --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+		--ServerApp.port_retries=0 --ServerApp.root_dir=$(CURDIR)/notebooks --IdentityProvider.token=$$token >$$log 2>&1 & \
+	lab=$$!; \
+	for i in $$(seq 1 240); do \
+		curl -fs "http://127.0.0.1:$(LAB_PORT)/api/status?token=$$token" >/dev/null 2>&1 && break; \
+		if ! kill -0 $$lab 2>/dev/null; then echo "JupyterLab did not start:"; tail -20 $$log; exit 1; fi; \
+		sleep 0.5; \
+	done; \
+	started+=("JupyterLab:    http://127.0.0.1:$(LAB_PORT)/lab?token=$$token  (log: $$log)"); \
+	echo; printf '  %s\n' "$${started[@]}"; echo; echo "Ctrl-C stops everything."; \
 	wait
 
 .PHONY: test
