@@ -130,8 +130,8 @@ type RunResult struct {
 	RowsOut int            `json:"rows_out"`
 	// Artifact is the saved model file of a successful training run.
 	Artifact string `json:"artifact,omitempty"`
-	// Output is the CSV file a successful scoring run wrote; the store
-	// takes ownership of it as the next version of the run's OutputName.
+	// Output is the dataset version ("name@N") a successful scoring run
+	// saved, with its lineage, before reporting.
 	Output string `json:"output,omitempty"`
 }
 
@@ -146,7 +146,7 @@ type RunQueue interface {
 	// AppendRunLogs adds lines to a run's log.
 	AppendRunLogs(ctx context.Context, id int64, lines []string) error
 	// FinishRun records the outcome of a running run's attempt: on success
-	// the trained model or output dataset version is created with it.
+	// the trained model is created, or the output dataset recorded.
 	FinishRun(ctx context.Context, id int64, res RunResult) (*Run, error)
 	// RetryRun returns a running run to the queue, due at at, recording why.
 	RetryRun(ctx context.Context, id int64, at time.Time, reason string) error

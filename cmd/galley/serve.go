@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/catalog"
 	galleyhttp "github.com/galley-dev/galley/server/http"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/worker"
@@ -30,6 +32,7 @@ func init() {
 			fs.StringVar(&m.Addr, "addr", "127.0.0.1:8780", "address to listen on; a non-loopback address requires a token")
 			fs.StringVar(&m.Home, "home", "", "galley's state directory (default $GALLEY_HOME or ~/.galley)")
 			fs.StringVar(&m.Token, "token", os.Getenv("GALLEY_TOKEN"), "bearer token clients must send (default $GALLEY_TOKEN)")
+			fs.StringVar(&m.Datasets, "datasets", "csv", "where datasets live: csv (files beside the server database) or catalog (the shared Parquet catalog in $GALLEY_HOME/datasets)")
 			fs.IntVar(&m.Workers, "workers", 2, "runs executed at the same time")
 			fs.DurationVar(&m.RunTimeout, "run-timeout", 30*time.Minute, "longest a run attempt may take")
 			memory := fs.String("memory-limit", "2GiB", "most heap a worker may use (e.g. 512MiB, 2GiB; 0 for no limit)")
@@ -65,6 +68,7 @@ func init() {
 type serveMain struct {
 	Addr        string
 	Home        string
+	Datasets    string // "csv" (default) or "catalog"
 	Token       string
 	Workers     int
 	RunTimeout  time.Duration
@@ -116,7 +120,24 @@ func (m *serveMain) Run(ctx context.Context) error {
 		return fmt.Errorf("%w: listening on %s exposes the server beyond this machine: set a token with --token or GALLEY_TOKEN", errUsage, m.Addr)
 	}
 	dir := filepath.Join(m.Home, "server")
-	m.db, err = sqlite.Open(filepath.Join(dir, "galley.db"), filepath.Join(dir, "datasets"))
+	var ds interface {
+		server.DatasetService
+		worker.Datasets
+	}
+	switch m.Datasets {
+	case "", "csv":
+		m.db, err = sqlite.Open(filepath.Join(dir, "galley.db"), nil)
+		ds = m.db
+	case "catalog":
+		// The Parquet catalog notebooks share.
+		var cat *catalog.Datasets
+		if cat, err = catalog.Open(filepath.Join(m.Home, "datasets")); err == nil {
+			m.db, err = sqlite.Open(filepath.Join(dir, "galley.db"), cat)
+			ds = cat
+		}
+	default:
+		return fmt.Errorf("%w: --datasets %q: use csv or catalog", errUsage, m.Datasets)
+	}
 	if err != nil {
 		return err
 	}
@@ -130,15 +151,15 @@ func (m *serveMain) Run(ctx context.Context) error {
 		}
 		cmd = []string{exe, "worker"}
 	}
-	pool := &worker.Pool{Store: m.db, Command: cmd, Size: m.Workers, Timeout: m.RunTimeout, MemoryLimit: m.MemoryLimit,
+	pool := &worker.Pool{Store: m.db, Datasets: ds, Command: cmd, Size: m.Workers, Timeout: m.RunTimeout, MemoryLimit: m.MemoryLimit,
 		Dir: filepath.Join(dir, "work"), Log: log}
-	m.db.Compiler = &worker.Compiler{Pool: pool, Datasets: m.db}
+	m.db.Compiler = &worker.Compiler{Pool: pool, Datasets: ds}
 	m.listener, err = net.Listen("tcp", m.Addr)
 	if err != nil {
 		m.db.Close()
 		return fmt.Errorf("listening on %s: %w", m.Addr, err)
 	}
-	api := &galleyhttp.Server{Recipes: m.db, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: m.db,
+	api := &galleyhttp.Server{Recipes: m.db, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds,
 		Token: m.Token, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log}
 	m.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	poolCtx, stop := context.WithCancel(context.WithoutCancel(ctx))

@@ -281,7 +281,8 @@ func waitRun(t testing.TB, c *galleyhttp.Client, id int64, cond func(*server.Run
 }
 
 func TestTwentyRunsPoolOfTwo(t *testing.T) {
-	m := startServe(t, t.TempDir(), nil)
+	// Datasets in the Parquet catalog here; the other tests use CSV.
+	m := startServe(t, t.TempDir(), func(m *serveMain) { m.Datasets = "catalog" })
 	url := m.URL()
 	setupSleepy(t, url)
 	c := galleyhttp.NewClient(url, "")

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/catalog"
 	galleyhttp "github.com/galley-dev/galley/server/http"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/storetest"
@@ -21,14 +22,18 @@ import (
 func newServer(t *testing.T, c server.RecipeCompiler, tweak func(*galleyhttp.Server)) (*httptest.Server, *sqlite.DB) {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := sqlite.Open(filepath.Join(dir, "galley.db"), filepath.Join(dir, "datasets"))
+	ds, err := catalog.Open(filepath.Join(dir, "datasets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(filepath.Join(dir, "galley.db"), ds)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	db.Compiler = c
 	db.MaxAttempts = 2
-	s := &galleyhttp.Server{Recipes: db, Models: db, TrainedModels: db, Runs: db, Datasets: db}
+	s := &galleyhttp.Server{Recipes: db, Models: db, TrainedModels: db, Runs: db, Datasets: ds}
 	if tweak != nil {
 		tweak(s)
 	}

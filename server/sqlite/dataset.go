@@ -74,6 +74,9 @@ func csvErr(err error) error {
 	return fmt.Errorf("reading the dataset: %w", err)
 }
 
+// The DB is also a dataset service that keeps each version as a CSV file
+// under DatasetsDir, for servers not using the Parquet catalog.
+
 // ImportDataset implements server.DatasetService.
 func (db *DB) ImportDataset(ctx context.Context, name string, r io.Reader) (*server.DatasetVersion, error) {
 	if err := checkName("dataset", name); err != nil {
@@ -92,6 +95,46 @@ func (db *DB) ImportDataset(ctx context.Context, name string, r io.Reader) (*ser
 		return nil, err
 	}
 	return db.addDatasetVersion(ctx, nil, name, tmp.Name(), info, nil)
+}
+
+// ExportCSV copies version ref's CSV to path.
+func (db *DB) ExportCSV(ctx context.Context, ref, path string) error {
+	v, err := db.FindDatasetVersion(ctx, ref)
+	if err != nil {
+		return err
+	}
+	src, err := os.Open(v.Path)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
+}
+
+// SaveOutput stores a scoring run's CSV output, which it takes over, as the
+// next version of name with its lineage.
+func (db *DB) SaveOutput(ctx context.Context, name, csvPath string, lin *server.Lineage) (*server.DatasetVersion, error) {
+	if err := checkName("dataset", name); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		return nil, err
+	}
+	info, err := scanCSV(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	return db.addDatasetVersion(ctx, nil, name, csvPath, info, lin)
 }
 
 // addDatasetVersion moves file into the datasets directory as the next

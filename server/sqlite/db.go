@@ -1,7 +1,8 @@
 // Package sqlite stores galley's server state in SQLite (modernc.org/sqlite,
 // pure Go) in WAL mode, with migrations embedded in the binary. *DB
-// implements the server's services and its run queue; dataset files live in
-// a directory beside the database.
+// implements the server's services and its run queue. Datasets come from
+// the server.DatasetService it is opened with, or, given none, from the DB
+// itself, which keeps them as CSV files beside the database.
 package sqlite
 
 import (
@@ -30,7 +31,9 @@ type DB struct {
 	db *sql.DB
 	// Path is the database file.
 	Path string
-	// DatasetsDir holds dataset version files.
+	// Datasets resolves dataset references for models and runs.
+	Datasets server.DatasetService
+	// DatasetsDir holds the CSV files of datasets the DB keeps itself.
 	DatasetsDir string
 	// Compiler converts notebooks for ImportNotebook.
 	Compiler server.RecipeCompiler
@@ -41,12 +44,10 @@ type DB struct {
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
-// Dataset files go to datasetsDir.
-func Open(path, datasetsDir string) (*DB, error) {
+// Models and runs resolve datasets through datasets; nil means the DB's own
+// CSV datasets in a "datasets" directory beside the database.
+func Open(path string, datasets server.DatasetService) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
-	if err := os.MkdirAll(datasetsDir, 0o755); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
@@ -57,7 +58,14 @@ func Open(path, datasetsDir string) (*DB, error) {
 	// One connection serialises writers, which SQLite needs anyway, and
 	// keeps transactions from waiting on each other's locks.
 	sdb.SetMaxOpenConns(1)
-	db := &DB{db: sdb, Path: path, DatasetsDir: datasetsDir, MaxAttempts: 3, Now: time.Now}
+	db := &DB{db: sdb, Path: path, Datasets: datasets, DatasetsDir: filepath.Join(filepath.Dir(path), "datasets"), MaxAttempts: 3, Now: time.Now}
+	if datasets == nil {
+		db.Datasets = db
+		if err := os.MkdirAll(db.DatasetsDir, 0o755); err != nil {
+			sdb.Close()
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
 	if err := db.migrate(context.Background()); err != nil {
 		sdb.Close()
 		return nil, err

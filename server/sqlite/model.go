@@ -71,7 +71,7 @@ func (db *DB) CreateModel(ctx context.Context, m *server.Model) error {
 	if err != nil {
 		return err
 	}
-	if _, err := db.FindDatasetVersion(ctx, m.Dataset); err != nil {
+	if _, err := db.Datasets.FindDatasetVersion(ctx, m.Dataset); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(params)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"time"
 
@@ -33,7 +32,7 @@ func (db *DB) Train(ctx context.Context, req server.TrainRequest) (*server.Run, 
 	for k, x := range over {
 		params[k] = x
 	}
-	ds, err := db.FindDatasetVersion(ctx, m.Dataset)
+	ds, err := db.Datasets.FindDatasetVersion(ctx, m.Dataset)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +58,7 @@ func (db *DB) Score(ctx context.Context, req server.ScoreRequest) (*server.Run, 
 	if err != nil {
 		return nil, err
 	}
-	ds, err := db.FindDatasetVersion(ctx, req.Input)
+	ds, err := db.Datasets.FindDatasetVersion(ctx, req.Input)
 	if err != nil {
 		return nil, err
 	}
@@ -289,28 +288,10 @@ func (db *DB) FinishRun(ctx context.Context, id int64, res server.RunResult) (*s
 				}
 				trained = fmt.Sprintf("%s@%d", r.Model, next)
 			case server.RunScore:
-				f, err := os.Open(res.Output)
-				if err != nil {
-					return fmt.Errorf("opening the scoring output: %w", err)
+				if res.Output == "" {
+					return fmt.Errorf("a successful scoring run must name the dataset version it wrote")
 				}
-				info, err := scanCSV(f)
-				f.Close()
-				if err != nil {
-					return fmt.Errorf("the scoring output: %w", err)
-				}
-				var recipeName string
-				var recipeVersion int
-				if err := tx.QueryRowContext(ctx, `SELECT r.name, v.version FROM recipe_versions v JOIN recipes r ON r.id = v.recipe_id WHERE v.id = ?`, r.RecipeVersionID).Scan(&recipeName, &recipeVersion); err != nil {
-					return err
-				}
-				lin := &server.Lineage{RunID: id, Recipe: recipeName, RecipeVersion: recipeVersion, RecipeVersionID: r.RecipeVersionID,
-					TrainedModel: r.TrainedModel, Params: r.Params, InputSnapshot: r.InputSnapshot}
-				v, err := db.addDatasetVersion(ctx, tx, r.OutputName, res.Output, info, lin)
-				if err != nil {
-					return err
-				}
-				output = v.Snapshot()
-				res.RowsOut = v.Rows
+				output = res.Output
 			}
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE runs SET state = ?, error = ?, metrics = ?, rows_in = ?, rows_out = ?, trained_model = ?, output_snapshot = ?,

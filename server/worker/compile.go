@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,10 +20,8 @@ import (
 type Compiler struct {
 	// Pool supplies the worker command, environment and memory limit.
 	Pool *Pool
-	// Datasets resolves the sample a notebook names.
-	Datasets interface {
-		FindDatasetVersion(ctx context.Context, ref string) (*server.DatasetVersion, error)
-	}
+	// Datasets supplies the sample a notebook names.
+	Datasets Datasets
 	// Timeout bounds validation (default 2 minutes).
 	Timeout time.Duration
 }
@@ -35,12 +35,26 @@ func (c *Compiler) Compile(ctx context.Context, imp server.NotebookImport) (*ser
 	job := Job{Kind: KindValidate, Source: r.Source, Params: r.Params, MemoryLimit: c.Pool.MemoryLimit}
 	if r.Sample != "" {
 		ds, err := c.Datasets.FindDatasetVersion(ctx, r.Sample)
-		if server.ErrorCode(err) == server.ENOTFOUND {
+		if code := server.ErrorCode(err); code == server.ENOTFOUND || code == server.EINVALID {
 			return nil, server.Errorf(server.EINVALID, "the notebook names sample dataset %q (metadata.galley.sample), which does not exist: import it with 'galley dataset import' or remove the sample", r.Sample)
 		} else if err != nil {
 			return nil, err
 		}
-		job.Input, job.Limit = ds.Path, r.SampleRows
+		if err := os.MkdirAll(c.Pool.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("validating the recipe: %w", err)
+		}
+		dir, err := os.MkdirTemp(c.Pool.Dir, "validate-")
+		if err != nil {
+			return nil, fmt.Errorf("validating the recipe: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		// Only the first rows are needed, but the export is cheap next to
+		// interpreting the recipe.
+		sample := filepath.Join(dir, "sample.csv")
+		if err := c.Datasets.ExportCSV(ctx, ds.Snapshot(), sample); err != nil {
+			return nil, fmt.Errorf("exporting the sample: %w", err)
+		}
+		job.Input, job.Limit = sample, r.SampleRows
 	}
 	timeout := c.Timeout
 	if timeout <= 0 {

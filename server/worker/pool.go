@@ -23,13 +23,21 @@ import (
 type Store interface {
 	server.RunQueue
 	FindRun(ctx context.Context, id int64) (*server.Run, error)
-	FindDatasetVersion(ctx context.Context, ref string) (*server.DatasetVersion, error)
 	FindTrainedModel(ctx context.Context, ref string) (*server.TrainedModel, error)
+}
+
+// Datasets is what the pool needs from the dataset catalog: recipes read
+// their input as CSV, and scoring output is saved with its lineage.
+type Datasets interface {
+	FindDatasetVersion(ctx context.Context, ref string) (*server.DatasetVersion, error)
+	ExportCSV(ctx context.Context, ref, path string) error
+	SaveOutput(ctx context.Context, name, csvPath string, lin *server.Lineage) (*server.DatasetVersion, error)
 }
 
 // Pool runs queued runs in worker processes, at most Size at a time.
 type Pool struct {
-	Store Store
+	Store    Store
+	Datasets Datasets
 	// Command starts a worker process, e.g. {"/usr/bin/galley", "worker"}.
 	Command []string
 	// Env is added to the worker's environment.
@@ -159,7 +167,14 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 		if run.Kind == server.RunTrain {
 			res.Artifact = job.ModelOut
 		} else {
-			res.Output = job.Output
+			v, err := p.saveOutput(bg, run, job.Output)
+			if err != nil {
+				log.Error("saving scoring output", "err", err)
+				p.appendLogs(bg, run.ID, []string{"saving the scores failed: " + server.ErrorMessage(err)})
+				p.Store.FinishRun(bg, run.ID, server.RunResult{State: server.RunFailed, Error: "saving the scores failed: " + errText(err)})
+				return
+			}
+			res.Output, res.RowsOut = v.Snapshot(), v.Rows
 		}
 		if _, err := p.Store.FinishRun(bg, run.ID, res); err != nil {
 			log.Error("recording success", "err", err)
@@ -182,6 +197,24 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	if _, err := p.Store.FinishRun(bg, run.ID, server.RunResult{State: server.RunFailed, Error: msg}); err != nil {
 		log.Error("recording failure", "err", err)
 	}
+}
+
+// saveOutput stores a scoring run's CSV in the catalog with its lineage.
+func (p *Pool) saveOutput(ctx context.Context, run *server.Run, csvPath string) (*server.DatasetVersion, error) {
+	v, err := p.Store.FindRecipeVersionByID(ctx, run.RecipeVersionID)
+	if err != nil {
+		return nil, err
+	}
+	lin := &server.Lineage{RunID: run.ID, Recipe: v.Recipe, RecipeVersion: v.Version, RecipeVersionID: v.ID,
+		TrainedModel: run.TrainedModel, Params: run.Params, InputSnapshot: run.InputSnapshot}
+	return p.Datasets.SaveOutput(ctx, run.OutputName, csvPath, lin)
+}
+
+func errText(err error) string {
+	if server.ErrorCode(err) == server.EINTERNAL {
+		return err.Error()
+	}
+	return server.ErrorMessage(err)
 }
 
 func (p *Pool) failure(out outcome) (msg string, retryable bool) {
@@ -219,19 +252,26 @@ func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	ds, err := p.Store.FindDatasetVersion(ctx, run.InputSnapshot)
-	if err != nil {
-		return Job{}, err
-	}
 	values, err := literals(v, run.Params)
 	if err != nil {
 		return Job{}, err
 	}
-	job := Job{Kind: string(run.Kind), Source: v.Source, Params: v.Params, Values: values, Input: ds.Path, MemoryLimit: p.MemoryLimit}
 	dir := filepath.Join(p.Dir, "runs", strconv.FormatInt(run.ID, 10))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Job{}, err
 	}
+	input := filepath.Join(dir, "input.csv")
+	if _, err := os.Stat(input); err != nil {
+		// Export once per run: retries read exactly the same rows.
+		tmp := input + ".tmp"
+		if err := p.Datasets.ExportCSV(ctx, run.InputSnapshot, tmp); err != nil {
+			return Job{}, fmt.Errorf("exporting %s for the recipe: %w", run.InputSnapshot, err)
+		}
+		if err := os.Rename(tmp, input); err != nil {
+			return Job{}, err
+		}
+	}
+	job := Job{Kind: string(run.Kind), Source: v.Source, Params: v.Params, Values: values, Input: input, MemoryLimit: p.MemoryLimit}
 	switch run.Kind {
 	case server.RunTrain:
 		job.ModelOut = filepath.Join(dir, fmt.Sprintf("model-%d.json", run.Attempt))

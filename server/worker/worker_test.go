@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/catalog"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/worker"
 )
@@ -95,34 +96,40 @@ func notebookJSON(sample string) []byte {
 
 type env struct {
 	db   *sqlite.DB
+	ds   *catalog.Datasets
 	pool *worker.Pool
 }
 
 func setup(t *testing.T, maxAttempts int, tweak func(p *worker.Pool)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := sqlite.Open(filepath.Join(dir, "galley.db"), filepath.Join(dir, "datasets"))
+	ds, err := catalog.Open(filepath.Join(dir, "datasets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(filepath.Join(dir, "galley.db"), ds)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	db.MaxAttempts = maxAttempts
 	pool := &worker.Pool{
-		Store:   db,
-		Command: []string{os.Args[0]},
-		Env:     []string{"GALLEY_TEST_WORKER=1"},
-		Size:    2,
-		Timeout: 20 * time.Second,
-		Dir:     filepath.Join(dir, "work"),
-		Backoff: func(int) time.Duration { return 10 * time.Millisecond },
-		Poll:    20 * time.Millisecond,
+		Store:    db,
+		Datasets: ds,
+		Command:  []string{os.Args[0]},
+		Env:      []string{"GALLEY_TEST_WORKER=1"},
+		Size:     2,
+		Timeout:  20 * time.Second,
+		Dir:      filepath.Join(dir, "work"),
+		Backoff:  func(int) time.Duration { return 10 * time.Millisecond },
+		Poll:     20 * time.Millisecond,
 	}
 	if tweak != nil {
 		tweak(pool)
 	}
-	db.Compiler = &worker.Compiler{Pool: pool, Datasets: db}
+	db.Compiler = &worker.Compiler{Pool: pool, Datasets: ds}
 	ctx := context.Background()
-	if _, err := db.ImportDataset(ctx, "d", strings.NewReader("id,x\n1,2\n2,3\n3,4\n")); err != nil {
+	if _, err := ds.ImportDataset(ctx, "d", strings.NewReader("id,x\n1,2\n2,3\n3,4\n")); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := db.ImportNotebook(ctx, server.NotebookImport{Recipe: "r", Notebook: notebookJSON("d")}); err != nil {
@@ -138,7 +145,7 @@ func setup(t *testing.T, maxAttempts int, tweak func(p *worker.Pool)) *env {
 		cancel()
 		<-done
 	})
-	return &env{db: db, pool: pool}
+	return &env{db: db, ds: ds, pool: pool}
 }
 
 func wait(t *testing.T, db *sqlite.DB, id int64, cond func(*server.Run) bool) *server.Run {
@@ -189,9 +196,20 @@ func TestTrainAndScore(t *testing.T) {
 	if s.State != server.RunSucceeded || s.OutputSnapshot != "scores@1" || s.RowsOut != 3 {
 		t.Fatalf("scoring run = %+v", s)
 	}
-	v, _ := e.db.FindDatasetVersion(context.Background(), "scores@1")
-	b, _ := os.ReadFile(v.Path)
-	if string(b) != "id,n\n1,3\n2,3\n3,3\n" {
+	v, err := e.ds.FindDatasetVersion(context.Background(), "scores@1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := v.Lineage
+	if v.Rows != 3 || l == nil || l.RunID != s.ID || l.Recipe != "r" || l.RecipeVersion != 1 || l.TrainedModel != "m@1" || l.InputSnapshot != "d@1" || l.Params["mode"] != "ok" {
+		t.Errorf("output = %+v, lineage %+v", v, l)
+	}
+	out := filepath.Join(t.TempDir(), "scores.csv")
+	if err := e.ds.ExportCSV(context.Background(), "scores@1", out); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(out)
+	if got := strings.ReplaceAll(string(b), ".0", ""); got != "id,n\n1,3\n2,3\n3,3\n" {
 		t.Errorf("scores = %q", b)
 	}
 }

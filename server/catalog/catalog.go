@@ -1,0 +1,267 @@
+// Package catalog serves datasets from galley's stdlib catalog: versioned
+// Parquet snapshots under $GALLEY_HOME/datasets shared with notebooks. It
+// implements server.DatasetService and records the lineage of scoring
+// output beside each snapshot (vNNNNNN.lineage.json), where the catalog
+// itself does not look.
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/stdlib/catalog"
+	"github.com/galley-dev/galley/stdlib/data"
+)
+
+// Datasets is the dataset service over one catalog directory.
+type Datasets struct {
+	cat *catalog.Catalog
+	tmp string
+}
+
+var _ server.DatasetService = (*Datasets)(nil)
+
+// Open opens (creating) the catalog at dir.
+func Open(dir string) (*Datasets, error) {
+	cat, err := catalog.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	tmp := filepath.Join(dir, ".uploads")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	return &Datasets{cat: cat, tmp: tmp}, nil
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+
+func checkName(name string) error {
+	if !nameRE.MatchString(name) {
+		return server.Errorf(server.EINVALID, "dataset name %q is invalid: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+func (d *Datasets) wrap(err error, name string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, catalog.ErrNotFound):
+		return server.Errorf(server.ENOTFOUND, "dataset %s not found: list datasets with 'galley dataset list' or import one with 'galley dataset import FILE --name %s'", name, name)
+	case errors.Is(err, catalog.ErrInvalidName):
+		return server.Errorf(server.EINVALID, "%v", err)
+	}
+	return err
+}
+
+// ImportDataset implements server.DatasetService: CSV with a header row is
+// parsed with inferred column types and saved as the next snapshot.
+func (d *Datasets) ImportDataset(ctx context.Context, name string, r io.Reader) (*server.DatasetVersion, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(d.tmp, "import-*.csv")
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	defer os.Remove(f.Name())
+	n, err := io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the upload: %w", err)
+	}
+	if n == 0 {
+		return nil, server.Errorf(server.EINVALID, "the dataset is empty: send CSV with a header row")
+	}
+	return d.importCSV(name, f.Name(), "upload", nil)
+}
+
+func (d *Datasets) importCSV(name, path, source string, lin *server.Lineage) (*server.DatasetVersion, error) {
+	frame, err := data.ReadCSV(path)
+	if err != nil {
+		return nil, server.Errorf(server.EINVALID, "the dataset is not valid CSV with a header row: %s; fix the file and import it again", csvProblem(err, path))
+	}
+	defer frame.Release()
+	if lin != nil {
+		b, _ := json.Marshal(lin)
+		source = string(b)
+	}
+	v, err := d.cat.Save(name, frame, source)
+	if err != nil {
+		return nil, d.wrap(err, name)
+	}
+	if lin != nil {
+		b, _ := json.MarshalIndent(lin, "", "  ")
+		if err := os.WriteFile(lineagePath(v.Path), b, 0o644); err != nil {
+			return nil, fmt.Errorf("catalog: recording lineage: %w", err)
+		}
+	}
+	return d.version(v), nil
+}
+
+// SaveOutput stores a scoring run's CSV output as the next snapshot of name
+// and records its lineage.
+func (d *Datasets) SaveOutput(ctx context.Context, name, csvPath string, lin *server.Lineage) (*server.DatasetVersion, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	return d.importCSV(name, csvPath, "", lin)
+}
+
+// ExportCSV writes snapshot ref as CSV to path, for recipes that read CSV.
+func (d *Datasets) ExportCSV(ctx context.Context, ref, path string) error {
+	v, err := d.FindDatasetVersion(ctx, ref)
+	if err != nil {
+		return err
+	}
+	f, err := data.ReadParquet(v.Path)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", ref, err)
+	}
+	defer f.Release()
+	return f.WriteCSV(path)
+}
+
+var (
+	fileLine = regexp.MustCompile(`^(?:.*?)?:(\d+):`)
+	apiHint  = regexp.MustCompile(`\s*\(set BadRows[^)]*\)`)
+)
+
+// csvProblem rewords a CSV reading error for someone who uploaded a file:
+// no server paths, no Go options.
+func csvProblem(err error, path string) string {
+	msg := strings.ReplaceAll(err.Error(), path, "")
+	msg = apiHint.ReplaceAllString(msg, "")
+	msg = fileLine.ReplaceAllString(msg, "line $1:")
+	return strings.TrimSpace(msg)
+}
+
+func lineagePath(parquet string) string {
+	return strings.TrimSuffix(parquet, ".parquet") + ".lineage.json"
+}
+
+func (d *Datasets) version(v catalog.Version) *server.DatasetVersion {
+	out := &server.DatasetVersion{Name: v.Dataset, Version: v.Version, Rows: int(v.Rows), Format: "parquet", Bytes: v.Size, CreatedAt: v.Created, Path: v.Path, Columns: []string{}}
+	out.Columns = append(out.Columns, v.Schema.Names()...)
+	if b, err := os.ReadFile(lineagePath(v.Path)); err == nil {
+		out.Lineage = new(server.Lineage)
+		json.Unmarshal(b, out.Lineage)
+	}
+	return out
+}
+
+// FindDataset implements server.DatasetService.
+func (d *Datasets) FindDataset(ctx context.Context, name string) (*server.Dataset, error) {
+	if err := checkName(name); err != nil {
+		return nil, server.Errorf(server.ENOTFOUND, "dataset %q not found", name)
+	}
+	vs, err := d.cat.Versions(name)
+	if err != nil {
+		return nil, d.wrap(err, name)
+	}
+	return &server.Dataset{Name: name, LatestVersion: vs[len(vs)-1].Version, CreatedAt: vs[0].Created, UpdatedAt: vs[len(vs)-1].Created}, nil
+}
+
+// FindDatasets implements server.DatasetService.
+func (d *Datasets) FindDatasets(ctx context.Context, f server.DatasetFilter) ([]*server.Dataset, int, error) {
+	if err := f.Page.Normalize(server.DatasetOrders...); err != nil {
+		return nil, 0, err
+	}
+	names, err := d.cat.List()
+	if err != nil {
+		return nil, 0, err
+	}
+	var all []*server.Dataset
+	for _, n := range names {
+		if ds, err := d.FindDataset(ctx, n); err == nil {
+			all = append(all, ds)
+		}
+	}
+	field, desc := strings.TrimPrefix(f.Order, "-"), strings.HasPrefix(f.Order, "-")
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		var less bool
+		switch field {
+		case "updated_at":
+			less = a.UpdatedAt.Before(b.UpdatedAt)
+		case "created_at":
+			less = a.CreatedAt.Before(b.CreatedAt)
+		default:
+			less = a.Name < b.Name
+		}
+		if desc {
+			return !less
+		}
+		return less
+	})
+	return pageOf(all, f.Page), len(all), nil
+}
+
+func pageOf[T any](all []T, p server.Page) []T {
+	out := []T{}
+	for i := p.Offset; i < len(all) && i < p.Offset+p.Limit; i++ {
+		out = append(out, all[i])
+	}
+	return out
+}
+
+// FindDatasetVersion implements server.DatasetService.
+func (d *Datasets) FindDatasetVersion(ctx context.Context, ref string) (*server.DatasetVersion, error) {
+	name, sel, _ := strings.Cut(ref, "@")
+	n := 0
+	if sel != "" {
+		var err error
+		if n, err = strconv.Atoi(strings.TrimPrefix(sel, "v")); err != nil || n < 0 {
+			return nil, server.Errorf(server.EINVALID, "dataset reference %q is invalid: use NAME or NAME@VERSION", ref)
+		}
+	}
+	if _, err := d.FindDataset(ctx, name); err != nil {
+		return nil, err
+	}
+	v, err := d.cat.Info(name, n)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil, server.Errorf(server.ENOTFOUND, "dataset %s has no version %s: see 'galley dataset show %s'", name, sel, name)
+	} else if err != nil {
+		return nil, d.wrap(err, name)
+	}
+	return d.version(v), nil
+}
+
+// FindDatasetVersions implements server.DatasetService.
+func (d *Datasets) FindDatasetVersions(ctx context.Context, name string, p server.Page) ([]*server.DatasetVersion, int, error) {
+	if err := p.Normalize(server.DatasetVersionOrders...); err != nil {
+		return nil, 0, err
+	}
+	if _, err := d.FindDataset(ctx, name); err != nil {
+		return nil, 0, err
+	}
+	vs, err := d.cat.Versions(name)
+	if err != nil {
+		return nil, 0, d.wrap(err, name)
+	}
+	var all []*server.DatasetVersion
+	for _, v := range vs {
+		all = append(all, d.version(v))
+	}
+	// Newest first unless asked otherwise; versions and creation times
+	// grow together.
+	if p.Order == "" || strings.HasPrefix(p.Order, "-") {
+		for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
+			all[i], all[j] = all[j], all[i]
+		}
+	}
+	return pageOf(all, p), len(all), nil
+}
