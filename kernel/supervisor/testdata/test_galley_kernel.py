@@ -22,11 +22,11 @@ class GalleyKernelTests(jupyter_kernel_test.KernelTests):
     code_hello_world = 'fmt.Println("hello, world")'
     code_stderr = 'fmt.Fprintln(os.Stderr, "something went wrong")'
 
-    # Package members complete with the package name, as IPython completes
-    # attributes: the matches replace the whole dotted name.
+    # Package members complete without the package name: cursor_start
+    # points after the dot, so the matches replace only the member.
     completion_samples = [
-        {"text": "fmt.Print", "matches": {"fmt.Print", "fmt.Printf", "fmt.Println"}},
-        {"text": "strings.ToUp", "matches": {"strings.ToUpper"}},
+        {"text": "fmt.Print", "matches": {"Print", "Printf", "Println"}},
+        {"text": "strings.ToUp", "matches": {"ToUpper", "ToUpperSpecial"}},
     ]
     complete_code_samples = ["x := 1", 'fmt.Println("hi")', "func double(n int) int { return 2 * n }"]
     incomplete_code_samples = ["func f() {", "for i := 0; i < 3; i++ {", "xs := []int{1, 2,"]
