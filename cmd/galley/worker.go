@@ -19,7 +19,14 @@ func init() {
 			if len(args) > 0 {
 				return fmt.Errorf("%w: worker takes no arguments; it is started by 'galley serve'", errUsage)
 			}
-			if code := worker.Child(ctx, os.Stdin, stdout); code != 0 {
+			// Standard output carries the event stream; anything else that
+			// writes to it directly (compiled packages) goes to stderr,
+			// which the server keeps for the run's log.
+			events := stdout
+			if stdout == io.Writer(os.Stdout) {
+				os.Stdout = os.Stderr
+			}
+			if code := worker.Child(ctx, os.Stdin, events); code != 0 {
 				return fmt.Errorf("the worker could not run its job (status %d)", code)
 			}
 			return nil

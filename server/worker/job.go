@@ -25,6 +25,7 @@ import (
 
 	"github.com/galley-dev/galley/server/notebook"
 	"github.com/galley-dev/galley/server/yaegi"
+	"github.com/galley-dev/galley/stdlib/data"
 	"github.com/galley-dev/galley/stdlib/recipe"
 )
 
@@ -223,8 +224,8 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 		if err != nil {
 			return fail(fmt.Errorf("dry run on the sample: %w", err))
 		}
-		if _, ok := s.Output.(recipe.CSVWriter); !ok {
-			return fail(fmt.Errorf("dry run on the sample: Score returned %T, which cannot be saved: return a frame with a WriteCSV method such as *recipe.Table", s.Output))
+		if !savable(s.Output) {
+			return fail(fmt.Errorf("dry run on the sample: Score returned %T, which cannot be saved: return a *data.Frame or a frame with a WriteCSV(io.Writer) method such as *recipe.Table", s.Output))
 		}
 		return &Result{OK: true, Metrics: t.Metrics, RowsIn: t.RowsIn, RowsOut: s.RowsOut}
 	case KindTrain:
@@ -254,25 +255,47 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 		if err != nil {
 			return fail(err)
 		}
-		w, ok := s.Output.(recipe.CSVWriter)
-		if !ok {
-			return fail(fmt.Errorf("Score returned %T, which cannot be saved: return a frame with a WriteCSV method such as *recipe.Table", s.Output))
-		}
-		f, err := os.Create(job.Output)
-		if err != nil {
+		if err := writeCSV(s.Output, job.Output); err != nil {
 			return fail(err)
-		}
-		err = w.WriteCSV(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fail(fmt.Errorf("writing the scores: %w", err))
 		}
 		ev.send(Event{Log: fmt.Sprintf("worker: scored %d rows into %d", s.RowsIn, s.RowsOut)})
 		return &Result{OK: true, RowsIn: s.RowsIn, RowsOut: s.RowsOut}
 	}
 	return fail(errors.New("unknown job kind " + job.Kind))
+}
+
+func savable(f recipe.Frame) bool {
+	switch f.(type) {
+	case recipe.CSVWriter, *data.Frame:
+		return true
+	}
+	return false
+}
+
+// writeCSV saves a scoring run's output frame to path.
+func writeCSV(out recipe.Frame, path string) error {
+	if df, ok := out.(*data.Frame); ok {
+		if err := df.WriteCSV(path); err != nil {
+			return fmt.Errorf("writing the scores: %w", err)
+		}
+		return nil
+	}
+	w, ok := out.(recipe.CSVWriter)
+	if !ok {
+		return fmt.Errorf("Score returned %T, which cannot be saved: return a *data.Frame or a frame with a WriteCSV(io.Writer) method such as *recipe.Table", out)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = w.WriteCSV(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing the scores: %w", err)
+	}
+	return nil
 }
 
 func durationLiteral(p recipe.Param, lit string) (time.Duration, error) {

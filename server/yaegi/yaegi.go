@@ -6,6 +6,7 @@
 package yaegi
 
 import (
+	"bytes"
 	"context"
 	"encoding"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"os"
 	"reflect"
 	"strings"
 
@@ -22,8 +24,10 @@ import (
 	"github.com/traefik/yaegi/stdlib"
 
 	"github.com/galley-dev/galley/server/notebook"
+	"github.com/galley-dev/galley/stdlib/ml"
 	"github.com/galley-dev/galley/stdlib/recipe"
 	"github.com/galley-dev/galley/stdlib/recipe/symbols"
+	galley "github.com/galley-dev/galley/stdlib/symbols"
 )
 
 // Options configure an interpreter for a recipe.
@@ -88,7 +92,7 @@ func Load(ctx context.Context, source string, opts Options) (p *Program, err err
 		opts.Stderr = io.Discard
 	}
 	in := interp.New(interp.Options{Stdout: opts.Stdout, Stderr: opts.Stderr, Stdin: strings.NewReader("")})
-	for _, ex := range append([]interp.Exports{Restricted(), symbols.Symbols}, opts.Symbols...) {
+	for _, ex := range append([]interp.Exports{Restricted(), galley.Symbols, symbols.Symbols}, opts.Symbols...) {
 		if err := in.Use(ex); err != nil {
 			return nil, fmt.Errorf("loading interpreter symbols: %w", err)
 		}
@@ -212,10 +216,40 @@ type artifact struct {
 	JSON   json.RawMessage `json:"json,omitempty"`
 }
 
-// EncodeModel saves m, which Train returned.
+// mlModelType marks artifacts holding a stdlib/ml model file.
+const mlModelType = "galley/ml.Model"
+
+func loadMLModel(b []byte) (recipe.Model, error) {
+	f, err := os.CreateTemp("", "galley-model-*.galley")
+	if err != nil {
+		return nil, fmt.Errorf("loading the model: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading the model: %w", err)
+	}
+	m, err := ml.Load(f.Name())
+	if err != nil {
+		return nil, fmt.Errorf("loading the model: %w", err)
+	}
+	return m, nil
+}
+
+// EncodeModel saves m, which Train returned. Models from stdlib/ml are
+// saved as ml model files.
 func (p *Program) EncodeModel(m recipe.Model) ([]byte, error) {
 	a := artifact{Type: reflect.TypeOf(m).String()}
-	if bm, ok := m.(encoding.BinaryMarshaler); ok {
+	if mm, ok := m.(*ml.Model); ok {
+		var buf bytes.Buffer
+		if err := mm.Write(&buf); err != nil {
+			return nil, fmt.Errorf("saving the model: %w", err)
+		}
+		a.Type, a.Binary = mlModelType, buf.Bytes()
+	} else if bm, ok := m.(encoding.BinaryMarshaler); ok {
 		b, err := bm.MarshalBinary()
 		if err != nil {
 			return nil, fmt.Errorf("saving the model: %w", err)
@@ -244,6 +278,9 @@ func (p *Program) DecodeModel(b []byte) (m recipe.Model, err error) {
 		return nil, fmt.Errorf("loading the model: %w", err)
 	}
 	want := a.Type
+	if want == mlModelType {
+		return loadMLModel(a.Binary)
+	}
 	ptr := strings.HasPrefix(want, "*")
 	candidates := p.typeNames()
 	if base := strings.TrimPrefix(want, "*"); strings.Contains(base, ".") && !strings.ContainsAny(base, " {") {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/galley-dev/galley/server/notebook"
 	"github.com/galley-dev/galley/server/yaegi"
+	"github.com/galley-dev/galley/stdlib/data"
+	"github.com/galley-dev/galley/stdlib/ml"
 	"github.com/galley-dev/galley/stdlib/recipe"
 )
 
@@ -150,5 +152,43 @@ func X() { exec.Command("true") }
 				t.Errorf("err = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestMLModelRoundTrip(t *testing.T) {
+	x := make([]float64, 200)
+	y := make([]string, 200)
+	for i := range x {
+		x[i] = float64(i%20) / 20
+		y[i] = "No"
+		if i%20 > 12 {
+			y[i] = "Yes"
+		}
+	}
+	f, err := data.New(data.Float64s("x", x), data.Strings("churn", y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	m, err := ml.Train(f, nil, ml.Spec{Label: "churn", Logistic: &ml.LogisticParams{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := yaegi.Load(context.Background(), churnSource(t).Source, yaegi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.EncodeModel(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := p.DecodeModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := m.Predict(f)
+	got, err := back.(*ml.Model).Predict(f)
+	if err != nil || len(got) != len(want) || got[0] != want[0] || got[199] != want[199] {
+		t.Errorf("predictions differ after a save and load: %v", err)
 	}
 }
