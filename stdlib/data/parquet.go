@@ -71,7 +71,7 @@ func ReadParquet(path string, opts ...ParquetOptions) (*Frame, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: true, BatchSize: 1 << 20}, o.Allocator)
+	fr, err := pqarrow.NewFileReader(pf, readProps(pf, 1<<20), o.Allocator)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -112,6 +112,12 @@ func fromTable(mem memory.Allocator, tbl arrow.Table) (*Frame, error) {
 		}
 		cols[i], errs[i] = normalize(mem, names[i], arr)
 		arr.Release()
+		// Unique-ish strings gain nothing from a dictionary.
+		if d, ok := cols[i].(*array.Dictionary); ok && errs[i] == nil && d.Dictionary().Len() > max(16, d.Len()/2) {
+			plain := plainStringArray(mem, stringsOf(d), validOf(d))
+			d.Release()
+			cols[i] = plain
+		}
 	})
 	if err := errors.Join(errs...); err != nil {
 		releaseAll(cols)
@@ -179,7 +185,7 @@ func (w *ParquetWriter) Write(f *Frame) error {
 			parquet.WithDictionaryDefault(true),
 		)
 		aprops := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(w.o.Allocator))
-		fw, err := pqarrow.NewFileWriter(f.arrowSchema(), w.dst, props, aprops)
+		fw, err := pqarrow.NewFileWriter(plainSchema(f.arrowSchema()), w.dst, props, aprops)
 		if err != nil {
 			return err
 		}
@@ -194,7 +200,7 @@ func (w *ParquetWriter) Write(f *Frame) error {
 		return fmt.Errorf("frame schema (%s) differs from the file's (%s)", got, w.schema)
 	}
 	for lo := 0; lo < f.nrows || (lo == 0 && f.nrows == 0); lo += w.o.RowGroupRows {
-		part := f.Slice(lo, lo+w.o.RowGroupRows).unsliceDicts()
+		part := f.Slice(lo, lo+w.o.RowGroupRows).plainStrings()
 		rec := part.Record()
 		err := w.fw.Write(rec)
 		rec.Release()
@@ -262,7 +268,7 @@ func OpenParquet(path string, opts ...ParquetOptions) (*ParquetReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: true, BatchSize: 1 << 20}, o.Allocator)
+	fr, err := pqarrow.NewFileReader(pf, readProps(pf, 1<<20), o.Allocator)
 	if err != nil {
 		pf.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -368,26 +374,24 @@ func foreignDType(dt arrow.DataType) DType {
 	return DType(dt.String())
 }
 
-// unsliceDicts copies dictionary columns that view a slice of their
-// buffers: pqarrow v15 mis-indexes sliced dictionary arrays. It consumes f.
-func (f *Frame) unsliceDicts() *Frame {
+// plainStrings converts dictionary columns to plain strings before
+// writing: pqarrow v15 fails on long and sliced dictionary arrays. Parquet
+// still dictionary-encodes the pages, and readers ask for dictionary arrays
+// back. It consumes f.
+func (f *Frame) plainStrings() *Frame {
 	need := false
 	for _, c := range f.cols {
-		if c.DataType().ID() == arrow.DICTIONARY && c.Data().Offset() != 0 {
+		if c.DataType().ID() == arrow.DICTIONARY {
 			need = true
 		}
 	}
 	if !need {
 		return f
 	}
-	idx := make([]int32, f.nrows)
-	for i := range idx {
-		idx[i] = int32(i)
-	}
 	cols := make([]arrow.Array, len(f.cols))
 	for k, c := range f.cols {
-		if c.DataType().ID() == arrow.DICTIONARY && c.Data().Offset() != 0 {
-			cols[k] = take(f.mem, c, idx)
+		if c.DataType().ID() == arrow.DICTIONARY {
+			cols[k] = plainStringArray(f.mem, stringsOf(c), validOf(c))
 		} else {
 			c.Retain()
 			cols[k] = c
@@ -399,4 +403,27 @@ func (f *Frame) unsliceDicts() *Frame {
 		panic(err)
 	}
 	return out
+}
+
+func plainSchema(s *arrow.Schema) *arrow.Schema {
+	fields := s.Fields()
+	for i, fl := range fields {
+		if fl.Type.ID() == arrow.DICTIONARY {
+			fields[i].Type = arrow.BinaryTypes.String
+		}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// readProps asks for string columns as dictionary arrays, decoded straight
+// from Parquet's dictionary pages.
+func readProps(pf *file.Reader, batch int64) pqarrow.ArrowReadProperties {
+	props := pqarrow.ArrowReadProperties{Parallel: true, BatchSize: batch}
+	sc := pf.MetaData().Schema
+	for i := 0; i < sc.NumColumns(); i++ {
+		if sc.Column(i).LogicalType().String() == "String" {
+			props.SetReadDict(i, true)
+		}
+	}
+	return props
 }
