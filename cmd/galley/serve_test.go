@@ -480,3 +480,44 @@ func TestServeRequiresTokenBeyondLoopback(t *testing.T) {
 	t.Setenv("GALLEY_TOKEN", "tok")
 	galley(t, url, 0, "runs", "list")
 }
+
+func TestCancelAndFollowLogs(t *testing.T) {
+	m := startServe(t, t.TempDir(), nil)
+	url := m.URL()
+	setupSleepy(t, url)
+	c := galleyhttp.NewClient(url, "")
+	out, _ := galley(t, url, 0, "train", "nap", "-p", "naptime=20000", "--json")
+	id := decodeRun(t, out).ID
+	waitRun(t, c, id, func(r *server.Run) bool { return r.State == server.RunRunning && r.WorkerPID != 0 })
+	followed := make(chan string, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		run(context.Background(), []string{"runs", "logs", fmt.Sprint(id), "-f", "--server", url}, &out, &errb)
+		followed <- out.String() + errb.String()
+	}()
+	waitRun(t, c, id, func(r *server.Run) bool {
+		logs, _ := c.RunLogs(context.Background(), id, 0)
+		return len(logs) > 1
+	})
+	start := time.Now()
+	out, _ = galley(t, url, 0, "runs", "cancel", fmt.Sprint(id))
+	if !strings.Contains(out, "running") {
+		t.Errorf("cancel answered %q", out)
+	}
+	r := waitRun(t, c, id, func(r *server.Run) bool { return r.State.Final() })
+	if r.State != server.RunCancelled || time.Since(start) > 10*time.Second {
+		t.Errorf("run = %s after %s, want cancelled promptly", r.State, time.Since(start))
+	}
+	select {
+	case logs := <-followed:
+		if !strings.Contains(logs, "napping 20000 ms") || !strings.Contains(logs, "cancelled") {
+			t.Errorf("followed logs:\n%s", logs)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("runs logs -f did not return after the run was cancelled")
+	}
+	_, stderr := galley(t, url, 1, "runs", "cancel", fmt.Sprint(id))
+	if !strings.Contains(stderr, "already cancelled") {
+		t.Errorf("second cancel: %s", stderr)
+	}
+}

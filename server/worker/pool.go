@@ -374,29 +374,46 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 		}
 	}()
 
-	// Stream log lines to the store in small batches.
+	// Stream log lines to the store in small batches, at least every
+	// 200ms while lines are waiting.
+	lines := make(chan []byte, 256)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64*1024), 4<<20)
+		for sc.Scan() {
+			lines <- append([]byte(nil), sc.Bytes()...)
+		}
+	}()
 	var batch []string
-	last := time.Now()
 	flush := func() {
 		if len(batch) > 0 && h.logs != nil {
 			h.logs(batch)
-			batch = nil
 		}
-		last = time.Now()
+		batch = nil
 	}
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64*1024), 4<<20)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
 	var res *Result
-	for sc.Scan() {
-		var ev Event
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			batch = append(batch, sc.Text())
-		} else if ev.Result != nil {
-			res = ev.Result
-		} else {
-			batch = append(batch, ev.Log)
-		}
-		if len(batch) >= 100 || time.Since(last) > 200*time.Millisecond {
+	for open := true; open; {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				open = false
+				break
+			}
+			var ev Event
+			if err := json.Unmarshal(line, &ev); err != nil {
+				batch = append(batch, string(line))
+			} else if ev.Result != nil {
+				res = ev.Result
+			} else {
+				batch = append(batch, ev.Log)
+			}
+			if len(batch) >= 100 {
+				flush()
+			}
+		case <-tick.C:
 			flush()
 		}
 	}
