@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,21 +101,11 @@ func readCSV(buf []byte, file string, o CSVOptions) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	var chunks []*rawChunk
-	for {
-		c := &rawChunk{ncols: len(names)}
-		n, err := p.parse(buf[pos:], true, c, 1<<20)
-		if err != nil {
-			return nil, err
-		}
-		pos += n
-		if c.nrows > 0 || len(chunks) == 0 {
-			chunks = append(chunks, c)
-		}
-		if pos >= len(buf) || n == 0 {
-			break
-		}
+	chunks, problems, err := p.parseAll(buf, pos, len(names))
+	if err != nil {
+		return nil, err
 	}
+	p.problems = problems
 	conv, err := newConverter(names, file, o)
 	if err != nil {
 		return nil, err
@@ -125,6 +116,72 @@ func readCSV(buf []byte, file string, o CSVOptions) (*Frame, error) {
 	}
 	f.problems = mergeProblems(p.problems, f.problems)
 	return f, nil
+}
+
+// parseAll parses buf[pos:] into chunks. Input without quote characters
+// splits safely at line ends, so its parts are parsed in parallel.
+func (p *csvParser) parseAll(buf []byte, pos, ncols int) ([]*rawChunk, []Problem, error) {
+	parts := []int{pos, len(buf)}
+	if workers := runtime.GOMAXPROCS(0); workers > 1 && len(buf)-pos > 1<<20 && bytes.IndexByte(buf[pos:], '"') < 0 {
+		parts = []int{pos}
+		for k := 1; k < workers; k++ {
+			cut := pos + (len(buf)-pos)*k/workers
+			if nl := bytes.IndexByte(buf[cut:], '\n'); nl >= 0 && cut+nl+1 > parts[len(parts)-1] {
+				parts = append(parts, cut+nl+1)
+			}
+		}
+		parts = append(parts, len(buf))
+	}
+	n := len(parts) - 1
+	results := make([][]*rawChunk, n)
+	probs := make([][]Problem, n)
+	errs := make([]error, n)
+	line := p.line
+	parsers := make([]*csvParser, n)
+	for k := 0; k < n; k++ {
+		q := *p
+		q.line = line
+		q.problems = nil
+		parsers[k] = &q
+		if k+1 < n {
+			line += bytes.Count(buf[parts[k]:parts[k+1]], []byte{'\n'})
+		}
+	}
+	parallel(n, func(k int) {
+		q := parsers[k]
+		seg := buf[parts[k]:parts[k+1]]
+		at := 0
+		for {
+			c := &rawChunk{ncols: ncols, data: make([]byte, 0, min(len(seg)-at, maxChunkBytes)), ends: make([]uint32, 0, (len(seg)-at)/6+ncols)}
+			m, err := q.parse(seg[at:], true, c, 1<<20)
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			at += m
+			if c.nrows > 0 || len(results[k]) == 0 {
+				results[k] = append(results[k], c)
+			}
+			if at >= len(seg) || m == 0 {
+				break
+			}
+		}
+		probs[k] = q.problems
+	})
+	var chunks []*rawChunk
+	var problems []Problem
+	for k := 0; k < n; k++ {
+		if errs[k] != nil {
+			return nil, nil, errs[k]
+		}
+		for _, c := range results[k] {
+			if c.nrows > 0 || len(chunks) == 0 {
+				chunks = append(chunks, c)
+			}
+		}
+		problems = append(problems, probs[k]...)
+	}
+	return chunks, problems, nil
 }
 
 func newParser(buf []byte, file string, o CSVOptions) *csvParser {
@@ -188,13 +245,20 @@ type converter struct {
 	file   string
 	o      CSVOptions
 	nulls  map[string]bool
-	forced []DType // per column: the type to use, or "" to infer
+	first  [256]bool // first bytes of null tokens, to skip most lookups
+	empty  bool      // "" is a null token
+	forced []DType   // per column: the type to use, or "" to infer
 }
 
 func newConverter(names []string, file string, o CSVOptions) (*converter, error) {
 	c := &converter{names: names, file: file, o: o, nulls: map[string]bool{}, forced: make([]DType, len(names))}
 	for _, v := range o.NullValues {
 		c.nulls[v] = true
+		if v == "" {
+			c.empty = true
+		} else {
+			c.first[v[0]] = true
+		}
 	}
 	for name, t := range o.Types {
 		j := indexOf(names, name)
@@ -297,7 +361,10 @@ type colResult struct {
 
 // isNull reports whether raw field b is null for a column of type t.
 func (cv *converter) isNull(b []byte, t DType) bool {
-	if cv.nulls[string(b)] {
+	if len(b) == 0 {
+		return cv.empty || t != String
+	}
+	if cv.first[b[0]] && cv.nulls[string(b)] {
 		return true
 	}
 	if t != String {

@@ -2,6 +2,7 @@ package data
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -280,4 +281,33 @@ func FuzzReadCSV(f *testing.F) {
 			t.Fatalf("leaked %d bytes", mem.CurrentAlloc())
 		}
 	})
+}
+
+func TestReadCSVParallelLines(t *testing.T) {
+	mem := checked(t)
+	var b strings.Builder
+	b.WriteString("a,b\n")
+	const rows = 200_000
+	for i := 0; i < rows; i++ {
+		if i == rows-10 {
+			b.WriteString("oops\n")
+			continue
+		}
+		b.WriteString("12345,abcdef\n")
+	}
+	path := filepath.Join(t.TempDir(), "big.csv")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	_, err := ReadCSV(path, CSVOptions{Allocator: mem})
+	want := fmt.Sprintf("big.csv:%d: expected 2 fields, got 1", rows-10+2)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	f, err := ReadCSV(path, CSVOptions{Allocator: mem, BadRows: BadRowsSkip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	if f.NumRows() != rows-1 || len(f.Problems()) != 1 || f.Problems()[0].Line != rows-10+2 {
+		t.Errorf("%d rows, problems %v", f.NumRows(), f.Problems())
+	}
 }

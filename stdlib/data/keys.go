@@ -68,6 +68,18 @@ func codeKeys(parts []arrow.Array) ([]int32, int, error) {
 		}
 		return out, 2, nil
 	}
+	// Integer keys without nulls in a compact range index a table directly.
+	if t0 == Int64 {
+		var all [][]int64
+		nulls := false
+		for _, p := range parts {
+			all = append(all, p.(*array.Int64).Int64Values())
+			nulls = nulls || p.NullN() > 0
+		}
+		if lo, hi, ok := smallRangeAll(all, total); ok && !nulls {
+			return denseSmall(all, lo, hi, out)
+		}
+	}
 	// Numbers and timestamps: code by 64-bit pattern.
 	ids := map[uint64]int32{}
 	off := 0
@@ -96,12 +108,6 @@ func codeKeys(parts []arrow.Array) ([]int32, int, error) {
 			return nil, 0, fmt.Errorf("cannot use %s as a key", p.DataType())
 		}
 		nulls := p.NullN() > 0
-		// Small non-negative integer keys index a table directly.
-		if ia, ok := p.(*array.Int64); ok && !nulls && len(parts) == 1 {
-			if lo, hi, ok := smallRange(ia.Int64Values()); ok {
-				return denseSmall(ia.Int64Values(), lo, hi, out)
-			}
-		}
 		for i := 0; i < p.Len(); i++ {
 			if nulls && p.IsNull(i) {
 				out[off+i] = -1
@@ -120,30 +126,40 @@ func codeKeys(parts []arrow.Array) ([]int32, int, error) {
 	return out, len(ids), nil
 }
 
-func smallRange(v []int64) (int64, int64, bool) {
-	if len(v) == 0 {
+func smallRangeAll(vals [][]int64, total int) (int64, int64, bool) {
+	first := true
+	var lo, hi int64
+	for _, v := range vals {
+		for _, x := range v {
+			if first {
+				lo, hi, first = x, x, false
+			}
+			lo, hi = min(lo, x), max(hi, x)
+		}
+	}
+	if first {
 		return 0, 0, false
 	}
-	lo, hi := v[0], v[0]
-	for _, x := range v {
-		lo, hi = min(lo, x), max(hi, x)
-	}
-	return lo, hi, hi-lo < int64(max(1<<16, 2*len(v)))
+	return lo, hi, uint64(hi-lo) < uint64(max(1<<16, 2*total))
 }
 
-func denseSmall(v []int64, lo, hi int64, out []int32) ([]int32, int, error) {
+func denseSmall(vals [][]int64, lo, hi int64, out []int32) ([]int32, int, error) {
 	table := make([]int32, hi-lo+1)
 	for i := range table {
 		table[i] = -1
 	}
 	n := int32(0)
-	for i, x := range v {
-		k := x - lo
-		if table[k] < 0 {
-			table[k] = n
-			n++
+	off := 0
+	for _, v := range vals {
+		for i, x := range v {
+			k := x - lo
+			if table[k] < 0 {
+				table[k] = n
+				n++
+			}
+			out[off+i] = table[k]
 		}
-		out[i] = table[k]
+		off += len(v)
 	}
 	return out, int(n), nil
 }
