@@ -155,8 +155,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	// Use redirected log output to the session's stderr with Fatal
 	// panicking; route Fatal through the Exit panic so it reads as exit.
-	// Interpreted values passed to Show are wrapped so that methods
-	// declared in cells (String, DisplayData, Error) reach Render.
+	// Interpreted values passed to Show are wrapped so that String and
+	// Error methods declared in cells reach Render. (The interpreter's
+	// wrapper for display.Renderer crashes, so that one is left out.)
 	logger := log.New(e.stderr, "", 0)
 	fatal := func(s string) {
 		logger.Output(3, s)
@@ -170,7 +171,6 @@ func New(opts Options) (*Engine, error) {
 		},
 		".": {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{
 			show: {
-				reflect.TypeOf((*display.Renderer)(nil)).Elem(),
 				reflect.TypeOf((*error)(nil)).Elem(),
 				reflect.TypeOf((*fmt.Stringer)(nil)).Elem(),
 			},

@@ -30,6 +30,8 @@ type rewriter struct {
 	// variable declarations moved ahead of the statements
 	hoisted    map[string]string
 	hoistOrder []string
+	// renamed maps variables this cell defines to their interpreter names
+	renamed map[types.Object]string
 }
 
 func (r *rewriter) add(start, end token.Pos, text string) {
@@ -84,7 +86,7 @@ func (r *rewriter) typeOf(e ast.Expr) types.Type {
 
 // program rewrites the cell and lays it out for the interpreter.
 func (c *cellUnit) program() (*program, error) {
-	r := &rewriter{c: c, needs: map[string]string{}, hoisted: map[string]string{}}
+	r := &rewriter{c: c, needs: map[string]string{}, hoisted: map[string]string{}, renamed: map[types.Object]string{}}
 	for _, d := range c.file.Decls {
 		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
 			continue
@@ -93,6 +95,7 @@ func (c *cellUnit) program() (*program, error) {
 	}
 	r.explicitInstances()
 	r.typedTopLevel()
+	r.renameVars()
 	r.trailingValue()
 	if len(r.errs) > 0 {
 		return nil, &CellError{Name: CompileError, Value: stripPos(r.errs[0]), Trace: r.errs}
@@ -623,10 +626,14 @@ func (r *rewriter) typedTopLevel() {
 		if !ok {
 			return "", false
 		}
-		if r.c.e.sess.vars[id.Name] == ts && r.hoisted[id.Name] == "" {
+		name := r.internalName(id.Name)
+		if name != id.Name {
+			r.renamed[obj] = name
+		}
+		if r.c.e.sess.vars[id.Name] == ts && r.hoisted[name] == "" {
 			return "", true
 		}
-		return "var " + id.Name + " " + ts + "\n", true
+		return "var " + name + " " + ts + "\n", true
 	}
 	for _, st := range r.c.body.List {
 		switch st := st.(type) {
@@ -657,38 +664,114 @@ func (r *rewriter) typedTopLevel() {
 			r.add(st.TokPos, st.TokPos+2, "=")
 		case *ast.DeclStmt:
 			gd, isGen := st.Decl.(*ast.GenDecl)
-			if !isGen || gd.Tok != token.VAR || gd.Lparen.IsValid() {
+			if !isGen || gd.Tok != token.VAR {
 				continue
 			}
-			vs := gd.Specs[0].(*ast.ValueSpec)
 			var decls []string
 			ok := true
-			for _, id := range vs.Names {
-				if id.Name == "_" {
-					continue
+			for _, spec := range gd.Specs {
+				for _, id := range spec.(*ast.ValueSpec).Names {
+					if id.Name == "_" {
+						continue
+					}
+					obj := r.c.info.Defs[id]
+					ts, named := r.typeString(obj.Type())
+					if !named {
+						ok = false
+						break
+					}
+					name := r.internalName(id.Name)
+					if name != id.Name {
+						r.renamed[obj] = name
+					}
+					decls = append(decls, "var "+name+" "+ts+"\n")
 				}
-				ts, named := r.typeString(r.c.info.Defs[id].Type())
-				if !named {
-					ok = false
-					break
-				}
-				decls = append(decls, "var "+id.Name+" "+ts+"\n")
 			}
 			if !ok {
 				continue
 			}
 			r.hoist(decls)
-			if len(vs.Values) == 0 {
-				r.add(st.Pos(), st.End(), "")
-				continue
+			if gd.Lparen.IsValid() {
+				r.add(gd.Pos(), gd.Lparen+1, "")
+				r.add(gd.Rparen, gd.Rparen+1, "")
 			}
-			var names []string
-			for _, id := range vs.Names {
-				names = append(names, id.Name)
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				if len(vs.Values) == 0 {
+					if gd.Lparen.IsValid() {
+						r.add(vs.Pos(), vs.End(), "")
+					} else {
+						r.add(gd.Pos(), gd.End(), "")
+					}
+					continue
+				}
+				var names []string
+				for _, id := range vs.Names {
+					names = append(names, r.internalName(id.Name))
+				}
+				from := vs.Pos()
+				if !gd.Lparen.IsValid() {
+					from = gd.Pos()
+				}
+				r.add(from, vs.Values[0].Pos(), strings.Join(names, ", ")+" = ")
 			}
-			r.add(gd.Pos(), vs.Values[0].Pos(), strings.Join(names, ", ")+" = ")
 		}
 	}
+}
+
+// internalName is the interpreter's name for a session variable. A
+// variable named like a package the interpreter has imported (data,
+// display) would clash with the import there, though Go scoping lets the
+// cell use it; such variables live under another name.
+func (r *rewriter) internalName(name string) string {
+	sess := r.c.e.sess
+	if n, ok := sess.renames[name]; ok {
+		return n
+	}
+	for _, imported := range r.c.e.imported {
+		if imported == name {
+			sess.renames[name] = "galley_var_" + name
+			return sess.renames[name]
+		}
+	}
+	return name
+}
+
+// renameVars points uses of renamed session variables at their
+// interpreter names.
+func (r *rewriter) renameVars() {
+	for id, obj := range r.c.info.Uses {
+		if r.c.cellOffset(id.Pos()) < 0 {
+			continue
+		}
+		if n, ok := r.renamed[obj]; ok {
+			r.add(id.Pos(), id.End(), n)
+			continue
+		}
+		if v, ok := obj.(*types.Var); ok && v.Pkg() != nil && v.Parent() == v.Pkg().Scope() {
+			if n, ok := r.c.e.sess.renames[v.Name()]; ok {
+				r.add(id.Pos(), id.End(), n)
+			}
+		}
+	}
+	for id, obj := range r.c.info.Defs {
+		if n, ok := r.renamed[obj]; ok && r.c.cellOffset(id.Pos()) >= 0 {
+			if _, isVar := obj.(*types.Var); isVar && !r.inDeclStmt(id) {
+				r.add(id.Pos(), id.End(), n)
+			}
+		}
+	}
+}
+
+// inDeclStmt reports whether id is a name in a top-level var statement,
+// whose text typedTopLevel already replaced.
+func (r *rewriter) inDeclStmt(id *ast.Ident) bool {
+	for _, st := range r.c.body.List {
+		if ds, ok := st.(*ast.DeclStmt); ok && ds.Pos() <= id.Pos() && id.End() <= ds.End() {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *rewriter) hoist(decls []string) {
@@ -699,8 +782,9 @@ func (r *rewriter) hoist(decls []string) {
 	}
 }
 
-// quietCalls print or log rather than compute: their results are not
-// shown when they end a cell.
+// quietCalls name packages whose printing functions (fmt.Print*,
+// fmt.Fprint*, all of log) print rather than compute: their results are
+// not shown when they end a cell.
 var quietCalls = map[string]bool{"fmt": true, "log": true}
 
 // trailingValue passes the value of a cell's final expression to the show
@@ -716,7 +800,8 @@ func (r *rewriter) trailingValue() {
 	if call, ok := ast.Unparen(last.X).(*ast.CallExpr); ok {
 		if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
 			if id, ok := sel.X.(*ast.Ident); ok {
-				if pn, ok := r.c.info.Uses[id].(*types.PkgName); ok && quietCalls[pn.Imported().Path()] {
+				if pn, ok := r.c.info.Uses[id].(*types.PkgName); ok && quietCalls[pn.Imported().Path()] &&
+					(pn.Imported().Path() == "log" || strings.HasPrefix(sel.Sel.Name, "Print") || strings.HasPrefix(sel.Sel.Name, "Fprint")) {
 					return
 				}
 			}

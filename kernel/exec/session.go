@@ -19,6 +19,8 @@ type session struct {
 	// opaque names were defined with a type that cannot be written in Go
 	// source; cells that use them skip type checking.
 	opaque map[string]bool
+	// renames maps variables to the names the interpreter knows them by.
+	renames map[string]string
 }
 
 type sessionDecl struct {
@@ -36,7 +38,7 @@ func (d sessionDecl) defines(key string) bool {
 }
 
 func newSession() *session {
-	return &session{imports: map[string]string{}, vars: map[string]string{}, opaque: map[string]bool{}}
+	return &session{imports: map[string]string{}, vars: map[string]string{}, opaque: map[string]bool{}, renames: map[string]string{}}
 }
 
 // declKey names what a declaration defines, so a later declaration with the

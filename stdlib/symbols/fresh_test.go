@@ -8,10 +8,16 @@ import (
 	"github.com/galley-dev/galley/stdlib/symbols/symgen"
 )
 
+// Regenerating a table type-checks the package and its dependencies from
+// source, which takes minutes for the Arrow-based packages; by default the
+// test regenerates display only. GALLEY_SYMBOLS_ALL=1 compares them all.
 func TestFresh(t *testing.T) {
 	pkgName, paths, err := symgen.GenerateArgs("symbols.go")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv("GALLEY_SYMBOLS_ALL") == "" {
+		paths = []string{"github.com/galley-dev/galley/stdlib/display"}
 	}
 	dir := t.TempDir()
 	if err := symgen.Generate(dir, pkgName, paths); err != nil {
