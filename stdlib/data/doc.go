@@ -29,6 +29,40 @@
 //	fs, err := c.ToFloat64s() // any numeric column as a copy, NaN for null
 //	codes, levels, err := c.Codes() // string column as categorical codes
 //
+// # Reading and writing
+//
+//	f, err := data.ReadCSV("telco.csv")                    // types inferred
+//	f, err := data.ReadCSV("bank.csv", data.CSVOptions{    // ';' is detected
+//		Types:   map[string]data.DType{"y": data.Int64},
+//		BadRows: data.BadRowsSkip, // or BadRowsNull; default BadRowsError
+//	})
+//	for _, p := range f.Problems() { fmt.Println(p) } // file:line: column: reason
+//	err = f.WriteParquet("out.parquet", data.ParquetOptions{Compression: "zstd"})
+//	g, err := data.ReadParquet("out.parquet")
+//	err = f.WriteArrow("out.arrow", "zstd") // Arrow IPC / Feather v2
+//
+// Blank and whitespace-only fields, and the DefaultNullValues, read as null
+// in numeric columns. Bad rows are never dropped silently: they stop the read
+// with an error naming file, line and column, or are nulled or skipped and
+// listed in Frame.Problems.
+//
+// Files larger than memory stream in chunks: OpenCSV and OpenParquet return
+// readers whose Next yields frames of a bounded number of rows (io.EOF at
+// the end), and CreateCSV and CreateParquet return writers that append.
+//
+// # Operations
+//
+//	adults, err := f.Filter(data.Col("tenure").Gt(12).And(data.Col("Contract").Eq("Month-to-month")))
+//	g, err := f.With("annual", data.Col("MonthlyCharges").Mul(12))
+//	g, err = g.With("band", data.When(data.Col("tenure").Lt(12), "new").Otherwise("existing"))
+//	s, err := f.Sort("Contract", "-MonthlyCharges")
+//	agg, err := f.GroupBy("Contract").Agg(data.Count(), data.Mean("MonthlyCharges"), data.Quantile("tenure", 0.9))
+//	j, err := f.LeftJoin(other, "customerID")
+//	train, test, err := f.StratifiedSplit("Churn", 0.2, 42)
+//
+// Also: Select, Drop, Rename, Head, Tail, Slice, Take, Sample, FillNull,
+// DropNulls, Unique, ValueCounts, Concat, and Profile for an EDA report.
+//
 // # Memory
 //
 // A Frame owns Arrow memory. Operations return new frames that share
