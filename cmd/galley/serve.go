@@ -32,7 +32,7 @@ func init() {
 			fs.StringVar(&m.Addr, "addr", "127.0.0.1:8780", "address to listen on; a non-loopback address requires a token")
 			fs.StringVar(&m.Home, "home", "", "galley's state directory (default $GALLEY_HOME or ~/.galley)")
 			fs.StringVar(&m.Token, "token", os.Getenv("GALLEY_TOKEN"), "bearer token clients must send (default $GALLEY_TOKEN)")
-			fs.StringVar(&m.Datasets, "datasets", "csv", "where datasets live: csv (files beside the server database) or catalog (the shared Parquet catalog in $GALLEY_HOME/datasets)")
+			fs.StringVar(&m.Datasets, "datasets", "catalog", "where datasets live: catalog (the Parquet catalog notebooks share, $GALLEY_HOME/datasets) or csv (files beside the server database)")
 			fs.IntVar(&m.Workers, "workers", 2, "runs executed at the same time")
 			fs.DurationVar(&m.RunTimeout, "run-timeout", 30*time.Minute, "longest a run attempt may take")
 			memory := fs.String("memory-limit", "2GiB", "most heap a worker may use (e.g. 512MiB, 2GiB; 0 for no limit)")
@@ -68,7 +68,7 @@ func init() {
 type serveMain struct {
 	Addr        string
 	Home        string
-	Datasets    string // "csv" (default) or "catalog"
+	Datasets    string // "catalog" (default) or "csv"
 	Token       string
 	Workers     int
 	RunTimeout  time.Duration
@@ -125,10 +125,10 @@ func (m *serveMain) Run(ctx context.Context) error {
 		worker.Datasets
 	}
 	switch m.Datasets {
-	case "", "csv":
+	case "csv":
 		m.db, err = sqlite.Open(filepath.Join(dir, "galley.db"), nil)
 		ds = m.db
-	case "catalog":
+	case "", "catalog":
 		// The Parquet catalog notebooks share.
 		var cat *catalog.Datasets
 		if cat, err = catalog.Open(filepath.Join(m.Home, "datasets")); err == nil {

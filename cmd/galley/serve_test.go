@@ -281,8 +281,9 @@ func waitRun(t testing.TB, c *galleyhttp.Client, id int64, cond func(*server.Run
 }
 
 func TestTwentyRunsPoolOfTwo(t *testing.T) {
-	// Datasets in the Parquet catalog here; the other tests use CSV.
-	m := startServe(t, t.TempDir(), func(m *serveMain) { m.Datasets = "catalog" })
+	// Datasets as CSV beside the database here; the other tests use the
+	// Parquet catalog.
+	m := startServe(t, t.TempDir(), func(m *serveMain) { m.Datasets = "csv" })
 	url := m.URL()
 	setupSleepy(t, url)
 	c := galleyhttp.NewClient(url, "")

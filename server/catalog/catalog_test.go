@@ -57,11 +57,6 @@ func TestImportRealFile(t *testing.T) {
 	defer f.Close()
 	ds, _ := catalog.Open(t.TempDir())
 	v, err := ds.ImportDataset(context.Background(), "telco", f)
-	if err != nil && strings.Contains(err.Error(), "index out of range") {
-		// stdlib/data's Parquet writer fails on frames past about 2,000
-		// rows; this test starts passing once it is fixed.
-		t.Skipf("known stdlib/data Parquet write failure: %v", err)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,13 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -431,14 +435,34 @@ func (s *Server) getDatasetVersion(w http.ResponseWriter, r *http.Request) {
 	respond(s, w, r, 200, v, err)
 }
 
+// csvExporter is implemented by dataset services whose files are not CSV.
+type csvExporter interface {
+	ExportCSV(ctx context.Context, ref, path string) error
+}
+
 func (s *Server) datasetData(w http.ResponseWriter, r *http.Request) {
 	v, err := s.datasetVersion(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
+	path := v.Path
+	if ex, ok := s.Datasets.(csvExporter); ok && v.Format != "csv" {
+		dir, err := os.MkdirTemp("", "galley-export-")
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "data.csv")
+		if err := ex.ExportCSV(r.Context(), v.Snapshot(), path); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "text/csv")
-	http.ServeFile(w, r, v.Path)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", v.Name+"-"+strconv.Itoa(v.Version)+".csv"))
+	http.ServeFile(w, r, path)
 }
 
 // Routes lists the served routes as "METHOD /path", for tests and docs.
