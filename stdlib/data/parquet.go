@@ -178,12 +178,20 @@ func (w *ParquetWriter) Write(f *Frame) error {
 		if err != nil {
 			return err
 		}
-		props := parquet.NewWriterProperties(
+		// Dictionary pages pay for strings; for numbers, hashing every
+		// value costs more write time than it saves space.
+		popts := []parquet.WriterProperty{
 			parquet.WithCompression(c),
 			parquet.WithAllocator(w.o.Allocator),
 			parquet.WithMaxRowGroupLength(int64(w.o.RowGroupRows)),
-			parquet.WithDictionaryDefault(true),
-		)
+			parquet.WithDictionaryDefault(false),
+		}
+		for _, fl := range f.schema {
+			if fl.Type == String {
+				popts = append(popts, parquet.WithDictionaryFor(fl.Name, true))
+			}
+		}
+		props := parquet.NewWriterProperties(popts...)
 		aprops := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(w.o.Allocator))
 		fw, err := pqarrow.NewFileWriter(plainSchema(f.arrowSchema()), w.dst, props, aprops)
 		if err != nil {
