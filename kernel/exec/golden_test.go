@@ -3,7 +3,6 @@ package exec
 import (
 	"bytes"
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/galley-dev/galley/kernel/exec/celltest"
@@ -22,30 +21,19 @@ func (b engineBackend) Run(ctx context.Context, code string) string {
 	return Transcript(b.out.String(), d, err)
 }
 
-// Transcript formats what a cell showed for golden comparison: output,
-// then the text/plain result, then "error: Name: value" and the traceback.
+// Transcript formats what a cell showed for golden comparison.
 func Transcript(out string, d *display.Data, err error) string {
-	var b strings.Builder
-	b.WriteString(out)
+	s := celltest.Shown{Output: out}
 	if d != nil {
-		b.WriteString(strings.TrimSpace(fmtText(d)) + "\n")
+		text, _ := d.Bundle[display.MIMEText].(string)
+		s.Result = &text
 	}
 	if ce, ok := err.(*CellError); ok {
-		b.WriteString("error: " + ce.Ename() + ": " + ce.Evalue() + "\n")
-		for _, l := range ce.Traceback() {
-			if strings.HasPrefix(l, cellFile+":") {
-				b.WriteString("  " + l + "\n")
-			}
-		}
+		s.Err = &celltest.Error{Name: ce.Ename(), Value: ce.Evalue(), Traceback: ce.Traceback()}
 	} else if err != nil {
-		b.WriteString("error: " + err.Error() + "\n")
+		s.Err = &celltest.Error{Value: err.Error()}
 	}
-	return b.String()
-}
-
-func fmtText(d *display.Data) string {
-	s, _ := d.Bundle[display.MIMEText].(string)
-	return s
+	return s.Transcript()
 }
 
 func TestGolden(t *testing.T) {

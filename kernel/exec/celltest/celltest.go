@@ -109,3 +109,47 @@ func RunDir(t *testing.T, dir string, newBackend func(t *testing.T) Backend) (ce
 	}
 	return cells
 }
+
+// Shown is what one cell showed, however the backend observed it.
+type Shown struct {
+	// Output is what the cell printed to stdout and stderr, in order.
+	Output string
+	// Result is the text/plain form of the cell's value, if it had one.
+	Result *string
+	// Err is why the cell failed, if it did.
+	Err *Error
+}
+
+// Error is a failed cell as Jupyter reports it.
+type Error struct {
+	Name, Value string // Name is empty for errors that are not Go values
+	Traceback   []string
+}
+
+// tracePrefix starts the traceback lines that point into the cell; other
+// lines (Go stacks, hints) vary between runs and are left out.
+const tracePrefix = "cell:"
+
+// Transcript formats what a cell showed for golden comparison: output,
+// then the text/plain result, then "error: Name: value" and the traceback
+// lines that point into the cell, indented.
+func (s Shown) Transcript() string {
+	var b strings.Builder
+	b.WriteString(s.Output)
+	if s.Result != nil {
+		b.WriteString(strings.TrimSpace(*s.Result) + "\n")
+	}
+	if s.Err != nil {
+		b.WriteString("error: ")
+		if s.Err.Name != "" {
+			b.WriteString(s.Err.Name + ": ")
+		}
+		b.WriteString(s.Err.Value + "\n")
+		for _, l := range s.Err.Traceback {
+			if strings.HasPrefix(l, tracePrefix) {
+				b.WriteString("  " + l + "\n")
+			}
+		}
+	}
+	return b.String()
+}
