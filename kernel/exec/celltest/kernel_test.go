@@ -216,7 +216,9 @@ func (k *kernelBackend) Run(ctx context.Context, code string) string {
 				k.decode(m, &c)
 				shown.Err = &celltest.Error{Name: c.Ename, Value: c.Evalue, Traceback: c.Traceback}
 			case "status":
-				var c struct{ ExecutionState string `json:"execution_state"` }
+				var c struct {
+					ExecutionState string `json:"execution_state"`
+				}
 				k.decode(m, &c)
 				idle = c.ExecutionState == "idle"
 			}
