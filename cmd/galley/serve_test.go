@@ -40,8 +40,10 @@ func galleyBinary(t testing.TB) string {
 		return p
 	}
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "galley-e2e-")
-		if err != nil {
+		// A fixed location, rebuilt each run, so repeated runs leave
+		// nothing behind.
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("galley-e2e-%d", os.Getuid()))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			buildErr = err
 			return
 		}
