@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,7 +80,9 @@ func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, err
 	return out, nil
 }`
 
-func notebookJSON(sample string) []byte {
+func notebookJSON(sample string) []byte { return notebookWith(sample, body) }
+
+func notebookWith(sample, src string) []byte {
 	cell := func(tags []string, src string) map[string]any {
 		return map[string]any{"cell_type": "code", "id": "c" + strings.Join(tags, ""), "metadata": map[string]any{"tags": tags}, "source": src, "outputs": []any{}}
 	}
@@ -89,7 +92,7 @@ func notebookJSON(sample string) []byte {
 	}
 	b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 5, "metadata": md, "cells": []any{
 		cell([]string{"parameters"}, `mode := "ok"`),
-		cell(nil, body),
+		cell(nil, src),
 	}})
 	return b
 }
@@ -297,5 +300,68 @@ func TestValidation(t *testing.T) {
 	_, _, err = e.db.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: notebookJSON("nope")})
 	if server.ErrorCode(err) != server.EINVALID || !strings.Contains(err.Error(), `sample dataset "nope"`) {
 		t.Errorf("missing sample: %v", err)
+	}
+}
+
+// A recipe written against galley's data and ml packages rather than
+// recipe.Table.
+const mlBody = `import (
+	"github.com/galley-dev/galley/stdlib/data"
+	"github.com/galley-dev/galley/stdlib/ml"
+	"github.com/galley-dev/galley/stdlib/recipe"
+)
+
+func Load(cfg recipe.Config) (recipe.Frame, error) { return data.ReadCSV(cfg.Input()) }
+
+func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) {
+	m, err := ml.Train(f.(*data.Frame), nil, ml.Spec{Label: "churn", Logistic: &ml.LogisticParams{}})
+	return m, err
+}
+
+func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) {
+	out, err := m.(*ml.Model).Score(f.(*data.Frame))
+	return out, err
+}`
+
+func TestRecipeUsingDataAndML(t *testing.T) {
+	e := setup(t, 1, nil)
+	ctx := context.Background()
+	var csv strings.Builder
+	csv.WriteString("x,churn\n")
+	for i := 0; i < 200; i++ {
+		label := "No"
+		if i%10 > 6 {
+			label = "Yes"
+		}
+		fmt.Fprintf(&csv, "%d,%s\n", i%10, label)
+	}
+	if _, err := e.ds.ImportDataset(ctx, "xy", strings.NewReader(csv.String())); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.db.ImportNotebook(ctx, server.NotebookImport{Recipe: "mlr", Notebook: notebookWith("xy", mlBody)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.CreateModel(ctx, &server.Model{Name: "mlm", Recipe: "mlr", Dataset: "xy"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.db.Train(ctx, server.TrainRequest{Model: "mlm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = wait(t, e.db, r.ID, final)
+	if r.State != server.RunSucceeded {
+		t.Fatalf("training run = %s: %s", r.State, r.Error)
+	}
+	s, err := e.db.Score(ctx, server.ScoreRequest{TrainedModel: "mlm", Input: "xy", Output: "mlscores"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = wait(t, e.db, s.ID, final)
+	if s.State != server.RunSucceeded || s.RowsOut != 200 {
+		logs, _ := e.db.RunLogs(ctx, s.ID, 0)
+		out := filepath.Join(t.TempDir(), "o.csv")
+		e.ds.ExportCSV(ctx, "mlscores", out)
+		b, _ := os.ReadFile(out)
+		t.Fatalf("scoring run = %s (%d rows): %s\nlogs %+v\noutput %.300s", s.State, s.RowsOut, s.Error, logs, b)
 	}
 }
