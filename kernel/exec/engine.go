@@ -91,7 +91,7 @@ const (
 
 // prelude is interpreted once per session: generic helpers that rewritten
 // cells call where the interpreter lacks a builtin.
-const prelude = `package main
+const prelude = "//line " + cellFile + ":1:1\n" + `package main
 
 import galley_rt "` + rtPath + `"
 import galley_cmp "cmp"
@@ -233,8 +233,17 @@ func renderShown(shown [][]any) *display.Data {
 	return &display.Data{Bundle: display.Bundle{display.MIMEText: strings.Join(texts, " ")}}
 }
 
+// sourceHeader starts every source given to the interpreter. The interpreter
+// scopes imports by file name, and the line directives that keep positions in
+// the cell's own coordinates rename the file to "cell": so the whole source,
+// imports included, must belong to that one file, in every cell.
+const sourceHeader = "//line " + cellFile + ":1:1\npackage main\n"
+
 // program is a cell ready for the interpreter.
 type program struct {
+	// imports holds the cell's new imports. They run on their own, first, so
+	// that a cell failing later cannot leave them half registered.
+	imports      string
 	decls, stmts string // sources for the interpreter; empty when absent
 	commit       func() // records the cell's declarations in the session
 	imported     func() // records the imports once the interpreter has them
@@ -263,6 +272,12 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 	// Declarations are compiled and run before the statements are
 	// compiled: the interpreter resolves the statements' global variables
 	// against imports and types only once those have executed.
+	if p.imports != "" {
+		if _, err := e.in.EvalWithContext(ctx, p.imports); err != nil {
+			return runError(err, nil)
+		}
+	}
+	p.imported()
 	committed := false
 	for _, src := range []string{p.decls, p.stmts} {
 		if src == "" {
@@ -271,9 +286,6 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 		prog, err := e.in.Compile(src)
 		if err != nil {
 			return runError(err, nil)
-		}
-		if src == p.decls {
-			p.imported()
 		}
 		if src == p.stmts || p.stmts == "" {
 			p.commit()

@@ -234,9 +234,11 @@ func (im *symbolImporter) typeOf(rt reflect.Type) types.Type {
 		}
 		return named
 	}
-	if im.inProgress[rt] {
+	if im.inProgress[rt] && strings.Contains(rt.Name(), "[") {
 		// A generic instantiation that contains itself: without a name to
-		// break the cycle it cannot be described.
+		// break the cycle it cannot be described. Any other unnamed type met
+		// again (*Frame, reached back through Frame's methods) is safe to
+		// describe again: the named type on its cycle is already cached.
 		return types.Typ[types.Invalid]
 	}
 	im.inProgress[rt] = true

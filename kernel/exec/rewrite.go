@@ -117,7 +117,7 @@ func (c *cellUnit) program() (*program, error) {
 			imports[p] = n
 		}
 	}
-	var decls, stmts strings.Builder
+	var imps, decls, stmts strings.Builder
 	paths := make([]string, 0, len(imports))
 	for p := range imports {
 		paths = append(paths, p)
@@ -128,7 +128,7 @@ func (c *cellUnit) program() (*program, error) {
 		if e.imported[p] == n && n != "_" {
 			continue
 		}
-		fmt.Fprintf(&decls, "import %s %q\n", n, p)
+		fmt.Fprintf(&imps, "import %s %q\n", n, p)
 	}
 	for _, d := range r.hoistOrder {
 		decls.WriteString(d)
@@ -163,8 +163,11 @@ func (c *cellUnit) program() (*program, error) {
 		fmt.Fprintf(&decls, "func %s() {\n%s}\n", fn, stmts.String())
 		p.stmts = fn + "()"
 	}
+	if imps.Len() > 0 {
+		p.imports = sourceHeader + imps.String()
+	}
 	if decls.Len() > 0 {
-		p.decls = "package main\n" + decls.String()
+		p.decls = sourceHeader + decls.String()
 	}
 	return p, nil
 }
