@@ -20,7 +20,8 @@ func init() {
 	register(&command{
 		name:    "recipe",
 		summary: "convert notebooks into recipes and inspect them",
-		usage: `galley recipe create NAME NOTEBOOK.ipynb [--author NAME]
+		usage: `galley recipe create NOTEBOOK.ipynb --name NAME [--author NAME]
+       galley recipe create NAME NOTEBOOK.ipynb [--author NAME]
        galley recipe list [--limit N] [--offset N] [--order FIELD]
        galley recipe show NAME[@VERSION] [--source]`,
 		run: runRecipe,
@@ -38,9 +39,22 @@ func runRecipe(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	switch args[0] {
 	case "create":
 		author := fs.String("author", currentUser(), "author recorded with the version")
-		pos, err := parseArgs(fs, args[1:], 2)
+		name := fs.String("name", "", "the recipe's name (with NOTEBOOK.ipynb as the only argument)")
+		want := 2
+		for _, a := range args[1:] {
+			if a == "--name" || a == "-name" || strings.HasPrefix(a, "--name=") || strings.HasPrefix(a, "-name=") {
+				want = 1
+			}
+		}
+		pos, err := parseArgs(fs, args[1:], want)
 		if err != nil {
 			return err
+		}
+		if want == 1 {
+			pos = []string{*name, pos[0]}
+		}
+		if pos[0] == "" {
+			return fmt.Errorf("%w: the recipe needs a name", errUsage)
 		}
 		nb, err := os.ReadFile(pos[1])
 		if err != nil {

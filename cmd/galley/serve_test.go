@@ -168,7 +168,7 @@ func TestEndToEndChurn(t *testing.T) {
 	if !strings.Contains(out, "created recipe churn version 1 (5 parameters") {
 		t.Fatalf("recipe create: %s", out)
 	}
-	out, _ = galley(t, url, 0, "recipe", "create", "churn", nb)
+	out, _ = galley(t, url, 0, "recipe", "create", nb, "--name", "churn")
 	if !strings.Contains(out, "version 1 already has this content") {
 		t.Fatalf("second recipe create: %s", out)
 	}
