@@ -314,6 +314,12 @@ func TestTwentyRunsPoolOfTwo(t *testing.T) {
 	if maxRunning > 2 {
 		t.Errorf("%d runs ran at once with a pool of 2", maxRunning)
 	}
+	for _, id := range ids {
+		r, err := c.FindRun(context.Background(), id)
+		if err != nil || r.State != server.RunSucceeded {
+			t.Errorf("queued run %d: %+v (%v)", id, r, err)
+		}
+	}
 	versions, total, err := c.FindTrainedModels(context.Background(), server.TrainedModelFilter{Model: "nap", Page: server.Page{Limit: 100}})
 	if err != nil || total != 20 || versions[0].Version != 20 {
 		t.Errorf("trained versions: %d (%v)", total, err)

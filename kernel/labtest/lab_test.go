@@ -56,7 +56,6 @@ func TestJupyterLab(t *testing.T) {
 // of the cells vary, the checks do not.
 type scenario struct {
 	kernel, displayName string
-	prefix              string
 	cells               []string // greeting, HTML table, Vega-Lite chart, endless loop
 	stateCheck          string   // a cell that is true when state survived the interrupt
 	afterRestart        string   // a cell that prints "after restart"

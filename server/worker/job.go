@@ -282,7 +282,7 @@ func writeCSV(out recipe.Frame, path string) error {
 	}
 	w, ok := out.(recipe.CSVWriter)
 	if !ok {
-		return fmt.Errorf("Score returned %T, which cannot be saved: return a *data.Frame or a frame with a WriteCSV(io.Writer) method such as *recipe.Table", out)
+		return fmt.Errorf("recipe Score returned %T, which cannot be saved: return a *data.Frame or a frame with a WriteCSV(io.Writer) method such as *recipe.Table", out)
 	}
 	f, err := os.Create(path)
 	if err != nil {

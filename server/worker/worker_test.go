@@ -228,7 +228,7 @@ func TestFailures(t *testing.T) {
 		attempts int
 		err      string
 	}{
-		{"fail", server.RunFailed, 1, "Train: bad data"},
+		{"fail", server.RunFailed, 1, "recipe Train: bad data"},
 		{"retry", server.RunFailed, 2, "flaky source"},
 		{"panic", server.RunFailed, 1, "panicked"},
 		{"loop", server.RunFailed, 1, "timed out after 2s"},
@@ -294,7 +294,7 @@ func TestValidation(t *testing.T) {
 	}
 	failing := strings.Replace(string(notebookJSON("d")), `mode := \"ok\"`, `mode := \"fail\"`, 1)
 	_, _, err = e.db.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: []byte(failing)})
-	if server.ErrorCode(err) != server.EINVALID || !strings.Contains(err.Error(), "dry run on the sample: Train: bad data") {
+	if server.ErrorCode(err) != server.EINVALID || !strings.Contains(err.Error(), "dry run on the sample: recipe Train: bad data") {
 		t.Errorf("dry run: %v", err)
 	}
 	_, _, err = e.db.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: notebookJSON("nope")})

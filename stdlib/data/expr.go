@@ -25,7 +25,6 @@ type Expr struct {
 	set   []any
 	t     DType
 	edges []float64
-	err   error
 }
 
 // Col refers to the named column.

@@ -71,35 +71,35 @@ func TrainModel(cfg Config, f Funcs) (*Trained, error) {
 	}
 	all, err := f.Load(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("Load: %w", err)
+		return nil, fmt.Errorf("recipe Load: %w", err)
 	}
 	if all == nil {
-		return nil, errors.New("Load returned a nil frame: return the loaded data or an error")
+		return nil, errors.New("recipe Load returned a nil frame: return the loaded data or an error")
 	}
 	out := &Trained{RowsIn: all.NumRows()}
 	train, test := all, all
 	if f.Split != nil {
 		train, test, err = f.Split(cfg, all)
 		if err != nil {
-			return nil, fmt.Errorf("Split: %w", err)
+			return nil, fmt.Errorf("recipe Split: %w", err)
 		}
 		if train == nil || test == nil {
-			return nil, errors.New("Split returned a nil frame: return both the training and the test part")
+			return nil, errors.New("recipe Split returned a nil frame: return both the training and the test part")
 		}
 	}
 	out.TrainRows = train.NumRows()
 	out.Model, err = f.Train(cfg, train)
 	if err != nil {
-		return nil, fmt.Errorf("Train: %w", err)
+		return nil, fmt.Errorf("recipe Train: %w", err)
 	}
 	if out.Model == nil {
-		return nil, errors.New("Train returned a nil model: return the trained model or an error")
+		return nil, errors.New("recipe Train returned a nil model: return the trained model or an error")
 	}
 	if f.Evaluate != nil {
 		out.TestRows = test.NumRows()
 		out.Metrics, err = f.Evaluate(cfg, out.Model, test)
 		if err != nil {
-			return nil, fmt.Errorf("Evaluate: %w", err)
+			return nil, fmt.Errorf("recipe Evaluate: %w", err)
 		}
 	}
 	return out, nil
@@ -119,17 +119,17 @@ func ScoreInput(cfg Config, f Funcs, m Model) (*Scored, error) {
 	}
 	in, err := f.Load(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("Load: %w", err)
+		return nil, fmt.Errorf("recipe Load: %w", err)
 	}
 	if in == nil {
-		return nil, errors.New("Load returned a nil frame: return the loaded data or an error")
+		return nil, errors.New("recipe Load returned a nil frame: return the loaded data or an error")
 	}
 	out, err := f.Score(cfg, m, in)
 	if err != nil {
-		return nil, fmt.Errorf("Score: %w", err)
+		return nil, fmt.Errorf("recipe Score: %w", err)
 	}
 	if out == nil {
-		return nil, errors.New("Score returned a nil frame: return the scored rows or an error")
+		return nil, errors.New("recipe Score returned a nil frame: return the scored rows or an error")
 	}
 	return &Scored{Output: out, RowsIn: in.NumRows(), RowsOut: out.NumRows()}, nil
 }

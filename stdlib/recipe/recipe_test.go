@@ -86,7 +86,7 @@ func TestTrainModelLimitAndErrors(t *testing.T) {
 	boom := errors.New("boom")
 	f.Train = func(recipe.Config, recipe.Frame) (recipe.Model, error) { return nil, recipe.Retryable(boom) }
 	_, err = recipe.TrainModel(recipe.NewConfig(""), f)
-	if !recipe.IsRetryable(err) || !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "Train: ") {
+	if !recipe.IsRetryable(err) || !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "recipe Train: ") {
 		t.Errorf("err = %v, want a retryable Train error wrapping boom", err)
 	}
 }
