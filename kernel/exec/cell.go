@@ -26,6 +26,9 @@ type chunk struct {
 	kind  chunkKind
 	start int // byte offsets in the cell
 	end   int
+	// tuple marks a cell's final statement that is a list of expressions,
+	// "a, b": not a Go statement, it shows all the values.
+	tuple bool
 }
 
 // splitCell cuts a cell into top-level chunks at the semicolons (written or
@@ -83,6 +86,7 @@ func splitCell(src string) ([]chunk, error) {
 				c.kind = declChunk
 			}
 		}
+		c.tuple = c.kind == stmtChunk && isExprList(toks[first:endTok], func(i int) token.Token { return toks[first+i].tok })
 		chunks = append(chunks, c)
 		first = -1
 	}
@@ -112,7 +116,42 @@ func splitCell(src string) ([]chunk, error) {
 		}
 	}
 	flush(len(toks))
+	for i := range chunks {
+		// Only a cell's last statement shows values.
+		chunks[i].tuple = chunks[i].tuple && i == len(chunks)-1
+	}
 	return chunks, nil
+}
+
+// isExprList reports whether a statement is two or more expressions
+// separated by commas: commas outside brackets, and no keyword, assignment,
+// send or label.
+func isExprList[T any](toks []T, at func(int) token.Token) bool {
+	if len(toks) == 0 || at(0).IsKeyword() {
+		return false
+	}
+	depth, commas := 0, 0
+	for i := range toks {
+		switch t := at(i); t {
+		case token.LPAREN, token.LBRACK, token.LBRACE:
+			depth++
+		case token.RPAREN, token.RBRACK, token.RBRACE:
+			depth--
+		case token.COMMA:
+			if depth == 0 {
+				commas++
+			}
+		case token.DEFINE, token.ASSIGN, token.ARROW, token.COLON, token.INC, token.DEC:
+			if depth == 0 && (t != token.ARROW || i > 0) {
+				return false
+			}
+		default:
+			if depth == 0 && t > token.ASSIGN && t < token.ARROW || depth == 0 && t >= token.ADD_ASSIGN && t <= token.AND_NOT_ASSIGN {
+				return false
+			}
+		}
+	}
+	return commas > 0
 }
 
 // isFuncDecl tells a function or method declaration from a statement that

@@ -38,9 +38,15 @@ func (c *cellUnit) checkSource() (string, []segment) {
 	var b strings.Builder
 	var segs []segment
 	add := func(ch chunk) {
+		if ch.tuple {
+			b.WriteString("_ = []any{")
+		}
 		b.WriteString(lineDirective(c.code, ch.start))
 		segs = append(segs, segment{fileOff: b.Len(), cellOff: ch.start, n: ch.end - ch.start})
 		b.WriteString(c.code[ch.start:ch.end])
+		if ch.tuple {
+			b.WriteString("}")
+		}
 		b.WriteString("\n")
 	}
 	b.WriteString("package main\n")

@@ -32,6 +32,8 @@ type rewriter struct {
 	hoistOrder []string
 	// renamed maps variables this cell defines to their interpreter names
 	renamed map[types.Object]string
+	// asError names the helper errorArgs declared for this cell, if any
+	asError string
 }
 
 func (r *rewriter) add(start, end token.Pos, text string) {
@@ -139,6 +141,10 @@ func (c *cellUnit) program() (*program, error) {
 			decls.WriteString(c.edited(ch, r.edits))
 			decls.WriteString("\n")
 		case stmtChunk:
+			if ch.tuple {
+				stmts.WriteString(rtName + ".Show(" + c.edited(ch, r.edits) + ")\n")
+				continue
+			}
 			stmts.WriteString(c.edited(ch, r.edits))
 			stmts.WriteString("\n")
 		}
@@ -202,6 +208,9 @@ func (r *rewriter) walk(root ast.Node) {
 			r.forStmt(n)
 		case *ast.CallExpr:
 			r.builtinCall(n)
+			r.displayCall(n)
+			r.errorsAs(n)
+			r.errorArgs(n)
 		case *ast.GoStmt:
 			r.goStmt(n)
 		}
@@ -820,6 +829,11 @@ func (r *rewriter) trailingValue() {
 			return
 		}
 	} else if r.c.typed {
+		return
+	}
+	if renders(r.typeOf(last.X)) {
+		r.add(last.Pos(), last.Pos(), rtName+".Show((")
+		r.add(last.End(), last.End(), ").DisplayData())")
 		return
 	}
 	r.add(last.Pos(), last.Pos(), rtName+".Show(")

@@ -109,8 +109,7 @@ p
 s := "héllo"
 len(s), utf8.RuneCountInString(s)
 // Output:
-// error: CompileError: expected 1 expression
-//   cell:2:1: expected 1 expression
+// 6 5
 // -- cell --
 utf8.RuneCountInString("héllo")
 // Output:
@@ -126,8 +125,7 @@ xs := make([]int, 0, 4)
 xs = append(xs, 1, 2)
 len(xs), cap(xs)
 // Output:
-// error: CompileError: expected 1 expression
-//   cell:3:1: expected 1 expression
+// 2 4
 // -- cell --
 cap(make([]int, 0, 4))
 // Output:

@@ -55,8 +55,10 @@ risky(0)
 // -- cell --
 errors.As(err, &pe), pe.Op
 // Output:
-// error: CompileError: expected 1 expression
-//   cell:1:1: expected 1 expression
+// error: CompileError: undefined: err
+//   cell:1:11: undefined: err
+//   cell:1:17: use of package pe not in selector
+//   cell:1:25: undefined: pe.Op
 // -- cell --
 _, err := os.Open("/no/such/file")
 var pe *fs.PathError

@@ -98,13 +98,11 @@ err.Error()
 wrapped := fmt.Errorf("lookup: %w", os.ErrNotExist)
 errors.Is(wrapped, os.ErrNotExist), errors.Unwrap(wrapped) == os.ErrNotExist
 // Output:
-// error: CompileError: expected 1 expression
-//   cell:2:1: expected 1 expression
+// true true
 // -- cell --
 errors.Is(wrapped, os.ErrNotExist)
 // Output:
-// error: CompileError: undefined: wrapped
-//   cell:1:11: undefined: wrapped
+// true
 // -- cell --
 wrapped := fmt.Errorf("lookup: %w", os.ErrNotExist)
 errors.Is(wrapped, os.ErrNotExist)
@@ -124,8 +122,7 @@ var back []Item
 json.Unmarshal(b, &back)
 len(back), back[0].Name
 // Output:
-// error: CompileError: expected 1 expression
-//   cell:3:1: expected 1 expression
+// 2 "a"
 // -- cell --
 var back []Item
 jerr := json.Unmarshal(b, &back)

@@ -1,0 +1,60 @@
+type Card struct{ Title string }
+func (c Card) DisplayData() display.Data { return display.Markdown("# " + c.Title) }
+Card{"hi"}
+// Output:
+// # hi
+// -- cell --
+type Badge struct{ N int }
+func (b *Badge) DisplayData() display.Data { return display.Text(fmt.Sprint("badge ", b.N)) }
+b := &Badge{3}
+b
+// Output:
+// badge 3
+// -- cell --
+display.Render(b).Bundle["text/plain"]
+// Output:
+// "badge 3"
+// -- cell --
+type NotFound struct{ Key string }
+func (e *NotFound) Error() string { return "not found: " + e.Key }
+func lookup(k string) error { return fmt.Errorf("lookup: %w", &NotFound{k}) }
+err := lookup("x")
+err.Error()
+// Output:
+// "lookup: not found: x"
+// -- cell --
+var nf *NotFound
+errors.As(err, &nf), nf.Key
+// Output:
+// true "x"
+// -- cell --
+var other *NotFound
+errors.As(errors.New("plain"), &other), other == nil
+// Output:
+// false true
+// -- cell --
+fmt.Println(&NotFound{"printed"})
+// Output:
+// not found: printed
+// -- cell --
+var pe *fs.PathError
+_, oerr := os.Open("/no/such/file")
+errors.As(oerr, &pe), pe.Op
+// Output:
+// true "open"
+// -- cell --
+q, r := 7/2, 7%2
+q, r
+// Output:
+// 3 1
+// -- cell --
+m := map[string]int{"k": 2}
+v, ok := m["k"]
+v, ok, len(m)
+// Output:
+// 2 true 1
+// -- cell --
+q, missing
+// Output:
+// error: CompileError: undefined: missing
+//   cell:1:4: undefined: missing
