@@ -26,7 +26,6 @@ import (
 	"github.com/galley-dev/galley/server/notebook"
 	"github.com/galley-dev/galley/stdlib/ml"
 	"github.com/galley-dev/galley/stdlib/recipe"
-	"github.com/galley-dev/galley/stdlib/recipe/symbols"
 	galley "github.com/galley-dev/galley/stdlib/symbols"
 )
 
@@ -92,7 +91,7 @@ func Load(ctx context.Context, source string, opts Options) (p *Program, err err
 		opts.Stderr = io.Discard
 	}
 	in := interp.New(interp.Options{Stdout: opts.Stdout, Stderr: opts.Stderr, Stdin: strings.NewReader("")})
-	for _, ex := range append([]interp.Exports{Restricted(), galley.Symbols, symbols.Symbols}, opts.Symbols...) {
+	for _, ex := range append([]interp.Exports{Restricted(), galley.Symbols}, opts.Symbols...) {
 		if err := in.Use(ex); err != nil {
 			return nil, fmt.Errorf("loading interpreter symbols: %w", err)
 		}

@@ -13,3 +13,4 @@ var Symbols = map[string]map[string]reflect.Value{}
 
 //go:generate go run ./symgen/cmd/symgen -pkg symbols github.com/galley-dev/galley/stdlib/display github.com/galley-dev/galley/stdlib/data github.com/galley-dev/galley/stdlib/plot
 //go:generate go run ./symgen/cmd/symgen -pkg symbols github.com/galley-dev/galley/stdlib/catalog github.com/galley-dev/galley/stdlib/sample github.com/galley-dev/galley/stdlib/ml
+//go:generate go run ./symgen/cmd/symgen -pkg symbols github.com/galley-dev/galley/stdlib/recipe

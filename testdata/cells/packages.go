@@ -45,3 +45,8 @@ again.WriteString("imports survive a failed cell")
 again.Len()
 // Output:
 // 29
+// -- cell --
+cfg := recipe.NewConfig("telco-churn.csv").WithLimit(500)
+cfg.Input()
+// Output:
+// "telco-churn.csv"
