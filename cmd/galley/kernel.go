@@ -10,8 +10,12 @@ import (
 	"syscall"
 
 	"github.com/galley-dev/galley/kernel/kernelspec"
+	"github.com/galley-dev/galley/kernel/magics"
+	"github.com/galley-dev/galley/kernel/session"
 	"github.com/galley-dev/galley/kernel/supervisor"
 	"github.com/galley-dev/galley/kernel/worker"
+	"github.com/galley-dev/galley/server"
+	galleyhttp "github.com/galley-dev/galley/server/http"
 )
 
 func init() {
@@ -39,6 +43,12 @@ func runKernel(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: --connection-file is required", errUsage)
 	}
 	m := &supervisor.Main{ConnectionFile: *connFile, Version: version, Log: kernelLogger(stderr)}
+	m.Magics = map[string]session.Magic{
+		"recipe": &magics.Recipe{
+			Recipes: func() server.RecipeService { return galleyhttp.ClientFromEnv("") },
+			Author:  currentUser(),
+		},
+	}
 	if *memLimit != "" {
 		n, err := worker.ParseSize(*memLimit)
 		if err != nil {

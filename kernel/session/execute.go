@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/galley-dev/galley/kernel/wire"
@@ -42,11 +43,18 @@ func (k *Kernel) execute(ctx context.Context, m *wire.Message) {
 	var payload []any
 	if target, ok := docTarget(req.Code); ok {
 		res, payload = k.doc(ctx, target)
+	} else if magic, args, ok := k.magic(req.Code); ok {
+		res = k.runMagic(ctx, magic, args)
 	} else {
 		input := func(ctx context.Context, prompt string, password bool) (string, error) {
 			return k.askInput(ctx, m, prompt, password)
 		}
-		res = k.backend.Execute(ctx, req.Code, orTrue(req.AllowStdin), input)
+		code, timed := timeMagic(req.Code)
+		start := time.Now()
+		res = k.backend.Execute(ctx, code, orTrue(req.AllowStdin), input)
+		if timed {
+			k.out.Stream("stdout", fmt.Sprintf("wall time: %s\n", roundDuration(time.Since(start))))
+		}
 	}
 	k.out.Flush()
 

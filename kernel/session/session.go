@@ -43,6 +43,9 @@ type Config struct {
 	Log     *slog.Logger
 	// Version is reported as implementation_version.
 	Version string
+	// Magics are the line magics the kernel answers itself instead of
+	// sending the cell to the interpreter, by name without the "%".
+	Magics map[string]Magic
 }
 
 // Kernel is one Jupyter kernel session.

@@ -514,3 +514,26 @@ func TestShutdown(t *testing.T) {
 		t.Fatal("Run did not return within 1s of shutdown")
 	}
 }
+
+func TestTimeMagic(t *testing.T) {
+	h := start(t)
+	r := h.execute("%%time\nprint timed\npause")
+	if r.reply["status"] != "ok" {
+		t.Fatalf("reply %v", r.reply)
+	}
+	text, ok := strings.CutPrefix(r.stdout, "timed\nwall time: ")
+	if !ok || !strings.HasSuffix(text, "\n") {
+		t.Fatalf("stdout %q", r.stdout)
+	}
+	if d, err := time.ParseDuration(strings.TrimSpace(text)); err != nil || d < 100*time.Millisecond {
+		t.Errorf("wall time %q: %v, want at least the 100ms paused", text, err)
+	}
+	// The magic's line is blank to the engine, so errors keep the cell's
+	// line numbers; a magic the kernel does not know is left to the engine.
+	if r := h.execute("%time\nerror boom"); r.reply["status"] != "error" {
+		t.Errorf("timed failing cell: %v", r.reply)
+	}
+	if r := h.execute("%nosuchmagic"); r.reply["status"] != "error" {
+		t.Errorf("an unknown magic: %v", r.reply)
+	}
+}

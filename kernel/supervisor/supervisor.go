@@ -28,6 +28,8 @@ type Main struct {
 	Executable string
 	Version    string
 	Log        *slog.Logger
+	// Magics are the line magics the kernel answers itself.
+	Magics map[string]session.Magic
 
 	kernel *session.Kernel
 	mgr    *worker.Manager
@@ -65,7 +67,7 @@ func (m *Main) Run(ctx context.Context) error {
 	} else if hist, err = history.Open(path); err != nil {
 		m.Log.Warn("history disabled", "err", err)
 	}
-	m.kernel = session.New(session.Config{Sockets: m.socks, History: hist, Log: m.Log, Version: m.Version})
+	m.kernel = session.New(session.Config{Sockets: m.socks, History: hist, Log: m.Log, Version: m.Version, Magics: m.Magics})
 	argv := []string{exe, WorkerCommand}
 	if m.MemoryLimit > 0 {
 		argv = append(argv, "--memory-limit", strconv.FormatInt(m.MemoryLimit, 10))
