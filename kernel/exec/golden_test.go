@@ -37,8 +37,7 @@ func Transcript(out string, d *display.Data, err error) string {
 }
 
 func TestGolden(t *testing.T) {
-	var cells int
-	cells = celltest.RunDir(t, "../../testdata/cells", func(t *testing.T) celltest.Backend {
+	cells := celltest.RunDir(t, "../../testdata/cells", func(t *testing.T) celltest.Backend {
 		var out bytes.Buffer
 		e, err := New(Options{Stdout: &out, Stderr: &out})
 		if err != nil {

@@ -57,13 +57,6 @@ func newSymbolImporter(fset *token.FileSet, exports map[string]map[string]reflec
 	return im
 }
 
-// has reports whether path can be imported.
-func (im *symbolImporter) has(path string) bool {
-	_, bin := im.exports[path]
-	_, src := im.sources[path]
-	return bin || src
-}
-
 func (im *symbolImporter) Import(p string) (*types.Package, error) {
 	if pkg, ok := im.pkgs[p]; ok && pkg.Complete() {
 		return pkg, nil

@@ -51,6 +51,12 @@ func (e cellErr) Ename() string       { return "CellError" }
 func (e cellErr) Evalue() string      { return e.msg }
 func (e cellErr) Traceback() []string { return []string{"CellError: " + e.msg} }
 
+// retained keeps what "alloc" allocates reachable.
+var retained [][]byte
+
+// recurse overflows the stack, on purpose.
+//
+//lint:ignore SA5007 the unbounded recursion is what the test needs
 func recurse(n int) int { return recurse(n+1) + 1 }
 
 // Execute runs one command per line: print, eprint, result, error, set,
@@ -104,15 +110,15 @@ func (f *fakeEngine) Execute(ctx context.Context, code string) (*display.Data, e
 			go func() { panic("boom in a goroutine") }()
 			<-done
 		case "overflow":
+			//lint:ignore SA4017 called for its stack overflow
 			recurse(0)
 		case "alloc":
-			var keep [][]byte
 			for {
 				b := make([]byte, 16<<20)
 				for i := 0; i < len(b); i += 4096 { // touch every page
 					b[i] = 1
 				}
-				keep = append(keep, b)
+				retained = append(retained, b)
 			}
 		case "exit":
 			os.Exit(7)

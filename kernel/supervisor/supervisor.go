@@ -34,7 +34,6 @@ type Main struct {
 	kernel *session.Kernel
 	mgr    *worker.Manager
 	socks  *wire.Sockets
-	ready  chan struct{}
 }
 
 // WorkerCommand is the hidden subcommand that runs the worker.

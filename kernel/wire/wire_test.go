@@ -176,12 +176,12 @@ func TestSockets(t *testing.T) {
 	}
 	got := make(chan error, 1)
 	go func() {
-		msg, err := k.Shell.Recv()
+		_, err := k.Shell.Recv()
 		if !errors.Is(err, ErrBadMessage) {
 			got <- errors.New("forged message was not rejected")
 			return
 		}
-		msg, err = k.Shell.Recv()
+		msg, err := k.Shell.Recv()
 		if err != nil {
 			got <- err
 			return

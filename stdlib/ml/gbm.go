@@ -120,33 +120,6 @@ type Tree struct {
 // Leaves returns the number of leaves.
 func (t *Tree) Leaves() int { return len(t.LeafValue) }
 
-// value returns the tree's output for row i of column-major cols.
-func (t *Tree) value(cols [][]float64, i int) float64 {
-	if len(t.Feature) == 0 {
-		return t.LeafValue[0]
-	}
-	n := int32(0)
-	for {
-		x := cols[t.Feature[n]][i]
-		var next int32
-		if x <= t.Threshold[n] {
-			next = t.Left[n]
-		} else if x != x { // NaN
-			if t.MissingLeft[n] {
-				next = t.Left[n]
-			} else {
-				next = t.Right[n]
-			}
-		} else {
-			next = t.Right[n]
-		}
-		if next < 0 {
-			return t.LeafValue[^next]
-		}
-		n = next
-	}
-}
-
 func (t *Tree) binValue(bm *binMatrix, i int) float64 {
 	if len(t.Feature) == 0 {
 		return t.LeafValue[0]

@@ -124,7 +124,7 @@ func labels(c *Column, task, positive string) ([]float64, string, error) {
 		}
 		if task == TaskBinary {
 			if positive != "" {
-				return nil, "", fmt.Errorf("Positive %q given for a numeric label; numeric labels must be 0/1", positive)
+				return nil, "", fmt.Errorf("a positive class %q was given for a numeric label; numeric labels must be 0/1", positive)
 			}
 			for _, v := range y {
 				if v != 0 && v != 1 {
