@@ -453,6 +453,12 @@ func TestTemplatesOnServer(t *testing.T) {
 					t.Errorf("recipe show lists no parameter %s:\n%s", p, out)
 				}
 			}
+			// The comment on each parameter line is its description.
+			for _, d := range []string{"for gradient-boosted trees", "boosting rounds (gbm)", "seeds the split"} {
+				if !strings.Contains(out, d) {
+					t.Errorf("recipe show lacks the description %q:\n%s", d, out)
+				}
+			}
 			src := s.galley(t, "recipe", "show", tp.name, "--source")
 			for _, fn := range []string{"func Load(", "func Split(", "func Train(", "func Evaluate(", "func Score("} {
 				if !strings.Contains(src, fn) {
