@@ -167,10 +167,7 @@ type executed struct {
 	Cells []struct {
 		CellType       string `json:"cell_type"`
 		ExecutionCount *int   `json:"execution_count"`
-		Metadata       struct {
-			Tags []string `json:"tags"`
-		} `json:"metadata"`
-		Outputs []struct {
+		Outputs        []struct {
 			OutputType string                     `json:"output_type"`
 			Text       multiline                  `json:"text"`
 			Data       map[string]json.RawMessage `json:"data"`
