@@ -18,7 +18,8 @@ import (
 // NativeCall is one call to a CPU-bound standard library function, SHA-256
 // over a buffer sized so that the call takes about 100 ms: the cell side
 // measures what the interpreter and the cell machinery add around native
-// code. Loop is a loop the interpreter itself runs.
+// code. CellCost is the same call on a few bytes, which leaves the fixed cost
+// of running a cell. Loop is a loop the interpreter itself runs.
 
 const (
 	// hashBytes is hashed by one sha256.Sum256 call.
@@ -93,6 +94,34 @@ func BenchmarkNativeCall(b *testing.B) {
 	})
 	b.Run("go", func(b *testing.B) {
 		buf := hashInput()
+		for b.Loop() {
+			sinkSum = sha256.Sum256(buf)
+		}
+		b.StopTimer()
+		if sinkSum != want {
+			b.Fatalf("hashed to %x, want %x", sinkSum, want)
+		}
+	})
+}
+
+func BenchmarkCellCost(b *testing.B) {
+	const small = "0123456789abcdef"
+	want := sha256.Sum256([]byte(small))
+	b.Run("cell", func(b *testing.B) {
+		e := benchEngine(b, fmt.Sprintf("buf := []byte(%q)", small), `var sum [32]byte`)
+		ctx := context.Background()
+		for b.Loop() {
+			if _, err := e.Execute(ctx, `sum = sha256.Sum256(buf)`); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		if got := cellText(b, e, `hex.EncodeToString(sum[:])`); got != fmt.Sprintf("%q", hex.EncodeToString(want[:])) {
+			b.Fatalf("cell hashed to %s, want %x", got, want)
+		}
+	})
+	b.Run("go", func(b *testing.B) {
+		buf := []byte(small)
 		for b.Loop() {
 			sinkSum = sha256.Sum256(buf)
 		}
