@@ -86,7 +86,7 @@ class Kernels:
             km.start_kernel(env=self.env, stderr=log)
         kc = km.client(context=self.context)
         kc.start_channels()
-        msg_id = kc.kernel_info()
+        kc.kernel_info()
         deadline = t0 + TIMEOUT
         while True:
             try:
@@ -96,9 +96,9 @@ class Kernels:
                     raise RuntimeError(f"{which} died before replying to kernel_info")
                 if time.perf_counter() > deadline:
                     raise RuntimeError(f"{which} did not reply to kernel_info in {TIMEOUT} s")
-                msg_id = kc.kernel_info()
+                kc.kernel_info()  # in case the first request was lost
                 continue
-            if msg["msg_type"] == "kernel_info_reply" and msg["parent_header"].get("msg_id") == msg_id:
+            if msg["msg_type"] == "kernel_info_reply":  # to any of the requests: the kernel is up
                 return km, kc, time.perf_counter() - t0
 
     @staticmethod
