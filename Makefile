@@ -42,7 +42,7 @@ run: build venv ## Start galley serve and JupyterLab with the Go kernel on noteb
 	else echo "note: this build has no Go kernel yet; JupyterLab starts without it"; fi; \
 	if $(GALLEY) help serve >/dev/null 2>&1; then \
 		$(GALLEY) serve --addr $(SERVE_ADDR) & \
-		started+=("galley serve:  http://$(SERVE_ADDR)/"); \
+		started+=("galley serve:  http://$(SERVE_ADDR)/api/openapi.json  (REST API; CLI: export GALLEY_SERVER=http://$(SERVE_ADDR))"); \
 	else echo "note: this build has no 'galley serve' yet"; fi; \
 	token=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); \
 	browser=--no-browser; [ -n "$${DISPLAY:-}" ] && browser=; \
