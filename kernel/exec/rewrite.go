@@ -58,7 +58,7 @@ func (r *rewriter) fresh(prefix string) string {
 func (r *rewriter) typeString(t types.Type) (string, bool) {
 	s := r.c.e.sess
 	before := len(s.imports)
-	expr, ok := s.typeExpr(t, func(p string) string {
+	expr, ok := s.typeExpr(expandGenericAliases(t), func(p string) string {
 		if pkg, err := r.c.e.imp.Import(p); err == nil {
 			return pkg.Name()
 		}
@@ -202,6 +202,14 @@ func (c *cellUnit) edited(ch chunk, edits []edit) string {
 func (r *rewriter) walk(root ast.Node) {
 	ast.Inspect(root, func(n ast.Node) bool {
 		switch n := n.(type) {
+		case *ast.GenDecl:
+			if r.genericAliasDecl(n) {
+				return false
+			}
+		case *ast.IndexExpr, *ast.IndexListExpr:
+			if r.genericAlias(n.(ast.Expr)) {
+				return false
+			}
 		case *ast.RangeStmt:
 			r.rangeStmt(n)
 		case *ast.ForStmt:

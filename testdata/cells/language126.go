@@ -200,3 +200,37 @@ slices.Collect(maps.Values(map[string]int{"only": 7}))
 strings.Repeat("ab", 2)
 // Output:
 // "abab"
+// -- cell --
+type Set[T comparable] = map[T]struct{}
+seen := Set[string]{"a": {}, "b": {}}
+len(seen)
+// Output:
+// 2
+// -- cell --
+func Keys[T comparable](s Set[T]) []T {
+	var out []T
+	for k := range s {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b T) int { return cmp.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	return out
+}
+var empty Set[int]
+Keys(seen), empty == nil
+// Output:
+// [a b] true
+// -- cell --
+type Pair[K comparable, V any] struct {
+	Key K
+	Val V
+}
+type Named[V any] = Pair[string, V]
+type IntPair = Pair[int, int]
+Named[float64]{"pi", 3.14}, IntPair{1, 2}
+// Output:
+// {pi 3.14} {1 2}
+// -- cell --
+p := Named[[]int]{"xs", []int{1, 2}}
+len(p.Val)
+// Output:
+// 2
