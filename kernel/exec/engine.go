@@ -90,13 +90,16 @@ const (
 )
 
 // prelude is interpreted once per session: generic helpers that rewritten
-// cells call where the interpreter lacks a builtin.
+// cells call where the interpreter lacks a builtin. Their type parameters
+// have names no cell would use: the interpreter lets a generic function's
+// type parameter names leak into the package scope, where a cell's own
+// type T would otherwise meet them.
 const prelude = "//line " + cellFile + ":1:1\n" + `package main
 
 import galley_rt "` + rtPath + `"
 import galley_cmp "cmp"
 
-func galley_min[T galley_cmp.Ordered](x T, ys ...T) T {
+func galley_min[galley_T galley_cmp.Ordered](x galley_T, ys ...galley_T) galley_T {
 	for _, y := range ys {
 		if y < x || y != y {
 			x = y
@@ -105,7 +108,7 @@ func galley_min[T galley_cmp.Ordered](x T, ys ...T) T {
 	return x
 }
 
-func galley_max[T galley_cmp.Ordered](x T, ys ...T) T {
+func galley_max[galley_T galley_cmp.Ordered](x galley_T, ys ...galley_T) galley_T {
 	for _, y := range ys {
 		if y > x || y != y {
 			x = y
@@ -114,7 +117,7 @@ func galley_max[T galley_cmp.Ordered](x T, ys ...T) T {
 	return x
 }
 
-func galley_new[T any](v T) *T { return &v }
+func galley_new[galley_T any](v galley_T) *galley_T { return &v }
 
 var _ = galley_rt.Clear
 `

@@ -30,3 +30,10 @@ min(3, x2()) + max(1.5, 2)
 func x2() int { return 2 }
 // Output:
 // 4
+// -- cell --
+type T struct{ A int }
+func (t T) Show() string { return fmt.Sprint("A=", t.A) }
+t := T{3}
+t.Show(), T{4}
+// Output:
+// "A=3" {4}
