@@ -58,12 +58,14 @@ func (r *rewriter) fresh(prefix string) string {
 func (r *rewriter) typeString(t types.Type) (string, bool) {
 	s := r.c.e.sess
 	before := len(s.imports)
-	expr, ok := s.typeExpr(expandGenericAliases(t), func(p string) string {
+	t = expandGenericAliases(t)
+	expr, ok := s.typeExpr(t, func(p string) string {
 		if pkg, err := r.c.e.imp.Import(p); err == nil {
 			return pkg.Name()
 		}
 		return ""
 	})
+	expr = renameTypeParams(expr, typeParamsOf(t))
 	if len(s.imports) != before || ok {
 		for p, n := range s.imports {
 			if strings.Contains(expr, n+".") {
@@ -221,6 +223,8 @@ func (r *rewriter) walk(root ast.Node) {
 			r.errorArgs(n)
 		case *ast.GoStmt:
 			r.goStmt(n)
+		case *ast.Ident:
+			r.typeParamIdent(n)
 		}
 		return true
 	})

@@ -91,3 +91,23 @@ counter()
 counter()
 // Output:
 // 3
+// -- cell --
+func MapOf[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
+}
+type Box[T any] struct{ V T }
+func (b Box[T]) Get() T { return b.V }
+MapOf([]int{1, 2}, strconv.Itoa), Box[string]{"in"}.Get()
+// Output:
+// [1 2] "in"
+// -- cell --
+type T struct{ Name string }
+type U = int
+ts := []T{{"a"}, {"b"}}
+MapOf(ts, func(t T) U { return len(t.Name) })
+// Output:
+// [1 1]
