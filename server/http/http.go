@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -85,32 +86,90 @@ func (s *Server) Handler() http.Handler {
 		s.Log = slog.Default()
 	}
 	s.mux = http.NewServeMux()
-	for _, r := range s.routes() {
+	routes := s.routes()
+	for _, r := range routes {
 		s.mux.HandleFunc(r.method+" "+r.path, r.handler)
 	}
-	type pattern struct {
-		re     *regexp.Regexp
-		method string
-	}
-	var patterns []pattern
-	for _, r := range s.routes() {
-		patterns = append(patterns, pattern{regexp.MustCompile("^" + pathParamRE.ReplaceAllString(r.path, "[^/]+") + "$"), r.method})
-	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		var allowed []string
-		for _, p := range patterns {
-			if p.re.MatchString(r.URL.EscapedPath()) {
-				allowed = append(allowed, p.method)
+	resources := resourcesOf(routes)
+	// A literal path such as /api/runs/score also matches a wildcard route
+	// such as GET /api/runs/{id}, which the mux would hand it to for GET.
+	// Answer 405 for such methods instead, as for any other unsupported one.
+	for _, res := range resources {
+		for _, other := range resources {
+			if other.path == res.path || !other.re.MatchString(res.path) {
+				continue
+			}
+			for _, m := range other.methods {
+				if !slices.Contains(res.methods, m) {
+					s.mux.HandleFunc(m+" "+res.path, s.methodNotAllowed(res.methods))
+				}
 			}
 		}
-		if len(allowed) > 0 {
-			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Code: server.EINVALID, Message: fmt.Sprintf("method %s is not allowed on %s (allowed: %s): see /api/openapi.json", r.Method, r.URL.Path, strings.Join(allowed, ", "))})
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The most specific resource matching the path decides, as in the mux.
+		var best *resource
+		for i, res := range resources {
+			if res.re.MatchString(r.URL.EscapedPath()) && (best == nil || res.wildcards < best.wildcards) {
+				best = &resources[i]
+			}
+		}
+		if best != nil {
+			s.methodNotAllowed(best.methods)(w, r)
 			return
 		}
 		s.error(w, r, server.Errorf(server.ENOTFOUND, "no such endpoint %s %s: see /api/openapi.json", r.Method, r.URL.Path))
 	})
 	return s
+}
+
+// resource is a path template and the methods served on it.
+type resource struct {
+	path      string
+	re        *regexp.Regexp // matches the escaped paths the template covers
+	wildcards int
+	methods   []string
+}
+
+func resourcesOf(routes []route) []resource {
+	var out []resource
+	index := map[string]int{}
+	for _, r := range routes {
+		i, ok := index[r.path]
+		if !ok {
+			i = len(out)
+			index[r.path] = i
+			out = append(out, resource{
+				path:      r.path,
+				re:        templateRE(r.path),
+				wildcards: len(pathParamRE.FindAllString(r.path, -1)),
+			})
+		}
+		out[i].methods = append(out[i].methods, r.method)
+	}
+	return out
+}
+
+// templateRE matches the escaped paths a template such as /api/runs/{id}
+// covers.
+func templateRE(path string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for i, lit := range pathParamRE.Split(path, -1) {
+		if i > 0 {
+			b.WriteString("[^/]+")
+		}
+		b.WriteString(regexp.QuoteMeta(lit))
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}
+
+func (s *Server) methodNotAllowed(allowed []string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Code: server.EINVALID, Message: fmt.Sprintf("method %s is not allowed on %s (allowed: %s): see /api/openapi.json", r.Method, r.URL.Path, strings.Join(allowed, ", "))})
+	}
 }
 
 // ServeHTTP authenticates and dispatches.
@@ -177,7 +236,9 @@ func page(r *http.Request) (server.Page, error) {
 	var p server.Page
 	q := r.URL.Query()
 	for name, dst := range map[string]*int{"limit": &p.Limit, "offset": &p.Offset} {
-		if v := q.Get(name); v != "" {
+		// A parameter given empty (?limit=) is an error, not the default.
+		if q.Has(name) {
+			v := q.Get(name)
 			n, err := strconv.Atoi(v)
 			if err != nil {
 				return p, server.Errorf(server.EINVALID, "%s=%q is not a whole number", name, v)
@@ -186,6 +247,9 @@ func page(r *http.Request) (server.Page, error) {
 		}
 	}
 	p.Order = q.Get("order")
+	if q.Has("order") && p.Order == "" {
+		return p, server.Errorf(server.EINVALID, "order is empty: name a field to order by, or leave the parameter out for the default order")
+	}
 	if p.Limit < 0 || p.Limit > server.MaxLimit || p.Offset < 0 {
 		return p, server.Errorf(server.EINVALID, "limit must be 1 to %d and offset 0 or more", server.MaxLimit)
 	}
