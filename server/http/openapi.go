@@ -51,9 +51,40 @@ var constraints = map[string]map[string]any{
 	// Recipe parameter values: strings, numbers or booleans by name.
 	"params": {"type": "object", "additionalProperties": map[string]any{
 		"anyOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "number"}, map[string]any{"type": "boolean"}}}},
-	// A Jupyter notebook (nbformat 4), as the .ipynb file holds it.
-	"notebook": {"type": "object"},
+	// A Jupyter notebook, as the .ipynb file holds it: what the server reads
+	// of nbformat 4.
+	"notebook": notebookSchema,
 }
+
+var (
+	stringSchema   = map[string]any{"type": "string"}
+	notebookSchema = map[string]any{
+		"type":     "object",
+		"required": []any{"nbformat", "nbformat_minor", "cells"},
+		"properties": map[string]any{
+			"nbformat":       map[string]any{"type": "integer", "enum": []any{4}},
+			"nbformat_minor": map[string]any{"type": "integer", "minimum": 0, "maximum": 5},
+			"metadata": map[string]any{"type": "object", "properties": map[string]any{
+				"galley": map[string]any{"type": "object", "description": "a dataset to dry-run the recipe on when it is converted", "properties": map[string]any{
+					"sample":      stringSchema,
+					"sample_rows": map[string]any{"type": "integer", "minimum": 0, "maximum": math.MaxInt32},
+				}},
+			}},
+			"cells": map[string]any{"type": "array", "items": map[string]any{
+				"type":     "object",
+				"required": []any{"cell_type", "source"},
+				"properties": map[string]any{
+					"id":        stringSchema,
+					"cell_type": map[string]any{"type": "string", "enum": []any{"code", "markdown", "raw"}},
+					"source":    map[string]any{"anyOf": []any{stringSchema, map[string]any{"type": "array", "items": stringSchema}}},
+					"metadata": map[string]any{"type": "object", "properties": map[string]any{
+						"tags": map[string]any{"type": "array", "items": stringSchema},
+					}},
+				},
+			}},
+		},
+	}
+)
 
 // pathConstraint names the constraint of each path parameter.
 var pathConstraint = map[string]string{"name": "name", "alias": "alias", "ref": "trainedRef", "id": "id", "version": "version"}
