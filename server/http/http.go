@@ -88,7 +88,7 @@ func (s *Server) Handler() http.Handler {
 	s.mux = http.NewServeMux()
 	routes := s.routes()
 	for _, r := range routes {
-		s.mux.HandleFunc(r.method+" "+r.path, r.handler)
+		s.mux.HandleFunc(r.method+" "+r.path, s.checkQuery(r.query, r.handler))
 	}
 	resources := resourcesOf(routes)
 	// A literal path such as /api/runs/score also matches a wildcard route
@@ -172,6 +172,54 @@ func (s *Server) methodNotAllowed(allowed []string) http.HandlerFunc {
 	}
 }
 
+// checkQuery rejects what handlers would otherwise read loosely: a query
+// parameter given twice (url.Values.Get would take the first), an integer
+// that is not one or out of its documented range, and an enumerated value
+// given empty. Handlers and services check the rest.
+func (s *Server) checkQuery(params []param, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		for _, p := range params {
+			vs, given := q[p.name]
+			if !given {
+				continue
+			}
+			v := vs[0]
+			var err error
+			switch {
+			case len(vs) > 1:
+				err = server.Errorf(server.EINVALID, "%s is given %d times: give it once", p.name, len(vs))
+			case p.typ != "string":
+				c := constraints[p.typ]
+				lo, hi := bound(c["minimum"]), bound(c["maximum"])
+				if n, perr := strconv.ParseInt(v, 10, 64); perr != nil {
+					err = server.Errorf(server.EINVALID, "%s=%q is not a whole number", p.name, v)
+				} else if n < lo || n > hi {
+					err = server.Errorf(server.EINVALID, "%s=%d is out of range: use %d to %d", p.name, n, lo, hi)
+				}
+			case p.enum != nil && v == "":
+				err = server.Errorf(server.EINVALID, "%s is empty: give one of %s, or leave the parameter out", p.name, strings.Join(p.enum, ", "))
+			}
+			if err != nil {
+				s.error(w, r, err)
+				return
+			}
+		}
+		next(w, r)
+	}
+}
+
+// bound reads a constraint's minimum or maximum.
+func bound(v any) int64 {
+	switch n := v.(type) {
+	case int:
+		return int64(n)
+	case int64:
+		return n
+	}
+	panic(fmt.Sprintf("http: bound %v (%T) is not an integer", v, v))
+}
+
 // ServeHTTP authenticates and dispatches.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	open := r.URL.Path == "/api/health" || r.URL.Path == "/api/openapi.json"
@@ -236,9 +284,7 @@ func page(r *http.Request) (server.Page, error) {
 	var p server.Page
 	q := r.URL.Query()
 	for name, dst := range map[string]*int{"limit": &p.Limit, "offset": &p.Offset} {
-		// A parameter given empty (?limit=) is an error, not the default.
-		if q.Has(name) {
-			v := q.Get(name)
+		if v := q.Get(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
 				return p, server.Errorf(server.EINVALID, "%s=%q is not a whole number", name, v)
@@ -247,9 +293,6 @@ func page(r *http.Request) (server.Page, error) {
 		}
 	}
 	p.Order = q.Get("order")
-	if q.Has("order") && p.Order == "" {
-		return p, server.Errorf(server.EINVALID, "order is empty: name a field to order by, or leave the parameter out for the default order")
-	}
 	if p.Limit < 0 || p.Limit > server.MaxLimit || p.Offset < 0 {
 		return p, server.Errorf(server.EINVALID, "limit must be 1 to %d and offset 0 or more", server.MaxLimit)
 	}

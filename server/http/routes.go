@@ -321,12 +321,6 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	for _, name := range []string{"kind", "state"} {
-		if q.Has(name) && q.Get(name) == "" {
-			s.error(w, r, server.Errorf(server.EINVALID, "%s is empty: give a value or leave the parameter out", name))
-			return
-		}
-	}
 	items, total, err := s.Runs.FindRuns(r.Context(), server.RunFilter{Kind: server.RunKind(q.Get("kind")), State: server.RunState(q.Get("state")), Model: q.Get("model"), Page: p})
 	respondList(s, w, r, items, total, p, err)
 }
