@@ -27,6 +27,8 @@ var pathParamRE = regexp.MustCompile(`\{([a-z]+)\}`)
 const (
 	namePart  = `[A-Za-z0-9][A-Za-z0-9._-]{0,99}`
 	aliasPart = `[A-Za-z][A-Za-z0-9._-]{0,99}`
+	// Versions are int32s; nine digits always fit.
+	versionPart = `v?[0-9]{1,9}`
 )
 
 // constraints are the schemas of values the API accepts, by kind. Request
@@ -36,11 +38,11 @@ var constraints = map[string]map[string]any{
 	"name":  {"type": "string", "pattern": NamePattern},
 	"alias": {"type": "string", "pattern": AliasPattern, "maxLength": 100},
 	// A trained model: MODEL, MODEL@VERSION or MODEL@ALIAS.
-	"trainedModel": {"type": "string", "pattern": `^` + namePart + `(@(v?[0-9]+|` + aliasPart + `))?$`},
+	"trainedModel": {"type": "string", "pattern": `^` + namePart + `(@(` + versionPart + `|` + aliasPart + `))?$`},
 	// What follows MODEL@ in a trained model reference.
-	"trainedRef": {"type": "string", "pattern": `^(v?[0-9]+|` + aliasPart + `)$`},
+	"trainedRef": {"type": "string", "pattern": `^(` + versionPart + `|` + aliasPart + `)$`},
 	// A dataset version: NAME or NAME@VERSION.
-	"dataset": {"type": "string", "pattern": `^` + namePart + `(@v?[0-9]+)?$`},
+	"dataset": {"type": "string", "pattern": `^` + namePart + `(@` + versionPart + `)?$`},
 	"id":      {"type": "integer", "format": "int64", "minimum": 0, "maximum": int64(math.MaxInt64)},
 	// Version numbers; 0 stands for the latest where a version is looked up.
 	"version": {"type": "integer", "format": "int32", "minimum": 0, "maximum": math.MaxInt32},
