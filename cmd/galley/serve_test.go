@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand"
 	"net/http"
@@ -130,6 +131,32 @@ func startServe(t testing.TB, home string, tweak func(m *serveMain)) *serveMain 
 	}
 	t.Cleanup(func() { m.Close() })
 	return m
+}
+
+// startServeProcess starts galley serve as a process of its own on
+// 127.0.0.1:0 with home as its home and its log going to stderr, and returns
+// it with its URL. The process is killed when the test ends.
+func startServeProcess(t testing.TB, home string, stderr io.Writer, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(galleyBinary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--home", home}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("galley serve did not report its address: %v", err)
+	}
+	url, ok := strings.CutPrefix(line, "galley serve: listening on ")
+	if !ok {
+		t.Fatalf("galley serve printed %q, want its address", line)
+	}
+	return cmd, strings.Fields(url)[0]
 }
 
 // galley runs a CLI command against url and returns its stdout; it fails
@@ -370,18 +397,7 @@ func TestKilledWorkerIsRetried(t *testing.T) {
 func TestServerRestartMidRun(t *testing.T) {
 	home := t.TempDir()
 	// The first server is a separate process so it can be killed outright.
-	cmd := exec.Command(galleyBinary(t), "serve", "--addr", "127.0.0.1:0", "--home", home, "--max-attempts", "2")
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := strings.Fields(strings.TrimPrefix(line, "galley serve: listening on "))[0]
+	cmd, url := startServeProcess(t, home, os.Stderr, "--max-attempts", "2")
 	setupSleepy(t, url)
 	c := galleyhttp.NewClient(url, "")
 	out, _ := galley(t, url, 0, "train", "nap", "-p", "naptime=1000", "--json")

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -85,32 +86,138 @@ func (s *Server) Handler() http.Handler {
 		s.Log = slog.Default()
 	}
 	s.mux = http.NewServeMux()
-	for _, r := range s.routes() {
-		s.mux.HandleFunc(r.method+" "+r.path, r.handler)
+	routes := s.routes()
+	for _, r := range routes {
+		s.mux.HandleFunc(r.method+" "+r.path, s.checkQuery(r.query, r.handler))
 	}
-	type pattern struct {
-		re     *regexp.Regexp
-		method string
-	}
-	var patterns []pattern
-	for _, r := range s.routes() {
-		patterns = append(patterns, pattern{regexp.MustCompile("^" + pathParamRE.ReplaceAllString(r.path, "[^/]+") + "$"), r.method})
-	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		var allowed []string
-		for _, p := range patterns {
-			if p.re.MatchString(r.URL.EscapedPath()) {
-				allowed = append(allowed, p.method)
+	resources := resourcesOf(routes)
+	// A literal path such as /api/runs/score also matches a wildcard route
+	// such as GET /api/runs/{id}, which the mux would hand it to for GET.
+	// Answer 405 for such methods instead, as for any other unsupported one.
+	for _, res := range resources {
+		for _, other := range resources {
+			if other.path == res.path || !other.re.MatchString(res.path) {
+				continue
+			}
+			for _, m := range other.methods {
+				if !slices.Contains(res.methods, m) {
+					s.mux.HandleFunc(m+" "+res.path, s.methodNotAllowed(res.methods))
+				}
 			}
 		}
-		if len(allowed) > 0 {
-			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Code: server.EINVALID, Message: fmt.Sprintf("method %s is not allowed on %s (allowed: %s): see /api/openapi.json", r.Method, r.URL.Path, strings.Join(allowed, ", "))})
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The most specific resource matching the path decides, as in the mux.
+		var best *resource
+		for i, res := range resources {
+			if res.re.MatchString(r.URL.EscapedPath()) && (best == nil || res.wildcards < best.wildcards) {
+				best = &resources[i]
+			}
+		}
+		if best != nil {
+			s.methodNotAllowed(best.methods)(w, r)
 			return
 		}
 		s.error(w, r, server.Errorf(server.ENOTFOUND, "no such endpoint %s %s: see /api/openapi.json", r.Method, r.URL.Path))
 	})
 	return s
+}
+
+// resource is a path template and the methods served on it.
+type resource struct {
+	path      string
+	re        *regexp.Regexp // matches the escaped paths the template covers
+	wildcards int
+	methods   []string
+}
+
+func resourcesOf(routes []route) []resource {
+	var out []resource
+	index := map[string]int{}
+	for _, r := range routes {
+		i, ok := index[r.path]
+		if !ok {
+			i = len(out)
+			index[r.path] = i
+			out = append(out, resource{
+				path:      r.path,
+				re:        templateRE(r.path),
+				wildcards: len(pathParamRE.FindAllString(r.path, -1)),
+			})
+		}
+		out[i].methods = append(out[i].methods, r.method)
+	}
+	return out
+}
+
+// templateRE matches the escaped paths a template such as /api/runs/{id}
+// covers.
+func templateRE(path string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for i, lit := range pathParamRE.Split(path, -1) {
+		if i > 0 {
+			b.WriteString("[^/]+")
+		}
+		b.WriteString(regexp.QuoteMeta(lit))
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}
+
+func (s *Server) methodNotAllowed(allowed []string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Code: server.EINVALID, Message: fmt.Sprintf("method %s is not allowed on %s (allowed: %s): see /api/openapi.json", r.Method, r.URL.Path, strings.Join(allowed, ", "))})
+	}
+}
+
+// checkQuery rejects what handlers would otherwise read loosely: a query
+// parameter given twice (url.Values.Get would take the first), an integer
+// that is not one or out of its documented range, and an enumerated value
+// given empty. Handlers and services check the rest.
+func (s *Server) checkQuery(params []param, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		for _, p := range params {
+			vs, given := q[p.name]
+			if !given {
+				continue
+			}
+			v := vs[0]
+			var err error
+			switch {
+			case len(vs) > 1:
+				err = server.Errorf(server.EINVALID, "%s is given %d times: give it once", p.name, len(vs))
+			case p.typ != "string":
+				c := constraints[p.typ]
+				lo, hi := bound(c["minimum"]), bound(c["maximum"])
+				if n, perr := strconv.ParseInt(v, 10, 64); perr != nil {
+					err = server.Errorf(server.EINVALID, "%s=%q is not a whole number", p.name, v)
+				} else if n < lo || n > hi {
+					err = server.Errorf(server.EINVALID, "%s=%d is out of range: use %d to %d", p.name, n, lo, hi)
+				}
+			case p.enum != nil && v == "":
+				err = server.Errorf(server.EINVALID, "%s is empty: give one of %s, or leave the parameter out", p.name, strings.Join(p.enum, ", "))
+			}
+			if err != nil {
+				s.error(w, r, err)
+				return
+			}
+		}
+		next(w, r)
+	}
+}
+
+// bound reads a constraint's minimum or maximum.
+func bound(v any) int64 {
+	switch n := v.(type) {
+	case int:
+		return int64(n)
+	case int64:
+		return n
+	}
+	panic(fmt.Sprintf("http: bound %v (%T) is not an integer", v, v))
 }
 
 // ServeHTTP authenticates and dispatches.

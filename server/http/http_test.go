@@ -104,6 +104,14 @@ func TestErrorsAndLimits(t *testing.T) {
 		{"oversized dataset", "POST", "/api/datasets/big/versions", "s3cret", "text/csv", "a,b\n" + strings.Repeat("1,2\n", 400), 413, "too_large", "1 KiB"},
 		{"bad csv", "POST", "/api/datasets/d/versions", "s3cret", "text/csv", "a,b\n1\n", 400, "invalid", "line 2"},
 		{"bad limit", "GET", "/api/runs?limit=5000", "s3cret", "", "", 400, "invalid", "limit"},
+		{"empty limit", "GET", "/api/runs?limit=", "s3cret", "", "", 400, "invalid", "not a whole number"},
+		{"empty offset", "GET", "/api/datasets?offset=", "s3cret", "", "", 400, "invalid", "not a whole number"},
+		{"empty order", "GET", "/api/models?order=", "s3cret", "", "", 400, "invalid", "order is empty"},
+		{"repeated parameter", "GET", "/api/runs/1/logs?after=&after=3", "s3cret", "", "", 400, "invalid", "after is given 2 times"},
+		{"offset beyond int64", "GET", "/api/recipes?offset=9223372036854775808", "s3cret", "", "", 400, "invalid", "not a whole number"},
+		{"negative after", "GET", "/api/runs/1/logs?after=-1", "s3cret", "", "", 400, "invalid", "out of range"},
+		{"empty state", "GET", "/api/runs?state=", "s3cret", "", "", 400, "invalid", "state is empty"},
+		{"GET on a literal path beside a wildcard", "GET", "/api/runs/score", "s3cret", "", "", 405, "invalid", "allowed: POST"},
 		{"bad order", "GET", "/api/runs?order=colour", "s3cret", "", "", 400, "invalid", "cannot order by"},
 		{"bad state", "GET", "/api/runs?state=asleep", "s3cret", "", "", 400, "invalid", "state"},
 		{"param object", "POST", "/api/models", "s3cret", "application/json", `{"name":"m","recipe":"r","dataset":"d","params":{"a":{}}}`, 400, "invalid", "string, number or boolean"},
@@ -118,6 +126,30 @@ func TestErrorsAndLimits(t *testing.T) {
 				t.Errorf("body = %v, want code %s and message containing %q", body, tt.code, tt.msg)
 			}
 		})
+	}
+}
+
+// TestAllowHeader checks that 405 answers list the methods of the resource
+// the path names, not those of a wildcard route that also matches it.
+func TestAllowHeader(t *testing.T) {
+	ts, _ := newServer(t, storetest.Compiler{}, nil)
+	for _, tt := range []struct{ method, path, allow string }{
+		{"OPTIONS", "/api/runs/score", "POST"},
+		{"GET", "/api/runs/train", "POST"},
+		{"HEAD", "/api/runs/score", "POST"},
+		{"DELETE", "/api/runs/7", "GET"},
+		{"PUT", "/api/recipes", "GET, POST"},
+		{"DELETE", "/api/models/m/aliases/production", "PUT"},
+	} {
+		req, _ := http.NewRequest(tt.method, ts.URL+tt.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != tt.allow {
+			t.Errorf("%s %s = %d with Allow %q, want 405 with Allow %q", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Allow"), tt.allow)
+		}
 	}
 }
 

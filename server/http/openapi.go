@@ -1,17 +1,104 @@
 package http
 
 import (
+	"maps"
+	"math"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/galley-dev/galley/server"
 )
 
-// NamePattern is what recipe, model, dataset and alias names must match.
-const NamePattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`
+// NamePattern is what recipe, model and dataset names must match;
+// AliasPattern is what aliases must match (at most 100 characters long):
+// they start with a letter and are not v followed by digits, so that they
+// cannot be mistaken for version numbers such as 3 or v3.
+const (
+	NamePattern  = `^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`
+	AliasPattern = `^([A-Za-uw-z][A-Za-z0-9._-]*|v|v[0-9]*[A-Za-z._-][A-Za-z0-9._-]*)$`
+)
 
 var pathParamRE = regexp.MustCompile(`\{([a-z]+)\}`)
+
+// Fragments of the patterns above, for references such as MODEL@ALIAS.
+const (
+	namePart  = `[A-Za-z0-9][A-Za-z0-9._-]{0,99}`
+	aliasPart = `[A-Za-z][A-Za-z0-9._-]{0,99}`
+	// Versions are int32s; nine digits always fit.
+	versionPart = `v?[0-9]{1,9}`
+)
+
+// constraints are the schemas of values the API accepts, by kind. Request
+// fields name theirs with an `openapi:"KIND"` tag; path parameters are
+// looked up by their name in pathConstraint.
+var constraints = map[string]map[string]any{
+	"name":  {"type": "string", "pattern": NamePattern},
+	"alias": {"type": "string", "pattern": AliasPattern, "maxLength": 100},
+	// A trained model: MODEL, MODEL@VERSION or MODEL@ALIAS.
+	"trainedModel": {"type": "string", "pattern": `^` + namePart + `(@(` + versionPart + `|` + aliasPart + `))?$`},
+	// What follows MODEL@ in a trained model reference.
+	"trainedRef": {"type": "string", "pattern": `^(` + versionPart + `|` + aliasPart + `)$`},
+	// A dataset version: NAME or NAME@VERSION.
+	"dataset": {"type": "string", "pattern": `^` + namePart + `(@` + versionPart + `)?$`},
+	"id":      {"type": "integer", "format": "int64", "minimum": 0, "maximum": int64(math.MaxInt64)},
+	// Version numbers; 0 stands for the latest where a version is looked up.
+	"version": {"type": "integer", "format": "int32", "minimum": 0, "maximum": math.MaxInt32},
+	// A version that must exist, such as the target of an alias.
+	"exactVersion": {"type": "integer", "format": "int32", "minimum": 1, "maximum": math.MaxInt32},
+	"count":        {"type": "integer", "format": "int64", "minimum": 0, "maximum": int64(math.MaxInt64)},
+	"limit":        {"type": "integer", "minimum": 0, "maximum": server.MaxLimit},
+	// Recipe parameter values: strings, numbers or booleans by name.
+	"params": {"type": "object", "additionalProperties": map[string]any{
+		"anyOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "number"}, map[string]any{"type": "boolean"}}}},
+	// A Jupyter notebook, as the .ipynb file holds it: what the server reads
+	// of nbformat 4.
+	"notebook": notebookSchema,
+}
+
+var (
+	stringSchema   = map[string]any{"type": "string"}
+	notebookSchema = map[string]any{
+		"type":     "object",
+		"required": []any{"nbformat", "nbformat_minor", "cells"},
+		"properties": map[string]any{
+			"nbformat":       map[string]any{"type": "integer", "enum": []any{4}},
+			"nbformat_minor": map[string]any{"type": "integer", "minimum": 0, "maximum": 5},
+			"metadata": map[string]any{"type": "object", "properties": map[string]any{
+				"galley": map[string]any{"type": "object", "description": "a dataset to dry-run the recipe on when it is converted", "properties": map[string]any{
+					"sample":      stringSchema,
+					"sample_rows": map[string]any{"type": "integer", "minimum": 0, "maximum": math.MaxInt32},
+				}},
+			}},
+			"cells": map[string]any{"type": "array", "items": map[string]any{
+				"type":     "object",
+				"required": []any{"cell_type", "source"},
+				"properties": map[string]any{
+					"id":        stringSchema,
+					"cell_type": map[string]any{"type": "string", "enum": []any{"code", "markdown", "raw"}},
+					"source":    map[string]any{"anyOf": []any{stringSchema, map[string]any{"type": "array", "items": stringSchema}}},
+					"metadata": map[string]any{"type": "object", "properties": map[string]any{
+						"tags": map[string]any{"type": "array", "items": stringSchema},
+					}},
+				},
+			}},
+		},
+	}
+)
+
+// pathConstraint names the constraint of each path parameter.
+var pathConstraint = map[string]string{"name": "name", "alias": "alias", "ref": "trainedRef", "id": "id", "version": "version"}
+
+// constraint returns a copy of the schema of kind, which callers may extend.
+func constraint(kind string) map[string]any {
+	c, ok := constraints[kind]
+	if !ok {
+		panic("openapi: no constraint " + strconv.Quote(kind))
+	}
+	return maps.Clone(c)
+}
 
 // OpenAPI returns the OpenAPI 3.0 document describing the routes this
 // server mounts.
@@ -27,28 +114,15 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		var params []any
 		for _, m := range pathParamRE.FindAllStringSubmatch(r.path, -1) {
-			typ := "string"
-			if m[1] == "id" || m[1] == "version" {
-				typ = "integer"
-			}
-			sch := map[string]any{"type": typ}
-			if typ == "integer" {
-				sch["minimum"] = 0
-			}
-			if m[1] == "name" || m[1] == "alias" {
-				sch["pattern"] = NamePattern
-			}
-			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": sch})
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": constraint(pathConstraint[m[1]])})
 		}
 		for _, q := range r.query {
 			sch := map[string]any{"type": q.typ}
+			if q.typ != "string" {
+				sch = constraint(q.typ)
+			}
 			if q.enum != nil {
 				sch["enum"] = q.enum
-			}
-			if q.name == "limit" {
-				sch["minimum"], sch["maximum"] = 0, 1000
-			} else if q.typ == "integer" {
-				sch["minimum"] = 0
 			}
 			params = append(params, map[string]any{"name": q.name, "in": "query", "required": false, "description": q.desc, "schema": sch})
 		}
@@ -203,7 +277,11 @@ func addFields(t reflect.Type, props map[string]any, required *[]string, schemas
 		if name == "" {
 			name = f.Name
 		}
-		props[name] = schemaOf(f.Type, schemas)
+		if kind := f.Tag.Get("openapi"); kind != "" {
+			props[name] = constraint(kind)
+		} else {
+			props[name] = schemaOf(f.Type, schemas)
+		}
 		if !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
 			*required = append(*required, name)
 		}

@@ -27,6 +27,8 @@ type route struct {
 	handler      http.HandlerFunc
 }
 
+// param is a query parameter; typ is "string" or the name of one of the
+// constraints.
 type param struct {
 	name, typ, desc string
 	enum            []string
@@ -39,34 +41,41 @@ func pageParams(orders []string, ps ...param) []param {
 		enum = append(enum, o, "-"+o)
 	}
 	return append(ps,
-		param{name: "limit", typ: "integer", desc: "items per page, up to 1000 (0 or absent: 50)"},
-		param{name: "offset", typ: "integer", desc: "items to skip"},
+		param{name: "limit", typ: "limit", desc: "items per page, up to 1000 (0 or absent: 50)"},
+		param{name: "offset", typ: "count", desc: "items to skip"},
 		param{name: "order", typ: "string", desc: "field to order by; prefix with - for descending", enum: enum},
 	)
 }
 
-// Wire forms of requests whose parameters arrive as arbitrary JSON values.
+// Wire forms of requests. Their openapi tags name the constraints the
+// OpenAPI document gives each field.
 type notebookRequest struct {
-	Recipe   string          `json:"recipe"`
+	Recipe   string          `json:"recipe" openapi:"name"`
 	Author   string          `json:"author,omitempty"`
-	Notebook json.RawMessage `json:"notebook"`
+	Notebook json.RawMessage `json:"notebook" openapi:"notebook"`
 }
 
 type modelRequest struct {
-	Name          string                     `json:"name"`
-	Recipe        string                     `json:"recipe"`
-	RecipeVersion int                        `json:"recipe_version,omitempty"`
-	Params        map[string]json.RawMessage `json:"params,omitempty"`
-	Dataset       string                     `json:"dataset"`
+	Name          string                     `json:"name" openapi:"name"`
+	Recipe        string                     `json:"recipe" openapi:"name"`
+	RecipeVersion int                        `json:"recipe_version,omitempty" openapi:"version"`
+	Params        map[string]json.RawMessage `json:"params,omitempty" openapi:"params"`
+	Dataset       string                     `json:"dataset" openapi:"dataset"`
 }
 
 type trainRequest struct {
-	Model  string                     `json:"model"`
-	Params map[string]json.RawMessage `json:"params,omitempty"`
+	Model  string                     `json:"model" openapi:"name"`
+	Params map[string]json.RawMessage `json:"params,omitempty" openapi:"params"`
+}
+
+type scoreRequest struct {
+	TrainedModel string `json:"trained_model" openapi:"trainedModel"`
+	Input        string `json:"input" openapi:"dataset"`
+	Output       string `json:"output" openapi:"name"`
 }
 
 type aliasRequest struct {
-	Version int `json:"version"`
+	Version int `json:"version" openapi:"exactVersion"`
 }
 
 type importResponse struct {
@@ -135,13 +144,13 @@ func (s *Server) routes() []route {
 			status: 200, response: list[*server.Run]{}, handler: s.listRuns},
 		{method: "POST", path: "/api/runs/train", summary: "Queue a training run", body: trainRequest{}, status: 201, response: server.Run{},
 			errors: []int{404, 413}, handler: s.train},
-		{method: "POST", path: "/api/runs/score", summary: "Queue a scoring run", body: server.ScoreRequest{}, status: 201, response: server.Run{},
+		{method: "POST", path: "/api/runs/score", summary: "Queue a scoring run", body: scoreRequest{}, status: 201, response: server.Run{},
 			errors: []int{404, 413}, handler: s.score},
 		{method: "GET", path: "/api/runs/{id}", summary: "Show a run", status: 200, response: server.Run{}, errors: []int{404}, handler: s.getRun},
 		{method: "POST", path: "/api/runs/{id}/cancel", summary: "Cancel a queued or running run", status: 200, response: server.Run{},
 			errors: []int{404, 409}, handler: s.cancelRun},
 		{method: "GET", path: "/api/runs/{id}/logs", summary: "A run's log lines after sequence number 'after'",
-			query:  []param{{name: "after", typ: "integer", desc: "return lines with a greater sequence number"}},
+			query:  []param{{name: "after", typ: "count", desc: "return lines with a greater sequence number"}},
 			status: 200, response: []server.LogLine{}, errors: []int{404}, handler: s.runLogs},
 
 		{method: "GET", path: "/api/datasets", summary: "List datasets", query: pageParams(server.DatasetOrders), status: 200, response: list[*server.Dataset]{}, handler: s.listDatasets},
@@ -332,12 +341,12 @@ func (s *Server) train(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) score(w http.ResponseWriter, r *http.Request) {
-	var req server.ScoreRequest
+	var req scoreRequest
 	if err := s.decode(w, r, &req); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	run, err := s.Runs.Score(r.Context(), req)
+	run, err := s.Runs.Score(r.Context(), server.ScoreRequest{TrainedModel: req.TrainedModel, Input: req.Input, Output: req.Output})
 	respond(s, w, r, 201, run, err)
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -165,6 +166,13 @@ func scanTrained(s scanner) (*server.TrainedModel, error) {
 	}
 	json.Unmarshal([]byte(params), &t.Params)
 	json.Unmarshal([]byte(metrics), &t.Metrics)
+	// Runs that record no metrics store null; the API promises objects.
+	if t.Params == nil {
+		t.Params = map[string]string{}
+	}
+	if t.Metrics == nil {
+		t.Metrics = recipe.Metrics{}
+	}
 	t.CreatedAt = parseTime(created)
 	t.Aliases = []string{}
 	if aliases != "" {
@@ -231,12 +239,19 @@ func (db *DB) FindTrainedModels(ctx context.Context, f server.TrainedModelFilter
 	return list, total, rows.Err()
 }
 
-var aliasRE = nameRE
+var (
+	aliasRE = nameRE
+	// versionRE matches what FindTrainedModel reads as a version number.
+	versionRE = regexp.MustCompile(`^v?[0-9]+$`)
+)
 
 // SetAlias implements server.TrainedModelService.
 func (db *DB) SetAlias(ctx context.Context, model, alias string, version int) (*server.TrainedModel, error) {
 	if !aliasRE.MatchString(alias) || alias[0] >= '0' && alias[0] <= '9' {
 		return nil, server.Errorf(server.EINVALID, "alias %q is invalid: use letters, digits, '.', '_' or '-', starting with a letter", alias)
+	}
+	if versionRE.MatchString(alias) {
+		return nil, server.Errorf(server.EINVALID, "alias %q reads as version %s: pick a name that is not v followed by digits", alias, alias[1:])
 	}
 	t, err := db.FindTrainedModel(ctx, model+"@"+strconv.Itoa(version))
 	if err != nil {

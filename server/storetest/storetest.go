@@ -306,6 +306,9 @@ func testTraining(t *testing.T, s Store) {
 	wantCode(t, err, server.ENOTFOUND)
 	_, err = s.SetAlias(ctx, "m", "7up", 1)
 	wantCode(t, err, server.EINVALID)
+	// m@v2 means version 2, so v2 cannot be an alias.
+	_, err = s.SetAlias(ctx, "m", "v2", 1)
+	wantCode(t, err, server.EINVALID)
 	_, err = s.FindTrainedModel(ctx, "m@staging")
 	wantCode(t, err, server.ENOTFOUND)
 	list, total, err := s.FindTrainedModels(ctx, server.TrainedModelFilter{Model: "m"})
@@ -325,6 +328,11 @@ func trained(t *testing.T, s Store) *server.TrainedModel {
 	must(t, err)
 	tm, err := s.FindTrainedModel(ctx, "m@1")
 	must(t, err)
+	// A model trained without metrics has none, not a missing map: the API
+	// documents metrics as an object.
+	if tm.Metrics == nil || tm.Params == nil {
+		t.Errorf("trained model without metrics = %+v; want empty metrics and params, not nil", tm)
+	}
 	return tm
 }
 
