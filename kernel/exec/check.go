@@ -272,7 +272,7 @@ func (c *cellUnit) commit() {
 		if start < 0 || end < 0 {
 			continue
 		}
-		s.setDecl(declKey(d), c.code[start:end])
+		s.setDecl(declKey(d), c.code[start:end], commentAbove(c.code, start))
 	}
 	if c.body == nil {
 		return
@@ -319,7 +319,7 @@ func (c *cellUnit) commit() {
 			if gd.Tok == token.CONST {
 				start, end := c.cellOffset(gd.Pos()), c.cellOffset(gd.End())
 				if start >= 0 && end >= 0 {
-					s.setDecl(declKey(gd), c.code[start:end])
+					s.setDecl(declKey(gd), c.code[start:end], commentAbove(c.code, start))
 				}
 				continue
 			}

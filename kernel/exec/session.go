@@ -26,6 +26,7 @@ type session struct {
 type sessionDecl struct {
 	keys []string // what it defines: "f", "T" or "T.M"
 	text string
+	doc  string // the comment written above it in its cell
 }
 
 func (d sessionDecl) defines(key string) bool {
@@ -129,13 +130,23 @@ func (s *session) removeDecls(key string) {
 	s.decls = kept
 }
 
-func (s *session) setDecl(keys []string, text string) {
+func (s *session) setDecl(keys []string, text, doc string) {
 	for _, k := range keys {
 		s.removeDecls(k)
 		delete(s.vars, k)
 		delete(s.opaque, k)
 	}
-	s.decls = append(s.decls, sessionDecl{keys, text})
+	s.decls = append(s.decls, sessionDecl{keys, text, doc})
+}
+
+// docOf returns the doc comment of the declaration that defines key.
+func (s *session) docOf(key string) string {
+	for i := len(s.decls) - 1; i >= 0; i-- {
+		if s.decls[i].defines(key) {
+			return s.decls[i].doc
+		}
+	}
+	return ""
 }
 
 func (s *session) setVar(name, typ string) {
