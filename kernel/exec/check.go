@@ -16,6 +16,11 @@ type cellUnit struct {
 	code        string
 	chunks      []chunk
 	autoImports map[string]string // package name -> path, added for this cell
+	// lateVars are the cell's top-level variables that its declarations
+	// use, name -> type expression. They are checked as package
+	// variables, as the interpreter runs them, so that a function may use
+	// a variable the same cell defines.
+	lateVars map[string]string
 
 	// Set by check.
 	typed bool // false when type checking was skipped
@@ -120,8 +125,11 @@ func (c *cellUnit) check() error {
 				redefined[k] = true
 			}
 		}
+		for name := range c.lateVars {
+			redefined[name] = true
+		}
 		var files []*ast.File
-		if sf, err := parseFile(e.fset, "session.go", e.sess.source(redefined)); err == nil {
+		if sf, err := parseFile(e.fset, "session.go", e.sess.source(redefined, c.lateVars)); err == nil {
 			files = append(files, sf)
 		}
 		files = append(files, f)
@@ -137,6 +145,13 @@ func (c *cellUnit) check() error {
 			if es, ok := c.body.List[len(c.body.List)-1].(*ast.ExprStmt); ok {
 				trailing = es.X.Pos()
 			}
+		}
+		if c.lateVars == nil {
+			if late := c.varsUsedByDecls(); len(late) > 0 {
+				c.lateVars = late
+				continue
+			}
+			c.lateVars = map[string]string{}
 		}
 		var cellErrs []types.Error
 		for _, te := range errs {
@@ -173,6 +188,96 @@ func (c *cellUnit) check() error {
 		}
 		return &CellError{Name: CompileError, Value: cellErrs[0].Msg, Trace: lines}
 	}
+}
+
+// varsUsedByDecls finds the variables the cell defines among its
+// statements that its declarations mention, with the types the statements
+// give them, where those differ from what the session holds. In Go a
+// function cannot see a variable local to another, so the first check of
+// such a cell reports them undefined (or binds an older session variable).
+func (c *cellUnit) varsUsedByDecls() map[string]string {
+	if c.body == nil || c.info == nil {
+		return nil
+	}
+	defined := map[string]types.Object{}
+	def := func(id *ast.Ident) {
+		if obj := c.info.Defs[id]; obj != nil && id.Name != "_" {
+			defined[id.Name] = obj
+		}
+	}
+	for _, st := range c.body.List {
+		switch st := st.(type) {
+		case *ast.AssignStmt:
+			if st.Tok == token.DEFINE {
+				for _, l := range st.Lhs {
+					if id, ok := l.(*ast.Ident); ok {
+						def(id)
+					}
+				}
+			}
+		case *ast.DeclStmt:
+			if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+				for _, spec := range gd.Specs {
+					for _, id := range spec.(*ast.ValueSpec).Names {
+						def(id)
+					}
+				}
+			}
+		}
+	}
+	if len(defined) == 0 {
+		return nil
+	}
+	names := func(p string) string {
+		if pkg, err := c.e.imp.Import(p); err == nil {
+			return pkg.Name()
+		}
+		return ""
+	}
+	late := map[string]string{}
+	for _, d := range c.file.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Body == c.body {
+			continue
+		}
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+			continue
+		}
+		ast.Inspect(d, func(n ast.Node) bool {
+			id, ok := n.(*ast.Ident)
+			if !ok || c.info.Defs[id] != nil {
+				return true
+			}
+			obj, ok := defined[id.Name]
+			if !ok {
+				return true
+			}
+			if use := c.info.Uses[id]; use != nil {
+				if v, isVar := use.(*types.Var); !isVar || v.Pkg() == nil || v.Parent() != v.Pkg().Scope() {
+					return true
+				}
+			}
+			if !isWritable(obj.Type()) {
+				return true
+			}
+			if typ, ok := c.e.sess.typeExpr(obj.Type(), names); ok && typ != c.e.sess.vars[id.Name] {
+				late[id.Name] = typ
+			}
+			return true
+		})
+	}
+	return late
+}
+
+// isWritable reports whether the type checker settled on a type: not one
+// left invalid by an error, nor an untyped nil.
+func isWritable(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	if b, ok := t.(*types.Basic); ok && (b.Kind() == types.Invalid || b.Info()&types.IsUntyped != 0) {
+		return false
+	}
+	return true
 }
 
 // resolveImports adds imports for undefined identifiers used as package

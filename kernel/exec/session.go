@@ -88,8 +88,9 @@ func recvTypeName(e ast.Expr) string {
 }
 
 // source renders the session as a Go file, leaving out what the next cell
-// redefines.
-func (s *session) source(redefined map[string]bool) string {
+// redefines. late declares more package variables, name -> type
+// expression, replacing session variables of the same name.
+func (s *session) source(redefined map[string]bool, late map[string]string) string {
 	var b strings.Builder
 	b.WriteString("package main\n\n")
 	paths := make([]string, 0, len(s.imports))
@@ -111,10 +112,18 @@ outer:
 		b.WriteString("\n\n")
 	}
 	for _, name := range s.varSeq {
-		if redefined[name] || s.vars[name] == "" {
+		if _, ok := late[name]; ok || redefined[name] || s.vars[name] == "" {
 			continue
 		}
 		b.WriteString("var " + name + " " + s.vars[name] + "\n")
+	}
+	names := make([]string, 0, len(late))
+	for name := range late {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b.WriteString("var " + name + " " + late[name] + "\n")
 	}
 	return b.String()
 }
