@@ -11,6 +11,7 @@ package docgen
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/build"
@@ -258,7 +259,7 @@ func Args(args []string) (out string, paths []string, err error) {
 		}
 	}
 	if out == "" || len(paths) == 0 {
-		return "", nil, fmt.Errorf("usage: docgen -o file [-from file]... [importpath]...")
+		return "", nil, errors.New("usage: docgen -o file [-from file ...] [importpath ...]")
 	}
 	sort.Strings(paths)
 	return out, paths, nil
