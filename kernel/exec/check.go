@@ -102,7 +102,8 @@ func (c *cellUnit) cellOffset(pos token.Pos) int {
 // imports for packages the cell names without importing them.
 func (c *cellUnit) check() error {
 	e := c.e
-	for attempt := 0; ; attempt++ {
+	lateRounds, importRounds := 0, 0
+	for {
 		src, segs := c.checkSource()
 		f, err := parseFile(e.fset, fmt.Sprintf("cell%d.go", e.cell), src)
 		if err != nil {
@@ -146,12 +147,11 @@ func (c *cellUnit) check() error {
 				trailing = es.X.Pos()
 			}
 		}
-		if c.lateVars == nil {
-			if late := c.varsUsedByDecls(); len(late) > 0 {
-				c.lateVars = late
-				continue
-			}
-			c.lateVars = map[string]string{}
+		// Each round can settle more types (after an import is added, say),
+		// and so more variables the declarations use.
+		if lateRounds < 3 && c.addLateVars(c.varsUsedByDecls()) {
+			lateRounds++
+			continue
 		}
 		var cellErrs []types.Error
 		for _, te := range errs {
@@ -171,7 +171,8 @@ func (c *cellUnit) check() error {
 			c.typed = true
 			return nil
 		}
-		if attempt < 2 && c.resolveImports(cellErrs) {
+		if importRounds < 2 && c.resolveImports(cellErrs) {
+			importRounds++
 			continue
 		}
 		for _, te := range cellErrs {
@@ -266,6 +267,22 @@ func (c *cellUnit) varsUsedByDecls() map[string]string {
 		})
 	}
 	return late
+}
+
+// addLateVars records variables for the next check, reporting whether
+// any is new or has a new type.
+func (c *cellUnit) addLateVars(late map[string]string) bool {
+	changed := false
+	for name, typ := range late {
+		if c.lateVars[name] != typ {
+			if c.lateVars == nil {
+				c.lateVars = map[string]string{}
+			}
+			c.lateVars[name] = typ
+			changed = true
+		}
+	}
+	return changed
 }
 
 // isWritable reports whether the type checker settled on a type: not one

@@ -44,3 +44,9 @@ func useMissing() int { return missing }
 // Output:
 // error: CompileError: undefined: missing
 //   cell:1:32: undefined: missing
+// -- cell --
+h := sha256.New()
+func hashSize() int { return h.Size() }
+hashSize()
+// Output:
+// 32
