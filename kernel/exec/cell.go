@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"slices"
 	"strings"
 )
 
@@ -198,4 +199,28 @@ func lineDirective(src string, off int) string {
 
 func parseFile(fset *token.FileSet, name, src string) (*ast.File, error) {
 	return parser.ParseFile(fset, name, src, parser.ParseComments|parser.SkipObjectResolution)
+}
+
+// commentAbove returns the text of the // comment lines right above the
+// line holding off, as a doc comment reads: markers and directives removed.
+func commentAbove(src string, off int) string {
+	lineStart := strings.LastIndexByte(src[:off], '\n') + 1
+	if strings.TrimSpace(src[lineStart:off]) != "" {
+		return ""
+	}
+	var lines []string
+	for end := lineStart - 1; end > 0; {
+		start := strings.LastIndexByte(src[:end], '\n') + 1
+		line := strings.TrimSpace(src[start:end])
+		text, ok := strings.CutPrefix(line, "//")
+		if !ok {
+			break
+		}
+		if !strings.HasPrefix(text, "go:") && !strings.HasPrefix(text, "line ") {
+			lines = append(lines, strings.TrimPrefix(text, " "))
+		}
+		end = start - 1
+	}
+	slices.Reverse(lines)
+	return strings.TrimSpace(strings.Join(lines, "\n"))
 }

@@ -16,6 +16,11 @@ type cellUnit struct {
 	code        string
 	chunks      []chunk
 	autoImports map[string]string // package name -> path, added for this cell
+	// lateVars are the cell's top-level variables that its declarations
+	// use, name -> type expression. They are checked as package
+	// variables, as the interpreter runs them, so that a function may use
+	// a variable the same cell defines.
+	lateVars map[string]string
 
 	// Set by check.
 	typed bool // false when type checking was skipped
@@ -97,7 +102,8 @@ func (c *cellUnit) cellOffset(pos token.Pos) int {
 // imports for packages the cell names without importing them.
 func (c *cellUnit) check() error {
 	e := c.e
-	for attempt := 0; ; attempt++ {
+	lateRounds, importRounds := 0, 0
+	for {
 		src, segs := c.checkSource()
 		f, err := parseFile(e.fset, fmt.Sprintf("cell%d.go", e.cell), src)
 		if err != nil {
@@ -120,8 +126,11 @@ func (c *cellUnit) check() error {
 				redefined[k] = true
 			}
 		}
+		for name := range c.lateVars {
+			redefined[name] = true
+		}
 		var files []*ast.File
-		if sf, err := parseFile(e.fset, "session.go", e.sess.source(redefined)); err == nil {
+		if sf, err := parseFile(e.fset, "session.go", e.sess.source(redefined, c.lateVars)); err == nil {
 			files = append(files, sf)
 		}
 		files = append(files, f)
@@ -137,6 +146,12 @@ func (c *cellUnit) check() error {
 			if es, ok := c.body.List[len(c.body.List)-1].(*ast.ExprStmt); ok {
 				trailing = es.X.Pos()
 			}
+		}
+		// Each round can settle more types (after an import is added, say),
+		// and so more variables the declarations use.
+		if lateRounds < 3 && c.addLateVars(c.varsUsedByDecls()) {
+			lateRounds++
+			continue
 		}
 		var cellErrs []types.Error
 		for _, te := range errs {
@@ -156,7 +171,8 @@ func (c *cellUnit) check() error {
 			c.typed = true
 			return nil
 		}
-		if attempt < 2 && c.resolveImports(cellErrs) {
+		if importRounds < 2 && c.resolveImports(cellErrs) {
+			importRounds++
 			continue
 		}
 		for _, te := range cellErrs {
@@ -173,6 +189,112 @@ func (c *cellUnit) check() error {
 		}
 		return &CellError{Name: CompileError, Value: cellErrs[0].Msg, Trace: lines}
 	}
+}
+
+// varsUsedByDecls finds the variables the cell defines among its
+// statements that its declarations mention, with the types the statements
+// give them, where those differ from what the session holds. In Go a
+// function cannot see a variable local to another, so the first check of
+// such a cell reports them undefined (or binds an older session variable).
+func (c *cellUnit) varsUsedByDecls() map[string]string {
+	if c.body == nil || c.info == nil {
+		return nil
+	}
+	defined := map[string]types.Object{}
+	def := func(id *ast.Ident) {
+		if obj := c.info.Defs[id]; obj != nil && id.Name != "_" {
+			defined[id.Name] = obj
+		}
+	}
+	for _, st := range c.body.List {
+		switch st := st.(type) {
+		case *ast.AssignStmt:
+			if st.Tok == token.DEFINE {
+				for _, l := range st.Lhs {
+					if id, ok := l.(*ast.Ident); ok {
+						def(id)
+					}
+				}
+			}
+		case *ast.DeclStmt:
+			if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+				for _, spec := range gd.Specs {
+					for _, id := range spec.(*ast.ValueSpec).Names {
+						def(id)
+					}
+				}
+			}
+		}
+	}
+	if len(defined) == 0 {
+		return nil
+	}
+	names := func(p string) string {
+		if pkg, err := c.e.imp.Import(p); err == nil {
+			return pkg.Name()
+		}
+		return ""
+	}
+	late := map[string]string{}
+	for _, d := range c.file.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Body == c.body {
+			continue
+		}
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+			continue
+		}
+		ast.Inspect(d, func(n ast.Node) bool {
+			id, ok := n.(*ast.Ident)
+			if !ok || c.info.Defs[id] != nil {
+				return true
+			}
+			obj, ok := defined[id.Name]
+			if !ok {
+				return true
+			}
+			if use := c.info.Uses[id]; use != nil {
+				if v, isVar := use.(*types.Var); !isVar || v.Pkg() == nil || v.Parent() != v.Pkg().Scope() {
+					return true
+				}
+			}
+			if !isWritable(obj.Type()) {
+				return true
+			}
+			if typ, ok := c.e.sess.typeExpr(obj.Type(), names); ok && typ != c.e.sess.vars[id.Name] {
+				late[id.Name] = typ
+			}
+			return true
+		})
+	}
+	return late
+}
+
+// addLateVars records variables for the next check, reporting whether
+// any is new or has a new type.
+func (c *cellUnit) addLateVars(late map[string]string) bool {
+	changed := false
+	for name, typ := range late {
+		if c.lateVars[name] != typ {
+			if c.lateVars == nil {
+				c.lateVars = map[string]string{}
+			}
+			c.lateVars[name] = typ
+			changed = true
+		}
+	}
+	return changed
+}
+
+// isWritable reports whether the type checker settled on a type: not one
+// left invalid by an error, nor an untyped nil.
+func isWritable(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	if b, ok := t.(*types.Basic); ok && (b.Kind() == types.Invalid || b.Info()&types.IsUntyped != 0) {
+		return false
+	}
+	return true
 }
 
 // resolveImports adds imports for undefined identifiers used as package
@@ -272,7 +394,7 @@ func (c *cellUnit) commit() {
 		if start < 0 || end < 0 {
 			continue
 		}
-		s.setDecl(declKey(d), c.code[start:end])
+		s.setDecl(declKey(d), c.code[start:end], commentAbove(c.code, start))
 	}
 	if c.body == nil {
 		return
@@ -319,7 +441,7 @@ func (c *cellUnit) commit() {
 			if gd.Tok == token.CONST {
 				start, end := c.cellOffset(gd.Pos()), c.cellOffset(gd.End())
 				if start >= 0 && end >= 0 {
-					s.setDecl(declKey(gd), c.code[start:end])
+					s.setDecl(declKey(gd), c.code[start:end], commentAbove(c.code, start))
 				}
 				continue
 			}

@@ -34,6 +34,8 @@ type rewriter struct {
 	renamed map[types.Object]string
 	// asError names the helper errorArgs declared for this cell, if any
 	asError string
+	// deferred holds the defer statements deferredCaptures handled
+	deferred map[*ast.DeferStmt]bool
 }
 
 func (r *rewriter) add(start, end token.Pos, text string) {
@@ -213,8 +215,10 @@ func (r *rewriter) walk(root ast.Node) {
 				return false
 			}
 		case *ast.RangeStmt:
+			r.deferredCaptures(n, n.Body)
 			r.rangeStmt(n)
 		case *ast.ForStmt:
+			r.deferredCaptures(n, n.Body)
 			r.forStmt(n)
 		case *ast.CallExpr:
 			r.builtinCall(n)
@@ -396,7 +400,7 @@ func (r *rewriter) copyLoopVars(body *ast.BlockStmt, define bool, header []ast.N
 	var copies []string
 	for _, v := range vars {
 		id, ok := v.(*ast.Ident)
-		if !ok || id.Name == "_" || !captures(body, id.Name) || assigns(body, id.Name) {
+		if !ok || id.Name == "_" || !captures(body, id.Name) || assigns(body, id.Name) || redeclares(body, id.Name) {
 			continue
 		}
 		obj := r.c.info.Defs[id]
@@ -418,6 +422,89 @@ func (r *rewriter) copyLoopVars(body *ast.BlockStmt, define bool, header []ast.N
 	if len(copies) > 0 {
 		r.add(body.Lbrace+1, body.Lbrace+1, strings.Join(copies, ""))
 	}
+}
+
+// redeclares reports whether body's own statements define name again, as
+// the `v := v` written for Go before 1.22 does: a copy the loop's body
+// already makes.
+func redeclares(body *ast.BlockStmt, name string) bool {
+	for _, st := range body.List {
+		if as, ok := st.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+			for _, l := range as.Lhs {
+				if id, ok := l.(*ast.Ident); ok && id.Name == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// deferredCaptures passes the variables of a loop's iteration that a
+// deferred function literal captures as arguments: `defer func() { use(v)
+// }()` becomes `defer func(v T) { use(v) }(v)`. The interpreter resolves
+// the captured variables of a deferred literal when the function returns,
+// so every deferred call would see the last iteration's values; arguments
+// are evaluated when the defer statement runs. Variables assigned after
+// the defer statement are left alone, since the closure must see those
+// assignments.
+func (r *rewriter) deferredCaptures(loop ast.Node, body *ast.BlockStmt) {
+	info := r.c.info
+	ast.Inspect(body, func(n ast.Node) bool {
+		ds, ok := n.(*ast.DeferStmt)
+		if !ok || r.deferred[ds] {
+			return true
+		}
+		lit, ok := ds.Call.Fun.(*ast.FuncLit)
+		if !ok {
+			return true
+		}
+		if r.deferred == nil {
+			r.deferred = map[*ast.DeferStmt]bool{}
+		}
+		r.deferred[ds] = true
+		var params, args []string
+		seen := map[types.Object]bool{}
+		ast.Inspect(lit.Body, func(m ast.Node) bool {
+			id, ok := m.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			v, ok := info.Uses[id].(*types.Var)
+			if !ok || seen[v] || v.IsField() || v.Pos() < loop.Pos() || v.Pos() >= loop.End() || (v.Pos() >= lit.Pos() && v.Pos() < lit.End()) {
+				return true
+			}
+			seen[v] = true
+			if assignsAfter(body, v.Name(), ds.End()) || assigns(lit.Body, v.Name()) {
+				return true
+			}
+			ts, ok := r.typeString(v.Type())
+			if !ok {
+				return true
+			}
+			params = append(params, v.Name()+" "+ts)
+			args = append(args, v.Name())
+			return true
+		})
+		if len(params) == 0 {
+			return true
+		}
+		sep := func(fl []ast.Expr) string {
+			if len(fl) > 0 {
+				return ", "
+			}
+			return ""
+		}
+		var litParams []ast.Expr
+		if lit.Type.Params != nil {
+			for _, f := range lit.Type.Params.List {
+				litParams = append(litParams, f.Type)
+			}
+		}
+		r.add(lit.Type.Params.Opening+1, lit.Type.Params.Opening+1, strings.Join(params, ", ")+sep(litParams))
+		r.add(ds.Call.Lparen+1, ds.Call.Lparen+1, strings.Join(args, ", ")+sep(ds.Call.Args))
+		return true
+	})
 }
 
 // reflectNil reports whether an ast.Node interface holds a nil pointer, as
@@ -454,7 +541,13 @@ func captures(body *ast.BlockStmt, name string) bool {
 
 // assigns reports whether body assigns to name or takes its address.
 func assigns(body *ast.BlockStmt, name string) bool {
-	is := func(e ast.Expr) bool { id, ok := e.(*ast.Ident); return ok && id.Name == name }
+	return assignsAfter(body, name, token.NoPos)
+}
+
+// assignsAfter reports whether body assigns to name, or takes its address,
+// after pos.
+func assignsAfter(body *ast.BlockStmt, name string, pos token.Pos) bool {
+	is := func(e ast.Expr) bool { id, ok := e.(*ast.Ident); return ok && id.Name == name && id.Pos() > pos }
 	found := false
 	ast.Inspect(body, func(n ast.Node) bool {
 		switch n := n.(type) {

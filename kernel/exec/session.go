@@ -26,6 +26,7 @@ type session struct {
 type sessionDecl struct {
 	keys []string // what it defines: "f", "T" or "T.M"
 	text string
+	doc  string // the comment written above it in its cell
 }
 
 func (d sessionDecl) defines(key string) bool {
@@ -87,8 +88,9 @@ func recvTypeName(e ast.Expr) string {
 }
 
 // source renders the session as a Go file, leaving out what the next cell
-// redefines.
-func (s *session) source(redefined map[string]bool) string {
+// redefines. late declares more package variables, name -> type
+// expression, replacing session variables of the same name.
+func (s *session) source(redefined map[string]bool, late map[string]string) string {
 	var b strings.Builder
 	b.WriteString("package main\n\n")
 	paths := make([]string, 0, len(s.imports))
@@ -110,10 +112,18 @@ outer:
 		b.WriteString("\n\n")
 	}
 	for _, name := range s.varSeq {
-		if redefined[name] || s.vars[name] == "" {
+		if _, ok := late[name]; ok || redefined[name] || s.vars[name] == "" {
 			continue
 		}
 		b.WriteString("var " + name + " " + s.vars[name] + "\n")
+	}
+	names := make([]string, 0, len(late))
+	for name := range late {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b.WriteString("var " + name + " " + late[name] + "\n")
 	}
 	return b.String()
 }
@@ -129,13 +139,23 @@ func (s *session) removeDecls(key string) {
 	s.decls = kept
 }
 
-func (s *session) setDecl(keys []string, text string) {
+func (s *session) setDecl(keys []string, text, doc string) {
 	for _, k := range keys {
 		s.removeDecls(k)
 		delete(s.vars, k)
 		delete(s.opaque, k)
 	}
-	s.decls = append(s.decls, sessionDecl{keys, text})
+	s.decls = append(s.decls, sessionDecl{keys, text, doc})
+}
+
+// docOf returns the doc comment of the declaration that defines key.
+func (s *session) docOf(key string) string {
+	for i := len(s.decls) - 1; i >= 0; i-- {
+		if s.decls[i].defines(key) {
+			return s.decls[i].doc
+		}
+	}
+	return ""
 }
 
 func (s *session) setVar(name, typ string) {

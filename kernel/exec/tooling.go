@@ -3,15 +3,18 @@ package exec
 import (
 	"fmt"
 	"go/ast"
+	"go/doc/comment"
 	"go/parser"
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/galley-dev/galley/kernel/exec/apidoc"
 	"github.com/galley-dev/galley/stdlib/display"
 )
 
@@ -275,9 +278,11 @@ func exportedNames(p *types.Package) []string {
 	return names
 }
 
-// Inspect describes the identifier at cursor: its declaration and, for
-// packages and their members, the package it comes from. It reports false
-// when there is nothing to show.
+// Inspect describes the identifier at cursor: its declaration, with
+// parameter names, and its doc comment. Compiled packages are described
+// from the table apidoc extracts from their source; what cells declare,
+// from the cells' own text. detail 0 shortens a package's doc to its first
+// paragraph. It reports false when there is nothing to show.
 func (e *Engine) Inspect(code string, cursor, detail int) (display.Data, bool) {
 	off := byteOffset(code, cursor)
 	s, t := off, off
@@ -299,24 +304,68 @@ func (e *Engine) Inspect(code string, cursor, detail int) (display.Data, bool) {
 	if expr == "" {
 		return display.Data{}, false
 	}
-	scope, _ := e.scopeAt(code[:s] + "\n_ = 0\n")
-	text := e.describe(scope, expr)
-	if text == "" {
+	scope, c := e.scopeAt(code[:s] + "\n_ = 0\n")
+	d := e.describe(scope, c, expr)
+	if d.decl == "" {
 		return display.Data{}, false
+	}
+	if d.pkg && detail == 0 {
+		d.doc, _, _ = strings.Cut(d.doc, "\n\n")
+	}
+	text, md := d.decl, "```go\n"+d.decl+"\n```"
+	if d.doc != "" {
+		var p comment.Parser
+		var pr comment.Printer
+		parsed := p.Parse(d.doc)
+		text += "\n\n" + strings.TrimSpace(string(pr.Text(parsed)))
+		md += "\n\n" + strings.TrimSpace(string(pr.Markdown(parsed)))
 	}
 	return display.Data{Bundle: display.Bundle{
 		display.MIMEText:     text,
-		display.MIMEMarkdown: "```go\n" + text + "\n```",
+		display.MIMEMarkdown: md,
 	}}, true
 }
 
-func (e *Engine) describe(scope *types.Scope, expr string) string {
+// description is what Inspect shows: a declaration and its doc comment.
+type description struct {
+	decl, doc string
+	pkg       bool // describes a package
+}
+
+func (e *Engine) describe(scope *types.Scope, c *cellUnit, expr string) description {
 	qual := func(p *types.Package) string {
 		if isMain(p) {
 			return ""
 		}
 		return p.Name()
 	}
+	// object describes a package-level object of pkg, or a member name of
+	// the type named owner in pkg.
+	object := func(obj types.Object, pkg *types.Package, owner string) description {
+		name := obj.Name()
+		if owner != "" {
+			name = owner + "." + name
+		}
+		if isMain(pkg) {
+			return description{decl: types.ObjectString(obj, qual), doc: e.cellDoc(c, name)}
+		}
+		if ent, ok := apidoc.Lookup(pkg.Path(), name); ok {
+			decl := ent.Decl
+			if owner == "" {
+				decl = qualifyDecl(decl, pkg.Name(), obj.Name())
+			}
+			return description{decl: decl, doc: ent.Doc}
+		}
+		return description{decl: types.ObjectString(obj, qual)}
+	}
+	describePkg := func(p *types.Package) description {
+		d := description{decl: "package " + p.Path(), pkg: true}
+		if ent, ok := apidoc.Lookup(p.Path(), ""); ok {
+			d.doc = ent.Doc
+		}
+		return d
+	}
+
 	pkgName, member, isSel := strings.Cut(expr, ".")
 	if isSel && !strings.Contains(member, ".") {
 		var pkg *types.Package
@@ -330,7 +379,7 @@ func (e *Engine) describe(scope *types.Scope, expr string) string {
 		}
 		if pkg != nil {
 			if obj := pkg.Scope().Lookup(member); obj != nil {
-				return types.ObjectString(obj, qual) + "\n\npackage " + pkg.Path()
+				return object(obj, pkg, "")
 			}
 		}
 	}
@@ -338,32 +387,92 @@ func (e *Engine) describe(scope *types.Scope, expr string) string {
 		if scope != nil {
 			if obj := lookup(scope, expr); obj != nil {
 				if pn, ok := obj.(*types.PkgName); ok {
-					return "package " + pn.Imported().Path()
+					return describePkg(pn.Imported())
 				}
-				return types.ObjectString(obj, qual)
+				if obj.Pkg() != nil && obj.Parent() == obj.Pkg().Scope() {
+					return object(obj, obj.Pkg(), "")
+				}
+				return description{decl: types.ObjectString(obj, qual)}
 			}
 		}
 		if p := e.packageFor(expr); p != nil {
-			return "package " + p.Path()
+			return describePkg(p)
 		}
-		return ""
+		return description{}
 	}
 	if scope == nil {
-		return ""
+		return description{}
 	}
-	tv, err := types.Eval(e.fset, scopePkg(scope), token.NoPos, expr)
+	pkg := scopePkg(scope)
+	tv, err := types.Eval(e.fset, pkg, token.NoPos, expr)
 	if err != nil {
-		return ""
+		return description{}
 	}
-	// A method or field: describe it through its selection.
+	// A method or field: describe it through the type that declares it.
 	base := expr[:strings.LastIndexByte(expr, '.')]
 	name := expr[strings.LastIndexByte(expr, '.')+1:]
-	if btv, err := types.Eval(e.fset, scopePkg(scope), token.NoPos, base); err == nil && btv.Type != nil {
-		if obj, _, _ := types.LookupFieldOrMethod(btv.Type, true, scopePkg(scope), name); obj != nil {
-			return types.ObjectString(obj, qual)
+	if btv, err := types.Eval(e.fset, pkg, token.NoPos, base); err == nil && btv.Type != nil {
+		if obj, index, _ := types.LookupFieldOrMethod(btv.Type, true, pkg, name); obj != nil {
+			if owner := declaringType(btv.Type, index); owner != nil && owner.Obj().Pkg() != nil {
+				return object(obj, owner.Obj().Pkg(), owner.Obj().Name())
+			}
+			return description{decl: types.ObjectString(obj, qual)}
 		}
 	}
-	return fmt.Sprintf("%s %s", expr, types.TypeString(tv.Type, qual))
+	return description{decl: fmt.Sprintf("%s %s", expr, types.TypeString(tv.Type, qual))}
+}
+
+// declaringType follows the embedded fields on a selection's path from t
+// to the named type whose field or method the selection ends at.
+func declaringType(t types.Type, index []int) *types.Named {
+	for i, idx := range index {
+		if p, ok := t.Underlying().(*types.Pointer); ok {
+			t = p.Elem()
+		}
+		if i == len(index)-1 {
+			break
+		}
+		st, ok := t.Underlying().(*types.Struct)
+		if !ok || idx >= st.NumFields() {
+			return nil
+		}
+		t = st.Field(idx).Type()
+	}
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	named, _ := t.(*types.Named)
+	if named != nil {
+		named = named.Origin()
+	}
+	return named
+}
+
+// qualifyDecl names the package in a declaration from the table:
+// "func ToUpper(s string) string" becomes "func strings.ToUpper(s string) string".
+func qualifyDecl(decl, pkgName, name string) string {
+	for _, kw := range []string{"func ", "type ", "const ", "var "} {
+		if rest, ok := strings.CutPrefix(decl, kw+name); ok {
+			return kw + pkgName + "." + name + rest
+		}
+	}
+	return decl
+}
+
+// cellDoc returns the comment above the declaration of key ("f", "T" or
+// "T.M") in the cell being inspected, or else in the cell that declared it.
+func (e *Engine) cellDoc(c *cellUnit, key string) string {
+	if c != nil && c.file != nil {
+		for _, d := range c.file.Decls {
+			if !slices.Contains(declKey(d), key) {
+				continue
+			}
+			if off := c.cellOffset(d.Pos()); off >= 0 {
+				return commentAbove(c.code, off)
+			}
+		}
+	}
+	return e.sess.docOf(key)
 }
 
 // IsComplete tells a console whether code is ready to run: "complete",

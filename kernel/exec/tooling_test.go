@@ -59,26 +59,89 @@ func TestComplete(t *testing.T) {
 
 func TestInspect(t *testing.T) {
 	e := newTestEngine(t)
-	mustRun(t, e, "func Area(w, h float64) float64 { return w * h }\nvar sb strings.Builder")
+	mustRun(t, e, `// Area returns the area of a w by h rectangle.
+func Area(w, h float64) float64 { return w * h }
+
+var sb strings.Builder
+rw := bufio.NewReadWriter(nil, nil)
+var req *http.Request
+
+// Point is a place on the plane.
+type Point struct{ X, Y float64 }
+
+// Norm is the distance from the origin.
+func (p Point) Norm() float64 { return math.Hypot(p.X, p.Y) }
+p := Point{3, 4}`)
 	for _, tc := range []struct {
-		code   string
-		cursor int
-		want   string
+		code      string
+		cursor    int // -1: at the end
+		decl, doc string
 	}{
-		{"strings.ToUpper", 10, "func strings.ToUpper(string) string"},
-		{"strings.ToUpper", 3, "package strings"},
-		{"Area(1, 2)", 2, "func Area(w float64, h float64) float64"},
-		{"sb.WriteString", 6, "WriteString"},
-		{"fmt", 1, "package fmt"},
+		{"strings.ToUpper", 10, "func strings.ToUpper(s string) string", "ToUpper returns s with all Unicode letters mapped to their upper case."},
+		{"strings.ToUpper", 3, "package strings", "Package strings implements simple functions"},
+		{"sb.WriteString", 6, "func (b *Builder) WriteString(s string) (int, error)", "WriteString appends the contents of s to b's buffer."},
+		{"rw.ReadString", -1, "ReadString(delim byte) (string, error)", "ReadString reads until the first occurrence of delim"},
+		{"req.Method", -1, "field Method string", "Method specifies the HTTP method"},
+		{"http.StatusNotFound", -1, "const http.StatusNotFound = 404", ""},
+		{"slices.Sort", -1, "func slices.Sort[S ~[]E, E cmp.Ordered](x S)", "Sort sorts a slice of any ordered type in ascending order."},
+		{"data.ReadCSV", -1, "func data.ReadCSV(path string, opts ...CSVOptions) (*Frame, error)", "ReadCSV reads a whole CSV file into a frame."},
+		{"data.Frame", -1, "type data.Frame struct", "Frame"},
+		{"Area(1, 2)", 2, "func Area(w float64, h float64) float64", "Area returns the area of a w by h rectangle."},
+		{"Point{}", 2, "type Point struct{X float64; Y float64}", "Point is a place on the plane."},
+		{"p.Norm()", 4, "func (Point).Norm() float64", "Norm is the distance from the origin."},
+		{"// Twice doubles n.\n//\n// It never fails.\nfunc Twice(n int) int { return 2 * n }\nTwice(2)", -1, "func Twice(n int) int", "Twice doubles n.\n\nIt never fails."},
+		{"x := 1\nx", -1, "var x int", ""},
+		{"fmt", 1, "package fmt", "Package fmt implements formatted I/O"},
 	} {
-		d, ok := e.Inspect(tc.code, tc.cursor, 0)
+		cursor := tc.cursor
+		if cursor < 0 {
+			cursor = len([]rune(tc.code))
+			if i := strings.LastIndexByte(tc.code, '('); i > strings.LastIndexByte(tc.code, '\n') {
+				cursor = len([]rune(tc.code[:i]))
+			}
+		}
+		d, ok := e.Inspect(tc.code, cursor, 0)
 		text, _ := d.Bundle[display.MIMEText].(string)
-		if !ok || !strings.Contains(text, tc.want) {
-			t.Errorf("Inspect(%q) = %q, %v; want %q", tc.code, text, ok, tc.want)
+		decl, doc, _ := strings.Cut(text, "\n\n")
+		if !ok || !strings.Contains(decl, tc.decl) || !strings.HasPrefix(doc, tc.doc) || tc.doc == "" && doc != "" && !strings.HasPrefix(tc.decl, "const") {
+			t.Errorf("Inspect(%q) = %q, %v; want declaration %q, then doc %q", tc.code, text, ok, tc.decl, tc.doc)
+		}
+		md, _ := d.Bundle[display.MIMEMarkdown].(string)
+		if !strings.HasPrefix(md, "```go\n"+decl+"\n```") {
+			t.Errorf("Inspect(%q) markdown = %q", tc.code, md)
 		}
 	}
 	if _, ok := e.Inspect("   ", 1, 0); ok {
 		t.Error("Inspect on blank reported something")
+	}
+	// A package's doc is cut to its first paragraph unless more is asked.
+	short, _ := e.Inspect("fmt", 1, 0)
+	long, _ := e.Inspect("fmt", 1, 1)
+	if s, l := short.Bundle[display.MIMEText].(string), long.Bundle[display.MIMEText].(string); len(l) < 2*len(s) || !strings.Contains(l, "%v") {
+		t.Errorf("fmt docs at detail 0 and 1: %d and %d bytes", len(s), len(l))
+	}
+}
+
+// A redefinition brings its own doc comment; a later cell still sees the
+// doc of a function declared earlier.
+func TestInspectDocFollowsRedefinition(t *testing.T) {
+	e := newTestEngine(t)
+	mustRun(t, e, "// Greet says hello.\nfunc Greet() string { return \"hello\" }")
+	mustRun(t, e, "n := 1")
+	for _, tc := range []struct{ cell, want string }{
+		{"", "Greet says hello."},
+		{"// Greet says hi instead.\nfunc Greet() string { return \"hi\" }", "Greet says hi instead."},
+		{"func Greet() string { return \"hey\" }", ""},
+	} {
+		if tc.cell != "" {
+			mustRun(t, e, tc.cell)
+		}
+		d, ok := e.Inspect("Greet()", 2, 0)
+		text, _ := d.Bundle[display.MIMEText].(string)
+		_, doc, _ := strings.Cut(text, "\n\n")
+		if !ok || doc != tc.want {
+			t.Errorf("after %q: Inspect(Greet) = %q, want doc %q", tc.cell, text, tc.want)
+		}
 	}
 }
 

@@ -48,6 +48,30 @@ class GalleyKernelTests(jupyter_kernel_test.KernelTests):
     code_inspect_sample = "fmt.Println"
     code_clear_output = "display.ClearOutput(true)"
 
+    def inspect_text(self, code, cursor_pos):
+        self.flush_channels()
+        msg_id = self.kc.inspect(code, cursor_pos)
+        reply = self.get_non_kernel_info_reply(timeout=jupyter_kernel_test.TIMEOUT)
+        jupyter_kernel_test.validate_message(reply, "inspect_reply", msg_id)
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertTrue(reply["content"]["found"], code)
+        data = reply["content"]["data"]
+        self.assertTrue(data["text/markdown"].startswith("```go\n"), data["text/markdown"])
+        return data["text/plain"]
+
+    def test_galley_inspect_docs(self):
+        """Inspection shows parameter names and doc comments, for compiled
+        packages, methods of values and functions declared in cells."""
+        text = self.inspect_text("strings.ToUpper(s)", len("strings.ToUp"))
+        self.assertTrue(text.startswith("func strings.ToUpper(s string) string\n\nToUpper returns s"), text)
+
+        reply, _ = self.execute_helper(code="var sb strings.Builder\n// Twice doubles n.\nfunc Twice(n int) int { return 2 * n }")
+        self.assertEqual(reply["content"]["status"], "ok")
+        text = self.inspect_text("sb.WriteString", len("sb.Write"))
+        self.assertTrue(text.startswith("func (b *Builder) WriteString(s string) (int, error)\n\nWriteString appends"), text)
+        text = self.inspect_text("Twice(3)", 2)
+        self.assertEqual(text, "func Twice(n int) int\n\nTwice doubles n.")
+
 
 class Recorder(unittest.TextTestResult):
     """Records the outcome of every test and subtest by name."""
