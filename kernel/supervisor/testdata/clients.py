@@ -126,6 +126,39 @@ def alive(pid):
 
 
 @scenario
+def output_is_live_and_fd_level():
+    km, kc = start_new_kernel(kernel_name=KERNEL)
+    try:
+        # Native code writing straight to file descriptors 1 and 2 reaches
+        # the cell's streams, as interpreted fmt output does.
+        reply, msgs = execute(kc, 'os.NewFile(1, "fd1").WriteString("to fd 1\\n")\n'
+                                  'os.NewFile(2, "fd2").WriteString("to fd 2\\n")\n'
+                                  'fmt.Println("from fmt")')
+        check(reply["status"] == "ok", reply)
+        out = stdout_of(msgs)
+        err = "".join(m["content"]["text"] for m in msgs if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+        check("to fd 1\n" in out and "from fmt\n" in out and err == "to fd 2\n", (out, err))
+
+        # Text printed early arrives while the cell is still running.
+        msg_id = kc.execute('fmt.Println("early")\ntime.Sleep(2 * time.Second)\nfmt.Println("late")')
+        early_at = None
+        while True:
+            m = kc.get_iopub_msg(timeout=20)
+            if m["parent_header"].get("msg_id") != msg_id:
+                continue
+            if m["msg_type"] == "stream" and "early" in m["content"]["text"] and early_at is None:
+                early_at = time.monotonic()
+            if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                done_at = time.monotonic()
+                break
+        check(early_at is not None and done_at - early_at > 1.0,
+              "early output came with the end of the cell, not while it ran")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+@scenario
 def interrupt_stdin_survival_shutdown():
     km, kc = start_new_kernel(kernel_name=KERNEL)
     try:
