@@ -2,7 +2,9 @@ package data
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"runtime"
 	"strconv"
 	"strings"
@@ -372,35 +374,73 @@ func (t *recTok) next(buf []byte, pos int, atEOF bool) (int, int, recStatus) {
 			return pos, 0, recNeedMore
 		}
 	}
-	nl := bytes.IndexByte(buf[pos:], '\n')
-	var line []byte
-	if nl >= 0 {
-		line = buf[pos : pos+nl]
-	} else {
-		if !atEOF {
-			return pos, 0, recNeedMore
-		}
-		line = buf[pos:]
+	if t.noQuotes {
+		return t.plain(buf, pos, atEOF)
 	}
-	if t.noQuotes || bytes.IndexByte(line, '"') < 0 {
-		next, lines := pos+len(line), 0
-		if nl >= 0 {
-			next, lines = next+1, 1
-		}
-		if k := len(line); k > 0 && line[k-1] == '\r' {
-			line = line[:k-1]
-		}
-		for {
-			k := bytes.IndexByte(line, t.delim)
-			if k < 0 {
-				t.fields = append(t.fields, line)
-				return next, lines, recOK
-			}
-			t.fields = append(t.fields, line[:k])
-			line = line[k+1:]
-		}
+	nl := bytes.IndexByte(buf[pos:], '\n')
+	if nl < 0 && !atEOF {
+		return pos, 0, recNeedMore
+	}
+	if nl < 0 {
+		nl = len(buf) - pos
+	}
+	if bytes.IndexByte(buf[pos:pos+nl], '"') < 0 {
+		return t.plain(buf, pos, atEOF)
 	}
 	return t.quoted(buf, pos, atEOF)
+}
+
+const (
+	ones = 0x0101010101010101
+	lo7  = 0x7f7f7f7f7f7f7f7f
+)
+
+// zeroBytes sets the high bit of exactly the zero bytes of x.
+func zeroBytes(x uint64) uint64 {
+	return ^(((x & lo7) + lo7) | x | lo7)
+}
+
+// plain is next for a record without quote characters. It looks for
+// delimiters and the line end eight bytes at a time.
+func (t *recTok) plain(buf []byte, pos int, atEOF bool) (int, int, recStatus) {
+	n := len(buf)
+	dm, nm := uint64(t.delim)*ones, uint64('\n')*ones
+	start, i := pos, pos
+	for ; i+8 <= n; i += 8 {
+		w := binary.LittleEndian.Uint64(buf[i:])
+		for m := zeroBytes(w^dm) | zeroBytes(w^nm); m != 0; m &= m - 1 {
+			k := i + bits.TrailingZeros64(m)>>3
+			if buf[k] == '\n' {
+				return k + 1, 1, t.last(buf, start, k)
+			}
+			t.fields = append(t.fields, buf[start:k])
+			start = k + 1
+		}
+	}
+	for ; i < n; i++ {
+		switch buf[i] {
+		case '\n':
+			return i + 1, 1, t.last(buf, start, i)
+		case t.delim:
+			t.fields = append(t.fields, buf[start:i])
+			start = i + 1
+		}
+	}
+	if !atEOF {
+		t.fields = t.fields[:0]
+		return pos, 0, recNeedMore
+	}
+	return n, 0, t.last(buf, start, n)
+}
+
+// last adds the record's last field, buf[start:end] less a \r ending the
+// line.
+func (t *recTok) last(buf []byte, start, end int) recStatus {
+	if end > start && buf[end-1] == '\r' {
+		end--
+	}
+	t.fields = append(t.fields, buf[start:end])
+	return recOK
 }
 
 // quoted is next for a record with quote characters.
