@@ -254,9 +254,15 @@ func codesOf(arr arrow.Array) ([]int32, []string) {
 
 // take gathers rows idx from arr; an index of -1 yields null.
 func take(mem memory.Allocator, arr arrow.Array, idx []int32) arrow.Array {
+	return takeRows(mem, arr, idx, hasNeg(idx))
+}
+
+// takeRows is take for callers that know whether idx holds a -1, so that
+// gathering many columns by one index scans it once.
+func takeRows(mem memory.Allocator, arr arrow.Array, idx []int32, neg bool) arrow.Array {
 	n := len(idx)
 	var valid []bool
-	if arr.NullN() > 0 || hasNeg(idx) {
+	if arr.NullN() > 0 || neg {
 		valid = make([]bool, n)
 		for j, i := range idx {
 			valid[j] = i >= 0 && arr.IsValid(int(i))
@@ -311,13 +317,14 @@ func take(mem memory.Allocator, arr arrow.Array, idx []int32) arrow.Array {
 		return plainStringArray(mem, vals, valid)
 	case *array.Dictionary:
 		src := a.Indices().(*array.Int32).Int32Values()
-		codes := make([]int32, n)
+		buf, codes := allocFixed[int32](mem, n)
 		for j, i := range idx {
 			if i >= 0 {
 				codes[j] = src[i]
 			}
 		}
-		ia := fixedArray(mem, arrow.PrimitiveTypes.Int32, codes, valid)
+		vb, nulls := validityBuf(mem, valid, n)
+		ia := makeArray(arrow.PrimitiveTypes.Int32, n, nulls, vb, buf)
 		out := array.NewDictionaryArray(a.DataType(), ia, a.Dictionary())
 		ia.Release()
 		return out

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,7 +81,7 @@ func ReadCSV(path string, opts ...CSVOptions) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readCSV(buf, path, csvOpts(opts))
+	return readCSV(buf, path, csvOpts(opts), csvSegmentBytes)
 }
 
 // ReadCSVFrom reads CSV text from r into a frame, like ReadCSV.
@@ -91,97 +90,27 @@ func ReadCSVFrom(r io.Reader, opts ...CSVOptions) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readCSV(buf, "", csvOpts(opts))
+	return readCSV(buf, "", csvOpts(opts), csvSegmentBytes)
 }
 
-func readCSV(buf []byte, file string, o CSVOptions) (*Frame, error) {
+// readCSV parses buf with the engine of csvread.go, in segments of at
+// least segBytes.
+func readCSV(buf []byte, file string, o CSVOptions, segBytes int) (*Frame, error) {
 	buf = bytes.TrimPrefix(buf, []byte("\xef\xbb\xbf"))
 	p := newParser(buf, file, o)
 	names, pos, err := p.header(buf, true, o)
 	if err != nil {
 		return nil, err
 	}
-	chunks, problems, err := p.parseAll(buf, pos, len(names))
-	if err != nil {
-		return nil, err
-	}
-	p.problems = problems
 	conv, err := newConverter(names, file, o)
 	if err != nil {
 		return nil, err
 	}
-	f, err := conv.convert(chunks, nil)
-	if err != nil {
-		return nil, err
-	}
-	f.problems = mergeProblems(p.problems, f.problems)
-	return f, nil
+	return readCSVSegments(p, conv, buf, pos, segBytes)
 }
 
-// parseAll parses buf[pos:] into chunks. Input without quote characters
-// splits safely at line ends, so its parts are parsed in parallel.
-func (p *csvParser) parseAll(buf []byte, pos, ncols int) ([]*rawChunk, []Problem, error) {
-	parts := []int{pos, len(buf)}
-	if workers := runtime.GOMAXPROCS(0); workers > 1 && len(buf)-pos > 1<<20 && bytes.IndexByte(buf[pos:], '"') < 0 {
-		parts = []int{pos}
-		for k := 1; k < workers; k++ {
-			cut := pos + (len(buf)-pos)*k/workers
-			if nl := bytes.IndexByte(buf[cut:], '\n'); nl >= 0 && cut+nl+1 > parts[len(parts)-1] {
-				parts = append(parts, cut+nl+1)
-			}
-		}
-		parts = append(parts, len(buf))
-	}
-	n := len(parts) - 1
-	results := make([][]*rawChunk, n)
-	probs := make([][]Problem, n)
-	errs := make([]error, n)
-	line := p.line
-	parsers := make([]*csvParser, n)
-	for k := 0; k < n; k++ {
-		q := *p
-		q.line = line
-		q.problems = nil
-		parsers[k] = &q
-		if k+1 < n {
-			line += bytes.Count(buf[parts[k]:parts[k+1]], []byte{'\n'})
-		}
-	}
-	parallel(n, func(k int) {
-		q := parsers[k]
-		seg := buf[parts[k]:parts[k+1]]
-		at := 0
-		for {
-			c := &rawChunk{ncols: ncols, data: make([]byte, 0, min(len(seg)-at, maxChunkBytes)), ends: make([]uint32, 0, (len(seg)-at)/6+ncols)}
-			m, err := q.parse(seg[at:], true, c, 1<<20)
-			if err != nil {
-				errs[k] = err
-				return
-			}
-			at += m
-			if c.nrows > 0 || len(results[k]) == 0 {
-				results[k] = append(results[k], c)
-			}
-			if at >= len(seg) || m == 0 {
-				break
-			}
-		}
-		probs[k] = q.problems
-	})
-	var chunks []*rawChunk
-	var problems []Problem
-	for k := 0; k < n; k++ {
-		if errs[k] != nil {
-			return nil, nil, errs[k]
-		}
-		for _, c := range results[k] {
-			if c.nrows > 0 || len(chunks) == 0 {
-				chunks = append(chunks, c)
-			}
-		}
-		problems = append(problems, probs[k]...)
-	}
-	return chunks, problems, nil
+func (cv *converter) where(line int) string {
+	return (&csvParser{file: cv.file}).where(line)
 }
 
 func newParser(buf []byte, file string, o CSVOptions) *csvParser {

@@ -378,7 +378,8 @@ func (f *Frame) Take(rows []int) (*Frame, error) {
 // take gathers rows; columns are gathered in parallel.
 func (f *Frame) take(idx []int32) *Frame {
 	cols := make([]arrow.Array, len(f.cols))
-	parallel(len(f.cols), func(k int) { cols[k] = take(f.mem, f.cols[k], idx) })
+	neg := hasNeg(idx)
+	parallel(len(f.cols), func(k int) { cols[k] = takeRows(f.mem, f.cols[k], idx, neg) })
 	out, err := f.derive(f.schema.Names(), cols)
 	if err != nil {
 		panic(err)

@@ -259,15 +259,38 @@ func TestRealDatasets(t *testing.T) {
 }
 
 func FuzzReadCSV(f *testing.F) {
-	for _, s := range []string{"a,b\n1,2\n", "a;b\n\"x\"\"y\";2\n", "a\n\"unterminated\n", "x,y\r\n1,\r\n", "\xef\xbb\xbfa\n1\n2.5\n"} {
+	for _, s := range []string{"a,b\n1,2\n", "a;b\n\"x\"\"y\";2\n", "a\n\"unterminated\n", "x,y\r\n1,\r\n", "\xef\xbb\xbfa\n1\n2.5\n",
+		"a,b,c\n1,x,\n2,y, \n-0,z,true\n1.5,\"w\n\",false\n,,\n9007199254740993,\"q\"\"r\",\n",
+		"t,n\n2024-01-02,NA\n\n2024-01-02 10:00:00,1e3\n,inf\nx\r\n"} {
 		f.Add([]byte(s), uint8(0))
+		f.Add([]byte(s), uint8(4))
 	}
 	f.Fuzz(func(t *testing.T, in []byte, policy uint8) {
 		mem := newChecked()
-		fr, err := ReadCSVFrom(strings.NewReader(string(in)), CSVOptions{BadRows: BadRows(policy % 3), Allocator: mem})
+		o := CSVOptions{BadRows: BadRows(policy % 3), Allocator: mem}
+		fr, err := ReadCSVFrom(strings.NewReader(string(in)), o)
 		if err == nil {
 			_ = fr.String()
-			fr.Release()
+		}
+		// The segmented engine, cut as finely as possible, and the chunked
+		// one in a single chunk must agree on every input.
+		seg, segErr := readCSV(append([]byte(nil), in...), "", csvOpts([]CSVOptions{o}), 1)
+		one := NewCSVReader(strings.NewReader(string(in)), CSVOptions{BadRows: o.BadRows, ChunkRows: 1 << 30, Allocator: mem})
+		ref, refErr := one.Next()
+		if refErr == io.EOF {
+			refErr = nil
+			ref = nil
+		}
+		if (segErr == nil) != (refErr == nil) || (err == nil) != (segErr == nil) {
+			t.Fatalf("errors differ: segmented %v, chunked %v, whole %v", segErr, refErr, err)
+		}
+		if segErr == nil {
+			if ref != nil {
+				sameCSVFrames(t, ref, seg, one.Problems())
+				sameCSVFrames(t, ref, fr, one.Problems())
+				ref.Release()
+			}
+			seg.Release()
 		}
 		r := NewCSVReader(strings.NewReader(string(in)), CSVOptions{BadRows: BadRows(policy % 3), ChunkRows: 2, Allocator: mem})
 		for {
@@ -277,10 +300,36 @@ func FuzzReadCSV(f *testing.F) {
 			}
 			g.Release()
 		}
+		if fr != nil {
+			fr.Release()
+			fr = nil
+		}
 		if mem.CurrentAlloc() != 0 {
 			t.Fatalf("leaked %d bytes", mem.CurrentAlloc())
 		}
 	})
+}
+
+// sameCSVFrames compares a frame from the chunked reader with one from
+// ReadCSV: schema (with dictionary encoding), values and problems.
+func sameCSVFrames(t *testing.T, want, got *Frame, problems []Problem) {
+	t.Helper()
+	if fmt.Sprintf("%+v", []Field(want.Schema())) != fmt.Sprintf("%+v", []Field(got.Schema())) {
+		t.Fatalf("schema %v, want %v", got.Schema(), want.Schema())
+	}
+	for _, n := range want.Names() {
+		wc, _ := want.Column(n)
+		gc, _ := got.Column(n)
+		for i := 0; i < wc.Len(); i++ {
+			// %v tells -0 from 0.
+			if w, g := fmt.Sprintf("%v", wc.Value(i)), fmt.Sprintf("%v", gc.Value(i)); w != g {
+				t.Fatalf("column %s row %d: %s, want %s", n, i, g, w)
+			}
+		}
+	}
+	if !reflect.DeepEqual(problems, got.Problems()) && !(len(problems) == 0 && len(got.Problems()) == 0) {
+		t.Fatalf("problems %+v, want %+v", got.Problems(), problems)
+	}
 }
 
 func TestReadCSVParallelLines(t *testing.T) {

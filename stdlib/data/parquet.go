@@ -66,7 +66,7 @@ func codec(name string) (compress.Compression, error) {
 // ReadParquet reads a whole Parquet file, decoding columns in parallel.
 func ReadParquet(path string, opts ...ParquetOptions) (*Frame, error) {
 	o := pqOpts(opts)
-	pf, err := file.OpenParquetFile(path, false, file.WithReadProps(parquet.NewReaderProperties(o.Allocator)))
+	pf, err := file.OpenParquetFile(path, false, file.WithReadProps(readerProps(o.Allocator)))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -421,6 +421,15 @@ func plainSchema(s *arrow.Schema) *arrow.Schema {
 		}
 	}
 	return arrow.NewSchema(fields, nil)
+}
+
+// readerProps streams column chunks through a small buffer instead of
+// reading each whole chunk into a fresh allocation first.
+func readerProps(mem memory.Allocator) *parquet.ReaderProperties {
+	props := parquet.NewReaderProperties(mem)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = 1 << 20
+	return props
 }
 
 // readProps asks for string columns as dictionary arrays, decoded straight
