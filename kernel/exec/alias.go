@@ -79,49 +79,12 @@ func (r *rewriter) genericAlias(e ast.Expr) bool {
 // alias anywhere.
 func hasGenericAlias(t types.Type) bool {
 	found := false
-	seen := map[types.Type]bool{}
-	var walk func(types.Type)
-	walk = func(t types.Type) {
-		if t == nil || found || seen[t] {
-			return
+	walkType(t, func(t types.Type) bool {
+		if a, ok := t.(*types.Alias); ok && a.TypeArgs().Len() > 0 {
+			found = true
 		}
-		seen[t] = true
-		switch t := t.(type) {
-		case *types.Alias:
-			if t.TypeArgs().Len() > 0 {
-				found = true
-				return
-			}
-			walk(t.Rhs())
-		case *types.Named:
-			for i := 0; i < t.TypeArgs().Len(); i++ {
-				walk(t.TypeArgs().At(i))
-			}
-		case *types.Pointer:
-			walk(t.Elem())
-		case *types.Slice:
-			walk(t.Elem())
-		case *types.Array:
-			walk(t.Elem())
-		case *types.Map:
-			walk(t.Key())
-			walk(t.Elem())
-		case *types.Chan:
-			walk(t.Elem())
-		case *types.Struct:
-			for i := 0; i < t.NumFields(); i++ {
-				walk(t.Field(i).Type())
-			}
-		case *types.Signature:
-			walk(t.Params())
-			walk(t.Results())
-		case *types.Tuple:
-			for i := 0; i < t.Len(); i++ {
-				walk(t.At(i).Type())
-			}
-		}
-	}
-	walk(t)
+		return !found
+	})
 	return found
 }
 

@@ -218,42 +218,17 @@ func (s *session) typeExpr(t types.Type, names func(string) string) (expr string
 
 // walkNamed calls f for each named type that t mentions.
 func walkNamed(t types.Type, f func(*types.Named)) {
-	seen := map[types.Type]bool{}
-	var walk func(types.Type)
-	walk = func(t types.Type) {
-		if t == nil || seen[t] {
-			return
-		}
-		seen[t] = true
+	walkType(t, func(t types.Type) bool {
 		switch t := t.(type) {
 		case *types.Named:
 			f(t)
+		case *types.Alias:
+			// Source names the alias, not what it stands for.
 			for i := 0; i < t.TypeArgs().Len(); i++ {
-				walk(t.TypeArgs().At(i))
+				walkNamed(t.TypeArgs().At(i), f)
 			}
-		case *types.Pointer:
-			walk(t.Elem())
-		case *types.Slice:
-			walk(t.Elem())
-		case *types.Array:
-			walk(t.Elem())
-		case *types.Map:
-			walk(t.Key())
-			walk(t.Elem())
-		case *types.Chan:
-			walk(t.Elem())
-		case *types.Signature:
-			for i := 0; i < t.Params().Len(); i++ {
-				walk(t.Params().At(i).Type())
-			}
-			for i := 0; i < t.Results().Len(); i++ {
-				walk(t.Results().At(i).Type())
-			}
-		case *types.Struct:
-			for i := 0; i < t.NumFields(); i++ {
-				walk(t.Field(i).Type())
-			}
+			return false
 		}
-	}
-	walk(t)
+		return true
+	})
 }

@@ -31,63 +31,15 @@ func (r *rewriter) typeParamIdent(id *ast.Ident) {
 // typeParamsOf lists the names of the type parameters t mentions.
 func typeParamsOf(t types.Type) map[string]bool {
 	var names map[string]bool
-	seen := map[types.Type]bool{}
-	var walk func(types.Type)
-	walk = func(t types.Type) {
-		if t == nil || seen[t] {
-			return
-		}
-		seen[t] = true
-		switch t := t.(type) {
-		case *types.TypeParam:
+	walkType(t, func(t types.Type) bool {
+		if tp, ok := t.(*types.TypeParam); ok {
 			if names == nil {
 				names = map[string]bool{}
 			}
-			names[t.Obj().Name()] = true
-		case *types.Alias:
-			for i := 0; i < t.TypeArgs().Len(); i++ {
-				walk(t.TypeArgs().At(i))
-			}
-		case *types.Named:
-			for i := 0; i < t.TypeArgs().Len(); i++ {
-				walk(t.TypeArgs().At(i))
-			}
-		case *types.Pointer:
-			walk(t.Elem())
-		case *types.Slice:
-			walk(t.Elem())
-		case *types.Array:
-			walk(t.Elem())
-		case *types.Map:
-			walk(t.Key())
-			walk(t.Elem())
-		case *types.Chan:
-			walk(t.Elem())
-		case *types.Struct:
-			for i := 0; i < t.NumFields(); i++ {
-				walk(t.Field(i).Type())
-			}
-		case *types.Signature:
-			walk(t.Params())
-			walk(t.Results())
-		case *types.Tuple:
-			for i := 0; i < t.Len(); i++ {
-				walk(t.At(i).Type())
-			}
-		case *types.Interface:
-			for i := 0; i < t.NumEmbeddeds(); i++ {
-				walk(t.EmbeddedType(i))
-			}
-			for i := 0; i < t.NumExplicitMethods(); i++ {
-				walk(t.ExplicitMethod(i).Type())
-			}
-		case *types.Union:
-			for i := 0; i < t.Len(); i++ {
-				walk(t.Term(i).Type())
-			}
+			names[tp.Obj().Name()] = true
 		}
-	}
-	walk(t)
+		return true
+	})
 	return names
 }
 
