@@ -215,7 +215,7 @@ func (e *Engine) Execute(ctx context.Context, code string) (*display.Data, error
 		return nil, nil
 	}
 	if err := e.run(ctx, prog); err != nil {
-		return nil, err
+		return nil, prog.sess.showErrorNames(err)
 	}
 	return renderShown(e.rt.TakeShown()), nil
 }
@@ -247,9 +247,10 @@ type program struct {
 	// imports holds the cell's new imports. They run on their own, first, so
 	// that a cell failing later cannot leave them half registered.
 	imports      string
-	decls, stmts string // sources for the interpreter; empty when absent
-	commit       func() // records the cell's declarations in the session
-	imported     func() // records the imports once the interpreter has them
+	decls, stmts string   // sources for the interpreter; empty when absent
+	commit       func()   // records the cell's declarations in the session
+	sess         *session // the session the cell was checked against
+	imported     func()   // records the imports once the interpreter has them
 }
 
 func (e *Engine) run(ctx context.Context, p *program) (err error) {
