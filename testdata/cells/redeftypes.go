@@ -200,3 +200,26 @@ var target *E
 errors.As(err, &target), target.code, err
 // Output:
 // true 2 wrapped: bad (2)
+// -- cell --
+// Known gaps: a type switch without a binding misses cell types, and a
+// panic value of one is named by its structure.
+type P struct{ X int }
+var pv any = P{1}
+switch pv.(type) {
+case P:
+	fmt.Println("a P")
+default:
+	fmt.Println("default")
+}
+switch x := pv.(type) {
+case P:
+	fmt.Println("a P", x.X)
+}
+// Output:
+// default
+// a P 1
+// -- cell --
+panic(&E{"boom", 3})
+// Output:
+// error: *struct { Xmsg string; Xcode int }: &{boom 3}
+//   cell:1:8: in main.galley_cell34
