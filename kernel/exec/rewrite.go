@@ -111,6 +111,7 @@ func (c *cellUnit) program() (*program, error) {
 		r.walk(d)
 	}
 	r.explicitInstances()
+	r.deferSafeClosures()
 	r.typedTopLevel()
 	r.renameVars()
 	r.trailingValue()
