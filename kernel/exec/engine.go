@@ -9,8 +9,9 @@
 // and nothing runs when there are any. The types then drive rewrites that
 // let the interpreter run current Go: range over integers and functions,
 // min, max, clear, new(expr), inferred generic calls, per-iteration loop
-// variables, and goroutines whose panics are reported instead of ending the
-// process. Packages used without an import line are imported automatically.
+// variables, goroutines whose panics are reported instead of ending the
+// process, deferred closures, and types redefined with a new structure.
+// Packages used without an import line are imported automatically.
 //
 // It knows nothing about Jupyter messages or sockets; the kernel's worker
 // drives an Engine and translates its results into protocol messages.
