@@ -21,6 +21,13 @@ type cellUnit struct {
 	// variables, as the interpreter runs them, so that a function may use
 	// a variable the same cell defines.
 	lateVars map[string]string
+	// sess is the session the cell is checked against: the engine's, or a
+	// copy in which the types the cell redefines have their earlier
+	// definitions renamed (redefine.go). commit installs it.
+	sess *session
+	// redefined lists the types the cell redefines, leftBehind what stays
+	// on their earlier definitions.
+	redefined, leftBehind []string
 
 	// Set by check.
 	typed bool // false when type checking was skipped
@@ -102,6 +109,10 @@ func (c *cellUnit) cellOffset(pos token.Pos) int {
 // imports for packages the cell names without importing them.
 func (c *cellUnit) check() error {
 	e := c.e
+	if c.sess == nil {
+		c.sess = e.sess
+	}
+	superseded := false
 	lateRounds, importRounds := 0, 0
 	for {
 		src, segs := c.checkSource()
@@ -111,6 +122,13 @@ func (c *cellUnit) check() error {
 		}
 		c.file, c.segs = f, segs
 		c.tfile = e.fset.File(f.Pos())
+		if !superseded {
+			superseded = true
+			if names := c.redefinedTypes(f); len(names) > 0 {
+				c.sess, c.leftBehind = c.supersede(names)
+				c.redefined = names
+			}
+		}
 		for _, d := range f.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == cellFuncName && fd.Recv == nil {
 				c.body = fd.Body
@@ -130,7 +148,7 @@ func (c *cellUnit) check() error {
 			redefined[name] = true
 		}
 		var files []*ast.File
-		if sf, err := parseFile(e.fset, "session.go", e.sess.source(redefined, c.lateVars)); err == nil {
+		if sf, err := parseFile(e.fset, "session.go", c.sess.source(redefined, c.lateVars)); err == nil {
 			files = append(files, sf)
 		}
 		files = append(files, f)
@@ -176,7 +194,7 @@ func (c *cellUnit) check() error {
 			continue
 		}
 		for _, te := range cellErrs {
-			if name, ok := strings.CutPrefix(te.Msg, "undefined: "); ok && e.sess.opaque[name] {
+			if name, ok := strings.CutPrefix(te.Msg, "undefined: "); ok && c.sess.opaque[name] {
 				// The session holds a value whose type cannot be written
 				// down; leave the judgement to the interpreter.
 				c.typed = false
@@ -185,9 +203,9 @@ func (c *cellUnit) check() error {
 		}
 		lines := make([]string, len(cellErrs))
 		for i, te := range cellErrs {
-			lines[i] = e.fset.Position(te.Pos).String() + ": " + te.Msg
+			lines[i] = e.fset.Position(te.Pos).String() + ": " + c.sess.showNames(te.Msg)
 		}
-		return &CellError{Name: CompileError, Value: cellErrs[0].Msg, Trace: lines}
+		return &CellError{Name: CompileError, Value: c.sess.showNames(cellErrs[0].Msg), Trace: lines}
 	}
 }
 
@@ -260,7 +278,7 @@ func (c *cellUnit) varsUsedByDecls() map[string]string {
 			if !isWritable(obj.Type()) {
 				return true
 			}
-			if typ, ok := c.e.sess.typeExpr(obj.Type(), names); ok && typ != c.e.sess.vars[id.Name] {
+			if typ, ok := c.sess.typeExpr(obj.Type(), names); ok && typ != c.sess.vars[id.Name] {
 				late[id.Name] = typ
 			}
 			return true
@@ -330,7 +348,7 @@ func (c *cellUnit) resolveImports(errs []types.Error) bool {
 }
 
 func (c *cellUnit) choosePackage(name string, sels []string) string {
-	for p, n := range c.e.sess.imports {
+	for p, n := range c.sess.imports {
 		if n == name {
 			return p
 		}
@@ -377,7 +395,11 @@ func (c *cellUnit) importsOf() map[string]string {
 // commit records the cell's imports, declarations and variables in the
 // session once the interpreter has accepted the cell.
 func (c *cellUnit) commit() {
-	s := c.e.sess
+	c.e.sess = c.sess
+	s := c.sess
+	if note := c.redefinitionNote(); note != "" {
+		fmt.Fprint(c.e.stderr, note)
+	}
 	for p, n := range c.importsOf() {
 		if n != "_" && n != "." {
 			s.imports[p] = n

@@ -9,8 +9,9 @@
 // and nothing runs when there are any. The types then drive rewrites that
 // let the interpreter run current Go: range over integers and functions,
 // min, max, clear, new(expr), inferred generic calls, per-iteration loop
-// variables, and goroutines whose panics are reported instead of ending the
-// process. Packages used without an import line are imported automatically.
+// variables, goroutines whose panics are reported instead of ending the
+// process, deferred closures, and types redefined with a new structure.
+// Packages used without an import line are imported automatically.
 //
 // It knows nothing about Jupyter messages or sockets; the kernel's worker
 // drives an Engine and translates its results into protocol messages.
@@ -215,7 +216,7 @@ func (e *Engine) Execute(ctx context.Context, code string) (*display.Data, error
 		return nil, nil
 	}
 	if err := e.run(ctx, prog); err != nil {
-		return nil, err
+		return nil, prog.sess.showErrorNames(err)
 	}
 	return renderShown(e.rt.TakeShown()), nil
 }
@@ -247,9 +248,10 @@ type program struct {
 	// imports holds the cell's new imports. They run on their own, first, so
 	// that a cell failing later cannot leave them half registered.
 	imports      string
-	decls, stmts string // sources for the interpreter; empty when absent
-	commit       func() // records the cell's declarations in the session
-	imported     func() // records the imports once the interpreter has them
+	decls, stmts string   // sources for the interpreter; empty when absent
+	commit       func()   // records the cell's declarations in the session
+	sess         *session // the session the cell was checked against
+	imported     func()   // records the imports once the interpreter has them
 }
 
 func (e *Engine) run(ctx context.Context, p *program) (err error) {

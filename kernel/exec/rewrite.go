@@ -58,7 +58,7 @@ func (r *rewriter) fresh(prefix string) string {
 // typeString writes t for the interpreter, naming packages as the session
 // imports them.
 func (r *rewriter) typeString(t types.Type) (string, bool) {
-	s := r.c.e.sess
+	s := r.c.sess
 	before := len(s.imports)
 	t = expandGenericAliases(t)
 	expr, ok := s.typeExpr(t, func(p string) string {
@@ -67,7 +67,7 @@ func (r *rewriter) typeString(t types.Type) (string, bool) {
 		}
 		return ""
 	})
-	expr = renameTypeParams(expr, typeParamsOf(t))
+	expr = s.interpTypeNames(renameTypeParams(expr, typeParamsOf(t)))
 	if len(s.imports) != before || ok {
 		for p, n := range s.imports {
 			if strings.Contains(expr, n+".") {
@@ -76,6 +76,17 @@ func (r *rewriter) typeString(t types.Type) (string, bool) {
 		}
 	}
 	return expr, ok
+}
+
+// checkerType writes t as the session records variable types.
+func (r *rewriter) checkerType(t types.Type) string {
+	expr, _ := r.c.sess.typeExpr(t, func(p string) string {
+		if pkg, err := r.c.e.imp.Import(p); err == nil {
+			return pkg.Name()
+		}
+		return ""
+	})
+	return expr
 }
 
 func (r *rewriter) typeOf(e ast.Expr) types.Type {
@@ -100,6 +111,7 @@ func (c *cellUnit) program() (*program, error) {
 		r.walk(d)
 	}
 	r.explicitInstances()
+	r.deferSafeClosures()
 	r.typedTopLevel()
 	r.renameVars()
 	r.trailingValue()
@@ -154,6 +166,7 @@ func (c *cellUnit) program() (*program, error) {
 		}
 	}
 	p := &program{
+		sess:   c.sess,
 		commit: c.commit,
 		imported: func() {
 			for _, path := range paths {
@@ -229,6 +242,7 @@ func (r *rewriter) walk(root ast.Node) {
 			r.goStmt(n)
 		case *ast.Ident:
 			r.typeParamIdent(n)
+			r.typeNameIdent(n)
 		}
 		return true
 	})
@@ -747,7 +761,7 @@ func (r *rewriter) typedTopLevel() {
 		if name != id.Name {
 			r.renamed[obj] = name
 		}
-		if r.c.e.sess.vars[id.Name] == ts && r.hoisted[name] == "" {
+		if r.c.sess.vars[id.Name] == r.checkerType(obj.Type()) && r.hoisted[name] == "" {
 			return "", true
 		}
 		return "var " + name + " " + ts + "\n", true
@@ -841,7 +855,7 @@ func (r *rewriter) typedTopLevel() {
 // display) would clash with the import there, though Go scoping lets the
 // cell use it; such variables live under another name.
 func (r *rewriter) internalName(name string) string {
-	sess := r.c.e.sess
+	sess := r.c.sess
 	if n, ok := sess.renames[name]; ok {
 		return n
 	}
@@ -866,7 +880,7 @@ func (r *rewriter) renameVars() {
 			continue
 		}
 		if v, ok := obj.(*types.Var); ok && v.Pkg() != nil && v.Parent() == v.Pkg().Scope() {
-			if n, ok := r.c.e.sess.renames[v.Name()]; ok {
+			if n, ok := r.c.sess.renames[v.Name()]; ok {
 				r.add(id.Pos(), id.End(), n)
 			}
 		}

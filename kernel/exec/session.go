@@ -3,6 +3,7 @@ package exec
 import (
 	"go/ast"
 	"go/types"
+	"maps"
 	"path"
 	"sort"
 	"strings"
@@ -21,6 +22,13 @@ type session struct {
 	opaque map[string]bool
 	// renames maps variables to the names the interpreter knows them by.
 	renames map[string]string
+	// typeNames maps the checker's names of types that the interpreter
+	// knows by another name to that name: a redefined type gets a fresh
+	// interpreter name, and its earlier definition a fresh checker name
+	// (see redefine.go).
+	typeNames map[string]string
+	// shown maps names galley made up for types to how users read them.
+	shown map[string]string
 }
 
 type sessionDecl struct {
@@ -39,7 +47,21 @@ func (d sessionDecl) defines(key string) bool {
 }
 
 func newSession() *session {
-	return &session{imports: map[string]string{}, vars: map[string]string{}, opaque: map[string]bool{}, renames: map[string]string{}}
+	return &session{imports: map[string]string{}, vars: map[string]string{}, opaque: map[string]bool{},
+		renames: map[string]string{}, typeNames: map[string]string{}, shown: map[string]string{}}
+}
+
+// clone copies what a cell may change before it is committed. Imports and
+// variable renames only grow, and are shared.
+func (s *session) clone() *session {
+	c := *s
+	c.decls = append([]sessionDecl(nil), s.decls...)
+	c.varSeq = append([]string(nil), s.varSeq...)
+	c.vars = maps.Clone(s.vars)
+	c.opaque = maps.Clone(s.opaque)
+	c.typeNames = maps.Clone(s.typeNames)
+	c.shown = maps.Clone(s.shown)
+	return &c
 }
 
 // declKey names what a declaration defines, so a later declaration with the
@@ -91,6 +113,22 @@ func recvTypeName(e ast.Expr) string {
 // redefines. late declares more package variables, name -> type
 // expression, replacing session variables of the same name.
 func (s *session) source(redefined map[string]bool, late map[string]string) string {
+	src, _ := s.render(redefined, late)
+	return src
+}
+
+// A sourceSpan locates a session declaration (decl >= 0) or the type of a
+// session variable (decl < 0) in the rendered source.
+type sourceSpan struct {
+	start, end int
+	decl       int
+	varName    string
+}
+
+// render is source, also telling where each declaration and variable type
+// went.
+func (s *session) render(redefined map[string]bool, late map[string]string) (string, []sourceSpan) {
+	var spans []sourceSpan
 	var b strings.Builder
 	b.WriteString("package main\n\n")
 	paths := make([]string, 0, len(s.imports))
@@ -102,12 +140,13 @@ func (s *session) source(redefined map[string]bool, late map[string]string) stri
 		b.WriteString("import " + s.imports[p] + " \"" + p + "\"\n")
 	}
 outer:
-	for _, d := range s.decls {
+	for i, d := range s.decls {
 		for _, k := range d.keys {
 			if redefined[k] {
 				continue outer
 			}
 		}
+		spans = append(spans, sourceSpan{start: b.Len(), end: b.Len() + len(d.text), decl: i})
 		b.WriteString(d.text)
 		b.WriteString("\n\n")
 	}
@@ -115,7 +154,9 @@ outer:
 		if _, ok := late[name]; ok || redefined[name] || s.vars[name] == "" {
 			continue
 		}
-		b.WriteString("var " + name + " " + s.vars[name] + "\n")
+		b.WriteString("var " + name + " ")
+		spans = append(spans, sourceSpan{start: b.Len(), end: b.Len() + len(s.vars[name]), decl: -1, varName: name})
+		b.WriteString(s.vars[name] + "\n")
 	}
 	names := make([]string, 0, len(late))
 	for name := range late {
@@ -125,7 +166,7 @@ outer:
 	for _, name := range names {
 		b.WriteString("var " + name + " " + late[name] + "\n")
 	}
-	return b.String()
+	return b.String(), spans
 }
 
 // removeDecls forgets declarations that define key.

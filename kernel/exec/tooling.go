@@ -309,6 +309,9 @@ func (e *Engine) Inspect(code string, cursor, detail int) (display.Data, bool) {
 	if d.decl == "" {
 		return display.Data{}, false
 	}
+	if c != nil && c.sess != nil {
+		d.decl = c.sess.showNames(d.decl)
+	}
 	if d.pkg && detail == 0 {
 		d.doc, _, _ = strings.Cut(d.doc, "\n\n")
 	}

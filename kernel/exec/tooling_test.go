@@ -145,6 +145,42 @@ func TestInspectDocFollowsRedefinition(t *testing.T) {
 	}
 }
 
+// After a type is redefined, inspection and completion speak of the
+// earlier definition as users know it, never by the name galley gave it.
+func TestToolingAfterTypeRedefinition(t *testing.T) {
+	e := newTestEngine(t)
+	mustRun(t, e, "// Rec is a record.\ntype Rec struct{ A int }\nfunc (r Rec) Get() int { return r.A }\nold := Rec{1}")
+	mustRun(t, e, "// Rec has two fields now.\ntype Rec struct{ A, B int }\ncur := Rec{1, 2}")
+	for _, tc := range []struct {
+		code      string
+		cursor    int
+		decl, doc string
+	}{
+		{"old", 2, "var old Rec (earlier definition)", ""},
+		{"cur", 2, "var cur Rec", ""},
+		{"Rec{}", 2, "type Rec struct{A int; B int}", "Rec has two fields now."},
+		{"old.Get()", 5, "func (Rec (earlier definition)).Get() int", ""},
+	} {
+		d, ok := e.Inspect(tc.code, tc.cursor, 0)
+		text, _ := d.Bundle[display.MIMEText].(string)
+		decl, doc, _ := strings.Cut(text, "\n\n")
+		if !ok || decl != tc.decl || doc != tc.doc {
+			t.Errorf("Inspect(%q) = %q, want declaration %q, then doc %q", tc.code, text, tc.decl, tc.doc)
+		}
+	}
+	for _, code := range []string{"", "old.", "Re"} {
+		got, _, _ := e.Complete(code, len(code))
+		for _, m := range got {
+			if strings.HasPrefix(m, "galley_") {
+				t.Errorf("Complete(%q) offers %s", code, m)
+			}
+		}
+		if code == "old." && !slices.Equal(got, []string{"A", "Get"}) {
+			t.Errorf("Complete(old.) = %v, want [A Get]", got)
+		}
+	}
+}
+
 func TestIsComplete(t *testing.T) {
 	e := newTestEngine(t)
 	for _, tc := range []struct{ code, status, indent string }{
