@@ -240,6 +240,8 @@ func (r *rewriter) walk(root ast.Node) {
 			r.errorArgs(n)
 		case *ast.GoStmt:
 			r.goStmt(n)
+		case *ast.TypeSwitchStmt:
+			r.typeSwitch(n)
 		case *ast.Ident:
 			r.typeParamIdent(n)
 			r.typeNameIdent(n)

@@ -201,8 +201,8 @@ errors.As(err, &target), target.code, err
 // Output:
 // true 2 wrapped: bad (2)
 // -- cell --
-// Known gaps: a type switch without a binding misses cell types, and a
-// panic value of one is named by its structure.
+// A type switch matches cell types with or without a binding; the panic
+// value of one is named by its structure (a known gap).
 type P struct{ X int }
 var pv any = P{1}
 switch pv.(type) {
@@ -211,12 +211,19 @@ case P:
 default:
 	fmt.Println("default")
 }
+switch pv.(type) {
+case int, P:
+	fmt.Println("int or P")
+case nil:
+	fmt.Println("nil")
+}
 switch x := pv.(type) {
 case P:
 	fmt.Println("a P", x.X)
 }
 // Output:
-// default
+// a P
+// int or P
 // a P 1
 // -- cell --
 panic(&E{"boom", 3})
