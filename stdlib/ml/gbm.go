@@ -197,17 +197,6 @@ func (p Progress) String() string {
 	return s
 }
 
-// histStride is the histogram length per feature: up to 255 value bins
-// plus the missing bin. A fixed stride makes a bin's slot f<<8 | bin.
-const histStride = 256
-
-// histBin sums gradients and hessians. Row counts are not kept per bin:
-// like LightGBM, split search estimates them from the hessian share, which
-// saves a third of the memory traffic of the hottest loop.
-type histBin struct {
-	g, h float64
-}
-
 type split struct {
 	gain        float64
 	feature     int
@@ -215,10 +204,6 @@ type split struct {
 	missingLeft bool
 	lg, lh      float64
 }
-
-// hist is a node's histogram: hist[f][b] sums bin b of feature f. Indexing
-// the fixed-size inner array with a uint8 bin needs no bounds check.
-type hist [][histStride]histBin
 
 type leaf struct {
 	start, end int
@@ -271,75 +256,53 @@ func (g *grower) putHist(h hist) {
 	}
 }
 
-// accumulate adds rows [lo, hi) of the current leaf into hist. With
-// identity the leaf holds every row in order and gradients are read in
-// place; otherwise og/oh hold the leaf's gradients in idx order.
-func (g *grower) accumulate(h hist, rows []int32, og, oh []float64, identity bool, lo, hi int) {
-	F := g.bm.features
-	data := g.bm.data
-	h = h[:F]
-	for k := lo; k < hi; k++ {
-		r := k
-		if !identity {
-			r = int(rows[k])
-		}
-		addRow(h, data[r*F:r*F+F], og[k], oh[k])
-	}
-}
-
-// addRow adds one row's gradient pair to the bins of its features. It is
-// its own function so that the loop keeps every variable in a register.
-func addRow(h hist, row []uint8, gv, hv float64) {
-	h = h[:len(row)]
-	for f, b := range row {
-		p := &h[f][b]
-		p.g += gv
-		p.h += hv
-	}
-}
-
 // buildHist fills hist with the gradient sums of rows idx[start:end],
 // splitting the rows among workers that each fill a private histogram.
+// With identity the rows are 0..n-1 in order and gradients are read in
+// place; otherwise each worker first gathers its rows' gradients into
+// og/oh so that the accumulation reads them sequentially.
 func (g *grower) buildHist(h hist, start, end int, grad, hess []float64, identity bool) {
-	rows := g.idx[start:end]
-	og, oh := grad, hess
-	if !identity {
-		og, oh = g.og[start:end], g.oh[start:end]
+	n := end - start
+	fill := func(h hist, lo, hi int) {
+		if identity {
+			addRowsRange(h, g.bm.data, start+lo, start+hi, grad, hess)
+			return
+		}
+		rows := g.idx[start+lo : start+hi]
+		og, oh := g.og[start+lo:start+hi], g.oh[start+lo:start+hi]
 		for k, r := range rows {
 			og[k] = grad[r]
 			oh[k] = hess[r]
 		}
+		addRowsOrdered(h, g.bm.data, rows, og, oh)
 	}
-	n := end - start
 	workers := min(g.workers, n/(2*chunkRows))
 	if workers <= 1 {
-		g.accumulate(h, rows, og, oh, identity, 0, n)
+		fill(h, 0, n)
 		return
 	}
 	var wg sync.WaitGroup
 	per := (n + workers - 1) / workers
 	for w := 0; w < workers; w++ {
-		if g.private[w] == nil {
-			g.private[w] = make(hist, g.bm.features)
-		} else {
-			clear(g.private[w])
+		ph := h
+		if w > 0 {
+			if g.private[w] == nil {
+				g.private[w] = make(hist, g.bm.features)
+			} else {
+				clear(g.private[w])
+			}
+			ph = g.private[w]
 		}
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			g.accumulate(g.private[w], rows, og, oh, identity, w*per, min((w+1)*per, n))
-		}(w)
+			fill(ph, w*per, min((w+1)*per, n))
+		}()
 	}
 	wg.Wait()
 	// Sum in worker order so results do not depend on scheduling.
-	for w := 0; w < workers; w++ {
-		for f := range g.private[w] {
-			src, dst := &g.private[w][f], &h[f]
-			for b := range src {
-				dst[b].g += src[b].g
-				dst[b].h += src[b].h
-			}
-		}
+	for w := 1; w < workers; w++ {
+		addHist(h, g.private[w])
 	}
 }
 
@@ -431,31 +394,32 @@ func (g *grower) partition(l *leaf) int {
 
 // partitionRange moves the rows of idx[lo:hi] going left to the front of
 // that range and those going right to tmp[lo:], returning both counts.
+// It reads the split feature's column, which for a leaf's rows in order is
+// a forward walk, and decides each row through a table of bins so that the
+// loop has no branch the data can mispredict.
 func (g *grower) partitionRange(l *leaf, lo, hi int) (int, int) {
 	s := l.best
-	F, f := g.bm.features, s.feature
-	data := g.bm.data
-	miss := uint8(g.bm.binners[f].missing())
-	left, nr := lo, 0
-	tmp := g.tmp[lo:hi]
-	for k := lo; k < hi; k++ {
-		r := g.idx[k]
-		b := data[int(r)*F+f]
-		var goLeft bool
-		if b == miss {
-			goLeft = s.missingLeft
-		} else {
-			goLeft = b <= s.bin
-		}
-		if goLeft {
-			g.idx[left] = r
-			left++
-		} else {
-			tmp[nr] = r
-			nr++
-		}
+	var goesLeft [256]uint8
+	for b := 0; b <= int(s.bin); b++ {
+		goesLeft[b] = 1
 	}
-	return left - lo, nr
+	if s.missingLeft {
+		goesLeft[g.bm.binners[s.feature].missing()] = 1
+	}
+	col := g.bm.col(s.feature)
+	idx := g.idx[lo:hi]
+	tmp := g.tmp[lo:hi]
+	left, right := 0, 0
+	for _, r := range idx {
+		// Both stores are made and only one of the two positions advances;
+		// left never passes the row being read, so the in-place store is safe.
+		gl := int(goesLeft[col[r]])
+		idx[left] = r
+		tmp[right] = r
+		left += gl
+		right += 1 - gl
+	}
+	return left, right
 }
 
 // grow builds one tree on rows idx[:n] and returns it with its leaves,
@@ -513,13 +477,7 @@ func (g *grower) grow(grad, hess []float64, n int, identity bool, gainImp []floa
 		g.buildHist(small.hist, small.start, small.end, grad, hess, false)
 		// The larger child's histogram is the parent's minus the smaller's.
 		large.hist = l.hist
-		for f := range large.hist {
-			lh, sh := &large.hist[f], &small.hist[f]
-			for b := range lh {
-				lh[b].g -= sh[b].g
-				lh[b].h -= sh[b].h
-			}
-		}
+		subHist(large.hist, small.hist)
 		l.hist = nil
 		g.findSplit(left)
 		g.findSplit(right)
@@ -572,10 +530,10 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 	start := time.Now()
 	workers := workerCount(p.Threads)
 	binners := fitBinners(m, p.MaxBins, p.Seed, workers)
-	bm := binWith(m, binners, workers)
+	bm := binWith(m, binners, workers, true)
 	var vbm *binMatrix
 	if valid != nil {
-		vbm = binWith(valid, binners, workers)
+		vbm = binWith(valid, binners, workers, false)
 	}
 
 	model := &GBM{Objective: p.Objective, Features: slices.Clone(m.Names), SplitGain: make([]float64, d), Splits: make([]int, d)}

@@ -5,7 +5,7 @@ import "testing"
 func BenchmarkHistRoot(b *testing.B) {
 	m, y, _ := synthBinary(100_000, 30, 2)
 	binners := fitBinners(m, 255, 1, 1)
-	bm := binWith(m, binners, 1)
+	bm := binWith(m, binners, 1, false)
 	p := GBMParams{}
 	p.defaults()
 	g := newGrower(&p, bm, 1)
@@ -18,7 +18,7 @@ func BenchmarkHistRoot(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		clear(h)
-		g.accumulate(h, nil, grad, hess, true, 0, m.Rows)
+		addRowsRange(h, bm.data, 0, m.Rows, grad, hess)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(m.Rows*30), "ns/update")
 }
