@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // GBM objectives.
@@ -256,6 +257,11 @@ func (g *grower) putHist(h hist) {
 	}
 }
 
+// histMinRows is the fewest rows a histogram worker is given. Leaves
+// deep in a tree hold rows scattered over the matrix, so their build waits
+// on memory and gains from a second core long before it is big.
+const histMinRows = 4096
+
 // buildHist fills hist with the gradient sums of rows idx[start:end],
 // splitting the rows among workers that each fill a private histogram.
 // With identity the rows are 0..n-1 in order and gradients are read in
@@ -265,7 +271,7 @@ func (g *grower) buildHist(h hist, start, end int, grad, hess []float64, identit
 	n := end - start
 	fill := func(h hist, lo, hi int) {
 		if identity {
-			addRowsRange(h, g.bm.data, start+lo, start+hi, grad, hess)
+			addRowsRange(h, g.bm.data, g.bm.features, 0, start+lo, start+hi, grad, hess)
 			return
 		}
 		rows := g.idx[start+lo : start+hi]
@@ -274,9 +280,9 @@ func (g *grower) buildHist(h hist, start, end int, grad, hess []float64, identit
 			og[k] = grad[r]
 			oh[k] = hess[r]
 		}
-		addRowsOrdered(h, g.bm.data, rows, og, oh)
+		addRowsOrdered(h, g.bm.data, g.bm.features, 0, rows, og, oh)
 	}
-	workers := min(g.workers, n/(2*chunkRows))
+	workers := min(g.workers, n/histMinRows)
 	if workers <= 1 {
 		fill(h, 0, n)
 		return
@@ -705,17 +711,55 @@ func gbmMetric(metric string, binary bool, y, score []float64) float64 {
 
 // node is a tree node laid out for prediction: one cache line holds
 // several, and the child fields follow the split fields they depend on.
+// Leaves are nodes too, whose children are themselves, so that a walk of a
+// fixed number of steps ends on the leaf whatever the path.
 type node struct {
 	threshold float64
 	feature   int32
 	// child[1] is taken when the row goes left, child[0] otherwise.
-	child       [2]int32
-	missingLeft bool
+	child [2]int32
+	// missingLeft is 1 when a missing value goes left.
+	missingLeft int32
 }
 
 type compiledTree struct {
-	nodes  []node
-	leaves []float64
+	nodes []node
+	// value holds the leaf value at a leaf's node index.
+	value []float64
+	// depth is the longest path from the root to a leaf.
+	depth int
+}
+
+// compileTree lays t out for prediction: split nodes keep their indices
+// and leaf i becomes node len(t.Feature)+i.
+func compileTree(t *Tree) compiledTree {
+	splits := len(t.Feature)
+	ct := compiledTree{nodes: make([]node, splits+len(t.LeafValue)), value: make([]float64, splits+len(t.LeafValue))}
+	ref := func(c int32) int32 {
+		if c < 0 {
+			return int32(splits) + ^c
+		}
+		return c
+	}
+	for i := range t.Feature {
+		ct.nodes[i] = node{threshold: t.Threshold[i], feature: t.Feature[i], child: [2]int32{ref(t.Right[i]), ref(t.Left[i])}, missingLeft: int32(b2i(t.MissingLeft[i]))}
+	}
+	for i, v := range t.LeafValue {
+		k := int32(splits + i)
+		ct.nodes[k] = node{child: [2]int32{k, k}}
+		ct.value[k] = v
+	}
+	var walk func(n int32, d int)
+	walk = func(n int32, d int) {
+		if int(n) >= splits {
+			ct.depth = max(ct.depth, d)
+			return
+		}
+		walk(ct.nodes[n].child[0], d+1)
+		walk(ct.nodes[n].child[1], d+1)
+	}
+	walk(0, 0)
+	return ct
 }
 
 // compile lays the trees out for fast prediction, once.
@@ -723,11 +767,7 @@ func (g *GBM) compile() []compiledTree {
 	g.once.Do(func() {
 		g.compiled = make([]compiledTree, len(g.Trees))
 		for k, t := range g.Trees {
-			ct := compiledTree{leaves: t.LeafValue, nodes: make([]node, len(t.Feature))}
-			for i := range t.Feature {
-				ct.nodes[i] = node{threshold: t.Threshold[i], feature: t.Feature[i], child: [2]int32{t.Right[i], t.Left[i]}, missingLeft: t.MissingLeft[i]}
-			}
-			g.compiled[k] = ct
+			g.compiled[k] = compileTree(t)
 		}
 	})
 	return g.compiled
@@ -739,6 +779,11 @@ const predictBlock = 64
 
 // Predict writes predictions for m's rows into out (allocated when short)
 // and returns it: probabilities for the binary objective, values otherwise.
+//
+// Each tree moves a whole block of rows one level at a time. The rows'
+// walks are independent, so the processor overlaps them instead of
+// waiting on each node load in turn, and the loops have no branch that
+// depends on the data.
 func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 	if cap(out) < m.Rows {
 		out = make([]float64, m.Rows)
@@ -749,38 +794,26 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 	d := len(m.Cols)
 	parallelBlocks(m.Rows, workerCount(0), func(_, lo, hi int) {
 		rows := make([]float64, predictBlock*d)
+		var at [predictBlock]int32
 		for b := lo; b < hi; b += predictBlock {
 			e := min(b+predictBlock, hi)
 			for j, col := range m.Cols {
-				for i := b; i < e; i++ {
-					rows[(i-b)*d+j] = col[i]
+				for i, v := range col[b:e] {
+					rows[i*d+j] = v
 				}
 			}
 			o := out[b:e]
 			for i := range o {
 				o[i] = g.InitScore
 			}
+			cur := at[:len(o)]
 			for _, t := range trees {
-				if len(t.nodes) == 0 {
-					for i := range o {
-						o[i] += t.leaves[0]
-					}
-					continue
+				clear(cur)
+				for range t.depth {
+					stepBlock(t.nodes, rows, d, cur)
 				}
-				for i := range o {
-					x := rows[i*d : i*d+d]
-					n := int32(0)
-					for n >= 0 {
-						nd := &t.nodes[n]
-						v := x[nd.feature]
-						// Written without branches on the data: a
-						// mispredicted jump per node costs more than
-						// both comparisons.
-						left := v <= nd.threshold
-						nan := v != v
-						n = nd.child[b2i(left || (nan && nd.missingLeft))]
-					}
-					o[i] += t.leaves[^n]
+				for i, n := range cur {
+					o[i] += t.value[n]
 				}
 			}
 			if binary {
@@ -791,6 +824,30 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 		}
 	})
 	return out
+}
+
+// stepBlock moves each row i of the block, whose features are
+// rows[i*d:i*d+d], from node cur[i] to the child its value picks.
+//
+// It indexes through unsafe pointers: node indices come from the compiled
+// tree and features are below d by construction, and the bounds checks
+// and the register spills they cause would double the loop.
+func stepBlock(nodes []node, rows []float64, d int, cur []int32) {
+	if len(cur) == 0 {
+		return
+	}
+	_ = rows[len(cur)*d-1]
+	nb := unsafe.Pointer(unsafe.SliceData(nodes))
+	x := unsafe.Pointer(unsafe.SliceData(rows))
+	stride := uintptr(d) * 8
+	for i, n := range cur {
+		nd := (*node)(unsafe.Add(nb, uintptr(n)*unsafe.Sizeof(node{})))
+		v := *(*float64)(unsafe.Add(x, uintptr(nd.feature)*8))
+		// A missing value compares false both ways.
+		left := b2i(v <= nd.threshold) | b2i(!(v > nd.threshold))&int(nd.missingLeft)
+		cur[i] = nd.child[left]
+		x = unsafe.Add(x, stride)
+	}
 }
 
 // Importance is a feature-importance table, most important first.
