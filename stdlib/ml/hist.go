@@ -23,50 +23,34 @@ type hist [][histStride]histBin
 const binOffset = histStride * int(unsafe.Sizeof(histBin{}))
 
 // addRowsOrdered adds, for each k, the pair (og[k], oh[k]) to the bins of
-// row rows[k] of data, a row-major matrix of F features with F = len(h).
+// features f0, f0+1, ... f0+len(h)-1 of row rows[k] in data, a row-major
+// matrix whose rows are stride bytes long. h[0] is feature f0's histogram.
+// rows must be increasing, as a leaf's rows always are: only the last one
+// is checked against data.
 //
-// This is the hottest loop of training. It indexes through unsafe pointers
-// because every index is in range by construction (a bin is a uint8 and
-// the stride is 256) and the bounds checks, together with the register
-// pressure they bring, cost about half its time.
-func addRowsOrdered(h hist, data []uint8, rows []int32, og, oh []float64) {
+// This is the hottest loop of training. The kernels behind it index
+// through pointers without bounds checks, since every index is in range by
+// construction (a bin is a uint8 and the stride is 256).
+func addRowsOrdered(h hist, data []uint8, stride, f0 int, rows []int32, og, oh []float64) {
 	F := len(h)
 	if F == 0 || len(rows) == 0 {
 		return
 	}
 	og, oh = og[:len(rows)], oh[:len(rows)]
-	base := unsafe.Pointer(&h[0][0])
-	for k, r := range rows {
-		row := data[int(r)*F : int(r)*F+F]
-		addRow(base, unsafe.Pointer(unsafe.SliceData(row)), F, og[k], oh[k])
-	}
+	_ = data[int(rows[len(rows)-1])*stride+f0+F-1]
+	addRowsOrderedKernel(unsafe.Pointer(&h[0][0]), unsafe.Pointer(&data[f0]), stride, F, rows, og, oh)
 }
 
 // addRowsRange is addRowsOrdered for rows lo..hi-1 in order, reading
 // gradients in place.
-func addRowsRange(h hist, data []uint8, lo, hi int, grad, hess []float64) {
+func addRowsRange(h hist, data []uint8, stride, f0, lo, hi int, grad, hess []float64) {
 	F := len(h)
 	if F == 0 || hi <= lo {
 		return
 	}
 	grad, hess = grad[lo:hi], hess[lo:hi]
-	rows := data[lo*F : hi*F]
-	base := unsafe.Pointer(&h[0][0])
-	for k := range grad {
-		addRow(base, unsafe.Pointer(&rows[k*F]), F, grad[k], hess[k])
-	}
-}
-
-// addRow adds one gradient pair to the bins of the F bytes at row.
-func addRow(base, row unsafe.Pointer, F int, gv, hv float64) {
-	off := uintptr(0)
-	for f := 0; f < F; f++ {
-		b := uintptr(*(*uint8)(unsafe.Add(row, f)))
-		p := (*histBin)(unsafe.Add(base, off+b*unsafe.Sizeof(histBin{})))
-		p.g += gv
-		p.h += hv
-		off += uintptr(binOffset)
-	}
+	_ = data[(hi-1)*stride+f0+F-1]
+	addRowsRangeKernel(unsafe.Pointer(&h[0][0]), unsafe.Pointer(&data[lo*stride+f0]), stride, F, grad, hess)
 }
 
 // addHist adds src into dst.
