@@ -24,15 +24,15 @@ func (b *binner) bin(x float64) uint8 {
 	if x != x {
 		return uint8(len(b.upper))
 	}
-	// Find the first bound ≥ x; the last bound is +Inf, so one exists.
-	lo, hi := 0, len(b.upper)-1
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if b.upper[mid] < x {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
+	// Find the first bound ≥ x; the last bound is +Inf, so one exists. The
+	// answer lies in upper[lo:lo+n]; each step halves n without a branch,
+	// which would be mispredicted half the time.
+	u := b.upper
+	lo, n := 0, len(u)
+	for n > 1 {
+		half := n / 2
+		lo += half & -b2i(u[lo+half-1] < x)
+		n -= half
 	}
 	return uint8(lo)
 }

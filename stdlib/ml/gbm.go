@@ -599,9 +599,11 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 				}
 			}
 		} else {
-			for i := range g.idx {
-				g.idx[i] = int32(i)
-			}
+			parallelBlocks(n, workers, func(_, lo, hi int) {
+				for i := lo; i < hi; i++ {
+					g.idx[i] = int32(i)
+				}
+			})
 		}
 		// Features for this tree.
 		g.feats = g.feats[:0]
@@ -617,12 +619,12 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 		}
 		tree, leaves := g.grow(grad, hess, nb, !bagged, model.SplitGain, model.Splits)
 		// Rows in the bag take their leaf's value directly; others walk the tree.
-		for li, l := range leaves {
+		parallelItems(len(leaves), workers, func(li int) {
 			v := tree.LeafValue[li]
-			for _, r := range g.idx[l.start:l.end] {
+			for _, r := range g.idx[leaves[li].start:leaves[li].end] {
 				score[r] += v
 			}
-		}
+		})
 		if bagged {
 			parallelBlocks(n, workers, func(_, lo, hi int) {
 				for i := lo; i < hi; i++ {

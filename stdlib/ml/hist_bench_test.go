@@ -18,7 +18,17 @@ func BenchmarkHistRoot(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		clear(h)
-		addRowsRange(h, bm.data, 0, m.Rows, grad, hess)
+		addRowsRange(h, bm.data, 30, 0, 0, m.Rows, grad, hess)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(m.Rows*30), "ns/update")
+}
+
+// BenchmarkBinning quantises the parity benchmark's 800k x 30 training
+// matrix, boundaries included.
+func BenchmarkBinning(b *testing.B) {
+	m, _ := parityData()
+	tr := sliceRows(m, 0, 800_000)
+	for i := 0; i < b.N; i++ {
+		binWith(tr, fitBinners(tr, 255, 1, 2), 2, true)
+	}
 }
