@@ -220,12 +220,13 @@ type leaf struct {
 
 // grower holds the state reused across trees.
 type grower struct {
-	p        *GBMParams
-	bm       *binMatrix
-	workers  int
-	idx      []int32
-	tmp      []int32
-	og, oh   []float64
+	p       *GBMParams
+	bm      *binMatrix
+	workers int
+	idx     []int32
+	tmp     []int32
+	// ordered holds a leaf's rows' gradient pairs in idx order.
+	ordered  []gradPair
 	histPool []hist
 	private  []hist // per-worker histograms for parallel builds
 	feats    []int
@@ -235,8 +236,7 @@ func newGrower(p *GBMParams, bm *binMatrix, workers int) *grower {
 	g := &grower{p: p, bm: bm, workers: workers}
 	g.idx = make([]int32, bm.rows)
 	g.tmp = make([]int32, bm.rows)
-	g.og = make([]float64, bm.rows)
-	g.oh = make([]float64, bm.rows)
+	g.ordered = make([]gradPair, bm.rows)
 	g.private = make([]hist, workers)
 	return g
 }
@@ -266,21 +266,20 @@ const histMinRows = 4096
 // splitting the rows among workers that each fill a private histogram.
 // With identity the rows are 0..n-1 in order and gradients are read in
 // place; otherwise each worker first gathers its rows' gradients into
-// og/oh so that the accumulation reads them sequentially.
-func (g *grower) buildHist(h hist, start, end int, grad, hess []float64, identity bool) {
+// g.ordered so that the accumulation reads them sequentially.
+func (g *grower) buildHist(h hist, start, end int, gp []gradPair, identity bool) {
 	n := end - start
 	fill := func(h hist, lo, hi int) {
 		if identity {
-			addRowsRange(h, g.bm.data, g.bm.features, 0, start+lo, start+hi, grad, hess)
+			addRowsRange(h, g.bm.data, g.bm.features, 0, start+lo, start+hi, gp)
 			return
 		}
 		rows := g.idx[start+lo : start+hi]
-		og, oh := g.og[start+lo:start+hi], g.oh[start+lo:start+hi]
+		ordered := g.ordered[start+lo : start+hi]
 		for k, r := range rows {
-			og[k] = grad[r]
-			oh[k] = hess[r]
+			ordered[k] = gp[r]
 		}
-		addRowsOrdered(h, g.bm.data, g.bm.features, 0, rows, og, oh)
+		addRowsOrdered(h, g.bm.data, g.bm.features, 0, rows, ordered)
 	}
 	workers := min(g.workers, n/histMinRows)
 	if workers <= 1 {
@@ -430,10 +429,10 @@ func (g *grower) partitionRange(l *leaf, lo, hi int) (int, int) {
 
 // grow builds one tree on rows idx[:n] and returns it with its leaves,
 // whose ranges of idx say which rows each leaf holds.
-func (g *grower) grow(grad, hess []float64, n int, identity bool, gainImp []float64, splits []int) (*Tree, []*leaf) {
+func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, splits []int) (*Tree, []*leaf) {
 	p := g.p
 	root := &leaf{start: 0, end: n, parent: -1, hist: g.getHist()}
-	g.buildHist(root.hist, 0, n, grad, hess, identity)
+	g.buildHist(root.hist, 0, n, gp, identity)
 	// Node totals come from any one feature's histogram.
 	for _, b := range root.hist[0] {
 		root.g += b.g
@@ -480,7 +479,7 @@ func (g *grower) grow(grad, hess []float64, n int, identity bool, gainImp []floa
 			small, large = right, left
 		}
 		small.hist = g.getHist()
-		g.buildHist(small.hist, small.start, small.end, grad, hess, false)
+		g.buildHist(small.hist, small.start, small.end, gp, false)
 		// The larger child's histogram is the parent's minus the smaller's.
 		large.hist = l.hist
 		subHist(large.hist, small.hist)
@@ -565,8 +564,7 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 			vscore[i] = model.InitScore
 		}
 	}
-	grad := make([]float64, n)
-	hess := make([]float64, n)
+	gp := make([]gradPair, n)
 	g := newGrower(&p, bm, workers)
 	rng := rand.New(rand.NewPCG(p.Seed, 0x67626d))
 	inBag := make([]bool, n)
@@ -578,11 +576,13 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 			for i := lo; i < hi; i++ {
 				if binary {
 					pr := sigmoid(score[i])
-					grad[i] = pr - y[i]
-					hess[i] = math.Max(pr*(1-pr), 1e-16)
+					h := pr * (1 - pr)
+					if h < 1e-16 {
+						h = 1e-16
+					}
+					gp[i] = gradPair{pr - y[i], h}
 				} else {
-					grad[i] = score[i] - y[i]
-					hess[i] = 1
+					gp[i] = gradPair{score[i] - y[i], 1}
 				}
 			}
 		})
@@ -617,7 +617,7 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 				g.feats = append(g.feats, f)
 			}
 		}
-		tree, leaves := g.grow(grad, hess, nb, !bagged, model.SplitGain, model.Splits)
+		tree, leaves := g.grow(gp, nb, !bagged, model.SplitGain, model.Splits)
 		// Rows in the bag take their leaf's value directly; others walk the tree.
 		parallelItems(len(leaves), workers, func(li int) {
 			v := tree.LeafValue[li]

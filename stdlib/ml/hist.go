@@ -13,6 +13,12 @@ type histBin struct {
 	g, h float64
 }
 
+// gradPair is one row's gradient and hessian, kept together so that a
+// histogram update reads both with one load.
+type gradPair struct {
+	g, h float64
+}
+
 // hist is a node's histogram: hist[f][b] sums bin b of feature f. Its
 // features lie back to back in one allocation, which the kernels below
 // rely on.
@@ -22,7 +28,7 @@ type hist [][histStride]histBin
 // next's.
 const binOffset = histStride * int(unsafe.Sizeof(histBin{}))
 
-// addRowsOrdered adds, for each k, the pair (og[k], oh[k]) to the bins of
+// addRowsOrdered adds, for each k, the pair ordered[k] to the bins of
 // features f0, f0+1, ... f0+len(h)-1 of row rows[k] in data, a row-major
 // matrix whose rows are stride bytes long. h[0] is feature f0's histogram.
 // rows must be increasing, as a leaf's rows always are: only the last one
@@ -31,26 +37,26 @@ const binOffset = histStride * int(unsafe.Sizeof(histBin{}))
 // This is the hottest loop of training. The kernels behind it index
 // through pointers without bounds checks, since every index is in range by
 // construction (a bin is a uint8 and the stride is 256).
-func addRowsOrdered(h hist, data []uint8, stride, f0 int, rows []int32, og, oh []float64) {
+func addRowsOrdered(h hist, data []uint8, stride, f0 int, rows []int32, ordered []gradPair) {
 	F := len(h)
 	if F == 0 || len(rows) == 0 {
 		return
 	}
-	og, oh = og[:len(rows)], oh[:len(rows)]
+	ordered = ordered[:len(rows)]
 	_ = data[int(rows[len(rows)-1])*stride+f0+F-1]
-	addRowsOrderedKernel(unsafe.Pointer(&h[0][0]), unsafe.Pointer(&data[f0]), stride, F, rows, og, oh)
+	addRowsOrderedKernel(unsafe.Pointer(&h[0][0]), unsafe.Pointer(&data[f0]), stride, F, rows, ordered)
 }
 
 // addRowsRange is addRowsOrdered for rows lo..hi-1 in order, reading
 // gradients in place.
-func addRowsRange(h hist, data []uint8, stride, f0, lo, hi int, grad, hess []float64) {
+func addRowsRange(h hist, data []uint8, stride, f0, lo, hi int, gp []gradPair) {
 	F := len(h)
 	if F == 0 || hi <= lo {
 		return
 	}
-	grad, hess = grad[lo:hi], hess[lo:hi]
+	gp = gp[lo:hi]
 	_ = data[(hi-1)*stride+f0+F-1]
-	addRowsRangeKernel(unsafe.Pointer(&h[0][0]), unsafe.Pointer(&data[lo*stride+f0]), stride, F, grad, hess)
+	addRowsRangeKernel(unsafe.Pointer(&h[0][0]), unsafe.Pointer(&data[lo*stride+f0]), stride, F, gp)
 }
 
 // addHist adds src into dst.

@@ -7,15 +7,15 @@ import "unsafe"
 // Implemented in hist_amd64.s.
 //
 //go:noescape
-func addRowsOrderedSSE(base, data unsafe.Pointer, stride, nf int, rows *int32, n int, og, oh *float64)
+func addRowsOrderedSSE(base, data unsafe.Pointer, stride, nf int, rows *int32, n int, ordered *gradPair)
 
 //go:noescape
-func addRowsRangeSSE(base, data unsafe.Pointer, stride, nf, n int, gs, hs *float64)
+func addRowsRangeSSE(base, data unsafe.Pointer, stride, nf, n int, gp *gradPair)
 
-func addRowsOrderedKernel(base, data unsafe.Pointer, stride, nf int, rows []int32, og, oh []float64) {
-	addRowsOrderedSSE(base, data, stride, nf, unsafe.SliceData(rows), len(rows), unsafe.SliceData(og), unsafe.SliceData(oh))
+func addRowsOrderedKernel(base, data unsafe.Pointer, stride, nf int, rows []int32, ordered []gradPair) {
+	addRowsOrderedSSE(base, data, stride, nf, unsafe.SliceData(rows), len(rows), unsafe.SliceData(ordered))
 }
 
-func addRowsRangeKernel(base, data unsafe.Pointer, stride, nf int, g, h []float64) {
-	addRowsRangeSSE(base, data, stride, nf, len(g), unsafe.SliceData(g), unsafe.SliceData(h))
+func addRowsRangeKernel(base, data unsafe.Pointer, stride, nf int, gp []gradPair) {
+	addRowsRangeSSE(base, data, stride, nf, len(gp), unsafe.SliceData(gp))
 }

@@ -4,18 +4,18 @@
 
 // Both kernels add the gradient pair (g, h) of each row to the bins of nf
 // features with one packed SSE2 add per bin: a bin's g and h lie side by
-// side, so a 16-byte load, ADDPD and store do the work of two scalar
-// adds, with the same rounding as the Go version in hist_other.go.
+// side, as they do in a gradPair, so a 16-byte load, ADDPD and store do
+// the work of two scalar adds, with the same rounding as the Go version in
+// hist_other.go.
 // Feature j's histogram starts j*4096 bytes after base.
 
-// func addRowsOrderedSSE(base, data unsafe.Pointer, stride, nf int, rows *int32, n int, og, oh *float64)
-TEXT ·addRowsOrderedSSE(SB), NOSPLIT, $0-64
+// func addRowsOrderedSSE(base, data unsafe.Pointer, stride, nf int, rows *int32, n int, ordered *gradPair)
+TEXT ·addRowsOrderedSSE(SB), NOSPLIT, $0-56
 	MOVQ base+0(FP), DI
 	MOVQ data+8(FP), SI
 	MOVQ stride+16(FP), DX
 	MOVQ rows+32(FP), R8
-	MOVQ og+48(FP), R10
-	MOVQ oh+56(FP), R11
+	MOVQ ordered+48(FP), R10
 	XORQ R9, R9
 	CMPQ R9, n+40(FP)
 	JGE  done
@@ -24,8 +24,8 @@ row:
 	MOVLQSX (R8)(R9*4), AX
 	IMULQ   DX, AX
 	LEAQ    (SI)(AX*1), BX
-	MOVSD   (R10)(R9*8), X0
-	MOVHPD  (R11)(R9*8), X0
+	MOVUPD  (R10), X0
+	ADDQ    $16, R10
 	MOVQ    DI, R12
 	MOVQ    nf+24(FP), R13
 
@@ -64,21 +64,20 @@ next:
 done:
 	RET
 
-// func addRowsRangeSSE(base, data unsafe.Pointer, stride, nf, n int, gs, hs *float64)
-TEXT ·addRowsRangeSSE(SB), NOSPLIT, $0-56
+// func addRowsRangeSSE(base, data unsafe.Pointer, stride, nf, n int, gp *gradPair)
+TEXT ·addRowsRangeSSE(SB), NOSPLIT, $0-48
 	MOVQ base+0(FP), DI
 	MOVQ data+8(FP), SI
 	MOVQ stride+16(FP), DX
-	MOVQ gs+40(FP), R10
-	MOVQ hs+48(FP), R11
+	MOVQ gp+40(FP), R10
 	XORQ R9, R9
 	CMPQ R9, n+32(FP)
 	JGE  rdone
 
 rrow:
 	MOVQ    SI, BX
-	MOVSD   (R10)(R9*8), X0
-	MOVHPD  (R11)(R9*8), X0
+	MOVUPD  (R10), X0
+	ADDQ    $16, R10
 	MOVQ    DI, R12
 	MOVQ    nf+24(FP), R13
 

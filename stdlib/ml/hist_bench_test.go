@@ -9,16 +9,15 @@ func BenchmarkHistRoot(b *testing.B) {
 	p := GBMParams{}
 	p.defaults()
 	g := newGrower(&p, bm, 1)
-	grad := make([]float64, m.Rows)
-	hess := make([]float64, m.Rows)
-	for i := range grad {
-		grad[i], hess[i] = y[i]-0.5, 0.25
+	gp := make([]gradPair, m.Rows)
+	for i := range gp {
+		gp[i] = gradPair{y[i] - 0.5, 0.25}
 	}
 	h := g.getHist()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		clear(h)
-		addRowsRange(h, bm.data, 30, 0, 0, m.Rows, grad, hess)
+		addRowsRange(h, bm.data, 30, 0, 0, m.Rows, gp)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(m.Rows*30), "ns/update")
 }

@@ -4,26 +4,26 @@ package ml
 
 import "unsafe"
 
-func addRowsOrderedKernel(base, data unsafe.Pointer, stride, nf int, rows []int32, og, oh []float64) {
+func addRowsOrderedKernel(base, data unsafe.Pointer, stride, nf int, rows []int32, ordered []gradPair) {
 	for k, r := range rows {
-		addRow(base, unsafe.Add(data, int(r)*stride), nf, og[k], oh[k])
+		addRow(base, unsafe.Add(data, int(r)*stride), nf, ordered[k])
 	}
 }
 
-func addRowsRangeKernel(base, data unsafe.Pointer, stride, nf int, g, h []float64) {
-	for k := range g {
-		addRow(base, unsafe.Add(data, k*stride), nf, g[k], h[k])
+func addRowsRangeKernel(base, data unsafe.Pointer, stride, nf int, gp []gradPair) {
+	for k, p := range gp {
+		addRow(base, unsafe.Add(data, k*stride), nf, p)
 	}
 }
 
 // addRow adds one gradient pair to the bins of the nf bytes at row.
-func addRow(base, row unsafe.Pointer, nf int, gv, hv float64) {
+func addRow(base, row unsafe.Pointer, nf int, gp gradPair) {
 	off := uintptr(0)
 	for f := 0; f < nf; f++ {
 		b := uintptr(*(*uint8)(unsafe.Add(row, f)))
 		p := (*histBin)(unsafe.Add(base, off+b*unsafe.Sizeof(histBin{})))
-		p.g += gv
-		p.h += hv
+		p.g += gp.g
+		p.h += gp.h
 		off += uintptr(binOffset)
 	}
 }
