@@ -713,8 +713,9 @@ func gbmMetric(metric string, binary bool, y, score []float64) float64 {
 
 // node is a tree node laid out for prediction: one cache line holds
 // several, and the child fields follow the split fields they depend on.
-// Leaves are nodes too, whose children are themselves, so that a walk of a
-// fixed number of steps ends on the leaf whatever the path.
+// Leaves are nodes too, numbered after the splits, whose children are
+// themselves: a row that has reached its leaf stays there through further
+// steps.
 type node struct {
 	threshold float64
 	feature   int32
@@ -728,6 +729,8 @@ type compiledTree struct {
 	nodes []node
 	// value holds the leaf value at a leaf's node index.
 	value []float64
+	// splits is the number of split nodes, which come first.
+	splits int32
 	// depth is the longest path from the root to a leaf.
 	depth int
 }
@@ -736,7 +739,7 @@ type compiledTree struct {
 // and leaf i becomes node len(t.Feature)+i.
 func compileTree(t *Tree) compiledTree {
 	splits := len(t.Feature)
-	ct := compiledTree{nodes: make([]node, splits+len(t.LeafValue)), value: make([]float64, splits+len(t.LeafValue))}
+	ct := compiledTree{nodes: make([]node, splits+len(t.LeafValue)), value: make([]float64, splits+len(t.LeafValue)), splits: int32(splits)}
 	ref := func(c int32) int32 {
 		if c < 0 {
 			return int32(splits) + ^c
@@ -753,7 +756,7 @@ func compileTree(t *Tree) compiledTree {
 	}
 	var walk func(n int32, d int)
 	walk = func(n int32, d int) {
-		if int(n) >= splits {
+		if n >= ct.splits {
 			ct.depth = max(ct.depth, d)
 			return
 		}
@@ -785,7 +788,8 @@ const predictBlock = 64
 // Each tree moves a whole block of rows one level at a time. The rows'
 // walks are independent, so the processor overlaps them instead of
 // waiting on each node load in turn, and the loops have no branch that
-// depends on the data.
+// depends on the data. The first levels step every row; past them, in
+// deep trees, only the rows not yet at a leaf are kept and stepped.
 func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 	if cap(out) < m.Rows {
 		out = make([]float64, m.Rows)
@@ -797,6 +801,7 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 	parallelBlocks(m.Rows, workerCount(0), func(_, lo, hi int) {
 		rows := make([]float64, predictBlock*d)
 		var at [predictBlock]int32
+		var active [predictBlock]uint8
 		for b := lo; b < hi; b += predictBlock {
 			e := min(b+predictBlock, hi)
 			for j, col := range m.Cols {
@@ -811,8 +816,19 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 			cur := at[:len(o)]
 			for _, t := range trees {
 				clear(cur)
-				for range t.depth {
-					stepBlock(t.nodes, rows, d, cur)
+				fixed := min(t.depth, predictAllSteps)
+				for range fixed {
+					stepAll(t.nodes, rows, d, cur)
+				}
+				na := 0
+				if t.depth > fixed {
+					for i, n := range cur {
+						active[na] = uint8(i)
+						na += b2i(n < t.splits)
+					}
+				}
+				for na > 0 {
+					na = stepBlock(t.nodes, t.splits, rows, d, cur, active[:na])
 				}
 				for i, n := range cur {
 					o[i] += t.value[n]
@@ -828,16 +844,15 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 	return out
 }
 
-// stepBlock moves each row i of the block, whose features are
-// rows[i*d:i*d+d], from node cur[i] to the child its value picks.
-//
-// It indexes through unsafe pointers: node indices come from the compiled
-// tree and features are below d by construction, and the bounds checks
-// and the register spills they cause would double the loop.
-func stepBlock(nodes []node, rows []float64, d int, cur []int32) {
-	if len(cur) == 0 {
-		return
-	}
+// predictAllSteps is the tree levels for which Predict steps every row of
+// a block, reached or not: most rows of a 31-leaf tree are at their leaf
+// by then, and past it keeping the list of the others pays.
+const predictAllSteps = 8
+
+// stepAll moves each row i of the block, whose features are
+// rows[i*d:i*d+d], from node cur[i] to the child its value picks. See
+// stepBlock for the unsafe indexing.
+func stepAll(nodes []node, rows []float64, d int, cur []int32) {
 	_ = rows[len(cur)*d-1]
 	nb := unsafe.Pointer(unsafe.SliceData(nodes))
 	x := unsafe.Pointer(unsafe.SliceData(rows))
@@ -850,6 +865,36 @@ func stepBlock(nodes []node, rows []float64, d int, cur []int32) {
 		cur[i] = nd.child[left]
 		x = unsafe.Add(x, stride)
 	}
+}
+
+// stepBlock moves each active row i of the block, whose features are
+// rows[i*d:i*d+d], from split node cur[i] to the child its value picks. It
+// compacts active to the rows still at a split node and returns how many
+// there are.
+//
+// It indexes through unsafe pointers: node indices come from the compiled
+// tree, rows from the block and features are below d by construction, and
+// the bounds checks and the register spills they cause would double the
+// loop.
+func stepBlock(nodes []node, splits int32, rows []float64, d int, cur []int32, active []uint8) int {
+	_ = rows[len(cur)*d-1]
+	nb := unsafe.Pointer(unsafe.SliceData(nodes))
+	x := unsafe.Pointer(unsafe.SliceData(rows))
+	cp := unsafe.Pointer(unsafe.SliceData(cur))
+	k := 0
+	for _, i := range active {
+		c := (*int32)(unsafe.Add(cp, uintptr(i)*4))
+		nd := (*node)(unsafe.Add(nb, uintptr(*c)*unsafe.Sizeof(node{})))
+		v := *(*float64)(unsafe.Add(x, (uintptr(i)*uintptr(d)+uintptr(nd.feature))*8))
+		// A missing value compares false both ways.
+		left := b2i(v <= nd.threshold) | b2i(!(v > nd.threshold))&int(nd.missingLeft)
+		n := nd.child[left]
+		*c = n
+		// Written every time, kept only while the row is at a split.
+		active[k] = i
+		k += b2i(n < splits)
+	}
+	return k
 }
 
 // Importance is a feature-importance table, most important first.
