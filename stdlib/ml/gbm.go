@@ -230,6 +230,8 @@ type grower struct {
 	histPool []hist
 	private  []hist // per-worker histograms for parallel builds
 	feats    []int
+	// used[f] is feature f's bins, the missing one included.
+	used []int
 }
 
 func newGrower(p *GBMParams, bm *binMatrix, workers int) *grower {
@@ -238,6 +240,10 @@ func newGrower(p *GBMParams, bm *binMatrix, workers int) *grower {
 	g.tmp = make([]int32, bm.rows)
 	g.ordered = make([]gradPair, bm.rows)
 	g.private = make([]hist, workers)
+	g.used = make([]int, bm.features)
+	for f, b := range bm.binners {
+		g.used[f] = b.bins() + 1
+	}
 	return g
 }
 
@@ -245,7 +251,7 @@ func (g *grower) getHist() hist {
 	if n := len(g.histPool); n > 0 {
 		h := g.histPool[n-1]
 		g.histPool = g.histPool[:n-1]
-		clear(h)
+		clearHist(h, g.used)
 		return h
 	}
 	return make(hist, g.bm.features)
@@ -294,7 +300,7 @@ func (g *grower) buildHist(h hist, start, end int, gp []gradPair, identity bool)
 			if g.private[w] == nil {
 				g.private[w] = make(hist, g.bm.features)
 			} else {
-				clear(g.private[w])
+				clearHist(g.private[w], g.used)
 			}
 			ph = g.private[w]
 		}
@@ -307,7 +313,7 @@ func (g *grower) buildHist(h hist, start, end int, gp []gradPair, identity bool)
 	wg.Wait()
 	// Sum in worker order so results do not depend on scheduling.
 	for w := 1; w < workers; w++ {
-		addHist(h, g.private[w])
+		addHist(h, g.private[w], g.used)
 	}
 }
 
@@ -482,7 +488,7 @@ func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, sp
 		g.buildHist(small.hist, small.start, small.end, gp, false)
 		// The larger child's histogram is the parent's minus the smaller's.
 		large.hist = l.hist
-		subHist(large.hist, small.hist)
+		subHist(large.hist, small.hist, g.used)
 		l.hist = nil
 		g.findSplit(left)
 		g.findSplit(right)

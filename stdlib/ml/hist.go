@@ -2,9 +2,13 @@ package ml
 
 import "unsafe"
 
-// histStride is the histogram length per feature: up to 255 value bins
-// plus the missing bin. A fixed stride makes a bin's slot f<<8 | bin.
-const histStride = 256
+// histStride is the histogram length per feature: up to 255 value bins,
+// the missing bin, and one bin of padding. Without it features would lie
+// exactly 4 KiB apart, and the processor, which matches a load against
+// earlier stores by the low 12 address bits first, would stall on false
+// conflicts whenever rows hit the same bin number in different features,
+// as they nearly always do with few-valued features.
+const histStride = 257
 
 // histBin sums gradients and hessians. Row counts are not kept per bin:
 // like LightGBM, split search estimates them from the hessian share, which
@@ -59,10 +63,13 @@ func addRowsRange(h hist, data []uint8, stride, f0, lo, hi int, gp []gradPair) {
 	addRowsRangeKernel(unsafe.Pointer(&h[0][0]), unsafe.Pointer(&data[lo*stride+f0]), stride, F, gp)
 }
 
+// The functions below touch only the first used[f] bins of feature f: the
+// others are never written and stay zero.
+
 // addHist adds src into dst.
-func addHist(dst, src hist) {
+func addHist(dst, src hist, used []int) {
 	for f := range src {
-		s, d := &src[f], &dst[f]
+		s, d := src[f][:used[f]], dst[f][:used[f]]
 		for b := range s {
 			d[b].g += s[b].g
 			d[b].h += s[b].h
@@ -71,12 +78,19 @@ func addHist(dst, src hist) {
 }
 
 // subHist subtracts src from dst.
-func subHist(dst, src hist) {
+func subHist(dst, src hist, used []int) {
 	for f := range src {
-		s, d := &src[f], &dst[f]
+		s, d := src[f][:used[f]], dst[f][:used[f]]
 		for b := range s {
 			d[b].g -= s[b].g
 			d[b].h -= s[b].h
 		}
+	}
+}
+
+// clearHist zeroes h.
+func clearHist(h hist, used []int) {
+	for f := range h {
+		clear(h[f][:used[f]])
 	}
 }

@@ -7,7 +7,7 @@
 // side, as they do in a gradPair, so a 16-byte load, ADDPD and store do
 // the work of two scalar adds, with the same rounding as the Go version in
 // hist_other.go.
-// Feature j's histogram starts j*4096 bytes after base.
+// Feature j's histogram starts j*4112 bytes (257 bins) after base.
 
 // func addRowsOrderedSSE(base, data unsafe.Pointer, stride, nf int, rows *int32, n int, ordered *gradPair)
 TEXT ·addRowsOrderedSSE(SB), NOSPLIT, $0-56
@@ -37,13 +37,13 @@ pair:
 	SHLQ    $4, AX
 	SHLQ    $4, CX
 	MOVUPD  (R12)(AX*1), X1
-	MOVUPD  4096(R12)(CX*1), X2
+	MOVUPD  4112(R12)(CX*1), X2
 	ADDPD   X0, X1
 	ADDPD   X0, X2
 	MOVUPD  X1, (R12)(AX*1)
-	MOVUPD  X2, 4096(R12)(CX*1)
+	MOVUPD  X2, 4112(R12)(CX*1)
 	ADDQ    $2, BX
-	ADDQ    $8192, R12
+	ADDQ    $8224, R12
 	SUBQ    $2, R13
 	JMP     pair
 
@@ -89,13 +89,13 @@ rpair:
 	SHLQ    $4, AX
 	SHLQ    $4, CX
 	MOVUPD  (R12)(AX*1), X1
-	MOVUPD  4096(R12)(CX*1), X2
+	MOVUPD  4112(R12)(CX*1), X2
 	ADDPD   X0, X1
 	ADDPD   X0, X2
 	MOVUPD  X1, (R12)(AX*1)
-	MOVUPD  X2, 4096(R12)(CX*1)
+	MOVUPD  X2, 4112(R12)(CX*1)
 	ADDQ    $2, BX
-	ADDQ    $8192, R12
+	ADDQ    $8224, R12
 	SUBQ    $2, R13
 	JMP     rpair
 
