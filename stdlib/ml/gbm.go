@@ -810,9 +810,11 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 		var active [predictBlock]uint8
 		for b := lo; b < hi; b += predictBlock {
 			e := min(b+predictBlock, hi)
+			missing := false
 			for j, col := range m.Cols {
 				for i, v := range col[b:e] {
 					rows[i*d+j] = v
+					missing = missing || v != v
 				}
 			}
 			o := out[b:e]
@@ -824,7 +826,11 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 				clear(cur)
 				fixed := min(t.depth, predictAllSteps)
 				for range fixed {
-					stepAll(t.nodes, rows, d, cur)
+					if missing {
+						stepAll(t.nodes, rows, d, cur)
+					} else {
+						stepAllPresent(t.nodes, rows, d, cur)
+					}
 				}
 				na := 0
 				if t.depth > fixed {
@@ -853,7 +859,7 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 // predictAllSteps is the tree levels for which Predict steps every row of
 // a block, reached or not: most rows of a 31-leaf tree are at their leaf
 // by then, and past it keeping the list of the others pays.
-const predictAllSteps = 8
+const predictAllSteps = 6
 
 // stepAll moves each row i of the block, whose features are
 // rows[i*d:i*d+d], from node cur[i] to the child its value picks. See
@@ -869,6 +875,21 @@ func stepAll(nodes []node, rows []float64, d int, cur []int32) {
 		// A missing value compares false both ways.
 		left := b2i(v <= nd.threshold) | b2i(!(v > nd.threshold))&int(nd.missingLeft)
 		cur[i] = nd.child[left]
+		x = unsafe.Add(x, stride)
+	}
+}
+
+// stepAllPresent is stepAll for a block without missing values, which
+// saves the second comparison.
+func stepAllPresent(nodes []node, rows []float64, d int, cur []int32) {
+	_ = rows[len(cur)*d-1]
+	nb := unsafe.Pointer(unsafe.SliceData(nodes))
+	x := unsafe.Pointer(unsafe.SliceData(rows))
+	stride := uintptr(d) * 8
+	for i, n := range cur {
+		nd := (*node)(unsafe.Add(nb, uintptr(n)*unsafe.Sizeof(node{})))
+		v := *(*float64)(unsafe.Add(x, uintptr(nd.feature)*8))
+		cur[i] = nd.child[b2i(v <= nd.threshold)]
 		x = unsafe.Add(x, stride)
 	}
 }

@@ -26,10 +26,16 @@ func walkTree(t *Tree, x []float64) float64 {
 
 // TestPredictMatchesTreeWalk checks the blocked prediction against walking
 // each tree row by row, on shallow trees and on deep ones (which take the
-// path that keeps only unfinished rows), with missing values, and on a row
-// count that leaves a partial block.
+// path that keeps only unfinished rows), with and without missing values,
+// and on a row count that leaves a partial block.
 func TestPredictMatchesTreeWalk(t *testing.T) {
-	m, y, _ := synthBinary(6001, 8, 5)
+	withNaN, y, _ := synthBinary(6001, 8, 5)
+	for _, m := range []*Matrix{withNaN, m2imputed(withNaN)} {
+		testPredictMatchesTreeWalk(t, m, y)
+	}
+}
+
+func testPredictMatchesTreeWalk(t *testing.T, m *Matrix, y []float64) {
 	for _, p := range []GBMParams{
 		{Seed: 1, Trees: 20},
 		{Seed: 1, Trees: 20, MaxLeaves: 63, MinDataInLeaf: 2, LearningRate: 0.5},
