@@ -2,6 +2,8 @@
 
 #include "textflag.h"
 
+#define PREFETCH_AHEAD 8
+
 // Both kernels add the gradient pair (g, h) of each row to the bins of nf
 // features with one packed SSE2 add per bin: a bin's g and h lie side by
 // side, as they do in a gradPair, so a 16-byte load, ADDPD and store do
@@ -21,6 +23,19 @@ TEXT ·addRowsOrderedSSE(SB), NOSPLIT, $0-56
 	JGE  done
 
 row:
+	// Prefetch the row PREFETCH_AHEAD places on: a leaf's rows are
+	// scattered over the matrix, and waiting for each in turn would leave
+	// the loop bound by memory latency.
+	LEAQ       PREFETCH_AHEAD(R9), AX
+	CMPQ       AX, n+40(FP)
+	JGE        load
+	MOVLQSX    (R8)(AX*4), AX
+	IMULQ      DX, AX
+	LEAQ       (SI)(AX*1), CX
+	PREFETCHT0 (CX)
+	PREFETCHT0 -1(CX)(DX*1)
+
+load:
 	MOVLQSX (R8)(R9*4), AX
 	IMULQ   DX, AX
 	LEAQ    (SI)(AX*1), BX
