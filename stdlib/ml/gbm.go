@@ -220,13 +220,11 @@ type leaf struct {
 
 // grower holds the state reused across trees.
 type grower struct {
-	p       *GBMParams
-	bm      *binMatrix
-	workers int
-	idx     []int32
-	tmp     []int32
-	// ordered holds a leaf's rows' gradient pairs in idx order.
-	ordered  []gradPair
+	p        *GBMParams
+	bm       *binMatrix
+	workers  int
+	idx      []int32
+	tmp      []int32
 	histPool []hist
 	private  []hist // per-worker histograms for parallel builds
 	feats    []int
@@ -238,7 +236,6 @@ func newGrower(p *GBMParams, bm *binMatrix, workers int) *grower {
 	g := &grower{p: p, bm: bm, workers: workers}
 	g.idx = make([]int32, bm.rows)
 	g.tmp = make([]int32, bm.rows)
-	g.ordered = make([]gradPair, bm.rows)
 	g.private = make([]hist, workers)
 	g.used = make([]int, bm.features)
 	for f, b := range bm.binners {
@@ -270,9 +267,7 @@ const histMinRows = 4096
 
 // buildHist fills hist with the gradient sums of rows idx[start:end],
 // splitting the rows among workers that each fill a private histogram.
-// With identity the rows are 0..n-1 in order and gradients are read in
-// place; otherwise each worker first gathers its rows' gradients into
-// g.ordered so that the accumulation reads them sequentially.
+// With identity the rows are 0..n-1 in order.
 func (g *grower) buildHist(h hist, start, end int, gp []gradPair, identity bool) {
 	n := end - start
 	fill := func(h hist, lo, hi int) {
@@ -281,11 +276,7 @@ func (g *grower) buildHist(h hist, start, end int, gp []gradPair, identity bool)
 			return
 		}
 		rows := g.idx[start+lo : start+hi]
-		ordered := g.ordered[start+lo : start+hi]
-		for k, r := range rows {
-			ordered[k] = gp[r]
-		}
-		addRowsOrdered(h, g.bm.data, g.bm.features, 0, rows, ordered)
+		addRowsOrdered(h, g.bm.data, g.bm.features, 0, rows, gp)
 	}
 	workers := min(g.workers, n/histMinRows)
 	if workers <= 1 {

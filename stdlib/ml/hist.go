@@ -32,23 +32,26 @@ type hist [][histStride]histBin
 // next's.
 const binOffset = histStride * int(unsafe.Sizeof(histBin{}))
 
-// addRowsOrdered adds, for each k, the pair ordered[k] to the bins of
-// features f0, f0+1, ... f0+len(h)-1 of row rows[k] in data, a row-major
+// addRowsOrdered adds, for each row r of rows, the pair gp[r] to the bins
+// of features f0, f0+1, ... f0+len(h)-1 of row r in data, a row-major
 // matrix whose rows are stride bytes long. h[0] is feature f0's histogram.
 // rows must be increasing, as a leaf's rows always are: only the last one
-// is checked against data.
+// is checked against data and gp.
 //
 // This is the hottest loop of training. The kernels behind it index
 // through pointers without bounds checks, since every index is in range by
-// construction (a bin is a uint8 and the stride is 256).
-func addRowsOrdered(h hist, data []uint8, stride, f0 int, rows []int32, ordered []gradPair) {
+// construction (a bin is a uint8 and a feature has histStride bins). On
+// amd64 the kernel prefetches rows and gradients ahead, which is why the
+// gradients are not first gathered into leaf order.
+func addRowsOrdered(h hist, data []uint8, stride, f0 int, rows []int32, gp []gradPair) {
 	F := len(h)
 	if F == 0 || len(rows) == 0 {
 		return
 	}
-	ordered = ordered[:len(rows)]
-	_ = data[int(rows[len(rows)-1])*stride+f0+F-1]
-	addRowsOrderedKernel(unsafe.Pointer(&h[0][0]), unsafe.Pointer(&data[f0]), stride, F, rows, ordered)
+	last := int(rows[len(rows)-1])
+	_ = data[last*stride+f0+F-1]
+	_ = gp[last]
+	addRowsOrderedKernel(unsafe.Pointer(&h[0][0]), unsafe.Pointer(&data[f0]), stride, F, rows, gp)
 }
 
 // addRowsRange is addRowsOrdered for rows lo..hi-1 in order, reading

@@ -7,13 +7,13 @@ import "unsafe"
 // Implemented in hist_amd64.s.
 //
 //go:noescape
-func addRowsOrderedSSE(base, data unsafe.Pointer, stride, nf int, rows *int32, n int, ordered *gradPair)
+func addRowsOrderedSSE(base, data unsafe.Pointer, stride, nf int, rows *int32, n int, gp *gradPair)
 
 //go:noescape
 func addRowsRangeSSE(base, data unsafe.Pointer, stride, nf, n int, gp *gradPair)
 
-func addRowsOrderedKernel(base, data unsafe.Pointer, stride, nf int, rows []int32, ordered []gradPair) {
-	addRowsOrderedSSE(base, data, stride, nf, unsafe.SliceData(rows), len(rows), unsafe.SliceData(ordered))
+func addRowsOrderedKernel(base, data unsafe.Pointer, stride, nf int, rows []int32, gp []gradPair) {
+	addRowsOrderedSSE(base, data, stride, nf, unsafe.SliceData(rows), len(rows), unsafe.SliceData(gp))
 }
 
 func addRowsRangeKernel(base, data unsafe.Pointer, stride, nf int, gp []gradPair) {

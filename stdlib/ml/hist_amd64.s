@@ -11,25 +11,28 @@
 // hist_other.go.
 // Feature j's histogram starts j*4112 bytes (257 bins) after base.
 
-// func addRowsOrderedSSE(base, data unsafe.Pointer, stride, nf int, rows *int32, n int, ordered *gradPair)
+// func addRowsOrderedSSE(base, data unsafe.Pointer, stride, nf int, rows *int32, n int, gp *gradPair)
 TEXT ·addRowsOrderedSSE(SB), NOSPLIT, $0-56
 	MOVQ base+0(FP), DI
 	MOVQ data+8(FP), SI
 	MOVQ stride+16(FP), DX
 	MOVQ rows+32(FP), R8
-	MOVQ ordered+48(FP), R10
+	MOVQ gp+48(FP), R10
 	XORQ R9, R9
 	CMPQ R9, n+40(FP)
 	JGE  done
 
 row:
-	// Prefetch the row PREFETCH_AHEAD places on: a leaf's rows are
-	// scattered over the matrix, and waiting for each in turn would leave
-	// the loop bound by memory latency.
+	// Prefetch the row PREFETCH_AHEAD places on and its gradients: a
+	// leaf's rows are scattered over the matrix, and waiting for each in
+	// turn would leave the loop bound by memory latency.
 	LEAQ       PREFETCH_AHEAD(R9), AX
 	CMPQ       AX, n+40(FP)
 	JGE        load
 	MOVLQSX    (R8)(AX*4), AX
+	MOVQ       AX, CX
+	SHLQ       $4, CX
+	PREFETCHT0 (R10)(CX*1)
 	IMULQ      DX, AX
 	LEAQ       (SI)(AX*1), CX
 	PREFETCHT0 (CX)
@@ -37,10 +40,11 @@ row:
 
 load:
 	MOVLQSX (R8)(R9*4), AX
+	MOVQ    AX, CX
+	SHLQ    $4, CX
+	MOVUPD  (R10)(CX*1), X0
 	IMULQ   DX, AX
 	LEAQ    (SI)(AX*1), BX
-	MOVUPD  (R10), X0
-	ADDQ    $16, R10
 	MOVQ    DI, R12
 	MOVQ    nf+24(FP), R13
 

@@ -4,9 +4,9 @@ package ml
 
 import "unsafe"
 
-func addRowsOrderedKernel(base, data unsafe.Pointer, stride, nf int, rows []int32, ordered []gradPair) {
-	for k, r := range rows {
-		addRow(base, unsafe.Add(data, int(r)*stride), nf, ordered[k])
+func addRowsOrderedKernel(base, data unsafe.Pointer, stride, nf int, rows []int32, gp []gradPair) {
+	for _, r := range rows {
+		addRow(base, unsafe.Add(data, int(r)*stride), nf, gp[r])
 	}
 }
 
