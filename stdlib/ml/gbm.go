@@ -859,14 +859,16 @@ func stepAll(nodes []node, rows []float64, d int, cur []int32) {
 	_ = rows[len(cur)*d-1]
 	nb := unsafe.Pointer(unsafe.SliceData(nodes))
 	x := unsafe.Pointer(unsafe.SliceData(rows))
-	stride := uintptr(d) * 8
+	// off is the row's offset, kept as an integer so that no pointer is
+	// formed past the block.
+	off, stride := uintptr(0), uintptr(d)*8
 	for i, n := range cur {
 		nd := (*node)(unsafe.Add(nb, uintptr(n)*unsafe.Sizeof(node{})))
-		v := *(*float64)(unsafe.Add(x, uintptr(nd.feature)*8))
+		v := *(*float64)(unsafe.Add(x, off+uintptr(nd.feature)*8))
+		off += stride
 		// A missing value compares false both ways.
 		left := b2i(v <= nd.threshold) | b2i(!(v > nd.threshold))&int(nd.missingLeft)
 		cur[i] = nd.child[left]
-		x = unsafe.Add(x, stride)
 	}
 }
 
@@ -876,12 +878,14 @@ func stepAllPresent(nodes []node, rows []float64, d int, cur []int32) {
 	_ = rows[len(cur)*d-1]
 	nb := unsafe.Pointer(unsafe.SliceData(nodes))
 	x := unsafe.Pointer(unsafe.SliceData(rows))
-	stride := uintptr(d) * 8
+	// off is the row's offset, kept as an integer so that no pointer is
+	// formed past the block.
+	off, stride := uintptr(0), uintptr(d)*8
 	for i, n := range cur {
 		nd := (*node)(unsafe.Add(nb, uintptr(n)*unsafe.Sizeof(node{})))
-		v := *(*float64)(unsafe.Add(x, uintptr(nd.feature)*8))
+		v := *(*float64)(unsafe.Add(x, off+uintptr(nd.feature)*8))
+		off += stride
 		cur[i] = nd.child[b2i(v <= nd.threshold)]
-		x = unsafe.Add(x, stride)
 	}
 }
 
