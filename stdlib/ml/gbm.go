@@ -831,7 +831,7 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 					}
 				}
 				for na > 0 {
-					na = stepBlock(t.nodes, t.splits, rows, d, cur, active[:na])
+					na = stepBlock(t.nodes, t.splits, rows, d, cur, active[:na], missing)
 				}
 				for i, n := range cur {
 					o[i] += t.value[n]
@@ -898,7 +898,9 @@ func stepAllPresent(nodes []node, rows []float64, d int, cur []int32) {
 // tree, rows from the block and features are below d by construction, and
 // the bounds checks and the register spills they cause would double the
 // loop.
-func stepBlock(nodes []node, splits int32, rows []float64, d int, cur []int32, active []uint8) int {
+// missing says whether the block holds a missing value; without any, one
+// comparison per step does.
+func stepBlock(nodes []node, splits int32, rows []float64, d int, cur []int32, active []uint8, missing bool) int {
 	_ = rows[len(cur)*d-1]
 	nb := unsafe.Pointer(unsafe.SliceData(nodes))
 	x := unsafe.Pointer(unsafe.SliceData(rows))
@@ -908,8 +910,11 @@ func stepBlock(nodes []node, splits int32, rows []float64, d int, cur []int32, a
 		c := (*int32)(unsafe.Add(cp, uintptr(i)*4))
 		nd := (*node)(unsafe.Add(nb, uintptr(*c)*unsafe.Sizeof(node{})))
 		v := *(*float64)(unsafe.Add(x, (uintptr(i)*uintptr(d)+uintptr(nd.feature))*8))
-		// A missing value compares false both ways.
-		left := b2i(v <= nd.threshold) | b2i(!(v > nd.threshold))&int(nd.missingLeft)
+		left := b2i(v <= nd.threshold)
+		if missing {
+			// A missing value compares false both ways.
+			left |= b2i(!(v > nd.threshold)) & int(nd.missingLeft)
+		}
 		n := nd.child[left]
 		*c = n
 		// Written every time, kept only while the row is at a split.
