@@ -24,15 +24,15 @@ func (b *binner) bin(x float64) uint8 {
 	if x != x {
 		return uint8(len(b.upper))
 	}
-	// Find the first bound ≥ x; the last bound is +Inf, so one exists.
-	lo, hi := 0, len(b.upper)-1
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if b.upper[mid] < x {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
+	// Find the first bound ≥ x; the last bound is +Inf, so one exists. The
+	// answer lies in upper[lo:lo+n]; each step halves n without a branch,
+	// which would be mispredicted half the time.
+	u := b.upper
+	lo, n := 0, len(u)
+	for n > 1 {
+		half := n / 2
+		lo += half & -b2i(u[lo+half-1] < x)
+		n -= half
 	}
 	return uint8(lo)
 }
@@ -89,18 +89,23 @@ func newBinner(values []float64, maxBins int) *binner {
 	return &binner{upper: upper}
 }
 
-// binMatrix is the training data quantised, stored row by row: bin of
-// feature f in row i is data[i*features+f]. Rows are laid out contiguously
-// because histograms are built by walking a leaf's rows, touching every
-// feature of each row once.
+// binMatrix is the data quantised, stored row by row: bin of feature f in
+// row i is data[i*features+f]. Rows are laid out contiguously because
+// histograms are built by walking a leaf's rows, touching every feature of
+// each row once. The training matrix also keeps a column-major copy in
+// cols, for partitioning a leaf's rows on one feature.
 type binMatrix struct {
 	data     []uint8
+	cols     []uint8
 	features int
 	binners  []*binner
 	rows     int
 }
 
 func (bm *binMatrix) at(i, f int) uint8 { return bm.data[i*bm.features+f] }
+
+// col returns feature f's bins, one per row; only with withCols.
+func (bm *binMatrix) col(f int) []uint8 { return bm.cols[f*bm.rows : (f+1)*bm.rows] }
 
 func fitBinners(m *Matrix, maxBins int, seed uint64, workers int) []*binner {
 	var sample []int
@@ -124,14 +129,29 @@ func fitBinners(m *Matrix, maxBins int, seed uint64, workers int) []*binner {
 	return out
 }
 
-func binWith(m *Matrix, binners []*binner, workers int) *binMatrix {
+// binWith quantises m with binners; withCols also keeps the column-major
+// copy that training needs.
+func binWith(m *Matrix, binners []*binner, workers int, withCols bool) *binMatrix {
 	d := len(m.Cols)
 	bm := &binMatrix{data: make([]uint8, m.Rows*d), features: d, binners: binners, rows: m.Rows}
+	if withCols {
+		bm.cols = make([]uint8, m.Rows*d)
+	}
 	parallelBlocks(m.Rows, workers, func(_, lo, hi int) {
 		for f, col := range m.Cols {
 			b := binners[f]
-			for i := lo; i < hi; i++ {
-				bm.data[i*d+f] = b.bin(col[i])
+			out := bm.data[lo*d : hi*d]
+			if withCols {
+				c := bm.cols[f*m.Rows+lo : f*m.Rows+hi]
+				for i, x := range col[lo:hi] {
+					v := b.bin(x)
+					c[i] = v
+					out[i*d+f] = v
+				}
+				continue
+			}
+			for i, x := range col[lo:hi] {
+				out[i*d+f] = b.bin(x)
 			}
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // GBM objectives.
@@ -197,17 +198,6 @@ func (p Progress) String() string {
 	return s
 }
 
-// histStride is the histogram length per feature: up to 255 value bins
-// plus the missing bin. A fixed stride makes a bin's slot f<<8 | bin.
-const histStride = 256
-
-// histBin sums gradients and hessians. Row counts are not kept per bin:
-// like LightGBM, split search estimates them from the hessian share, which
-// saves a third of the memory traffic of the hottest loop.
-type histBin struct {
-	g, h float64
-}
-
 type split struct {
 	gain        float64
 	feature     int
@@ -215,10 +205,6 @@ type split struct {
 	missingLeft bool
 	lg, lh      float64
 }
-
-// hist is a node's histogram: hist[f][b] sums bin b of feature f. Indexing
-// the fixed-size inner array with a uint8 bin needs no bounds check.
-type hist [][histStride]histBin
 
 type leaf struct {
 	start, end int
@@ -239,19 +225,22 @@ type grower struct {
 	workers  int
 	idx      []int32
 	tmp      []int32
-	og, oh   []float64
 	histPool []hist
 	private  []hist // per-worker histograms for parallel builds
 	feats    []int
+	// used[f] is feature f's bins, the missing one included.
+	used []int
 }
 
 func newGrower(p *GBMParams, bm *binMatrix, workers int) *grower {
 	g := &grower{p: p, bm: bm, workers: workers}
 	g.idx = make([]int32, bm.rows)
 	g.tmp = make([]int32, bm.rows)
-	g.og = make([]float64, bm.rows)
-	g.oh = make([]float64, bm.rows)
 	g.private = make([]hist, workers)
+	g.used = make([]int, bm.features)
+	for f, b := range bm.binners {
+		g.used[f] = b.bins() + 1
+	}
 	return g
 }
 
@@ -259,7 +248,7 @@ func (g *grower) getHist() hist {
 	if n := len(g.histPool); n > 0 {
 		h := g.histPool[n-1]
 		g.histPool = g.histPool[:n-1]
-		clear(h)
+		clearHist(h, g.used)
 		return h
 	}
 	return make(hist, g.bm.features)
@@ -271,75 +260,51 @@ func (g *grower) putHist(h hist) {
 	}
 }
 
-// accumulate adds rows [lo, hi) of the current leaf into hist. With
-// identity the leaf holds every row in order and gradients are read in
-// place; otherwise og/oh hold the leaf's gradients in idx order.
-func (g *grower) accumulate(h hist, rows []int32, og, oh []float64, identity bool, lo, hi int) {
-	F := g.bm.features
-	data := g.bm.data
-	h = h[:F]
-	for k := lo; k < hi; k++ {
-		r := k
-		if !identity {
-			r = int(rows[k])
-		}
-		addRow(h, data[r*F:r*F+F], og[k], oh[k])
-	}
-}
-
-// addRow adds one row's gradient pair to the bins of its features. It is
-// its own function so that the loop keeps every variable in a register.
-func addRow(h hist, row []uint8, gv, hv float64) {
-	h = h[:len(row)]
-	for f, b := range row {
-		p := &h[f][b]
-		p.g += gv
-		p.h += hv
-	}
-}
+// histMinRows is the fewest rows a histogram worker is given. Leaves
+// deep in a tree hold rows scattered over the matrix, so their build waits
+// on memory and gains from a second core long before it is big.
+const histMinRows = 4096
 
 // buildHist fills hist with the gradient sums of rows idx[start:end],
 // splitting the rows among workers that each fill a private histogram.
-func (g *grower) buildHist(h hist, start, end int, grad, hess []float64, identity bool) {
-	rows := g.idx[start:end]
-	og, oh := grad, hess
-	if !identity {
-		og, oh = g.og[start:end], g.oh[start:end]
-		for k, r := range rows {
-			og[k] = grad[r]
-			oh[k] = hess[r]
-		}
-	}
+// With identity the rows are 0..n-1 in order.
+func (g *grower) buildHist(h hist, start, end int, gp []gradPair, identity bool) {
 	n := end - start
-	workers := min(g.workers, n/(2*chunkRows))
+	fill := func(h hist, lo, hi int) {
+		if identity {
+			addRowsRange(h, g.bm.data, g.bm.features, 0, start+lo, start+hi, gp)
+			return
+		}
+		rows := g.idx[start+lo : start+hi]
+		addRowsOrdered(h, g.bm.data, g.bm.features, 0, rows, gp)
+	}
+	workers := min(g.workers, n/histMinRows)
 	if workers <= 1 {
-		g.accumulate(h, rows, og, oh, identity, 0, n)
+		fill(h, 0, n)
 		return
 	}
 	var wg sync.WaitGroup
 	per := (n + workers - 1) / workers
 	for w := 0; w < workers; w++ {
-		if g.private[w] == nil {
-			g.private[w] = make(hist, g.bm.features)
-		} else {
-			clear(g.private[w])
+		ph := h
+		if w > 0 {
+			if g.private[w] == nil {
+				g.private[w] = make(hist, g.bm.features)
+			} else {
+				clearHist(g.private[w], g.used)
+			}
+			ph = g.private[w]
 		}
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			g.accumulate(g.private[w], rows, og, oh, identity, w*per, min((w+1)*per, n))
-		}(w)
+			fill(ph, w*per, min((w+1)*per, n))
+		}()
 	}
 	wg.Wait()
 	// Sum in worker order so results do not depend on scheduling.
-	for w := 0; w < workers; w++ {
-		for f := range g.private[w] {
-			src, dst := &g.private[w][f], &h[f]
-			for b := range src {
-				dst[b].g += src[b].g
-				dst[b].h += src[b].h
-			}
-		}
+	for w := 1; w < workers; w++ {
+		addHist(h, g.private[w], g.used)
 	}
 }
 
@@ -431,39 +396,40 @@ func (g *grower) partition(l *leaf) int {
 
 // partitionRange moves the rows of idx[lo:hi] going left to the front of
 // that range and those going right to tmp[lo:], returning both counts.
+// It reads the split feature's column, which for a leaf's rows in order is
+// a forward walk, and decides each row through a table of bins so that the
+// loop has no branch the data can mispredict.
 func (g *grower) partitionRange(l *leaf, lo, hi int) (int, int) {
 	s := l.best
-	F, f := g.bm.features, s.feature
-	data := g.bm.data
-	miss := uint8(g.bm.binners[f].missing())
-	left, nr := lo, 0
-	tmp := g.tmp[lo:hi]
-	for k := lo; k < hi; k++ {
-		r := g.idx[k]
-		b := data[int(r)*F+f]
-		var goLeft bool
-		if b == miss {
-			goLeft = s.missingLeft
-		} else {
-			goLeft = b <= s.bin
-		}
-		if goLeft {
-			g.idx[left] = r
-			left++
-		} else {
-			tmp[nr] = r
-			nr++
-		}
+	var goesLeft [256]uint8
+	for b := 0; b <= int(s.bin); b++ {
+		goesLeft[b] = 1
 	}
-	return left - lo, nr
+	if s.missingLeft {
+		goesLeft[g.bm.binners[s.feature].missing()] = 1
+	}
+	col := g.bm.col(s.feature)
+	idx := g.idx[lo:hi]
+	tmp := g.tmp[lo:hi]
+	left, right := 0, 0
+	for _, r := range idx {
+		// Both stores are made and only one of the two positions advances;
+		// left never passes the row being read, so the in-place store is safe.
+		gl := int(goesLeft[col[r]])
+		idx[left] = r
+		tmp[right] = r
+		left += gl
+		right += 1 - gl
+	}
+	return left, right
 }
 
 // grow builds one tree on rows idx[:n] and returns it with its leaves,
 // whose ranges of idx say which rows each leaf holds.
-func (g *grower) grow(grad, hess []float64, n int, identity bool, gainImp []float64, splits []int) (*Tree, []*leaf) {
+func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, splits []int) (*Tree, []*leaf) {
 	p := g.p
 	root := &leaf{start: 0, end: n, parent: -1, hist: g.getHist()}
-	g.buildHist(root.hist, 0, n, grad, hess, identity)
+	g.buildHist(root.hist, 0, n, gp, identity)
 	// Node totals come from any one feature's histogram.
 	for _, b := range root.hist[0] {
 		root.g += b.g
@@ -510,16 +476,10 @@ func (g *grower) grow(grad, hess []float64, n int, identity bool, gainImp []floa
 			small, large = right, left
 		}
 		small.hist = g.getHist()
-		g.buildHist(small.hist, small.start, small.end, grad, hess, false)
+		g.buildHist(small.hist, small.start, small.end, gp, false)
 		// The larger child's histogram is the parent's minus the smaller's.
 		large.hist = l.hist
-		for f := range large.hist {
-			lh, sh := &large.hist[f], &small.hist[f]
-			for b := range lh {
-				lh[b].g -= sh[b].g
-				lh[b].h -= sh[b].h
-			}
-		}
+		subHist(large.hist, small.hist, g.used)
 		l.hist = nil
 		g.findSplit(left)
 		g.findSplit(right)
@@ -572,10 +532,10 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 	start := time.Now()
 	workers := workerCount(p.Threads)
 	binners := fitBinners(m, p.MaxBins, p.Seed, workers)
-	bm := binWith(m, binners, workers)
+	bm := binWith(m, binners, workers, true)
 	var vbm *binMatrix
 	if valid != nil {
-		vbm = binWith(valid, binners, workers)
+		vbm = binWith(valid, binners, workers, false)
 	}
 
 	model := &GBM{Objective: p.Objective, Features: slices.Clone(m.Names), SplitGain: make([]float64, d), Splits: make([]int, d)}
@@ -601,8 +561,7 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 			vscore[i] = model.InitScore
 		}
 	}
-	grad := make([]float64, n)
-	hess := make([]float64, n)
+	gp := make([]gradPair, n)
 	g := newGrower(&p, bm, workers)
 	rng := rand.New(rand.NewPCG(p.Seed, 0x67626d))
 	inBag := make([]bool, n)
@@ -614,11 +573,13 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 			for i := lo; i < hi; i++ {
 				if binary {
 					pr := sigmoid(score[i])
-					grad[i] = pr - y[i]
-					hess[i] = math.Max(pr*(1-pr), 1e-16)
+					h := pr * (1 - pr)
+					if h < 1e-16 {
+						h = 1e-16
+					}
+					gp[i] = gradPair{pr - y[i], h}
 				} else {
-					grad[i] = score[i] - y[i]
-					hess[i] = 1
+					gp[i] = gradPair{score[i] - y[i], 1}
 				}
 			}
 		})
@@ -635,9 +596,11 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 				}
 			}
 		} else {
-			for i := range g.idx {
-				g.idx[i] = int32(i)
-			}
+			parallelBlocks(n, workers, func(_, lo, hi int) {
+				for i := lo; i < hi; i++ {
+					g.idx[i] = int32(i)
+				}
+			})
 		}
 		// Features for this tree.
 		g.feats = g.feats[:0]
@@ -651,14 +614,14 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 				g.feats = append(g.feats, f)
 			}
 		}
-		tree, leaves := g.grow(grad, hess, nb, !bagged, model.SplitGain, model.Splits)
+		tree, leaves := g.grow(gp, nb, !bagged, model.SplitGain, model.Splits)
 		// Rows in the bag take their leaf's value directly; others walk the tree.
-		for li, l := range leaves {
+		parallelItems(len(leaves), workers, func(li int) {
 			v := tree.LeafValue[li]
-			for _, r := range g.idx[l.start:l.end] {
+			for _, r := range g.idx[leaves[li].start:leaves[li].end] {
 				score[r] += v
 			}
-		}
+		})
 		if bagged {
 			parallelBlocks(n, workers, func(_, lo, hi int) {
 				for i := lo; i < hi; i++ {
@@ -747,17 +710,58 @@ func gbmMetric(metric string, binary bool, y, score []float64) float64 {
 
 // node is a tree node laid out for prediction: one cache line holds
 // several, and the child fields follow the split fields they depend on.
+// Leaves are nodes too, numbered after the splits, whose children are
+// themselves: a row that has reached its leaf stays there through further
+// steps.
 type node struct {
 	threshold float64
 	feature   int32
 	// child[1] is taken when the row goes left, child[0] otherwise.
-	child       [2]int32
-	missingLeft bool
+	child [2]int32
+	// missingLeft is 1 when a missing value goes left.
+	missingLeft int32
 }
 
 type compiledTree struct {
-	nodes  []node
-	leaves []float64
+	nodes []node
+	// value holds the leaf value at a leaf's node index.
+	value []float64
+	// splits is the number of split nodes, which come first.
+	splits int32
+	// depth is the longest path from the root to a leaf.
+	depth int
+}
+
+// compileTree lays t out for prediction: split nodes keep their indices
+// and leaf i becomes node len(t.Feature)+i.
+func compileTree(t *Tree) compiledTree {
+	splits := len(t.Feature)
+	ct := compiledTree{nodes: make([]node, splits+len(t.LeafValue)), value: make([]float64, splits+len(t.LeafValue)), splits: int32(splits)}
+	ref := func(c int32) int32 {
+		if c < 0 {
+			return int32(splits) + ^c
+		}
+		return c
+	}
+	for i := range t.Feature {
+		ct.nodes[i] = node{threshold: t.Threshold[i], feature: t.Feature[i], child: [2]int32{ref(t.Right[i]), ref(t.Left[i])}, missingLeft: int32(b2i(t.MissingLeft[i]))}
+	}
+	for i, v := range t.LeafValue {
+		k := int32(splits + i)
+		ct.nodes[k] = node{child: [2]int32{k, k}}
+		ct.value[k] = v
+	}
+	var walk func(n int32, d int)
+	walk = func(n int32, d int) {
+		if n >= ct.splits {
+			ct.depth = max(ct.depth, d)
+			return
+		}
+		walk(ct.nodes[n].child[0], d+1)
+		walk(ct.nodes[n].child[1], d+1)
+	}
+	walk(0, 0)
+	return ct
 }
 
 // compile lays the trees out for fast prediction, once.
@@ -765,11 +769,7 @@ func (g *GBM) compile() []compiledTree {
 	g.once.Do(func() {
 		g.compiled = make([]compiledTree, len(g.Trees))
 		for k, t := range g.Trees {
-			ct := compiledTree{leaves: t.LeafValue, nodes: make([]node, len(t.Feature))}
-			for i := range t.Feature {
-				ct.nodes[i] = node{threshold: t.Threshold[i], feature: t.Feature[i], child: [2]int32{t.Right[i], t.Left[i]}, missingLeft: t.MissingLeft[i]}
-			}
-			g.compiled[k] = ct
+			g.compiled[k] = compileTree(t)
 		}
 	})
 	return g.compiled
@@ -781,6 +781,12 @@ const predictBlock = 64
 
 // Predict writes predictions for m's rows into out (allocated when short)
 // and returns it: probabilities for the binary objective, values otherwise.
+//
+// Each tree moves a whole block of rows one level at a time. The rows'
+// walks are independent, so the processor overlaps them instead of
+// waiting on each node load in turn, and the loops have no branch that
+// depends on the data. The first levels step every row; past them, in
+// deep trees, only the rows not yet at a leaf are kept and stepped.
 func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 	if cap(out) < m.Rows {
 		out = make([]float64, m.Rows)
@@ -791,38 +797,44 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 	d := len(m.Cols)
 	parallelBlocks(m.Rows, workerCount(0), func(_, lo, hi int) {
 		rows := make([]float64, predictBlock*d)
+		var at [predictBlock]int32
+		var active [predictBlock]uint8
 		for b := lo; b < hi; b += predictBlock {
 			e := min(b+predictBlock, hi)
+			missing := false
 			for j, col := range m.Cols {
-				for i := b; i < e; i++ {
-					rows[(i-b)*d+j] = col[i]
+				for i, v := range col[b:e] {
+					rows[i*d+j] = v
+					missing = missing || v != v
 				}
 			}
 			o := out[b:e]
 			for i := range o {
 				o[i] = g.InitScore
 			}
+			cur := at[:len(o)]
 			for _, t := range trees {
-				if len(t.nodes) == 0 {
-					for i := range o {
-						o[i] += t.leaves[0]
+				clear(cur)
+				fixed := min(t.depth, predictAllSteps)
+				for range fixed {
+					if missing {
+						stepAll(t.nodes, rows, d, cur)
+					} else {
+						stepAllPresent(t.nodes, rows, d, cur)
 					}
-					continue
 				}
-				for i := range o {
-					x := rows[i*d : i*d+d]
-					n := int32(0)
-					for n >= 0 {
-						nd := &t.nodes[n]
-						v := x[nd.feature]
-						// Written without branches on the data: a
-						// mispredicted jump per node costs more than
-						// both comparisons.
-						left := v <= nd.threshold
-						nan := v != v
-						n = nd.child[b2i(left || (nan && nd.missingLeft))]
+				na := 0
+				if t.depth > fixed {
+					for i, n := range cur {
+						active[na] = uint8(i)
+						na += b2i(n < t.splits)
 					}
-					o[i] += t.leaves[^n]
+				}
+				for na > 0 {
+					na = stepBlock(t.nodes, t.splits, rows, d, cur, active[:na], missing)
+				}
+				for i, n := range cur {
+					o[i] += t.value[n]
 				}
 			}
 			if binary {
@@ -833,6 +845,83 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 		}
 	})
 	return out
+}
+
+// predictAllSteps is the tree levels for which Predict steps every row of
+// a block, reached or not: most rows of a 31-leaf tree are at their leaf
+// by then, and past it keeping the list of the others pays.
+const predictAllSteps = 6
+
+// stepAll moves each row i of the block, whose features are
+// rows[i*d:i*d+d], from node cur[i] to the child its value picks. See
+// stepBlock for the unsafe indexing.
+func stepAll(nodes []node, rows []float64, d int, cur []int32) {
+	_ = rows[len(cur)*d-1]
+	nb := unsafe.Pointer(unsafe.SliceData(nodes))
+	x := unsafe.Pointer(unsafe.SliceData(rows))
+	// off is the row's offset, kept as an integer so that no pointer is
+	// formed past the block.
+	off, stride := uintptr(0), uintptr(d)*8
+	for i, n := range cur {
+		nd := (*node)(unsafe.Add(nb, uintptr(n)*unsafe.Sizeof(node{})))
+		v := *(*float64)(unsafe.Add(x, off+uintptr(nd.feature)*8))
+		off += stride
+		// A missing value compares false both ways.
+		left := b2i(v <= nd.threshold) | b2i(!(v > nd.threshold))&int(nd.missingLeft)
+		cur[i] = nd.child[left]
+	}
+}
+
+// stepAllPresent is stepAll for a block without missing values, which
+// saves the second comparison.
+func stepAllPresent(nodes []node, rows []float64, d int, cur []int32) {
+	_ = rows[len(cur)*d-1]
+	nb := unsafe.Pointer(unsafe.SliceData(nodes))
+	x := unsafe.Pointer(unsafe.SliceData(rows))
+	// off is the row's offset, kept as an integer so that no pointer is
+	// formed past the block.
+	off, stride := uintptr(0), uintptr(d)*8
+	for i, n := range cur {
+		nd := (*node)(unsafe.Add(nb, uintptr(n)*unsafe.Sizeof(node{})))
+		v := *(*float64)(unsafe.Add(x, off+uintptr(nd.feature)*8))
+		off += stride
+		cur[i] = nd.child[b2i(v <= nd.threshold)]
+	}
+}
+
+// stepBlock moves each active row i of the block, whose features are
+// rows[i*d:i*d+d], from split node cur[i] to the child its value picks. It
+// compacts active to the rows still at a split node and returns how many
+// there are.
+//
+// It indexes through unsafe pointers: node indices come from the compiled
+// tree, rows from the block and features are below d by construction, and
+// the bounds checks and the register spills they cause would double the
+// loop.
+// missing says whether the block holds a missing value; without any, one
+// comparison per step does.
+func stepBlock(nodes []node, splits int32, rows []float64, d int, cur []int32, active []uint8, missing bool) int {
+	_ = rows[len(cur)*d-1]
+	nb := unsafe.Pointer(unsafe.SliceData(nodes))
+	x := unsafe.Pointer(unsafe.SliceData(rows))
+	cp := unsafe.Pointer(unsafe.SliceData(cur))
+	k := 0
+	for _, i := range active {
+		c := (*int32)(unsafe.Add(cp, uintptr(i)*4))
+		nd := (*node)(unsafe.Add(nb, uintptr(*c)*unsafe.Sizeof(node{})))
+		v := *(*float64)(unsafe.Add(x, (uintptr(i)*uintptr(d)+uintptr(nd.feature))*8))
+		left := b2i(v <= nd.threshold)
+		if missing {
+			// A missing value compares false both ways.
+			left |= b2i(!(v > nd.threshold)) & int(nd.missingLeft)
+		}
+		n := nd.child[left]
+		*c = n
+		// Written every time, kept only while the row is at a split.
+		active[k] = i
+		k += b2i(n < splits)
+	}
+	return k
 }
 
 // Importance is a feature-importance table, most important first.
