@@ -28,10 +28,6 @@ type gradPair struct {
 // rely on.
 type hist [][histStride]histBin
 
-// binOffset is the byte distance between one feature's histogram and the
-// next's.
-const binOffset = histStride * int(unsafe.Sizeof(histBin{}))
-
 // addRowsOrdered adds, for each row r of rows, the pair gp[r] to the bins
 // of features f0, f0+1, ... f0+len(h)-1 of row r in data, a row-major
 // matrix whose rows are stride bytes long. h[0] is feature f0's histogram.

@@ -4,6 +4,10 @@ package ml
 
 import "unsafe"
 
+// binOffset is the byte distance between one feature's histogram and the
+// next's.
+const binOffset = histStride * int(unsafe.Sizeof(histBin{}))
+
 func addRowsOrderedKernel(base, data unsafe.Pointer, stride, nf int, rows []int32, gp []gradPair) {
 	for _, r := range rows {
 		addRow(base, unsafe.Add(data, int(r)*stride), nf, gp[r])
