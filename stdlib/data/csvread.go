@@ -78,13 +78,12 @@ type segCol struct {
 	layout  int    // last timestamp layout that matched
 	// strings: dictionary codes until the column proves too diverse, then
 	// plain bytes with end offsets
-	dict   map[string]int32
-	levels []string
-	codes  []int32
-	plain  bool
-	sdata  []byte
-	sends  []int32
-	hint   int // expected rows, to size the slices
+	dict  strDict
+	codes []int32
+	plain bool
+	sdata []byte
+	sends []int32
+	hint  int // expected rows, to size the slices
 }
 
 // reset empties the column as kind k.
@@ -196,20 +195,14 @@ func (c *segCol) putString(b []byte) {
 		c.sends = append(c.sends, int32(len(c.sdata)))
 		return
 	}
-	if c.dict == nil {
-		c.dict = make(map[string]int32)
-	}
-	code, ok := c.dict[bstr(b)]
-	if !ok {
-		if len(c.levels) >= 1024 && len(c.levels)*2 > len(c.codes) {
+	code := c.dict.lookup(b)
+	if code < 0 {
+		if n := len(c.dict.levels); n >= 1024 && n*2 > len(c.codes) {
 			c.toPlain()
 			c.putString(b)
 			return
 		}
-		code = int32(len(c.levels))
-		s := string(b)
-		c.dict[s] = code
-		c.levels = append(c.levels, s)
+		code = c.dict.add(b)
 	}
 	c.codes = append(c.codes, code)
 }
@@ -219,11 +212,11 @@ func (c *segCol) toPlain() {
 	c.sends = make([]int32, 0, cap(c.codes))
 	for i, code := range c.codes {
 		if c.valid == nil || c.valid[i] {
-			c.sdata = append(c.sdata, c.levels[code]...)
+			c.sdata = append(c.sdata, c.dict.levels[code]...)
 		}
 		c.sends = append(c.sends, int32(len(c.sdata)))
 	}
-	c.plain, c.dict, c.levels, c.codes = true, nil, nil, nil
+	c.plain, c.dict, c.codes = true, strDict{}, nil
 }
 
 // firstKind is the kind of the first non-null value of a column.
@@ -529,6 +522,7 @@ type csvEngine struct {
 	// nullLens[b] has bit l set when a null token of length l (l < 64)
 	// starts with byte b; bit 63 stands for longer tokens.
 	nullLens [256]uint64
+	fastOK   bool // the delimiter cannot be part of a number or bool
 }
 
 func newCSVEngine(cv *converter, buf []byte, delim byte) *csvEngine {
@@ -543,6 +537,8 @@ func newCSVEngine(cv *converter, buf []byte, delim byte) *csvEngine {
 			e.nullLens[v[0]] |= 1 << min(len(v), 63)
 		}
 	}
+	e.fastOK = !strings.ContainsRune("0123456789.+-\"\r\n", rune(delim)) &&
+		!('a' <= delim|0x20 && delim|0x20 <= 'z')
 	return e
 }
 
@@ -588,7 +584,27 @@ func (e *csvEngine) parseSeg(s *csvSeg) {
 	line := s.line
 	pos := s.lo
 	s.end = s.hi
+	fast := e.fastOK
+	tries, fails := 0, 0
 	for pos < len(buf) {
+		if fast && buf[pos] != '\n' && buf[pos] != '\r' {
+			next := e.fastRow(s, buf, pos)
+			if next >= 0 {
+				s.rows = append(s.rows, pos-s.lo)
+				line++
+				pos = next
+				continue
+			}
+			// Give up on the fast path in a segment where it rarely
+			// succeeds for other reasons than new strings, which are
+			// few or soon make the column plain.
+			if next == fastNo {
+				fails++
+			}
+			if tries++; tries >= 256 && fails*4 > tries {
+				fast = false
+			}
+		}
 		next, lines, st := tok.next(buf, pos, atEOF)
 		if st == recNeedMore {
 			s.end = pos
@@ -971,8 +987,8 @@ func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int) arrow.Arra
 				}
 				continue
 			}
-			remap[k] = make([]int32, len(c.levels))
-			for i, v := range c.levels {
+			remap[k] = make([]int32, len(c.dict.levels))
+			for i, v := range c.dict.levels {
 				g, ok := seen[v]
 				if !ok {
 					if len(levels) >= limit {
@@ -1037,7 +1053,7 @@ func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int) arrow.Arra
 		}
 		for i, code := range c.codes {
 			if c.valid == nil || c.valid[i] {
-				size += len(c.levels[code])
+				size += len(c.dict.levels[code])
 			}
 		}
 	}
@@ -1058,7 +1074,7 @@ func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int) arrow.Arra
 		} else {
 			for i, code := range c.codes {
 				if c.valid == nil || c.valid[i] {
-					at += copy(db[at:], c.levels[code])
+					at += copy(db[at:], c.dict.levels[code])
 				}
 				offs[row+i+1] = int32(at)
 			}

@@ -261,7 +261,14 @@ func TestRealDatasets(t *testing.T) {
 func FuzzReadCSV(f *testing.F) {
 	for _, s := range []string{"a,b\n1,2\n", "a;b\n\"x\"\"y\";2\n", "a\n\"unterminated\n", "x,y\r\n1,\r\n", "\xef\xbb\xbfa\n1\n2.5\n",
 		"a,b,c\n1,x,\n2,y, \n-0,z,true\n1.5,\"w\n\",false\n,,\n9007199254740993,\"q\"\"r\",\n",
-		"t,n\n2024-01-02,NA\n\n2024-01-02 10:00:00,1e3\n,inf\nx\r\n"} {
+		"t,n\n2024-01-02,NA\n\n2024-01-02 10:00:00,1e3\n,inf\nx\r\n",
+		// Records the one-pass path reads, mixed with ones it leaves to the
+		// general path: CRLF, empty fields, -0, long and exact decimals,
+		// repeated and new strings, bools, short and long rows.
+		"a,b,c,d\r\n1,x,0.5,true\r\n2,y,-1.25,FALSE\r\n,x,,\r\n-0,y,.5,True\r\n3,x,5.,false\r\n",
+		"a,b,c\n1,x,1.5\n2,x,2\n3,y,0.1234567890123456789012\n4,x,9007199254740993.5\n5,\"x\",-0.0\n6,x\r,1\n",
+		"a,b\n1,u\n2,u\n3\n4,u,5\n5,NA\n6,u\n7,1.5\n8,u\n",
+		"n\n1\n\r\n2\n-\n3\n"} {
 		f.Add([]byte(s), uint8(0))
 		f.Add([]byte(s), uint8(4))
 	}
