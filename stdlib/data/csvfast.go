@@ -66,21 +66,16 @@ func (e *csvEngine) fastField(c *segCol, buf []byte, p int, end byte) int {
 			i++
 		}
 		start := i
-		var v int64
-		for ; i < n; i++ {
-			d := buf[i] - '0'
-			if d > 9 {
-				break
-			}
-			v = v*10 + int64(d)
-		}
-		if nd := i - start; nd == 0 || nd > 18 || (neg && v == 0) {
+		var u uint64
+		i, u = scanDigits(buf, i, 0)
+		if nd := i - start; nd == 0 || nd > 18 || (neg && u == 0) {
 			return fastNo
 		}
+		v := int64(u)
 		if neg {
 			v = -v
 		}
-		if q = ends(buf, i, end); q < 0 || e.nullToken(buf[p:i]) {
+		if q = ends(buf, i, end); q < 0 || (e.numNull && e.nullToken(buf[p:i])) {
 			return fastNo
 		}
 		c.ints = append(c.ints, v)
@@ -91,24 +86,12 @@ func (e *csvEngine) fastField(c *segCol, buf []byte, p int, end byte) int {
 		}
 		start := i
 		var mant uint64
-		for ; i < n; i++ {
-			d := buf[i] - '0'
-			if d > 9 {
-				break
-			}
-			mant = mant*10 + uint64(d)
-		}
+		i, mant = scanDigits(buf, i, 0)
 		digits, frac := i-start, 0
-		if i < n && buf[i] == '.' {
+		if i < n && buf[i] == '.' && digits <= 19 {
 			i++
 			fs := i
-			for ; i < n; i++ {
-				d := buf[i] - '0'
-				if d > 9 {
-					break
-				}
-				mant = mant*10 + uint64(d)
-			}
+			i, mant = scanDigits(buf, i, mant)
 			frac = i - fs
 			digits += frac
 		}
@@ -118,7 +101,7 @@ func (e *csvEngine) fastField(c *segCol, buf []byte, p int, end byte) int {
 		if digits == 0 || digits > 19 || frac > 22 || mant > 1<<53 {
 			return fastNo
 		}
-		if q = ends(buf, i, end); q < 0 || e.nullToken(buf[p:i]) {
+		if q = ends(buf, i, end); q < 0 || (e.numNull && e.nullToken(buf[p:i])) {
 			return fastNo
 		}
 		f := float64(mant)
@@ -135,14 +118,16 @@ func (e *csvEngine) fastField(c *segCol, buf []byte, p int, end byte) int {
 			return fastNo
 		}
 		b := buf[p:i]
-		if e.nullToken(b) {
-			return fastNo
-		}
 		if c.plain {
+			if e.nullToken(b) {
+				return fastNo
+			}
 			c.sdata = append(c.sdata, b...)
 			c.sends = append(c.sends, int32(len(c.sdata)))
 			break
 		}
+		// A string with a code is no null token: the general path gave
+		// it the code after checking.
 		code := c.dict.lookup(b)
 		if code < 0 {
 			return fastNewLevel
@@ -231,4 +216,46 @@ func (c *segCol) pop() {
 			c.codes = c.codes[:len(c.codes)-1]
 		}
 	}
+}
+
+var pow10u = [...]uint64{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000}
+
+// scanDigits reads the decimal digits at buf[i:] eight at a time into v
+// (v*10 + d for each digit d) and returns the index after them. v wraps
+// around past 19 digits; callers count the digits.
+func scanDigits(buf []byte, i int, v uint64) (int, uint64) {
+	for i+8 <= len(buf) {
+		w := binary.LittleEndian.Uint64(buf[i:])
+		// A byte is a digit when its high nibble is 3, also after adding
+		// 6. Carries out of a byte only reach the bytes above it, so the
+		// lowest non-digit byte is found exactly.
+		x := (w&0xf0f0f0f0f0f0f0f0 ^ 0x3030303030303030) |
+			((w+0x0606060606060606)&0xf0f0f0f0f0f0f0f0 ^ 0x3030303030303030)
+		k := 8
+		if x != 0 {
+			k = bits.TrailingZeros64(x) >> 3
+			if k == 0 {
+				return i, v
+			}
+		}
+		// The k digits, first one in the lowest byte, moved to the top so
+		// the bytes below read as leading zeros, then combined pairwise.
+		d := (w & 0x0f0f0f0f0f0f0f0f) << (8 * uint(8-k))
+		d = (d*10 + d>>8) & 0x00ff00ff00ff00ff
+		d = (d*100 + d>>16) & 0x0000ffff0000ffff
+		d = (d*10000 + d>>32) & 0xffffffff
+		v = v*pow10u[k] + d
+		i += k
+		if k < 8 {
+			return i, v
+		}
+	}
+	for ; i < len(buf); i++ {
+		d := buf[i] - '0'
+		if d > 9 {
+			break
+		}
+		v = v*10 + uint64(d)
+	}
+	return i, v
 }

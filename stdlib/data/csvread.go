@@ -523,6 +523,7 @@ type csvEngine struct {
 	// starts with byte b; bit 63 stands for longer tokens.
 	nullLens [256]uint64
 	fastOK   bool // the delimiter cannot be part of a number or bool
+	numNull  bool // some null token starts like a number
 }
 
 func newCSVEngine(cv *converter, buf []byte, delim byte) *csvEngine {
@@ -535,6 +536,7 @@ func newCSVEngine(cv *converter, buf []byte, delim byte) *csvEngine {
 	for _, v := range cv.o.NullValues {
 		if v != "" {
 			e.nullLens[v[0]] |= 1 << min(len(v), 63)
+			e.numNull = e.numNull || strings.IndexByte("0123456789+-.", v[0]) >= 0
 		}
 	}
 	e.fastOK = !strings.ContainsRune("0123456789.+-\"\r\n", rune(delim)) &&
@@ -568,7 +570,8 @@ func (e *csvEngine) parseSeg(s *csvSeg) {
 	atEOF := s.hi == len(e.buf)
 	cv := e.cv
 	policy := cv.o.BadRows
-	tok := &recTok{delim: e.delim, noQuotes: bytes.IndexByte(buf[s.lo:], '"') < 0}
+	tok := &recTok{delim: e.delim}
+	general := 0 // records read by the general path
 	// Rows are estimated from the first line's length.
 	est := 1024
 	if nl := bytes.IndexByte(buf[s.lo:], '\n'); nl > 0 {
@@ -604,6 +607,11 @@ func (e *csvEngine) parseSeg(s *csvSeg) {
 			if tries++; tries >= 256 && fails*4 > tries {
 				fast = false
 			}
+		}
+		if general++; general == 64 {
+			// Many records for the general path: they split faster when
+			// none of the rest is quoted.
+			tok.noQuotes = bytes.IndexByte(buf[pos:], '"') < 0
 		}
 		next, lines, st := tok.next(buf, pos, atEOF)
 		if st == recNeedMore {

@@ -367,3 +367,28 @@ func TestReadCSVParallelLines(t *testing.T) {
 		t.Errorf("%d rows, problems %v", f.NumRows(), f.Problems())
 	}
 }
+
+// TestScanDigits holds the word-at-a-time digit scan to a byte loop on
+// digit runs of every length and position, followed by every byte.
+func TestScanDigits(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for pre := 0; pre < 9; pre++ {
+			for _, stop := range []byte{',', '.', '/', ':', 0, 0xff, 0xfa, 'a', '\n'} {
+				b := []byte(strings.Repeat("x", pre))
+				for k := 0; k < n; k++ {
+					b = append(b, byte('0'+(k*7+n+pre)%10))
+				}
+				b = append(b, stop, '9', '9')
+				i, v := scanDigits(b, pre, 3)
+				wi, wv := pre, uint64(3)
+				for wi < len(b) && b[wi]-'0' <= 9 {
+					wv = wv*10 + uint64(b[wi]-'0')
+					wi++
+				}
+				if i != wi || v != wv {
+					t.Fatalf("scanDigits(%q, %d) = %d, %d; want %d, %d", b, pre, i, v, wi, wv)
+				}
+			}
+		}
+	}
+}
