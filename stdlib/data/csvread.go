@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -83,21 +84,23 @@ type segCol struct {
 	plain bool
 	sdata []byte
 	sends []int32
-	hint  int // expected rows, to size the slices
+	// win is the segment's rows of the column's slab, eight bytes a row,
+	// which the value slices above are views of
+	win []byte
 }
 
 // reset empties the column as kind k.
 func (c *segCol) reset(k colKind) {
-	*c = segCol{kind: k, hint: c.hint}
+	*c = segCol{kind: k, win: c.win}
 	switch k {
 	case kInt, kTime:
-		c.ints = make([]int64, 0, c.hint)
+		c.ints = view[int64](c.win)[:0]
 	case kFloat:
-		c.floats = make([]float64, 0, c.hint)
+		c.floats = view[float64](c.win)[:0]
 	case kBool:
-		c.bools = make([]bool, 0, c.hint)
+		c.bools = view[bool](c.win)[:0]
 	case kStr:
-		c.codes = make([]int32, 0, c.hint)
+		c.codes = view[int32](c.win)[:0]
 	}
 }
 
@@ -320,16 +323,33 @@ func parseFloatBytes(b []byte) (float64, bool) {
 	return v, err == nil
 }
 
+// view is b as a slice of T.
+func view[T int64 | float64 | int32 | bool](b []byte) []T {
+	var zero T
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(zero)))
+}
+
+// startsAt reports whether slice a starts at byte b.
+func startsAt[T any](a []T, b []byte) bool {
+	return cap(a) > 0 && len(b) > 0 && unsafe.Pointer(unsafe.SliceData(a)) == unsafe.Pointer(&b[0])
+}
+
 // csvSeg is one byte range of the input with its parsed rows.
 type csvSeg struct {
-	lo, hi   int
-	end      int // where parsing stopped; hi when it ended on a record boundary
-	line     int // line the range starts on
-	rows     []int
-	cols     []segCol
-	problems []Problem
-	skip     []int // rows (of this segment) that BadRowsSkip drops after conversion
-	err      error
+	lo, hi int
+	// base and rows are the segment's window in the column slabs, in
+	// rows; a segment has at most one record more than line ends.
+	base, capRows int
+	end           int // where parsing stopped; hi when it ended on a record boundary
+	line          int // line the range starts on
+	rows          []int
+	cols          []segCol
+	problems      []Problem
+	skip          []int // rows (of this segment) that BadRowsSkip drops after conversion
+	err           error
 }
 
 // recTok splits records into fields.
@@ -519,6 +539,10 @@ type csvEngine struct {
 	delim byte
 	ncols int
 	kinds []colKind // forced kinds, kNone to infer
+	// slabs hold every column's values, eight bytes a row, each segment
+	// writing its window, so most columns become Arrow arrays without a
+	// copy. merge hands them on or releases them.
+	slabs []*memory.Buffer
 	// nullLens[b] has bit l set when a null token of length l (l < 64)
 	// starts with byte b; bit 63 stands for longer tokens.
 	nullLens [256]uint64
@@ -575,11 +599,11 @@ func (e *csvEngine) parseSeg(s *csvSeg) {
 	// Rows are estimated from the first line's length.
 	est := 1024
 	if nl := bytes.IndexByte(buf[s.lo:], '\n'); nl > 0 {
-		est = (s.hi-s.lo)/nl + 16
+		est = min((s.hi-s.lo)/nl+16, s.capRows)
 	}
 	s.cols = make([]segCol, e.ncols)
 	for j := range s.cols {
-		s.cols[j].hint = est
+		s.cols[j].win = e.slabs[j].Bytes()[8*s.base : 8*(s.base+s.capRows)]
 		s.cols[j].reset(e.kinds[j])
 	}
 	s.rows = make([]int, 0, est)
@@ -756,10 +780,17 @@ func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int)
 	// boundaries.
 	counts := make([]int, len(segs))
 	parallel(len(segs), func(k int) { counts[k] = bytes.Count(buf[segs[k].lo:segs[k].hi], []byte{'\n'}) })
-	line := p.line
-	for k := range segs {
-		segs[k].line = line
+	line, rows := p.line, 0
+	for k, s := range segs {
+		s.line = line
 		line += counts[k]
+		s.base, s.capRows = rows, counts[k]+1
+		rows += s.capRows
+	}
+	e.slabs = make([]*memory.Buffer, e.ncols)
+	for j := range e.slabs {
+		e.slabs[j] = memory.NewResizableBuffer(cv.o.Allocator)
+		e.slabs[j].Resize(8 * rows)
 	}
 	parallel(len(segs), func(k int) { e.parseSeg(segs[k]) })
 	// Keep the segments that start on a record boundary; parse again
@@ -771,10 +802,13 @@ func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int)
 			// The cut fell inside a quoted field: take the next
 			// segment in too.
 			k++
-			s = &csvSeg{lo: s.lo, hi: segs[k].hi, line: s.line}
+			s = &csvSeg{lo: s.lo, hi: segs[k].hi, line: s.line, base: s.base, capRows: segs[k].base + segs[k].capRows - s.base}
 			e.parseSeg(s)
 		}
 		if s.err != nil {
+			for _, b := range e.slabs {
+				b.Release()
+			}
 			return nil, s.err
 		}
 		kept = append(kept, s)
@@ -832,8 +866,10 @@ func (e *csvEngine) merge(segs []*csvSeg) (*Frame, error) {
 			switch {
 			case c.kind == k:
 			case c.kind == kInt && k == kFloat && !c.negZero:
-				c.floats = make([]float64, len(c.ints))
-				for i, v := range c.ints {
+				// In place: each float replaces its int.
+				fs := c.ints[:len(c.ints):len(c.ints)]
+				c.floats = unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(fs))), len(fs))
+				for i, v := range fs {
 					c.floats[i] = float64(v)
 				}
 				c.kind, c.ints = kFloat, nil
@@ -844,7 +880,7 @@ func (e *csvEngine) merge(segs []*csvSeg) (*Frame, error) {
 				e.rebuild(s, j, k, len(s.rows), tok)
 			}
 		}
-		cols[j] = buildColumn(mem, segs, j, k, total)
+		cols[j] = buildColumn(mem, segs, j, k, total, e.slabs[j])
 	})
 	var problems []Problem
 	var skip []int32
@@ -914,31 +950,23 @@ func segValidity(mem memory.Allocator, segs []*csvSeg, j, total int) (*memory.Bu
 	return buf, nulls
 }
 
-func buildColumn(mem memory.Allocator, segs []*csvSeg, j int, k colKind, total int) arrow.Array {
+// buildColumn makes column j, of kind k, from the segments and the
+// column's slab, which it takes over.
+func buildColumn(mem memory.Allocator, segs []*csvSeg, j int, k colKind, total int, slab *memory.Buffer) arrow.Array {
 	switch k {
-	case kInt, kTime:
-		buf, dst := allocFixed[int64](mem, total)
-		row := 0
-		for _, s := range segs {
-			copy(dst[row:], s.cols[j].ints)
-			row += len(s.rows)
-		}
+	case kInt, kTime, kFloat:
+		packFixed(slab, segs, j)
 		vb, nulls := segValidity(mem, segs, j, total)
 		dt := arrow.DataType(arrow.PrimitiveTypes.Int64)
-		if k == kTime {
+		switch k {
+		case kTime:
 			dt = tsType
+		case kFloat:
+			dt = arrow.PrimitiveTypes.Float64
 		}
-		return makeArray(dt, total, nulls, vb, buf)
-	case kFloat:
-		buf, dst := allocFixed[float64](mem, total)
-		row := 0
-		for _, s := range segs {
-			copy(dst[row:], s.cols[j].floats)
-			row += len(s.rows)
-		}
-		vb, nulls := segValidity(mem, segs, j, total)
-		return makeArray(arrow.PrimitiveTypes.Float64, total, nulls, vb, buf)
+		return makeArray(dt, total, nulls, vb, slab)
 	case kBool:
+		defer slab.Release()
 		buf := memory.NewResizableBuffer(mem)
 		buf.Resize(int(bitutil.BytesForBits(int64(total))))
 		b := buf.Bytes()
@@ -957,12 +985,44 @@ func buildColumn(mem memory.Allocator, segs []*csvSeg, j int, k colKind, total i
 		vb, nulls := segValidity(mem, segs, j, total)
 		return makeArray(arrow.FixedWidthTypes.Boolean, total, nulls, vb, buf)
 	}
-	return buildStrings(mem, segs, j, total)
+	return buildStrings(mem, segs, j, total, slab)
+}
+
+// packFixed moves each segment's eight-byte values of column j from its
+// window of the slab down to its first row, and cuts the slab to the rows.
+// A segment's window starts at or after its first row and ends before the
+// next segment's rows, so nothing is overwritten before it is moved.
+func packFixed(slab *memory.Buffer, segs []*csvSeg, j int) {
+	dst := slab.Bytes()
+	row := 0
+	for _, s := range segs {
+		c := &s.cols[j]
+		n := len(s.rows)
+		var src []byte
+		switch c.kind {
+		case kInt, kTime:
+			src = view8(c.ints)
+		case kFloat:
+			src = view8(c.floats)
+		}
+		d := dst[8*row : 8*(row+n)]
+		if len(src) != len(d) || !startsAt(src, d) {
+			// Rows of a segment that held only nulls read as zero.
+			clear(d[copy(d, src):])
+		}
+		row += n
+	}
+	slab.Resize(8 * row)
+}
+
+// view8 is the bytes of a slice of eight-byte values.
+func view8[T int64 | float64](a []T) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a))), 8*len(a))
 }
 
 // buildStrings dictionary-encodes a string column when at most half its
 // values are distinct and it has at least 16 rows, as stringArray does.
-func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int) arrow.Array {
+func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int, slab *memory.Buffer) arrow.Array {
 	limit := total / 2
 	useDict := total >= 16
 	anyPlain := false
@@ -1032,7 +1092,9 @@ func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int) arrow.Arra
 	}
 	vb, nulls := segValidity(mem, segs, j, total)
 	if useDict {
-		ibuf, dst := allocFixed[int32](mem, total)
+		// The codes go to the start of the slab, in place: row i's code
+		// lands at or before where any code not yet moved lies.
+		dst := view[int32](slab.Bytes())
 		row := 0
 		for k, s := range segs {
 			c := &s.cols[j]
@@ -1045,13 +1107,15 @@ func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int) arrow.Arra
 			}
 			row += len(s.rows)
 		}
-		idx := makeArray(arrow.PrimitiveTypes.Int32, total, nulls, vb, ibuf)
+		slab.Resize(4 * total)
+		idx := makeArray(arrow.PrimitiveTypes.Int32, total, nulls, vb, slab)
 		dict := plainStringArray(mem, levels, nil)
 		out := array.NewDictionaryArray(dictType, idx, dict)
 		idx.Release()
 		dict.Release()
 		return out
 	}
+	slab.Release()
 	size := 0
 	for _, s := range segs {
 		c := &s.cols[j]
