@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -71,20 +72,78 @@ func ReadParquet(path string, opts ...ParquetOptions) (*Frame, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, readProps(pf, 1<<20), o.Allocator)
+	props := readProps(pf, 1<<20)
+	props.Parallel = false
+	fr, err := pqarrow.NewFileReader(pf, props, o.Allocator)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	defer tbl.Release()
-	f, err := fromTable(o.Allocator, tbl)
+	f, err := readColumns(o.Allocator, fr)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, nil
+}
+
+// readColumns decodes every column of the file, one column per core at a
+// time and the biggest first, so the cores finish together and only a few
+// columns' pages and buffers are live at once (pqarrow's own parallel
+// read starts all columns together).
+func readColumns(mem memory.Allocator, fr *pqarrow.FileReader) (*Frame, error) {
+	pf := fr.ParquetReader()
+	sc, err := fr.Schema()
+	if err != nil {
+		return nil, err
+	}
+	n := len(sc.Fields())
+	if n != pf.MetaData().Schema.NumColumns() {
+		// Nested columns: let pqarrow assemble them.
+		tbl, err := fr.ReadTable(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		defer tbl.Release()
+		return fromTable(mem, tbl)
+	}
+	size := make([]int64, n)
+	for _, rg := range pf.MetaData().RowGroups {
+		for i, cc := range rg.GetColumns() {
+			if i < n {
+				size[i] += cc.GetMetaData().GetTotalUncompressedSize()
+			}
+		}
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	names := make([]string, n)
+	cols := make([]arrow.Array, n)
+	errs := make([]error, n)
+	rows := pf.NumRows()
+	parallel(n, func(k int) {
+		i := order[k]
+		names[i] = sc.Field(i).Name
+		rdr, err := fr.GetColumn(context.Background(), i)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		defer rdr.Release()
+		chunked, err := rdr.NextBatch(rows)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		defer chunked.Release()
+		cols[i], errs[i] = flatten(mem, names[i], chunked)
+	})
+	if err := errors.Join(errs...); err != nil {
+		releaseAll(cols)
+		return nil, err
+	}
+	return newFrame(mem, names, cols)
 }
 
 // fromTable flattens each chunked column into one array.
@@ -96,34 +155,43 @@ func fromTable(mem memory.Allocator, tbl arrow.Table) (*Frame, error) {
 	parallel(n, func(i int) {
 		col := tbl.Column(i)
 		names[i] = col.Name()
-		chunks := col.Data().Chunks()
-		var arr arrow.Array
-		switch len(chunks) {
-		case 0:
-			arr = array.MakeArrayOfNull(mem, col.DataType(), 0)
-		case 1:
-			arr = chunks[0]
-			arr.Retain()
-		default:
-			arr, errs[i] = array.Concatenate(chunks, mem)
-			if errs[i] != nil {
-				return
-			}
-		}
-		cols[i], errs[i] = normalize(mem, names[i], arr)
-		arr.Release()
-		// Unique-ish strings gain nothing from a dictionary.
-		if d, ok := cols[i].(*array.Dictionary); ok && errs[i] == nil && d.Dictionary().Len() > max(16, d.Len()/2) {
-			plain := plainStringArray(mem, stringsOf(d), validOf(d))
-			d.Release()
-			cols[i] = plain
-		}
+		cols[i], errs[i] = flatten(mem, names[i], col.Data())
 	})
 	if err := errors.Join(errs...); err != nil {
 		releaseAll(cols)
 		return nil, err
 	}
 	return newFrame(mem, names, cols)
+}
+
+// flatten joins a chunked column into one array of a Frame's types.
+func flatten(mem memory.Allocator, name string, col *arrow.Chunked) (arrow.Array, error) {
+	chunks := col.Chunks()
+	var arr arrow.Array
+	switch len(chunks) {
+	case 0:
+		arr = array.MakeArrayOfNull(mem, col.DataType(), 0)
+	case 1:
+		arr = chunks[0]
+		arr.Retain()
+	default:
+		var err error
+		if arr, err = array.Concatenate(chunks, mem); err != nil {
+			return nil, err
+		}
+	}
+	out, err := normalize(mem, name, arr)
+	arr.Release()
+	if err != nil {
+		return nil, err
+	}
+	// Unique-ish strings gain nothing from a dictionary.
+	if d, ok := out.(*array.Dictionary); ok && d.Dictionary().Len() > max(16, d.Len()/2) {
+		plain := plainStringArray(mem, stringsOf(d), validOf(d))
+		d.Release()
+		out = plain
+	}
+	return out, nil
 }
 
 // WriteParquet writes f to path in one go (see ParquetWriter to append).
