@@ -392,3 +392,56 @@ func TestScanDigits(t *testing.T) {
 		}
 	}
 }
+
+// TestReadParquetManyPages reads columns of many pages each, so page
+// buffers are recycled between columns, and checks every value.
+func TestReadParquetManyPages(t *testing.T) {
+	mem := checked(t)
+	const n = 300_000
+	ids := make([]int64, n)
+	xs := make([]float64, n)
+	cats := make([]string, n)
+	names := make([]string, n)
+	flags := make([]bool, n)
+	for i := range ids {
+		ids[i] = int64(i) * 7
+		xs[i] = float64(i) / 3
+		cats[i] = fmt.Sprintf("cat%d", i%500)
+		names[i] = fmt.Sprintf("name-%d", i)
+		flags[i] = i%3 == 0
+	}
+	valid := make([]bool, n)
+	for i := range valid {
+		valid[i] = i%11 != 0
+	}
+	f, err := New(Int64s("id", ids), Float64s("x", xs).WithValid(valid), Strings("cat", cats).WithValid(valid),
+		Strings("name", names), Bools("flag", flags))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	path := filepath.Join(t.TempDir(), "pages.parquet")
+	if err := f.WriteParquet(path); err != nil {
+		t.Fatal(err)
+	}
+	g, err := ReadParquet(path, ParquetOptions{Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Release()
+	if g.NumRows() != n {
+		t.Fatalf("%d rows", g.NumRows())
+	}
+	for _, name := range f.Names() {
+		want, _ := f.Column(name)
+		got, err := g.Column(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < n; i++ {
+			if w, g := want.Value(i), got.Value(i); w != g {
+				t.Fatalf("column %s row %d: %v, want %v", name, i, g, w)
+			}
+		}
+	}
+}

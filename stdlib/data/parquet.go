@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -67,29 +69,38 @@ func codec(name string) (compress.Compression, error) {
 // ReadParquet reads a whole Parquet file, decoding columns in parallel.
 func ReadParquet(path string, opts ...ParquetOptions) (*Frame, error) {
 	o := pqOpts(opts)
-	pf, err := file.OpenParquetFile(path, false, file.WithReadProps(readerProps(o.Allocator)))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	defer pf.Close()
-	props := readProps(pf, 1<<20)
-	props.Parallel = false
-	fr, err := pqarrow.NewFileReader(pf, props, o.Allocator)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	f, err := readColumns(o.Allocator, fr)
+	f, err := readParquet(path, o.Allocator)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, nil
 }
 
-// readColumns decodes every column of the file, one column per core at a
+// readParquet decodes every column of the file, one column per core at a
 // time and the biggest first, so the cores finish together and only a few
-// columns' pages and buffers are live at once (pqarrow's own parallel
-// read starts all columns together).
-func readColumns(mem memory.Allocator, fr *pqarrow.FileReader) (*Frame, error) {
+// columns' pages are live at once (pqarrow's own parallel read starts all
+// columns together). Each core has its own reader of the file, whose page
+// buffers are recycled from one column to the next.
+func readParquet(path string, mem memory.Allocator) (*Frame, error) {
+	workers := runtime.GOMAXPROCS(0)
+	open := func() (*pqarrow.FileReader, *pageArena, error) {
+		arena := &pageArena{}
+		pf, err := file.OpenParquetFile(path, false, file.WithReadProps(readerProps(arena)))
+		if err != nil {
+			return nil, nil, err
+		}
+		fr, err := pqarrow.NewFileReader(pf, readProps(pf, 1<<20), mem)
+		if err != nil {
+			pf.Close()
+			return nil, nil, err
+		}
+		return fr, arena, nil
+	}
+	fr, arena, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer fr.ParquetReader().Close()
 	pf := fr.ParquetReader()
 	sc, err := fr.Schema()
 	if err != nil {
@@ -98,6 +109,7 @@ func readColumns(mem memory.Allocator, fr *pqarrow.FileReader) (*Frame, error) {
 	n := len(sc.Fields())
 	if n != pf.MetaData().Schema.NumColumns() {
 		// Nested columns: let pqarrow assemble them.
+		fr.Props.Parallel = true
 		tbl, err := fr.ReadTable(context.Background())
 		if err != nil {
 			return nil, err
@@ -113,37 +125,118 @@ func readColumns(mem memory.Allocator, fr *pqarrow.FileReader) (*Frame, error) {
 			}
 		}
 	}
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+	next := make(chan int, n)
+	for _, i := range sortedBy(size) {
+		next <- i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	close(next)
 	names := make([]string, n)
 	cols := make([]arrow.Array, n)
 	errs := make([]error, n)
 	rows := pf.NumRows()
-	parallel(n, func(k int) {
-		i := order[k]
-		names[i] = sc.Field(i).Name
-		rdr, err := fr.GetColumn(context.Background(), i)
-		if err != nil {
-			errs[i] = err
-			return
+	var wg sync.WaitGroup
+	var openErr error
+	for w := 0; w < min(workers, n); w++ {
+		wfr, warena := fr, arena
+		if w > 0 {
+			if wfr, warena, openErr = open(); openErr != nil {
+				break
+			}
 		}
-		defer rdr.Release()
-		chunked, err := rdr.NextBatch(rows)
-		if err != nil {
-			errs[i] = err
-			return
-		}
-		defer chunked.Release()
-		cols[i], errs[i] = flatten(mem, names[i], chunked)
-	})
-	if err := errors.Join(errs...); err != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if w > 0 {
+				defer wfr.ParquetReader().Close()
+			}
+			for i := range next {
+				names[i] = sc.Field(i).Name
+				cols[i], errs[i] = readParquetColumn(wfr, i, rows, mem)
+				warena.columnDone()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(append(errs, openErr)...); err != nil {
 		releaseAll(cols)
 		return nil, err
 	}
 	return newFrame(mem, names, cols)
+}
+
+func readParquetColumn(fr *pqarrow.FileReader, i int, rows int64, mem memory.Allocator) (arrow.Array, error) {
+	rdr, err := fr.GetColumn(context.Background(), i)
+	if err != nil {
+		return nil, err
+	}
+	defer rdr.Release()
+	chunked, err := rdr.NextBatch(rows)
+	if err != nil {
+		return nil, err
+	}
+	defer chunked.Release()
+	name := fr.Manifest.Fields[i].Field.Name
+	return flatten(mem, name, chunked)
+}
+
+// sortedBy returns the indices of size from the biggest to the smallest.
+func sortedBy(size []int64) []int {
+	order := make([]int, len(size))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	return order
+}
+
+// pageArena allocates the decompressed pages of one reader's columns.
+// pqarrow v15 frees a page's buffer while the page is still being decoded,
+// and a dictionary decoder keeps its page until the column ends, so a freed
+// buffer is reused only once its column is done, and then without zeroing:
+// every page is written whole before it is read.
+type pageArena struct {
+	mu    sync.Mutex // Free may come from a finalizer
+	free  [][]byte   // buffers of finished columns
+	freed [][]byte   // buffers the current column has freed
+}
+
+func (a *pageArena) Allocate(n int) []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, b := range a.free {
+		if cap(b) >= n {
+			a.free[k] = a.free[len(a.free)-1]
+			a.free = a.free[:len(a.free)-1]
+			return b[:n]
+		}
+	}
+	return memory.DefaultAllocator.Allocate(n)
+}
+
+func (a *pageArena) Reallocate(n int, b []byte) []byte {
+	if cap(b) >= n {
+		return b[:n]
+	}
+	nb := a.Allocate(n)
+	copy(nb, b)
+	a.Free(b)
+	return nb
+}
+
+func (a *pageArena) Free(b []byte) {
+	if cap(b) > 0 {
+		a.mu.Lock()
+		a.freed = append(a.freed, b)
+		a.mu.Unlock()
+	}
+}
+
+// columnDone makes the buffers freed so far reusable.
+func (a *pageArena) columnDone() {
+	a.mu.Lock()
+	a.free = append(a.free, a.freed...)
+	a.freed = a.freed[:0]
+	a.mu.Unlock()
 }
 
 // fromTable flattens each chunked column into one array.
@@ -492,7 +585,8 @@ func plainSchema(s *arrow.Schema) *arrow.Schema {
 }
 
 // readerProps streams column chunks through a small buffer instead of
-// reading each whole chunk into a fresh allocation first.
+// reading each whole chunk into a fresh allocation first; mem allocates
+// the pages.
 func readerProps(mem memory.Allocator) *parquet.ReaderProperties {
 	props := parquet.NewReaderProperties(mem)
 	props.BufferedStreamEnabled = true
