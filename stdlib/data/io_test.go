@@ -397,7 +397,7 @@ func TestScanDigits(t *testing.T) {
 // buffers are recycled between columns, and checks every value.
 func TestReadParquetManyPages(t *testing.T) {
 	mem := checked(t)
-	const n = 300_000
+	const n = 160_000 // two pages a numeric column
 	ids := make([]int64, n)
 	xs := make([]float64, n)
 	cats := make([]string, n)
@@ -420,28 +420,32 @@ func TestReadParquetManyPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Release()
-	path := filepath.Join(t.TempDir(), "pages.parquet")
-	if err := f.WriteParquet(path); err != nil {
-		t.Fatal(err)
-	}
-	g, err := ReadParquet(path, ParquetOptions{Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Release()
-	if g.NumRows() != n {
-		t.Fatalf("%d rows", g.NumRows())
-	}
-	for _, name := range f.Names() {
-		want, _ := f.Column(name)
-		got, err := g.Column(name)
+	// One row group, and several of a size that is no multiple of the
+	// reader's batch.
+	for _, groupRows := range []int{0, 40_001} {
+		path := filepath.Join(t.TempDir(), "pages.parquet")
+		if err := f.WriteParquet(path, ParquetOptions{RowGroupRows: groupRows}); err != nil {
+			t.Fatal(err)
+		}
+		g, err := ReadParquet(path, ParquetOptions{Allocator: mem})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := 0; i < n; i++ {
-			if w, g := want.Value(i), got.Value(i); w != g {
-				t.Fatalf("column %s row %d: %v, want %v", name, i, g, w)
+		if g.NumRows() != n || fmt.Sprint(g.Schema()) != fmt.Sprint(f.Schema()) {
+			t.Fatalf("%d rows of %v", g.NumRows(), g.Schema())
+		}
+		for _, name := range f.Names() {
+			want, _ := f.Column(name)
+			got, err := g.Column(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < n; i++ {
+				if w, g := want.Value(i), got.Value(i); w != g {
+					t.Fatalf("%d-row groups: column %s row %d: %v, want %v", groupRows, name, i, g, w)
+				}
 			}
 		}
+		g.Release()
 	}
 }

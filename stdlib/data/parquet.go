@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/bitutil"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
@@ -133,7 +134,6 @@ func readParquet(path string, mem memory.Allocator) (*Frame, error) {
 	names := make([]string, n)
 	cols := make([]arrow.Array, n)
 	errs := make([]error, n)
-	rows := pf.NumRows()
 	var wg sync.WaitGroup
 	var openErr error
 	for w := 0; w < min(workers, n); w++ {
@@ -151,7 +151,11 @@ func readParquet(path string, mem memory.Allocator) (*Frame, error) {
 			}
 			for i := range next {
 				names[i] = sc.Field(i).Name
-				cols[i], errs[i] = readParquetColumn(wfr, i, rows, mem)
+				if flatColumn(wfr.ParquetReader(), i, sc.Field(i).Type) {
+					cols[i], errs[i] = readFlat(wfr.ParquetReader(), i, sc.Field(i).Type, mem)
+				} else {
+					cols[i], errs[i] = readParquetColumn(wfr, i, sc.Field(i), mem)
+				}
 				warena.columnDone()
 			}
 		}()
@@ -164,19 +168,111 @@ func readParquet(path string, mem memory.Allocator) (*Frame, error) {
 	return newFrame(mem, names, cols)
 }
 
-func readParquetColumn(fr *pqarrow.FileReader, i int, rows int64, mem memory.Allocator) (arrow.Array, error) {
+// readParquetColumn reads column i with pqarrow.
+func readParquetColumn(fr *pqarrow.FileReader, i int, field arrow.Field, mem memory.Allocator) (arrow.Array, error) {
 	rdr, err := fr.GetColumn(context.Background(), i)
 	if err != nil {
 		return nil, err
 	}
 	defer rdr.Release()
-	chunked, err := rdr.NextBatch(rows)
+	col, err := rdr.NextBatch(fr.ParquetReader().NumRows())
 	if err != nil {
 		return nil, err
 	}
-	defer chunked.Release()
-	name := fr.Manifest.Fields[i].Field.Name
-	return flatten(mem, name, chunked)
+	defer col.Release()
+	return flatten(mem, field.Name, col)
+}
+
+// flatColumn reports whether column i holds plain int64 or float64 values
+// that pqarrow would read as Arrow type dt, nullable or not.
+func flatColumn(pf *file.Reader, i int, dt arrow.DataType) bool {
+	c := pf.MetaData().Schema.Column(i)
+	if c.MaxRepetitionLevel() != 0 || c.MaxDefinitionLevel() > 1 {
+		return false
+	}
+	switch c.PhysicalType() {
+	case parquet.Types.Int64:
+		return arrow.TypeEqual(dt, arrow.PrimitiveTypes.Int64)
+	case parquet.Types.Double:
+		return arrow.TypeEqual(dt, arrow.PrimitiveTypes.Float64)
+	}
+	return false
+}
+
+// flatBatch is how many values readFlat asks for at a time.
+const flatBatch = 1 << 16
+
+// readFlat reads a column for which flatColumn holds straight into one
+// Arrow buffer: the values are decoded in place, and nulls spread them out
+// afterwards. pqarrow's record reader would decode into builders and copy.
+func readFlat(pf *file.Reader, i int, dt arrow.DataType, mem memory.Allocator) (arrow.Array, error) {
+	n := int(pf.NumRows())
+	buf, vals := allocFixed[int64](mem, n)
+	var valid *memory.Buffer // made at the first null
+	fail := func(err error) (arrow.Array, error) {
+		buf.Release()
+		if valid != nil {
+			valid.Release()
+		}
+		return nil, fmt.Errorf("column %d: %w", i, err)
+	}
+	maxDef := pf.MetaData().Schema.Column(i).MaxDefinitionLevel()
+	defs := make([]int16, flatBatch)
+	row, nulls := 0, 0
+	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+		cr, err := pf.RowGroup(rg).Column(i)
+		if err != nil {
+			return fail(err)
+		}
+		end := row + int(pf.MetaData().RowGroups[rg].GetNumRows())
+		if end > n {
+			return fail(errors.New("row groups hold more rows than the file"))
+		}
+		for row < end {
+			want := int64(min(flatBatch, end-row))
+			var total int64
+			var read int
+			switch r := cr.(type) {
+			case *file.Int64ColumnChunkReader:
+				total, read, err = r.ReadBatch(want, vals[row:end], defs, nil)
+			case *file.Float64ColumnChunkReader:
+				total, read, err = r.ReadBatch(want, view[float64](view8(vals[row:end])), defs, nil)
+			default:
+				err = fmt.Errorf("unexpected reader %T", cr)
+			}
+			if err == nil && total == 0 {
+				err = fmt.Errorf("row group %d ended after %d of its rows", rg, row)
+			}
+			if err != nil {
+				return fail(err)
+			}
+			if read < int(total) {
+				if valid == nil {
+					valid = memory.NewResizableBuffer(mem)
+					valid.Resize(int(bitutil.BytesForBits(int64(n))))
+					bitutil.SetBitsTo(valid.Bytes(), 0, int64(n), true)
+				}
+				// Move the dense values out to their rows, last first.
+				vb := valid.Bytes()
+				k := read - 1
+				for r := int(total) - 1; r >= 0; r-- {
+					if defs[r] == maxDef {
+						vals[row+r] = vals[row+k]
+						k--
+					} else {
+						vals[row+r] = 0
+						bitutil.ClearBit(vb, row+r)
+						nulls++
+					}
+				}
+			}
+			row += int(total)
+		}
+	}
+	if row != n {
+		return fail(fmt.Errorf("read %d of %d rows", row, n))
+	}
+	return makeArray(dt, n, nulls, valid, buf), nil
 }
 
 // sortedBy returns the indices of size from the biggest to the smallest.
@@ -268,6 +364,29 @@ func flatten(mem memory.Allocator, name string, col *arrow.Chunked) (arrow.Array
 		arr = chunks[0]
 		arr.Retain()
 	default:
+		if dt, ok := col.DataType().(*arrow.DictionaryType); ok && dt.ValueType.ID() == arrow.STRING {
+			// Each row group has its own dictionary, and
+			// array.Concatenate in Arrow v15 misplaces the codes after a
+			// null when it unifies them: join the values instead.
+			var vals []string
+			var valid []bool
+			for _, c := range chunks {
+				vals = append(vals, stringsOf(c)...)
+				v := validOf(c)
+				if v == nil {
+					v = make([]bool, c.Len())
+					for i := range v {
+						v[i] = true
+					}
+				}
+				valid = append(valid, v...)
+			}
+			if col.NullN() == 0 {
+				valid = nil
+			}
+			arr = stringArray(mem, vals, valid)
+			break
+		}
 		var err error
 		if arr, err = array.Concatenate(chunks, mem); err != nil {
 			return nil, err
