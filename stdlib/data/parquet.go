@@ -327,10 +327,16 @@ func (a *pageArena) Free(b []byte) {
 	}
 }
 
-// columnDone makes the buffers freed so far reusable.
+// columnDone makes the buffers freed so far reusable, keeping a few dozen:
+// a column's pages are much alike, and the rest can go to the collector.
 func (a *pageArena) columnDone() {
 	a.mu.Lock()
-	a.free = append(a.free, a.freed...)
+	for _, b := range a.freed {
+		if len(a.free) < 64 {
+			a.free = append(a.free, b)
+		}
+	}
+	clear(a.freed)
 	a.freed = a.freed[:0]
 	a.mu.Unlock()
 }
