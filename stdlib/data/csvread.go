@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -85,22 +86,56 @@ type segCol struct {
 	sdata []byte
 	sends []int32
 	// win is the segment's rows of the column's slab, eight bytes a row,
-	// which the value slices above are views of
-	win []byte
+	// which ints and floats are views of; the slab is made when the first
+	// segment needs it
+	slab *slab
+	win  []byte
+	base int // the segment's first row in the slab
+	hint int // expected rows, to size the other slices
+}
+
+// slab holds a column's numbers, eight bytes a row, each segment writing
+// its own window, so that numeric columns become Arrow arrays without a
+// copy. Columns of strings and bools never make theirs.
+type slab struct {
+	once sync.Once
+	mem  memory.Allocator
+	rows int
+	buf  *memory.Buffer
+}
+
+func (b *slab) bytes() []byte {
+	b.once.Do(func() {
+		b.buf = memory.NewResizableBuffer(b.mem)
+		b.buf.Resize(8 * b.rows)
+	})
+	return b.buf.Bytes()
+}
+
+// take hands over the buffer, nil when none was made.
+func (b *slab) take() *memory.Buffer {
+	buf := b.buf
+	b.buf = nil
+	return buf
 }
 
 // reset empties the column as kind k.
 func (c *segCol) reset(k colKind) {
-	*c = segCol{kind: k, win: c.win}
+	*c = segCol{kind: k, slab: c.slab, win: c.win, base: c.base, hint: c.hint}
 	switch k {
-	case kInt, kTime:
-		c.ints = view[int64](c.win)[:0]
-	case kFloat:
-		c.floats = view[float64](c.win)[:0]
+	case kInt, kTime, kFloat:
+		if c.win == nil {
+			c.win = c.slab.bytes()[8*c.base : 8*(c.base+c.hint)]
+		}
+		if k == kFloat {
+			c.floats = view[float64](c.win)[:0]
+		} else {
+			c.ints = view[int64](c.win)[:0]
+		}
 	case kBool:
-		c.bools = view[bool](c.win)[:0]
+		c.bools = make([]bool, 0, c.hint)
 	case kStr:
-		c.codes = view[int32](c.win)[:0]
+		c.codes = make([]int32, 0, c.hint)
 	}
 }
 
@@ -324,7 +359,7 @@ func parseFloatBytes(b []byte) (float64, bool) {
 }
 
 // view is b as a slice of T.
-func view[T int64 | float64 | int32 | bool](b []byte) []T {
+func view[T int64 | float64](b []byte) []T {
 	var zero T
 	if len(b) == 0 {
 		return nil
@@ -340,7 +375,7 @@ func startsAt[T any](a []T, b []byte) bool {
 // csvSeg is one byte range of the input with its parsed rows.
 type csvSeg struct {
 	lo, hi int
-	// base and rows are the segment's window in the column slabs, in
+	// base and capRows are the segment's window in the column slabs, in
 	// rows; a segment has at most one record more than line ends.
 	base, capRows int
 	end           int // where parsing stopped; hi when it ended on a record boundary
@@ -539,10 +574,7 @@ type csvEngine struct {
 	delim byte
 	ncols int
 	kinds []colKind // forced kinds, kNone to infer
-	// slabs hold every column's values, eight bytes a row, each segment
-	// writing its window, so most columns become Arrow arrays without a
-	// copy. merge hands them on or releases them.
-	slabs []*memory.Buffer
+	slabs []slab    // per column; merge hands them on or releases them
 	// nullLens[b] has bit l set when a null token of length l (l < 64)
 	// starts with byte b; bit 63 stands for longer tokens.
 	nullLens [256]uint64
@@ -603,8 +635,9 @@ func (e *csvEngine) parseSeg(s *csvSeg) {
 	}
 	s.cols = make([]segCol, e.ncols)
 	for j := range s.cols {
-		s.cols[j].win = e.slabs[j].Bytes()[8*s.base : 8*(s.base+s.capRows)]
-		s.cols[j].reset(e.kinds[j])
+		c := &s.cols[j]
+		c.slab, c.base, c.hint = &e.slabs[j], s.base, s.capRows
+		c.reset(e.kinds[j])
 	}
 	s.rows = make([]int, 0, est)
 	retok := &recTok{delim: e.delim}
@@ -787,10 +820,9 @@ func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int)
 		s.base, s.capRows = rows, counts[k]+1
 		rows += s.capRows
 	}
-	e.slabs = make([]*memory.Buffer, e.ncols)
+	e.slabs = make([]slab, e.ncols)
 	for j := range e.slabs {
-		e.slabs[j] = memory.NewResizableBuffer(cv.o.Allocator)
-		e.slabs[j].Resize(8 * rows)
+		e.slabs[j].mem, e.slabs[j].rows = cv.o.Allocator, rows
 	}
 	parallel(len(segs), func(k int) { e.parseSeg(segs[k]) })
 	// Keep the segments that start on a record boundary; parse again
@@ -806,8 +838,10 @@ func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int)
 			e.parseSeg(s)
 		}
 		if s.err != nil {
-			for _, b := range e.slabs {
-				b.Release()
+			for j := range e.slabs {
+				if b := e.slabs[j].take(); b != nil {
+					b.Release()
+				}
 			}
 			return nil, s.err
 		}
@@ -880,7 +914,7 @@ func (e *csvEngine) merge(segs []*csvSeg) (*Frame, error) {
 				e.rebuild(s, j, k, len(s.rows), tok)
 			}
 		}
-		cols[j] = buildColumn(mem, segs, j, k, total, e.slabs[j])
+		cols[j] = buildColumn(mem, segs, j, k, total, e.slabs[j].take())
 	})
 	var problems []Problem
 	var skip []int32
@@ -951,10 +985,18 @@ func segValidity(mem memory.Allocator, segs []*csvSeg, j, total int) (*memory.Bu
 }
 
 // buildColumn makes column j, of kind k, from the segments and the
-// column's slab, which it takes over.
+// column's slab, which it takes over (nil when no segment made it).
 func buildColumn(mem memory.Allocator, segs []*csvSeg, j int, k colKind, total int, slab *memory.Buffer) arrow.Array {
+	if slab != nil && (k == kBool || k == kStr) {
+		slab.Release()
+		slab = nil
+	}
 	switch k {
 	case kInt, kTime, kFloat:
+		if slab == nil {
+			slab = memory.NewResizableBuffer(mem)
+			slab.Resize(8 * total)
+		}
 		packFixed(slab, segs, j)
 		vb, nulls := segValidity(mem, segs, j, total)
 		dt := arrow.DataType(arrow.PrimitiveTypes.Int64)
@@ -966,7 +1008,6 @@ func buildColumn(mem memory.Allocator, segs []*csvSeg, j int, k colKind, total i
 		}
 		return makeArray(dt, total, nulls, vb, slab)
 	case kBool:
-		defer slab.Release()
 		buf := memory.NewResizableBuffer(mem)
 		buf.Resize(int(bitutil.BytesForBits(int64(total))))
 		b := buf.Bytes()
@@ -985,7 +1026,7 @@ func buildColumn(mem memory.Allocator, segs []*csvSeg, j int, k colKind, total i
 		vb, nulls := segValidity(mem, segs, j, total)
 		return makeArray(arrow.FixedWidthTypes.Boolean, total, nulls, vb, buf)
 	}
-	return buildStrings(mem, segs, j, total, slab)
+	return buildStrings(mem, segs, j, total)
 }
 
 // packFixed moves each segment's eight-byte values of column j from its
@@ -1022,7 +1063,7 @@ func view8[T int64 | float64](a []T) []byte {
 
 // buildStrings dictionary-encodes a string column when at most half its
 // values are distinct and it has at least 16 rows, as stringArray does.
-func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int, slab *memory.Buffer) arrow.Array {
+func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int) arrow.Array {
 	limit := total / 2
 	useDict := total >= 16
 	anyPlain := false
@@ -1092,9 +1133,7 @@ func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int, slab *memo
 	}
 	vb, nulls := segValidity(mem, segs, j, total)
 	if useDict {
-		// The codes go to the start of the slab, in place: row i's code
-		// lands at or before where any code not yet moved lies.
-		dst := view[int32](slab.Bytes())
+		ibuf, dst := allocFixed[int32](mem, total)
 		row := 0
 		for k, s := range segs {
 			c := &s.cols[j]
@@ -1107,15 +1146,13 @@ func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int, slab *memo
 			}
 			row += len(s.rows)
 		}
-		slab.Resize(4 * total)
-		idx := makeArray(arrow.PrimitiveTypes.Int32, total, nulls, vb, slab)
+		idx := makeArray(arrow.PrimitiveTypes.Int32, total, nulls, vb, ibuf)
 		dict := plainStringArray(mem, levels, nil)
 		out := array.NewDictionaryArray(dictType, idx, dict)
 		idx.Release()
 		dict.Release()
 		return out
 	}
-	slab.Release()
 	size := 0
 	for _, s := range segs {
 		c := &s.cols[j]
