@@ -806,13 +806,15 @@ func (e *csvEngine) rebuild(s *csvSeg, j int, k colKind, n int, tok *recTok) {
 }
 
 // readCSVSegments parses buf[pos:] in segments of at least segBytes.
-func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int) (*Frame, error) {
+func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int, g *faultGuard) (*Frame, error) {
 	e := newCSVEngine(cv, buf, p.delim)
 	segs := cutSegments(buf, pos, segBytes)
 	// Line numbers at each cut, valid for cuts that turn out to be record
 	// boundaries.
 	counts := make([]int, len(segs))
-	parallel(len(segs), func(k int) { counts[k] = bytes.Count(buf[segs[k].lo:segs[k].hi], []byte{'\n'}) })
+	parallel(len(segs), func(k int) {
+		g.do(func() { counts[k] = bytes.Count(buf[segs[k].lo:segs[k].hi], []byte{'\n'}) })
+	})
 	line, rows := p.line, 0
 	for k, s := range segs {
 		s.line = line
@@ -824,7 +826,11 @@ func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int)
 	for j := range e.slabs {
 		e.slabs[j].mem, e.slabs[j].rows = cv.o.Allocator, rows
 	}
-	parallel(len(segs), func(k int) { e.parseSeg(segs[k]) })
+	parallel(len(segs), func(k int) { g.do(func() { e.parseSeg(segs[k]) }) })
+	if err := g.failed(); err != nil {
+		e.releaseSlabs()
+		return nil, err
+	}
 	// Keep the segments that start on a record boundary; parse again
 	// those that did not.
 	var kept []*csvSeg
@@ -838,16 +844,20 @@ func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int)
 			e.parseSeg(s)
 		}
 		if s.err != nil {
-			for j := range e.slabs {
-				if b := e.slabs[j].take(); b != nil {
-					b.Release()
-				}
-			}
+			e.releaseSlabs()
 			return nil, s.err
 		}
 		kept = append(kept, s)
 	}
-	return e.merge(kept)
+	return e.merge(kept, g)
+}
+
+func (e *csvEngine) releaseSlabs() {
+	for j := range e.slabs {
+		if b := e.slabs[j].take(); b != nil {
+			b.Release()
+		}
+	}
 }
 
 // cutSegments cuts buf[pos:] after line ends into about 4 pieces per
@@ -877,7 +887,7 @@ func cutSegments(buf []byte, pos, segBytes int) []*csvSeg {
 }
 
 // merge joins the segments' columns into a frame.
-func (e *csvEngine) merge(segs []*csvSeg) (*Frame, error) {
+func (e *csvEngine) merge(segs []*csvSeg, g *faultGuard) (*Frame, error) {
 	mem := e.cv.o.Allocator
 	total := 0
 	for _, s := range segs {
@@ -895,27 +905,19 @@ func (e *csvEngine) merge(segs []*csvSeg) (*Frame, error) {
 			}
 		}
 		tok := &recTok{delim: e.delim}
-		for _, s := range segs {
-			c := &s.cols[j]
-			switch {
-			case c.kind == k:
-			case c.kind == kInt && k == kFloat && !c.negZero:
-				// In place: each float replaces its int.
-				fs := c.ints[:len(c.ints):len(c.ints)]
-				c.floats = unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(fs))), len(fs))
-				for i, v := range fs {
-					c.floats[i] = float64(v)
-				}
-				c.kind, c.ints = kFloat, nil
-			case c.kind == kNone && k != kStr:
-				c.kind = k
-				c.valid = make([]bool, len(s.rows))
-			default:
-				e.rebuild(s, j, k, len(s.rows), tok)
+		g.do(func() { e.unify(segs, j, k, tok) })
+		if g.failed() != nil {
+			if b := e.slabs[j].take(); b != nil {
+				b.Release()
 			}
+			return
 		}
 		cols[j] = buildColumn(mem, segs, j, k, total, e.slabs[j].take())
 	})
+	if err := g.failed(); err != nil {
+		releaseAll(cols)
+		return nil, err
+	}
 	var problems []Problem
 	var skip []int32
 	base := 0
@@ -945,6 +947,29 @@ func (e *csvEngine) merge(segs []*csvSeg) (*Frame, error) {
 	}
 	f.problems = problems
 	return f, nil
+}
+
+// unify brings column j of every segment to kind k.
+func (e *csvEngine) unify(segs []*csvSeg, j int, k colKind, tok *recTok) {
+	for _, s := range segs {
+		c := &s.cols[j]
+		switch {
+		case c.kind == k:
+		case c.kind == kInt && k == kFloat && !c.negZero:
+			// In place: each float replaces its int.
+			fs := c.ints[:len(c.ints):len(c.ints)]
+			c.floats = unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(fs))), len(fs))
+			for i, v := range fs {
+				c.floats[i] = float64(v)
+			}
+			c.kind, c.ints = kFloat, nil
+		case c.kind == kNone && k != kStr:
+			c.kind = k
+			c.valid = make([]bool, len(s.rows))
+		default:
+			e.rebuild(s, j, k, len(s.rows), tok)
+		}
+	}
 }
 
 // segValidity packs the segments' validity of column j into a bitmap.
