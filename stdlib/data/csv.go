@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,11 +76,23 @@ func csvOpts(opts []CSVOptions) CSVOptions {
 //		BadRows: data.BadRowsNull,
 //	})
 func ReadCSV(path string, opts ...CSVOptions) (*Frame, error) {
-	buf, err := os.ReadFile(path)
+	buf, unmap, err := mapFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return readCSV(buf, path, csvOpts(opts), csvSegmentBytes)
+	// Nothing in the frame points into buf: values and strings are copied
+	// out of it.
+	defer unmap()
+	var g faultGuard
+	var f *Frame
+	g.do(func() { f, err = readCSVGuarded(buf, path, csvOpts(opts), csvSegmentBytes, &g) })
+	if ferr := g.failed(); ferr != nil {
+		if f != nil {
+			f.Release()
+		}
+		return nil, fmt.Errorf("%s: %w", path, ferr)
+	}
+	return f, err
 }
 
 // ReadCSVFrom reads CSV text from r into a frame, like ReadCSV.
@@ -96,6 +107,12 @@ func ReadCSVFrom(r io.Reader, opts ...CSVOptions) (*Frame, error) {
 // readCSV parses buf with the engine of csvread.go, in segments of at
 // least segBytes.
 func readCSV(buf []byte, file string, o CSVOptions, segBytes int) (*Frame, error) {
+	var g faultGuard
+	return readCSVGuarded(buf, file, o, segBytes, &g)
+}
+
+// readCSVGuarded is readCSV with its goroutines' reads of buf run in g.
+func readCSVGuarded(buf []byte, file string, o CSVOptions, segBytes int, g *faultGuard) (*Frame, error) {
 	buf = bytes.TrimPrefix(buf, []byte("\xef\xbb\xbf"))
 	p := newParser(buf, file, o)
 	names, pos, err := p.header(buf, true, o)
@@ -106,7 +123,7 @@ func readCSV(buf []byte, file string, o CSVOptions, segBytes int) (*Frame, error
 	if err != nil {
 		return nil, err
 	}
-	return readCSVSegments(p, conv, buf, pos, segBytes)
+	return readCSVSegments(p, conv, buf, pos, segBytes, g)
 }
 
 func (cv *converter) where(line int) string {

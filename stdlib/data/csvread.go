@@ -8,7 +8,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -78,23 +80,58 @@ type segCol struct {
 	layout  int    // last timestamp layout that matched
 	// strings: dictionary codes until the column proves too diverse, then
 	// plain bytes with end offsets
-	dict   map[string]int32
-	levels []string
-	codes  []int32
-	plain  bool
-	sdata  []byte
-	sends  []int32
-	hint   int // expected rows, to size the slices
+	dict  strDict
+	codes []int32
+	plain bool
+	sdata []byte
+	sends []int32
+	// win is the segment's rows of the column's slab, eight bytes a row,
+	// which ints and floats are views of; the slab is made when the first
+	// segment needs it
+	slab *slab
+	win  []byte
+	base int // the segment's first row in the slab
+	hint int // expected rows, to size the other slices
+}
+
+// slab holds a column's numbers, eight bytes a row, each segment writing
+// its own window, so that numeric columns become Arrow arrays without a
+// copy. Columns of strings and bools never make theirs.
+type slab struct {
+	once sync.Once
+	mem  memory.Allocator
+	rows int
+	buf  *memory.Buffer
+}
+
+func (b *slab) bytes() []byte {
+	b.once.Do(func() {
+		b.buf = memory.NewResizableBuffer(b.mem)
+		b.buf.Resize(8 * b.rows)
+	})
+	return b.buf.Bytes()
+}
+
+// take hands over the buffer, nil when none was made.
+func (b *slab) take() *memory.Buffer {
+	buf := b.buf
+	b.buf = nil
+	return buf
 }
 
 // reset empties the column as kind k.
 func (c *segCol) reset(k colKind) {
-	*c = segCol{kind: k, hint: c.hint}
+	*c = segCol{kind: k, slab: c.slab, win: c.win, base: c.base, hint: c.hint}
 	switch k {
-	case kInt, kTime:
-		c.ints = make([]int64, 0, c.hint)
-	case kFloat:
-		c.floats = make([]float64, 0, c.hint)
+	case kInt, kTime, kFloat:
+		if c.win == nil {
+			c.win = c.slab.bytes()[8*c.base : 8*(c.base+c.hint)]
+		}
+		if k == kFloat {
+			c.floats = view[float64](c.win)[:0]
+		} else {
+			c.ints = view[int64](c.win)[:0]
+		}
 	case kBool:
 		c.bools = make([]bool, 0, c.hint)
 	case kStr:
@@ -196,20 +233,14 @@ func (c *segCol) putString(b []byte) {
 		c.sends = append(c.sends, int32(len(c.sdata)))
 		return
 	}
-	if c.dict == nil {
-		c.dict = make(map[string]int32)
-	}
-	code, ok := c.dict[bstr(b)]
-	if !ok {
-		if len(c.levels) >= 1024 && len(c.levels)*2 > len(c.codes) {
+	code := c.dict.lookup(b)
+	if code < 0 {
+		if n := len(c.dict.levels); n >= 1024 && n*2 > len(c.codes) {
 			c.toPlain()
 			c.putString(b)
 			return
 		}
-		code = int32(len(c.levels))
-		s := string(b)
-		c.dict[s] = code
-		c.levels = append(c.levels, s)
+		code = c.dict.add(b)
 	}
 	c.codes = append(c.codes, code)
 }
@@ -219,11 +250,11 @@ func (c *segCol) toPlain() {
 	c.sends = make([]int32, 0, cap(c.codes))
 	for i, code := range c.codes {
 		if c.valid == nil || c.valid[i] {
-			c.sdata = append(c.sdata, c.levels[code]...)
+			c.sdata = append(c.sdata, c.dict.levels[code]...)
 		}
 		c.sends = append(c.sends, int32(len(c.sdata)))
 	}
-	c.plain, c.dict, c.levels, c.codes = true, nil, nil, nil
+	c.plain, c.dict, c.codes = true, strDict{}, nil
 }
 
 // firstKind is the kind of the first non-null value of a column.
@@ -327,16 +358,33 @@ func parseFloatBytes(b []byte) (float64, bool) {
 	return v, err == nil
 }
 
+// view is b as a slice of T.
+func view[T int64 | float64](b []byte) []T {
+	var zero T
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(zero)))
+}
+
+// startsAt reports whether slice a starts at byte b.
+func startsAt[T any](a []T, b []byte) bool {
+	return cap(a) > 0 && len(b) > 0 && unsafe.Pointer(unsafe.SliceData(a)) == unsafe.Pointer(&b[0])
+}
+
 // csvSeg is one byte range of the input with its parsed rows.
 type csvSeg struct {
-	lo, hi   int
-	end      int // where parsing stopped; hi when it ended on a record boundary
-	line     int // line the range starts on
-	rows     []int
-	cols     []segCol
-	problems []Problem
-	skip     []int // rows (of this segment) that BadRowsSkip drops after conversion
-	err      error
+	lo, hi int
+	// base and capRows are the segment's window in the column slabs, in
+	// rows; a segment has at most one record more than line ends.
+	base, capRows int
+	end           int // where parsing stopped; hi when it ended on a record boundary
+	line          int // line the range starts on
+	rows          []int
+	cols          []segCol
+	problems      []Problem
+	skip          []int // rows (of this segment) that BadRowsSkip drops after conversion
+	err           error
 }
 
 // recTok splits records into fields.
@@ -526,9 +574,12 @@ type csvEngine struct {
 	delim byte
 	ncols int
 	kinds []colKind // forced kinds, kNone to infer
+	slabs []slab    // per column; merge hands them on or releases them
 	// nullLens[b] has bit l set when a null token of length l (l < 64)
 	// starts with byte b; bit 63 stands for longer tokens.
 	nullLens [256]uint64
+	fastOK   bool // the delimiter cannot be part of a number or bool
+	numNull  bool // some null token starts like a number
 }
 
 func newCSVEngine(cv *converter, buf []byte, delim byte) *csvEngine {
@@ -541,8 +592,11 @@ func newCSVEngine(cv *converter, buf []byte, delim byte) *csvEngine {
 	for _, v := range cv.o.NullValues {
 		if v != "" {
 			e.nullLens[v[0]] |= 1 << min(len(v), 63)
+			e.numNull = e.numNull || strings.IndexByte("0123456789+-.", v[0]) >= 0
 		}
 	}
+	e.fastOK = !strings.ContainsRune("0123456789.+-\"\r\n", rune(delim)) &&
+		!('a' <= delim|0x20 && delim|0x20 <= 'z')
 	return e
 }
 
@@ -572,23 +626,50 @@ func (e *csvEngine) parseSeg(s *csvSeg) {
 	atEOF := s.hi == len(e.buf)
 	cv := e.cv
 	policy := cv.o.BadRows
-	tok := &recTok{delim: e.delim, noQuotes: bytes.IndexByte(buf[s.lo:], '"') < 0}
+	tok := &recTok{delim: e.delim}
+	general := 0 // records read by the general path
 	// Rows are estimated from the first line's length.
 	est := 1024
 	if nl := bytes.IndexByte(buf[s.lo:], '\n'); nl > 0 {
-		est = (s.hi-s.lo)/nl + 16
+		est = min((s.hi-s.lo)/nl+16, s.capRows)
 	}
 	s.cols = make([]segCol, e.ncols)
 	for j := range s.cols {
-		s.cols[j].hint = est
-		s.cols[j].reset(e.kinds[j])
+		c := &s.cols[j]
+		c.slab, c.base, c.hint = &e.slabs[j], s.base, s.capRows
+		c.reset(e.kinds[j])
 	}
 	s.rows = make([]int, 0, est)
 	retok := &recTok{delim: e.delim}
 	line := s.line
 	pos := s.lo
 	s.end = s.hi
+	fast := e.fastOK
+	tries, fails := 0, 0
 	for pos < len(buf) {
+		if fast && buf[pos] != '\n' && buf[pos] != '\r' {
+			next := e.fastRow(s, buf, pos)
+			if next >= 0 {
+				s.rows = append(s.rows, pos-s.lo)
+				line++
+				pos = next
+				continue
+			}
+			// Give up on the fast path in a segment where it rarely
+			// succeeds for other reasons than new strings, which are
+			// few or soon make the column plain.
+			if next == fastNo {
+				fails++
+			}
+			if tries++; tries >= 256 && fails*4 > tries {
+				fast = false
+			}
+		}
+		if general++; general == 64 {
+			// Many records for the general path: they split faster when
+			// none of the rest is quoted.
+			tok.noQuotes = bytes.IndexByte(buf[pos:], '"') < 0
+		}
 		next, lines, st := tok.next(buf, pos, atEOF)
 		if st == recNeedMore {
 			s.end = pos
@@ -725,19 +806,31 @@ func (e *csvEngine) rebuild(s *csvSeg, j int, k colKind, n int, tok *recTok) {
 }
 
 // readCSVSegments parses buf[pos:] in segments of at least segBytes.
-func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int) (*Frame, error) {
+func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int, g *faultGuard) (*Frame, error) {
 	e := newCSVEngine(cv, buf, p.delim)
 	segs := cutSegments(buf, pos, segBytes)
 	// Line numbers at each cut, valid for cuts that turn out to be record
 	// boundaries.
 	counts := make([]int, len(segs))
-	parallel(len(segs), func(k int) { counts[k] = bytes.Count(buf[segs[k].lo:segs[k].hi], []byte{'\n'}) })
-	line := p.line
-	for k := range segs {
-		segs[k].line = line
+	parallel(len(segs), func(k int) {
+		g.do(func() { counts[k] = bytes.Count(buf[segs[k].lo:segs[k].hi], []byte{'\n'}) })
+	})
+	line, rows := p.line, 0
+	for k, s := range segs {
+		s.line = line
 		line += counts[k]
+		s.base, s.capRows = rows, counts[k]+1
+		rows += s.capRows
 	}
-	parallel(len(segs), func(k int) { e.parseSeg(segs[k]) })
+	e.slabs = make([]slab, e.ncols)
+	for j := range e.slabs {
+		e.slabs[j].mem, e.slabs[j].rows = cv.o.Allocator, rows
+	}
+	parallel(len(segs), func(k int) { g.do(func() { e.parseSeg(segs[k]) }) })
+	if err := g.failed(); err != nil {
+		e.releaseSlabs()
+		return nil, err
+	}
 	// Keep the segments that start on a record boundary; parse again
 	// those that did not.
 	var kept []*csvSeg
@@ -747,15 +840,24 @@ func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int)
 			// The cut fell inside a quoted field: take the next
 			// segment in too.
 			k++
-			s = &csvSeg{lo: s.lo, hi: segs[k].hi, line: s.line}
+			s = &csvSeg{lo: s.lo, hi: segs[k].hi, line: s.line, base: s.base, capRows: segs[k].base + segs[k].capRows - s.base}
 			e.parseSeg(s)
 		}
 		if s.err != nil {
+			e.releaseSlabs()
 			return nil, s.err
 		}
 		kept = append(kept, s)
 	}
-	return e.merge(kept)
+	return e.merge(kept, g)
+}
+
+func (e *csvEngine) releaseSlabs() {
+	for j := range e.slabs {
+		if b := e.slabs[j].take(); b != nil {
+			b.Release()
+		}
+	}
 }
 
 // cutSegments cuts buf[pos:] after line ends into about 4 pieces per
@@ -785,7 +887,7 @@ func cutSegments(buf []byte, pos, segBytes int) []*csvSeg {
 }
 
 // merge joins the segments' columns into a frame.
-func (e *csvEngine) merge(segs []*csvSeg) (*Frame, error) {
+func (e *csvEngine) merge(segs []*csvSeg, g *faultGuard) (*Frame, error) {
 	mem := e.cv.o.Allocator
 	total := 0
 	for _, s := range segs {
@@ -803,25 +905,19 @@ func (e *csvEngine) merge(segs []*csvSeg) (*Frame, error) {
 			}
 		}
 		tok := &recTok{delim: e.delim}
-		for _, s := range segs {
-			c := &s.cols[j]
-			switch {
-			case c.kind == k:
-			case c.kind == kInt && k == kFloat && !c.negZero:
-				c.floats = make([]float64, len(c.ints))
-				for i, v := range c.ints {
-					c.floats[i] = float64(v)
-				}
-				c.kind, c.ints = kFloat, nil
-			case c.kind == kNone && k != kStr:
-				c.kind = k
-				c.valid = make([]bool, len(s.rows))
-			default:
-				e.rebuild(s, j, k, len(s.rows), tok)
+		g.do(func() { e.unify(segs, j, k, tok) })
+		if g.failed() != nil {
+			if b := e.slabs[j].take(); b != nil {
+				b.Release()
 			}
+			return
 		}
-		cols[j] = buildColumn(mem, segs, j, k, total)
+		cols[j] = buildColumn(mem, segs, j, k, total, e.slabs[j].take())
 	})
+	if err := g.failed(); err != nil {
+		releaseAll(cols)
+		return nil, err
+	}
 	var problems []Problem
 	var skip []int32
 	base := 0
@@ -851,6 +947,29 @@ func (e *csvEngine) merge(segs []*csvSeg) (*Frame, error) {
 	}
 	f.problems = problems
 	return f, nil
+}
+
+// unify brings column j of every segment to kind k.
+func (e *csvEngine) unify(segs []*csvSeg, j int, k colKind, tok *recTok) {
+	for _, s := range segs {
+		c := &s.cols[j]
+		switch {
+		case c.kind == k:
+		case c.kind == kInt && k == kFloat && !c.negZero:
+			// In place: each float replaces its int.
+			fs := c.ints[:len(c.ints):len(c.ints)]
+			c.floats = unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(fs))), len(fs))
+			for i, v := range fs {
+				c.floats[i] = float64(v)
+			}
+			c.kind, c.ints = kFloat, nil
+		case c.kind == kNone && k != kStr:
+			c.kind = k
+			c.valid = make([]bool, len(s.rows))
+		default:
+			e.rebuild(s, j, k, len(s.rows), tok)
+		}
+	}
 }
 
 // segValidity packs the segments' validity of column j into a bitmap.
@@ -890,30 +1009,29 @@ func segValidity(mem memory.Allocator, segs []*csvSeg, j, total int) (*memory.Bu
 	return buf, nulls
 }
 
-func buildColumn(mem memory.Allocator, segs []*csvSeg, j int, k colKind, total int) arrow.Array {
+// buildColumn makes column j, of kind k, from the segments and the
+// column's slab, which it takes over (nil when no segment made it).
+func buildColumn(mem memory.Allocator, segs []*csvSeg, j int, k colKind, total int, slab *memory.Buffer) arrow.Array {
+	if slab != nil && (k == kBool || k == kStr) {
+		slab.Release()
+		slab = nil
+	}
 	switch k {
-	case kInt, kTime:
-		buf, dst := allocFixed[int64](mem, total)
-		row := 0
-		for _, s := range segs {
-			copy(dst[row:], s.cols[j].ints)
-			row += len(s.rows)
+	case kInt, kTime, kFloat:
+		if slab == nil {
+			slab = memory.NewResizableBuffer(mem)
+			slab.Resize(8 * total)
 		}
+		packFixed(slab, segs, j)
 		vb, nulls := segValidity(mem, segs, j, total)
 		dt := arrow.DataType(arrow.PrimitiveTypes.Int64)
-		if k == kTime {
+		switch k {
+		case kTime:
 			dt = tsType
+		case kFloat:
+			dt = arrow.PrimitiveTypes.Float64
 		}
-		return makeArray(dt, total, nulls, vb, buf)
-	case kFloat:
-		buf, dst := allocFixed[float64](mem, total)
-		row := 0
-		for _, s := range segs {
-			copy(dst[row:], s.cols[j].floats)
-			row += len(s.rows)
-		}
-		vb, nulls := segValidity(mem, segs, j, total)
-		return makeArray(arrow.PrimitiveTypes.Float64, total, nulls, vb, buf)
+		return makeArray(dt, total, nulls, vb, slab)
 	case kBool:
 		buf := memory.NewResizableBuffer(mem)
 		buf.Resize(int(bitutil.BytesForBits(int64(total))))
@@ -934,6 +1052,38 @@ func buildColumn(mem memory.Allocator, segs []*csvSeg, j int, k colKind, total i
 		return makeArray(arrow.FixedWidthTypes.Boolean, total, nulls, vb, buf)
 	}
 	return buildStrings(mem, segs, j, total)
+}
+
+// packFixed moves each segment's eight-byte values of column j from its
+// window of the slab down to its first row, and cuts the slab to the rows.
+// A segment's window starts at or after its first row and ends before the
+// next segment's rows, so nothing is overwritten before it is moved.
+func packFixed(slab *memory.Buffer, segs []*csvSeg, j int) {
+	dst := slab.Bytes()
+	row := 0
+	for _, s := range segs {
+		c := &s.cols[j]
+		n := len(s.rows)
+		var src []byte
+		switch c.kind {
+		case kInt, kTime:
+			src = view8(c.ints)
+		case kFloat:
+			src = view8(c.floats)
+		}
+		d := dst[8*row : 8*(row+n)]
+		if len(src) != len(d) || !startsAt(src, d) {
+			// Rows of a segment that held only nulls read as zero.
+			clear(d[copy(d, src):])
+		}
+		row += n
+	}
+	slab.Resize(8 * row)
+}
+
+// view8 is the bytes of a slice of eight-byte values.
+func view8[T int64 | float64](a []T) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a))), 8*len(a))
 }
 
 // buildStrings dictionary-encodes a string column when at most half its
@@ -971,8 +1121,8 @@ func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int) arrow.Arra
 				}
 				continue
 			}
-			remap[k] = make([]int32, len(c.levels))
-			for i, v := range c.levels {
+			remap[k] = make([]int32, len(c.dict.levels))
+			for i, v := range c.dict.levels {
 				g, ok := seen[v]
 				if !ok {
 					if len(levels) >= limit {
@@ -1037,7 +1187,7 @@ func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int) arrow.Arra
 		}
 		for i, code := range c.codes {
 			if c.valid == nil || c.valid[i] {
-				size += len(c.levels[code])
+				size += len(c.dict.levels[code])
 			}
 		}
 	}
@@ -1058,7 +1208,7 @@ func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int) arrow.Arra
 		} else {
 			for i, code := range c.codes {
 				if c.valid == nil || c.valid[i] {
-					at += copy(db[at:], c.levels[code])
+					at += copy(db[at:], c.dict.levels[code])
 				}
 				offs[row+i+1] = int32(at)
 			}

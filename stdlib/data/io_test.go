@@ -261,7 +261,14 @@ func TestRealDatasets(t *testing.T) {
 func FuzzReadCSV(f *testing.F) {
 	for _, s := range []string{"a,b\n1,2\n", "a;b\n\"x\"\"y\";2\n", "a\n\"unterminated\n", "x,y\r\n1,\r\n", "\xef\xbb\xbfa\n1\n2.5\n",
 		"a,b,c\n1,x,\n2,y, \n-0,z,true\n1.5,\"w\n\",false\n,,\n9007199254740993,\"q\"\"r\",\n",
-		"t,n\n2024-01-02,NA\n\n2024-01-02 10:00:00,1e3\n,inf\nx\r\n"} {
+		"t,n\n2024-01-02,NA\n\n2024-01-02 10:00:00,1e3\n,inf\nx\r\n",
+		// Records the one-pass path reads, mixed with ones it leaves to the
+		// general path: CRLF, empty fields, -0, long and exact decimals,
+		// repeated and new strings, bools, short and long rows.
+		"a,b,c,d\r\n1,x,0.5,true\r\n2,y,-1.25,FALSE\r\n,x,,\r\n-0,y,.5,True\r\n3,x,5.,false\r\n",
+		"a,b,c\n1,x,1.5\n2,x,2\n3,y,0.1234567890123456789012\n4,x,9007199254740993.5\n5,\"x\",-0.0\n6,x\r,1\n",
+		"a,b\n1,u\n2,u\n3\n4,u,5\n5,NA\n6,u\n7,1.5\n8,u\n",
+		"n\n1\n\r\n2\n-\n3\n"} {
 		f.Add([]byte(s), uint8(0))
 		f.Add([]byte(s), uint8(4))
 	}
@@ -358,5 +365,87 @@ func TestReadCSVParallelLines(t *testing.T) {
 	defer f.Release()
 	if f.NumRows() != rows-1 || len(f.Problems()) != 1 || f.Problems()[0].Line != rows-10+2 {
 		t.Errorf("%d rows, problems %v", f.NumRows(), f.Problems())
+	}
+}
+
+// TestScanDigits holds the word-at-a-time digit scan to a byte loop on
+// digit runs of every length and position, followed by every byte.
+func TestScanDigits(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for pre := 0; pre < 9; pre++ {
+			for _, stop := range []byte{',', '.', '/', ':', 0, 0xff, 0xfa, 'a', '\n'} {
+				b := []byte(strings.Repeat("x", pre))
+				for k := 0; k < n; k++ {
+					b = append(b, byte('0'+(k*7+n+pre)%10))
+				}
+				b = append(b, stop, '9', '9')
+				i, v := scanDigits(b, pre, 3)
+				wi, wv := pre, uint64(3)
+				for wi < len(b) && b[wi]-'0' <= 9 {
+					wv = wv*10 + uint64(b[wi]-'0')
+					wi++
+				}
+				if i != wi || v != wv {
+					t.Fatalf("scanDigits(%q, %d) = %d, %d; want %d, %d", b, pre, i, v, wi, wv)
+				}
+			}
+		}
+	}
+}
+
+// TestReadParquetManyPages reads columns of many pages each, so page
+// buffers are recycled between columns, and checks every value.
+func TestReadParquetManyPages(t *testing.T) {
+	mem := checked(t)
+	const n = 160_000 // two pages a numeric column
+	ids := make([]int64, n)
+	xs := make([]float64, n)
+	cats := make([]string, n)
+	names := make([]string, n)
+	flags := make([]bool, n)
+	for i := range ids {
+		ids[i] = int64(i) * 7
+		xs[i] = float64(i) / 3
+		cats[i] = fmt.Sprintf("cat%d", i%500)
+		names[i] = fmt.Sprintf("name-%d", i)
+		flags[i] = i%3 == 0
+	}
+	valid := make([]bool, n)
+	for i := range valid {
+		valid[i] = i%11 != 0
+	}
+	f, err := New(Int64s("id", ids), Float64s("x", xs).WithValid(valid), Strings("cat", cats).WithValid(valid),
+		Strings("name", names), Bools("flag", flags))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	// One row group, and several of a size that is no multiple of the
+	// reader's batch.
+	for _, groupRows := range []int{0, 40_001} {
+		path := filepath.Join(t.TempDir(), "pages.parquet")
+		if err := f.WriteParquet(path, ParquetOptions{RowGroupRows: groupRows}); err != nil {
+			t.Fatal(err)
+		}
+		g, err := ReadParquet(path, ParquetOptions{Allocator: mem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.NumRows() != n || fmt.Sprint(g.Schema()) != fmt.Sprint(f.Schema()) {
+			t.Fatalf("%d rows of %v", g.NumRows(), g.Schema())
+		}
+		for _, name := range f.Names() {
+			want, _ := f.Column(name)
+			got, err := g.Column(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < n; i++ {
+				if w, g := want.Value(i), got.Value(i); w != g {
+					t.Fatalf("%d-row groups: column %s row %d: %v, want %v", groupRows, name, i, g, w)
+				}
+			}
+		}
+		g.Release()
 	}
 }

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/bitutil"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
@@ -66,25 +70,275 @@ func codec(name string) (compress.Compression, error) {
 // ReadParquet reads a whole Parquet file, decoding columns in parallel.
 func ReadParquet(path string, opts ...ParquetOptions) (*Frame, error) {
 	o := pqOpts(opts)
-	pf, err := file.OpenParquetFile(path, false, file.WithReadProps(readerProps(o.Allocator)))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, readProps(pf, 1<<20), o.Allocator)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	defer tbl.Release()
-	f, err := fromTable(o.Allocator, tbl)
+	f, err := readParquet(path, o.Allocator)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, nil
+}
+
+// readParquet decodes every column of the file, one column per core at a
+// time and the biggest first, so the cores finish together and only a few
+// columns' pages are live at once (pqarrow's own parallel read starts all
+// columns together). Each core has its own reader of the file, whose page
+// buffers are recycled from one column to the next.
+func readParquet(path string, mem memory.Allocator) (*Frame, error) {
+	workers := runtime.GOMAXPROCS(0)
+	open := func() (*pqarrow.FileReader, *pageArena, error) {
+		arena := &pageArena{}
+		pf, err := file.OpenParquetFile(path, false, file.WithReadProps(readerProps(arena)))
+		if err != nil {
+			return nil, nil, err
+		}
+		fr, err := pqarrow.NewFileReader(pf, readProps(pf, 1<<20), mem)
+		if err != nil {
+			pf.Close()
+			return nil, nil, err
+		}
+		return fr, arena, nil
+	}
+	fr, arena, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer fr.ParquetReader().Close()
+	pf := fr.ParquetReader()
+	sc, err := fr.Schema()
+	if err != nil {
+		return nil, err
+	}
+	n := len(sc.Fields())
+	if n != pf.MetaData().Schema.NumColumns() {
+		// Nested columns: let pqarrow assemble them.
+		fr.Props.Parallel = true
+		tbl, err := fr.ReadTable(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		defer tbl.Release()
+		return fromTable(mem, tbl)
+	}
+	size := make([]int64, n)
+	for _, rg := range pf.MetaData().RowGroups {
+		for i, cc := range rg.GetColumns() {
+			if i < n {
+				size[i] += cc.GetMetaData().GetTotalUncompressedSize()
+			}
+		}
+	}
+	next := make(chan int, n)
+	for _, i := range sortedBy(size) {
+		next <- i
+	}
+	close(next)
+	names := make([]string, n)
+	cols := make([]arrow.Array, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	var openErr error
+	for w := 0; w < min(workers, n); w++ {
+		wfr, warena := fr, arena
+		if w > 0 {
+			if wfr, warena, openErr = open(); openErr != nil {
+				break
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if w > 0 {
+				defer wfr.ParquetReader().Close()
+			}
+			for i := range next {
+				names[i] = sc.Field(i).Name
+				if flatColumn(wfr.ParquetReader(), i, sc.Field(i).Type) {
+					cols[i], errs[i] = readFlat(wfr.ParquetReader(), i, sc.Field(i).Type, mem)
+				} else {
+					cols[i], errs[i] = readParquetColumn(wfr, i, sc.Field(i), mem)
+				}
+				warena.columnDone()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(append(errs, openErr)...); err != nil {
+		releaseAll(cols)
+		return nil, err
+	}
+	return newFrame(mem, names, cols)
+}
+
+// readParquetColumn reads column i with pqarrow.
+func readParquetColumn(fr *pqarrow.FileReader, i int, field arrow.Field, mem memory.Allocator) (arrow.Array, error) {
+	rdr, err := fr.GetColumn(context.Background(), i)
+	if err != nil {
+		return nil, err
+	}
+	defer rdr.Release()
+	col, err := rdr.NextBatch(fr.ParquetReader().NumRows())
+	if err != nil {
+		return nil, err
+	}
+	defer col.Release()
+	return flatten(mem, field.Name, col)
+}
+
+// flatColumn reports whether column i holds plain int64 or float64 values
+// that pqarrow would read as Arrow type dt, nullable or not.
+func flatColumn(pf *file.Reader, i int, dt arrow.DataType) bool {
+	c := pf.MetaData().Schema.Column(i)
+	if c.MaxRepetitionLevel() != 0 || c.MaxDefinitionLevel() > 1 {
+		return false
+	}
+	switch c.PhysicalType() {
+	case parquet.Types.Int64:
+		return arrow.TypeEqual(dt, arrow.PrimitiveTypes.Int64)
+	case parquet.Types.Double:
+		return arrow.TypeEqual(dt, arrow.PrimitiveTypes.Float64)
+	}
+	return false
+}
+
+// flatBatch is how many values readFlat asks for at a time.
+const flatBatch = 1 << 16
+
+// readFlat reads a column for which flatColumn holds straight into one
+// Arrow buffer: the values are decoded in place, and nulls spread them out
+// afterwards. pqarrow's record reader would decode into builders and copy.
+func readFlat(pf *file.Reader, i int, dt arrow.DataType, mem memory.Allocator) (arrow.Array, error) {
+	n := int(pf.NumRows())
+	buf, vals := allocFixed[int64](mem, n)
+	var valid *memory.Buffer // made at the first null
+	fail := func(err error) (arrow.Array, error) {
+		buf.Release()
+		if valid != nil {
+			valid.Release()
+		}
+		return nil, fmt.Errorf("column %d: %w", i, err)
+	}
+	maxDef := pf.MetaData().Schema.Column(i).MaxDefinitionLevel()
+	defs := make([]int16, flatBatch)
+	row, nulls := 0, 0
+	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+		cr, err := pf.RowGroup(rg).Column(i)
+		if err != nil {
+			return fail(err)
+		}
+		end := row + int(pf.MetaData().RowGroups[rg].GetNumRows())
+		if end > n {
+			return fail(errors.New("row groups hold more rows than the file"))
+		}
+		for row < end {
+			want := int64(min(flatBatch, end-row))
+			var total int64
+			var read int
+			switch r := cr.(type) {
+			case *file.Int64ColumnChunkReader:
+				total, read, err = r.ReadBatch(want, vals[row:end], defs, nil)
+			case *file.Float64ColumnChunkReader:
+				total, read, err = r.ReadBatch(want, view[float64](view8(vals[row:end])), defs, nil)
+			default:
+				err = fmt.Errorf("unexpected reader %T", cr)
+			}
+			if err == nil && total == 0 {
+				err = fmt.Errorf("row group %d ended after %d of its rows", rg, row)
+			}
+			if err != nil {
+				return fail(err)
+			}
+			if read < int(total) {
+				if valid == nil {
+					valid = memory.NewResizableBuffer(mem)
+					valid.Resize(int(bitutil.BytesForBits(int64(n))))
+					bitutil.SetBitsTo(valid.Bytes(), 0, int64(n), true)
+				}
+				// Move the dense values out to their rows, last first.
+				vb := valid.Bytes()
+				k := read - 1
+				for r := int(total) - 1; r >= 0; r-- {
+					if defs[r] == maxDef {
+						vals[row+r] = vals[row+k]
+						k--
+					} else {
+						vals[row+r] = 0
+						bitutil.ClearBit(vb, row+r)
+						nulls++
+					}
+				}
+			}
+			row += int(total)
+		}
+	}
+	if row != n {
+		return fail(fmt.Errorf("read %d of %d rows", row, n))
+	}
+	return makeArray(dt, n, nulls, valid, buf), nil
+}
+
+// sortedBy returns the indices of size from the biggest to the smallest.
+func sortedBy(size []int64) []int {
+	order := make([]int, len(size))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	return order
+}
+
+// pageArena allocates the decompressed pages of one reader's columns.
+// pqarrow v15 frees a page's buffer while the page is still being decoded,
+// and a dictionary decoder keeps its page until the column ends, so a freed
+// buffer is reused only once its column is done, and then without zeroing:
+// every page is written whole before it is read.
+type pageArena struct {
+	mu    sync.Mutex // Free may come from a finalizer
+	free  [][]byte   // buffers of finished columns
+	freed [][]byte   // buffers the current column has freed
+}
+
+func (a *pageArena) Allocate(n int) []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, b := range a.free {
+		if cap(b) >= n {
+			a.free[k] = a.free[len(a.free)-1]
+			a.free = a.free[:len(a.free)-1]
+			return b[:n]
+		}
+	}
+	return memory.DefaultAllocator.Allocate(n)
+}
+
+func (a *pageArena) Reallocate(n int, b []byte) []byte {
+	if cap(b) >= n {
+		return b[:n]
+	}
+	nb := a.Allocate(n)
+	copy(nb, b)
+	a.Free(b)
+	return nb
+}
+
+func (a *pageArena) Free(b []byte) {
+	if cap(b) > 0 {
+		a.mu.Lock()
+		a.freed = append(a.freed, b)
+		a.mu.Unlock()
+	}
+}
+
+// columnDone makes the buffers freed so far reusable, keeping a few dozen:
+// a column's pages are much alike, and the rest can go to the collector.
+func (a *pageArena) columnDone() {
+	a.mu.Lock()
+	for _, b := range a.freed {
+		if len(a.free) < 64 {
+			a.free = append(a.free, b)
+		}
+	}
+	clear(a.freed)
+	a.freed = a.freed[:0]
+	a.mu.Unlock()
 }
 
 // fromTable flattens each chunked column into one array.
@@ -96,34 +350,66 @@ func fromTable(mem memory.Allocator, tbl arrow.Table) (*Frame, error) {
 	parallel(n, func(i int) {
 		col := tbl.Column(i)
 		names[i] = col.Name()
-		chunks := col.Data().Chunks()
-		var arr arrow.Array
-		switch len(chunks) {
-		case 0:
-			arr = array.MakeArrayOfNull(mem, col.DataType(), 0)
-		case 1:
-			arr = chunks[0]
-			arr.Retain()
-		default:
-			arr, errs[i] = array.Concatenate(chunks, mem)
-			if errs[i] != nil {
-				return
-			}
-		}
-		cols[i], errs[i] = normalize(mem, names[i], arr)
-		arr.Release()
-		// Unique-ish strings gain nothing from a dictionary.
-		if d, ok := cols[i].(*array.Dictionary); ok && errs[i] == nil && d.Dictionary().Len() > max(16, d.Len()/2) {
-			plain := plainStringArray(mem, stringsOf(d), validOf(d))
-			d.Release()
-			cols[i] = plain
-		}
+		cols[i], errs[i] = flatten(mem, names[i], col.Data())
 	})
 	if err := errors.Join(errs...); err != nil {
 		releaseAll(cols)
 		return nil, err
 	}
 	return newFrame(mem, names, cols)
+}
+
+// flatten joins a chunked column into one array of a Frame's types.
+func flatten(mem memory.Allocator, name string, col *arrow.Chunked) (arrow.Array, error) {
+	chunks := col.Chunks()
+	var arr arrow.Array
+	switch len(chunks) {
+	case 0:
+		arr = array.MakeArrayOfNull(mem, col.DataType(), 0)
+	case 1:
+		arr = chunks[0]
+		arr.Retain()
+	default:
+		if dt, ok := col.DataType().(*arrow.DictionaryType); ok && dt.ValueType.ID() == arrow.STRING {
+			// Each row group has its own dictionary, and
+			// array.Concatenate in Arrow v15 misplaces the codes after a
+			// null when it unifies them: join the values instead.
+			var vals []string
+			var valid []bool
+			for _, c := range chunks {
+				vals = append(vals, stringsOf(c)...)
+				v := validOf(c)
+				if v == nil {
+					v = make([]bool, c.Len())
+					for i := range v {
+						v[i] = true
+					}
+				}
+				valid = append(valid, v...)
+			}
+			if col.NullN() == 0 {
+				valid = nil
+			}
+			arr = stringArray(mem, vals, valid)
+			break
+		}
+		var err error
+		if arr, err = array.Concatenate(chunks, mem); err != nil {
+			return nil, err
+		}
+	}
+	out, err := normalize(mem, name, arr)
+	arr.Release()
+	if err != nil {
+		return nil, err
+	}
+	// Unique-ish strings gain nothing from a dictionary.
+	if d, ok := out.(*array.Dictionary); ok && d.Dictionary().Len() > max(16, d.Len()/2) {
+		plain := plainStringArray(mem, stringsOf(d), validOf(d))
+		d.Release()
+		out = plain
+	}
+	return out, nil
 }
 
 // WriteParquet writes f to path in one go (see ParquetWriter to append).
@@ -424,7 +710,8 @@ func plainSchema(s *arrow.Schema) *arrow.Schema {
 }
 
 // readerProps streams column chunks through a small buffer instead of
-// reading each whole chunk into a fresh allocation first.
+// reading each whole chunk into a fresh allocation first; mem allocates
+// the pages.
 func readerProps(mem memory.Allocator) *parquet.ReaderProperties {
 	props := parquet.NewReaderProperties(mem)
 	props.BufferedStreamEnabled = true

@@ -1,0 +1,37 @@
+//go:build unix
+
+package data
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMappedFileTruncated reads a mapped file after it shrank: the fault
+// must come back as an error, not crash the process.
+func TestMappedFileTruncated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.csv")
+	if err := os.WriteFile(path, []byte("a,b\n"+strings.Repeat("1,2\n", 10000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	buf, unmap, err := mapFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unmap()
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	var g faultGuard
+	var f *Frame
+	g.do(func() { f, err = readCSVGuarded(buf, path, csvOpts(nil), 1, &g) })
+	if g.failed() == nil {
+		f.Release()
+		t.Fatalf("no fault reading a truncated mapping (err %v)", err)
+	}
+	if !strings.Contains(g.failed().Error(), "changed while it was read") {
+		t.Fatalf("error %v", g.failed())
+	}
+}
