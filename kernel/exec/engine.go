@@ -75,6 +75,9 @@ type Engine struct {
 	running  int      // cell whose code runs now, 0 between cells
 	goPanics []any    // panics of goroutines started by the running cell
 	frames   []string // positions the interpreter printed while unwinding
+
+	// cellTypes names the interpreter's types for types cells declared.
+	cellTypes map[reflect.Type]string
 }
 
 //go:embed gosrc/*.go.txt
@@ -251,6 +254,7 @@ type program struct {
 	decls, stmts string   // sources for the interpreter; empty when absent
 	commit       func()   // records the cell's declarations in the session
 	sess         *session // the session the cell was checked against
+	types        []string // named types the cell declares
 	imported     func()   // records the imports once the interpreter has them
 }
 
@@ -267,10 +271,10 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 		panics := e.goPanics
 		e.mu.Unlock()
 		if r := recover(); r != nil {
-			err = panicError(r, append(frames, "interpreter: "+fmt.Sprint(r)))
+			err = e.panicError(r, append(frames, "interpreter: "+fmt.Sprint(r)))
 		}
 		if err == nil && len(panics) > 0 {
-			err = panicError(panics[0], []string{"panic in a goroutine started by this cell: " + fmt.Sprint(panics[0])})
+			err = e.panicError(panics[0], []string{"panic in a goroutine started by this cell: " + fmt.Sprint(panics[0])})
 		}
 	}()
 
@@ -279,7 +283,7 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 	// against imports and types only once those have executed.
 	if p.imports != "" {
 		if _, err := e.in.EvalWithContext(ctx, p.imports); err != nil {
-			return runError(err, nil)
+			return e.runError(err, nil)
 		}
 	}
 	p.imported()
@@ -290,13 +294,21 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 		}
 		prog, err := e.in.Compile(src)
 		if err != nil {
-			return runError(err, nil)
+			return e.runError(err, nil)
 		}
 		if src == p.stmts || p.stmts == "" {
 			p.commit()
 			committed = true
+			if src == p.stmts {
+				// The declarations have run: their types exist.
+				e.recordTypes(p.types)
+			}
 		}
-		if _, err := e.in.ExecuteWithContext(ctx, prog); err != nil {
+		_, err = e.in.ExecuteWithContext(ctx, prog)
+		if err == nil && src == p.decls && p.stmts == "" {
+			e.recordTypes(p.types)
+		}
+		if err != nil {
 			if !committed {
 				p.commit()
 			}
@@ -306,7 +318,7 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 			e.mu.Lock()
 			frames := append([]string(nil), e.frames...)
 			e.mu.Unlock()
-			return runError(err, frames)
+			return e.runError(err, frames)
 		}
 	}
 	return nil

@@ -58,7 +58,7 @@ func (e *CellError) Traceback() []string {
 }
 
 // panicError describes a panic value the way Go names it.
-func panicError(v any, trace []string) *CellError {
+func (e *Engine) panicError(v any, trace []string) *CellError {
 	// The interpreter panics with the reflect.Value of an interpreted
 	// panic's argument.
 	if rv, ok := v.(reflect.Value); ok && rv.IsValid() && rv.CanInterface() {
@@ -76,7 +76,7 @@ func panicError(v any, trace []string) *CellError {
 	if e, ok := v.(stdsymbols.Exit); ok {
 		return &CellError{Name: ExitError, Value: e.Error(), Trace: trace, Err: e}
 	}
-	ce := &CellError{Name: typeName(v), Value: fmt.Sprint(v), Trace: trace}
+	ce := &CellError{Name: e.typeName(v), Value: fmt.Sprint(v), Trace: trace}
 	if err, ok := v.(error); ok {
 		ce.Err = err
 		ce.Value = err.Error()
@@ -87,9 +87,15 @@ func panicError(v any, trace []string) *CellError {
 	return ce
 }
 
-func typeName(v any) string {
+// typeName names v's type as Go would. The interpreter builds the types
+// cells declare without their names, so those are looked up among the
+// types cells declared.
+func (e *Engine) typeName(v any) string {
 	if v == nil {
 		return "nil"
+	}
+	if n, ok := e.cellTypeName(reflect.TypeOf(unwrapped(v))); ok {
+		return n
 	}
 	t := reflect.TypeOf(v)
 	if t.Name() == "" && t.Kind() == reflect.Struct {
@@ -99,10 +105,10 @@ func typeName(v any) string {
 }
 
 // runError converts what the interpreter returned for a failed cell.
-func runError(err error, trace []string) *CellError {
+func (e *Engine) runError(err error, trace []string) *CellError {
 	var p interp.Panic
 	if errors.As(err, &p) {
-		return panicError(p.Value, trace)
+		return e.panicError(p.Value, trace)
 	}
 	var ce *CellError
 	if errors.As(err, &ce) {

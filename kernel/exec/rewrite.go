@@ -167,6 +167,7 @@ func (c *cellUnit) program() (*program, error) {
 	}
 	p := &program{
 		sess:   c.sess,
+		types:  declaredTypes(c.file),
 		commit: c.commit,
 		imported: func() {
 			for _, path := range paths {

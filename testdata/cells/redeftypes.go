@@ -201,8 +201,7 @@ errors.As(err, &target), target.code, err
 // Output:
 // true 2 wrapped: bad (2)
 // -- cell --
-// A type switch matches cell types with or without a binding; the panic
-// value of one is named by its structure (a known gap).
+// A type switch matches cell types with or without a binding.
 type P struct{ X int }
 var pv any = P{1}
 switch pv.(type) {
@@ -226,7 +225,45 @@ case P:
 // int or P
 // a P 1
 // -- cell --
+// A panic value of a cell type is named as Go names it, whichever
+// definition of the type it has.
 panic(&E{"boom", 3})
 // Output:
-// error: *struct { Xmsg string; Xcode int }: &{boom 3}
-//   cell:1:8: in main.galley_cell34
+// error: *main.E: &{boom 3}
+//   cell:3:8: in main.galley_cell34
+// -- cell --
+type V struct{ A int }
+type Msg struct{ text string }
+func (m Msg) Error() string { return m.text }
+var err error = Msg{"wrapped for compiled code"}
+func fail(which int) {
+	switch which {
+	case 1:
+		panic(V{1})
+	case 2:
+		panic(err)
+	}
+}
+names := []string{}
+for i := range 2 {
+	func() {
+		defer func() { names = append(names, fmt.Sprint(recover() != nil)) }()
+		fail(i + 1)
+	}()
+}
+names
+// Output:
+// [true true]
+// -- cell --
+fail(1)
+// Output:
+// error: main.V: {1}
+//   cell:6:9: in main.fail
+//   cell:1:1: in main.galley_cell36
+// -- cell --
+// Known gap: the error's text is its fields, not what its Error method says.
+fail(2)
+// Output:
+// error: main.Msg: {wrapped for compiled code}
+//   cell:6:9: in main.fail
+//   cell:2:1: in main.galley_cell37
