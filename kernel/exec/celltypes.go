@@ -52,6 +52,33 @@ func (e *Engine) recordTypes(names []string) {
 	}
 }
 
+// cellText is what v, a value of a type a cell declared, says of itself
+// through the Error or String method the cell gave it, which compiled code
+// cannot see on the interpreter's bare value.
+func (e *Engine) cellText(v any) (string, bool) {
+	t := reflect.TypeOf(v)
+	name, ok := e.cellTypeName(t)
+	if !ok {
+		return "", false
+	}
+	in := strings.TrimPrefix(strings.TrimPrefix(name, "*"), "main.")
+	if n, ok := e.sess.typeNames[in]; ok {
+		in = n
+	}
+	if strings.HasPrefix(name, "*") {
+		in = "*" + in
+	}
+	e.held = v
+	defer func() { e.held = nil }()
+	for _, m := range []string{"Error", "String"} {
+		r, err := e.in.Eval("galley_held().(" + in + ")." + m + "()")
+		if err == nil && r.IsValid() && r.Kind() == reflect.String {
+			return r.String(), true
+		}
+	}
+	return "", false
+}
+
 // cellTypeName names t, or a pointer to it, when a cell declared it.
 func (e *Engine) cellTypeName(t reflect.Type) (string, bool) {
 	if len(e.cellTypes) == 0 {

@@ -78,6 +78,8 @@ type Engine struct {
 
 	// cellTypes names the interpreter's types for types cells declared.
 	cellTypes map[reflect.Type]string
+	// held is a value the engine hands to interpreted code (galley_held).
+	held any
 }
 
 //go:embed gosrc/*.go.txt
@@ -124,6 +126,8 @@ func galley_max[galley_T galley_cmp.Ordered](x galley_T, ys ...galley_T) galley_
 func galley_new[galley_T any](v galley_T) *galley_T { return &v }
 
 var _ = galley_rt.Clear
+
+func galley_held() any { return galley_rt.Held() }
 `
 
 // New starts an interpreter session.
@@ -156,6 +160,7 @@ func New(opts Options) (*Engine, error) {
 		"Show":    show,
 		"GoPanic": reflect.ValueOf(e.rt.GoPanic),
 		"Clear":   reflect.ValueOf(cellrt.Clear),
+		"Held":    reflect.ValueOf(func() any { return e.held }),
 	}
 	if err := e.in.Use(exports); err != nil {
 		return nil, fmt.Errorf("exec: loading symbols: %w", err)

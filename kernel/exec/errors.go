@@ -80,6 +80,8 @@ func (e *Engine) panicError(v any, trace []string) *CellError {
 	if err, ok := v.(error); ok {
 		ce.Err = err
 		ce.Value = err.Error()
+	} else if text, ok := e.cellText(unwrapped(v)); ok {
+		ce.Value = text
 	}
 	if _, ok := v.(runtime.Error); ok {
 		ce.Name = "runtime.Error"

@@ -229,7 +229,7 @@ case P:
 // definition of the type it has.
 panic(&E{"boom", 3})
 // Output:
-// error: *main.E: &{boom 3}
+// error: *main.E: boom (3)
 //   cell:3:8: in main.galley_cell34
 // -- cell --
 type V struct{ A int }
@@ -261,9 +261,9 @@ fail(1)
 //   cell:6:9: in main.fail
 //   cell:1:1: in main.galley_cell36
 // -- cell --
-// Known gap: the error's text is its fields, not what its Error method says.
+// The error's text is what its Error method says.
 fail(2)
 // Output:
-// error: main.Msg: {wrapped for compiled code}
+// error: main.Msg: wrapped for compiled code
 //   cell:6:9: in main.fail
 //   cell:2:1: in main.galley_cell37
