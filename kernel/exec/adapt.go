@@ -98,11 +98,19 @@ func (r *rewriter) errorsAs(call *ast.CallExpr) {
 			*target = v
 			return true
 		}
+		if joined := %[4]s.Unwrapped(err); joined != nil {
+			for _, e := range joined {
+				if %[1]s(e, target) {
+					return true
+				}
+			}
+			return false
+		}
 		err = %[3]s.Unwrap(err)
 	}
 	return false
 }
-`, name, ts, pkg.Name))
+`, name, ts, pkg.Name, rtName))
 	r.add(sel.Pos(), sel.End(), name)
 }
 

@@ -157,10 +157,11 @@ func New(opts Options) (*Engine, error) {
 	}
 	show := reflect.ValueOf(e.rt.Show)
 	exports[rtPath+"/cellrt"] = map[string]reflect.Value{
-		"Show":    show,
-		"GoPanic": reflect.ValueOf(e.rt.GoPanic),
-		"Clear":   reflect.ValueOf(cellrt.Clear),
-		"Held":    reflect.ValueOf(func() any { return e.held }),
+		"Show":      show,
+		"GoPanic":   reflect.ValueOf(e.rt.GoPanic),
+		"Clear":     reflect.ValueOf(cellrt.Clear),
+		"Held":      reflect.ValueOf(func() any { return e.held }),
+		"Unwrapped": reflect.ValueOf(cellrt.Unwrapped),
 	}
 	if err := e.in.Use(exports); err != nil {
 		return nil, fmt.Errorf("exec: loading symbols: %w", err)

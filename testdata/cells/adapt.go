@@ -33,6 +33,16 @@ errors.As(errors.New("plain"), &other), other == nil
 // Output:
 // false true
 // -- cell --
+// errors.As looks inside joined errors and multiple %w wraps too.
+var inJoin *NotFound
+joined := errors.Join(errors.New("first"), fmt.Errorf("second: %w", &NotFound{"deep"}))
+multi := fmt.Errorf("a: %w, b: %w", errors.New("plain"), &NotFound{"multi"})
+var inMulti *NotFound
+var none *NotFound
+errors.As(joined, &inJoin), inJoin.Key, errors.As(multi, &inMulti), inMulti.Key, errors.As(errors.Join(errors.New("x")), &none)
+// Output:
+// true "deep" true "multi" false
+// -- cell --
 fmt.Println(&NotFound{"printed"})
 // Output:
 // not found: printed

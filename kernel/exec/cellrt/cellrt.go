@@ -55,3 +55,13 @@ func Clear(v any) {
 		rv.Clear()
 	}
 }
+
+// Unwrapped returns the errors err wraps when it wraps several, as
+// errors.Join and fmt.Errorf with more than one %w do; nil otherwise. The
+// interpreter cannot assert a compiled error to that interface itself.
+func Unwrapped(err error) []error {
+	if m, ok := err.(interface{ Unwrap() []error }); ok {
+		return m.Unwrap()
+	}
+	return nil
+}
