@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/types"
+	"slices"
 )
 
 // This file adapts values of types declared in cells where they meet
@@ -114,21 +115,49 @@ func (r *rewriter) errorsAs(call *ast.CallExpr) {
 	r.add(sel.Pos(), sel.End(), name)
 }
 
+// compiledCallee reports whether sel names a function or method that is
+// compiled code: a package function (pkg.F) or a method of a compiled type
+// (logger.Printf). display's own are left to displayCall.
+func (r *rewriter) compiledCallee(sel *ast.SelectorExpr) bool {
+	if id, ok := sel.X.(*ast.Ident); ok {
+		if pn, ok := r.c.info.Uses[id].(*types.PkgName); ok {
+			return pn.Imported().Path() != displayPath
+		}
+	}
+	s, ok := r.c.info.Selections[sel]
+	if !ok || s.Kind() != types.MethodVal {
+		return false
+	}
+	// Methods of compiled types may come without a package from the
+	// symbol tables; their receiver's named type has one.
+	var pkg *types.Package
+	if fn, ok := s.Obj().(*types.Func); ok {
+		pkg = fn.Pkg()
+	}
+	if pkg == nil {
+		recv := s.Recv()
+		if p, ok := recv.(*types.Pointer); ok {
+			recv = p.Elem()
+		}
+		if n, ok := types.Unalias(recv).(*types.Named); ok {
+			pkg = n.Obj().Pkg()
+		}
+	}
+	if pkg == nil {
+		return false
+	}
+	p := pkg.Path()
+	return p != "main" && p != displayPath && !slices.Contains(sourcePackages, p)
+}
+
 // errorArgs passes values of cell-declared error types to compiled
-// functions through an interpreted function returning error. Handed over
+// functions and methods through an interpreted function returning error. Handed over
 // directly as any, such a value loses its methods: fmt.Errorf's %w would
 // not wrap it and fmt would not print its Error text. Returned as error,
 // it reaches compiled code in the interpreter's error wrapper.
 func (r *rewriter) errorArgs(call *ast.CallExpr) {
 	sel, ok := call.Fun.(*ast.SelectorExpr)
-	if !ok {
-		return
-	}
-	pkg, ok := sel.X.(*ast.Ident)
-	if !ok {
-		return
-	}
-	if pn, ok := r.c.info.Uses[pkg].(*types.PkgName); !ok || pn.Imported().Path() == displayPath {
+	if !ok || !r.compiledCallee(sel) {
 		return
 	}
 	sig, ok := r.typeOf(call.Fun).(*types.Signature)

@@ -455,5 +455,7 @@ func newInfo() *types.Info {
 		Uses:      map[*ast.Ident]types.Object{},
 		Instances: map[*ast.Ident]types.Instance{},
 		Scopes:    map[ast.Node]*types.Scope{},
+		// Selections tell methods of compiled values from cell code.
+		Selections: map[*ast.SelectorExpr]*types.Selection{},
 	}
 }

@@ -43,6 +43,17 @@ errors.As(joined, &inJoin), inJoin.Key, errors.As(multi, &inMulti), inMulti.Key,
 // Output:
 // true "deep" true "multi" false
 // -- cell --
+// Methods of compiled values see a cell error's Error method too.
+var sb strings.Builder
+logger := log.New(&sb, "", 0)
+logger.Printf("%v", &NotFound{"logged"})
+w := bufio.NewWriter(&sb)
+fmt.Fprint(w, &NotFound{"buffered"})
+w.Flush()
+sb.String()
+// Output:
+// "not found: logged\nnot found: buffered"
+// -- cell --
 fmt.Println(&NotFound{"printed"})
 // Output:
 // not found: printed
