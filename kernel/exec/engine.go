@@ -166,28 +166,46 @@ func New(opts Options) (*Engine, error) {
 	if err := e.in.Use(exports); err != nil {
 		return nil, fmt.Errorf("exec: loading symbols: %w", err)
 	}
-	// Use redirected log output to the session's stderr with Fatal
-	// panicking; route Fatal through the Exit panic so it reads as exit.
-	// Interpreted values passed to Show are wrapped so that String and
-	// Error methods declared in cells reach Render. (The interpreter's
-	// wrapper for display.Renderer crashes, so that one is left out.)
-	logger := log.New(e.stderr, "", 0)
+	// The interpreter gives cells a logger of its own, writing to the
+	// session's stderr, that compiled code cannot reach. galley installs
+	// one it can: log.Fatal writes with the flags and prefix the cell set
+	// and then ends the cell as os.Exit would.
+	logger := log.New(e.stderr, "", log.LstdFlags)
 	fatal := func(s string) {
 		logger.Output(3, s)
 		panic(stdsymbols.Exit{Code: 1})
 	}
+	logFuncs := map[string]reflect.Value{
+		"Fatal":     reflect.ValueOf(func(v ...any) { fatal(fmt.Sprint(v...)) }),
+		"Fatalf":    reflect.ValueOf(func(f string, v ...any) { fatal(fmt.Sprintf(f, v...)) }),
+		"Fatalln":   reflect.ValueOf(func(v ...any) { fatal(fmt.Sprintln(v...)) }),
+		"Panic":     reflect.ValueOf(logger.Panic),
+		"Panicf":    reflect.ValueOf(logger.Panicf),
+		"Panicln":   reflect.ValueOf(logger.Panicln),
+		"Print":     reflect.ValueOf(logger.Print),
+		"Printf":    reflect.ValueOf(logger.Printf),
+		"Println":   reflect.ValueOf(logger.Println),
+		"Default":   reflect.ValueOf(func() *log.Logger { return logger }),
+		"Flags":     reflect.ValueOf(logger.Flags),
+		"Output":    reflect.ValueOf(logger.Output),
+		"Prefix":    reflect.ValueOf(logger.Prefix),
+		"SetFlags":  reflect.ValueOf(logger.SetFlags),
+		"SetOutput": reflect.ValueOf(logger.SetOutput),
+		"SetPrefix": reflect.ValueOf(logger.SetPrefix),
+		"Writer":    reflect.ValueOf(logger.Writer),
+	}
+	// Interpreted values passed to Show or a log function are wrapped so
+	// that String and Error methods declared in cells reach them. (The
+	// interpreter's wrapper for display.Renderer crashes, so that one is
+	// left out.)
+	printers := []reflect.Type{reflect.TypeOf((*error)(nil)).Elem(), reflect.TypeOf((*fmt.Stringer)(nil)).Elem()}
+	mapTypes := map[reflect.Value][]reflect.Type{show: printers}
+	for _, name := range []string{"Fatal", "Fatalf", "Fatalln", "Panic", "Panicf", "Panicln", "Print", "Printf", "Println"} {
+		mapTypes[logFuncs[name]] = printers
+	}
 	if err := e.in.Use(interp.Exports{
-		"log/log": {
-			"Fatal":   reflect.ValueOf(func(v ...any) { fatal(fmt.Sprint(v...)) }),
-			"Fatalf":  reflect.ValueOf(func(f string, v ...any) { fatal(fmt.Sprintf(f, v...)) }),
-			"Fatalln": reflect.ValueOf(func(v ...any) { fatal(fmt.Sprintln(v...)) }),
-		},
-		".": {"MapTypes": reflect.ValueOf(map[reflect.Value][]reflect.Type{
-			show: {
-				reflect.TypeOf((*error)(nil)).Elem(),
-				reflect.TypeOf((*fmt.Stringer)(nil)).Elem(),
-			},
-		})},
+		"log/log": logFuncs,
+		".":       {"MapTypes": reflect.ValueOf(mapTypes)},
 	}); err != nil {
 		return nil, fmt.Errorf("exec: loading symbols: %w", err)
 	}

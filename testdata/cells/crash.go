@@ -115,8 +115,18 @@ ctr
 // error: CompileError: undefined: ctr
 //   cell:1:1: undefined: ctr
 // -- cell --
+log.SetFlags(0)
+log.SetPrefix("app: ")
 log.Fatal("fatal thing")
 // Output:
-// fatal thing
+// app: fatal thing
 // error: Exit: exit status 1
 //   cell:1:1: in main.galley_cell20
+// -- cell --
+// log.Fatal wrote as the standard logger was set up to (by default with the
+// date and time; engine_test.go checks that).
+log.SetFlags(log.LstdFlags)
+log.SetPrefix("")
+log.Prefix() == "" && log.Flags() == log.LstdFlags
+// Output:
+// true
