@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -268,11 +269,13 @@ func startLab(t *testing.T, py, root, prefix string) (url, token string) {
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
+		// SIGTERM makes jupyter_server shut its kernels down before it
+		// exits; SIGINT would only ask for confirmation on its terminal.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := exited
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
+		case <-time.After(15 * time.Second):
 			_ = cmd.Process.Kill()
 			<-done
 		}

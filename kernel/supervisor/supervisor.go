@@ -77,6 +77,16 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	defer m.mgr.Close()
 
+	// A kernel outlives its front end only by mistake: when the process
+	// that started it goes away (a crashed or killed Jupyter server), it
+	// shuts down with its worker instead of lingering.
+	ctx, orphaned := context.WithCancel(ctx)
+	defer orphaned()
+	go watchParent(ctx, os.Getppid(), time.Second, func() {
+		m.Log.Warn("the process that started the kernel is gone; shutting down")
+		orphaned()
+	})
+
 	start := time.Now()
 	restart, err := m.kernel.Run(ctx, m.mgr)
 	m.Log.Info("kernel stopped", "restart", restart, "uptime", time.Since(start).Round(time.Millisecond))
@@ -84,6 +94,28 @@ func (m *Main) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// watchParent calls gone once the process's parent is no longer parent,
+// checking every interval until ctx ends. A parent of 1 means the kernel
+// was started detached on purpose, so there is nothing to watch.
+func watchParent(ctx context.Context, parent int, interval time.Duration, gone func()) {
+	if parent <= 1 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if os.Getppid() != parent {
+				gone()
+				return
+			}
+		}
+	}
 }
 
 // Interrupt interrupts the running cell; the kernel command calls it on

@@ -129,10 +129,11 @@ def alive(pid):
 def output_is_live_and_fd_level():
     km, kc = start_new_kernel(kernel_name=KERNEL)
     try:
-        # Native code writing straight to file descriptors 1 and 2 reaches
-        # the cell's streams, as interpreted fmt output does.
-        reply, msgs = execute(kc, 'os.NewFile(1, "fd1").WriteString("to fd 1\\n")\n'
-                                  'os.NewFile(2, "fd2").WriteString("to fd 2\\n")\n'
+        # Compiled code writing to os.Stdout and os.Stderr (file descriptors
+        # 1 and 2 of the worker) reaches the cell's streams, as interpreted
+        # fmt output does.
+        reply, msgs = execute(kc, 'os.Stdout.WriteString("to fd 1\\n")\n'
+                                  'log.New(os.Stderr, "", 0).Print("to fd 2")\n'
                                   'fmt.Println("from fmt")')
         check(reply["status"] == "ok", reply)
         out = stdout_of(msgs)
