@@ -122,6 +122,8 @@ func (f *fakeEngine) Execute(ctx context.Context, code string) (*display.Data, e
 			}
 		case "exit":
 			os.Exit(7)
+		case "closestdout":
+			os.Stdout.Close()
 		default:
 			return nil, fmt.Errorf("unknown command %q", cmd)
 		}

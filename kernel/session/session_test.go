@@ -537,3 +537,19 @@ func TestTimeMagic(t *testing.T) {
 		t.Errorf("an unknown magic: %v", r.reply)
 	}
 }
+
+// A cell that closes os.Stdout loses its own later output, as in Go, but
+// the kernel keeps answering: its bookkeeping does not go through fd 1.
+func TestClosedStdout(t *testing.T) {
+	h := start(t)
+	if r := h.execute("set x=4\nclosestdout"); r.reply["status"] != "ok" {
+		t.Fatalf("reply %v", r.reply)
+	}
+	r := h.execute("eprint still here\nget x")
+	if r.reply["status"] != "ok" || r.stderr != "still here\n" {
+		t.Fatalf("after closing stdout: reply %v, stderr %q", r.reply, r.stderr)
+	}
+	if res := find(r.iopub, "execute_result"); res == nil || !strings.Contains(string(res.Content), `"text/plain":"4"`) {
+		t.Errorf("state after closing stdout: %v", types(r.iopub))
+	}
+}

@@ -59,6 +59,11 @@ type Options struct {
 	Events   io.Writer
 	// Stdout and Stderr are the captured file descriptors 1 and 2.
 	Stdout, Stderr io.Writer
+	// Marks receive the barrier marks that order output with events: the
+	// same pipes as Stdout and Stderr, reached through descriptors of
+	// their own so that a cell closing os.Stdout cannot stall the
+	// supervisor. Nil entries mean Stdout and Stderr.
+	Marks [2]io.Writer
 	// MemoryLimit, when positive, is the most memory in bytes the worker
 	// may use; beyond it the worker exits and the supervisor restarts it.
 	MemoryLimit int64
@@ -192,8 +197,15 @@ func (s *server) send(ev event) {
 // supervisor holds back the next event until it has seen the mark on both.
 func (s *server) barrier() string {
 	b := newBarrier()
-	_, _ = io.WriteString(s.opts.Stdout, b)
-	_, _ = io.WriteString(s.opts.Stderr, b)
+	out, errw := s.opts.Marks[0], s.opts.Marks[1]
+	if out == nil {
+		out = s.opts.Stdout
+	}
+	if errw == nil {
+		errw = s.opts.Stderr
+	}
+	_, _ = io.WriteString(out, b)
+	_, _ = io.WriteString(errw, b)
 	return b
 }
 
@@ -356,6 +368,7 @@ func ServeInherited(ctx context.Context, opts Options) error {
 	signal.Ignore(os.Interrupt)
 	opts.Requests, opts.Events = requests, events
 	opts.Stdout, opts.Stderr = os.Stdout, os.Stderr
+	opts.Marks = [2]io.Writer{sameFile(os.Stdout), sameFile(os.Stderr)}
 	return Serve(ctx, opts)
 }
 

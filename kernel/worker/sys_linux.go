@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 )
@@ -18,4 +19,15 @@ func killGroup(cmd *exec.Cmd) {
 	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	_ = cmd.Process.Kill()
+}
+
+// sameFile returns a second descriptor for f's file, or f when none can be
+// had.
+func sameFile(f *os.File) *os.File {
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err != nil {
+		return f
+	}
+	syscall.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), f.Name())
 }
