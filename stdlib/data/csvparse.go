@@ -82,35 +82,10 @@ func (p *csvParser) parse(buf []byte, atEOF bool, c *rawChunk, maxRows int) (int
 	fields:
 		for {
 			if pos < n && buf[pos] == '"' {
-				pos++
-				closed := false
-				for pos < n {
-					ch := buf[pos]
-					if ch == '"' {
-						if pos+1 < n && buf[pos+1] == '"' {
-							c.data = append(c.data, '"')
-							pos += 2
-							continue
-						}
-						if pos+1 == n && !atEOF {
-							break
-						}
-						pos++
-						closed = true
-						break
-					}
-					if ch == '\n' {
-						lines++
-						c.data = append(c.data, ch)
-						pos++
-						continue
-					}
-					s := pos
-					for pos < n && buf[pos] != '"' && buf[pos] != '\n' {
-						pos++
-					}
-					c.data = append(c.data, buf[s:pos]...)
-				}
+				var closed bool
+				var nl int
+				c.data, pos, nl, closed = scanQuoted(c.data, buf, pos+1, atEOF)
+				lines += nl
 				if !closed {
 					if !atEOF {
 						c.data, c.ends = c.data[:dataMark], c.ends[:endsMark]
@@ -226,4 +201,40 @@ func detectDelimiter(buf []byte) byte {
 		}
 	}
 	return best
+}
+
+// scanQuoted reads a quoted field's content from buf, starting just past
+// the opening quote, and appends it to dst with doubled quotes undone. It
+// returns where reading stopped (past the closing quote when closed), the
+// newlines inside the field, and whether the closing quote was found. A
+// quote that is the last byte of buf counts as closing only at EOF, since
+// the next chunk may start with its partner.
+func scanQuoted(dst, buf []byte, pos int, atEOF bool) ([]byte, int, int, bool) {
+	n, lines := len(buf), 0
+	for pos < n {
+		ch := buf[pos]
+		if ch == '"' {
+			if pos+1 < n && buf[pos+1] == '"' {
+				dst = append(dst, '"')
+				pos += 2
+				continue
+			}
+			if pos+1 == n && !atEOF {
+				return dst, pos, lines, false
+			}
+			return dst, pos + 1, lines, true
+		}
+		if ch == '\n' {
+			lines++
+			dst = append(dst, ch)
+			pos++
+			continue
+		}
+		s := pos
+		for pos < n && buf[pos] != '"' && buf[pos] != '\n' {
+			pos++
+		}
+		dst = append(dst, buf[s:pos]...)
+	}
+	return dst, pos, lines, false
 }

@@ -500,35 +500,10 @@ func (t *recTok) quoted(buf []byte, pos int, atEOF bool) (int, int, recStatus) {
 	for {
 		fs := len(t.scratch)
 		if pos < n && buf[pos] == '"' {
-			pos++
-			closed := false
-			for pos < n {
-				ch := buf[pos]
-				if ch == '"' {
-					if pos+1 < n && buf[pos+1] == '"' {
-						t.scratch = append(t.scratch, '"')
-						pos += 2
-						continue
-					}
-					if pos+1 == n && !atEOF {
-						break
-					}
-					pos++
-					closed = true
-					break
-				}
-				if ch == '\n' {
-					lines++
-					t.scratch = append(t.scratch, ch)
-					pos++
-					continue
-				}
-				s := pos
-				for pos < n && buf[pos] != '"' && buf[pos] != '\n' {
-					pos++
-				}
-				t.scratch = append(t.scratch, buf[s:pos]...)
-			}
+			var closed bool
+			var nl int
+			t.scratch, pos, nl, closed = scanQuoted(t.scratch, buf, pos+1, atEOF)
+			lines += nl
 			if !closed {
 				if !atEOF {
 					return pos, 0, recNeedMore
