@@ -255,12 +255,21 @@ func (r *rewriter) typeNameIdent(id *ast.Ident) {
 }
 
 // interpTypeNames rewrites the type names in a type expression written by
-// the checker to the interpreter's names. A name followed by a type is a
-// field or parameter name and is left alone.
+// the checker to the interpreter's names.
 func (s *session) interpTypeNames(expr string) string {
 	if len(s.typeNames) == 0 {
 		return expr
 	}
+	return renameTypeIdents(expr, func(name string) (string, bool) {
+		in, ok := s.typeNames[name]
+		return in, ok
+	})
+}
+
+// renameTypeIdents renames the unqualified type names in type expression
+// expr for which rename says so. A qualified name (pkg.T) is left alone,
+// and so is a name followed by a type: a field or parameter name.
+func renameTypeIdents(expr string, rename func(string) (string, bool)) string {
 	var sc scanner.Scanner
 	fset := token.NewFileSet()
 	file := fset.AddFile("", -1, len(expr))
@@ -281,8 +290,11 @@ func (s *session) interpTypeNames(expr string) string {
 	var b strings.Builder
 	at := 0
 	for i, t := range toks {
-		in, ok := s.typeNames[t.lit]
-		if t.tok != token.IDENT || !ok || i > 0 && toks[i-1].tok == token.PERIOD {
+		if t.tok != token.IDENT || i > 0 && toks[i-1].tok == token.PERIOD {
+			continue
+		}
+		in, ok := rename(t.lit)
+		if !ok {
 			continue
 		}
 		if i+1 < len(toks) {

@@ -2,10 +2,7 @@ package exec
 
 import (
 	"go/ast"
-	"go/scanner"
-	"go/token"
 	"go/types"
-	"strings"
 )
 
 // The interpreter lets the names of a generic declaration's type
@@ -43,31 +40,13 @@ func typeParamsOf(t types.Type) map[string]bool {
 	return names
 }
 
-// renameTypeParams renames the identifiers in type expression expr that
-// are type parameter names, leaving qualified names (pkg.T) alone.
+// renameTypeParams renames the type parameters named in type expression
+// expr.
 func renameTypeParams(expr string, names map[string]bool) string {
 	if len(names) == 0 {
 		return expr
 	}
-	var s scanner.Scanner
-	fset := token.NewFileSet()
-	file := fset.AddFile("", -1, len(expr))
-	s.Init(file, []byte(expr), nil, 0)
-	var b strings.Builder
-	at, prev := 0, token.ILLEGAL
-	for {
-		pos, tok, lit := s.Scan()
-		if tok == token.EOF {
-			break
-		}
-		off := file.Offset(pos)
-		if tok == token.IDENT && names[lit] && prev != token.PERIOD {
-			b.WriteString(expr[at:off])
-			b.WriteString(typeParamPrefix + lit)
-			at = off + len(lit)
-		}
-		prev = tok
-	}
-	b.WriteString(expr[at:])
-	return b.String()
+	return renameTypeIdents(expr, func(name string) (string, bool) {
+		return typeParamPrefix + name, names[name]
+	})
 }
