@@ -224,26 +224,7 @@ func (c *cellUnit) varsUsedByDecls() map[string]string {
 			defined[id.Name] = obj
 		}
 	}
-	for _, st := range c.body.List {
-		switch st := st.(type) {
-		case *ast.AssignStmt:
-			if st.Tok == token.DEFINE {
-				for _, l := range st.Lhs {
-					if id, ok := l.(*ast.Ident); ok {
-						def(id)
-					}
-				}
-			}
-		case *ast.DeclStmt:
-			if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
-				for _, spec := range gd.Specs {
-					for _, id := range spec.(*ast.ValueSpec).Names {
-						def(id)
-					}
-				}
-			}
-		}
-	}
+	eachTopLevelVar(c.body, def)
 	if len(defined) == 0 {
 		return nil
 	}
@@ -445,32 +426,37 @@ func (c *cellUnit) commit() {
 		typ, _ := s.typeExpr(obj.Type(), names)
 		s.setVar(id.Name, typ)
 	}
+	eachTopLevelVar(c.body, define)
 	for _, st := range c.body.List {
+		if ds, ok := st.(*ast.DeclStmt); ok {
+			if gd, ok := ds.Decl.(*ast.GenDecl); ok && gd.Tok == token.CONST {
+				start, end := c.cellOffset(gd.Pos()), c.cellOffset(gd.End())
+				if start >= 0 && end >= 0 {
+					s.setDecl(declKey(gd), c.code[start:end], commentAbove(c.code, start))
+				}
+			}
+		}
+	}
+}
+
+// eachTopLevelVar calls f for each variable the cell's statements define at
+// their top level, with := or var.
+func eachTopLevelVar(body *ast.BlockStmt, f func(*ast.Ident)) {
+	for _, st := range body.List {
 		switch st := st.(type) {
 		case *ast.AssignStmt:
 			if st.Tok == token.DEFINE {
 				for _, l := range st.Lhs {
 					if id, ok := l.(*ast.Ident); ok {
-						define(id)
+						f(id)
 					}
 				}
 			}
 		case *ast.DeclStmt:
-			gd, ok := st.Decl.(*ast.GenDecl)
-			if !ok {
-				continue
-			}
-			if gd.Tok == token.CONST {
-				start, end := c.cellOffset(gd.Pos()), c.cellOffset(gd.End())
-				if start >= 0 && end >= 0 {
-					s.setDecl(declKey(gd), c.code[start:end], commentAbove(c.code, start))
-				}
-				continue
-			}
-			for _, spec := range gd.Specs {
-				if vs, ok := spec.(*ast.ValueSpec); ok {
-					for _, id := range vs.Names {
-						define(id)
+			if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+				for _, spec := range gd.Specs {
+					for _, id := range spec.(*ast.ValueSpec).Names {
+						f(id)
 					}
 				}
 			}

@@ -374,25 +374,6 @@ func (c *cellUnit) topLevelVars() []string {
 		return nil
 	}
 	var names []string
-	for _, st := range c.body.List {
-		switch st := st.(type) {
-		case *ast.AssignStmt:
-			if st.Tok == token.DEFINE {
-				for _, l := range st.Lhs {
-					if id, ok := l.(*ast.Ident); ok {
-						names = append(names, id.Name)
-					}
-				}
-			}
-		case *ast.DeclStmt:
-			if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
-				for _, spec := range gd.Specs {
-					for _, id := range spec.(*ast.ValueSpec).Names {
-						names = append(names, id.Name)
-					}
-				}
-			}
-		}
-	}
+	eachTopLevelVar(c.body, func(id *ast.Ident) { names = append(names, id.Name) })
 	return names
 }
