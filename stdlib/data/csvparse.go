@@ -98,16 +98,7 @@ func (p *csvParser) parse(buf []byte, atEOF bool, c *rawChunk, maxRows int) (int
 				}
 			}
 			s := pos
-			for pos < n {
-				ch := buf[pos]
-				if ch == delim || ch == '\n' {
-					break
-				}
-				if ch == '\r' && (pos+1 == n || buf[pos+1] == '\n') {
-					break
-				}
-				pos++
-			}
+			pos = scanUnquoted(buf, pos, delim)
 			c.data = append(c.data, buf[s:pos]...)
 			c.ends = append(c.ends, uint32(len(c.data)))
 			nf++
@@ -237,4 +228,22 @@ func scanQuoted(dst, buf []byte, pos int, atEOF bool) ([]byte, int, int, bool) {
 		dst = append(dst, buf[s:pos]...)
 	}
 	return dst, pos, lines, false
+}
+
+// scanUnquoted returns where the unquoted field starting at pos ends: at
+// the delimiter, the newline, or a carriage return that ends the line or
+// the buffer.
+func scanUnquoted(buf []byte, pos int, delim byte) int {
+	n := len(buf)
+	for pos < n {
+		ch := buf[pos]
+		if ch == delim || ch == '\n' {
+			break
+		}
+		if ch == '\r' && (pos+1 == n || buf[pos+1] == '\n') {
+			break
+		}
+		pos++
+	}
+	return pos
 }

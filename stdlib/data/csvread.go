@@ -513,16 +513,7 @@ func (t *recTok) quoted(buf []byte, pos int, atEOF bool) (int, int, recStatus) {
 			}
 		}
 		s := pos
-		for pos < n {
-			ch := buf[pos]
-			if ch == delim || ch == '\n' {
-				break
-			}
-			if ch == '\r' && (pos+1 == n || buf[pos+1] == '\n') {
-				break
-			}
-			pos++
-		}
+		pos = scanUnquoted(buf, pos, delim)
 		t.scratch = append(t.scratch, buf[s:pos]...)
 		t.fields = append(t.fields, t.scratch[fs:])
 		if pos >= n || (buf[pos] == '\r' && pos+1 == n) {
