@@ -74,7 +74,7 @@ lint: ## gofmt check, go vet, staticcheck, and generated files up to date.
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) $$($(GO) list ./... | grep -v /stdsymbols$$)
 	@# The generated std symbol tables bind deprecated APIs on purpose: cells may call them.
-	$(GO) run $(STATICCHECK) -checks inherit,-SA1019 ./kernel/exec/stdsymbols
+	$(GO) run $(STATICCHECK) -checks inherit,-SA1019 ./engine/stdsymbols
 	@# Generated files are fresh when regenerating changes nothing, whatever
 	@# else the work tree holds.
 	@before=$$({ git diff; git status --porcelain --untracked-files=all; } | sha256sum); \

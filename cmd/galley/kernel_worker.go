@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/galley-dev/galley/kernel/exec"
+	"github.com/galley-dev/galley/engine"
 	"github.com/galley-dev/galley/kernel/supervisor"
 	"github.com/galley-dev/galley/kernel/worker"
 )
@@ -28,7 +28,7 @@ func init() {
 			return worker.ServeInherited(ctx, worker.Options{
 				MemoryLimit: *limit,
 				NewEngine: func(stdin io.Reader, stdout, stderr io.Writer) (worker.Engine, error) {
-					return exec.New(exec.Options{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+					return engine.New(engine.Options{Stdin: stdin, Stdout: stdout, Stderr: stderr})
 				},
 			})
 		},

@@ -15,7 +15,7 @@ import (
 )
 
 // engineGaps lists conformance tests that fail because the interpreter
-// engine (kernel/exec) does not provide the capability yet; the kernel
+// engine (engine) does not provide the capability yet; the kernel
 // forwards the requests and would pass them on an engine that answers.
 // The list is strict: a listed test that passes fails this test, so the
 // list shrinks as the engine grows.

@@ -1,6 +1,6 @@
 """Go cells against the same code compiled into Go.
 
-Go benchmarks in kernel/exec/bench_test.go. The cell side runs each cell through exec.Engine.Execute, the whole
+Go benchmarks in engine/bench_test.go. The cell side runs each cell through exec.Engine.Execute, the whole
 path a kernel takes for a cell (split, type check, rewrite, compile, run), in a session whose earlier cells
 prepared the inputs. Each pair times the cell and the compiled code once each, in alternating order. The ratio is
 the median of the pairs' ratios of process CPU time, the steadier measure on a shared machine (a side waiting for
@@ -28,7 +28,7 @@ CASES = [
 
 def build(repo, tmp):
     binary = os.path.join(tmp, "exec.test")
-    subprocess.run(["go", "test", "-c", "-o", binary, "./kernel/exec"], cwd=repo, check=True)
+    subprocess.run(["go", "test", "-c", "-o", binary, "./engine"], cwd=repo, check=True)
     return binary
 
 

@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"fmt"
+	"go/ast"
+	"go/types"
+	"slices"
+)
+
+// This file adapts values of types declared in cells where they meet
+// compiled code that inspects their methods. The interpreter hands such
+// values to compiled code as plain structs without methods, so a compiled
+// type switch or errors.As never sees what the cell declared.
+
+const displayPath = "github.com/galley-dev/galley/stdlib/display"
+
+// renders reports whether values of type t are display.Renderers declared
+// in the session: their DisplayData method must be called by interpreted
+// code, because display.Render, compiled, cannot see it.
+func renders(t types.Type) bool {
+	if t == nil || !declaredInCell(t) {
+		return false
+	}
+	sel := types.NewMethodSet(t).Lookup(nil, "DisplayData")
+	if sel == nil {
+		return false
+	}
+	sig := sel.Type().(*types.Signature)
+	if sig.Params().Len() != 0 || sig.Results().Len() != 1 {
+		return false
+	}
+	n, ok := sig.Results().At(0).Type().(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == displayPath && n.Obj().Name() == "Data"
+}
+
+// declaredInCell reports whether t is a named type, or a pointer to one,
+// that cells declared.
+func declaredInCell(t types.Type) bool {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := t.(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "main"
+}
+
+// displayCall makes the display functions that take any value (Show,
+// Display, Render and Handle.Update) render a cell-declared Renderer, by
+// passing what its DisplayData method returns.
+func (r *rewriter) displayCall(call *ast.CallExpr) {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || len(call.Args) != 1 {
+		return
+	}
+	fn, ok := r.c.info.Uses[sel.Sel].(*types.Func)
+	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != displayPath {
+		return
+	}
+	switch fn.Name() {
+	case "Show", "Display", "Render", "Update":
+	default:
+		return
+	}
+	if arg := call.Args[0]; renders(r.typeOf(arg)) {
+		r.add(arg.Pos(), arg.Pos(), "(")
+		r.add(arg.End(), arg.End(), ").DisplayData()")
+	}
+}
+
+// errorsAs runs errors.As in interpreted code when the target is a type
+// declared in a cell: a helper written for the target type asserts each
+// error of the chain to it, as errors.As does with reflection. The chain
+// is followed with errors.Unwrap, so errors joined with errors.Join are
+// searched only through their own As methods, which the helper cannot see.
+func (r *rewriter) errorsAs(call *ast.CallExpr) {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || len(call.Args) != 2 {
+		return
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	if !ok {
+		return
+	}
+	fn, ok := r.c.info.Uses[sel.Sel].(*types.Func)
+	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "errors" || fn.Name() != "As" {
+		return
+	}
+	ptr, ok := r.typeOf(call.Args[1]).(*types.Pointer)
+	if !ok || !declaredInCell(ptr.Elem()) || types.IsInterface(ptr.Elem()) {
+		return
+	}
+	ts, ok := r.typeString(ptr.Elem())
+	if !ok {
+		return
+	}
+	name := r.fresh("as")
+	r.hoistOrder = append(r.hoistOrder, fmt.Sprintf(`func %[1]s(err error, target *%[2]s) bool {
+	for err != nil {
+		if v, ok := err.(%[2]s); ok {
+			*target = v
+			return true
+		}
+		if joined := %[4]s.Unwrapped(err); joined != nil {
+			for _, e := range joined {
+				if %[1]s(e, target) {
+					return true
+				}
+			}
+			return false
+		}
+		err = %[3]s.Unwrap(err)
+	}
+	return false
+}
+`, name, ts, pkg.Name, rtName))
+	r.add(sel.Pos(), sel.End(), name)
+}
+
+// compiledCallee reports whether sel names a function or method that is
+// compiled code: a package function (pkg.F) or a method of a compiled type
+// (logger.Printf). display's own are left to displayCall.
+func (r *rewriter) compiledCallee(sel *ast.SelectorExpr) bool {
+	if id, ok := sel.X.(*ast.Ident); ok {
+		if pn, ok := r.c.info.Uses[id].(*types.PkgName); ok {
+			return pn.Imported().Path() != displayPath
+		}
+	}
+	s, ok := r.c.info.Selections[sel]
+	if !ok || s.Kind() != types.MethodVal {
+		return false
+	}
+	// Methods of compiled types may come without a package from the
+	// symbol tables; their receiver's named type has one.
+	var pkg *types.Package
+	if fn, ok := s.Obj().(*types.Func); ok {
+		pkg = fn.Pkg()
+	}
+	if pkg == nil {
+		recv := s.Recv()
+		if p, ok := recv.(*types.Pointer); ok {
+			recv = p.Elem()
+		}
+		if n, ok := types.Unalias(recv).(*types.Named); ok {
+			pkg = n.Obj().Pkg()
+		}
+	}
+	if pkg == nil {
+		return false
+	}
+	p := pkg.Path()
+	return p != "main" && p != displayPath && !slices.Contains(sourcePackages, p)
+}
+
+// errorArgs passes values of cell-declared error types to compiled
+// functions and methods through an interpreted function returning error. Handed over
+// directly as any, such a value loses its methods: fmt.Errorf's %w would
+// not wrap it and fmt would not print its Error text. Returned as error,
+// it reaches compiled code in the interpreter's error wrapper.
+func (r *rewriter) errorArgs(call *ast.CallExpr) {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || !r.compiledCallee(sel) {
+		return
+	}
+	sig, ok := r.typeOf(call.Fun).(*types.Signature)
+	if !ok || sig.Params().Len() == 0 || call.Ellipsis.IsValid() {
+		return
+	}
+	errType := types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
+	for i, arg := range call.Args {
+		n := sig.Params().Len()
+		pt := sig.Params().At(min(i, n-1)).Type()
+		if sig.Variadic() && i >= n-1 {
+			pt = pt.(*types.Slice).Elem()
+		}
+		t := r.typeOf(arg)
+		if !types.IsInterface(pt) || t == nil || types.IsInterface(t) || !declaredInCell(t) || !types.Implements(t, errType) {
+			continue
+		}
+		if r.asError == "" {
+			r.asError = r.fresh("error")
+			r.hoistOrder = append(r.hoistOrder, "func "+r.asError+"(err error) error { return err }\n")
+		}
+		r.add(arg.Pos(), arg.Pos(), r.asError+"(")
+		r.add(arg.End(), arg.End(), ")")
+	}
+}

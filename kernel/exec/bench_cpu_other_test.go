@@ -1,5 +1,0 @@
-//go:build !unix
-
-package exec
-
-func processCPU() (int64, bool) { return 0, false }
