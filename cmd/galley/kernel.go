@@ -9,11 +9,11 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/galley-dev/galley/kernel/executor"
 	"github.com/galley-dev/galley/kernel/kernelspec"
 	"github.com/galley-dev/galley/kernel/magics"
 	"github.com/galley-dev/galley/kernel/session"
 	"github.com/galley-dev/galley/kernel/supervisor"
-	"github.com/galley-dev/galley/kernel/worker"
 	"github.com/galley-dev/galley/server"
 	galleyhttp "github.com/galley-dev/galley/server/http"
 )
@@ -50,7 +50,7 @@ func runKernel(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		},
 	}
 	if *memLimit != "" {
-		n, err := worker.ParseSize(*memLimit)
+		n, err := executor.ParseSize(*memLimit)
 		if err != nil {
 			return fmt.Errorf("%w: --memory-limit: %v", errUsage, err)
 		}

@@ -6,8 +6,8 @@ import (
 	"io"
 
 	"github.com/galley-dev/galley/engine"
+	"github.com/galley-dev/galley/kernel/executor"
 	"github.com/galley-dev/galley/kernel/supervisor"
-	"github.com/galley-dev/galley/kernel/worker"
 )
 
 func init() {
@@ -25,9 +25,9 @@ func init() {
 			if fs.NArg() > 0 {
 				return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 			}
-			return worker.ServeInherited(ctx, worker.Options{
+			return executor.ServeInherited(ctx, executor.Options{
 				MemoryLimit: *limit,
-				NewEngine: func(stdin io.Reader, stdout, stderr io.Writer) (worker.Engine, error) {
+				NewEngine: func(stdin io.Reader, stdout, stderr io.Writer) (executor.Engine, error) {
 					return engine.New(engine.Options{Stdin: stdin, Stdout: stdout, Stderr: stderr})
 				},
 			})

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/galley-dev/galley/server"
-	"github.com/galley-dev/galley/server/catalog"
+	"github.com/galley-dev/galley/server/datasets"
 	galleyhttp "github.com/galley-dev/galley/server/http"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/worker"
@@ -130,8 +130,8 @@ func (m *serveMain) Run(ctx context.Context) error {
 		ds = m.db
 	case "", "catalog":
 		// The Parquet catalog notebooks share.
-		var cat *catalog.Datasets
-		if cat, err = catalog.Open(filepath.Join(m.Home, "datasets")); err == nil {
+		var cat *datasets.Datasets
+		if cat, err = datasets.Open(filepath.Join(m.Home, "datasets")); err == nil {
 			m.db, err = sqlite.Open(filepath.Join(dir, "galley.db"), cat)
 			ds = cat
 		}

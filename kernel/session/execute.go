@@ -8,8 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/galley-dev/galley/kernel/executor"
 	"github.com/galley-dev/galley/kernel/wire"
-	"github.com/galley-dev/galley/kernel/worker"
 	"github.com/galley-dev/galley/stdlib/display"
 )
 
@@ -39,7 +39,7 @@ func (k *Kernel) execute(ctx context.Context, m *wire.Message) {
 	}
 	k.out.SetParent(m)
 
-	var res worker.Result
+	var res executor.Result
 	var payload []any
 	if target, ok := docTarget(req.Code); ok {
 		res, payload = k.doc(ctx, target)
@@ -98,7 +98,7 @@ func (k *Kernel) execute(ctx context.Context, m *wire.Message) {
 	})
 }
 
-func errorContent(e *worker.ErrorInfo) map[string]any {
+func errorContent(e *executor.ErrorInfo) map[string]any {
 	tb := e.Traceback
 	if tb == nil {
 		tb = []string{}
@@ -139,16 +139,16 @@ func docTarget(code string) (string, bool) {
 }
 
 // doc shows the documentation of target in the front end's pager.
-func (k *Kernel) doc(ctx context.Context, target string) (worker.Result, []any) {
+func (k *Kernel) doc(ctx context.Context, target string) (executor.Result, []any) {
 	d, found, err := k.backend.Inspect(ctx, target, utf8.RuneCountInString(target), 1)
 	if err != nil || !found {
 		msg := fmt.Sprintf("no documentation found for %s", target)
 		if err != nil {
 			msg += ": " + err.Error()
 		}
-		return worker.Result{Err: &worker.ErrorInfo{Ename: "NotFound", Evalue: msg, Traceback: []string{msg}}}, nil
+		return executor.Result{Err: &executor.ErrorInfo{Ename: "NotFound", Evalue: msg, Traceback: []string{msg}}}, nil
 	}
-	return worker.Result{}, []any{map[string]any{"source": "page", "data": bundle(d), "start": 0}}
+	return executor.Result{}, []any{map[string]any{"source": "page", "data": bundle(d), "start": 0}}
 }
 
 // askInput sends an input_request to the front end that sent the execute

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/galley-dev/galley/kernel/worker"
+	"github.com/galley-dev/galley/kernel/executor"
 	"github.com/galley-dev/galley/stdlib/display"
 )
 
@@ -21,10 +21,10 @@ import (
 // on the interpreter.
 func TestMain(m *testing.M) {
 	if os.Getenv("GALLEY_TEST_WORKER") == "1" {
-		err := worker.ServeInherited(context.Background(), worker.Options{
+		err := executor.ServeInherited(context.Background(), executor.Options{
 			MemoryLimit: 512 << 20,
 			MaxStack:    64 << 20,
-			NewEngine: func(stdin io.Reader, stdout, stderr io.Writer) (worker.Engine, error) {
+			NewEngine: func(stdin io.Reader, stdout, stderr io.Writer) (executor.Engine, error) {
 				return &fakeEngine{stdin: stdin, stdout: stdout, stderr: stderr, vars: map[string]string{}}, nil
 			},
 		})

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/galley-dev/galley/kernel/worker"
+	"github.com/galley-dev/galley/kernel/executor"
 )
 
 // A Magic is a line magic: a cell of the form "%name args" that the kernel
@@ -43,19 +43,19 @@ func (k *Kernel) magic(code string) (Magic, string, bool) {
 	return m, strings.TrimSpace(args), true
 }
 
-func (k *Kernel) runMagic(ctx context.Context, m Magic, args string) (res worker.Result) {
+func (k *Kernel) runMagic(ctx context.Context, m Magic, args string) (res executor.Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			k.log.Error("magic panicked", "panic", p)
 			msg := fmt.Sprintf("the magic failed: %v", p)
-			res = worker.Result{Err: &worker.ErrorInfo{Ename: MagicError, Evalue: msg, Traceback: []string{msg}}}
+			res = executor.Result{Err: &executor.ErrorInfo{Ename: MagicError, Evalue: msg, Traceback: []string{msg}}}
 		}
 	}()
 	err := m.Run(ctx, args, func(text string) { k.out.Stream("stdout", text) })
 	if err != nil {
-		return worker.Result{Err: &worker.ErrorInfo{Ename: MagicError, Evalue: err.Error(), Traceback: []string{err.Error()}}}
+		return executor.Result{Err: &executor.ErrorInfo{Ename: MagicError, Evalue: err.Error(), Traceback: []string{err.Error()}}}
 	}
-	return worker.Result{}
+	return executor.Result{}
 }
 
 // timeMagic recognises a cell whose first line is %time or %%time, as in

@@ -8,7 +8,7 @@
 // they are answered while a cell runs.
 //
 //	k := session.New(session.Config{Sockets: socks, History: hist})
-//	mgr, _ := worker.Start(worker.Config{Command: argv, Output: k.Output()})
+//	mgr, _ := executor.Start(executor.Config{Command: argv, Output: k.Output()})
 //	err := k.Run(ctx, mgr) // returns after a shutdown_request
 package session
 
@@ -20,15 +20,15 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/galley-dev/galley/kernel/executor"
 	"github.com/galley-dev/galley/kernel/history"
 	"github.com/galley-dev/galley/kernel/wire"
-	"github.com/galley-dev/galley/kernel/worker"
 	"github.com/galley-dev/galley/stdlib/display"
 )
 
-// Backend runs code. worker.Manager implements it.
+// Backend runs code. executor.Manager implements it.
 type Backend interface {
-	Execute(ctx context.Context, code string, allowStdin bool, input worker.InputFunc) worker.Result
+	Execute(ctx context.Context, code string, allowStdin bool, input executor.InputFunc) executor.Result
 	Complete(ctx context.Context, code string, cursor int) (matches []string, start, end int, err error)
 	Inspect(ctx context.Context, code string, cursor, detail int) (display.Data, bool, error)
 	IsComplete(ctx context.Context, code string) (status, indent string, err error)
@@ -88,7 +88,7 @@ func New(cfg Config) *Kernel {
 }
 
 // Output is where the backend sends streams and display events.
-func (k *Kernel) Output() worker.Output { return k.out }
+func (k *Kernel) Output() executor.Output { return k.out }
 
 // Interrupt interrupts the running cell, as an interrupt_request does. The
 // kernel command calls it on SIGINT.

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/galley-dev/galley/kernel/executor"
 	"github.com/galley-dev/galley/kernel/history"
 	"github.com/galley-dev/galley/kernel/wire"
-	"github.com/galley-dev/galley/kernel/worker"
 )
 
 type harness struct {
@@ -38,7 +38,7 @@ func start(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	k := New(Config{Sockets: socks, History: hist, Log: log, Version: "test"})
-	mgr, err := worker.Start(worker.Config{
+	mgr, err := executor.Start(executor.Config{
 		Command: []string{os.Args[0]},
 		Env:     append(os.Environ(), "GALLEY_TEST_WORKER=1"),
 		Output:  k.Output(),
@@ -370,7 +370,7 @@ func TestInterrupt(t *testing.T) {
 		t.Fatalf("state lost after interrupt: %v", r.reply)
 	}
 
-	// A cell that ignores the interrupt is killed with its worker.
+	// A cell that ignores the interrupt is killed with its executor.
 	req = h.send(h.c.Shell, "execute_request", map[string]any{"code": "hang"})
 	time.Sleep(200 * time.Millisecond)
 	begin = time.Now()

@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/galley-dev/galley/kernel/executor"
 	"github.com/galley-dev/galley/kernel/history"
 	"github.com/galley-dev/galley/kernel/session"
 	"github.com/galley-dev/galley/kernel/wire"
-	"github.com/galley-dev/galley/kernel/worker"
 )
 
 // Main is one kernel process: `galley kernel --connection-file FILE`.
@@ -32,11 +32,11 @@ type Main struct {
 	Magics map[string]session.Magic
 
 	kernel *session.Kernel
-	mgr    *worker.Manager
+	mgr    *executor.Manager
 	socks  *wire.Sockets
 }
 
-// WorkerCommand is the hidden subcommand that runs the worker.
+// WorkerCommand is the hidden subcommand that runs the executor.
 const WorkerCommand = "kernel-worker"
 
 // Run serves the kernel until it is shut down or ctx ends.
@@ -71,7 +71,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.MemoryLimit > 0 {
 		argv = append(argv, "--memory-limit", strconv.FormatInt(m.MemoryLimit, 10))
 	}
-	m.mgr, err = worker.Start(worker.Config{Command: argv, Env: os.Environ(), Output: m.kernel.Output(), Log: m.Log})
+	m.mgr, err = executor.Start(executor.Config{Command: argv, Env: os.Environ(), Output: m.kernel.Output(), Log: m.Log})
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/galley-dev/galley/server"
-	"github.com/galley-dev/galley/server/catalog"
+	"github.com/galley-dev/galley/server/datasets"
 	galleyhttp "github.com/galley-dev/galley/server/http"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/storetest"
@@ -22,7 +22,7 @@ import (
 func newServer(t *testing.T, c server.RecipeCompiler, tweak func(*galleyhttp.Server)) (*httptest.Server, *sqlite.DB) {
 	t.Helper()
 	dir := t.TempDir()
-	ds, err := catalog.Open(filepath.Join(dir, "datasets"))
+	ds, err := datasets.Open(filepath.Join(dir, "datasets"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/galley-dev/galley/server"
-	"github.com/galley-dev/galley/server/catalog"
+	"github.com/galley-dev/galley/server/datasets"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/storetest"
 )
@@ -18,7 +18,7 @@ import (
 // serve wires them.
 type store struct {
 	*sqlite.DB
-	*catalog.Datasets
+	*datasets.Datasets
 }
 
 // The catalog answers for datasets, not the DB's own CSV store.
@@ -45,7 +45,7 @@ func (s store) FindDatasetVersions(ctx context.Context, name string, p server.Pa
 func open(t *testing.T) store {
 	t.Helper()
 	dir := t.TempDir()
-	ds, err := catalog.Open(filepath.Join(dir, "datasets"))
+	ds, err := datasets.Open(filepath.Join(dir, "datasets"))
 	if err != nil {
 		t.Fatal(err)
 	}

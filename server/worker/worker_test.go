@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/galley-dev/galley/server"
-	"github.com/galley-dev/galley/server/catalog"
+	"github.com/galley-dev/galley/server/datasets"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/worker"
 )
@@ -99,14 +99,14 @@ func notebookWith(sample, src string) []byte {
 
 type env struct {
 	db   *sqlite.DB
-	ds   *catalog.Datasets
+	ds   *datasets.Datasets
 	pool *worker.Pool
 }
 
 func setup(t *testing.T, maxAttempts int, tweak func(p *worker.Pool)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	ds, err := catalog.Open(filepath.Join(dir, "datasets"))
+	ds, err := datasets.Open(filepath.Join(dir, "datasets"))
 	if err != nil {
 		t.Fatal(err)
 	}

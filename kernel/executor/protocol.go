@@ -1,4 +1,4 @@
-// Package worker runs notebook cells in a child process and talks to it
+// Package executor runs notebook cells in a child process and talks to it
 // from the kernel's supervisor.
 //
 // The supervisor owns the Jupyter sockets; the interpreter lives in a worker
@@ -20,7 +20,7 @@
 //     barrier token to fd 1 and 2. The Manager strips the token from the
 //     stream and delivers the event only after the output that preceded it,
 //     so a cell's prints always come before its result.
-package worker
+package executor
 
 import (
 	"crypto/rand"

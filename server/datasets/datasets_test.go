@@ -1,4 +1,4 @@
-package catalog_test
+package datasets_test
 
 import (
 	"context"
@@ -8,12 +8,12 @@ import (
 	"testing"
 
 	"github.com/galley-dev/galley/server"
-	"github.com/galley-dev/galley/server/catalog"
+	"github.com/galley-dev/galley/server/datasets"
 )
 
 func TestImportExportAndLineage(t *testing.T) {
 	ctx := context.Background()
-	ds, err := catalog.Open(t.TempDir())
+	ds, err := datasets.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestImportRealFile(t *testing.T) {
 		t.Skip("telco-churn.csv not available")
 	}
 	defer f.Close()
-	ds, _ := catalog.Open(t.TempDir())
+	ds, _ := datasets.Open(t.TempDir())
 	v, err := ds.ImportDataset(context.Background(), "telco", f)
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,9 @@
-// Package catalog serves datasets from galley's stdlib catalog: versioned
+// Package datasets serves datasets from galley's stdlib catalog: versioned
 // Parquet snapshots under $GALLEY_HOME/datasets shared with notebooks. It
 // implements server.DatasetService and records the lineage of scoring
 // output beside each snapshot (vNNNNNN.lineage.json), where the catalog
 // itself does not look.
-package catalog
+package datasets
 
 import (
 	"context"
