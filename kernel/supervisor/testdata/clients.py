@@ -1,5 +1,5 @@
 """Drive the galley kernel the way front ends do: nbclient runs the notebooks
-under notebooks/tests, and jupyter_client interrupts, restarts, shuts down,
+under testdata/notebooks, and jupyter_client interrupts, restarts, shuts down,
 answers input requests and crashes the worker on purpose.
 
 Run by TestClients in clients_test.go. Prints "GALLEY-RESULTS {json}" with
@@ -17,7 +17,7 @@ from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 
 KERNEL = os.environ.get("GALLEY_KERNEL_NAME", "galley")
-NOTEBOOKS = os.path.join(os.environ["GALLEY_REPO"], "notebooks", "tests")
+NOTEBOOKS = os.path.join(os.environ["GALLEY_REPO"], "testdata", "notebooks")
 results = {}
 
 
