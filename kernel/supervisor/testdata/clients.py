@@ -242,4 +242,29 @@ def interrupt_stdin_survival_shutdown():
             km.shutdown_kernel(now=True)
 
 
+@scenario
+def console_indent_and_exit():
+    """What jupyter console relies on: is_complete's indent for the next
+    line, in spaces, and exit ending the session as in IPython."""
+    km, kc = start_new_kernel(kernel_name=KERNEL)
+    try:
+        for code, status, indent in [
+            ("for i := 0; i < 3; i++ {", "incomplete", "    "),
+            ("if true {\n    for {", "incomplete", "        "),
+            ('fmt.Println("done")', "complete", None),
+        ]:
+            kc.is_complete(code)
+            reply = kc.get_shell_msg(timeout=10)
+            check(reply["msg_type"] == "is_complete_reply" and reply["content"]["status"] == status, (code, reply["content"]))
+            check(reply["content"].get("indent") == indent, (code, reply["content"]))
+        for code in ["exit", "quit"]:
+            reply, _ = execute(kc, code)
+            check(reply["status"] == "ok", reply)
+            check(reply["payload"] == [{"source": "ask_exit", "keepkernel": False}], reply)
+        check(km.is_alive(), "exit ended the kernel itself: that is the front end's call")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 print("GALLEY-RESULTS " + json.dumps(results), flush=True)
