@@ -97,8 +97,8 @@ func TestExamplesRun(t *testing.T) {
 	// The copies run outside the repository, so the datasets folder is
 	// passed on explicitly.
 	datasets := catalog.FilesDir()
-	if datasets == "" && os.Getenv("CI") == "true" {
-		t.Fatal("no datasets folder: set GALLEY_DATASETS or provide ../shared/datasets; CI must have them")
+	if datasets == "" {
+		jupytertest.Missing(t, "the datasets the examples load by name (telco-churn.csv in $GALLEY_DATASETS or ../shared/datasets)")
 	}
 	for _, name := range Examples {
 		t.Run(name, func(t *testing.T) {
