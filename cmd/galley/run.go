@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 
@@ -45,6 +46,10 @@ func init() {
 			values = append(values, batch.Value{Name: name, Text: v})
 		}
 		sort.Slice(values, func(i, j int) bool { return values[i].Name < values[j].Name })
+		// Ctrl-C interrupts the running cell and ends the run, keeping
+		// what ran in the output.
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+		defer stop()
 		executed, runErr := batch.Run(ctx, raw, values, batch.Options{
 			Galley: exe, Dir: filepath.Dir(abs), Env: os.Environ(), Progress: stderr, CellTimeout: *timeout,
 		})

@@ -123,9 +123,18 @@ func TestRunNotebookWithParameters(t *testing.T) {
 	}
 	validate(t, filepath.Join(dir, "failed.ipynb"))
 
+	// A cell past --cell-timeout is interrupted and the run fails saying so.
+	_, stderr, code = runGalley(t, dir, "run", "params.ipynb", "-p", "nap=1h", "--cell-timeout", "1s", "-o", "slow.ipynb")
+	if code != 1 || !strings.Contains(stderr, "cell 5/6 (index 5, id maybe-fail): interrupted after the cell timeout of 1s") {
+		t.Errorf("timed-out run: exit %d\n%s", code, stderr)
+	}
+	if nb := readExecuted(t, filepath.Join(dir, "slow.ipynb")); len(nb.Cells[5].Outputs) != 1 || nb.Cells[5].Outputs[0].OutputType != "error" {
+		t.Errorf("the interrupted cell's outputs = %+v", nb.Cells[5].Outputs)
+	}
+
 	// Bad parameters are refused before anything runs.
 	for _, tt := range []struct{ p, want string }{
-		{"epoch=5", "parameter epoch is not declared in the parameters cell (cell 2); it declares: epochs, rate"},
+		{"epoch=5", "parameter epoch is not declared in the parameters cell (cell 2); it declares: epochs, rate, label, verbose, wait, columns, weights, fail, nap"},
 		{"epochs=many", `parameter epochs (int): "many" is not an integer`},
 		{"weights=1,x", `parameter weights ([]float64): item 2: "x" is not a number`},
 	} {

@@ -253,6 +253,9 @@ func execute(ctx context.Context, cells []map[string]any, opts Options) error {
 			fmt.Fprintf(progress, "%s: empty\n", label)
 			continue
 		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s: not run: %w", label, err)
+		}
 		cctx, cancel := ctx, context.CancelFunc(func() {})
 		if opts.CellTimeout > 0 {
 			cctx, cancel = context.WithTimeout(ctx, opts.CellTimeout)
@@ -260,6 +263,7 @@ func execute(ctx context.Context, cells []map[string]any, opts Options) error {
 		start := time.Now()
 		outs.next()
 		ex, err := k.execute(cctx, code, outs)
+		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		cancel()
 		list := make([]any, len(outs.cell))
 		for j, o := range outs.cell {
@@ -270,11 +274,12 @@ func execute(ctx context.Context, cells []map[string]any, opts Options) error {
 			c["execution_count"] = ex.count
 		}
 		took := time.Since(start).Round(time.Millisecond)
+		if timedOut {
+			fmt.Fprintf(progress, "%s: interrupted at the cell timeout (%s)\n", label, took)
+			return fmt.Errorf("%s: interrupted after the cell timeout of %s", label, opts.CellTimeout)
+		}
 		if err != nil {
 			fmt.Fprintf(progress, "%s: %v after %s\n", label, err, took)
-			if errors.Is(err, context.DeadlineExceeded) {
-				return fmt.Errorf("%s: interrupted after %s (cell timeout %s)", label, took, opts.CellTimeout)
-			}
 			return fmt.Errorf("%s: %w", label, err)
 		}
 		if ex.failed != nil {
