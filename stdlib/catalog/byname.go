@@ -170,7 +170,7 @@ func notFound(name string, cat *Catalog) error {
 	} else {
 		where = append(where, "no datasets folder: set GALLEY_DATASETS to one")
 	}
-	return fmt.Errorf("dataset %q: %w: %s", name, ErrNotFound, strings.Join(where, "; "))
+	return fmt.Errorf("dataset %q: %w: %s (add it with: galley dataset import FILE --name %s)", name, ErrNotFound, strings.Join(where, "; "), name)
 }
 
 func listOrNone(names []string) string {
