@@ -101,6 +101,20 @@ func TestPapermillInjectsParameters(t *testing.T) {
 			t.Errorf("injected cell lacks %q:\n%s", want, injected)
 		}
 	}
+	// papermill --help-notebook lists the declarations, through the same
+	// translator.
+	cmd = exec.Command(py, "-m", "papermill", "--help-notebook", in, "-k", "galley")
+	cmd.Env = append(jupytertest.KernelEnv(t, prefix), "PYTHONPATH="+target)
+	help, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("papermill --help-notebook: %v\n%s", err, help)
+	}
+	for _, want := range []string{"epochs: int (default 3)", "training rounds", "rate: float64 (default 0.5)", "wait: time.Duration (default 1000000)", "columns: []string"} {
+		if !strings.Contains(string(help), want) {
+			t.Errorf("papermill --help-notebook lacks %q:\n%s", want, help)
+		}
+	}
+
 	var printed strings.Builder
 	for _, c := range nb.Cells {
 		for _, o := range c.Outputs {

@@ -20,8 +20,10 @@ None becomes nil.
 """
 
 import math
+import re
 
 from papermill.engines import NBClientEngine
+from papermill.models import Parameter
 from papermill.translators import Translator, papermill_translators
 
 __all__ = ["GoTranslator", "GalleyEngine"]
@@ -76,6 +78,35 @@ class GoTranslator(Translator):
         items = ", ".join("%s: %s" % (cls.translate(k), cls.translate(v)) for k, v in val.items())
         return "map[%s]%s{%s}" % (key, elem, items)
 
+    # One declaration per line, as the parameters cell holds them:
+    # "name := value // help" or "var name [type] = value // help".
+    DECLARATION = re.compile(
+        r"^\s*(?:var\s+(?P<vname>\w+)\s*(?P<type>[\w.\[\]]+)?\s*=|(?P<name>\w+)\s*:=)\s*"
+        r"(?P<value>.*?)\s*(?://\s*(?P<help>.*))?$"
+    )
+
+    @classmethod
+    def inspect(cls, parameters_cell):
+        """The parameters the cell declares, for papermill --help-notebook."""
+        source = parameters_cell["source"]
+        if isinstance(source, list):
+            source = "".join(source)
+        params = []
+        for line in source.splitlines():
+            m = cls.DECLARATION.match(line)
+            if not m:
+                continue
+            value = m.group("value")
+            params.append(
+                Parameter(
+                    name=m.group("name") or m.group("vname"),
+                    inferred_type_name=m.group("type") or literal_type(value),
+                    default=value,
+                    help=(m.group("help") or "").strip(),
+                )
+            )
+        return params
+
     @classmethod
     def comment(cls, cmt_str):
         return "// " + cmt_str.strip()
@@ -106,6 +137,23 @@ def go_type(values):
     if len(kinds) == 1:
         return kinds.pop()
     return "any"
+
+
+def literal_type(text):
+    """The Go type of a literal default, or "None" when it is not one."""
+    text = text.strip()
+    m = re.match(r"^(\[\][\w.]+)\{", text)
+    if m:
+        return m.group(1)
+    if text in ("true", "false"):
+        return "bool"
+    if text.startswith(("\"", "`")):
+        return "string"
+    if re.match(r"^[-+]?\d[\d_]*$", text):
+        return "int"
+    if re.match(r"^[-+]?(\d[\d_]*)?\.?\d*([eE][-+]?\d+)?$", text):
+        return "float64"
+    return "None"
 
 
 def go_string(s):
