@@ -69,12 +69,14 @@ bench: venv-bench ## Run each benchmark beside its Python peer and write docs/be
 	$(VPY) testdata/bench/run.py --repo $(CURDIR) --out docs/benchmarks.md
 
 .PHONY: lint
-lint: ## gofmt check, go vet, staticcheck, and generated files up to date.
+lint: ## gofmt check, go vet, staticcheck, no outputs stored in notebooks, and generated files up to date.
 	@out=$$(gofmt -l $$(git ls-files '*.go' ':!:testdata/cells/*')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) $$($(GO) list ./... | grep -v /stdsymbols$$)
 	@# The generated std symbol tables bind deprecated APIs on purpose: cells may call them.
 	$(GO) run $(STATICCHECK) -checks inherit,-SA1019 ./engine/stdsymbols
+	@# Tracked notebooks are documents and code: outputs saved by autosave fail here.
+	$(GO) test -count=1 -run 'TestNoStoredOutputs' ./kernel/notebooktest
 	@# Generated files are fresh when regenerating changes nothing, whatever
 	@# else the work tree holds.
 	@before=$$({ git diff; git status --porcelain --untracked-files=all; } | sha256sum); \

@@ -1,8 +1,7 @@
-// Package templates holds galley's recipe templates: notebooks that run top
-// to bottom in the kernel and convert into recipes the server trains and
-// scores. The tests take each template both ways: through nbclient with the
-// real galley kernel, and through the real `galley serve` with the CLI
-// commands templates/README.md gives.
+// The tests take each template both ways: through nbclient with the real
+// galley kernel, and through the real `galley serve` with the CLI commands
+// templates/README.md gives.
+
 package templates
 
 import (

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/galley-dev/galley/kernel/executor"
 	"github.com/galley-dev/galley/kernel/kernelspec"
 	"github.com/galley-dev/galley/kernel/magics"
+	"github.com/galley-dev/galley/kernel/papermill"
 	"github.com/galley-dev/galley/kernel/session"
 	"github.com/galley-dev/galley/kernel/supervisor"
 	"github.com/galley-dev/galley/server"
@@ -110,5 +112,40 @@ func runKernelspec(action string, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "installed kernelspec %s in %s\n", *name, dir)
+	installTranslator(loc, stdout, stderr)
 	return nil
+}
+
+// installTranslator installs galley's papermill translator into the Python
+// that serves the kernelspec's Jupyter, when that Python has papermill, so
+// `papermill -p` works with the kernel. A failure is reported, not fatal:
+// the kernel works without it.
+func installTranslator(loc kernelspec.Location, stdout, stderr io.Writer) {
+	python := loc.Python
+	if python == "" && loc.Prefix != "" {
+		if p := filepath.Join(loc.Prefix, "bin", "python"); fileExists(p) {
+			python = p
+		}
+	}
+	if python == "" {
+		// Only a virtualenv's Python: a system Python is not galley's to
+		// change (--python names one explicitly).
+		venv := os.Getenv("VIRTUAL_ENV")
+		if venv == "" {
+			return
+		}
+		python = filepath.Join(venv, "bin", "python")
+	}
+	ok, err := papermill.Install(context.Background(), python)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "warning: %v\n", err)
+	case ok:
+		fmt.Fprintf(stdout, "installed the papermill translator for Go into %s\n", python)
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

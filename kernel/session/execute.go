@@ -41,7 +41,12 @@ func (k *Kernel) execute(ctx context.Context, m *wire.Message) {
 
 	var res executor.Result
 	var payload []any
-	if target, ok := docTarget(req.Code); ok {
+	if exitRequest(req.Code) {
+		// As IPython's exit and quit in ipykernel: the front end is asked
+		// to end the session. jupyter console exits and shuts the kernel
+		// down; notebook front ends ignore the payload.
+		payload = []any{map[string]any{"source": "ask_exit", "keepkernel": false}}
+	} else if target, ok := docTarget(req.Code); ok {
 		res, payload = k.doc(ctx, target)
 	} else if magic, args, ok := k.magic(req.Code); ok {
 		res = k.runMagic(ctx, magic, args)
@@ -124,6 +129,16 @@ func (k *Kernel) abortQueued(n int) {
 			return
 		}
 	}
+}
+
+// exitRequest reports whether code asks to end the session, as exit and
+// quit do in IPython. Go has no such identifiers, so they mean nothing else.
+func exitRequest(code string) bool {
+	switch strings.TrimSpace(code) {
+	case "exit", "quit", "exit()", "quit()":
+		return true
+	}
+	return false
 }
 
 // docPattern recognises the help magics: "%doc fmt.Println", "?fmt.Println"

@@ -60,7 +60,7 @@ var retained [][]byte
 func recurse(n int) int { return recurse(n+1) + 1 }
 
 // Execute runs one command per line: print, eprint, result, error, set,
-// get, sleep, hang, input, display, update, clear, crash, overflow, exit.
+// get, sleep, hang, input, display, update, clear, crash, overflow, osexit.
 func (f *fakeEngine) Execute(ctx context.Context, code string) (*display.Data, error) {
 	var result *display.Data
 	for _, line := range strings.Split(code, "\n") {
@@ -120,7 +120,7 @@ func (f *fakeEngine) Execute(ctx context.Context, code string) (*display.Data, e
 				}
 				retained = append(retained, b)
 			}
-		case "exit":
+		case "osexit":
 			os.Exit(7)
 		case "closestdout":
 			os.Stdout.Close()

@@ -384,7 +384,11 @@ func (k *Kernel) isComplete(ctx context.Context, m *wire.Message) {
 	}
 	content := map[string]any{"status": status}
 	if status == "incomplete" {
-		content["indent"] = indent
+		// Consoles insert the indent as typed text, and a tab there shows
+		// as ^I (jupyter console) or a jump to the next tab stop; four
+		// spaces per level is what they display well, and gofmt turns
+		// them back into tabs.
+		content["indent"] = strings.ReplaceAll(indent, "\t", "    ")
 	}
 	k.reply(k.socks.Shell, m, "is_complete_reply", content)
 }

@@ -392,7 +392,7 @@ func TestWorkerCrashes(t *testing.T) {
 	tests := []struct{ code, cause string }{
 		{"crash", "panic: boom in a goroutine"},
 		{"overflow", "stack overflow"},
-		{"exit", "exit status 7"},
+		{"osexit", "exit status 7"},
 		{"alloc", "memory limit exceeded"},
 	}
 	for _, tt := range tests {
@@ -460,7 +460,8 @@ func TestIntrospectionHistoryComms(t *testing.T) {
 		t.Errorf("inspect_reply %v", c)
 	}
 	decode(t, h.recvReply(h.c.Shell, h.send(h.c.Shell, "is_complete_request", map[string]any{"code": "if x {"})), &c)
-	if c["status"] != "incomplete" || c["indent"] != "\t" {
+	// Consoles get spaces: a tab would show as ^I in jupyter console.
+	if c["status"] != "incomplete" || c["indent"] != "    " {
 		t.Errorf("is_complete_reply %v", c)
 	}
 	r := h.execute("?print")
@@ -497,6 +498,25 @@ func TestIntrospectionHistoryComms(t *testing.T) {
 	decode(t, h.recvReply(h.c.Shell, h.send(h.c.Shell, "frobnicate_request", map[string]any{})), &c)
 	if c["status"] != "error" {
 		t.Errorf("unknown request reply %v", c)
+	}
+}
+
+// TestExitAsksFrontEnd: exit and quit end a console session as they do in
+// IPython, with ipykernel's ask_exit payload, and run nothing.
+func TestExitAsksFrontEnd(t *testing.T) {
+	h := start(t)
+	for _, code := range []string{"exit", "quit", " exit() ", "quit()"} {
+		r := h.execute(code)
+		payload, _ := r.reply["payload"].([]any)
+		if r.reply["status"] != "ok" || len(payload) != 1 {
+			t.Fatalf("%q: reply %v", code, r.reply)
+		}
+		if p := payload[0].(map[string]any); p["source"] != "ask_exit" || p["keepkernel"] != false {
+			t.Errorf("%q: payload %v, want ask_exit", code, p)
+		}
+	}
+	if r := h.execute("print exit"); r.reply["status"] != "ok" || len(r.reply["payload"].([]any)) != 0 {
+		t.Errorf("a cell mentioning exit asked to exit: %v", r.reply)
 	}
 }
 

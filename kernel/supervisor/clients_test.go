@@ -106,7 +106,7 @@ var clientGaps = map[string]string{}
 func TestClients(t *testing.T) {
 	env := append(setup(t), "GALLEY_REPO="+jupytertest.RepoRoot(t))
 	results := runPython(t, 4*time.Minute, "clients.py", env)
-	for _, name := range []string{"notebook_display", "notebook_display_update", "notebook_errors", "notebook_timeout_interrupts", "output_is_live_and_fd_level", "interrupt_stdin_survival_shutdown"} {
+	for _, name := range []string{"notebook_display", "notebook_display_update", "notebook_errors", "notebook_timeout_interrupts", "output_is_live_and_fd_level", "interrupt_stdin_survival_shutdown", "console_indent_and_exit"} {
 		r, ok := results[name]
 		gap, isGap := clientGaps[name]
 		switch {

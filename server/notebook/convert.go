@@ -89,7 +89,7 @@ func Convert(nb *Notebook) (*Recipe, error) {
 				return nil, &Error{Cell: c.Index, ID: c.ID, Msg: fmt.Sprintf("a second cell is tagged %q (the first is cell %d): tag only one", TagParameters, seenPar)}
 			}
 			seenPar = c.Index
-			ps, at, err := parameters(c, lines, segs)
+			ps, at, err := parameters(c, lines, segs, false)
 			if err != nil {
 				return nil, err
 			}
@@ -361,7 +361,9 @@ func cellError(c Cell, start int, err error) error {
 }
 
 // parameters reads the configuration schema from the parameters cell.
-func parameters(c Cell, lines []string, segs []*segment) ([]recipe.Param, []string, error) {
+// Recipes take scalar parameters only; a notebook run by `galley run` may
+// also declare slices of them (slices true).
+func parameters(c Cell, lines []string, segs []*segment, slices bool) ([]recipe.Param, []string, error) {
 	var (
 		params []recipe.Param
 		at     []string
@@ -389,6 +391,17 @@ func parameters(c Cell, lines []string, segs []*segment) ([]recipe.Param, []stri
 		t := inferred
 		if typ != nil {
 			t = exprString(typ)
+		}
+		if elem, isSlice := strings.CutPrefix(t, "[]"); isSlice {
+			if !slices {
+				return fail("parameter %s: a recipe parameter may be %s, not a slice", name.Name, strings.Join(recipe.Types, ", "))
+			}
+			if !slicesContain(recipe.Types, elem) || t != inferred {
+				return fail("parameter %s: slices may hold %s, written as []T{literals}", name.Name, strings.Join(recipe.Types, ", "))
+			}
+			params = append(params, recipe.Param{Name: name.Name, Type: t, Default: lit, Description: describe(doc, comment)})
+			at = append(at, fmt.Sprintf("//galley:cell %d %s %d\n", c.Index, cellID(c), line))
+			return nil
 		}
 		if _, err := recipe.ParseValue(t, lit); err != nil {
 			if t == "time.Duration" && inferred == "int" {
@@ -499,8 +512,33 @@ func literal(e ast.Expr) (text, typ string, ok bool) {
 		}
 	case *ast.ParenExpr:
 		return literal(v.X)
+	case *ast.CompositeLit:
+		// []T{lit, lit, ...}: a slice parameter for galley run.
+		at, ok := v.Type.(*ast.ArrayType)
+		if !ok || at.Len != nil {
+			return "", "", false
+		}
+		elem := exprString(at.Elt)
+		items := make([]string, len(v.Elts))
+		for i, e := range v.Elts {
+			t, typ, ok := literal(e)
+			if !ok || (typ != elem && !(elem == "float64" && typ == "int") && !(elem == "int64" && typ == "int")) {
+				return "", "", false
+			}
+			items[i] = t
+		}
+		return "[]" + elem + "{" + strings.Join(items, ", ") + "}", "[]" + elem, true
 	}
 	return "", "", false
+}
+
+func slicesContain(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func exprString(e ast.Expr) string {
@@ -509,6 +547,10 @@ func exprString(e ast.Expr) string {
 		return v.Name
 	case *ast.SelectorExpr:
 		return exprString(v.X) + "." + v.Sel.Name
+	case *ast.ArrayType:
+		if v.Len == nil {
+			return "[]" + exprString(v.Elt)
+		}
 	}
 	return fmt.Sprintf("%T", e)
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/galley-dev/galley/stdlib/catalog"
 	"github.com/galley-dev/galley/stdlib/data"
 )
 
@@ -32,32 +33,19 @@ const (
 	BankFile  = "bank-marketing.csv"
 )
 
-// Locate returns the path of a real dataset file, if one is available.
+// Locate returns the path of a real dataset file, if one is available in
+// catalog.FilesDir() ($GALLEY_DATASETS, else ../shared/datasets beside the
+// repository).
 func Locate(file string) (string, bool) {
-	if dir := os.Getenv("GALLEY_DATASETS"); dir != "" {
-		p := filepath.Join(dir, file)
-		if _, err := os.Stat(p); err == nil {
-			return p, true
-		}
-	}
-	dir, err := os.Getwd()
-	if err != nil {
+	dir := catalog.FilesDir()
+	if dir == "" {
 		return "", false
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "datasets", file)
-			if _, err := os.Stat(p); err == nil {
-				return p, true
-			}
-			return "", false
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
+	p := filepath.Join(dir, file)
+	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+		return "", false
 	}
+	return p, true
 }
 
 // TelcoChurn loads the telco customer-churn table (7043 rows, label

@@ -13,7 +13,11 @@ func init() {
 		"Default":        reflect.ValueOf(catalog.Default),
 		"ErrInvalidName": reflect.ValueOf(&catalog.ErrInvalidName).Elem(),
 		"ErrNotFound":    reflect.ValueOf(&catalog.ErrNotFound).Elem(),
+		"File":           reflect.ValueOf(catalog.File),
+		"FilesDir":       reflect.ValueOf(catalog.FilesDir),
 		"Home":           reflect.ValueOf(catalog.Home),
+		"Load":           reflect.ValueOf(catalog.Load),
+		"Names":          reflect.ValueOf(catalog.Names),
 		"Open":           reflect.ValueOf(catalog.Open),
 
 		// type definitions

@@ -1,5 +1,5 @@
 """Drive the galley kernel the way front ends do: nbclient runs the notebooks
-under notebooks/tests, and jupyter_client interrupts, restarts, shuts down,
+under testdata/notebooks, and jupyter_client interrupts, restarts, shuts down,
 answers input requests and crashes the worker on purpose.
 
 Run by TestClients in clients_test.go. Prints "GALLEY-RESULTS {json}" with
@@ -17,7 +17,7 @@ from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 
 KERNEL = os.environ.get("GALLEY_KERNEL_NAME", "galley")
-NOTEBOOKS = os.path.join(os.environ["GALLEY_REPO"], "notebooks", "tests")
+NOTEBOOKS = os.path.join(os.environ["GALLEY_REPO"], "testdata", "notebooks")
 results = {}
 
 
@@ -240,6 +240,31 @@ def interrupt_stdin_survival_shutdown():
         kc.stop_channels()
         if km.is_alive():
             km.shutdown_kernel(now=True)
+
+
+@scenario
+def console_indent_and_exit():
+    """What jupyter console relies on: is_complete's indent for the next
+    line, in spaces, and exit ending the session as in IPython."""
+    km, kc = start_new_kernel(kernel_name=KERNEL)
+    try:
+        for code, status, indent in [
+            ("for i := 0; i < 3; i++ {", "incomplete", "    "),
+            ("if true {\n    for {", "incomplete", "        "),
+            ('fmt.Println("done")', "complete", None),
+        ]:
+            kc.is_complete(code)
+            reply = kc.get_shell_msg(timeout=10)
+            check(reply["msg_type"] == "is_complete_reply" and reply["content"]["status"] == status, (code, reply["content"]))
+            check(reply["content"].get("indent") == indent, (code, reply["content"]))
+        for code in ["exit", "quit"]:
+            reply, _ = execute(kc, code)
+            check(reply["status"] == "ok", reply)
+            check(reply["payload"] == [{"source": "ask_exit", "keepkernel": False}], reply)
+        check(km.is_alive(), "exit ended the kernel itself: that is the front end's call")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
 
 
 print("GALLEY-RESULTS " + json.dumps(results), flush=True)
