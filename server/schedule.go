@@ -46,7 +46,12 @@ type Schedule struct {
 	NextFire  *time.Time `json:"next_fire,omitempty"`
 	NextLocal string     `json:"next_local,omitempty"`
 	// Fired counts the slots that started a run.
-	Fired     int       `json:"fired"`
+	Fired int `json:"fired"`
+	// NextDue is when the next slot's run starts: NextFire plus jitter.
+	NextDue *time.Time `json:"-"`
+	// Version counts changes; the scheduler applies a step only to the
+	// version it planned from.
+	Version   int64     `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -125,8 +130,8 @@ type Slot struct {
 	Schedule string `json:"schedule"`
 	// Time is the UTC instant the slot stands for; Local is its nominal
 	// wall-clock time in the schedule's zone ("2026-03-08T02:30").
-	Time  time.Time  `json:"time"`
-	Local string     `json:"local"`
+	Time   time.Time  `json:"time"`
+	Local  string     `json:"local"`
 	Status SlotStatus `json:"status"`
 	// Reason explains a skipped or pending slot, or says a run was started
 	// late (catch-up) or by a backfill.
@@ -214,4 +219,62 @@ type ScheduleService interface {
 	// yet. EINVALID when To is before From or the range holds more than
 	// MaxBackfillSlots slots.
 	BackfillSchedule(ctx context.Context, name string, b Backfill) (*BackfillResult, error)
+}
+
+// ScheduleActivity is what the scheduler reads about a schedule before it
+// decides its due slots.
+type ScheduleActivity struct {
+	// Active are the schedule's queued or running runs started by its
+	// timetable; ActiveBackfill counts those started by backfills.
+	Active         []int64
+	ActiveBackfill int
+	// Pending are the slots waiting to start a run, oldest first.
+	Pending []*Slot
+	// Recent are the final states of the schedule's latest runs that
+	// finished since it was created or last resumed, newest first.
+	Recent []RunState
+	// ResumedAt is when the schedule was last resumed: slots before it
+	// came due while it was paused.
+	ResumedAt *time.Time
+}
+
+// SlotChange records a slot: a new one, or a pending one that now fires or
+// is skipped. Run, when set, is created for it in the same transaction.
+type SlotChange struct {
+	Slot *Slot
+	New  bool
+	Run  *Run
+}
+
+// Advance is one step of the scheduler on a schedule, applied in one
+// transaction only if the schedule's Version is still the one the step was
+// planned from; otherwise the store returns ECONFLICT and changes nothing.
+type Advance struct {
+	ScheduleID int64
+	Version    int64
+	// NextFire, NextLocal and NextDue are the new next slot and when it
+	// comes due (its time plus jitter); NextFire nil ends the schedule.
+	NextFire  *time.Time
+	NextLocal string
+	NextDue   *time.Time
+	Changes   []SlotChange
+	// Cancel lists runs to cancel (overlap cancel-other).
+	Cancel []int64
+	// State and Reason are the schedule's state after the step.
+	State  ScheduleState
+	Reason string
+}
+
+// ScheduleQueue is the scheduler's side of schedules. Stores implement it
+// alongside ScheduleService.
+type ScheduleQueue interface {
+	// DueSchedules lists schedules with a slot due at now or a pending
+	// slot.
+	DueSchedules(ctx context.Context, now time.Time) ([]*Schedule, error)
+	ScheduleActivity(ctx context.Context, s *Schedule) (*ScheduleActivity, error)
+	// PrepareRun resolves a schedule's model, trained model and input as
+	// they are now into a run to create; it stores nothing.
+	PrepareRun(ctx context.Context, s *Schedule) (*Run, error)
+	// AdvanceSchedule applies a step; see Advance.
+	AdvanceSchedule(ctx context.Context, a *Advance) error
 }
