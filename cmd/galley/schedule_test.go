@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/galley-dev/galley/server"
+	galleyhttp "github.com/galley-dev/galley/server/http"
+)
+
+func decodeJSON[T any](t testing.TB, s string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("decoding %q: %v", s, err)
+	}
+	return v
+}
+
+// TestScheduleCommands drives the schedule commands against a real server:
+// a nightly scoring job in Berlin time with its next fire times, pause and
+// resume, bad input that creates nothing, and an every-second schedule on
+// the real clock.
+func TestScheduleCommands(t *testing.T) {
+	m := startServe(t, t.TempDir(), nil)
+	url := m.URL()
+	setupSleepy(t, url)
+	galley(t, url, 0, "train", "nap", "--wait")
+	galley(t, url, 0, "model", "alias", "nap", "production", "1")
+	galley(t, url, 0, "model", "create", "untrained", "--recipe", "sleepy", "--dataset", "small")
+
+	out, _ := galley(t, url, 0, "schedule", "create", "nightly", "--score", "nap@production", "--input", "small", "--output", "scores",
+		"--cron", "0 2 * * *", "--tz", "Europe/Berlin", "--json")
+	s := decodeJSON[server.Schedule](t, out)
+	if s.Kind != server.RunScore || s.State != server.ScheduleActive || s.Overlap != "skip" || s.CatchUp != "latest" || s.NextFire == nil ||
+		!strings.HasSuffix(s.NextLocal, "T02:00") {
+		t.Fatalf("created = %+v", s)
+	}
+	out, _ = galley(t, url, 0, "schedule", "next", "nightly", "-n", "3", "--json")
+	next := decodeJSON[[]server.Slot](t, out)
+	if len(next) != 3 {
+		t.Fatalf("next = %+v", next)
+	}
+	for i, sl := range next {
+		// 02:00 in Berlin is 01:00Z in winter and 00:00Z in summer.
+		if h := sl.Time.UTC().Hour(); !strings.HasSuffix(sl.Local, "T02:00") || (h != 1 && h != 0) || i > 0 && sl.Time.Sub(next[i-1].Time) < 23*time.Hour {
+			t.Errorf("next slot %d = %+v", i, sl)
+		}
+	}
+	out, _ = galley(t, url, 0, "schedule", "pause", "nightly", "--reason", "holiday", "--json")
+	if s := decodeJSON[server.Schedule](t, out); s.State != server.SchedulePaused || s.Reason != "holiday" {
+		t.Errorf("paused = %+v", s)
+	}
+	out, _ = galley(t, url, 0, "schedule", "resume", "nightly")
+	if !strings.Contains(out, "schedule nightly (score) active") || !strings.Contains(out, "Europe/Berlin") {
+		t.Errorf("resume printed %q", out)
+	}
+
+	// Bad input: a clear message, exit status 1, nothing created.
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--train", "nap", "--cron", "0 25 * * *"}, `hour "25": use 0 to 23`},
+		{[]string{"--train", "nap", "--cron", "@daily", "--tz", "Atlantis/Capital"}, `time zone "Atlantis/Capital" is unknown`},
+		{[]string{"--train", "nap", "--every", "1h", "--start", "2027-01-02", "--end", "2027-01-01"}, "is not after start time"},
+		{[]string{"--score", "untrained", "--input", "small", "--output", "o", "--cron", "@daily"}, "has not been trained"},
+		{[]string{"--train", "nap", "--every", "1h", "--overlap", "sometimes"}, `overlap policy "sometimes"`},
+	} {
+		_, errOut := galley(t, url, 1, append([]string{"schedule", "create", "broken"}, bad.args...)...)
+		if !strings.Contains(errOut, bad.want) {
+			t.Errorf("schedule create %v: stderr %q, want it to contain %q", bad.args, errOut, bad.want)
+		}
+	}
+	_, errOut := galley(t, url, 1, "schedule", "create", "nightly", "--train", "nap", "--every", "1h")
+	if !strings.Contains(errOut, "schedule nightly already exists") {
+		t.Errorf("duplicate name: %q", errOut)
+	}
+	galley(t, url, 2, "schedule", "create", "x", "--train", "nap")
+	out, _ = galley(t, url, 0, "schedule", "list", "--json")
+	if list := decodeJSON[[]server.Schedule](t, out); len(list) != 1 {
+		t.Errorf("schedules after bad input = %+v; want only nightly", list)
+	}
+
+	// The real clock: a schedule every second starts one run per slot.
+	galley(t, url, 0, "schedule", "create", "tick", "--train", "nap", "--every", "1s", "--overlap", "allow")
+	time.Sleep(3500 * time.Millisecond)
+	galley(t, url, 0, "schedule", "pause", "tick")
+	out, _ = galley(t, url, 0, "schedule", "history", "tick", "--order", "time", "--json")
+	slots := decodeJSON[[]server.Slot](t, out)
+	fired := 0
+	for i, sl := range slots {
+		if i > 0 && sl.Time.Sub(slots[i-1].Time) != time.Second {
+			t.Errorf("slot %d at %s follows %s: want one slot per second", i, sl.Time, slots[i-1].Time)
+		}
+		if sl.Status == server.SlotFired && sl.RunID != 0 {
+			fired++
+		}
+	}
+	if fired < 3 {
+		t.Errorf("history = %+v; want at least 3 slots that started runs", slots)
+	}
+	c := galleyhttp.NewClient(url, "")
+	r, err := c.FindRun(context.Background(), slots[0].RunID)
+	if err != nil || r.Schedule != "tick" || r.NominalTime == nil || !r.NominalTime.Equal(slots[0].Time) {
+		t.Errorf("first run = %+v, %v; want it to carry its slot", r, err)
+	}
+	galley(t, url, 0, "schedule", "delete", "tick")
+	galley(t, url, 1, "schedule", "show", "tick")
+}
+
+// TestSchedulesExactlyOnceAcrossServers runs two galley serve processes on
+// one home with a schedule every second, kills one with SIGKILL midway,
+// then the other, and starts a third after a gap: every slot is recorded
+// once, starts at most one run, and the slots of the gap follow the
+// catch-up policy (latest: skipped as missed, the newest one run).
+func TestSchedulesExactlyOnceAcrossServers(t *testing.T) {
+	home := t.TempDir()
+	a, url := startServeProcess(t, home, io.Discard, "--workers", "1")
+	setupSleepy(t, url)
+	b, _ := startServeProcess(t, home, io.Discard, "--workers", "1")
+	galley(t, url, 0, "schedule", "create", "tick", "--train", "nap", "--every", "1s", "--overlap", "allow")
+	time.Sleep(5 * time.Second)
+	a.Process.Kill()
+	a.Wait()
+	time.Sleep(4 * time.Second)
+	b.Process.Kill()
+	b.Wait()
+	down := time.Now()
+	time.Sleep(3 * time.Second)
+	_, urlC := startServeProcess(t, home, io.Discard, "--workers", "1")
+	time.Sleep(1500 * time.Millisecond)
+	galley(t, urlC, 0, "schedule", "pause", "tick")
+
+	c := galleyhttp.NewClient(urlC, "")
+	ctx := context.Background()
+	slots, total, err := c.ScheduleSlots(ctx, "tick", server.Page{Order: "time", Limit: server.MaxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total < 12 {
+		t.Fatalf("%d slots recorded; want about 14", total)
+	}
+	runs, _, err := c.FindRuns(ctx, server.RunFilter{Kind: server.RunTrain, Page: server.Page{Limit: server.MaxLimit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perSlot := map[time.Time]int{}
+	for _, r := range runs {
+		if r.Schedule == "tick" {
+			perSlot[r.NominalTime.UTC()]++
+		}
+	}
+	fired, missed := 0, 0
+	for i, sl := range slots {
+		if i > 0 && sl.Time.Sub(slots[i-1].Time) != time.Second {
+			t.Errorf("slot %d at %s follows %s: want every second recorded once", i, sl.Time, slots[i-1].Time)
+		}
+		n := perSlot[sl.Time.UTC()]
+		switch sl.Status {
+		case server.SlotFired:
+			fired++
+			if n != 1 || sl.RunID == 0 {
+				t.Errorf("slot %s fired with %d runs (run id %d); want exactly one", sl.Local, n, sl.RunID)
+			}
+		case server.SlotSkipped:
+			if n != 0 {
+				t.Errorf("skipped slot %s has %d runs", sl.Local, n)
+			}
+			if strings.HasPrefix(sl.Reason, "missed") {
+				missed++
+				if sl.Time.Before(down.Add(-2 * time.Second)) {
+					t.Errorf("slot %s missed while a server ran: %s", sl.Local, sl.Reason)
+				}
+			} else if sl.Reason != "paused" {
+				t.Errorf("slot %s skipped: %s", sl.Local, sl.Reason)
+			}
+		default:
+			t.Errorf("slot %s is %s", sl.Local, sl.Status)
+		}
+	}
+	t.Logf("%d slots: %d fired with one run each, %d missed while no server ran, the rest skipped while paused", total, fired, missed)
+	if fired < 9 || missed < 2 {
+		t.Errorf("%d slots fired and %d were missed in the gap; want about 10 and 3", fired, missed)
+	}
+	if len(perSlot) != fired {
+		t.Errorf("%d slots started runs but %d slots have runs", fired, len(perSlot))
+	}
+}
