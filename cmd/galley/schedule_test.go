@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -86,8 +89,11 @@ func TestScheduleCommands(t *testing.T) {
 		t.Errorf("schedules after bad input = %+v; want only nightly", list)
 	}
 
-	// The real clock: a schedule every second starts one run per slot.
-	galley(t, url, 0, "schedule", "create", "tick", "--train", "nap", "--every", "1s", "--overlap", "allow")
+	// The real clock: a schedule every second starts one run per slot, and
+	// the recipe sees the slot's time.
+	galley(t, url, 0, "recipe", "create", "clock", clockNotebook(t))
+	galley(t, url, 0, "model", "create", "clocked", "--recipe", "clock", "--dataset", "small")
+	galley(t, url, 0, "schedule", "create", "tick", "--train", "clocked", "--every", "1s", "--overlap", "allow")
 	time.Sleep(3500 * time.Millisecond)
 	galley(t, url, 0, "schedule", "pause", "tick")
 	out, _ = galley(t, url, 0, "schedule", "history", "tick", "--order", "time", "--json")
@@ -109,8 +115,52 @@ func TestScheduleCommands(t *testing.T) {
 	if err != nil || r.Schedule != "tick" || r.NominalTime == nil || !r.NominalTime.Equal(slots[0].Time) {
 		t.Errorf("first run = %+v, %v; want it to carry its slot", r, err)
 	}
+	done := waitRun(t, c, r.ID, func(r *server.Run) bool { return r.State.Final() })
+	logs, err := c.RunLogs(context.Background(), done.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "nominal time " + slots[0].Time.UTC().Format(time.RFC3339)
+	var text []string
+	for _, l := range logs {
+		text = append(text, l.Text)
+	}
+	if !strings.Contains(strings.Join(text, "\n"), want) {
+		t.Errorf("run %d (%s) logged %q; want %q", done.ID, done.State, text, want)
+	}
 	galley(t, url, 0, "schedule", "delete", "tick")
 	galley(t, url, 1, "schedule", "show", "tick")
+}
+
+// clockNotebook is a recipe whose training prints the nominal time of its
+// schedule slot.
+func clockNotebook(t testing.TB) string {
+	cell := func(tags []string, src string) map[string]any {
+		return map[string]any{"cell_type": "code", "id": fmt.Sprintf("c%d", len(src)), "metadata": map[string]any{"tags": tags}, "source": src, "outputs": []any{}}
+	}
+	b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 4, "metadata": map[string]any{}, "cells": []any{
+		cell([]string{"parameters"}, "label := \"churn\""),
+		cell(nil, `import (
+	"fmt"
+	"time"
+
+	"github.com/galley-dev/galley/stdlib/recipe"
+)
+
+type Model struct{ Rows int }
+
+func Load(cfg recipe.Config) (recipe.Frame, error) { return recipe.ReadCSV(cfg.Input(), cfg.Limit()) }
+
+func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) {
+	fmt.Println("nominal time", cfg.NominalTime().UTC().Format(time.RFC3339))
+	return Model{Rows: f.NumRows()}, nil
+}
+
+func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`),
+	}})
+	p := filepath.Join(t.TempDir(), "clock.ipynb")
+	os.WriteFile(p, b, 0o644)
+	return p
 }
 
 // TestSchedulesExactlyOnceAcrossServers runs two galley serve processes on
