@@ -130,6 +130,31 @@ func TestScheduleCommands(t *testing.T) {
 	}
 	galley(t, url, 0, "schedule", "delete", "tick")
 	galley(t, url, 1, "schedule", "show", "tick")
+
+	// A scheduled scoring run's output records its slot.
+	galley(t, url, 0, "schedule", "create", "once", "--score", "nap@production", "--input", "small", "--output", "slotted",
+		"--every", "1s", "--max-runs", "1")
+	var slot *server.Slot
+	for deadline := time.Now().Add(30 * time.Second); slot == nil && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		got, _, err := c.ScheduleSlots(context.Background(), "once", server.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) > 0 && got[0].RunID != 0 {
+			slot = got[0]
+		}
+	}
+	if slot == nil {
+		t.Fatal("the scoring schedule did not fire")
+	}
+	scored := waitRun(t, c, slot.RunID, func(r *server.Run) bool { return r.State.Final() })
+	v, err := c.FindDatasetVersion(context.Background(), scored.OutputSnapshot)
+	if err != nil || v.Lineage == nil || v.Lineage.Schedule != "once" || v.Lineage.NominalTime == nil || !v.Lineage.NominalTime.Equal(slot.Time) {
+		t.Errorf("scheduled output %s = %+v, %v; want lineage naming schedule once and slot %s", scored.OutputSnapshot, v, err, slot.Time)
+	}
+	if s, err := c.FindSchedule(context.Background(), "once"); err != nil || s.State != server.ScheduleEnded {
+		t.Errorf("schedule once after its one run = %+v, %v; want ended", s, err)
+	}
 }
 
 // clockNotebook is a recipe whose training prints the nominal time of its
