@@ -128,3 +128,21 @@ func TestEvery(t *testing.T) {
 		t.Errorf("ParseEvery(1s) = %v, %v", d, err)
 	}
 }
+
+func TestDelay(t *testing.T) {
+	slot := utc("2026-06-01T02:00:00Z")
+	seen := map[time.Duration]bool{}
+	for id := int64(1); id <= 20; id++ {
+		d := Delay(id, slot, time.Minute)
+		if d < 0 || d >= time.Minute || d != Delay(id, slot, time.Minute) {
+			t.Fatalf("Delay(%d) = %s: want a fixed delay below a minute", id, d)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 10 {
+		t.Errorf("20 schedules share %d delays: want them spread", len(seen))
+	}
+	if Delay(1, slot, 0) != 0 {
+		t.Error("no jitter must mean no delay")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/cron"
 	"github.com/galley-dev/galley/server/scheduler"
 )
 
@@ -38,6 +39,8 @@ func ExerciseSchedules(t *testing.T, newStore NewScheduleStore) {
 	}{
 		{"BadInput", testScheduleBadInput},
 		{"OncePerSlot", testOncePerSlot},
+		{"ConcurrentSteps", testConcurrentSteps},
+		{"Jitter", testJitter},
 		{"OverlapSkip", testOverlapSkip},
 		{"OverlapBuffer", testOverlapBuffer},
 		{"OverlapCancelOtherAndAllow", testOverlapCancelAllow},
@@ -451,5 +454,63 @@ func testScoreSchedule(t *testing.T, f *fixture) {
 	last := runs[len(runs)-1]
 	if last.ID == run.ID || last.Kind != server.RunScore || last.TrainedModel != "m@2" || last.OutputName != "scores" || last.Schedule != "score" {
 		t.Errorf("scheduled scoring run = %+v; want m@2 resolved at fire time", last)
+	}
+}
+
+// testConcurrentSteps plans the same step twice from the same reading, as
+// two servers polling at once do: the store applies one and refuses the
+// other, so the slot has one row and one run.
+func testConcurrentSteps(t *testing.T, f *fixture) {
+	f.create("race", func(s *server.Schedule) { s.Overlap = server.OverlapAllow })
+	sc, err := f.s.FindSchedule(ctx, "race")
+	must(t, err)
+	spec, err := cron.For(sc.Timing, sc.CreatedAt)
+	must(t, err)
+	var steps []*server.Advance
+	for range 2 {
+		act, err := f.s.ScheduleActivity(ctx, sc)
+		must(t, err)
+		steps = append(steps, scheduler.Plan(sc, spec, act, f.clock.T, func() (*server.Run, error) { return f.s.PrepareRun(ctx, sc) }))
+	}
+	must(t, f.s.AdvanceSchedule(ctx, steps[0]))
+	wantCode(t, f.s.AdvanceSchedule(ctx, steps[1]), server.ECONFLICT)
+	f.wantHistory("race", "fired")
+	if n := len(f.runs()); n != 1 {
+		t.Errorf("runs = %d, want 1", n)
+	}
+	// A user's change in between also makes a planned step stale.
+	f.clock.Add(time.Minute)
+	sc, err = f.s.FindSchedule(ctx, "race")
+	must(t, err)
+	act, err := f.s.ScheduleActivity(ctx, sc)
+	must(t, err)
+	stale := scheduler.Plan(sc, spec, act, f.clock.T, func() (*server.Run, error) { return f.s.PrepareRun(ctx, sc) })
+	_, err = f.s.PauseSchedule(ctx, "race", "")
+	must(t, err)
+	wantCode(t, f.s.AdvanceSchedule(ctx, stale), server.ECONFLICT)
+	if n := len(f.runs()); n != 1 {
+		t.Errorf("a stale step started a run of a paused schedule")
+	}
+}
+
+func testJitter(t *testing.T, f *fixture) {
+	f.create("jittery", func(s *server.Schedule) { s.Timing.Jitter = "30s" })
+	sc, err := f.s.FindSchedule(ctx, "jittery")
+	must(t, err)
+	delay := sc.NextDue.Sub(*sc.NextFire)
+	if delay < 0 || delay >= 30*time.Second {
+		t.Fatalf("jitter delay %s, want [0, 30s)", delay)
+	}
+	if delay > time.Millisecond {
+		f.step(delay - time.Millisecond)
+		f.wantHistory("jittery")
+		f.step(time.Millisecond)
+	} else {
+		f.step(0)
+	}
+	f.wantHistory("jittery", "fired")
+	r := f.runs()[0]
+	if !r.NominalTime.Equal(*sc.NextFire) {
+		t.Errorf("jittered run's nominal time = %s, want the slot %s", r.NominalTime, sc.NextFire)
 	}
 }
