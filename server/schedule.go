@@ -37,8 +37,11 @@ type Schedule struct {
 	PauseAfterFailures int `json:"pause_after_failures,omitempty"`
 	// BackfillConcurrency is how many backfill runs may be queued or
 	// running at once (default 1).
-	BackfillConcurrency int           `json:"backfill_concurrency,omitempty"`
-	State               ScheduleState `json:"state"`
+	BackfillConcurrency int `json:"backfill_concurrency,omitempty"`
+	// Promote, on a train schedule, moves an alias to each new trained
+	// version whose metric holds up against the alias's current version.
+	Promote *Promotion    `json:"promote,omitempty"`
+	State   ScheduleState `json:"state"`
 	// Reason says why the schedule is paused or ended.
 	Reason string `json:"reason,omitempty"`
 	// NextFire is the UTC instant of the next slot, NextLocal its nominal
@@ -76,6 +79,32 @@ type Timing struct {
 	// Jitter delays each slot's run by a fixed pseudo-random amount below
 	// it (such as 30s), the same in every server process.
 	Jitter string `json:"jitter,omitempty"`
+}
+
+// Promotion is a train schedule's rule for moving an alias: the new
+// version gets Alias when its Metric is at least the current version's
+// minus Tolerance (at most plus Tolerance when LowerIsBetter), or when
+// Alias points nowhere yet.
+type Promotion struct {
+	Alias         string  `json:"alias"`
+	Metric        string  `json:"metric"`
+	Tolerance     float64 `json:"tolerance"`
+	LowerIsBetter bool    `json:"lower_is_better,omitempty"`
+}
+
+// PromotionDecision is what a promotion rule decided for a training run,
+// recorded on the run with both metric values.
+type PromotionDecision struct {
+	Alias  string `json:"alias"`
+	Metric string `json:"metric"`
+	// Candidate is the run's trained version; Current the version the
+	// alias pointed at ("" when none) and its metric value.
+	Candidate      string   `json:"candidate"`
+	CandidateValue *float64 `json:"candidate_value,omitempty"`
+	Current        string   `json:"current,omitempty"`
+	CurrentValue   *float64 `json:"current_value,omitempty"`
+	Promoted       bool     `json:"promoted"`
+	Reason         string   `json:"reason"`
 }
 
 // ScheduleState is whether a schedule fires.
@@ -236,6 +265,9 @@ type ScheduleActivity struct {
 	// ResumedAt is when the schedule was last resumed: slots before it
 	// came due while it was paused.
 	ResumedAt *time.Time
+	// Unpromoted are succeeded training runs of a schedule with a
+	// promotion rule that have no decision yet.
+	Unpromoted []*Run
 }
 
 // SlotChange records a slot: a new one, or a pending one that now fires or
@@ -277,4 +309,10 @@ type ScheduleQueue interface {
 	PrepareRun(ctx context.Context, s *Schedule) (*Run, error)
 	// AdvanceSchedule applies a step; see Advance.
 	AdvanceSchedule(ctx context.Context, a *Advance) error
+	// FindTrainedModel resolves a trained model, for promotion decisions.
+	FindTrainedModel(ctx context.Context, ref string) (*TrainedModel, error)
+	// RecordPromotion records d on training run id and, when d.Promoted,
+	// points d.Alias at d.Candidate, in one transaction. ECONFLICT when the
+	// run has a decision already.
+	RecordPromotion(ctx context.Context, id int64, d *PromotionDecision) error
 }

@@ -19,6 +19,7 @@ func init() {
            (--cron EXPR [--tz ZONE] | --every DURATION) [--start T] [--end T] [--max-runs N] [--jitter D]
            [--overlap skip|buffer-one|buffer-all|cancel-other|allow] [--catch-up latest|none|all] [--catch-up-window D]
            [--pause-after-failures N] [--backfill-concurrency N] [-p key=value]...
+           [--promote ALIAS --metric NAME [--tolerance X] [--lower-is-better]]
        galley schedule list [--model NAME] [--state active|paused|ended] [--limit N] [--offset N] [--order FIELD]
        galley schedule show NAME
        galley schedule next NAME [-n 10]
@@ -76,6 +77,10 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		backfillN := fs.Int("backfill-concurrency", 0, "backfill runs active at once (default 1)")
 		ps := params{}
 		fs.Var(ps, "p", "parameter value for training as key=value (repeatable)")
+		promote := fs.String("promote", "", "train schedules: move this alias to each new version whose --metric holds up")
+		metric := fs.String("metric", "", "metric the promotion rule compares, such as auc")
+		tolerance := fs.Float64("tolerance", 0, "promote when the new value is at least the current one's minus this")
+		lower := fs.Bool("lower-is-better", false, "the metric improves downwards (such as logloss): promote when at most the current plus --tolerance")
 		name, err := one()
 		if err != nil {
 			return err
@@ -112,6 +117,9 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		if len(ps) == 0 {
 			s.Params = nil
+		}
+		if *promote != "" || *metric != "" {
+			s.Promote = &server.Promotion{Alias: *promote, Metric: *metric, Tolerance: *tolerance, LowerIsBetter: *lower}
 		}
 		return show(s, api().CreateSchedule(ctx, s))
 	case "list":
@@ -316,6 +324,13 @@ func printSchedule(w io.Writer, s *server.Schedule) {
 		fmt.Fprintf(w, ", pause after %d failures", s.PauseAfterFailures)
 	}
 	fmt.Fprintln(w)
+	if p := s.Promote; p != nil {
+		cmp := fmt.Sprintf(">= current - %g", p.Tolerance)
+		if p.LowerIsBetter {
+			cmp = fmt.Sprintf("<= current + %g", p.Tolerance)
+		}
+		fmt.Fprintf(w, "promote  %s when %s %s\n", p.Alias, p.Metric, cmp)
+	}
 	if s.NextFire != nil {
 		fmt.Fprintf(w, "next     %s (%s)\n", s.NextLocal, s.NextFire.Format(time.RFC3339))
 	}

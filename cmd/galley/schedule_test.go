@@ -73,12 +73,18 @@ func TestScheduleCommands(t *testing.T) {
 		{[]string{"--train", "nap", "--every", "1h", "--start", "2027-01-02", "--end", "2027-01-01"}, "is not after start time"},
 		{[]string{"--score", "untrained", "--input", "small", "--output", "o", "--cron", "@daily"}, "has not been trained"},
 		{[]string{"--train", "nap", "--every", "1h", "--overlap", "sometimes"}, `overlap policy "sometimes"`},
+		{[]string{"--train", "nap", "--every", "1h", "--promote", "7up", "--metric", "auc"}, `alias "7up" is invalid`},
 	} {
 		_, errOut := galley(t, url, 1, append([]string{"schedule", "create", "broken"}, bad.args...)...)
 		if !strings.Contains(errOut, bad.want) {
 			t.Errorf("schedule create %v: stderr %q, want it to contain %q", bad.args, errOut, bad.want)
 		}
 	}
+	out, _ = galley(t, url, 0, "schedule", "create", "retrain", "--train", "nap", "--cron", "@weekly", "--promote", "production", "--metric", "auc", "--tolerance", "0.002")
+	if !strings.Contains(out, "promote  production when auc >= current - 0.002") {
+		t.Errorf("a train schedule with a promotion rule: %q", out)
+	}
+	galley(t, url, 0, "schedule", "delete", "retrain")
 	_, errOut := galley(t, url, 1, "schedule", "create", "nightly", "--train", "nap", "--every", "1h")
 	if !strings.Contains(errOut, "schedule nightly already exists") {
 		t.Errorf("duplicate name: %q", errOut)

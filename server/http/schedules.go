@@ -29,6 +29,14 @@ type scheduleRequest struct {
 	CatchUpWindow       *string                    `json:"catch_up_window,omitempty" openapi:"duration"`
 	PauseAfterFailures  int                        `json:"pause_after_failures,omitempty" openapi:"pauseAfterFailures"`
 	BackfillConcurrency int                        `json:"backfill_concurrency,omitempty" openapi:"backfillConcurrency"`
+	Promote             *promotionRequest          `json:"promote,omitempty"`
+}
+
+type promotionRequest struct {
+	Alias         string  `json:"alias" openapi:"alias"`
+	Metric        string  `json:"metric" openapi:"metric"`
+	Tolerance     float64 `json:"tolerance,omitempty" openapi:"tolerance"`
+	LowerIsBetter bool    `json:"lower_is_better,omitempty"`
 }
 
 type timingRequest struct {
@@ -59,6 +67,8 @@ const (
 	maxCronLength     = 100
 	maxDurationLength = 32
 	maxZoneLength     = 64
+	maxMetricLength   = 100
+	maxTolerance      = 1e9
 )
 
 // scheduleConstraints are the constraints schedule requests name; see
@@ -74,6 +84,8 @@ var scheduleConstraints = map[string]map[string]any{
 	"pauseAfterFailures":  {"type": "integer", "minimum": 0, "maximum": 1000},
 	"backfillConcurrency": {"type": "integer", "minimum": 0, "maximum": 100},
 	"slotCount":           {"type": "integer", "minimum": 1, "maximum": 100},
+	"metric":              {"type": "string", "minLength": 1, "maxLength": maxMetricLength},
+	"tolerance":           {"type": "number", "minimum": 0, "maximum": maxTolerance},
 }
 
 func init() { maps.Copy(constraints, scheduleConstraints) }
@@ -161,6 +173,12 @@ func (req *scheduleRequest) schedule() (*server.Schedule, error) {
 	}
 	if sc.Timing, err = req.Schedule.timing(); err != nil {
 		return nil, err
+	}
+	if p := req.Promote; p != nil {
+		if len(p.Metric) > maxMetricLength || p.Tolerance > maxTolerance {
+			return nil, server.Errorf(server.EINVALID, "promote: metric names are at most %d characters and tolerances at most %g", maxMetricLength, float64(maxTolerance))
+		}
+		sc.Promote = &server.Promotion{Alias: p.Alias, Metric: p.Metric, Tolerance: p.Tolerance, LowerIsBetter: p.LowerIsBetter}
 	}
 	if len(req.Params) > 0 {
 		if sc.Params, err = values(req.Params); err != nil {
@@ -295,6 +313,9 @@ func (c *Client) CreateSchedule(ctx context.Context, sc *server.Schedule) error 
 	req := scheduleRequest{Name: sc.Name, Kind: string(sc.Kind), Model: sc.Model, Input: nonEmpty(sc.Input), Output: nonEmpty(sc.Output),
 		Params: rawParams(sc.Params), Schedule: timingOf(sc.Timing), Overlap: nonEmpty(sc.Overlap), CatchUp: nonEmpty(sc.CatchUp),
 		CatchUpWindow: nonEmpty(sc.CatchUpWindow), PauseAfterFailures: sc.PauseAfterFailures, BackfillConcurrency: sc.BackfillConcurrency}
+	if p := sc.Promote; p != nil {
+		req.Promote = &promotionRequest{Alias: p.Alias, Metric: p.Metric, Tolerance: p.Tolerance, LowerIsBetter: p.LowerIsBetter}
+	}
 	return c.json(ctx, "POST", "/api/schedules", req, sc)
 }
 

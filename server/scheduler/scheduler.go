@@ -96,6 +96,11 @@ func (s *Scheduler) advance(ctx context.Context, sc *server.Schedule, now time.T
 	if err != nil {
 		return false, err
 	}
+	if sc.Promote != nil && len(act.Unpromoted) > 0 {
+		if err := s.promote(ctx, sc, act.Unpromoted); err != nil {
+			return false, err
+		}
+	}
 	a := Plan(sc, spec, act, now, func() (*server.Run, error) { return s.Store.PrepareRun(ctx, sc) })
 	if len(a.Changes) == 0 && a.State == sc.State && a.Reason == sc.Reason && sameTime(a.NextFire, sc.NextFire) && len(a.Cancel) == 0 {
 		return false, nil

@@ -124,22 +124,25 @@ func (db *DB) insertRunWith(ctx context.Context, ex execer, r *server.Run, model
 
 const runSelect = `SELECT r.id, r.kind, r.state, r.attempt, r.max_attempts, m.name, r.recipe_version_id, r.params, r.input_snapshot, r.trained_model,
 	r.output_name, r.output_snapshot, r.metrics, r.rows_in, r.rows_out, r.error, r.worker_pid, r.cancel_requested, r.created_at, r.scheduled_at,
-	r.started_at, r.finished_at, r.duration_ms, coalesce((SELECT name FROM schedules WHERE id = r.schedule_id), ''), r.nominal_time
-	FROM runs r JOIN models m ON m.id = r.model_id`
+	r.started_at, r.finished_at, r.duration_ms, coalesce((SELECT name FROM schedules WHERE id = r.schedule_id), ''), r.nominal_time,
+	r.promotion FROM runs r JOIN models m ON m.id = r.model_id`
 
 func scanRun(s scanner) (*server.Run, error) {
 	var r server.Run
 	var params, metrics, created, scheduled string
-	var started, finished, nominal sql.NullString
+	var started, finished, nominal, promotion sql.NullString
 	if err := s.Scan(&r.ID, &r.Kind, &r.State, &r.Attempt, &r.MaxAttempts, &r.Model, &r.RecipeVersionID, &params, &r.InputSnapshot, &r.TrainedModel,
 		&r.OutputName, &r.OutputSnapshot, &metrics, &r.RowsIn, &r.RowsOut, &r.Error, &r.WorkerPID, &r.CancelRequested, &created, &scheduled,
-		&started, &finished, &r.DurationMS, &r.Schedule, &nominal); err != nil {
+		&started, &finished, &r.DurationMS, &r.Schedule, &nominal, &promotion); err != nil {
 		return nil, err
 	}
 	json.Unmarshal([]byte(params), &r.Params)
 	json.Unmarshal([]byte(metrics), &r.Metrics)
 	r.CreatedAt, r.ScheduledAt = parseTime(created), parseTime(scheduled)
 	r.StartedAt, r.FinishedAt, r.NominalTime = parseTimePtr(started), parseTimePtr(finished), parseTimePtr(nominal)
+	if promotion.Valid {
+		json.Unmarshal([]byte(promotion.String), &r.Promotion)
+	}
 	return &r, nil
 }
 

@@ -96,12 +96,23 @@ func (db *DB) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 		if s.Model != modelName {
 			return server.Errorf(server.EINVALID, "a train schedule names a model, not a trained version: use %s", modelName)
 		}
+		if p := s.Promote; p != nil {
+			if err := checkAlias(p.Alias); err != nil {
+				return err
+			}
+			if p.Metric == "" || p.Tolerance < 0 {
+				return server.Errorf(server.EINVALID, "a promotion rule needs a metric (such as auc) and a tolerance of 0 or more")
+			}
+		}
 		if _, _, err := db.prepareTrain(ctx, server.TrainRequest{Model: s.Model, Params: s.Params}); err != nil {
 			return err
 		}
 	case server.RunScore:
 		if len(s.Params) > 0 {
 			return server.Errorf(server.EINVALID, "a score schedule takes no parameters: scoring uses the trained model's")
+		}
+		if s.Promote != nil {
+			return server.Errorf(server.EINVALID, "only train schedules promote: a score schedule has no new versions to promote")
 		}
 		if _, err := db.FindTrainedModel(ctx, s.Model); err != nil {
 			return server.Errorf(server.EINVALID, "cannot schedule scoring with %s: %s", s.Model, server.ErrorMessage(err))
@@ -119,11 +130,16 @@ func (db *DB) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 	jitter, _ := cron.ParseJitter(s.Timing.Jitter)
 	timing, _ := json.Marshal(s.Timing)
 	params, _ := json.Marshal(s.Params)
+	var promote any
+	if s.Promote != nil {
+		b, _ := json.Marshal(s.Promote)
+		promote = string(b)
+	}
 	res, err := db.db.ExecContext(ctx, `INSERT INTO schedules (name, kind, model_id, target, input, output, params, timing, overlap, catch_up, catch_up_window,
-		pause_after_failures, backfill_concurrency, state, next_fire, next_local, next_due, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)`,
+		pause_after_failures, backfill_concurrency, promote, state, next_fire, next_local, next_due, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)`,
 		s.Name, s.Kind, modelID, s.Model, s.Input, s.Output, string(params), string(timing), s.Overlap, s.CatchUp, s.CatchUpWindow,
-		s.PauseAfterFailures, s.BackfillConcurrency, fmtFixed(first.Time), first.Local, fmtFixed(first.Time),
+		s.PauseAfterFailures, s.BackfillConcurrency, promote, fmtFixed(first.Time), first.Local, fmtFixed(first.Time),
 		fmtFixed(now), fmtFixed(now))
 	if isUnique(err) {
 		return server.Errorf(server.ECONFLICT, "schedule %s already exists: pick another name or delete it first", s.Name)
@@ -146,20 +162,23 @@ func (db *DB) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 }
 
 const scheduleSelect = `SELECT s.id, s.name, s.kind, s.target, s.input, s.output, s.params, s.timing, s.overlap, s.catch_up, s.catch_up_window,
-	s.pause_after_failures, s.backfill_concurrency, s.state, s.reason, s.next_fire, s.next_local, s.next_due, s.fired, s.version,
+	s.pause_after_failures, s.backfill_concurrency, s.promote, s.state, s.reason, s.next_fire, s.next_local, s.next_due, s.fired, s.version,
 	s.created_at, s.updated_at FROM schedules s`
 
 func scanSchedule(sc scanner) (*server.Schedule, error) {
 	var s server.Schedule
 	var params, timing, created, updated string
-	var next, due sql.NullString
+	var next, due, promote sql.NullString
 	if err := sc.Scan(&s.ID, &s.Name, &s.Kind, &s.Model, &s.Input, &s.Output, &params, &timing, &s.Overlap, &s.CatchUp, &s.CatchUpWindow,
-		&s.PauseAfterFailures, &s.BackfillConcurrency, &s.State, &s.Reason, &next, &s.NextLocal, &due, &s.Fired, &s.Version,
+		&s.PauseAfterFailures, &s.BackfillConcurrency, &promote, &s.State, &s.Reason, &next, &s.NextLocal, &due, &s.Fired, &s.Version,
 		&created, &updated); err != nil {
 		return nil, err
 	}
 	json.Unmarshal([]byte(params), &s.Params)
 	json.Unmarshal([]byte(timing), &s.Timing)
+	if promote.Valid {
+		json.Unmarshal([]byte(promote.String), &s.Promote)
+	}
 	s.NextFire, s.NextDue = parseTimePtr(next), parseTimePtr(due)
 	s.CreatedAt, s.UpdatedAt = parseTime(created), parseTime(updated)
 	return &s, nil

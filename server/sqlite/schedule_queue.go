@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -12,7 +13,9 @@ import (
 // DueSchedules implements server.ScheduleQueue.
 func (db *DB) DueSchedules(ctx context.Context, now time.Time) ([]*server.Schedule, error) {
 	rows, err := db.db.QueryContext(ctx, scheduleSelect+` WHERE s.state != 'ended' AND (s.next_due <= ?
-		OR EXISTS (SELECT 1 FROM schedule_slots sl WHERE sl.status = 'pending' AND sl.schedule_id = s.id)) ORDER BY s.next_due, s.id`, fmtFixed(now))
+		OR EXISTS (SELECT 1 FROM schedule_slots sl WHERE sl.status = 'pending' AND sl.schedule_id = s.id))
+		OR s.promote IS NOT NULL AND EXISTS (SELECT 1 FROM runs r WHERE r.schedule_id = s.id AND r.kind = 'train' AND r.state = 'succeeded' AND r.promotion IS NULL)
+		ORDER BY s.next_due, s.id`, fmtFixed(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: finding due schedules: %w", err)
 	}
@@ -58,6 +61,21 @@ func (db *DB) ScheduleActivity(ctx context.Context, s *server.Schedule) (*server
 		return nil, notFound(err, "schedule %s was deleted", s.Name)
 	}
 	act.ResumedAt = parseTimePtr(resumed)
+	if s.Promote != nil {
+		rows, err := db.db.QueryContext(ctx, runSelect+` WHERE r.schedule_id = ? AND r.kind = 'train' AND r.state = 'succeeded' AND r.promotion IS NULL ORDER BY r.id`, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			r, err := scanRun(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			act.Unpromoted = append(act.Unpromoted, r)
+		}
+		rows.Close()
+	}
 	if n := s.PauseAfterFailures; n > 0 {
 		rows, err := db.db.QueryContext(ctx, `SELECT state, finished_at FROM runs WHERE schedule_id = ? AND state IN ('succeeded', 'failed', 'cancelled')
 			ORDER BY id DESC LIMIT ?`, s.ID, n)
@@ -160,6 +178,33 @@ func (db *DB) AdvanceSchedule(ctx context.Context, a *server.Advance) error {
 	})
 	if err != nil && server.ErrorCode(err) != server.ECONFLICT {
 		return fmt.Errorf("sqlite: advancing schedule %d: %w", a.ScheduleID, err)
+	}
+	return err
+}
+
+// RecordPromotion implements server.ScheduleQueue.
+func (db *DB) RecordPromotion(ctx context.Context, id int64, d *server.PromotionDecision) error {
+	b, _ := json.Marshal(d)
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET promotion = ? WHERE id = ? AND promotion IS NULL`, string(b), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return server.Errorf(server.ECONFLICT, "run %d has a promotion decision already", id)
+		}
+		if !d.Promoted {
+			return nil
+		}
+		var model string
+		var trained int64
+		if err := tx.QueryRowContext(ctx, `SELECT m.name, t.id FROM trained_models t JOIN models m ON m.id = t.model_id WHERE t.run_id = ?`, id).Scan(&model, &trained); err != nil {
+			return err
+		}
+		return setAlias(ctx, tx, model, d.Alias, trained)
+	})
+	if err != nil && server.ErrorCode(err) != server.ECONFLICT {
+		return fmt.Errorf("sqlite: recording promotion of run %d: %w", id, err)
 	}
 	return err
 }

@@ -51,6 +51,7 @@ func ExerciseSchedules(t *testing.T, newStore NewScheduleStore) {
 		{"EndAndMaxRuns", testEnd},
 		{"DaylightSaving", testScheduleDST},
 		{"ScoreResolvesAtFireTime", testScoreSchedule},
+		{"Promotion", testPromotion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -512,5 +513,47 @@ func testJitter(t *testing.T, f *fixture) {
 	r := f.runs()[0]
 	if !r.NominalTime.Equal(*sc.NextFire) {
 		t.Errorf("jittered run's nominal time = %s, want the slot %s", r.NominalTime, sc.NextFire)
+	}
+}
+
+func testPromotion(t *testing.T, f *fixture) {
+	rule := &server.Promotion{Alias: "production", Metric: "auc", Tolerance: 0.002}
+	err := f.s.CreateSchedule(ctx, &server.Schedule{Name: "bad", Kind: server.RunTrain, Model: "m", Timing: server.Timing{Every: "1m"},
+		Promote: &server.Promotion{Alias: "7up", Metric: "auc"}})
+	wantCode(t, err, server.EINVALID)
+	f.create("retrain", func(s *server.Schedule) { s.Promote = rule })
+	// Each slot's run reports its AUC; the rule promotes the first (no
+	// production yet), one within the tolerance, and not one below it.
+	var decisions []*server.PromotionDecision
+	for _, auc := range []float64{0.8, 0.7985, 0.79} {
+		f.step(0)
+		r, err := f.s.ClaimRun(ctx)
+		must(t, err)
+		_, err = f.s.FinishRun(ctx, r.ID, server.RunResult{State: server.RunSucceeded, Artifact: "x", Metrics: map[string]float64{"auc": auc}})
+		must(t, err)
+		f.step(time.Minute)
+		r, err = f.s.FindRun(ctx, r.ID)
+		must(t, err)
+		if r.Promotion == nil {
+			t.Fatalf("run %d (auc %g) has no promotion decision", r.ID, auc)
+		}
+		decisions = append(decisions, r.Promotion)
+	}
+	want := []string{"promoted m@1 cur= ", "promoted m@2 cur=m@1 0.8", "kept m@3 cur=m@2 0.7985"}
+	for i, d := range decisions {
+		verdict := map[bool]string{true: "promoted", false: "kept"}[d.Promoted]
+		cur := ""
+		if d.CurrentValue != nil {
+			cur = fmt.Sprint(*d.CurrentValue)
+		}
+		got := fmt.Sprintf("%s %s cur=%s %s", verdict, d.Candidate, d.Current, cur)
+		if got != want[i] || d.CandidateValue == nil || d.Reason == "" {
+			t.Errorf("decision %d = %q (%+v), want %q", i, got, d, want[i])
+		}
+	}
+	prod, err := f.s.FindTrainedModel(ctx, "m@production")
+	must(t, err)
+	if prod.Version != 2 {
+		t.Errorf("production = m@%d, want m@2", prod.Version)
 	}
 }

@@ -15,6 +15,7 @@ CREATE TABLE schedules (
 	catch_up_window      TEXT NOT NULL DEFAULT '',
 	pause_after_failures INTEGER NOT NULL DEFAULT 0,
 	backfill_concurrency INTEGER NOT NULL DEFAULT 1,
+	promote              TEXT,
 	state                TEXT NOT NULL,
 	reason               TEXT NOT NULL DEFAULT '',
 	next_fire            TEXT,
@@ -51,4 +52,5 @@ CREATE INDEX schedule_slots_run ON schedule_slots (run_id);
 -- The slot that started a run; the schedule may since have been deleted.
 ALTER TABLE runs ADD COLUMN schedule_id INTEGER;
 ALTER TABLE runs ADD COLUMN nominal_time TEXT;
+ALTER TABLE runs ADD COLUMN promotion TEXT;
 CREATE INDEX runs_schedule ON runs (schedule_id, state);
