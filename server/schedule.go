@@ -48,6 +48,9 @@ type Schedule struct {
 	// local time; nil when the schedule has ended.
 	NextFire  *time.Time `json:"next_fire,omitempty"`
 	NextLocal string     `json:"next_local,omitempty"`
+	// LastSnapshot is the newest input snapshot version an on-new-data
+	// schedule has seen.
+	LastSnapshot int `json:"last_snapshot,omitempty"`
 	// Fired counts the slots that started a run.
 	Fired int `json:"fired"`
 	// NextDue is when the next slot's run starts: NextFire plus jitter.
@@ -79,6 +82,10 @@ type Timing struct {
 	// Jitter delays each slot's run by a fixed pseudo-random amount below
 	// it (such as 30s), the same in every server process.
 	Jitter string `json:"jitter,omitempty"`
+	// OnNewData fires a slot for every new snapshot of the input dataset
+	// (a score schedule's input, a train schedule's model dataset), in
+	// addition to Cron or Every, or instead of them.
+	OnNewData bool `json:"on_new_data,omitempty"`
 }
 
 // Promotion is a train schedule's rule for moving an alias: the new
@@ -166,8 +173,11 @@ type Slot struct {
 	// late (catch-up) or by a backfill.
 	Reason string `json:"reason,omitempty"`
 	// Backfill marks slots a backfill asked for.
-	Backfill bool  `json:"backfill,omitempty"`
-	RunID    int64 `json:"run_id,omitempty"`
+	Backfill bool `json:"backfill,omitempty"`
+	// Snapshot is the input snapshot ("name@N") whose arrival fired an
+	// on-new-data slot; Time is then when it landed.
+	Snapshot string `json:"snapshot,omitempty"`
+	RunID    int64  `json:"run_id,omitempty"`
 	// RunState is the state of the slot's run, when it has one.
 	RunState  RunState  `json:"run_state,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -268,6 +278,9 @@ type ScheduleActivity struct {
 	// Unpromoted are succeeded training runs of a schedule with a
 	// promotion rule that have no decision yet.
 	Unpromoted []*Run
+	// NewSnapshots are the input snapshots newer than the schedule's
+	// LastSnapshot, oldest first, for on-new-data schedules.
+	NewSnapshots []*DatasetVersion
 }
 
 // SlotChange records a slot: a new one, or a pending one that now fires or
@@ -292,6 +305,8 @@ type Advance struct {
 	Changes   []SlotChange
 	// Cancel lists runs to cancel (overlap cancel-other).
 	Cancel []int64
+	// LastSnapshot is the schedule's LastSnapshot after the step.
+	LastSnapshot int
 	// State and Reason are the schedule's state after the step.
 	State  ScheduleState
 	Reason string
@@ -305,8 +320,9 @@ type ScheduleQueue interface {
 	DueSchedules(ctx context.Context, now time.Time) ([]*Schedule, error)
 	ScheduleActivity(ctx context.Context, s *Schedule) (*ScheduleActivity, error)
 	// PrepareRun resolves a schedule's model, trained model and input as
-	// they are now into a run to create; it stores nothing.
-	PrepareRun(ctx context.Context, s *Schedule) (*Run, error)
+	// they are now into a run to create; it stores nothing. A non-empty
+	// snapshot ("name@N") is the input version to read instead.
+	PrepareRun(ctx context.Context, s *Schedule, snapshot string) (*Run, error)
 	// AdvanceSchedule applies a step; see Advance.
 	AdvanceSchedule(ctx context.Context, a *Advance) error
 	// FindTrainedModel resolves a trained model, for promotion decisions.

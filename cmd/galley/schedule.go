@@ -16,7 +16,7 @@ func init() {
 		name:    "schedule",
 		summary: "train or score models on a timetable: cron expressions or intervals, exactly one run per slot",
 		usage: `galley schedule create NAME (--train MODEL | --score MODEL[@ALIAS|@VERSION] --input DATASET[@VERSION] --output NAME)
-           (--cron EXPR [--tz ZONE] | --every DURATION) [--start T] [--end T] [--max-runs N] [--jitter D]
+           (--cron EXPR [--tz ZONE] | --every DURATION | --on-new-data) [--start T] [--end T] [--max-runs N] [--jitter D]
            [--overlap skip|buffer-one|buffer-all|cancel-other|allow] [--catch-up latest|none|all] [--catch-up-window D]
            [--pause-after-failures N] [--backfill-concurrency N] [-p key=value]...
            [--promote ALIAS --metric NAME [--tolerance X] [--lower-is-better]]
@@ -65,6 +65,7 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		output := fs.String("output", "", "dataset the scores go to")
 		expr := fs.String("cron", "", "five-field cron expression or @hourly, @daily, @weekly, @monthly, @yearly")
 		every := fs.String("every", "", "fixed interval such as 15m or 24h")
+		onNewData := fs.Bool("on-new-data", false, "also (or, without --cron and --every, only) fire once for every new snapshot of the input dataset")
 		tz := fs.String("tz", "", "IANA time zone of the cron expression and of times given without one (default UTC)")
 		start := fs.String("start", "", "first time a slot may fire")
 		end := fs.String("end", "", "time from which no slot fires")
@@ -87,7 +88,7 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		s := &server.Schedule{Name: name, Input: *input, Output: *output, Params: ps, Overlap: *overlap, CatchUp: *catchUp,
 			CatchUpWindow: *window, PauseAfterFailures: *pauseAfter, BackfillConcurrency: *backfillN,
-			Timing: server.Timing{Cron: *expr, Every: *every, TimeZone: *tz, MaxRuns: *maxRuns, Jitter: *jitter}}
+			Timing: server.Timing{Cron: *expr, Every: *every, TimeZone: *tz, MaxRuns: *maxRuns, Jitter: *jitter, OnNewData: *onNewData}}
 		switch {
 		case (*train == "") == (*score == ""):
 			return fmt.Errorf("%w: give either --train MODEL or --score MODEL", errUsage)
@@ -99,8 +100,8 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				return fmt.Errorf("%w: a scoring schedule needs --input and --output", errUsage)
 			}
 		}
-		if (*expr == "") == (*every == "") {
-			return fmt.Errorf("%w: give either --cron EXPR or --every DURATION", errUsage)
+		if *expr != "" && *every != "" || *expr == "" && *every == "" && !*onNewData {
+			return fmt.Errorf("%w: give either --cron EXPR or --every DURATION, and/or --on-new-data", errUsage)
 		}
 		for _, f := range []struct {
 			text, flag string
@@ -275,6 +276,9 @@ func timingText(t server.Timing) string {
 	}
 	if t.TimeZone != "" {
 		s += " " + t.TimeZone
+	}
+	if t.OnNewData {
+		s = strings.TrimPrefix(s+", on new data", ", ")
 	}
 	return s
 }

@@ -161,6 +161,23 @@ func TestScheduleCommands(t *testing.T) {
 	if s, err := c.FindSchedule(context.Background(), "once"); err != nil || s.State != server.ScheduleEnded {
 		t.Errorf("schedule once after its one run = %+v, %v; want ended", s, err)
 	}
+
+	// A schedule on new data fires once for a new snapshot of its input.
+	galley(t, url, 0, "schedule", "create", "fresh", "--score", "nap@production", "--input", "small", "--output", "fresh", "--on-new-data")
+	data := filepath.Join(t.TempDir(), "more.csv")
+	os.WriteFile(data, syntheticChurn(20, 3), 0o644)
+	galley(t, url, 0, "dataset", "import", data, "--name", "small")
+	var fresh []*server.Slot
+	for deadline := time.Now().Add(30 * time.Second); len(fresh) == 0 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if fresh, _, err = c.ScheduleSlots(context.Background(), "fresh", server.Page{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second)
+	fresh, _, err = c.ScheduleSlots(context.Background(), "fresh", server.Page{})
+	if err != nil || len(fresh) != 1 || fresh[0].Snapshot != "small@2" || fresh[0].RunID == 0 {
+		t.Errorf("slots of the on-new-data schedule = %+v, %v; want one for small@2 with a run", fresh, err)
+	}
 }
 
 // clockNotebook is a recipe whose training prints the nominal time of its

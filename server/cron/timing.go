@@ -47,8 +47,17 @@ func For(t server.Timing, anchor time.Time) (Spec, error) {
 		}
 		return Every{Interval: d, Anchor: anchor.UTC().Truncate(time.Second), Loc: loc}, nil
 	}
-	return nil, server.Errorf(server.EINVALID, "no timing given: set a cron expression (such as \"0 2 * * *\" or @daily) or an interval (such as 15m)")
+	if t.OnNewData {
+		return Never{}, nil
+	}
+	return nil, server.Errorf(server.EINVALID, "no timing given: set a cron expression (such as \"0 2 * * *\" or @daily), an interval (such as 15m) or on_new_data")
 }
+
+// Never is the timetable of schedules that fire only on new data.
+type Never struct{}
+
+// Next implements Spec.
+func (Never) Next(time.Time) (Slot, bool) { return Slot{}, false }
 
 // Zone loads an IANA zone name; "" is UTC.
 func Zone(name string) (*time.Location, error) {

@@ -47,6 +47,7 @@ type timingRequest struct {
 	EndTime   *time.Time `json:"end_time,omitempty"`
 	MaxRuns   int        `json:"max_runs,omitempty" openapi:"maxRuns"`
 	Jitter    string     `json:"jitter,omitempty" openapi:"duration"`
+	OnNewData bool       `json:"on_new_data,omitempty"`
 }
 
 type scheduleUpdateRequest struct {
@@ -151,7 +152,8 @@ func (t *timingRequest) timing() (server.Timing, error) {
 	case t.MaxRuns < 0 || t.MaxRuns > math.MaxInt32:
 		return server.Timing{}, server.Errorf(server.EINVALID, "max_runs must be 0 (no limit) to %d", math.MaxInt32)
 	}
-	return server.Timing{Cron: t.Cron, Every: t.Every, TimeZone: t.TimeZone, StartTime: t.StartTime, EndTime: t.EndTime, MaxRuns: t.MaxRuns, Jitter: t.Jitter}, nil
+	return server.Timing{Cron: t.Cron, Every: t.Every, TimeZone: t.TimeZone, StartTime: t.StartTime, EndTime: t.EndTime, MaxRuns: t.MaxRuns, Jitter: t.Jitter,
+		OnNewData: t.OnNewData}, nil
 }
 
 func (req *scheduleRequest) schedule() (*server.Schedule, error) {
@@ -298,7 +300,8 @@ func (s *Server) backfill(w http.ResponseWriter, r *http.Request) {
 // The client side: Client implements server.ScheduleService.
 
 func timingOf(t server.Timing) timingRequest {
-	return timingRequest{Cron: t.Cron, Every: t.Every, TimeZone: t.TimeZone, StartTime: t.StartTime, EndTime: t.EndTime, MaxRuns: t.MaxRuns, Jitter: t.Jitter}
+	return timingRequest{Cron: t.Cron, Every: t.Every, TimeZone: t.TimeZone, StartTime: t.StartTime, EndTime: t.EndTime, MaxRuns: t.MaxRuns, Jitter: t.Jitter,
+		OnNewData: t.OnNewData}
 }
 
 func nonEmpty(s string) *string {

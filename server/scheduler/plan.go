@@ -21,13 +21,14 @@ const maxSlotsPerStep = 1000
 // start runs (prepare resolves one), which wait, which are skipped and why,
 // and what the next slot is. It reads nothing but its arguments, so every
 // policy can be tested with a fake clock.
-func Plan(s *server.Schedule, spec cron.Spec, act *server.ScheduleActivity, now time.Time, prepare func() (*server.Run, error)) *server.Advance {
+func Plan(s *server.Schedule, spec cron.Spec, act *server.ScheduleActivity, now time.Time, prepare func(snapshot string) (*server.Run, error)) *server.Advance {
 	a := &server.Advance{ScheduleID: s.ID, Version: s.Version, NextFire: s.NextFire, NextLocal: s.NextLocal, NextDue: s.NextDue,
-		State: s.State, Reason: s.Reason}
+		State: s.State, Reason: s.Reason, LastSnapshot: s.LastSnapshot}
 	p := &planner{s: s, a: a, act: act, now: now, prepare: prepare, active: append([]int64(nil), act.Active...)}
 	p.checkFailures()
 	p.releasePending()
 	p.dueSlots(spec)
+	p.newData()
 	return a
 }
 
@@ -36,7 +37,7 @@ type planner struct {
 	a       *server.Advance
 	act     *server.ScheduleActivity
 	now     time.Time
-	prepare func() (*server.Run, error)
+	prepare func(snapshot string) (*server.Run, error)
 	active  []int64 // the schedule's queued or running runs, as the step leaves them
 	fired   int
 	// buffered counts pending overlap slots, as the step leaves them.
@@ -191,9 +192,37 @@ func (p *planner) decide(sl cron.Slot, last bool) {
 	p.fire(&server.Slot{Schedule: p.s.Name, Time: sl.Time, Local: sl.Local}, true, reason)
 }
 
+// newData records a slot for each new input snapshot of an on-new-data
+// schedule: once per snapshot, under the overlap policy.
+func (p *planner) newData() {
+	if !p.s.Timing.OnNewData || p.a.State == server.ScheduleEnded {
+		return
+	}
+	loc, err := cron.Zone(p.s.Timing.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	for _, v := range p.act.NewSnapshots {
+		p.a.LastSnapshot = max(p.a.LastSnapshot, v.Version)
+		sl := &server.Slot{Schedule: p.s.Name, Time: v.CreatedAt.UTC(), Local: v.CreatedAt.In(loc).Format("2006-01-02T15:04:05"), Snapshot: v.Snapshot()}
+		switch {
+		case p.paused():
+			sl.Status, sl.Reason = server.SlotSkipped, "paused"
+		case len(p.active) > 0 && p.s.Overlap != server.OverlapAllow:
+			// Buffering and cancelling are for time slots; a snapshot slot
+			// waits for nothing, so any other policy skips it.
+			sl.Status, sl.Reason = server.SlotSkipped, "overlap: an earlier run of this schedule is still queued or running"
+		default:
+			p.fire(sl, true, "new snapshot "+v.Snapshot())
+			continue
+		}
+		p.a.Changes = append(p.a.Changes, server.SlotChange{Slot: sl, New: true})
+	}
+}
+
 // fire starts a run for c, or records why it could not.
 func (p *planner) fire(c *server.Slot, isNew bool, reason string) {
-	run, err := p.prepare()
+	run, err := p.prepare(c.Snapshot)
 	if err != nil {
 		c.Status, c.Reason = server.SlotSkipped, "could not start a run: "+server.ErrorMessage(err)
 		p.a.Changes = append(p.a.Changes, server.SlotChange{Slot: c, New: isNew})

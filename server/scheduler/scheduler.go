@@ -101,8 +101,9 @@ func (s *Scheduler) advance(ctx context.Context, sc *server.Schedule, now time.T
 			return false, err
 		}
 	}
-	a := Plan(sc, spec, act, now, func() (*server.Run, error) { return s.Store.PrepareRun(ctx, sc) })
-	if len(a.Changes) == 0 && a.State == sc.State && a.Reason == sc.Reason && sameTime(a.NextFire, sc.NextFire) && len(a.Cancel) == 0 {
+	a := Plan(sc, spec, act, now, func(snapshot string) (*server.Run, error) { return s.Store.PrepareRun(ctx, sc, snapshot) })
+	if len(a.Changes) == 0 && a.State == sc.State && a.Reason == sc.Reason && sameTime(a.NextFire, sc.NextFire) && len(a.Cancel) == 0 &&
+		a.LastSnapshot == sc.LastSnapshot {
 		return false, nil
 	}
 	if err := s.Store.AdvanceSchedule(ctx, a); err != nil {

@@ -124,8 +124,19 @@ func (db *DB) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 		return server.Errorf(server.EINVALID, "schedule kind %q: use train or score", s.Kind)
 	}
 	first, ok := cron.First(spec, s.Timing, now)
-	if !ok {
+	if !ok && !s.Timing.OnNewData {
 		return server.Errorf(server.EINVALID, "the schedule never fires between its start and end times: widen them or change its timing")
+	}
+	var next, due any
+	if ok {
+		next, due = fmtFixed(first.Time), fmtFixed(first.Time)
+	}
+	lastSnapshot := 0
+	if s.Timing.OnNewData {
+		// Only snapshots that land from now on fire.
+		if lastSnapshot, err = db.latestInput(ctx, s); err != nil {
+			return err
+		}
 	}
 	jitter, _ := cron.ParseJitter(s.Timing.Jitter)
 	timing, _ := json.Marshal(s.Timing)
@@ -136,10 +147,10 @@ func (db *DB) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 		promote = string(b)
 	}
 	res, err := db.db.ExecContext(ctx, `INSERT INTO schedules (name, kind, model_id, target, input, output, params, timing, overlap, catch_up, catch_up_window,
-		pause_after_failures, backfill_concurrency, promote, state, next_fire, next_local, next_due, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)`,
+		pause_after_failures, backfill_concurrency, promote, state, next_fire, next_local, next_due, last_snapshot, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)`,
 		s.Name, s.Kind, modelID, s.Model, s.Input, s.Output, string(params), string(timing), s.Overlap, s.CatchUp, s.CatchUpWindow,
-		s.PauseAfterFailures, s.BackfillConcurrency, promote, fmtFixed(first.Time), first.Local, fmtFixed(first.Time),
+		s.PauseAfterFailures, s.BackfillConcurrency, promote, next, first.Local, due, lastSnapshot,
 		fmtFixed(now), fmtFixed(now))
 	if isUnique(err) {
 		return server.Errorf(server.ECONFLICT, "schedule %s already exists: pick another name or delete it first", s.Name)
@@ -147,7 +158,7 @@ func (db *DB) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 		return fmt.Errorf("sqlite: creating schedule: %w", err)
 	}
 	id, _ := res.LastInsertId()
-	if jitter > 0 {
+	if jitter > 0 && ok {
 		// The delay depends on the id, known only now.
 		if _, err := db.db.ExecContext(ctx, `UPDATE schedules SET next_due = ? WHERE id = ?`, fmtFixed(first.Time.Add(cron.Delay(id, first.Time, jitter))), id); err != nil {
 			return fmt.Errorf("sqlite: creating schedule: %w", err)
@@ -162,7 +173,7 @@ func (db *DB) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 }
 
 const scheduleSelect = `SELECT s.id, s.name, s.kind, s.target, s.input, s.output, s.params, s.timing, s.overlap, s.catch_up, s.catch_up_window,
-	s.pause_after_failures, s.backfill_concurrency, s.promote, s.state, s.reason, s.next_fire, s.next_local, s.next_due, s.fired, s.version,
+	s.pause_after_failures, s.backfill_concurrency, s.promote, s.state, s.reason, s.next_fire, s.next_local, s.next_due, s.last_snapshot, s.fired, s.version,
 	s.created_at, s.updated_at FROM schedules s`
 
 func scanSchedule(sc scanner) (*server.Schedule, error) {
@@ -170,7 +181,7 @@ func scanSchedule(sc scanner) (*server.Schedule, error) {
 	var params, timing, created, updated string
 	var next, due, promote sql.NullString
 	if err := sc.Scan(&s.ID, &s.Name, &s.Kind, &s.Model, &s.Input, &s.Output, &params, &timing, &s.Overlap, &s.CatchUp, &s.CatchUpWindow,
-		&s.PauseAfterFailures, &s.BackfillConcurrency, &promote, &s.State, &s.Reason, &next, &s.NextLocal, &due, &s.Fired, &s.Version,
+		&s.PauseAfterFailures, &s.BackfillConcurrency, &promote, &s.State, &s.Reason, &next, &s.NextLocal, &due, &s.LastSnapshot, &s.Fired, &s.Version,
 		&created, &updated); err != nil {
 		return nil, err
 	}
@@ -271,12 +282,16 @@ func (db *DB) UpdateSchedule(ctx context.Context, name string, u server.Schedule
 		}
 		// From now on: an edit never backfills.
 		first, ok := cron.First(spec, s.Timing, now)
-		if !ok {
+		switch {
+		case ok:
+			jitter, _ := cron.ParseJitter(s.Timing.Jitter)
+			d := first.Time.Add(cron.Delay(s.ID, first.Time, jitter))
+			next, local, due = &first.Time, first.Local, &d
+		case s.Timing.OnNewData:
+			next, local, due = nil, "", nil
+		default:
 			return nil, server.Errorf(server.EINVALID, "the schedule never fires between its start and end times: widen them or change its timing")
 		}
-		jitter, _ := cron.ParseJitter(s.Timing.Jitter)
-		d := first.Time.Add(cron.Delay(s.ID, first.Time, jitter))
-		next, local, due = &first.Time, first.Local, &d
 		if state == server.ScheduleEnded {
 			state, reason = server.ScheduleActive, ""
 		}
@@ -397,13 +412,13 @@ func (db *DB) NextSlots(ctx context.Context, name string, n int) ([]*server.Slot
 	return out, nil
 }
 
-const slotSelect = `SELECT s.name, sl.time, sl.local, sl.status, sl.reason, sl.backfill, coalesce(sl.run_id, 0), coalesce(r.state, ''), sl.created_at
+const slotSelect = `SELECT s.name, sl.time, sl.local, sl.status, sl.reason, sl.backfill, coalesce(sl.run_id, 0), coalesce(r.state, ''), sl.snapshot, sl.created_at
 	FROM schedule_slots sl JOIN schedules s ON s.id = sl.schedule_id LEFT JOIN runs r ON r.id = sl.run_id`
 
 func scanSlot(sc scanner) (*server.Slot, error) {
 	var sl server.Slot
 	var t, created string
-	if err := sc.Scan(&sl.Schedule, &t, &sl.Local, &sl.Status, &sl.Reason, &sl.Backfill, &sl.RunID, &sl.RunState, &created); err != nil {
+	if err := sc.Scan(&sl.Schedule, &t, &sl.Local, &sl.Status, &sl.Reason, &sl.Backfill, &sl.RunID, &sl.RunState, &sl.Snapshot, &created); err != nil {
 		return nil, err
 	}
 	sl.Time, sl.CreatedAt = parseTime(t), parseTime(created)
@@ -477,7 +492,7 @@ func (db *DB) BackfillSchedule(ctx context.Context, name string, b server.Backfi
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		for _, w := range want {
 			var status, reason string
-			err := tx.QueryRowContext(ctx, `SELECT status, reason FROM schedule_slots WHERE schedule_id = ? AND time = ?`, s.ID, fmtFixed(w.Time)).Scan(&status, &reason)
+			err := tx.QueryRowContext(ctx, `SELECT status, reason FROM schedule_slots WHERE schedule_id = ? AND time = ? AND snapshot = ''`, s.ID, fmtFixed(w.Time)).Scan(&status, &reason)
 			sl := &server.Slot{Schedule: s.Name, Time: w.Time, Local: w.Local, Status: server.SlotPending, Backfill: true, Reason: "backfill"}
 			switch {
 			case err == sql.ErrNoRows:
@@ -486,7 +501,7 @@ func (db *DB) BackfillSchedule(ctx context.Context, name string, b server.Backfi
 			case err != nil:
 			case status == string(server.SlotSkipped):
 				sl.Reason = "backfill; first skipped: " + reason
-				_, err = tx.ExecContext(ctx, `UPDATE schedule_slots SET status = 'pending', reason = ?, backfill = 1 WHERE schedule_id = ? AND time = ?`,
+				_, err = tx.ExecContext(ctx, `UPDATE schedule_slots SET status = 'pending', reason = ?, backfill = 1 WHERE schedule_id = ? AND time = ? AND snapshot = ''`,
 					sl.Reason, s.ID, fmtFixed(w.Time))
 			default:
 				sl.Status, sl.Reason, sl.Backfill = server.SlotStatus(status), reason, false
@@ -504,4 +519,34 @@ func (db *DB) BackfillSchedule(ctx context.Context, name string, b server.Backfi
 		return nil, fmt.Errorf("sqlite: backfilling: %w", err)
 	}
 	return res, nil
+}
+
+// inputName is the dataset whose new snapshots fire an on-new-data
+// schedule: a score schedule's input, a train schedule's model dataset.
+func (db *DB) inputName(ctx context.Context, s *server.Schedule) (string, error) {
+	ref := s.Input
+	if s.Kind == server.RunTrain {
+		m, _, err := db.findModel(ctx, s.Model)
+		if err != nil {
+			return "", err
+		}
+		ref = m.Dataset
+	}
+	name, version, _ := strings.Cut(ref, "@")
+	if version != "" {
+		return "", server.Errorf(server.EINVALID, "on new data: the input %s is pinned to one snapshot, so no new one can arrive; name the dataset without @%s", ref, version)
+	}
+	return name, nil
+}
+
+func (db *DB) latestInput(ctx context.Context, s *server.Schedule) (int, error) {
+	name, err := db.inputName(ctx, s)
+	if err != nil {
+		return 0, err
+	}
+	d, err := db.Datasets.FindDataset(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	return d.LatestVersion, nil
 }

@@ -12,7 +12,7 @@ import (
 
 // DueSchedules implements server.ScheduleQueue.
 func (db *DB) DueSchedules(ctx context.Context, now time.Time) ([]*server.Schedule, error) {
-	rows, err := db.db.QueryContext(ctx, scheduleSelect+` WHERE s.state != 'ended' AND (s.next_due <= ?
+	rows, err := db.db.QueryContext(ctx, scheduleSelect+` WHERE s.state != 'ended' AND (s.next_due <= ? OR json_extract(s.timing, '$.on_new_data') = 1
 		OR EXISTS (SELECT 1 FROM schedule_slots sl WHERE sl.status = 'pending' AND sl.schedule_id = s.id))
 		OR s.promote IS NOT NULL AND EXISTS (SELECT 1 FROM runs r WHERE r.schedule_id = s.id AND r.kind = 'train' AND r.state = 'succeeded' AND r.promotion IS NULL)
 		ORDER BY s.next_due, s.id`, fmtFixed(now))
@@ -61,6 +61,11 @@ func (db *DB) ScheduleActivity(ctx context.Context, s *server.Schedule) (*server
 		return nil, notFound(err, "schedule %s was deleted", s.Name)
 	}
 	act.ResumedAt = parseTimePtr(resumed)
+	if s.Timing.OnNewData {
+		if act.NewSnapshots, err = db.newSnapshots(ctx, s); err != nil {
+			return nil, err
+		}
+	}
 	if s.Promote != nil {
 		rows, err := db.db.QueryContext(ctx, runSelect+` WHERE r.schedule_id = ? AND r.kind = 'train' AND r.state = 'succeeded' AND r.promotion IS NULL ORDER BY r.id`, s.ID)
 		if err != nil {
@@ -100,15 +105,52 @@ func (db *DB) ScheduleActivity(ctx context.Context, s *server.Schedule) (*server
 }
 
 // PrepareRun implements server.ScheduleQueue.
-func (db *DB) PrepareRun(ctx context.Context, s *server.Schedule) (*server.Run, error) {
+func (db *DB) PrepareRun(ctx context.Context, s *server.Schedule, snapshot string) (*server.Run, error) {
 	var r *server.Run
 	var err error
 	if s.Kind == server.RunTrain {
 		r, _, err = db.prepareTrain(ctx, server.TrainRequest{Model: s.Model, Params: s.Params})
 	} else {
-		r, _, err = db.prepareScore(ctx, server.ScoreRequest{TrainedModel: s.Model, Input: s.Input, Output: s.Output})
+		input := s.Input
+		if snapshot != "" {
+			input = snapshot
+		}
+		r, _, err = db.prepareScore(ctx, server.ScoreRequest{TrainedModel: s.Model, Input: input, Output: s.Output})
+	}
+	if err == nil && snapshot != "" {
+		// The snapshot that fired the slot, not whatever is latest now.
+		r.InputSnapshot = snapshot
 	}
 	return r, err
+}
+
+// maxNewSnapshots bounds the snapshots one step turns into slots.
+const maxNewSnapshots = 100
+
+// newSnapshots lists the input snapshots an on-new-data schedule has not
+// seen, oldest first.
+func (db *DB) newSnapshots(ctx context.Context, s *server.Schedule) ([]*server.DatasetVersion, error) {
+	name, err := db.inputName(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	d, err := db.Datasets.FindDataset(ctx, name)
+	if server.ErrorCode(err) == server.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var out []*server.DatasetVersion
+	for v := s.LastSnapshot + 1; v <= d.LatestVersion && len(out) < maxNewSnapshots; v++ {
+		dv, err := db.Datasets.FindDatasetVersion(ctx, fmt.Sprintf("%s@%d", name, v))
+		if server.ErrorCode(err) == server.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, dv)
+	}
+	return out, nil
 }
 
 // AdvanceSchedule implements server.ScheduleQueue.
@@ -123,8 +165,8 @@ func (db *DB) AdvanceSchedule(ctx context.Context, a *server.Advance) error {
 	conflict := server.Errorf(server.ECONFLICT, "schedule %d changed since the step was planned", a.ScheduleID)
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE schedules SET next_fire = ?, next_local = ?, next_due = ?, state = ?, reason = ?, fired = fired + ?,
-			version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
-			fixedPtr(a.NextFire), a.NextLocal, fixedPtr(a.NextDue), a.State, a.Reason, fired, fmtFixed(now), a.ScheduleID, a.Version)
+			last_snapshot = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
+			fixedPtr(a.NextFire), a.NextLocal, fixedPtr(a.NextDue), a.State, a.Reason, fired, a.LastSnapshot, fmtFixed(now), a.ScheduleID, a.Version)
 		if err != nil {
 			return err
 		}
@@ -147,13 +189,13 @@ func (db *DB) AdvanceSchedule(ctx context.Context, a *server.Advance) error {
 				runID, c.Slot.RunID = id, id
 			}
 			if c.New {
-				_, err = tx.ExecContext(ctx, `INSERT INTO schedule_slots (schedule_id, time, local, status, reason, backfill, run_id, created_at)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ScheduleID, fmtFixed(c.Slot.Time), c.Slot.Local, c.Slot.Status, c.Slot.Reason, c.Slot.Backfill, runID, fmtFixed(now))
+				_, err = tx.ExecContext(ctx, `INSERT INTO schedule_slots (schedule_id, time, local, status, reason, backfill, run_id, snapshot, created_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ScheduleID, fmtFixed(c.Slot.Time), c.Slot.Local, c.Slot.Status, c.Slot.Reason, c.Slot.Backfill, runID, c.Slot.Snapshot, fmtFixed(now))
 				if isUnique(err) {
 					return conflict
 				}
 			} else {
-				res, err = tx.ExecContext(ctx, `UPDATE schedule_slots SET status = ?, reason = ?, run_id = ? WHERE schedule_id = ? AND time = ? AND status = 'pending'`,
+				res, err = tx.ExecContext(ctx, `UPDATE schedule_slots SET status = ?, reason = ?, run_id = ? WHERE schedule_id = ? AND time = ? AND snapshot = '' AND status = 'pending'`,
 					c.Slot.Status, c.Slot.Reason, runID, a.ScheduleID, fmtFixed(c.Slot.Time))
 				if err == nil {
 					if n, _ := res.RowsAffected(); n == 0 {

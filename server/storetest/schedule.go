@@ -52,6 +52,7 @@ func ExerciseSchedules(t *testing.T, newStore NewScheduleStore) {
 		{"DaylightSaving", testScheduleDST},
 		{"ScoreResolvesAtFireTime", testScoreSchedule},
 		{"Promotion", testPromotion},
+		{"OnNewData", testOnNewData},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -471,7 +472,7 @@ func testConcurrentSteps(t *testing.T, f *fixture) {
 	for range 2 {
 		act, err := f.s.ScheduleActivity(ctx, sc)
 		must(t, err)
-		steps = append(steps, scheduler.Plan(sc, spec, act, f.clock.T, func() (*server.Run, error) { return f.s.PrepareRun(ctx, sc) }))
+		steps = append(steps, scheduler.Plan(sc, spec, act, f.clock.T, func(snap string) (*server.Run, error) { return f.s.PrepareRun(ctx, sc, snap) }))
 	}
 	must(t, f.s.AdvanceSchedule(ctx, steps[0]))
 	wantCode(t, f.s.AdvanceSchedule(ctx, steps[1]), server.ECONFLICT)
@@ -485,7 +486,7 @@ func testConcurrentSteps(t *testing.T, f *fixture) {
 	must(t, err)
 	act, err := f.s.ScheduleActivity(ctx, sc)
 	must(t, err)
-	stale := scheduler.Plan(sc, spec, act, f.clock.T, func() (*server.Run, error) { return f.s.PrepareRun(ctx, sc) })
+	stale := scheduler.Plan(sc, spec, act, f.clock.T, func(snap string) (*server.Run, error) { return f.s.PrepareRun(ctx, sc, snap) })
 	_, err = f.s.PauseSchedule(ctx, "race", "")
 	must(t, err)
 	wantCode(t, f.s.AdvanceSchedule(ctx, stale), server.ECONFLICT)
@@ -555,5 +556,51 @@ func testPromotion(t *testing.T, f *fixture) {
 	must(t, err)
 	if prod.Version != 2 {
 		t.Errorf("production = m@%d, want m@2", prod.Version)
+	}
+}
+
+func testOnNewData(t *testing.T, f *fixture) {
+	err := f.s.CreateSchedule(ctx, &server.Schedule{Name: "pinned", Kind: server.RunTrain, Model: "m", Timing: server.Timing{OnNewData: true}})
+	must(t, err) // the model's dataset is "d", not pinned
+	must(t, f.s.DeleteSchedule(ctx, "pinned"))
+	_, err = f.s.Train(ctx, server.TrainRequest{Model: "m"})
+	must(t, err)
+	f.finish(server.RunSucceeded)
+	err = f.s.CreateSchedule(ctx, &server.Schedule{Name: "x", Kind: server.RunScore, Model: "m", Input: "d@1", Output: "o", Timing: server.Timing{OnNewData: true}})
+	if server.ErrorCode(err) != server.EINVALID || !strings.Contains(server.ErrorMessage(err), "pinned") {
+		t.Errorf("on new data of a pinned input: %v", err)
+	}
+	f.create("fresh", func(s *server.Schedule) {
+		s.Kind, s.Model, s.Input, s.Output = server.RunScore, "m", "d", "fresh-scores"
+		s.Timing = server.Timing{OnNewData: true}
+	})
+	sc, err := f.s.FindSchedule(ctx, "fresh")
+	must(t, err)
+	if sc.NextFire != nil || sc.State != server.ScheduleActive || sc.LastSnapshot != 1 {
+		t.Fatalf("data-only schedule = %+v; want active, no next time, d@1 seen", sc)
+	}
+	f.step(time.Minute) // no new data: nothing
+	f.wantHistory("fresh")
+	for range 2 {
+		_, err := f.s.ImportDataset(ctx, "d", strings.NewReader(csvData))
+		must(t, err)
+	}
+	f.step(time.Second)
+	f.step(time.Second) // the same snapshots never fire twice
+	f.wantHistory("fresh", "fired", "skipped:overlap")
+	slots, _, err := f.s.ScheduleSlots(ctx, "fresh", server.Page{Order: "time"})
+	must(t, err)
+	if slots[0].Snapshot != "d@2" || slots[1].Snapshot != "d@3" {
+		t.Errorf("snapshot slots = %+v", slots)
+	}
+	r, err := f.s.FindRun(ctx, slots[0].RunID)
+	must(t, err)
+	if r.InputSnapshot != "d@2" || r.Kind != server.RunScore {
+		t.Errorf("run for d@2 = %+v", r)
+	}
+	sc, err = f.s.FindSchedule(ctx, "fresh")
+	must(t, err)
+	if sc.LastSnapshot != 3 {
+		t.Errorf("last snapshot = %d, want 3", sc.LastSnapshot)
 	}
 }

@@ -22,6 +22,8 @@ CREATE TABLE schedules (
 	next_local           TEXT NOT NULL DEFAULT '',
 	next_due             TEXT,
 	fired                INTEGER NOT NULL DEFAULT 0,
+	-- The newest input snapshot version an on-new-data schedule has seen.
+	last_snapshot        INTEGER NOT NULL DEFAULT 0,
 	resumed_at           TEXT,
 	-- version counts changes: a scheduler applies a step only to the
 	-- version it planned from.
@@ -32,8 +34,8 @@ CREATE TABLE schedules (
 
 CREATE INDEX schedules_due ON schedules (state, next_due);
 
--- One row per slot, ever: the primary key is what makes a slot start at
--- most one run.
+-- One row per slot, ever: the primary key (and, for snapshot slots, the
+-- unique index below) is what makes a slot start at most one run.
 CREATE TABLE schedule_slots (
 	schedule_id INTEGER NOT NULL REFERENCES schedules (id) ON DELETE CASCADE,
 	time        TEXT NOT NULL,
@@ -42,9 +44,15 @@ CREATE TABLE schedule_slots (
 	reason      TEXT NOT NULL DEFAULT '',
 	backfill    INTEGER NOT NULL DEFAULT 0,
 	run_id      INTEGER REFERENCES runs (id),
+	-- The input snapshot whose arrival made an on-new-data slot; '' for
+	-- time slots, which are unique per time.
+	snapshot    TEXT NOT NULL DEFAULT '',
 	created_at  TEXT NOT NULL,
-	PRIMARY KEY (schedule_id, time)
+	PRIMARY KEY (schedule_id, time, snapshot)
 );
+
+-- Once per snapshot.
+CREATE UNIQUE INDEX schedule_slots_snapshot ON schedule_slots (schedule_id, snapshot) WHERE snapshot != '';
 
 CREATE INDEX schedule_slots_pending ON schedule_slots (status, schedule_id, time);
 CREATE INDEX schedule_slots_run ON schedule_slots (run_id);
