@@ -99,12 +99,19 @@ func (p *planner) dueSlots(spec cron.Spec) {
 	var due []cron.Slot
 	next := cron.Slot{Time: *p.s.NextFire, Local: p.s.NextLocal}
 	ended := ""
+	// capped says more slots are due than one step records: none of this
+	// step's slots is then the newest.
+	capped := false
 	for {
 		if end := p.s.Timing.EndTime; end != nil && !next.Time.Before(*end) {
 			ended = "passed its end time " + end.UTC().Format(time.RFC3339)
 			break
 		}
-		if next.Time.Add(cron.Delay(p.s.ID, next.Time, jitter)).After(p.now) || len(due) == maxSlotsPerStep {
+		if next.Time.Add(cron.Delay(p.s.ID, next.Time, jitter)).After(p.now) {
+			break
+		}
+		if len(due) == maxSlotsPerStep {
+			capped = true
 			break
 		}
 		due = append(due, next)
@@ -115,7 +122,7 @@ func (p *planner) dueSlots(spec cron.Spec) {
 		}
 	}
 	for i, sl := range due {
-		p.decide(sl, i == len(due)-1)
+		p.decide(sl, i == len(due)-1 && !capped)
 		if max := p.s.Timing.MaxRuns; max > 0 && p.s.Fired+p.fired >= max {
 			ended = fmt.Sprintf("started its %d runs (max_runs)", max)
 			for _, rest := range due[i+1:] {
