@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -22,6 +23,8 @@ func init() {
            [--promote ALIAS --metric NAME [--tolerance X] [--lower-is-better]]
        galley schedule list [--model NAME] [--state active|paused|ended] [--limit N] [--offset N] [--order FIELD]
        galley schedule show NAME
+       galley schedule edit NAME [--cron EXPR | --every DURATION] [--tz ZONE] [--start T] [--end T] [--on-new-data]
+           [--overlap P] [--catch-up P] [--catch-up-window D] [--pause-after-failures N]
        galley schedule next NAME [-n 10]
        galley schedule pause NAME [--reason TEXT]
        galley schedule resume NAME
@@ -35,7 +38,7 @@ Times T are RFC 3339 (2026-12-01T02:00:00Z) or local to --tz (2026-12-01 or 2026
 
 func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: schedule needs a subcommand: create, list, show, next, pause, resume, delete, backfill or history", errUsage)
+		return fmt.Errorf("%w: schedule needs a subcommand: create, list, show, edit, next, pause, resume, delete, backfill or history", errUsage)
 	}
 	fs := newFlagSet(commands["schedule"], stderr)
 	api := clientFlags(fs)
@@ -148,6 +151,56 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		return show(api().FindSchedule(ctx, name))
+	case "edit":
+		expr := fs.String("cron", "", "new cron expression (replaces the timing)")
+		every := fs.String("every", "", "new interval (replaces the timing)")
+		tz := fs.String("tz", "", "time zone of the new timing")
+		start := fs.String("start", "", "start of the new timing")
+		end := fs.String("end", "", "end of the new timing")
+		onNewData := fs.Bool("on-new-data", false, "the new timing also fires on new input snapshots")
+		overlap := fs.String("overlap", "", "new overlap policy")
+		catchUp := fs.String("catch-up", "", "new catch-up policy")
+		window := fs.String("catch-up-window", "", "new catch-up window")
+		pauseAfter := fs.Int("pause-after-failures", -1, "new failure count that pauses the schedule (0: never)")
+		name, err := one()
+		if err != nil {
+			return err
+		}
+		var u server.ScheduleUpdate
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for _, f := range []struct {
+			flag string
+			val  *string
+			dst  **string
+		}{{"overlap", overlap, &u.Overlap}, {"catch-up", catchUp, &u.CatchUp}, {"catch-up-window", window, &u.CatchUpWindow}} {
+			if set[f.flag] {
+				*f.dst = f.val
+			}
+		}
+		if set["pause-after-failures"] {
+			u.PauseAfterFailures = pauseAfter
+		}
+		if *expr != "" || *every != "" || *onNewData {
+			t := server.Timing{Cron: *expr, Every: *every, TimeZone: *tz, OnNewData: *onNewData}
+			for _, f := range []struct {
+				text, flag string
+				dst        **time.Time
+			}{{*start, "--start", &t.StartTime}, {*end, "--end", &t.EndTime}} {
+				if f.text == "" {
+					continue
+				}
+				when, err := parseWhen(f.text, *tz, f.flag)
+				if err != nil {
+					return err
+				}
+				*f.dst = &when
+			}
+			u.Timing = &t
+		} else if *tz != "" || *start != "" || *end != "" {
+			return fmt.Errorf("%w: --tz, --start and --end go with a new --cron, --every or --on-new-data", errUsage)
+		}
+		return show(api().UpdateSchedule(ctx, name, u))
 	case "pause":
 		reason := fs.String("reason", "", "why, shown with the schedule")
 		name, err := one()

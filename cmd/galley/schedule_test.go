@@ -58,6 +58,11 @@ func TestScheduleCommands(t *testing.T) {
 	if s := decodeJSON[server.Schedule](t, out); s.State != server.SchedulePaused || s.Reason != "holiday" {
 		t.Errorf("paused = %+v", s)
 	}
+	// An edit moves the timetable from now on.
+	out, _ = galley(t, url, 0, "schedule", "edit", "nightly", "--cron", "15 3 * * *", "--tz", "Europe/Berlin", "--overlap", "buffer-one", "--json")
+	if s := decodeJSON[server.Schedule](t, out); !strings.HasSuffix(s.NextLocal, "T03:15") || s.Overlap != "buffer-one" || s.State != server.SchedulePaused {
+		t.Errorf("edited = %+v", s)
+	}
 	out, _ = galley(t, url, 0, "schedule", "resume", "nightly")
 	if !strings.Contains(out, "schedule nightly (score) active") || !strings.Contains(out, "Europe/Berlin") {
 		t.Errorf("resume printed %q", out)
