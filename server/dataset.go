@@ -40,6 +40,10 @@ type Lineage struct {
 	TrainedModel    string            `json:"trained_model"`
 	Params          map[string]string `json:"params"`
 	InputSnapshot   string            `json:"input_snapshot"`
+	// Schedule and NominalTime name the schedule slot of a scheduled
+	// scoring run.
+	Schedule    string     `json:"schedule,omitempty"`
+	NominalTime *time.Time `json:"nominal_time,omitempty"`
 }
 
 // DatasetFilter selects datasets, ordered by "name" (default) or

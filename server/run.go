@@ -54,12 +54,19 @@ type Run struct {
 	// training run produced ("model@N").
 	TrainedModel string `json:"trained_model,omitempty"`
 	// OutputName and OutputSnapshot are the dataset a scoring run writes.
-	OutputName     string         `json:"output_name,omitempty"`
-	OutputSnapshot string         `json:"output_snapshot,omitempty"`
-	Metrics        recipe.Metrics `json:"metrics,omitempty"`
-	RowsIn         int            `json:"rows_in"`
-	RowsOut        int            `json:"rows_out"`
-	Error          string         `json:"error,omitempty"`
+	OutputName     string `json:"output_name,omitempty"`
+	OutputSnapshot string `json:"output_snapshot,omitempty"`
+	// Schedule and NominalTime name the schedule slot that started the
+	// run: NominalTime is the slot's time, not when the run started.
+	Schedule    string     `json:"schedule,omitempty"`
+	NominalTime *time.Time `json:"nominal_time,omitempty"`
+	// Promotion is the decision of the schedule's promotion rule on a
+	// training run's trained version.
+	Promotion *PromotionDecision `json:"promotion,omitempty"`
+	Metrics   recipe.Metrics     `json:"metrics,omitempty"`
+	RowsIn    int                `json:"rows_in"`
+	RowsOut   int                `json:"rows_out"`
+	Error     string             `json:"error,omitempty"`
 	// WorkerPID is the worker process of a running run.
 	WorkerPID       int        `json:"worker_pid,omitempty"`
 	CancelRequested bool       `json:"cancel_requested,omitempty"`

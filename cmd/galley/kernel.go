@@ -45,10 +45,15 @@ func runKernel(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: --connection-file is required", errUsage)
 	}
 	m := &supervisor.Main{ConnectionFile: *connFile, Version: version, Log: kernelLogger(stderr)}
+	recipeMagic := &magics.Recipe{
+		Recipes: func() server.RecipeService { return galleyhttp.ClientFromEnv("") },
+		Author:  currentUser(),
+	}
 	m.Magics = map[string]session.Magic{
-		"recipe": &magics.Recipe{
-			Recipes: func() server.RecipeService { return galleyhttp.ClientFromEnv("") },
-			Author:  currentUser(),
+		"recipe": recipeMagic,
+		"schedule": &magics.Schedule{
+			Service: func() magics.ScheduleService { return galleyhttp.ClientFromEnv("") },
+			Recipe:  recipeMagic,
 		},
 	}
 	if *memLimit != "" {

@@ -18,7 +18,7 @@ import (
 // jupyter_client the way jupyter_server starts it (JPY_SESSION_NAME naming
 // the notebook), registers that notebook as a recipe on a real server.
 const recipeMagicScript = `
-import json, os, sys
+import json, os, subprocess, sys
 from jupyter_client.manager import start_new_kernel
 
 def run(kc, code):
@@ -33,6 +33,14 @@ try:
     res = {
         "create": run(kc, "%recipe create churn"),
         "again": run(kc, "%recipe create churn --author someone-else"),
+        "unmodelled": run(kc, '%schedule nightly --cron "0 2 * * *" --input telco-churn --output churn-scores'),
+    }
+    # Between cells, the user trains a model of the recipe and promotes it.
+    for args in (["model", "create", "churn-model", "--recipe", "churn", "--dataset", "telco-churn", "-p", "epochs=1"],
+                 ["train", "churn-model", "--wait"], ["model", "alias", "churn-model", "production", "1"]):
+        subprocess.run([os.environ["GALLEY_BIN"]] + args, check=True, capture_output=True)
+    res |= {
+        "schedule": run(kc, '%schedule nightly --cron "0 2 * * *" --tz Europe/Berlin --input telco-churn --output churn-scores'),
         "explicit": run(kc, '%recipe create churn2 "' + os.environ["EXPLICIT_NB"] + '"'),
         "missing": run(kc, "%recipe create churn3 no-such.ipynb"),
         "usage": run(kc, "%recipe"),
@@ -74,7 +82,7 @@ func TestRecipeMagicInKernel(t *testing.T) {
 	cmd := exec.CommandContext(ctx, py, "-c", recipeMagicScript)
 	cmd.Dir = dir
 	cmd.Env = append(jupytertest.KernelEnv(t, prefix),
-		"GALLEY_SERVER="+m.URL(), "JPY_SESSION_NAME=churn.ipynb", "EXPLICIT_NB="+spaced)
+		"GALLEY_SERVER="+m.URL(), "JPY_SESSION_NAME=churn.ipynb", "EXPLICIT_NB="+spaced, "GALLEY_BIN="+bin)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("driving the kernel: %v\n%s", err, out)
@@ -95,6 +103,14 @@ func TestRecipeMagicInKernel(t *testing.T) {
 	}
 	if r := res["again"]; r.Status != "ok" || !strings.Contains(r.Stdout, "recipe churn version 1 already has this content") {
 		t.Errorf("second %%recipe create = %+v", r)
+	}
+	// %schedule scores with the model of the recipe %recipe created.
+	if r := res["unmodelled"]; r.Status != "error" || r.Ename != "MagicError" || !strings.Contains(r.Evalue, "recipe churn has no model yet") {
+		t.Errorf("%%schedule before a model exists = %+v", r)
+	}
+	if r := res["schedule"]; r.Status != "ok" || !strings.Contains(r.Stdout, "created scoring schedule nightly: churn-model@production scores telco-churn into churn-scores") ||
+		!strings.Contains(r.Stdout, "T02:00 (") {
+		t.Errorf("%%schedule = %+v", r)
 	}
 	if r := res["explicit"]; r.Status != "ok" || !strings.Contains(r.Stdout, "created recipe churn2 version 1") {
 		t.Errorf("%%recipe create with an explicit path = %+v", r)
@@ -121,5 +137,8 @@ func TestRecipeMagicInKernel(t *testing.T) {
 	}
 	if v.Version != 1 || len(v.Params) != 5 || !strings.Contains(v.Source, "func Score(") {
 		t.Errorf("stored version = %+v", v)
+	}
+	if s, err := c.FindSchedule(context.Background(), "nightly"); err != nil || s.Model != "churn-model@production" || s.Timing.TimeZone != "Europe/Berlin" {
+		t.Errorf("schedule from %%schedule = %+v, %v", s, err)
 	}
 }

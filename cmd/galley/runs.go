@@ -123,6 +123,12 @@ func printRun(w io.Writer, r *server.Run) {
 	if r.Error != "" {
 		fmt.Fprintf(w, "error    %s\n", r.Error)
 	}
+	if r.Schedule != "" && r.NominalTime != nil {
+		fmt.Fprintf(w, "slot     %s at %s\n", r.Schedule, r.NominalTime.Format(time.RFC3339))
+	}
+	if r.Promotion != nil {
+		fmt.Fprintf(w, "promote  %s\n", r.Promotion.Reason)
+	}
 }
 
 func firstOf(s ...string) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/datasets"
 	galleyhttp "github.com/galley-dev/galley/server/http"
+	"github.com/galley-dev/galley/server/scheduler"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/worker"
 )
@@ -24,7 +25,7 @@ import (
 func init() {
 	register(&command{
 		name:    "serve",
-		summary: "run the companion server: recipes, models, training and scoring runs",
+		summary: "run the companion server: recipes, models, schedules, training and scoring runs",
 		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--token TOKEN] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &serveMain{Stdout: stdout, Stderr: stderr}
@@ -87,6 +88,9 @@ type serveMain struct {
 	http     *http.Server
 	stop     context.CancelFunc
 	poolDone chan error
+	// schedDone reports the end of the scheduler, which fires schedules
+	// into the same run queue the pool drains.
+	schedDone chan error
 }
 
 // URL is the address the server listens on, once Run has returned.
@@ -159,13 +163,16 @@ func (m *serveMain) Run(ctx context.Context) error {
 		m.db.Close()
 		return fmt.Errorf("listening on %s: %w", m.Addr, err)
 	}
-	api := &galleyhttp.Server{Recipes: m.db, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds,
+	api := &galleyhttp.Server{Recipes: m.db, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db,
 		Token: m.Token, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log}
 	m.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	poolCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	m.poolDone = make(chan error, 1)
 	go func() { m.poolDone <- pool.Run(poolCtx) }()
+	m.schedDone = make(chan error, 1)
+	sched := &scheduler.Scheduler{Store: m.db, Log: log}
+	go func() { m.schedDone <- sched.Run(poolCtx) }()
 	go func() {
 		if err := m.http.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("serving", "err", err)
@@ -186,7 +193,7 @@ func (m *serveMain) Close() error {
 	}
 	if m.stop != nil {
 		m.stop()
-		errs = append(errs, <-m.poolDone)
+		errs = append(errs, <-m.poolDone, <-m.schedDone)
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())

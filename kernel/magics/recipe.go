@@ -1,6 +1,7 @@
 // Package magics provides the kernel's line magics that reach beyond the
-// interpreter, such as %recipe, which turns the running notebook into a
-// recipe on a galley server.
+// interpreter: %recipe, which turns the running notebook into a recipe on
+// a galley server, and %schedule, which scores with that recipe's model on
+// a timetable.
 package magics
 
 import (
@@ -37,6 +38,8 @@ type Recipe struct {
 	Getwd  func() (string, error)
 	// Author is recorded with new versions unless --author is given.
 	Author string
+	// Last is the recipe this kernel last registered: %schedule's default.
+	Last string
 }
 
 const recipeUsage = `usage: %recipe create NAME [NOTEBOOK.ipynb] [--author WHO]
@@ -101,6 +104,7 @@ func (r *Recipe) Run(ctx context.Context, line string, out func(string)) error {
 		}
 		return fmt.Errorf("registering the recipe: %w", err)
 	}
+	r.Last = v.Recipe
 	if created {
 		out(fmt.Sprintf("created recipe %s version %d (%d parameters, content %s)\n", v.Recipe, v.Version, len(v.Params), short(v.ContentHash)))
 	} else {

@@ -61,6 +61,7 @@ type Server struct {
 	TrainedModels server.TrainedModelService
 	Runs          server.RunService
 	Datasets      server.DatasetService
+	Schedules     server.ScheduleService
 
 	// Token, when set, must be presented as "Authorization: Bearer TOKEN"
 	// on every request except the health check and the OpenAPI document.

@@ -33,7 +33,7 @@ func newServer(t *testing.T, c server.RecipeCompiler, tweak func(*galleyhttp.Ser
 	t.Cleanup(func() { db.Close() })
 	db.Compiler = c
 	db.MaxAttempts = 2
-	s := &galleyhttp.Server{Recipes: db, Models: db, TrainedModels: db, Runs: db, Datasets: ds}
+	s := &galleyhttp.Server{Recipes: db, Models: db, TrainedModels: db, Runs: db, Datasets: ds, Schedules: db}
 	if tweak != nil {
 		tweak(s)
 	}

@@ -278,7 +278,12 @@ func addFields(t reflect.Type, props map[string]any, required *[]string, schemas
 			name = f.Name
 		}
 		if kind := f.Tag.Get("openapi"); kind != "" {
-			props[name] = constraint(kind)
+			c := constraint(kind)
+			if f.Type.Kind() == reflect.Pointer {
+				// Optional fields decode null as absent.
+				c["nullable"] = true
+			}
+			props[name] = c
 		} else {
 			props[name] = schemaOf(f.Type, schemas)
 		}

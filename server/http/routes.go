@@ -107,7 +107,7 @@ func values(m map[string]json.RawMessage) (map[string]string, error) {
 }
 
 func (s *Server) routes() []route {
-	return []route{
+	return append([]route{
 		{method: "GET", path: "/api/health", summary: "Report that the server is up", status: 200, response: health{},
 			handler: func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, health{Status: "ok"}) }},
 		{method: "GET", path: "/api/openapi.json", summary: "This API's OpenAPI document", status: 200, response: map[string]any{},
@@ -163,7 +163,7 @@ func (s *Server) routes() []route {
 			response: server.DatasetVersion{}, errors: []int{404}, handler: s.getDatasetVersion},
 		{method: "GET", path: "/api/datasets/{name}/versions/{version}/data", summary: "Download a dataset version as CSV", status: 200,
 			response: "csv", errors: []int{404}, handler: s.datasetData},
-	}
+	}, s.scheduleRoutes()...)
 }
 
 func (s *Server) listRecipes(w http.ResponseWriter, r *http.Request) {

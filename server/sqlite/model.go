@@ -247,20 +247,32 @@ var (
 
 // SetAlias implements server.TrainedModelService.
 func (db *DB) SetAlias(ctx context.Context, model, alias string, version int) (*server.TrainedModel, error) {
-	if !aliasRE.MatchString(alias) || alias[0] >= '0' && alias[0] <= '9' {
-		return nil, server.Errorf(server.EINVALID, "alias %q is invalid: use letters, digits, '.', '_' or '-', starting with a letter", alias)
-	}
-	if versionRE.MatchString(alias) {
-		return nil, server.Errorf(server.EINVALID, "alias %q reads as version %s: pick a name that is not v followed by digits", alias, alias[1:])
+	if err := checkAlias(alias); err != nil {
+		return nil, err
 	}
 	t, err := db.FindTrainedModel(ctx, model+"@"+strconv.Itoa(version))
 	if err != nil {
 		return nil, err
 	}
-	_, err = db.db.ExecContext(ctx, `INSERT INTO aliases (model_id, alias, trained_model_id) SELECT id, ?, ? FROM models WHERE name = ?
-		ON CONFLICT (model_id, alias) DO UPDATE SET trained_model_id = excluded.trained_model_id`, alias, t.ID, model)
-	if err != nil {
+	if err := setAlias(ctx, db.db, model, alias, t.ID); err != nil {
 		return nil, fmt.Errorf("sqlite: setting alias: %w", err)
 	}
 	return db.FindTrainedModel(ctx, t.Ref())
+}
+
+func checkAlias(alias string) error {
+	if !aliasRE.MatchString(alias) || alias[0] >= '0' && alias[0] <= '9' {
+		return server.Errorf(server.EINVALID, "alias %q is invalid: use letters, digits, '.', '_' or '-', starting with a letter", alias)
+	}
+	if versionRE.MatchString(alias) {
+		return server.Errorf(server.EINVALID, "alias %q reads as version %s: pick a name that is not v followed by digits", alias, alias[1:])
+	}
+	return nil
+}
+
+// setAlias points alias of model at trained model id through ex.
+func setAlias(ctx context.Context, ex execer, model, alias string, id int64) error {
+	_, err := ex.ExecContext(ctx, `INSERT INTO aliases (model_id, alias, trained_model_id) SELECT id, ?, ? FROM models WHERE name = ?
+		ON CONFLICT (model_id, alias) DO UPDATE SET trained_model_id = excluded.trained_model_id`, alias, id, model)
+	return err
 }

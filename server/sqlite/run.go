@@ -13,17 +13,27 @@ import (
 
 // Train implements server.RunService.
 func (db *DB) Train(ctx context.Context, req server.TrainRequest) (*server.Run, error) {
-	m, rvID, err := db.findModel(ctx, req.Model)
+	r, modelID, err := db.prepareTrain(ctx, req)
 	if err != nil {
 		return nil, err
+	}
+	return db.insertRun(ctx, r, modelID)
+}
+
+// prepareTrain resolves a training run's model, parameters and dataset
+// snapshot as they are now, without storing anything.
+func (db *DB) prepareTrain(ctx context.Context, req server.TrainRequest) (*server.Run, int64, error) {
+	m, rvID, err := db.findModel(ctx, req.Model)
+	if err != nil {
+		return nil, 0, err
 	}
 	v, err := db.FindRecipeVersionByID(ctx, rvID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	over, err := checkParams(v, req.Params)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	params := map[string]string{}
 	for k, x := range m.Params {
@@ -34,71 +44,105 @@ func (db *DB) Train(ctx context.Context, req server.TrainRequest) (*server.Run, 
 	}
 	ds, err := db.Datasets.FindDatasetVersion(ctx, m.Dataset)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return db.insertRun(ctx, &server.Run{Kind: server.RunTrain, Model: m.Name, RecipeVersionID: rvID, Params: params, InputSnapshot: ds.Snapshot()}, m.ID)
+	return &server.Run{Kind: server.RunTrain, Model: m.Name, RecipeVersionID: rvID, Params: params, InputSnapshot: ds.Snapshot()}, m.ID, nil
 }
 
 // Score implements server.RunService.
 func (db *DB) Score(ctx context.Context, req server.ScoreRequest) (*server.Run, error) {
-	if req.TrainedModel == "" {
-		return nil, server.Errorf(server.EINVALID, "no trained model given: name one as MODEL, MODEL@VERSION or MODEL@ALIAS")
-	}
-	if err := checkName("output dataset", req.Output); err != nil {
+	r, modelID, err := db.prepareScore(ctx, req)
+	if err != nil {
 		return nil, err
 	}
+	return db.insertRun(ctx, r, modelID)
+}
+
+// prepareScore resolves a scoring run's trained model and input snapshot
+// as they are now, without storing anything.
+func (db *DB) prepareScore(ctx context.Context, req server.ScoreRequest) (*server.Run, int64, error) {
+	if req.TrainedModel == "" {
+		return nil, 0, server.Errorf(server.EINVALID, "no trained model given: name one as MODEL, MODEL@VERSION or MODEL@ALIAS")
+	}
+	if err := checkName("output dataset", req.Output); err != nil {
+		return nil, 0, err
+	}
 	if req.Input == "" {
-		return nil, server.Errorf(server.EINVALID, "no input dataset given: pass --input DATASET")
+		return nil, 0, server.Errorf(server.EINVALID, "no input dataset given: pass --input DATASET")
 	}
 	t, err := db.FindTrainedModel(ctx, req.TrainedModel)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	m, _, err := db.findModel(ctx, t.Model)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ds, err := db.Datasets.FindDatasetVersion(ctx, req.Input)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return db.insertRun(ctx, &server.Run{Kind: server.RunScore, Model: t.Model, RecipeVersionID: t.RecipeVersionID, Params: t.Params,
-		InputSnapshot: ds.Snapshot(), TrainedModel: t.Ref(), OutputName: req.Output}, m.ID)
+	return &server.Run{Kind: server.RunScore, Model: t.Model, RecipeVersionID: t.RecipeVersionID, Params: t.Params,
+		InputSnapshot: ds.Snapshot(), TrainedModel: t.Ref(), OutputName: req.Output}, m.ID, nil
 }
 
 func (db *DB) insertRun(ctx context.Context, r *server.Run, modelID int64) (*server.Run, error) {
+	id, err := db.insertRunWith(ctx, db.db, r, modelID, 0)
+	if err != nil {
+		return nil, err
+	}
+	return db.FindRun(ctx, id)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// insertRunWith queues r through ex, inside a transaction when ex is one;
+// scheduleID is the schedule whose slot (r.NominalTime) started it, or 0.
+func (db *DB) insertRunWith(ctx context.Context, ex execer, r *server.Run, modelID, scheduleID int64) (int64, error) {
 	now := db.now()
 	params, _ := json.Marshal(r.Params)
 	max := db.MaxAttempts
 	if max < 1 {
 		max = 1
 	}
-	res, err := db.db.ExecContext(ctx, `INSERT INTO runs (kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at)
-		VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, fmtTime(now), fmtTime(now))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: queueing run: %w", err)
+	var sched, nominal any
+	if scheduleID != 0 {
+		sched = scheduleID
 	}
-	id, _ := res.LastInsertId()
-	return db.FindRun(ctx, id)
+	if r.NominalTime != nil {
+		nominal = fmtFixed(*r.NominalTime)
+	}
+	res, err := ex.ExecContext(ctx, `INSERT INTO runs (kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time)
+		VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, fmtTime(now), fmtTime(now), sched, nominal)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: queueing run: %w", err)
+	}
+	return res.LastInsertId()
 }
 
 const runSelect = `SELECT r.id, r.kind, r.state, r.attempt, r.max_attempts, m.name, r.recipe_version_id, r.params, r.input_snapshot, r.trained_model,
 	r.output_name, r.output_snapshot, r.metrics, r.rows_in, r.rows_out, r.error, r.worker_pid, r.cancel_requested, r.created_at, r.scheduled_at,
-	r.started_at, r.finished_at, r.duration_ms FROM runs r JOIN models m ON m.id = r.model_id`
+	r.started_at, r.finished_at, r.duration_ms, coalesce((SELECT name FROM schedules WHERE id = r.schedule_id), ''), r.nominal_time,
+	r.promotion FROM runs r JOIN models m ON m.id = r.model_id`
 
 func scanRun(s scanner) (*server.Run, error) {
 	var r server.Run
 	var params, metrics, created, scheduled string
-	var started, finished sql.NullString
+	var started, finished, nominal, promotion sql.NullString
 	if err := s.Scan(&r.ID, &r.Kind, &r.State, &r.Attempt, &r.MaxAttempts, &r.Model, &r.RecipeVersionID, &params, &r.InputSnapshot, &r.TrainedModel,
 		&r.OutputName, &r.OutputSnapshot, &metrics, &r.RowsIn, &r.RowsOut, &r.Error, &r.WorkerPID, &r.CancelRequested, &created, &scheduled,
-		&started, &finished, &r.DurationMS); err != nil {
+		&started, &finished, &r.DurationMS, &r.Schedule, &nominal, &promotion); err != nil {
 		return nil, err
 	}
 	json.Unmarshal([]byte(params), &r.Params)
 	json.Unmarshal([]byte(metrics), &r.Metrics)
 	r.CreatedAt, r.ScheduledAt = parseTime(created), parseTime(scheduled)
-	r.StartedAt, r.FinishedAt = parseTimePtr(started), parseTimePtr(finished)
+	r.StartedAt, r.FinishedAt, r.NominalTime = parseTimePtr(started), parseTimePtr(finished), parseTimePtr(nominal)
+	if promotion.Valid {
+		json.Unmarshal([]byte(promotion.String), &r.Promotion)
+	}
 	return &r, nil
 }
 

@@ -53,6 +53,9 @@ type Job struct {
 	Output   string `json:"output,omitempty"`
 	// MemoryLimit in bytes; 0 means none.
 	MemoryLimit int64 `json:"memory_limit"`
+	// NominalTime is the schedule slot of a scheduled run, for
+	// recipe.Config.
+	NominalTime *time.Time `json:"nominal_time,omitempty"`
 }
 
 // Event is one line a worker process writes.
@@ -188,6 +191,9 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 	}
 	ev.send(Event{Log: fmt.Sprintf("worker: recipe loaded in %s", time.Since(start).Round(time.Millisecond))})
 	cfg := recipe.NewConfig(job.Input).WithLimit(job.Limit)
+	if job.NominalTime != nil {
+		cfg = cfg.WithNominalTime(*job.NominalTime)
+	}
 	values := map[string]any{}
 	for _, prm := range job.Params {
 		lit := prm.Default

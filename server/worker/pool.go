@@ -206,7 +206,7 @@ func (p *Pool) saveOutput(ctx context.Context, run *server.Run, csvPath string) 
 		return nil, err
 	}
 	lin := &server.Lineage{RunID: run.ID, Recipe: v.Recipe, RecipeVersion: v.Version, RecipeVersionID: v.ID,
-		TrainedModel: run.TrainedModel, Params: run.Params, InputSnapshot: run.InputSnapshot}
+		TrainedModel: run.TrainedModel, Params: run.Params, InputSnapshot: run.InputSnapshot, Schedule: run.Schedule, NominalTime: run.NominalTime}
 	return p.Datasets.SaveOutput(ctx, run.OutputName, csvPath, lin)
 }
 
@@ -271,7 +271,8 @@ func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
 			return Job{}, err
 		}
 	}
-	job := Job{Kind: string(run.Kind), Source: v.Source, Params: v.Params, Values: values, Input: input, MemoryLimit: p.MemoryLimit}
+	job := Job{Kind: string(run.Kind), Source: v.Source, Params: v.Params, Values: values, Input: input, MemoryLimit: p.MemoryLimit,
+		NominalTime: run.NominalTime}
 	switch run.Kind {
 	case server.RunTrain:
 		job.ModelOut = filepath.Join(dir, fmt.Sprintf("model-%d.json", run.Attempt))

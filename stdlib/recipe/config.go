@@ -98,9 +98,10 @@ func Literal(typ string, v any) string {
 // Config is what a recipe's entry points receive: the dataset to read and the
 // parameter values of this run.
 type Config struct {
-	input  string
-	limit  int
-	values map[string]any
+	input   string
+	limit   int
+	values  map[string]any
+	nominal time.Time
 }
 
 // NewConfig returns a configuration reading input with no parameter values
@@ -115,6 +116,17 @@ func (c Config) Input() string { return c.input }
 // Limit is the number of rows Load should read, or 0 for all of them. It is
 // positive when a recipe runs on a sample.
 func (c Config) Limit() int { return c.limit }
+
+// NominalTime is the slot a scheduled run stands for: the time the
+// schedule named, not when the run started, so that a late or retried run
+// computes what its slot would have. It is zero for runs nobody scheduled.
+func (c Config) NominalTime() time.Time { return c.nominal }
+
+// WithNominalTime returns a copy of c whose NominalTime is t.
+func (c Config) WithNominalTime(t time.Time) Config {
+	c.nominal = t
+	return c
+}
 
 // WithInput returns a copy of c reading input.
 func (c Config) WithInput(input string) Config {
