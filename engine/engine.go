@@ -80,6 +80,8 @@ type Engine struct {
 	cellTypes map[reflect.Type]string
 	// held is a value the engine hands to interpreted code (galley_held).
 	held any
+	// refs are the values Variables handed out references to.
+	refs []reflect.Value
 }
 
 //go:embed gosrc/*.go.txt

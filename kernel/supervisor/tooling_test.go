@@ -7,7 +7,8 @@ import (
 )
 
 // TestToolingThroughJupyterClient drives completion, inspection and error
-// tracebacks with jupyter_client, as front ends send them.
+// tracebacks, and the debug requests of the variables panel, with
+// jupyter_client as front ends send them.
 func TestToolingThroughJupyterClient(t *testing.T) {
 	env := setup(t)
 	results := runPython(t, 2*time.Minute, "tooling.py", env)
@@ -16,7 +17,7 @@ func TestToolingThroughJupyterClient(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	if len(names) < 4 {
+	if len(names) < 5 {
 		t.Errorf("only %d scenarios ran: %v", len(names), names)
 	}
 	for _, name := range names {
