@@ -32,7 +32,7 @@ import (
 // request is a message from the supervisor to the worker.
 type request struct {
 	ID         uint64 `json:"id"`
-	Op         string `json:"op"` // execute, complete, inspect, is_complete, variables, rich_variable, interrupt, input_reply
+	Op         string `json:"op"`             // execute, complete, inspect, is_complete, variables, rich_variable, interrupt, input_reply
 	Code       string `json:"code,omitempty"` // the variable's name for rich_variable
 	Ref        int    `json:"ref,omitempty"`  // variables
 	Cursor     int    `json:"cursor,omitempty"`
