@@ -273,7 +273,7 @@ func (e *Engine) valueText(v reflect.Value) string {
 		s = first + " …"
 	}
 	if len(s) > maxValueText {
-		s = s[:maxValueText] + "…"
+		s = strings.ToValidUTF8(s[:maxValueText], "") + "…"
 	}
 	return s
 }
