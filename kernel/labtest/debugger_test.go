@@ -11,9 +11,9 @@ import (
 // a notebook, as the bug button in its toolbar does, and checks that the
 // sidebar's variables panel lists the session's variables: names and types
 // in the tree view (values of numbers too), a struct's fields when it is
-// expanded, and the table view.
+// expanded, the table view, and a data frame rendered as its table.
 func TestJupyterLabDebuggerShowsVariables(t *testing.T) {
-	ctx := openNotebook(t, []string{"type customer struct {\n\tID   int\n\tPlan string\n}\nchurnRate := 0.265\nfirst := customer{ID: 7, Plan: \"fiber\"}\nfmt.Println(\"defined\")"})
+	ctx := openNotebook(t, []string{"type customer struct {\n\tID   int\n\tPlan string\n}\nchurnRate := 0.265\nfirst := customer{ID: 7, Plan: \"fiber\"}\ndf, _ := data.ReadCSVFrom(strings.NewReader(\"plan,charges\\nfiber,70.5\\ndsl,30.25\\n\"))\nfmt.Println(\"defined\")"})
 	runCell(t, ctx, 0)
 	waitJS(t, ctx, "the cell to run", 30*time.Second, outputOf(0)+`.includes('defined')`)
 
@@ -57,4 +57,13 @@ func TestJupyterLabDebuggerShowsVariables(t *testing.T) {
 		return !!g && !g.closest('.lm-mod-hidden') && g.getBoundingClientRect().height > 0;
 	})()`)
 	screenshot(t, ctx, "debugger-table.png")
+
+	// Rendering a variable, as its magnifier button does, shows a data
+	// frame as its table.
+	evalJS(t, ctx, `(window.jupyterapp.commands.execute('debugger:render-mime-variable', {name: 'df'}), true)`)
+	waitJS(t, ctx, "the data frame to render as a table", 30*time.Second, `(() => {
+		const t = document.querySelector('.jp-DebuggerRichVariable table');
+		return !!t && t.innerText.includes('charges') && t.innerText.includes('30.25');
+	})()`)
+	screenshot(t, ctx, "debugger-frame.png")
 }
