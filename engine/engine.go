@@ -72,14 +72,16 @@ type Engine struct {
 	fresh int // counter for names the rewrites introduce
 
 	mu       sync.Mutex
-	running  int      // cell whose code runs now, 0 between cells
-	goPanics []any    // panics of goroutines started by the running cell
-	frames   []string // positions the interpreter printed while unwinding
+	running  int       // cell whose code runs now, 0 between cells
+	goPanics []goPanic // panics of goroutines started by the running cell
+	frames   []frame   // positions the interpreter printed while unwinding
 
 	// cellTypes names the interpreter's types for types cells declared.
 	cellTypes map[reflect.Type]string
 	// held is a value the engine hands to interpreted code (galley_held).
 	held any
+	// refs are the values Variables handed out references to.
+	refs []reflect.Value
 }
 
 //go:embed gosrc/*.go.txt
@@ -93,6 +95,9 @@ var sourcePackages = []string{"cmp", "iter", "maps", "slices"}
 const (
 	rtPath = "github.com/galley-dev/galley/engine/cellrt"
 	rtName = "galley_rt"
+	// posVar is the interpreted variable holding the number of the cell
+	// statement that runs now.
+	posVar = "galley_pos"
 )
 
 // prelude is interpreted once per session: generic helpers that rewritten
@@ -126,6 +131,8 @@ func galley_max[galley_T galley_cmp.Ordered](x galley_T, ys ...galley_T) galley_
 func galley_new[galley_T any](v galley_T) *galley_T { return &v }
 
 var _ = galley_rt.Clear
+
+var ` + posVar + ` int
 
 func galley_held() any { return galley_rt.Held() }
 `
@@ -280,6 +287,9 @@ type program struct {
 	sess         *session // the session the cell was checked against
 	types        []string // named types the cell declares
 	imported     func()   // records the imports once the interpreter has them
+	// stmtPos holds the position of each top-level statement; the
+	// statements set posVar to their index + 1 as they start.
+	stmtPos []string
 }
 
 func (e *Engine) run(ctx context.Context, p *program) (err error) {
@@ -295,10 +305,11 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 		panics := e.goPanics
 		e.mu.Unlock()
 		if r := recover(); r != nil {
-			err = e.panicError(r, append(frames, "interpreter: "+fmt.Sprint(r)))
+			err = e.panicError(r, append(e.trace(p, frames), "interpreter: "+fmt.Sprint(r)))
 		}
 		if err == nil && len(panics) > 0 {
-			err = e.panicError(panics[0], []string{"panic in a goroutine started by this cell: " + fmt.Sprint(panics[0])})
+			gp := panics[0]
+			err = e.panicError(gp.value, append([]string{gp.at + ": in a goroutine started by this cell"}, e.trace(nil, gp.frames)...))
 		}
 	}()
 
@@ -340,23 +351,37 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 				return &CellError{Name: Interrupted, Value: ctx.Err().Error(), Err: ctx.Err()}
 			}
 			e.mu.Lock()
-			frames := append([]string(nil), e.frames...)
+			frames := append([]frame(nil), e.frames...)
 			e.mu.Unlock()
-			return e.runError(err, frames)
+			if src != p.stmts {
+				p = nil // the statements' positions do not apply
+			}
+			return e.runError(err, e.trace(p, frames))
 		}
 	}
 	return nil
 }
 
-func (e *Engine) goroutinePanic(cell int, v any) {
+func (e *Engine) goroutinePanic(cell int, at string, v any) {
+	g := goroutineID()
 	e.mu.Lock()
+	// The frames this goroutine unwound are its own, not the cell's.
+	var mine, rest []frame
+	for _, f := range e.frames {
+		if f.g == g {
+			mine = append(mine, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	e.frames = rest
 	if cell == e.running {
-		e.goPanics = append(e.goPanics, v)
+		e.goPanics = append(e.goPanics, goPanic{value: v, at: at, frames: mine})
 		e.mu.Unlock()
 		return
 	}
 	e.mu.Unlock()
-	fmt.Fprintf(e.stderr, "panic in a goroutine started by cell %d: %v\n", cell, v)
+	fmt.Fprintf(e.stderr, "panic in a goroutine started by cell %d at %s: %v\n", cell, at, v)
 }
 
 // panicFrameLine matches what the interpreter prints for each frame a panic
@@ -374,8 +399,10 @@ func (f panicFrameFilter) Write(b []byte) (int, error) {
 	line := strings.TrimSuffix(string(b), "\n")
 	if panicFrameLine.MatchString(line) && !strings.Contains(line, "\n") {
 		if strings.HasPrefix(line, cellFile+":") {
+			pos, fn, _ := strings.Cut(strings.TrimSuffix(line, "(...)"), ": panic: ")
+			fr := frame{g: goroutineID(), pos: pos, fn: fn}
 			f.e.mu.Lock()
-			f.e.frames = append(f.e.frames, strings.Replace(strings.TrimSuffix(line, "(...)"), ": panic: ", ": in ", 1))
+			f.e.frames = append(f.e.frames, fr)
 			f.e.mu.Unlock()
 		}
 		return len(b), nil

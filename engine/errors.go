@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/traefik/yaegi/interp"
@@ -49,12 +51,119 @@ func (e *CellError) Ename() string { return e.Name }
 // Evalue is the Jupyter error value.
 func (e *CellError) Evalue() string { return e.Value }
 
-// Traceback is the Jupyter traceback: one line per position.
+// ANSI colours of a traceback, as IPython colours its own: the error's
+// name in red, positions in green.
+const (
+	ansiRed   = "\x1b[0;31m"
+	ansiGreen = "\x1b[0;32m"
+	ansiReset = "\x1b[0m"
+)
+
+// Traceback is the Jupyter traceback, which is what front ends show. A
+// compile error lists its positions. A failure at run time starts with
+// "Name: value", as Python's do, then the cell's own position and the
+// functions it called, outermost first.
 func (e *CellError) Traceback() []string {
-	if len(e.Trace) == 0 {
-		return []string{e.Name + ": " + e.Value}
+	if e.Name == CompileError && len(e.Trace) > 0 {
+		return e.Trace
 	}
-	return e.Trace
+	tb := []string{ansiRed + e.Name + ansiReset + ": " + e.Value}
+	for _, l := range e.Trace {
+		if pos, rest, ok := strings.Cut(l, ": "); ok && strings.HasPrefix(pos, cellFile+":") {
+			l = ansiGreen + pos + ansiReset + ": " + rest
+		}
+		tb = append(tb, l)
+	}
+	return tb
+}
+
+// frame is one line the interpreter printed while a panic unwound a
+// function: its position and name ("main.f"), and the goroutine that
+// printed it.
+type frame struct {
+	g       uint64
+	pos, fn string
+}
+
+// goPanic is a panic recovered in a goroutine a cell started.
+type goPanic struct {
+	value  any
+	at     string  // position of the go statement
+	frames []frame // what the goroutine unwound, innermost first
+}
+
+// goroutineID returns the running goroutine's number, which tells the
+// frames of concurrent panics apart. Go does not expose it otherwise; it
+// is read only while a panic unwinds.
+func goroutineID() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		n, _ := strconv.ParseUint(string(b[:i]), 10, 64)
+		return n
+	}
+	return 0
+}
+
+// trace turns the frames of one unwinding, innermost first, into
+// traceback lines, outermost first. For the running cell's own statements
+// p (nil when they did not run) gives the position of the statement that
+// failed: the interpreter reports only where each function started.
+func (e *Engine) trace(p *program, frames []frame) []string {
+	if len(frames) == 0 {
+		return nil
+	}
+	g := frames[len(frames)-1].g
+	cellFn := fmt.Sprintf("%s%d", cellFuncName, e.cell)
+	var lines []string
+	for i := len(frames) - 1; i >= 0; i-- {
+		f := frames[i]
+		if f.g != g {
+			continue
+		}
+		name := strings.TrimPrefix(f.fn, "main.")
+		base, lit := name, false
+		for strings.HasSuffix(base, ".func") {
+			base, lit = strings.TrimSuffix(base, ".func"), true
+		}
+		pos, where := f.pos, "in "+base
+		switch {
+		case base == cellFn:
+			where = "in this cell"
+			if !lit && p != nil {
+				if at, ok := e.statementPos(p); ok {
+					pos = at
+				}
+			}
+		case strings.HasPrefix(base, cellFuncName):
+			where = "in an earlier cell"
+		}
+		if lit {
+			where = "in a function literal " + where
+		}
+		if lit || !strings.HasPrefix(base, cellFuncName) {
+			// Only the cell's own statements record where they are; a
+			// function's frame has the position of its first statement.
+			where += " (body starts here)"
+		}
+		lines = append(lines, pos+": "+where)
+	}
+	return lines
+}
+
+// statementPos is the position of the top-level statement of p that ran
+// last.
+func (e *Engine) statementPos(p *program) (string, bool) {
+	v, ok := e.in.Globals()[posVar]
+	if !ok || !v.IsValid() || !v.CanInt() {
+		return "", false
+	}
+	n := int(v.Int())
+	if n < 1 || n > len(p.stmtPos) {
+		return "", false
+	}
+	return p.stmtPos[n-1], true
 }
 
 // panicError describes a panic value the way Go names it.

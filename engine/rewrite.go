@@ -136,6 +136,7 @@ func (c *cellUnit) program() (*program, error) {
 		}
 	}
 	var imps, decls, stmts strings.Builder
+	var stmtPos []string
 	paths := make([]string, 0, len(imports))
 	for p := range imports {
 		paths = append(paths, p)
@@ -157,6 +158,12 @@ func (c *cellUnit) program() (*program, error) {
 			decls.WriteString(c.edited(ch, r.edits))
 			decls.WriteString("\n")
 		case stmtChunk:
+			// The interpreter reports where a function started, not
+			// where it panicked; each statement records its place so
+			// that a traceback names the cell's own line.
+			l, col := lineCol(c.code, ch.start)
+			stmtPos = append(stmtPos, fmt.Sprintf("%s:%d:%d", cellFile, l, col))
+			fmt.Fprintf(&stmts, "%s = %d\n", posVar, len(stmtPos))
 			if ch.tuple {
 				stmts.WriteString(rtName + ".Show(" + c.edited(ch, r.edits) + ")\n")
 				continue
@@ -166,9 +173,10 @@ func (c *cellUnit) program() (*program, error) {
 		}
 	}
 	p := &program{
-		sess:   c.sess,
-		types:  declaredTypes(c.file),
-		commit: c.commit,
+		sess:    c.sess,
+		types:   declaredTypes(c.file),
+		stmtPos: stmtPos,
+		commit:  c.commit,
 		imported: func() {
 			for _, path := range paths {
 				e.imported[path] = imports[path]
@@ -683,7 +691,8 @@ func (r *rewriter) goStmt(n *ast.GoStmt) {
 		params = append(params, p+" "+ts)
 		args = append(args, p)
 	}
-	recoverer := fmt.Sprintf("defer func() { if r := recover(); r != nil { %s.GoPanic(%d, r) } }(); ", rtName, r.c.e.cell)
+	at := r.c.e.fset.Position(n.Go)
+	recoverer := fmt.Sprintf("defer func() { if r := recover(); r != nil { %s.GoPanic(%d, %q, r) } }(); ", rtName, r.c.e.cell, fmt.Sprintf("%s:%d:%d", at.Filename, at.Line, at.Column))
 	if !typed || len(call.Args) == 0 {
 		r.add(n.Go, call.Pos(), "go func() { "+recoverer)
 		r.add(call.End(), call.End(), " }()")

@@ -9,7 +9,6 @@ import (
 	"go/token"
 	"go/types"
 	"slices"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -17,68 +16,6 @@ import (
 	"github.com/galley-dev/galley/engine/apidoc"
 	"github.com/galley-dev/galley/stdlib/display"
 )
-
-var goKeywords = []string{
-	"break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough",
-	"for", "func", "go", "goto", "if", "import", "interface", "map", "package", "range",
-	"return", "select", "struct", "switch", "type", "var",
-}
-
-// Complete returns completions for code at cursor (a position in Unicode
-// code points), and the range of code they replace. After a selector it
-// offers the members of the value's type or of the package; otherwise
-// session identifiers, packages, builtins and keywords.
-func (e *Engine) Complete(code string, cursor int) (matches []string, start, end int) {
-	off := byteOffset(code, cursor)
-	wordStart := off
-	for wordStart > 0 {
-		r, size := utf8.DecodeLastRuneInString(code[:wordStart])
-		if !isIdentRune(r) {
-			break
-		}
-		wordStart -= size
-	}
-	prefix := code[wordStart:off]
-	start, end = utf8.RuneCountInString(code[:wordStart]), cursor
-
-	if wordStart > 0 && code[wordStart-1] == '.' {
-		// Resolve what precedes the dot in a copy of the cell where the
-		// selector is cut off, so the rest need not be valid.
-		recv := selectorBase(code[:wordStart-1])
-		if recv == "" {
-			return nil, start, end
-		}
-		scope, _ := e.scopeAt(code[:wordStart-1-len(recv)] + "_ = " + recv + "\n")
-		for _, name := range e.members(scope, recv) {
-			if strings.HasPrefix(name, prefix) {
-				matches = append(matches, name)
-			}
-		}
-		return matches, start, end
-	}
-
-	seen := map[string]bool{}
-	add := func(name string) {
-		if strings.HasPrefix(name, prefix) && !seen[name] && !strings.HasPrefix(name, "galley_") && name != "_" {
-			seen[name] = true
-			matches = append(matches, name)
-		}
-	}
-	scope, _ := e.scopeAt(code[:wordStart] + "_ = 0\n")
-	for s := scope; s != nil; s = s.Parent() {
-		for _, n := range s.Names() {
-			add(n)
-		}
-	}
-	for name := range e.byName {
-		add(name)
-	}
-	for _, k := range goKeywords {
-		add(k)
-	}
-	sort.Strings(matches)
-	return matches, start, end
-}
 
 func byteOffset(s string, runes int) int {
 	off := 0
@@ -180,63 +117,12 @@ func lastStmtPos(b *ast.BlockStmt) token.Pos {
 	return pos
 }
 
-// members lists the fields and methods of the type of expression expr, or
-// the exports of the package it names.
-func (e *Engine) members(scope *types.Scope, expr string) []string {
-	var names []string
-	if scope != nil {
-		if _, obj := scope.LookupParent(expr, token.NoPos); obj != nil {
-			if pn, ok := obj.(*types.PkgName); ok {
-				return exportedNames(pn.Imported())
-			}
-		}
-	}
-	if !strings.ContainsAny(expr, ".()[]") {
-		if p := e.packageFor(expr); p != nil && (scope == nil || lookup(scope, expr) == nil) {
-			return exportedNames(p)
-		}
-	}
-	if scope == nil {
-		return nil
-	}
-	tv, err := types.Eval(e.fset, scopePkg(scope), token.NoPos, expr)
-	if err != nil || tv.Type == nil {
-		return nil
-	}
-	t := tv.Type
-	ms := types.NewMethodSet(types.NewPointer(t))
-	if _, ok := t.Underlying().(*types.Interface); ok {
-		ms = types.NewMethodSet(t)
-	}
-	for i := 0; i < ms.Len(); i++ {
-		if ms.At(i).Obj().Exported() || isMain(ms.At(i).Obj().Pkg()) {
-			names = append(names, ms.At(i).Obj().Name())
-		}
-	}
-	if st, ok := derefUnderlying(t).(*types.Struct); ok {
-		for i := 0; i < st.NumFields(); i++ {
-			if f := st.Field(i); f.Exported() || isMain(f.Pkg()) {
-				names = append(names, f.Name())
-			}
-		}
-	}
-	sort.Strings(names)
-	return names
-}
-
 func lookup(scope *types.Scope, name string) types.Object {
 	_, obj := scope.LookupParent(name, token.NoPos)
 	return obj
 }
 
 func isMain(p *types.Package) bool { return p != nil && p.Path() == "main" }
-
-func derefUnderlying(t types.Type) types.Type {
-	if p, ok := t.Underlying().(*types.Pointer); ok {
-		return p.Elem().Underlying()
-	}
-	return t.Underlying()
-}
 
 // scopePkg finds the package a scope belongs to, for types.Eval.
 func scopePkg(scope *types.Scope) *types.Package {
@@ -288,7 +174,7 @@ func (e *Engine) Inspect(code string, cursor, detail int) (display.Data, bool) {
 	s, t := off, off
 	for s > 0 {
 		r, size := utf8.DecodeLastRuneInString(code[:s])
-		if !isIdentRune(r) && r != '.' {
+		if !isIdentRune(r) {
 			break
 		}
 		s -= size
@@ -300,12 +186,20 @@ func (e *Engine) Inspect(code string, cursor, detail int) (display.Data, bool) {
 		}
 		t += size
 	}
-	expr := strings.Trim(code[s:t], ".")
+	expr := code[s:t]
+	if s > 0 && code[s-1] == '.' {
+		// A selector on any expression: a name, a call, an index.
+		if base := selectorBase(code[:s-1]); base != "" {
+			expr = base + "." + expr
+			s -= 1 + len(base)
+		}
+	}
+	expr = strings.Trim(expr, ".")
 	if expr == "" {
 		return display.Data{}, false
 	}
 	scope, c := e.scopeAt(code[:s] + "\n_ = 0\n")
-	d := e.describe(scope, c, expr)
+	d := e.describe(scope, c, code[:s]+"\n", expr)
 	if d.decl == "" {
 		return display.Data{}, false
 	}
@@ -335,7 +229,7 @@ type description struct {
 	pkg       bool // describes a package
 }
 
-func (e *Engine) describe(scope *types.Scope, c *cellUnit, expr string) description {
+func (e *Engine) describe(scope *types.Scope, c *cellUnit, before, expr string) description {
 	qual := func(p *types.Package) string {
 		if isMain(p) {
 			return ""
@@ -407,22 +301,27 @@ func (e *Engine) describe(scope *types.Scope, c *cellUnit, expr string) descript
 		return description{}
 	}
 	pkg := scopePkg(scope)
-	tv, err := types.Eval(e.fset, pkg, token.NoPos, expr)
-	if err != nil {
-		return description{}
-	}
 	// A method or field: describe it through the type that declares it.
+	// The base is typed where it stands in the cell, so locals, calls
+	// and index expressions work.
 	base := expr[:strings.LastIndexByte(expr, '.')]
 	name := expr[strings.LastIndexByte(expr, '.')+1:]
-	if btv, err := types.Eval(e.fset, pkg, token.NoPos, base); err == nil && btv.Type != nil {
-		if obj, index, _ := types.LookupFieldOrMethod(btv.Type, true, pkg, name); obj != nil {
-			if owner := declaringType(btv.Type, index); owner != nil && owner.Obj().Pkg() != nil {
+	if bt := e.exprType(before, base); bt != nil {
+		if tp, ok := bt.(*types.TypeParam); ok {
+			bt = tp.Constraint()
+		}
+		if obj, index, _ := types.LookupFieldOrMethod(bt, true, pkg, name); obj != nil {
+			if owner := declaringType(bt, index); owner != nil && owner.Obj().Pkg() != nil {
 				return object(obj, owner.Obj().Pkg(), owner.Obj().Name())
 			}
 			return description{decl: types.ObjectString(obj, qual)}
 		}
 	}
-	return description{decl: fmt.Sprintf("%s %s", expr, types.TypeString(tv.Type, qual))}
+	t := e.exprType(before, expr)
+	if t == nil {
+		return description{}
+	}
+	return description{decl: fmt.Sprintf("%s %s", expr, types.TypeString(t, qual))}
 }
 
 // declaringType follows the embedded fields on a selection's path from t

@@ -214,3 +214,102 @@ func TestInterruptKeepsSessionUsable(t *testing.T) {
 		t.Fatalf("after interrupt: %v %v", d, err)
 	}
 }
+
+// Completion works on every value: pointers, embedded fields, interfaces,
+// generic instances, cell types, results of calls, elements of maps and
+// slices, and the keys of struct literals.
+func TestCompleteEveryValue(t *testing.T) {
+	e := newTestEngine(t)
+	mustRun(t, e, `var df *data.Frame
+var c *plot.Chart
+var req *http.Request
+type Base struct{ ID int }
+func (b *Base) Describe() string { return "base" }
+type Item struct {
+	Base
+	Name string
+}
+func (i Item) Label() string { return i.Name }
+var it Item
+var ip = &Item{}
+var w io.Writer = os.Stdout
+type Box[T any] struct{ Val T }
+func (b Box[T]) Get() T { return b.Val }
+var bi Box[int]
+m := map[string]*Item{}
+xs := []Item{{}}
+p := "x.csv"`)
+	for _, tc := range []struct {
+		code string
+		want []string
+		not  []string
+	}{
+		{"df.", []string{"Head", "NumRows", "Column", "Select"}, nil},
+		{"c.", []string{"Spec", "SVG", "DisplayData"}, nil},
+		{"req.", []string{"Method", "URL", "Context", "FormValue", "WithContext"}, nil},
+		{"it.", []string{"Name", "Base", "ID", "Describe", "Label"}, nil},
+		{"ip.", []string{"Name", "ID", "Describe", "Label"}, nil},
+		{"w.", []string{"Write"}, []string{"Close"}},
+		{"bi.", []string{"Val", "Get"}, nil},
+		{"m[\"k\"].", []string{"Name", "Label", "Describe"}, nil},
+		{"xs[0].", []string{"Name", "Label"}, nil},
+		{"f, _ := data.ReadCSV(p)\nf.", []string{"Head", "NumRows"}, nil},
+		{"df.Head(3).", []string{"Head", "Select"}, nil},
+		{"func g(v Item) {\n\tv.", []string{"Name", "Describe"}, nil},
+		{"func h[T fmt.Stringer](v T) {\n\tv.", []string{"String"}, nil},
+		{"Item{", []string{"Base", "Name"}, nil},
+		{"Item{Name: \"a\", ", []string{"Base"}, []string{"Name"}},
+		{"_ = &Item{\n\tNa", []string{"Name"}, nil},
+	} {
+		got, _, _ := e.Complete(tc.code, len([]rune(tc.code)))
+		for _, w := range tc.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("Complete(%q) = %v, missing %s", tc.code, got, w)
+			}
+		}
+		for _, n := range tc.not {
+			if slices.Contains(got, n) {
+				t.Errorf("Complete(%q) = %v, should not offer %s", tc.code, got, n)
+			}
+		}
+	}
+	// A struct literal's fields come before other names.
+	if got, _, _ := e.Complete("Item{", 5); len(got) < 2 || got[0] != "Base" || got[1] != "Name" {
+		t.Errorf("Complete(Item{) = %v, want the fields first", got)
+	}
+}
+
+func TestCompleteRanking(t *testing.T) {
+	e := newTestEngine(t)
+	mustRun(t, e, "type R struct{}\nfunc (R) WriteString() {}\nfunc (R) Write() {}\nfunc (R) write() {}\nfunc (R) Rewrite() {}\nfunc (R) WorkString() {}\nvar r R")
+	got, _, _ := e.Complete("r.Wr", 4)
+	if want := []string{"Write", "WriteString", "write", "WorkString"}; !slices.Equal(got, want) {
+		t.Errorf("Complete(r.Wr) = %v, want %v (exact prefix, then other case, then fuzzy)", got, want)
+	}
+	got, _, _ = e.Complete("r.wstr", 6)
+	if want := []string{"WorkString", "WriteString"}; !slices.Equal(got, want) {
+		t.Errorf("Complete(r.wstr) = %v, want the fuzzy matches %v", got, want)
+	}
+	got, _, _ = e.Complete("r.write", 7)
+	if len(got) < 3 || got[0] != "write" || !slices.Contains(got[1:], "Write") {
+		t.Errorf("Complete(r.write) = %v, want write first", got)
+	}
+}
+
+// Inspect describes members of any value, as completion offers them.
+func TestInspectEveryValue(t *testing.T) {
+	e := newTestEngine(t)
+	mustRun(t, e, "var df *data.Frame\nxs := []*data.Frame{df}")
+	for _, tc := range []struct{ code, decl string }{
+		{"df.Head", "Head("},
+		{"xs[0].NumRows", "NumRows()"},
+		{"f, _ := data.ReadCSV(\"x\")\nf.NumRows", "NumRows()"},
+		{"df.Head(2).NumCols", "NumCols()"},
+	} {
+		d, ok := e.Inspect(tc.code, len([]rune(tc.code)), 0)
+		text, _ := d.Bundle[display.MIMEText].(string)
+		if !ok || !strings.Contains(text, tc.decl) {
+			t.Errorf("Inspect(%q) = %q, %v; want %q", tc.code, text, ok, tc.decl)
+		}
+	}
+}

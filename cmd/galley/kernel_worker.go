@@ -28,9 +28,29 @@ func init() {
 			return executor.ServeInherited(ctx, executor.Options{
 				MemoryLimit: *limit,
 				NewEngine: func(stdin io.Reader, stdout, stderr io.Writer) (executor.Engine, error) {
-					return engine.New(engine.Options{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+					e, err := engine.New(engine.Options{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+					if err != nil {
+						return nil, err
+					}
+					return workerEngine{e}, nil
 				},
 			})
 		},
 	})
+}
+
+// The engine and the executor number the session's variables alike.
+var _ [0]struct{} = [engine.GlobalsRef - executor.GlobalsRef]struct{}{}
+
+// workerEngine is the engine as the worker serves it: the engine's variable
+// listing in the executor protocol's terms.
+type workerEngine struct{ *engine.Engine }
+
+func (w workerEngine) Variables(ref int) []executor.Variable {
+	vs := w.Engine.Variables(ref)
+	out := make([]executor.Variable, len(vs))
+	for i, v := range vs {
+		out[i] = executor.Variable{Name: v.Name, Type: v.Type, Value: v.Value, Ref: v.Ref}
+	}
+	return out
 }

@@ -16,11 +16,12 @@ import (
 type Runtime struct {
 	mu      sync.Mutex
 	shown   [][]any
-	onPanic func(cell int, value any)
+	onPanic func(cell int, at string, value any)
 }
 
-// New returns a Runtime that reports goroutine panics to onPanic.
-func New(onPanic func(cell int, value any)) *Runtime {
+// New returns a Runtime that reports goroutine panics to onPanic, with the
+// cell that started the goroutine and the position of its go statement.
+func New(onPanic func(cell int, at string, value any)) *Runtime {
 	return &Runtime{onPanic: onPanic}
 }
 
@@ -42,9 +43,9 @@ func (r *Runtime) TakeShown() [][]any {
 
 // GoPanic is called, from a deferred function wrapped around every
 // goroutine a cell starts, with the value recover returned there.
-func (r *Runtime) GoPanic(cell int, v any) {
+func (r *Runtime) GoPanic(cell int, at string, v any) {
 	if v != nil {
-		r.onPanic(cell, v)
+		r.onPanic(cell, at, v)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,9 @@ type Error struct {
 // lines (Go stacks, hints) vary between runs and are left out.
 const tracePrefix = "cell:"
 
+// ansiCode matches the colour codes of a traceback.
+var ansiCode = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
 // Transcript formats what a cell showed for golden comparison: output,
 // then the text/plain result, then "error: Name: value" and the traceback
 // lines that point into the cell, indented.
@@ -146,6 +150,7 @@ func (s Shown) Transcript() string {
 		}
 		b.WriteString(s.Err.Value + "\n")
 		for _, l := range s.Err.Traceback {
+			l = ansiCode.ReplaceAllString(l, "")
 			if strings.HasPrefix(l, tracePrefix) {
 				b.WriteString("  " + l + "\n")
 			}

@@ -153,6 +153,45 @@ func (m *Manager) IsComplete(ctx context.Context, code string) (status, indent s
 	return ev.Status, ev.Indent, err
 }
 
+// ErrBusy is why variables cannot be listed while a cell runs: the cell
+// may be changing them.
+var ErrBusy = errors.New("a cell is running; variables are listed when it ends")
+
+// Variables lists the session's variables (ref GlobalsRef) or the children
+// of one listed earlier. It does not wait for a running cell: it fails
+// with ErrBusy, so that a debugger's request on the control channel never
+// holds up an interrupt.
+func (m *Manager) Variables(ctx context.Context, ref int) ([]Variable, error) {
+	ev, err := m.tryCall(ctx, request{Op: "variables", Ref: ref})
+	if err == nil && ev.Error != nil {
+		err = errors.New(ev.Error.Evalue)
+	}
+	return ev.Variables, err
+}
+
+// RichVariable renders the session variable name as a cell's value would
+// show; it fails with ErrBusy while a cell runs.
+func (m *Manager) RichVariable(ctx context.Context, name string) (display.Data, bool, error) {
+	ev, err := m.tryCall(ctx, request{Op: "rich_variable", Code: name})
+	if err == nil && ev.Error != nil {
+		err = errors.New(ev.Error.Evalue)
+	}
+	if err != nil || !ev.Found || ev.Data == nil {
+		return display.Data{}, false, err
+	}
+	return *ev.Data, true, nil
+}
+
+// tryCall is call when no other request is being served, else ErrBusy.
+func (m *Manager) tryCall(ctx context.Context, req request) (event, error) {
+	if !m.callMu.TryLock() {
+		return event{}, ErrBusy
+	}
+	defer m.callMu.Unlock()
+	ev, _, err := m.callLocked(ctx, req, nil)
+	return ev, err
+}
+
 func (m *Manager) current() (*process, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -186,6 +225,10 @@ func (m *Manager) replace() (*process, error) {
 func (m *Manager) call(ctx context.Context, req request, input InputFunc) (event, bool, error) {
 	m.callMu.Lock()
 	defer m.callMu.Unlock()
+	return m.callLocked(ctx, req, input)
+}
+
+func (m *Manager) callLocked(ctx context.Context, req request, input InputFunc) (event, bool, error) {
 	p, err := m.current()
 	if err != nil {
 		return event{}, false, err

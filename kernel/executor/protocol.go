@@ -32,8 +32,9 @@ import (
 // request is a message from the supervisor to the worker.
 type request struct {
 	ID         uint64 `json:"id"`
-	Op         string `json:"op"` // execute, complete, inspect, is_complete, interrupt, input_reply
-	Code       string `json:"code,omitempty"`
+	Op         string `json:"op"`             // execute, complete, inspect, is_complete, variables, rich_variable, interrupt, input_reply
+	Code       string `json:"code,omitempty"` // the variable's name for rich_variable
+	Ref        int    `json:"ref,omitempty"`  // variables
 	Cursor     int    `json:"cursor,omitempty"`
 	Detail     int    `json:"detail,omitempty"`
 	AllowStdin bool   `json:"allow_stdin,omitempty"`
@@ -63,6 +64,17 @@ type event struct {
 	Found       bool       `json:"found,omitempty"`
 	Status      string     `json:"status,omitempty"`
 	Indent      string     `json:"indent,omitempty"`
+	Variables   []Variable `json:"variables,omitempty"`
+}
+
+// Variable is one line of a debugger's variables panel, as the engine
+// describes it: a session variable or a field, element or entry of one.
+// Ref, when not zero, lists its children.
+type Variable struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Value string `json:"value"`
+	Ref   int    `json:"ref,omitempty"`
 }
 
 // ErrorInfo is a failed cell as Jupyter shows it.

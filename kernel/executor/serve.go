@@ -41,6 +41,18 @@ type CompletenessChecker interface {
 	IsComplete(code string) (status, indent string)
 }
 
+// VariableInspector lists the session's variables for a debugger's
+// variables panel: ref GlobalsRef lists the session's variables, other
+// references the children of a variable listed earlier. RichVariable
+// renders one session variable as a cell's value would show.
+type VariableInspector interface {
+	Variables(ref int) []Variable
+	RichVariable(name string) (display.Data, bool)
+}
+
+// GlobalsRef is the reference of the session's variables.
+const GlobalsRef = 1
+
 // CellError is implemented by errors that know how Jupyter should show
 // them; other errors are shown with their Go type as the name.
 type CellError interface {
@@ -114,7 +126,7 @@ func Serve(ctx context.Context, opts Options) error {
 			s.interrupt()
 		case "input_reply":
 			s.inputReply(req)
-		case "complete", "inspect", "is_complete":
+		case "complete", "inspect", "is_complete", "variables", "rich_variable":
 			s.send(s.introspect(req))
 		default:
 			s.send(event{ID: req.ID, Kind: "result", Error: &ErrorInfo{Ename: "ProtocolError", Evalue: "unknown worker request " + req.Op}})
@@ -140,6 +152,16 @@ func (s *server) introspect(req request) (ev event) {
 	case "inspect":
 		if in, ok := s.engine.(Inspector); ok {
 			if d, found := in.Inspect(req.Code, req.Cursor, req.Detail); found {
+				ev.Found, ev.Data = true, &d
+			}
+		}
+	case "variables":
+		if vi, ok := s.engine.(VariableInspector); ok {
+			ev.Variables = vi.Variables(req.Ref)
+		}
+	case "rich_variable":
+		if vi, ok := s.engine.(VariableInspector); ok {
+			if d, found := vi.RichVariable(req.Code); found {
 				ev.Found, ev.Data = true, &d
 			}
 		}

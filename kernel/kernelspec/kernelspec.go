@@ -38,6 +38,9 @@ func NewSpec(binary string) Spec {
 		DisplayName:   "Go (galley)",
 		Language:      "go",
 		InterruptMode: "message",
+		// JupyterLab offers its debugger only for kernelspecs that say
+		// so, and kernels whose kernel_info says so.
+		Metadata: map[string]any{"debugger": true},
 	}
 }
 

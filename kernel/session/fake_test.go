@@ -148,3 +148,24 @@ func (f *fakeEngine) IsComplete(code string) (string, string) {
 	}
 	return "complete", ""
 }
+
+// Variables lists the variables "set" defined, for the debugger.
+func (f *fakeEngine) Variables(ref int) []executor.Variable {
+	if ref != executor.GlobalsRef {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var vs []executor.Variable
+	for k, v := range f.vars {
+		vs = append(vs, executor.Variable{Name: k, Type: "string", Value: v})
+	}
+	return vs
+}
+
+func (f *fakeEngine) RichVariable(name string) (display.Data, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.vars[name]
+	return display.Text(v), ok
+}

@@ -65,6 +65,8 @@ type Kernel struct {
 	count   int
 	backend Backend
 
+	debug debugger
+
 	commMu  sync.Mutex
 	targets map[string]CommTarget
 	comms   map[string]string // open comm id -> target name
@@ -215,6 +217,8 @@ func (k *Kernel) handleControl(ctx context.Context, m *wire.Message, restartc ch
 		k.reply(k.socks.Control, m, "interrupt_reply", map[string]any{"status": "ok"})
 	case "shutdown_request":
 		k.handleShutdown(k.socks.Control, m, restartc)
+	case "debug_request":
+		k.debugRequest(ctx, m)
 	default:
 		k.unknown(k.socks.Control, m)
 	}
@@ -290,6 +294,9 @@ func (k *Kernel) badRequest(m *wire.Message, err error) {
 }
 
 func (k *Kernel) kernelInfo() map[string]any {
+	// The debugger lists the session's variables; breakpoints and
+	// stepping answer that they are not supported (see debug.go).
+	_, debugger := k.backend.(VariableSource)
 	return map[string]any{
 		"status":                 "ok",
 		"protocol_version":       wire.ProtocolVersion,
@@ -308,7 +315,7 @@ func (k *Kernel) kernelInfo() map[string]any {
 			"pygments_lexer":  "go",
 			"codemirror_mode": "go",
 		},
-		"debugger": false,
+		"debugger": debugger,
 	}
 }
 

@@ -2,29 +2,29 @@ var m map[string]int
 m["a"] = 1
 // Output:
 // error: runtime.Error: assignment to entry in nil map
-//   cell:2:1: in main.galley_cell1
+//   cell:2:1: in this cell
 // -- cell --
 xs := []int{1, 2}
 i := 5
 xs[i]
 // Output:
 // error: runtime.Error: runtime error: index out of range
-//   cell:1:7: in main.galley_cell2
+//   cell:3:1: in this cell
 // -- cell --
 panic("boom")
 // Output:
 // error: string: boom
-//   cell:1:1: in main.galley_cell3
+//   cell:1:1: in this cell
 // -- cell --
 panic(fmt.Errorf("wrapped: %w", os.ErrNotExist))
 // Output:
 // error: *fmt.wrapError: wrapped: file does not exist
-//   cell:1:7: in main.galley_cell4
+//   cell:1:1: in this cell
 // -- cell --
 os.Exit(3)
 // Output:
 // error: Exit: exit status 3
-//   cell:1:1: in main.galley_cell5
+//   cell:1:1: in this cell
 // -- cell --
 done := make(chan bool)
 go func() {
@@ -36,6 +36,8 @@ go func() {
 time.Sleep(10 * time.Millisecond)
 // Output:
 // error: runtime.Error: runtime error: invalid memory address or nil pointer dereference
+//   cell:2:1: in a goroutine started by this cell
+//   cell:3:8: in a function literal in this cell (body starts here)
 // -- cell --
 "still alive"
 // Output:
@@ -121,7 +123,7 @@ log.Fatal("fatal thing")
 // Output:
 // app: fatal thing
 // error: Exit: exit status 1
-//   cell:1:1: in main.galley_cell20
+//   cell:3:1: in this cell
 // -- cell --
 // log.Fatal wrote as the standard logger was set up to (by default with the
 // date and time; engine_test.go checks that).
@@ -130,3 +132,14 @@ log.SetPrefix("")
 log.Prefix() == "" && log.Flags() == log.LstdFlags
 // Output:
 // true
+// -- cell --
+// The idiom of the example notebooks: the traceback's first line is the
+// error's message, then the statement that panicked.
+df, err := data.ReadCSV("no-such-file.csv")
+if err != nil {
+	panic(err)
+}
+_ = df
+// Output:
+// error: *fs.PathError: open no-such-file.csv: no such file or directory
+//   cell:4:1: in this cell

@@ -230,7 +230,7 @@ case P:
 panic(&E{"boom", 3})
 // Output:
 // error: *main.E: boom (3)
-//   cell:3:8: in main.galley_cell34
+//   cell:3:1: in this cell
 // -- cell --
 type V struct{ A int }
 type Msg struct{ text string }
@@ -258,12 +258,12 @@ names
 fail(1)
 // Output:
 // error: main.V: {1}
-//   cell:6:9: in main.fail
-//   cell:1:1: in main.galley_cell36
+//   cell:1:1: in this cell
+//   cell:6:9: in fail (body starts here)
 // -- cell --
 // The error's text is what its Error method says.
 fail(2)
 // Output:
 // error: main.Msg: wrapped for compiled code
-//   cell:6:9: in main.fail
-//   cell:2:1: in main.galley_cell37
+//   cell:2:1: in this cell
+//   cell:6:9: in fail (body starts here)
