@@ -51,6 +51,8 @@ type Options struct {
 	// Stdout and Stderr receive what interpreted code prints through fmt and
 	// log. Nil means the process's os.Stdout and os.Stderr.
 	Stdout, Stderr io.Writer
+	// Profile restricts what cells may use; nil allows everything.
+	Profile *Profile
 }
 
 // Engine is one interpreter session. Values persist across Execute calls.
@@ -80,6 +82,8 @@ type Engine struct {
 	cellTypes map[reflect.Type]string
 	// held is a value the engine hands to interpreted code (galley_held).
 	held any
+	// profile restricts what cells may use (profile.go).
+	profile *Profile
 }
 
 //go:embed gosrc/*.go.txt
@@ -132,7 +136,7 @@ func galley_held() any { return galley_rt.Held() }
 
 // New starts an interpreter session.
 func New(opts Options) (*Engine, error) {
-	e := &Engine{fset: token.NewFileSet(), sess: newSession(), imported: map[string]string{rtPath: rtName}}
+	e := &Engine{fset: token.NewFileSet(), sess: newSession(), imported: map[string]string{rtPath: rtName}, profile: opts.Profile}
 	io := interp.Options{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr, Unrestricted: true}
 	if io.Stdin == nil {
 		io.Stdin = os.Stdin
@@ -163,7 +167,7 @@ func New(opts Options) (*Engine, error) {
 		"Held":      reflect.ValueOf(func() any { return e.held }),
 		"Unwrapped": reflect.ValueOf(cellrt.Unwrapped),
 	}
-	if err := e.in.Use(exports); err != nil {
+	if err := e.in.Use(e.profile.restrict(exports)); err != nil {
 		return nil, fmt.Errorf("engine: loading symbols: %w", err)
 	}
 	// The interpreter gives cells a logger of its own, writing to the
@@ -394,6 +398,9 @@ func (e *Engine) compile(code string) (*program, error) {
 	}
 	c := &cellUnit{e: e, code: code, chunks: chunks, autoImports: map[string]string{}}
 	if err := c.check(); err != nil {
+		return nil, e.profile.explain(err)
+	}
+	if err := e.profile.vet(c); err != nil {
 		return nil, err
 	}
 	return c.program()
