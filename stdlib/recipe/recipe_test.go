@@ -1,6 +1,7 @@
 package recipe_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -111,11 +112,30 @@ func TestParseValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := recipe.ParseValue(tt.typ, tt.in)
-		if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
+		if (err != nil) != tt.bad || (!tt.bad && got.Any() != tt.want) {
 			t.Errorf("ParseValue(%s, %q) = %v, %v", tt.typ, tt.in, got, err)
 		}
 	}
-	if got := recipe.Literal("float64", 2.0); got != "2.0" {
-		t.Errorf("Literal(float64, 2) = %s", got)
+	two, _ := recipe.ParseValue("float64", "2")
+	if got := two.Literal(); got != "2.0" {
+		t.Errorf("Literal of float64 2 = %s", got)
+	}
+	for _, tt := range tests {
+		if tt.bad {
+			continue
+		}
+		v, _ := recipe.ParseValue(tt.typ, tt.in)
+		again, err := recipe.ParseValue(tt.typ, v.String())
+		if err != nil || again != v {
+			t.Errorf("%s %q does not round-trip through its text %q: %v, %v", tt.typ, tt.in, v.String(), again, err)
+		}
+		b, _ := json.Marshal(v)
+		var back recipe.Value
+		if err := json.Unmarshal(b, &back); err != nil || back != v {
+			t.Errorf("%s %q does not round-trip through JSON %s: %v, %v", tt.typ, tt.in, b, back, err)
+		}
+	}
+	if d, err := recipe.ParseValue("time.Duration", "time.Duration(5000000000)"); err != nil || d.Any() != 5*time.Second {
+		t.Errorf("duration literal = %v, %v", d, err)
 	}
 }

@@ -1,15 +1,17 @@
-package yaegi_test
+package worker_test
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/galley-dev/galley/server/notebook"
-	"github.com/galley-dev/galley/server/yaegi"
+	"github.com/galley-dev/galley/server/worker"
 	"github.com/galley-dev/galley/stdlib/data"
 	"github.com/galley-dev/galley/stdlib/ml"
 	"github.com/galley-dev/galley/stdlib/recipe"
@@ -54,7 +56,7 @@ func sampleCSV(t *testing.T) string {
 func TestChurnTrainScoreRoundTrip(t *testing.T) {
 	r := churnSource(t)
 	var logs bytes.Buffer
-	p, err := yaegi.Load(context.Background(), r.Source, yaegi.Options{Stdout: &logs})
+	p, err := worker.Load(context.Background(), r.Source, defaults(t, r), worker.ProgramOptions{Stdout: &logs})
 	if err != nil {
 		t.Fatalf("load: %v\n%s", err, r.Source)
 	}
@@ -77,7 +79,7 @@ func TestChurnTrainScoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A fresh program, as a scoring run in another process would have.
-	p2, err := yaegi.Load(context.Background(), r.Source, yaegi.Options{})
+	p2, err := worker.Load(context.Background(), r.Source, defaults(t, r), worker.ProgramOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,12 +105,12 @@ func TestChurnTrainScoreRoundTrip(t *testing.T) {
 
 func TestParameterOverride(t *testing.T) {
 	r := churnSource(t)
-	src, err := notebook.WithValues(r.Source, r.Params, map[string]string{"epochs": "3"})
+	values, err := recipe.Resolve(r.Params, map[string]string{"epochs": "3"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	p, err := yaegi.Load(context.Background(), src, yaegi.Options{Stdout: &logs})
+	p, err := worker.Load(context.Background(), r.Source, values, worker.ProgramOptions{Stdout: &logs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,39 +122,57 @@ func TestParameterOverride(t *testing.T) {
 	}
 }
 
+// source makes recipe source of cells, as conversion would.
+func source(t *testing.T, cells ...string) string {
+	t.Helper()
+	var cs []map[string]any
+	for i, c := range cells {
+		cs = append(cs, map[string]any{"cell_type": "code", "id": fmt.Sprintf("c%d", i), "metadata": map[string]any{}, "source": c, "outputs": []any{}})
+	}
+	b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 5, "metadata": map[string]any{}, "cells": cs})
+	r, err := notebook.ConvertBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Source
+}
+
 func TestLoadErrors(t *testing.T) {
+	const imp = "import \"github.com/galley-dev/galley/stdlib/recipe\""
+	const load = "func Load(cfg recipe.Config) (recipe.Frame, error) { return nil, nil }"
+	const train = "func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) { return nil, nil }"
+	const score = "func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return nil, nil }"
 	tests := []struct {
-		name, src, want string
+		name string
+		src  string
+		want string
 	}{
-		{"missing score", `package main
-import "github.com/galley-dev/galley/stdlib/recipe"
-func Load(cfg recipe.Config) (recipe.Frame, error) { return nil, nil }
-func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) { return nil, nil }
-`, "the recipe has no Score: add func Score("},
-		{"wrong signature", `package main
-import "github.com/galley-dev/galley/stdlib/recipe"
-//galley:cell 4 abc 1
-func Load(path string) (recipe.Frame, error) { return nil, nil }
-func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) { return nil, nil }
-func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return nil, nil }
-`, "cell 4 (id abc) line 1: Load has type func(string) (recipe.Frame, error); declare it as func Load(cfg recipe.Config)"},
-		{"undefined", `package main
-//galley:cell 2 xyz 7
-func Load() { nothing() }
-`, "cell 2 (id xyz) line 7:"},
-		{"os/exec denied", `package main
-import "os/exec"
-func X() { exec.Command("true") }
-`, "os/exec"},
+		{"missing score", source(t, imp, load+"\n"+train), "the recipe has no Score: add func Score("},
+		{"wrong signature", source(t, imp, train+"\n"+score, "\nfunc Load(path string) (recipe.Frame, error) { return nil, nil }"),
+			"cell 2 (id c2): Load has type func(string) (recipe.Frame, error); declare it as func Load(cfg recipe.Config)"},
+		{"undefined", source(t, "x := 1", "\n\nfunc Load() { nothing() }"), "cell 1 (id c1) line 3 column 15: undefined: nothing"},
+		{"os/exec blocked", source(t, "func X() { exec.Command(\"true\") }"), "cell 0 (id c0) line 1 column 17: package os/exec may not be used in a recipe"},
+		{"os.Exit blocked", source(t, "x := 1", "if x > 0 {\n\tos.Exit(2)\n}"), "cell 1 (id c1) line 2 column 5: os.Exit may not be used in a recipe"},
+		{"a cell panics", source(t, "var m map[string]int\nm[\"a\"] = 1"), "cell 0 (id c0) line 2 column 1: panic: runtime.Error: assignment to entry in nil map"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := yaegi.Load(context.Background(), tt.src, yaegi.Options{})
+			_, err := worker.Load(context.Background(), tt.src, nil, worker.ProgramOptions{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want it to contain %q", err, tt.want)
 			}
 		})
 	}
+}
+
+// defaults resolves r's parameters to their defaults.
+func defaults(t *testing.T, r *notebook.Recipe) map[string]recipe.Value {
+	t.Helper()
+	v, err := recipe.Resolve(r.Params, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func TestMLModelRoundTrip(t *testing.T) {
@@ -174,7 +194,8 @@ func TestMLModelRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := yaegi.Load(context.Background(), churnSource(t).Source, yaegi.Options{})
+	r := churnSource(t)
+	p, err := worker.Load(context.Background(), r.Source, defaults(t, r), worker.ProgramOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
