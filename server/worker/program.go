@@ -148,11 +148,12 @@ func (p *Program) Call(ctx context.Context, f func() error) error {
 		if sm == nil {
 			continue
 		}
-		fn := l[strings.LastIndex(l, ".")+1:]
-		if m, ok := p.declaredIn[strings.TrimSpace(fn)]; ok {
+		// The engine places a frame at its function's first statement.
+		fn := strings.TrimSpace(l[strings.LastIndex(l, ".")+1:])
+		if m, ok := p.declaredIn[fn]; ok {
 			line, _ := strconv.Atoi(sm[1])
 			col, _ := strconv.Atoi(sm[2])
-			return &notebook.Error{Cell: m.Index, ID: m.ID, Line: line, Col: col, Msg: msg}
+			return &notebook.Error{Cell: m.Index, ID: m.ID, Line: line, Col: col, Msg: msg + " (in " + fn + ")"}
 		}
 	}
 	return errors.New(msg)

@@ -231,7 +231,7 @@ func TestFailures(t *testing.T) {
 	}{
 		{"fail", server.RunFailed, 1, "recipe Train: bad data"},
 		{"retry", server.RunFailed, 2, "flaky source"},
-		{"panic", server.RunFailed, 1, "panicked"},
+		{"panic", server.RunFailed, 1, "cell 1 (id c) line 16 column 2: the recipe panicked: runtime.Error: assignment to entry in nil map (in Train)"},
 		{"loop", server.RunFailed, 1, "timed out after 2s"},
 		{"oom", server.RunFailed, 1, "exceeded the memory limit of 64 MiB"},
 	}
