@@ -84,6 +84,8 @@ type Engine struct {
 	held any
 	// profile restricts what cells may use (profile.go).
 	profile *Profile
+	// calling is set while Call runs: goroutines of any cell are its own.
+	calling bool
 }
 
 //go:embed gosrc/*.go.txt
@@ -354,7 +356,7 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 
 func (e *Engine) goroutinePanic(cell int, v any) {
 	e.mu.Lock()
-	if cell == e.running {
+	if cell == e.running || e.calling {
 		e.goPanics = append(e.goPanics, v)
 		e.mu.Unlock()
 		return

@@ -83,12 +83,14 @@ func (e *Engine) Call(ctx context.Context, f func() error) (err error) {
 	e.cell++
 	e.mu.Lock()
 	e.running = e.cell
+	e.calling = true
 	e.goPanics = nil
 	e.frames = nil
 	e.mu.Unlock()
 	defer func() {
 		e.mu.Lock()
 		e.running = 0
+		e.calling = false
 		frames := e.frames
 		panics := e.goPanics
 		e.mu.Unlock()

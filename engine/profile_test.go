@@ -68,4 +68,14 @@ func TestLookupNewCall(t *testing.T) {
 	if ce, ok := err.(*CellError); !ok || !strings.Contains(ce.Value, "nil map") {
 		t.Errorf("Call of a panicking function = %v", err)
 	}
+	// A goroutine the cells' code starts panics: the call fails, as the
+	// program would have.
+	if _, err := e.Execute(ctx, "func Spawn() {\n\tdone := make(chan bool)\n\tgo func() {\n\t\tdefer close(done)\n\t\tpanic(\"in a goroutine\")\n\t}()\n\t<-done\n}"); err != nil {
+		t.Fatal(err)
+	}
+	spawn, _ := e.Lookup("Spawn")
+	err = e.Call(ctx, func() error { spawn.Interface().(func())(); return nil })
+	if ce, ok := err.(*CellError); !ok || ce.Value != "in a goroutine" {
+		t.Errorf("Call of a function whose goroutine panics = %v", err)
+	}
 }
