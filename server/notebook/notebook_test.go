@@ -3,6 +3,7 @@ package notebook_test
 import (
 	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -89,6 +90,17 @@ func TestConvert(t *testing.T) {
 		{name: "bad cell type", raw: []byte(`{"nbformat":4,"nbformat_minor":5,"cells":[{"cell_type":"weird","id":"q","source":""}]}`), wantErr: "cell 0 (id q): unknown cell_type"},
 		{name: "syntax error names cell and line", raw: nb([2]string{"", "import \"fmt\""}, [2]string{"", "x := 1\ny := (\nfmt.Println(x)"}), wantErr: "cell 1 (id idb) line 3 column 15: syntax error"},
 		{name: "syntax error in a declaration", raw: nb([2]string{"", "x := 1\nfunc f() int {\n\treturn x +\n}"}), wantErr: "cell 0 (id ida) line 4 column 1: syntax error"},
+		{name: "slice parameters", raw: nb([2]string{"parameters", "cols := []string{`a`, \"b\"}\nvar ks []int = []int{1, -2}\nws := []float64{1, 0.5}"}), check: func(t *testing.T, r *notebook.Recipe) {
+			want := []recipe.Param{
+				{Name: "cols", Type: "[]string", Default: `[]string{"a", "b"}`},
+				{Name: "ks", Type: "[]int", Default: "[]int{1, -2}"},
+				{Name: "ws", Type: "[]float64", Default: "[]float64{1.0, 0.5}"},
+			}
+			if !reflect.DeepEqual(r.Params, want) {
+				t.Errorf("params = %+v, want %+v", r.Params, want)
+			}
+		}},
+		{name: "slice of expressions", raw: nb([2]string{"parameters", "xs := []int{1, 1 + 1}"}), wantErr: "line 1: parameter xs: default must be a literal"},
 		{name: "const parameter", raw: nb([2]string{"parameters", "const (\n\t// how many\n\tn = 3\n)"}), check: func(t *testing.T, r *notebook.Recipe) {
 			if len(r.Params) != 1 || r.Params[0] != (recipe.Param{Name: "n", Type: "int", Default: "3", Description: "how many"}) {
 				t.Errorf("params = %+v", r.Params)

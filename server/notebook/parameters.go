@@ -68,7 +68,7 @@ func parameters(c Cell, code string) ([]paramDecl, error) {
 			}
 			lit, inferred, ok := literal(val)
 			if !ok {
-				return fail("parameter %s: default must be a literal (number, string, true or false), not an expression", name.Name)
+				return fail("parameter %s: default must be a literal (number, string, true or false, or a slice of numbers or strings), not an expression", name.Name)
 			}
 			t := inferred
 			if typ != nil {
@@ -79,7 +79,7 @@ func parameters(c Cell, code string) ([]paramDecl, error) {
 				return fail("parameter %s: %v", name.Name, err)
 			}
 			p := recipe.Param{Name: name.Name, Type: t, Default: lit, Description: doc}
-			if t == "string" {
+			if t == "string" || strings.HasPrefix(t, "[]") {
 				// One spelling for equal defaults, whichever quotes the
 				// cell used.
 				p.Default = v.Literal()
@@ -222,6 +222,19 @@ func literal(e ast.Expr) (text, typ string, ok bool) {
 		}
 	case *ast.ParenExpr:
 		return literal(v.X)
+	case *ast.CompositeLit:
+		at, ok := v.Type.(*ast.ArrayType)
+		if !ok || at.Len != nil {
+			return "", "", false
+		}
+		typ := "[]" + exprString(at.Elt)
+		elems := make([]string, len(v.Elts))
+		for i, e := range v.Elts {
+			if elems[i], _, ok = literal(e); !ok {
+				return "", "", false
+			}
+		}
+		return typ + "{" + strings.Join(elems, ", ") + "}", typ, true
 	}
 	return "", "", false
 }
@@ -232,6 +245,10 @@ func exprString(e ast.Expr) string {
 		return v.Name
 	case *ast.SelectorExpr:
 		return exprString(v.X) + "." + v.Sel.Name
+	case *ast.ArrayType:
+		if v.Len == nil {
+			return "[]" + exprString(v.Elt)
+		}
 	}
 	return fmt.Sprintf("%T", e)
 }

@@ -213,3 +213,38 @@ func TestMLModelRoundTrip(t *testing.T) {
 		t.Errorf("predictions differ after a save and load: %v", err)
 	}
 }
+
+// Parameter values reach the cells through the injected cell and the
+// entry points through Config, slices included.
+func TestParameterValuesReachCellsAndConfig(t *testing.T) {
+	raw, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 5, "metadata": map[string]any{}, "cells": []any{
+		map[string]any{"cell_type": "code", "id": "p", "metadata": map[string]any{"tags": []string{"parameters"}}, "outputs": []any{},
+			"source": "cols := []string{\"a\"}\nrate := 0.5\nwait := time.Duration(0) + 0"},
+		map[string]any{"cell_type": "code", "id": "b", "metadata": map[string]any{}, "outputs": []any{},
+			"source": "fmt.Println(len(cols), cols[len(cols)-1], rate)\nfunc Load(cfg recipe.Config) (recipe.Frame, error) { fmt.Println(cfg.Value(\"cols\")); return nil, nil }\nfunc Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) { return nil, nil }\nfunc Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return nil, nil }"},
+	}})
+	if _, err := notebook.ConvertBytes(raw); err == nil || !strings.Contains(err.Error(), "parameter wait: default must be a literal") {
+		t.Fatalf("a non-literal default: %v", err)
+	}
+	raw = []byte(strings.Replace(string(raw), `\nwait := time.Duration(0) + 0`, "", 1))
+	r, err := notebook.ConvertBytes(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values, err := recipe.Resolve(r.Params, map[string]string{"cols": "x,y", "rate": "0.25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	p, err := worker.Load(context.Background(), r.Source, values, worker.ProgramOptions{Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := recipe.NewConfig("").WithValue("cols", values["cols"])
+	if _, err := p.Funcs.Load(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "2 y 0.25\n[x y] true\n" {
+		t.Errorf("output = %q", got)
+	}
+}

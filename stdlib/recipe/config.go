@@ -17,7 +17,7 @@ type Param struct {
 }
 
 // Types lists the Go types a parameter may have.
-var Types = []string{"bool", "int", "int64", "float64", "string", "time.Duration"}
+var Types = []string{"bool", "int", "int64", "float64", "string", "time.Duration", "[]int", "[]float64", "[]string"}
 
 // Parse converts s, text from a user or the schema, to a value of p's type.
 // It is the one place a parameter value is parsed: everything downstream

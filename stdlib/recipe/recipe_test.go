@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,35 @@ func TestParseValue(t *testing.T) {
 	}
 	if d, err := recipe.ParseValue("time.Duration", "time.Duration(5000000000)"); err != nil || d.Any() != 5*time.Second {
 		t.Errorf("duration literal = %v, %v", d, err)
+	}
+}
+
+func TestSliceValues(t *testing.T) {
+	tests := []struct {
+		typ, in, lit string
+		want         any
+	}{
+		{"[]int", "1, 2,3", "[]int{1, 2, 3}", []int{1, 2, 3}},
+		{"[]int", "[]int{4}", "[]int{4}", []int{4}},
+		{"[]float64", "0.5,1", "[]float64{0.5, 1.0}", []float64{0.5, 1}},
+		{"[]string", `a, "b,c"`, `[]string{"a", "b,c"}`, []string{"a", "b,c"}},
+		{"[]string", `[]string{"x"}`, `[]string{"x"}`, []string{"x"}},
+		{"[]string", "", `[]string{}`, []string{}},
+	}
+	for _, tt := range tests {
+		v, err := recipe.ParseValue(tt.typ, tt.in)
+		if err != nil || v.Literal() != tt.lit || !reflect.DeepEqual(v.Any(), tt.want) {
+			t.Errorf("ParseValue(%s, %q) = %s %#v, %v; want %s", tt.typ, tt.in, v.Literal(), v.Any(), err, tt.lit)
+			continue
+		}
+		back, err := recipe.ParseValue(tt.typ, v.String())
+		if err != nil || !reflect.DeepEqual(back.Any(), v.Any()) {
+			t.Errorf("%s %q does not round-trip through %q: %v", tt.typ, tt.in, v.String(), err)
+		}
+	}
+	for _, bad := range []struct{ typ, in string }{{"[]int", "1,x"}, {"[]string", `"a" "b"`}, {"[]bool", "true"}} {
+		if _, err := recipe.ParseValue(bad.typ, bad.in); err == nil {
+			t.Errorf("ParseValue(%s, %q) succeeded", bad.typ, bad.in)
+		}
 	}
 }
