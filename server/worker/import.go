@@ -104,3 +104,5 @@ func (im *Importer) validate(ctx context.Context, r *notebook.Recipe) error {
 	}
 	return fmt.Errorf("validating the recipe: %w", errors.New(msg))
 }
+
+var _ server.RecipeService = (*Importer)(nil)

@@ -1,13 +1,14 @@
 // Package worker executes runs. A Pool claims queued runs from the store
-// and starts one child process per attempt ("galley worker"), which
-// interprets the recipe in a restricted interpreter under a time and memory
-// limit and streams its log back over a pipe. A crash, timeout or memory
-// overrun fails that attempt only; retryable failures go back to the queue
-// with exponential backoff.
+// and starts one child process per attempt ("galley worker"), which runs
+// the recipe's cells through the kernel's cell engine under the recipe
+// profile (Program), within a time and memory limit, and streams its log
+// back over a pipe. A recipe's own error or panic fails the run at once; a
+// crash of the worker, or an error the recipe marks recipe.Retryable, goes
+// back to the queue with exponential backoff. Importer validates notebooks
+// in the same pool before the store keeps them.
 //
 // The child side is Child: it reads one Job as JSON from stdin and writes
-// Events as JSON lines to stdout. It runs the recipe's cells through the
-// same cell engine as the kernel, under engine.RecipeProfile (Program).
+// Events as JSON lines to stdout.
 package worker
 
 import (
