@@ -189,7 +189,8 @@ func Cells(source string) ([]SourceCell, error) {
 	}
 	flush()
 	if len(cells) == 0 && strings.TrimSpace(strings.TrimPrefix(source, sourceHeader)) != "" {
-		return nil, &Error{Cell: -1, Msg: "recipe source has no //galley:cell markers: import the notebook again"}
+		// Versions converted by an earlier galley were one Go file.
+		return nil, &Error{Cell: -1, Msg: "this recipe version's source is not a list of notebook cells (it was converted by an earlier galley): import the notebook again to make a new version"}
 	}
 	return cells, nil
 }

@@ -189,6 +189,10 @@ func TestCellsAndInjection(t *testing.T) {
 	if got != want {
 		t.Errorf("injected cell:\n%s\nwant:\n%s", got, want)
 	}
+	old := "// Code generated from a notebook by galley. DO NOT EDIT.\n\npackage main\n\n//galley:parameters\nvar n int = 3\n//galley:end\n"
+	if _, err := notebook.Cells(old); err == nil || !strings.Contains(err.Error(), "import the notebook again") {
+		t.Errorf("source of an earlier galley: %v", err)
+	}
 	if _, err := recipe.Resolve(r.Params, map[string]string{"nope": "1"}); err == nil || !strings.Contains(err.Error(), `no parameter "nope"`) {
 		t.Errorf("unknown parameter: %v", err)
 	}
