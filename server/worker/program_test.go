@@ -248,3 +248,54 @@ func TestParameterValuesReachCellsAndConfig(t *testing.T) {
 		t.Errorf("output = %q", got)
 	}
 }
+
+// A model that is a pointer to a cell type is saved by its declared name
+// and comes back as a pointer to a new value of that type.
+func TestPointerModelRoundTrip(t *testing.T) {
+	src := source(t, `type M struct {
+	N     int
+	Label string
+}
+
+func Load(cfg recipe.Config) (recipe.Frame, error) { return recipe.NewTable(), nil }
+
+func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) { return &M{N: 7, Label: "seven"}, nil }
+
+func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) {
+	fmt.Println("scoring with", m.(*M).N, m.(*M).Label)
+	return f, nil
+}`)
+	p, err := worker.Load(context.Background(), src, nil, worker.ProgramOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := recipe.TrainModel(recipe.NewConfig(""), p.Funcs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.EncodeModel(tr.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"type":"*main.M"`) {
+		t.Errorf("artifact = %s", b)
+	}
+	var out bytes.Buffer
+	p2, err := worker.Load(context.Background(), src, nil, worker.ProgramOptions{Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := p2.DecodeModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := recipe.ScoreInput(recipe.NewConfig(""), p2.Funcs, m); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "scoring with 7 seven\n" {
+		t.Errorf("output = %q", out.String())
+	}
+	if _, err := p2.DecodeModel([]byte(`{"type":"main.Gone","json":{}}`)); err == nil || !strings.Contains(err.Error(), "no type Gone") {
+		t.Errorf("decoding a type the recipe lacks: %v", err)
+	}
+}
