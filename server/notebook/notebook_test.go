@@ -100,15 +100,15 @@ func TestConvert(t *testing.T) {
 				t.Errorf("params = %+v, want %+v", r.Params, want)
 			}
 		}},
-		{name: "slice of expressions", raw: nb([2]string{"parameters", "xs := []int{1, 1 + 1}"}), wantErr: "line 1: parameter xs: default must be a literal"},
+		{name: "slice of expressions", raw: nb([2]string{"parameters", "xs := []int{1, 1 + 1}"}), wantErr: "line 1 column 1: parameter xs: default must be a literal"},
 		{name: "const parameter", raw: nb([2]string{"parameters", "const (\n\t// how many\n\tn = 3\n)"}), check: func(t *testing.T, r *notebook.Recipe) {
 			if len(r.Params) != 1 || r.Params[0] != (recipe.Param{Name: "n", Type: "int", Default: "3", Description: "how many"}) {
 				t.Errorf("params = %+v", r.Params)
 			}
 		}},
-		{name: "parameter not literal", raw: nb([2]string{"parameters", "a := 1\nb := a + 1"}), wantErr: "cell 0 (id ida) line 2: parameter b: default must be a literal"},
-		{name: "parameter wrong type", raw: nb([2]string{"parameters", "var a int = \"x\""}), wantErr: "cell 0 (id ida) line 1: parameter a:"},
-		{name: "parameters cell with code", raw: nb([2]string{"parameters", "a := 1\nfmt.Println(a)"}), wantErr: "line 2: the parameters cell may only declare"},
+		{name: "parameter not literal", raw: nb([2]string{"parameters", "a := 1\nb := a + 1"}), wantErr: "cell 0 (id ida) line 2 column 1: parameter b: default must be a literal"},
+		{name: "parameter wrong type", raw: nb([2]string{"parameters", "var a int = \"x\""}), wantErr: "cell 0 (id ida) line 1 column 5: parameter a:"},
+		{name: "parameters cell with code", raw: nb([2]string{"parameters", "a := 1\nfmt.Println(a)"}), wantErr: "line 2 column 1: the parameters cell may only declare"},
 		{name: "two parameters cells", raw: nb([2]string{"parameters", "a := 1"}, [2]string{"parameters", "b := 1"}), wantErr: "cell 1 (id idb): a second cell is tagged"},
 		{name: "skip, exploration, magics and display", raw: nb(
 			[2]string{"", "%load_ext x\n!ls\nimport \"github.com/galley-dev/galley/stdlib/recipe\""},

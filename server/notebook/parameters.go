@@ -37,6 +37,11 @@ func parameters(c Cell, code string) ([]paramDecl, error) {
 		lineOf := func(f *token.File, p token.Pos) int {
 			return first + f.Line(p) - strings.Count(stmtWrapper, "\n")
 		}
+		// at places an error at p; columns already count from the cell's
+		// line start (parseChunkIn pads the chunk's first line).
+		at := func(f *token.File, p token.Pos, msg string) error {
+			return &Error{Cell: c.Index, ID: c.ID, Line: lineOf(f, p), Col: f.Position(p).Column, Msg: msg}
+		}
 		switch ch.Kind {
 		case engine.ImportChunk:
 			continue
@@ -52,9 +57,8 @@ func parameters(c Cell, code string) ([]paramDecl, error) {
 		body := f.Decls[0].(*ast.FuncDecl).Body.List
 		describeAt := func(from, to token.Pos) string { return describe(comments, lineOf(tf, from), lineOf(tf, to)) }
 		add := func(name *ast.Ident, typ, val ast.Expr, isConst bool, doc string) error {
-			line := lineOf(tf, name.Pos())
 			fail := func(format string, args ...any) error {
-				return &Error{Cell: c.Index, ID: c.ID, Line: line, Msg: fmt.Sprintf(format, args...)}
+				return at(tf, name.Pos(), fmt.Sprintf(format, args...))
 			}
 			if name.Name == "_" {
 				return fail("parameters need a name, not _")
@@ -92,12 +96,12 @@ func parameters(c Cell, code string) ([]paramDecl, error) {
 			case *ast.DeclStmt:
 				gd := st.Decl.(*ast.GenDecl)
 				if gd.Tok != token.VAR && gd.Tok != token.CONST {
-					return nil, &Error{Cell: c.Index, ID: c.ID, Line: lineOf(tf, st.Pos()), Msg: "the parameters cell may only declare variables with literal defaults; move other code to another cell"}
+					return nil, at(tf, st.Pos(), "the parameters cell may only declare variables with literal defaults; move other code to another cell")
 				}
 				for _, sp := range gd.Specs {
 					vs := sp.(*ast.ValueSpec)
 					if len(vs.Names) != len(vs.Values) && len(vs.Values) != 0 {
-						return nil, &Error{Cell: c.Index, ID: c.ID, Line: lineOf(tf, vs.Pos()), Msg: "declare one parameter per line with its own default"}
+						return nil, at(tf, vs.Pos(), "declare one parameter per line with its own default")
 					}
 					doc := describeAt(vs.Pos(), vs.End())
 					if doc == "" && len(gd.Specs) == 1 {
@@ -115,19 +119,19 @@ func parameters(c Cell, code string) ([]paramDecl, error) {
 				}
 			case *ast.AssignStmt:
 				if st.Tok != token.DEFINE || len(st.Lhs) != len(st.Rhs) {
-					return nil, &Error{Cell: c.Index, ID: c.ID, Line: lineOf(tf, st.Pos()), Msg: "the parameters cell may only declare variables with literal defaults (name := value); move other code to another cell"}
+					return nil, at(tf, st.Pos(), "the parameters cell may only declare variables with literal defaults (name := value); move other code to another cell")
 				}
 				for i, l := range st.Lhs {
 					id, ok := l.(*ast.Ident)
 					if !ok {
-						return nil, &Error{Cell: c.Index, ID: c.ID, Line: lineOf(tf, st.Pos()), Msg: "parameters must be plain names"}
+						return nil, at(tf, st.Pos(), "parameters must be plain names")
 					}
 					if err := add(id, nil, st.Rhs[i], false, describeAt(st.Pos(), st.End())); err != nil {
 						return nil, err
 					}
 				}
 			default:
-				return nil, &Error{Cell: c.Index, ID: c.ID, Line: lineOf(tf, st.Pos()), Msg: "the parameters cell may only declare variables with literal defaults (name := value); move other code to another cell"}
+				return nil, at(tf, st.Pos(), "the parameters cell may only declare variables with literal defaults (name := value); move other code to another cell")
 			}
 		}
 	}
