@@ -22,8 +22,8 @@ var modernCells = []struct{ tags, src string }{
 	title      = "tenure-bands"
 )
 
-// The engine keeps a cell's constants to the cell for now
-// (docs/language.md): variables carry them to functions and later cells.
+// Constants stay local to their cell in the engine today, in the notebook
+// and the recipe alike: variables carry them to functions and later cells.
 width, name := bandMonths, title
 
 // Band is a range of tenure.
