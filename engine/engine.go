@@ -51,6 +51,8 @@ type Options struct {
 	// Stdout and Stderr receive what interpreted code prints through fmt and
 	// log. Nil means the process's os.Stdout and os.Stderr.
 	Stdout, Stderr io.Writer
+	// Profile restricts what cells may use; nil allows everything.
+	Profile *Profile
 }
 
 // Engine is one interpreter session. Values persist across Execute calls.
@@ -82,6 +84,10 @@ type Engine struct {
 	held any
 	// refs are the values Variables handed out references to.
 	refs []reflect.Value
+	// profile restricts what cells may use (profile.go).
+	profile *Profile
+	// calling is set while Call runs: goroutines of any cell are its own.
+	calling bool
 }
 
 //go:embed gosrc/*.go.txt
@@ -139,7 +145,7 @@ func galley_held() any { return galley_rt.Held() }
 
 // New starts an interpreter session.
 func New(opts Options) (*Engine, error) {
-	e := &Engine{fset: token.NewFileSet(), sess: newSession(), imported: map[string]string{rtPath: rtName}}
+	e := &Engine{fset: token.NewFileSet(), sess: newSession(), imported: map[string]string{rtPath: rtName}, profile: opts.Profile}
 	io := interp.Options{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr, Unrestricted: true}
 	if io.Stdin == nil {
 		io.Stdin = os.Stdin
@@ -170,7 +176,7 @@ func New(opts Options) (*Engine, error) {
 		"Held":      reflect.ValueOf(func() any { return e.held }),
 		"Unwrapped": reflect.ValueOf(cellrt.Unwrapped),
 	}
-	if err := e.in.Use(exports); err != nil {
+	if err := e.in.Use(e.profile.restrict(exports)); err != nil {
 		return nil, fmt.Errorf("engine: loading symbols: %w", err)
 	}
 	// The interpreter gives cells a logger of its own, writing to the
@@ -375,7 +381,7 @@ func (e *Engine) goroutinePanic(cell int, at string, v any) {
 		}
 	}
 	e.frames = rest
-	if cell == e.running {
+	if cell == e.running || e.calling {
 		e.goPanics = append(e.goPanics, goPanic{value: v, at: at, frames: mine})
 		e.mu.Unlock()
 		return
@@ -421,6 +427,9 @@ func (e *Engine) compile(code string) (*program, error) {
 	}
 	c := &cellUnit{e: e, code: code, chunks: chunks, autoImports: map[string]string{}}
 	if err := c.check(); err != nil {
+		return nil, e.profile.explain(err)
+	}
+	if err := e.profile.vet(c); err != nil {
 		return nil, err
 	}
 	return c.program()

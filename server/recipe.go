@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"regexp"
 	"time"
 
 	"github.com/galley-dev/galley/stdlib/recipe"
@@ -56,14 +57,8 @@ type RecipeFilter struct {
 	Page
 }
 
-// RecipeService manages recipes.
-type RecipeService interface {
-	// ImportNotebook converts and validates a notebook and stores it as the
-	// next version of imp.Recipe, creating the recipe on first use. When
-	// the converted source equals an existing version's, that version is
-	// returned with created false. Invalid notebooks fail with EINVALID
-	// and a message naming the cell and line.
-	ImportNotebook(ctx context.Context, imp NotebookImport) (v *RecipeVersion, created bool, err error)
+// RecipeFinder finds recipes and their versions.
+type RecipeFinder interface {
 	// FindRecipe returns the recipe called name, or ENOTFOUND.
 	FindRecipe(ctx context.Context, name string) (*Recipe, error)
 	// FindRecipes returns a page of recipes and the total matching.
@@ -76,8 +71,36 @@ type RecipeService interface {
 	FindRecipeVersions(ctx context.Context, name string, p Page) ([]*RecipeVersion, int, error)
 }
 
-// RecipeCompiler turns a notebook into an unsaved recipe version (Source,
-// Params, hashes), validating it in a fresh interpreter.
-type RecipeCompiler interface {
-	Compile(ctx context.Context, imp NotebookImport) (*RecipeVersion, error)
+// RecipeService manages recipes: what the API serves and its client
+// implements.
+type RecipeService interface {
+	RecipeFinder
+	// ImportNotebook converts and validates a notebook and stores it as the
+	// next version of imp.Recipe, creating the recipe on first use. When
+	// the converted source equals an existing version's, that version is
+	// returned with created false. Invalid notebooks fail with EINVALID
+	// and a message naming the cell and line.
+	ImportNotebook(ctx context.Context, imp NotebookImport) (v *RecipeVersion, created bool, err error)
+}
+
+// RecipeStore keeps recipe versions. A store neither converts nor runs
+// notebooks: the service that imports them validates first.
+type RecipeStore interface {
+	RecipeFinder
+	// CreateRecipeVersion stores v, already converted and validated, as the
+	// next version of v.Recipe, filling in ID, Version and CreatedAt. When
+	// the recipe has a version with the same content hash, v becomes that
+	// version and created is false. EINVALID for a bad recipe name.
+	CreateRecipeVersion(ctx context.Context, v *RecipeVersion) (created bool, err error)
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+
+// CheckName fails with EINVALID unless name is a valid name for a recipe,
+// model or dataset; kind says which in the message.
+func CheckName(kind, name string) error {
+	if !nameRE.MatchString(name) {
+		return Errorf(EINVALID, "%s name %q is invalid: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit", kind, name)
+	}
+	return nil
 }

@@ -157,13 +157,14 @@ func (m *serveMain) Run(ctx context.Context) error {
 	}
 	pool := &worker.Pool{Store: m.db, Datasets: ds, Command: cmd, Size: m.Workers, Timeout: m.RunTimeout, MemoryLimit: m.MemoryLimit,
 		Dir: filepath.Join(dir, "work"), Log: log}
-	m.db.Compiler = &worker.Compiler{Pool: pool, Datasets: ds}
+	// Importing a notebook validates it in the pool, then the store keeps it.
+	recipes := &worker.Importer{RecipeStore: m.db, Pool: pool, Datasets: ds}
 	m.listener, err = net.Listen("tcp", m.Addr)
 	if err != nil {
 		m.db.Close()
 		return fmt.Errorf("listening on %s: %w", m.Addr, err)
 	}
-	api := &galleyhttp.Server{Recipes: m.db, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db,
+	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db,
 		Token: m.Token, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log}
 	m.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	poolCtx, stop := context.WithCancel(context.WithoutCancel(ctx))

@@ -18,7 +18,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -28,7 +27,6 @@ import (
 	"time"
 
 	"github.com/galley-dev/galley/server/notebook"
-	"github.com/galley-dev/galley/stdlib/recipe"
 )
 
 // Tags papermill uses, and so does galley.
@@ -72,11 +70,11 @@ func (e *CellError) Error() string {
 	return fmt.Sprintf("cell %d%s failed: %s: %s", e.Cell, id, e.Ename, e.Evalue)
 }
 
-// Inject returns the Go source of the injected-parameters cell for values:
-// one assignment per value, typed by the declaration of the same name in
-// the parameters cell, in the order given (a name given twice: the last
-// wins, as papermill's do). It also returns the parameters cell's index, or
-// -1 when the notebook has none (then values must be empty).
+// Inject returns the Go source of the injected-parameters cell for values,
+// each parsed against the declaration of the same name in the parameters
+// cell, exactly as a recipe run parses its parameters (a name given twice:
+// the last wins, as papermill's do). It also returns the parameters cell's
+// index, or -1 when the notebook has none (then values must be empty).
 func Inject(nb *notebook.Notebook, values []Value) (src string, after int, err error) {
 	cell, params, ok, err := notebook.Parameters(nb)
 	if err != nil {
@@ -88,67 +86,31 @@ func Inject(nb *notebook.Notebook, values []Value) (src string, after int, err e
 		}
 		return "", -1, nil
 	}
-	byName := map[string]recipe.Param{}
+	declared := map[string]bool{}
 	var names []string
 	for _, p := range params {
-		byName[p.Name] = p
+		declared[p.Name] = true
 		names = append(names, p.Name)
 	}
-	var lines []string
+	texts := map[string]string{}
 	for _, v := range values {
-		p, ok := byName[v.Name]
-		if !ok {
+		if !declared[v.Name] {
 			known := "none"
 			if len(names) > 0 {
 				known = strings.Join(names, ", ")
 			}
 			return "", -1, fmt.Errorf("parameter %s is not declared in the parameters cell (cell %d); it declares: %s", v.Name, cell.Index, known)
 		}
-		lit, err := goLiteral(p.Type, v.Text)
-		if err != nil {
-			return "", -1, fmt.Errorf("parameter %s (%s): %w", v.Name, p.Type, err)
-		}
-		lines = append(lines, v.Name+" = "+lit)
+		texts[v.Name] = v.Text
 	}
-	if len(lines) == 0 {
+	if len(texts) == 0 {
 		return "", cell.Index, nil
 	}
-	return "// Parameters\n" + strings.Join(lines, "\n") + "\n", cell.Index, nil
-}
-
-// goLiteral parses text as a value of Go type typ and renders it as Go
-// source. A slice is written as comma-separated items, in brackets or not:
-// 1,2,3 or [a, "b,c"].
-func goLiteral(typ, text string) (string, error) {
-	elem, isSlice := strings.CutPrefix(typ, "[]")
-	if !isSlice {
-		v, err := recipe.ParseValue(typ, text)
-		if err != nil {
-			return "", err
-		}
-		return recipe.Literal(typ, v), nil
+	src, after, err = notebook.InjectedCell(nb, texts)
+	if err != nil {
+		return "", -1, err
 	}
-	t := strings.TrimSpace(text)
-	if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
-		t = strings.TrimSpace(t[1 : len(t)-1])
-	}
-	var items []string
-	if t != "" {
-		r := csv.NewReader(strings.NewReader(t))
-		r.TrimLeadingSpace = true
-		rec, err := r.Read()
-		if err != nil {
-			return "", fmt.Errorf("%q is not a comma-separated list: %v", text, err)
-		}
-		for i, s := range rec {
-			v, err := recipe.ParseValue(elem, s)
-			if err != nil {
-				return "", fmt.Errorf("item %d: %w", i+1, err)
-			}
-			items = append(items, recipe.Literal(elem, v))
-		}
-	}
-	return typ + "{" + strings.Join(items, ", ") + "}", nil
+	return "// Parameters\n" + src, after, nil
 }
 
 // Run executes the notebook raw with values injected and returns the

@@ -46,9 +46,9 @@ func TestInjectErrorsNameTheParameter(t *testing.T) {
 	nb := paramsNotebook("epochs := 3\nok := false\nns := []int{1}\n")
 	tests := []struct{ name, text, want string }{
 		{"epoch", "5", "parameter epoch is not declared in the parameters cell (cell 1); it declares: epochs, ok, ns"},
-		{"epochs", "five", `parameter epochs (int): "five" is not an integer`},
-		{"ok", "maybe", `parameter ok (bool): "maybe" is not a bool: use true or false`},
-		{"ns", "1,x", `parameter ns ([]int): item 2: "x" is not an integer`},
+		{"epochs", "five", `parameter epochs: "five" is not an integer`},
+		{"ok", "maybe", `parameter ok: "maybe" is not a bool: use true or false`},
+		{"ns", "1,x", `parameter ns: element 2 of []int: "x" is not an integer`},
 	}
 	for _, tt := range tests {
 		_, _, err := Inject(nb, []Value{{Name: tt.name, Text: tt.text}})

@@ -19,7 +19,7 @@ import (
 	"github.com/galley-dev/galley/server/storetest"
 )
 
-func newServer(t *testing.T, c server.RecipeCompiler, tweak func(*galleyhttp.Server)) (*httptest.Server, *sqlite.DB) {
+func newServer(t *testing.T, tweak func(*galleyhttp.Server)) (*httptest.Server, *sqlite.DB) {
 	t.Helper()
 	dir := t.TempDir()
 	ds, err := datasets.Open(filepath.Join(dir, "datasets"))
@@ -31,9 +31,12 @@ func newServer(t *testing.T, c server.RecipeCompiler, tweak func(*galleyhttp.Ser
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	db.Compiler = c
 	db.MaxAttempts = 2
-	s := &galleyhttp.Server{Recipes: db, Models: db, TrainedModels: db, Runs: db, Datasets: ds, Schedules: db}
+	recipes := struct {
+		*sqlite.DB
+		storetest.Converter
+	}{db, storetest.Converter{Store: db}}
+	s := &galleyhttp.Server{Recipes: recipes, Models: db, TrainedModels: db, Runs: db, Datasets: ds, Schedules: db}
 	if tweak != nil {
 		tweak(s)
 	}
@@ -52,8 +55,8 @@ type remote struct {
 // TestConformanceOverHTTP runs the store suite through the client and the
 // handlers, so both keep every contract the store keeps.
 func TestConformanceOverHTTP(t *testing.T) {
-	storetest.Exercise(t, func(t *testing.T, c server.RecipeCompiler) storetest.Store {
-		ts, db := newServer(t, c, nil)
+	storetest.Exercise(t, func(t *testing.T) storetest.Store {
+		ts, db := newServer(t, nil)
 		return remote{Client: galleyhttp.NewClient(ts.URL, ""), RunQueue: db}
 	})
 }
@@ -79,7 +82,7 @@ func do(t *testing.T, method, url, token, ctype string, body io.Reader) (int, ma
 }
 
 func TestErrorsAndLimits(t *testing.T) {
-	ts, _ := newServer(t, storetest.Compiler{}, func(s *galleyhttp.Server) {
+	ts, _ := newServer(t, func(s *galleyhttp.Server) {
 		s.Token = "s3cret"
 		s.MaxBodyBytes = 64 << 10
 		s.MaxDatasetBytes = 1 << 10
@@ -132,7 +135,7 @@ func TestErrorsAndLimits(t *testing.T) {
 // TestAllowHeader checks that 405 answers list the methods of the resource
 // the path names, not those of a wildcard route that also matches it.
 func TestAllowHeader(t *testing.T) {
-	ts, _ := newServer(t, storetest.Compiler{}, nil)
+	ts, _ := newServer(t, nil)
 	for _, tt := range []struct{ method, path, allow string }{
 		{"OPTIONS", "/api/runs/score", "POST"},
 		{"GET", "/api/runs/train", "POST"},
@@ -156,7 +159,7 @@ func TestAllowHeader(t *testing.T) {
 // TestOpenAPIMatchesRoutes checks that every documented operation is served
 // and that every served route is documented.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	ts, _ := newServer(t, storetest.Compiler{}, nil)
+	ts, _ := newServer(t, nil)
 	resp, err := http.Get(ts.URL + "/api/openapi.json")
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +207,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 }
 
 func TestClientErrors(t *testing.T) {
-	ts, _ := newServer(t, storetest.Compiler{}, func(s *galleyhttp.Server) { s.Token = "t" })
+	ts, _ := newServer(t, func(s *galleyhttp.Server) { s.Token = "t" })
 	c := galleyhttp.NewClient(ts.URL, "t")
 	_, err := c.FindModel(context.Background(), "nope")
 	if server.ErrorCode(err) != server.ENOTFOUND || !strings.Contains(server.ErrorMessage(err), "galley model list") {

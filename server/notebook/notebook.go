@@ -3,14 +3,16 @@
 //
 // Conversion takes the code cells in order and honours cell tags: the cell
 // tagged "parameters" (the papermill convention) declares the recipe's
-// configuration; cells tagged "skip" or "exploration" are left out. Line
-// magics ("%…", "!…") and a cell's bare trailing expression, which only
-// displays a value, are stripped. Every error names the cell by index and id
+// configuration; cells tagged "skip" or "exploration" are left out, and so
+// are line magics ("%…", "!…"). The cells are kept as they are, each under
+// a marker line naming it, and split with the cell engine's own splitter:
+// a recipe runs its cells through the same engine as the kernel, one after
+// the other (see server/worker). Every error names the cell by index and id
 // and the line within it.
 //
 //	nb, err := notebook.Parse(raw)
-//	src, err := notebook.Convert(nb)
-//	src.Source // a complete Go file declaring Load, Train, Score, …
+//	r, err := notebook.Convert(nb)
+//	cells, err := notebook.Cells(r.Source) // what a run executes, in order
 package notebook
 
 import (
@@ -65,6 +67,7 @@ type Error struct {
 	Cell int    // cell index, or -1 for the notebook as a whole
 	ID   string // cell id, when the notebook has them
 	Line int    // line within the cell, from 1; 0 when unknown
+	Col  int    // column within the line, from 1; 0 when unknown
 	Msg  string
 }
 
@@ -77,6 +80,9 @@ func (e *Error) Error() string {
 		}
 		if e.Line > 0 {
 			fmt.Fprintf(&b, " line %d", e.Line)
+			if e.Col > 0 {
+				fmt.Fprintf(&b, " column %d", e.Col)
+			}
 		}
 		b.WriteString(": ")
 	} else {

@@ -3,6 +3,7 @@ package notebook_test
 import (
 	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -50,10 +51,15 @@ func TestConvertChurn(t *testing.T) {
 			t.Errorf("param %d = %+v, want %+v", i, r.Params[i], want[i])
 		}
 	}
-	for _, bad := range []string{"%time", "recipe.Try", "WithLimit(500)", `fmt.Println("features:"`} {
+	for _, bad := range []string{"%time", "recipe.Try", "WithLimit(500)"} {
 		if strings.Contains(r.Source, bad) {
 			t.Errorf("source contains %q, which should have been left out", bad)
 		}
+	}
+	// A cell's last statement runs in a recipe as in the notebook: what it
+	// prints goes to the run's log, and only a displayed value is dropped.
+	if !strings.Contains(r.Source, `fmt.Println("features:"`) {
+		t.Errorf("source lost a cell's last statement:\n%s", r.Source)
 	}
 	if r.Sample != "telco-churn" || r.SampleRows != 200 {
 		t.Errorf("sample = %q/%d", r.Sample, r.SampleRows)
@@ -77,15 +83,32 @@ func TestConvert(t *testing.T) {
 		{name: "minor 6", raw: []byte(`{"nbformat":4,"nbformat_minor":6,"cells":[]}`), wantErr: "nbformat 4.6 is not supported"},
 		{name: "minor 0 list source", raw: []byte(`{"nbformat":4,"nbformat_minor":0,"metadata":{},"cells":[{"cell_type":"code","metadata":{},"source":["x := 1\n","y := 2"]}]}`),
 			check: func(t *testing.T, r *notebook.Recipe) {
-				if !strings.Contains(r.Source, "var x = 1") || !strings.Contains(r.Source, "var y = 2") {
+				if !strings.Contains(r.Source, "//galley:cell 0 -\nx := 1\ny := 2\n") {
 					t.Errorf("source:\n%s", r.Source)
 				}
 			}},
 		{name: "bad cell type", raw: []byte(`{"nbformat":4,"nbformat_minor":5,"cells":[{"cell_type":"weird","id":"q","source":""}]}`), wantErr: "cell 0 (id q): unknown cell_type"},
-		{name: "syntax error names cell and line", raw: nb([2]string{"", "import \"fmt\""}, [2]string{"", "x := 1\ny := (\nfmt.Println(x)"}), wantErr: "cell 1 (id idb) line"},
-		{name: "parameter not literal", raw: nb([2]string{"parameters", "a := 1\nb := a + 1"}), wantErr: "cell 0 (id ida) line 2: parameter b: default must be a literal"},
-		{name: "parameter wrong type", raw: nb([2]string{"parameters", "var a int = \"x\""}), wantErr: "cell 0 (id ida) line 1: parameter a:"},
-		{name: "parameters cell with code", raw: nb([2]string{"parameters", "a := 1\nfmt.Println(a)"}), wantErr: "line 2: the parameters cell may only declare"},
+		{name: "syntax error names cell and line", raw: nb([2]string{"", "import \"fmt\""}, [2]string{"", "x := 1\ny := (\nfmt.Println(x)"}), wantErr: "cell 1 (id idb) line 3 column 15: syntax error"},
+		{name: "syntax error in a declaration", raw: nb([2]string{"", "x := 1\nfunc f() int {\n\treturn x +\n}"}), wantErr: "cell 0 (id ida) line 4 column 1: syntax error"},
+		{name: "slice parameters", raw: nb([2]string{"parameters", "cols := []string{`a`, \"b\"}\nvar ks []int = []int{1, -2}\nws := []float64{1, 0.5}"}), check: func(t *testing.T, r *notebook.Recipe) {
+			want := []recipe.Param{
+				{Name: "cols", Type: "[]string", Default: `[]string{"a", "b"}`},
+				{Name: "ks", Type: "[]int", Default: "[]int{1, -2}"},
+				{Name: "ws", Type: "[]float64", Default: "[]float64{1.0, 0.5}"},
+			}
+			if !reflect.DeepEqual(r.Params, want) {
+				t.Errorf("params = %+v, want %+v", r.Params, want)
+			}
+		}},
+		{name: "slice of expressions", raw: nb([2]string{"parameters", "xs := []int{1, 1 + 1}"}), wantErr: "line 1 column 1: parameter xs: default must be a literal"},
+		{name: "const parameter", raw: nb([2]string{"parameters", "const (\n\t// how many\n\tn = 3\n)"}), check: func(t *testing.T, r *notebook.Recipe) {
+			if len(r.Params) != 1 || r.Params[0] != (recipe.Param{Name: "n", Type: "int", Default: "3", Description: "how many"}) {
+				t.Errorf("params = %+v", r.Params)
+			}
+		}},
+		{name: "parameter not literal", raw: nb([2]string{"parameters", "a := 1\nb := a + 1"}), wantErr: "cell 0 (id ida) line 2 column 1: parameter b: default must be a literal"},
+		{name: "parameter wrong type", raw: nb([2]string{"parameters", "var a int = \"x\""}), wantErr: "cell 0 (id ida) line 1 column 5: parameter a:"},
+		{name: "parameters cell with code", raw: nb([2]string{"parameters", "a := 1\nfmt.Println(a)"}), wantErr: "line 2 column 1: the parameters cell may only declare"},
 		{name: "two parameters cells", raw: nb([2]string{"parameters", "a := 1"}, [2]string{"parameters", "b := 1"}), wantErr: "cell 1 (id idb): a second cell is tagged"},
 		{name: "skip, exploration, magics and display", raw: nb(
 			[2]string{"", "%load_ext x\n!ls\nimport \"github.com/galley-dev/galley/stdlib/recipe\""},
@@ -94,7 +117,7 @@ func TestConvert(t *testing.T) {
 			[2]string{"exploration", "explore := 2"},
 			[2]string{"", entry + "\nrate\n"},
 		), check: func(t *testing.T, r *notebook.Recipe) {
-			for _, s := range []string{"%load_ext", "!ls", "secret", "explore", "\nrate\n"} {
+			for _, s := range []string{"%load_ext", "!ls", "secret", "explore"} {
 				if strings.Contains(r.Source, s) {
 					t.Errorf("source contains %q:\n%s", s, r.Source)
 				}
@@ -132,19 +155,46 @@ func TestConvert(t *testing.T) {
 	}
 }
 
-func TestLocateAndExplain(t *testing.T) {
-	r, err := notebook.ConvertBytes(nb([2]string{"", "a := 1\n\nb := undefinedThing"}))
+func TestCellsAndInjection(t *testing.T) {
+	raw := nb(
+		[2]string{"", "import \"fmt\""},
+		[2]string{"parameters", "const rate = 0.1\nvar d time.Duration = 5000000000\nn := 3\nname := \"a\""},
+		[2]string{"skip", "x := 1"},
+		[2]string{"", "\n\nfmt.Println(n)\nn\n\n"},
+	)
+	r, err := notebook.ConvertBytes(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(r.Source, "\n")
-	for i, l := range lines {
-		if strings.Contains(l, "undefinedThing") {
-			cell, id, line, ok := notebook.Locate(r.Source, i+1)
-			if !ok || cell != 0 || id != "ida" || line != 3 {
-				t.Errorf("Locate = %d %q %d %v, want 0 ida 3", cell, id, line, ok)
-			}
-		}
+	cells, err := notebook.Cells(r.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cells) != 3 || cells[1].Index != 1 || !cells[1].Parameters || cells[2].Index != 3 || cells[2].ID != "idd" {
+		t.Fatalf("cells = %+v", cells)
+	}
+	// Leading blank lines stay: line numbers in errors are the cell's.
+	if cells[2].Code != "\n\nfmt.Println(n)\nn" {
+		t.Errorf("cell 3 code = %q", cells[2].Code)
+	}
+	values, err := recipe.Resolve(r.Params, map[string]string{"rate": "0.25", "d": "2s", "name": "b c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := notebook.InjectParameters(cells[1], values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "const rate = 0.25\nd = time.Duration(2000000000)\nn = 3\nname = \"b c\"\n"
+	if got != want {
+		t.Errorf("injected cell:\n%s\nwant:\n%s", got, want)
+	}
+	old := "// Code generated from a notebook by galley. DO NOT EDIT.\n\npackage main\n\n//galley:parameters\nvar n int = 3\n//galley:end\n"
+	if _, err := notebook.Cells(old); err == nil || !strings.Contains(err.Error(), "import the notebook again") {
+		t.Errorf("source of an earlier galley: %v", err)
+	}
+	if _, err := recipe.Resolve(r.Params, map[string]string{"nope": "1"}); err == nil || !strings.Contains(err.Error(), `no parameter "nope"`) {
+		t.Errorf("unknown parameter: %v", err)
 	}
 }
 
@@ -164,14 +214,22 @@ func FuzzConvert(f *testing.F) {
 		if r.ContentHash != notebook.Hash([]byte(r.Source)) {
 			t.Fatal("content hash does not match the source")
 		}
-		// Setting every parameter to its default must not change the source.
-		vals := map[string]string{}
-		for _, p := range r.Params {
-			vals[p.Name] = p.Default
+		// The source reads back into cells, and every default parses
+		// and can be injected.
+		cells, err := notebook.Cells(r.Source)
+		if err != nil {
+			t.Fatal(err)
 		}
-		src, err := notebook.WithValues(r.Source, r.Params, vals)
-		if err != nil || src != r.Source {
-			t.Fatalf("WithValues with defaults changed the source (err %v)", err)
+		values, err := recipe.Resolve(r.Params, nil)
+		if err != nil {
+			t.Fatalf("defaults do not parse: %v", err)
+		}
+		for _, c := range cells {
+			if c.Parameters {
+				if _, err := notebook.InjectParameters(c, values); err != nil {
+					t.Fatalf("injecting the defaults: %v", err)
+				}
+			}
 		}
 	})
 }

@@ -8,8 +8,8 @@ import (
 
 // Parameters reads the declarations of the cell tagged "parameters", as
 // papermill and `galley run` find it: the cell, its parameters in order, and
-// ok false when no code cell carries the tag. Besides the scalar types a
-// recipe takes, a parameter may be a slice of them ([]string{"a", "b"}).
+// ok false when no code cell carries the tag. It reads them exactly as a
+// recipe's parameters are read.
 func Parameters(nb *Notebook) (cell Cell, params []recipe.Param, ok bool, err error) {
 	seen := -1
 	for _, c := range nb.Cells {
@@ -25,22 +25,48 @@ func Parameters(nb *Notebook) (cell Cell, params []recipe.Param, ok bool, err er
 	if seen < 0 {
 		return Cell{}, nil, false, nil
 	}
-	lines := strings.Split(strings.ReplaceAll(cell.Source, "\r\n", "\n"), "\n")
-	for i, l := range lines {
-		if t := strings.TrimSpace(l); strings.HasPrefix(t, "%") || strings.HasPrefix(t, "!") {
-			lines[i] = ""
-		}
-	}
-	if strings.TrimSpace(strings.Join(lines, "")) == "" {
+	code := stripMagics(cell.Source)
+	if strings.TrimSpace(code) == "" {
 		return cell, nil, true, nil
 	}
-	segs, err := parseCell(cell, lines)
+	decls, err := parameters(cell, code)
 	if err != nil {
 		return Cell{}, nil, false, err
 	}
-	params, _, err = parameters(cell, lines, segs, true)
-	if err != nil {
-		return Cell{}, nil, false, err
+	for _, d := range decls {
+		params = append(params, d.Param)
 	}
 	return cell, params, true, nil
+}
+
+// InjectedCell returns the source of the cell a run of nb executes right
+// after its parameters cell, setting each parameter in values, and that
+// cell's index. Values are parsed against the declared types. With no
+// parameters cell, after is -1 and values must be empty.
+func InjectedCell(nb *Notebook, values map[string]string) (src string, after int, err error) {
+	cell, params, ok, err := Parameters(nb)
+	if err != nil || !ok {
+		return "", -1, err
+	}
+	byName := map[string]recipe.Param{}
+	for _, p := range params {
+		byName[p.Name] = p
+	}
+	typed := make(map[string]recipe.Value, len(values))
+	for name, text := range values {
+		p, ok := byName[name]
+		if !ok {
+			continue // InjectParameters names it
+		}
+		v, err := p.Parse(text)
+		if err != nil {
+			return "", -1, err
+		}
+		typed[name] = v
+	}
+	src, err = InjectParameters(SourceCell{Marker: Marker{Index: cell.Index, ID: cell.ID, Parameters: true}, Code: stripMagics(cell.Source)}, typed)
+	if err != nil {
+		return "", -1, err
+	}
+	return src, cell.Index, nil
 }

@@ -3,7 +3,7 @@ package sqlite
 import "github.com/galley-dev/galley/server"
 
 var (
-	_ server.RecipeService       = (*DB)(nil)
+	_ server.RecipeStore         = (*DB)(nil)
 	_ server.ModelService        = (*DB)(nil)
 	_ server.TrainedModelService = (*DB)(nil)
 	_ server.RunService          = (*DB)(nil)

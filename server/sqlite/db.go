@@ -35,8 +35,6 @@ type DB struct {
 	Datasets server.DatasetService
 	// DatasetsDir holds the CSV files of datasets the DB keeps itself.
 	DatasetsDir string
-	// Compiler converts notebooks for ImportNotebook.
-	Compiler server.RecipeCompiler
 	// MaxAttempts is how many times a run may be attempted (default 3).
 	MaxAttempts int
 	// Now returns the current time; tests replace it.

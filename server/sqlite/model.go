@@ -30,25 +30,8 @@ func checkParams(v *server.RecipeVersion, values map[string]string) (map[string]
 		if err != nil {
 			return nil, server.Errorf(server.EINVALID, "%v (want %s)", err, p.Type)
 		}
-		out[k] = fmt.Sprint(val)
-	}
-	return out, nil
-}
-
-// Literals returns Go literals for values of v's parameters, for
-// notebook.WithValues.
-func Literals(v *server.RecipeVersion, values map[string]string) (map[string]string, error) {
-	out := map[string]string{}
-	for k, s := range values {
-		p, ok := v.Param(k)
-		if !ok {
-			return nil, server.Errorf(server.EINVALID, "unknown parameter %q", k)
-		}
-		val, err := p.Parse(s)
-		if err != nil {
-			return nil, server.Errorf(server.EINVALID, "%v", err)
-		}
-		out[k] = recipe.Literal(p.Type, val)
+		// Stored as canonical text: a run parses it back to the same value.
+		out[k] = val.String()
 	}
 	return out, nil
 }
@@ -240,7 +223,6 @@ func (db *DB) FindTrainedModels(ctx context.Context, f server.TrainedModelFilter
 }
 
 var (
-	aliasRE = nameRE
 	// versionRE matches what FindTrainedModel reads as a version number.
 	versionRE = regexp.MustCompile(`^v?[0-9]+$`)
 )
@@ -261,7 +243,7 @@ func (db *DB) SetAlias(ctx context.Context, model, alias string, version int) (*
 }
 
 func checkAlias(alias string) error {
-	if !aliasRE.MatchString(alias) || alias[0] >= '0' && alias[0] <= '9' {
+	if server.CheckName("alias", alias) != nil || alias[0] >= '0' && alias[0] <= '9' {
 		return server.Errorf(server.EINVALID, "alias %q is invalid: use letters, digits, '.', '_' or '-', starting with a letter", alias)
 	}
 	if versionRE.MatchString(alias) {

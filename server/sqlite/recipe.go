@@ -5,44 +5,13 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"regexp"
 
 	"github.com/galley-dev/galley/server"
 )
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+func checkName(kind, name string) error { return server.CheckName(kind, name) }
 
-func checkName(kind, name string) error {
-	if !nameRE.MatchString(name) {
-		return server.Errorf(server.EINVALID, "%s name %q is invalid: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit", kind, name)
-	}
-	return nil
-}
-
-// ImportNotebook implements server.RecipeService.
-func (db *DB) ImportNotebook(ctx context.Context, imp server.NotebookImport) (*server.RecipeVersion, bool, error) {
-	if err := checkName("recipe", imp.Recipe); err != nil {
-		return nil, false, err
-	}
-	if len(imp.Notebook) == 0 {
-		return nil, false, server.Errorf(server.EINVALID, "no notebook given: send the .ipynb file's contents")
-	}
-	if db.Compiler == nil {
-		return nil, false, server.Errorf(server.ENOTIMPLEMENTED, "this server cannot convert notebooks")
-	}
-	v, err := db.Compiler.Compile(ctx, imp)
-	if err != nil {
-		return nil, false, err
-	}
-	v.Recipe, v.Author = imp.Recipe, imp.Author
-	created, err := db.CreateRecipeVersion(ctx, v)
-	return v, created, err
-}
-
-// CreateRecipeVersion stores an already compiled version as the next
-// version of v.Recipe, filling in ID, Version and CreatedAt. When the recipe
-// already has a version with the same content hash, v is overwritten with
-// that version and created is false.
+// CreateRecipeVersion implements server.RecipeStore.
 func (db *DB) CreateRecipeVersion(ctx context.Context, v *server.RecipeVersion) (created bool, err error) {
 	if err := checkName("recipe", v.Recipe); err != nil {
 		return false, err

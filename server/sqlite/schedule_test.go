@@ -21,8 +21,10 @@ func TestScheduleConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		db.Compiler = storetest.Compiler{}
 		db.Now = clock.Now
-		return store{db, ds}
+		return struct {
+			store
+			storetest.Converter
+		}{store{db, ds}, storetest.Converter{Store: db}}
 	})
 }

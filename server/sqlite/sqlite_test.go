@@ -61,23 +61,27 @@ func open(t *testing.T) store {
 // with the DB's own CSV datasets.
 func TestConformance(t *testing.T) {
 	t.Run("catalog", func(t *testing.T) {
-		storetest.Exercise(t, func(t *testing.T, c server.RecipeCompiler) storetest.Store {
+		storetest.Exercise(t, func(t *testing.T) storetest.Store {
 			s := open(t)
-			s.DB.Compiler = c
 			s.DB.MaxAttempts = 2
-			return s
+			return struct {
+				store
+				storetest.Converter
+			}{s, storetest.Converter{Store: s.DB}}
 		})
 	})
 	t.Run("csv", func(t *testing.T) {
-		storetest.Exercise(t, func(t *testing.T, c server.RecipeCompiler) storetest.Store {
+		storetest.Exercise(t, func(t *testing.T) storetest.Store {
 			db, err := sqlite.Open(filepath.Join(t.TempDir(), "galley.db"), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			db.Compiler = c
 			db.MaxAttempts = 2
-			return db
+			return struct {
+				*sqlite.DB
+				storetest.Converter
+			}{db, storetest.Converter{Store: db}}
 		})
 	})
 }

@@ -2,7 +2,7 @@
 // Every store implementation runs it from its own tests:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Exercise(t, func(t *testing.T, c server.RecipeCompiler) storetest.Store { ... })
+//		storetest.Exercise(t, func(t *testing.T) storetest.Store { ... })
 //	}
 package storetest
 
@@ -27,20 +27,28 @@ type Store interface {
 	server.RunQueue
 }
 
-// NewStore returns an empty store whose ImportNotebook uses compiler and
-// which allows 2 attempts per run.
-type NewStore func(t *testing.T, compiler server.RecipeCompiler) Store
+// NewStore returns an empty store which allows 2 attempts per run. A store
+// proper has no ImportNotebook: give it a Converter.
+type NewStore func(t *testing.T) Store
 
-// Compiler converts notebooks without running them.
-type Compiler struct{}
+// Converter imports notebooks into Store by converting them, without the
+// validation run galley serve does (worker.Importer): enough for the tests
+// of stores and transports. Embedded beside a store, it completes the
+// store's server.RecipeStore to a server.RecipeService.
+type Converter struct{ Store server.RecipeStore }
 
-// Compile implements server.RecipeCompiler.
-func (Compiler) Compile(ctx context.Context, imp server.NotebookImport) (*server.RecipeVersion, error) {
+// ImportNotebook implements server.RecipeService.
+func (c Converter) ImportNotebook(ctx context.Context, imp server.NotebookImport) (*server.RecipeVersion, bool, error) {
 	r, err := notebook.ConvertBytes(imp.Notebook)
 	if err != nil {
-		return nil, server.Errorf(server.EINVALID, "%v", err)
+		return nil, false, server.Errorf(server.EINVALID, "%v", err)
 	}
-	return &server.RecipeVersion{Source: r.Source, Params: r.Params, ContentHash: r.ContentHash, NotebookHash: r.NotebookHash}, nil
+	v := &server.RecipeVersion{Recipe: imp.Recipe, Author: imp.Author, Source: r.Source, Params: r.Params, ContentHash: r.ContentHash, NotebookHash: r.NotebookHash}
+	created, err := c.Store.CreateRecipeVersion(ctx, v)
+	if err != nil {
+		return nil, false, err
+	}
+	return v, created, nil
 }
 
 // Notebook returns a small notebook with a parameters cell and body as its
@@ -73,7 +81,7 @@ func Exercise(t *testing.T, newStore NewStore) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.fn(t, newStore(t, Compiler{}))
+			tt.fn(t, newStore(t))
 		})
 	}
 }

@@ -1,9 +1,11 @@
 // Package worker executes runs. A Pool claims queued runs from the store
-// and starts one child process per attempt ("galley worker"), which
-// interprets the recipe in a restricted interpreter under a time and memory
-// limit and streams its log back over a pipe. A crash, timeout or memory
-// overrun fails that attempt only; retryable failures go back to the queue
-// with exponential backoff.
+// and starts one child process per attempt ("galley worker"), which runs
+// the recipe's cells through the kernel's cell engine under the recipe
+// profile (Program), within a time and memory limit, and streams its log
+// back over a pipe. A recipe's own error or panic fails the run at once; a
+// crash of the worker, or an error the recipe marks recipe.Retryable, goes
+// back to the queue with exponential backoff. Importer validates notebooks
+// in the same pool before the store keeps them.
 //
 // The child side is Child: it reads one Job as JSON from stdin and writes
 // Events as JSON lines to stdout.
@@ -23,8 +25,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/galley-dev/galley/server/notebook"
-	"github.com/galley-dev/galley/server/yaegi"
 	"github.com/galley-dev/galley/stdlib/data"
 	"github.com/galley-dev/galley/stdlib/recipe"
 )
@@ -38,11 +38,12 @@ const (
 
 // Job is what a worker process is asked to do.
 type Job struct {
-	Kind   string         `json:"kind"`
-	Source string         `json:"source"`
-	Params []recipe.Param `json:"params"`
-	// Values are Go literals for parameters that differ from defaults.
-	Values map[string]string `json:"values"`
+	Kind   string `json:"kind"`
+	Source string `json:"source"`
+	// Values holds every parameter's value, parsed once where it entered
+	// the server (recipe.Resolve): the injected parameters cell and
+	// recipe.Config both take them as they are.
+	Values map[string]recipe.Value `json:"values"`
 	// Input is the dataset file Load reads; Limit bounds its rows.
 	Input string `json:"input"`
 	Limit int    `json:"limit"`
@@ -178,14 +179,10 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 		}
 	}()
 	fail := func(err error) *Result {
-		return &Result{Error: notebook.Explain(job.Source, err).Error(), Retryable: recipe.IsRetryable(err)}
-	}
-	src, err := notebook.WithValues(job.Source, job.Params, job.Values)
-	if err != nil {
-		return fail(err)
+		return &Result{Error: err.Error(), Retryable: recipe.IsRetryable(err)}
 	}
 	start := time.Now()
-	p, err := yaegi.Load(ctx, src, yaegi.Options{Stdout: stdout, Stderr: stderr})
+	p, err := Load(ctx, job.Source, job.Values, ProgramOptions{Stdout: stdout, Stderr: stderr})
 	if err != nil {
 		return fail(err)
 	}
@@ -194,27 +191,29 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 	if job.NominalTime != nil {
 		cfg = cfg.WithNominalTime(*job.NominalTime)
 	}
-	values := map[string]any{}
-	for _, prm := range job.Params {
-		lit := prm.Default
-		if v, ok := job.Values[prm.Name]; ok {
-			lit = v
-		}
-		if v, err := prm.Parse(lit); err == nil {
-			values[prm.Name] = v
-		} else if d, err := durationLiteral(prm, lit); err == nil {
-			values[prm.Name] = d
-		}
+	for _, k := range sortedNames(job.Values) {
+		cfg = cfg.WithValue(k, job.Values[k])
 	}
-	for _, k := range sortedNames(values) {
-		cfg = cfg.With(k, values[k])
+	trainModel := func() (t *recipe.Trained, err error) {
+		err = p.Call(ctx, func() error {
+			t, err = recipe.TrainModel(cfg, p.Funcs)
+			return err
+		})
+		return t, err
+	}
+	scoreInput := func(m recipe.Model) (s *recipe.Scored, err error) {
+		err = p.Call(ctx, func() error {
+			s, err = recipe.ScoreInput(cfg, p.Funcs, m)
+			return err
+		})
+		return s, err
 	}
 	switch job.Kind {
 	case KindValidate:
 		if job.Input == "" {
 			return &Result{OK: true}
 		}
-		t, err := recipe.TrainModel(cfg, p.Funcs)
+		t, err := trainModel()
 		if err != nil {
 			return fail(fmt.Errorf("dry run on the sample: %w", err))
 		}
@@ -226,7 +225,7 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 		if err != nil {
 			return fail(fmt.Errorf("dry run on the sample: %w", err))
 		}
-		s, err := recipe.ScoreInput(cfg, p.Funcs, m)
+		s, err := scoreInput(m)
 		if err != nil {
 			return fail(fmt.Errorf("dry run on the sample: %w", err))
 		}
@@ -235,7 +234,7 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 		}
 		return &Result{OK: true, Metrics: t.Metrics, RowsIn: t.RowsIn, RowsOut: s.RowsOut}
 	case KindTrain:
-		t, err := recipe.TrainModel(cfg, p.Funcs)
+		t, err := trainModel()
 		if err != nil {
 			return fail(err)
 		}
@@ -257,7 +256,7 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 		if err != nil {
 			return fail(err)
 		}
-		s, err := recipe.ScoreInput(cfg, p.Funcs, m)
+		s, err := scoreInput(m)
 		if err != nil {
 			return fail(err)
 		}
@@ -304,13 +303,7 @@ func writeCSV(out recipe.Frame, path string) error {
 	return nil
 }
 
-func durationLiteral(p recipe.Param, lit string) (time.Duration, error) {
-	var n int64
-	_, err := fmt.Sscanf(strings.TrimSuffix(strings.TrimPrefix(lit, "time.Duration("), ")"), "%d", &n)
-	return time.Duration(n), err
-}
-
-func sortedNames(m map[string]any) []string {
+func sortedNames(m map[string]recipe.Value) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)

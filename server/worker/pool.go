@@ -56,6 +56,31 @@ type Pool struct {
 	// Poll is how often the queue is checked when idle (default 200ms).
 	Poll time.Duration
 	Log  *slog.Logger
+
+	once sync.Once
+	// slots holds a token per worker process running, runs and
+	// validations alike, so that Size bounds both.
+	slots chan struct{}
+}
+
+// setup applies the defaults once, whoever uses the pool first.
+func (p *Pool) setup() {
+	p.once.Do(func() {
+		p.defaults()
+		p.slots = make(chan struct{}, p.Size)
+	})
+}
+
+// exclusive runs job in a worker process once a slot is free.
+func (p *Pool) exclusive(ctx context.Context, job Job, h hooks) (outcome, error) {
+	p.setup()
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return outcome{}, ctx.Err()
+	}
+	defer func() { <-p.slots }()
+	return p.spawn(ctx, job, h), nil
 }
 
 func (p *Pool) defaults() {
@@ -86,13 +111,13 @@ func (p *Pool) defaults() {
 // runs until ctx is cancelled. Running workers are stopped on return and
 // their runs recorded as interrupted, to be retried on the next start.
 func (p *Pool) Run(ctx context.Context) error {
-	p.defaults()
+	p.setup()
 	if n, err := p.Store.RecoverRuns(ctx); err != nil {
 		return err
 	} else if n > 0 {
 		p.Log.Info("recovered runs left by a previous server", "count", n)
 	}
-	sem := make(chan struct{}, p.Size)
+	sem := p.slots
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	tick := time.NewTicker(p.Poll)
@@ -252,9 +277,9 @@ func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	values, err := literals(v, run.Params)
+	values, err := recipe.Resolve(v.Params, run.Params)
 	if err != nil {
-		return Job{}, err
+		return Job{}, server.Errorf(server.EINVALID, "%v", err)
 	}
 	dir := filepath.Join(p.Dir, "runs", strconv.FormatInt(run.ID, 10))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -271,7 +296,7 @@ func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
 			return Job{}, err
 		}
 	}
-	job := Job{Kind: string(run.Kind), Source: v.Source, Params: v.Params, Values: values, Input: input, MemoryLimit: p.MemoryLimit,
+	job := Job{Kind: string(run.Kind), Source: v.Source, Values: values, Input: input, MemoryLimit: p.MemoryLimit,
 		NominalTime: run.NominalTime}
 	switch run.Kind {
 	case server.RunTrain:
@@ -285,22 +310,6 @@ func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
 		job.Output = filepath.Join(dir, fmt.Sprintf("output-%d.csv", run.Attempt))
 	}
 	return job, nil
-}
-
-func literals(v *server.RecipeVersion, values map[string]string) (map[string]string, error) {
-	out := map[string]string{}
-	for k, s := range values {
-		prm, ok := v.Param(k)
-		if !ok {
-			return nil, server.Errorf(server.EINVALID, "recipe has no parameter %q", k)
-		}
-		val, err := prm.Parse(s)
-		if err != nil {
-			return nil, server.Errorf(server.EINVALID, "%v", err)
-		}
-		out[k] = recipe.Literal(prm.Type, val)
-	}
-	return out, nil
 }
 
 // hooks connect a worker process to what it works for.

@@ -99,6 +99,7 @@ func notebookWith(sample, src string) []byte {
 
 type env struct {
 	db   *sqlite.DB
+	imp  *worker.Importer
 	ds   *datasets.Datasets
 	pool *worker.Pool
 }
@@ -130,12 +131,12 @@ func setup(t *testing.T, maxAttempts int, tweak func(p *worker.Pool)) *env {
 	if tweak != nil {
 		tweak(pool)
 	}
-	db.Compiler = &worker.Compiler{Pool: pool, Datasets: ds}
+	imp := &worker.Importer{RecipeStore: db, Pool: pool, Datasets: ds}
 	ctx := context.Background()
 	if _, err := ds.ImportDataset(ctx, "d", strings.NewReader("id,x\n1,2\n2,3\n3,4\n")); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.ImportNotebook(ctx, server.NotebookImport{Recipe: "r", Notebook: notebookJSON("d")}); err != nil {
+	if _, _, err := imp.ImportNotebook(ctx, server.NotebookImport{Recipe: "r", Notebook: notebookJSON("d")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.CreateModel(ctx, &server.Model{Name: "m", Recipe: "r", Dataset: "d"}); err != nil {
@@ -148,7 +149,7 @@ func setup(t *testing.T, maxAttempts int, tweak func(p *worker.Pool)) *env {
 		cancel()
 		<-done
 	})
-	return &env{db: db, ds: ds, pool: pool}
+	return &env{db: db, imp: imp, ds: ds, pool: pool}
 }
 
 func wait(t *testing.T, db *sqlite.DB, id int64, cond func(*server.Run) bool) *server.Run {
@@ -230,7 +231,7 @@ func TestFailures(t *testing.T) {
 	}{
 		{"fail", server.RunFailed, 1, "recipe Train: bad data"},
 		{"retry", server.RunFailed, 2, "flaky source"},
-		{"panic", server.RunFailed, 1, "panicked"},
+		{"panic", server.RunFailed, 1, "cell 1 (id c) line 16 column 2: the recipe panicked: runtime.Error: assignment to entry in nil map (in Train)"},
 		{"loop", server.RunFailed, 1, "timed out after 2s"},
 		{"oom", server.RunFailed, 1, "exceeded the memory limit of 64 MiB"},
 	}
@@ -283,21 +284,21 @@ func TestValidation(t *testing.T) {
 	e := setup(t, 1, nil)
 	ctx := context.Background()
 	bad := strings.Replace(string(notebookJSON("d")), "func Score(", "func Scored(", 1)
-	_, _, err := e.db.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: []byte(bad)})
+	_, _, err := e.imp.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: []byte(bad)})
 	if server.ErrorCode(err) != server.EINVALID || !strings.Contains(err.Error(), "the recipe has no Score") {
 		t.Errorf("missing Score: %v", err)
 	}
 	broken := strings.Replace(string(notebookJSON("d")), "return recipe.ReadCSV(cfg.Input(), cfg.Limit())", "return recipe.ReadCSV(cfg.Input(), cfg.Limit()) + 1", 1)
-	_, _, err = e.db.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: []byte(broken)})
+	_, _, err = e.imp.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: []byte(broken)})
 	if server.ErrorCode(err) != server.EINVALID || !strings.Contains(err.Error(), "cell 1 (id c) line 9") {
 		t.Errorf("compile error: %v", err)
 	}
 	failing := strings.Replace(string(notebookJSON("d")), `mode := \"ok\"`, `mode := \"fail\"`, 1)
-	_, _, err = e.db.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: []byte(failing)})
+	_, _, err = e.imp.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: []byte(failing)})
 	if server.ErrorCode(err) != server.EINVALID || !strings.Contains(err.Error(), "dry run on the sample: recipe Train: bad data") {
 		t.Errorf("dry run: %v", err)
 	}
-	_, _, err = e.db.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: notebookJSON("nope")})
+	_, _, err = e.imp.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: notebookJSON("nope")})
 	if server.ErrorCode(err) != server.EINVALID || !strings.Contains(err.Error(), `sample dataset "nope"`) {
 		t.Errorf("missing sample: %v", err)
 	}
@@ -338,7 +339,7 @@ func TestRecipeUsingDataAndML(t *testing.T) {
 	if _, err := e.ds.ImportDataset(ctx, "xy", strings.NewReader(csv.String())); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.db.ImportNotebook(ctx, server.NotebookImport{Recipe: "mlr", Notebook: notebookWith("xy", mlBody)}); err != nil {
+	if _, _, err := e.imp.ImportNotebook(ctx, server.NotebookImport{Recipe: "mlr", Notebook: notebookWith("xy", mlBody)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.db.CreateModel(ctx, &server.Model{Name: "mlm", Recipe: "mlr", Dataset: "xy"}); err != nil {

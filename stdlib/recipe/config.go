@@ -3,8 +3,6 @@ package recipe
 import (
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -19,80 +17,17 @@ type Param struct {
 }
 
 // Types lists the Go types a parameter may have.
-var Types = []string{"bool", "int", "int64", "float64", "string", "time.Duration"}
+var Types = []string{"bool", "int", "int64", "float64", "string", "time.Duration", "[]int", "[]float64", "[]string"}
 
-// Parse converts s to a value of p's type. It accepts Go literal syntax as
-// well as plain text for strings, so both `0.5` and `"churn"` or `churn`
-// work.
-func (p Param) Parse(s string) (any, error) {
+// Parse converts s, text from a user or the schema, to a value of p's type.
+// It is the one place a parameter value is parsed: everything downstream
+// (the injected parameters cell, Config) takes the Value it returns.
+func (p Param) Parse(s string) (Value, error) {
 	v, err := ParseValue(p.Type, s)
 	if err != nil {
-		return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
+		return Value{}, fmt.Errorf("parameter %s: %w", p.Name, err)
 	}
 	return v, nil
-}
-
-// ParseValue converts s to a value of Go type typ (one of Types).
-func ParseValue(typ, s string) (any, error) {
-	t := strings.TrimSpace(s)
-	switch typ {
-	case "bool":
-		b, err := strconv.ParseBool(t)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a bool: use true or false", s)
-		}
-		return b, nil
-	case "int", "int64":
-		n, err := strconv.ParseInt(strings.ReplaceAll(t, "_", ""), 0, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an integer", s)
-		}
-		if typ == "int" {
-			return int(n), nil
-		}
-		return n, nil
-	case "float64":
-		f, err := strconv.ParseFloat(strings.ReplaceAll(t, "_", ""), 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", s)
-		}
-		return f, nil
-	case "string":
-		if len(t) >= 2 && (t[0] == '"' || t[0] == '`') {
-			if u, err := strconv.Unquote(t); err == nil {
-				return u, nil
-			}
-		}
-		return s, nil
-	case "time.Duration":
-		d, err := time.ParseDuration(t)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a duration such as 30s or 5m", s)
-		}
-		return d, nil
-	}
-	return nil, fmt.Errorf("unsupported type %q: parameters may be %s", typ, strings.Join(Types, ", "))
-}
-
-// Literal renders v, a value of Go type typ, as Go source.
-func Literal(typ string, v any) string {
-	switch typ {
-	case "string":
-		return strconv.Quote(fmt.Sprint(v))
-	case "time.Duration":
-		if d, ok := v.(time.Duration); ok {
-			return fmt.Sprintf("time.Duration(%d)", int64(d))
-		}
-	case "float64":
-		if f, ok := v.(float64); ok {
-			s := strconv.FormatFloat(f, 'g', -1, 64)
-			if !strings.ContainsAny(s, ".eEnN") {
-				s += ".0"
-			}
-			return s
-		}
-	}
-	return fmt.Sprint(v)
 }
 
 // Config is what a recipe's entry points receive: the dataset to read and the
@@ -223,3 +158,6 @@ func sortedKeys(m Metrics) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// WithValue returns a copy of c with parameter name set to v.
+func (c Config) WithValue(name string, v Value) Config { return c.With(name, v.Any()) }

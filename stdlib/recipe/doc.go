@@ -18,9 +18,11 @@
 // describes its data preparation once.
 //
 // The configuration is typed: each Param has a name, a Go type, a default and
-// a description. In a notebook, the cell tagged "parameters" declares them as
-// package variables with literal defaults; the server overrides them per run
-// and also hands the values to every entry point through Config.
+// a description. In a notebook, the cell tagged "parameters" declares them
+// with literal defaults. A value is parsed once into a Value (ParseValue,
+// Resolve); a server run sets the parameters in a cell it injects right
+// after the parameters cell, as papermill does, and hands the same values
+// to every entry point through Config.
 //
 // Inside a notebook the same functions run interactively on a sample:
 //

@@ -1,8 +1,10 @@
 package recipe_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -111,11 +113,62 @@ func TestParseValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := recipe.ParseValue(tt.typ, tt.in)
-		if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
+		if (err != nil) != tt.bad || (!tt.bad && got.Any() != tt.want) {
 			t.Errorf("ParseValue(%s, %q) = %v, %v", tt.typ, tt.in, got, err)
 		}
 	}
-	if got := recipe.Literal("float64", 2.0); got != "2.0" {
-		t.Errorf("Literal(float64, 2) = %s", got)
+	two, _ := recipe.ParseValue("float64", "2")
+	if got := two.Literal(); got != "2.0" {
+		t.Errorf("Literal of float64 2 = %s", got)
+	}
+	for _, tt := range tests {
+		if tt.bad {
+			continue
+		}
+		v, _ := recipe.ParseValue(tt.typ, tt.in)
+		again, err := recipe.ParseValue(tt.typ, v.String())
+		if err != nil || again != v {
+			t.Errorf("%s %q does not round-trip through its text %q: %v, %v", tt.typ, tt.in, v.String(), again, err)
+		}
+		b, _ := json.Marshal(v)
+		var back recipe.Value
+		if err := json.Unmarshal(b, &back); err != nil || back != v {
+			t.Errorf("%s %q does not round-trip through JSON %s: %v, %v", tt.typ, tt.in, b, back, err)
+		}
+	}
+	if d, err := recipe.ParseValue("time.Duration", "time.Duration(5000000000)"); err != nil || d.Any() != 5*time.Second {
+		t.Errorf("duration literal = %v, %v", d, err)
+	}
+}
+
+func TestSliceValues(t *testing.T) {
+	tests := []struct {
+		typ, in, lit string
+		want         any
+	}{
+		{"[]int", "1, 2,3", "[]int{1, 2, 3}", []int{1, 2, 3}},
+		{"[]int", "[]int{4}", "[]int{4}", []int{4}},
+		{"[]float64", "0.5,1", "[]float64{0.5, 1.0}", []float64{0.5, 1}},
+		{"[]string", `a, "b,c"`, `[]string{"a", "b,c"}`, []string{"a", "b,c"}},
+		{"[]string", `[]string{"x"}`, `[]string{"x"}`, []string{"x"}},
+		{"[]string", "", `[]string{}`, []string{}},
+		{"[]int", "[1, 2]", "[]int{1, 2}", []int{1, 2}},
+		{"[]string", `["a", "b"]`, `[]string{"a", "b"}`, []string{"a", "b"}},
+	}
+	for _, tt := range tests {
+		v, err := recipe.ParseValue(tt.typ, tt.in)
+		if err != nil || v.Literal() != tt.lit || !reflect.DeepEqual(v.Any(), tt.want) {
+			t.Errorf("ParseValue(%s, %q) = %s %#v, %v; want %s", tt.typ, tt.in, v.Literal(), v.Any(), err, tt.lit)
+			continue
+		}
+		back, err := recipe.ParseValue(tt.typ, v.String())
+		if err != nil || !reflect.DeepEqual(back.Any(), v.Any()) {
+			t.Errorf("%s %q does not round-trip through %q: %v", tt.typ, tt.in, v.String(), err)
+		}
+	}
+	for _, bad := range []struct{ typ, in string }{{"[]int", "1,x"}, {"[]string", `"a" "b"`}, {"[]bool", "true"}} {
+		if _, err := recipe.ParseValue(bad.typ, bad.in); err == nil {
+			t.Errorf("ParseValue(%s, %q) succeeded", bad.typ, bad.in)
+		}
 	}
 }

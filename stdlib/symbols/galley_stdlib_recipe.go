@@ -12,12 +12,12 @@ func init() {
 	Symbols["github.com/galley-dev/galley/stdlib/recipe/recipe"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"IsRetryable": reflect.ValueOf(recipe.IsRetryable),
-		"Literal":     reflect.ValueOf(recipe.Literal),
 		"NewConfig":   reflect.ValueOf(recipe.NewConfig),
 		"NewTable":    reflect.ValueOf(recipe.NewTable),
 		"ParseValue":  reflect.ValueOf(recipe.ParseValue),
 		"ReadCSV":     reflect.ValueOf(recipe.ReadCSV),
 		"ReadCSVFrom": reflect.ValueOf(recipe.ReadCSVFrom),
+		"Resolve":     reflect.ValueOf(recipe.Resolve),
 		"Retryable":   reflect.ValueOf(recipe.Retryable),
 		"ScoreInput":  reflect.ValueOf(recipe.ScoreInput),
 		"TrainModel":  reflect.ValueOf(recipe.TrainModel),
@@ -36,6 +36,7 @@ func init() {
 		"Scored":    reflect.ValueOf((*recipe.Scored)(nil)),
 		"Table":     reflect.ValueOf((*recipe.Table)(nil)),
 		"Trained":   reflect.ValueOf((*recipe.Trained)(nil)),
+		"Value":     reflect.ValueOf((*recipe.Value)(nil)),
 
 		// interface wrapper definitions
 		"_CSVWriter": reflect.ValueOf((*_github_com_galley_dev_galley_stdlib_recipe_CSVWriter)(nil)),

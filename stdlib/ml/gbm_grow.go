@@ -1,0 +1,309 @@
+package ml
+
+import (
+	"math"
+	"sync"
+)
+
+type split struct {
+	gain        float64
+	feature     int
+	bin         uint8
+	missingLeft bool
+	lg, lh      float64
+}
+
+type leaf struct {
+	start, end int
+	g, h       float64
+	n          int64
+	depth      int
+	hist       hist
+	best       split
+	// parent node and side pointing at this leaf; parent < 0 for the root
+	parent int
+	isLeft bool
+}
+
+// grower holds the state reused across trees.
+type grower struct {
+	p        *GBMParams
+	bm       *binMatrix
+	workers  int
+	idx      []int32
+	tmp      []int32
+	histPool []hist
+	private  []hist // per-worker histograms for parallel builds
+	feats    []int
+	// used[f] is feature f's bins, the missing one included.
+	used []int
+}
+
+func newGrower(p *GBMParams, bm *binMatrix, workers int) *grower {
+	g := &grower{p: p, bm: bm, workers: workers}
+	g.idx = make([]int32, bm.rows)
+	g.tmp = make([]int32, bm.rows)
+	g.private = make([]hist, workers)
+	g.used = make([]int, bm.features)
+	for f, b := range bm.binners {
+		g.used[f] = b.bins() + 1
+	}
+	return g
+}
+
+func (g *grower) getHist() hist {
+	if n := len(g.histPool); n > 0 {
+		h := g.histPool[n-1]
+		g.histPool = g.histPool[:n-1]
+		clearHist(h, g.used)
+		return h
+	}
+	return make(hist, g.bm.features)
+}
+
+func (g *grower) putHist(h hist) {
+	if h != nil {
+		g.histPool = append(g.histPool, h)
+	}
+}
+
+// histMinRows is the fewest rows a histogram worker is given. Leaves
+// deep in a tree hold rows scattered over the matrix, so their build waits
+// on memory and gains from a second core long before it is big.
+const histMinRows = 4096
+
+// buildHist fills hist with the gradient sums of rows idx[start:end],
+// splitting the rows among workers that each fill a private histogram.
+// With identity the rows are 0..n-1 in order.
+func (g *grower) buildHist(h hist, start, end int, gp []gradPair, identity bool) {
+	n := end - start
+	fill := func(h hist, lo, hi int) {
+		if identity {
+			addRowsRange(h, g.bm.data, g.bm.features, 0, start+lo, start+hi, gp)
+			return
+		}
+		rows := g.idx[start+lo : start+hi]
+		addRowsOrdered(h, g.bm.data, g.bm.features, 0, rows, gp)
+	}
+	workers := min(g.workers, n/histMinRows)
+	if workers <= 1 {
+		fill(h, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		ph := h
+		if w > 0 {
+			if g.private[w] == nil {
+				g.private[w] = make(hist, g.bm.features)
+			} else {
+				clearHist(g.private[w], g.used)
+			}
+			ph = g.private[w]
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fill(ph, w*per, min((w+1)*per, n))
+		}()
+	}
+	wg.Wait()
+	// Sum in worker order so results do not depend on scheduling.
+	for w := 1; w < workers; w++ {
+		addHist(h, g.private[w], g.used)
+	}
+}
+
+func leafScore(gs, hs, l2 float64) float64 { return gs * gs / (hs + l2) }
+
+// findSplit sets l.best to the best split of l over the sampled features.
+func (g *grower) findSplit(l *leaf) {
+	l.best = split{gain: math.Inf(-1)}
+	p := g.p
+	if p.MaxDepth > 0 && l.depth >= p.MaxDepth {
+		return
+	}
+	if l.n < int64(2*p.MinDataInLeaf) || l.h < 2*p.MinHessianInLeaf {
+		return
+	}
+	parent := leafScore(l.g, l.h, p.L2)
+	minN := int64(p.MinDataInLeaf)
+	cntPerHess := float64(l.n) / l.h
+	for _, f := range g.feats {
+		nb := g.bm.binners[f].bins()
+		h := l.hist[f][:nb+1]
+		miss := h[nb]
+		var lg, lh float64
+		try := func(t int, gl, hl float64, missLeft bool) {
+			nl := int64(hl*cntPerHess + 0.5)
+			gr, hr, nr := l.g-gl, l.h-hl, l.n-nl
+			if nl < minN || nr < minN || hl < p.MinHessianInLeaf || hr < p.MinHessianInLeaf {
+				return
+			}
+			gain := leafScore(gl, hl, p.L2) + leafScore(gr, hr, p.L2) - parent
+			if gain > l.best.gain {
+				l.best = split{gain: gain, feature: f, bin: uint8(t), missingLeft: missLeft, lg: gl, lh: hl}
+			}
+		}
+		for t := 0; t < nb-1; t++ {
+			lg += h[t].g
+			lh += h[t].h
+			if miss.h == 0 {
+				// No missing values here: send future ones to the bigger side.
+				try(t, lg, lh, 2*lh >= l.h)
+				continue
+			}
+			try(t, lg, lh, false)
+			try(t, lg+miss.g, lh+miss.h, true)
+		}
+	}
+}
+
+// partition reorders idx[l.start:l.end] so rows going left come first and
+// returns the boundary. Order within each side is kept, which keeps later
+// histogram passes walking memory forwards.
+func (g *grower) partition(l *leaf) int {
+	n := l.end - l.start
+	workers := min(g.workers, n/(4*chunkRows))
+	if workers <= 1 {
+		nl, nr := g.partitionRange(l, l.start, l.end)
+		copy(g.idx[l.start+nl:l.end], g.tmp[l.start:l.start+nr])
+		return l.start + nl
+	}
+	// Each worker partitions its own stretch: lefts in place in idx, rights
+	// into the same stretch of tmp. Then the pieces are stitched in order.
+	per := (n + workers - 1) / workers
+	nls := make([]int, workers)
+	nrs := make([]int, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			lo := l.start + w*per
+			nls[w], nrs[w] = g.partitionRange(l, lo, min(lo+per, l.end))
+		}(w)
+	}
+	wg.Wait()
+	at := l.start
+	for w := 0; w < workers; w++ {
+		lo := l.start + w*per
+		copy(g.idx[at:at+nls[w]], g.idx[lo:lo+nls[w]])
+		at += nls[w]
+	}
+	mid := at
+	for w := 0; w < workers; w++ {
+		lo := l.start + w*per
+		copy(g.idx[at:at+nrs[w]], g.tmp[lo:lo+nrs[w]])
+		at += nrs[w]
+	}
+	return mid
+}
+
+// partitionRange moves the rows of idx[lo:hi] going left to the front of
+// that range and those going right to tmp[lo:], returning both counts.
+// It reads the split feature's column, which for a leaf's rows in order is
+// a forward walk, and decides each row through a table of bins so that the
+// loop has no branch the data can mispredict.
+func (g *grower) partitionRange(l *leaf, lo, hi int) (int, int) {
+	s := l.best
+	var goesLeft [256]uint8
+	for b := 0; b <= int(s.bin); b++ {
+		goesLeft[b] = 1
+	}
+	if s.missingLeft {
+		goesLeft[g.bm.binners[s.feature].missing()] = 1
+	}
+	col := g.bm.col(s.feature)
+	idx := g.idx[lo:hi]
+	tmp := g.tmp[lo:hi]
+	left, right := 0, 0
+	for _, r := range idx {
+		// Both stores are made and only one of the two positions advances;
+		// left never passes the row being read, so the in-place store is safe.
+		gl := int(goesLeft[col[r]])
+		idx[left] = r
+		tmp[right] = r
+		left += gl
+		right += 1 - gl
+	}
+	return left, right
+}
+
+// grow builds one tree on rows idx[:n] and returns it with its leaves,
+// whose ranges of idx say which rows each leaf holds.
+func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, splits []int) (*Tree, []*leaf) {
+	p := g.p
+	root := &leaf{start: 0, end: n, parent: -1, hist: g.getHist()}
+	g.buildHist(root.hist, 0, n, gp, identity)
+	// Node totals come from any one feature's histogram.
+	for _, b := range root.hist[0] {
+		root.g += b.g
+		root.h += b.h
+	}
+	root.n = int64(n)
+	g.findSplit(root)
+	leaves := []*leaf{root}
+	t := &Tree{}
+	for len(leaves) < p.MaxLeaves {
+		bi := -1
+		for i, l := range leaves {
+			if l.best.gain > p.MinGain && l.best.gain > 0 && (bi < 0 || l.best.gain > leaves[bi].best.gain) {
+				bi = i
+			}
+		}
+		if bi < 0 {
+			break
+		}
+		l := leaves[bi]
+		s := l.best
+		mid := g.partition(l)
+		node := int32(len(t.Feature))
+		t.Feature = append(t.Feature, int32(s.feature))
+		t.binThreshold = append(t.binThreshold, s.bin)
+		t.Threshold = append(t.Threshold, g.bm.binners[s.feature].upper[s.bin])
+		t.MissingLeft = append(t.MissingLeft, s.missingLeft)
+		t.Gain = append(t.Gain, s.gain)
+		t.Left = append(t.Left, 0)
+		t.Right = append(t.Right, 0)
+		if l.parent >= 0 {
+			if l.isLeft {
+				t.Left[l.parent] = node
+			} else {
+				t.Right[l.parent] = node
+			}
+		}
+		gainImp[s.feature] += s.gain
+		splits[s.feature]++
+		left := &leaf{start: l.start, end: mid, g: s.lg, h: s.lh, n: int64(mid - l.start), depth: l.depth + 1, parent: int(node), isLeft: true}
+		right := &leaf{start: mid, end: l.end, g: l.g - s.lg, h: l.h - s.lh, n: int64(l.end - mid), depth: l.depth + 1, parent: int(node)}
+		small, large := left, right
+		if left.n > right.n {
+			small, large = right, left
+		}
+		small.hist = g.getHist()
+		g.buildHist(small.hist, small.start, small.end, gp, false)
+		// The larger child's histogram is the parent's minus the smaller's.
+		large.hist = l.hist
+		subHist(large.hist, small.hist, g.used)
+		l.hist = nil
+		g.findSplit(left)
+		g.findSplit(right)
+		leaves[bi] = left
+		leaves = append(leaves, right)
+	}
+	for i, l := range leaves {
+		g.putHist(l.hist)
+		l.hist = nil
+		if l.parent >= 0 {
+			if l.isLeft {
+				t.Left[l.parent] = int32(^i)
+			} else {
+				t.Right[l.parent] = int32(^i)
+			}
+		}
+		t.LeafValue = append(t.LeafValue, -l.g/(l.h+p.L2)*p.LearningRate)
+	}
+	return t, leaves
+}
