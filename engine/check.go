@@ -390,7 +390,8 @@ func (c *cellUnit) commit() {
 		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
 			continue
 		}
-		if fd, ok := d.(*ast.FuncDecl); ok && fd.Body == c.body {
+		if fd, ok := d.(*ast.FuncDecl); ok && (fd.Body == c.body || isEntryFunc(fd, "init")) {
+			// init functions run once and cannot be referred to.
 			continue
 		}
 		start, end := c.cellOffset(d.Pos()), c.cellOffset(d.End())

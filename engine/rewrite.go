@@ -110,6 +110,7 @@ func (c *cellUnit) program() (*program, error) {
 		}
 		r.walk(d)
 	}
+	entry := r.entryFuncs()
 	r.explicitInstances()
 	r.deferSafeClosures()
 	r.typedTopLevel()
@@ -164,6 +165,9 @@ func (c *cellUnit) program() (*program, error) {
 			stmts.WriteString(c.edited(ch, r.edits))
 			stmts.WriteString("\n")
 		}
+	}
+	for _, call := range entry {
+		stmts.WriteString(call + "\n")
 	}
 	p := &program{
 		sess:   c.sess,
@@ -244,6 +248,7 @@ func (r *rewriter) walk(root ast.Node) {
 		case *ast.TypeSwitchStmt:
 			r.typeSwitch(n)
 		case *ast.Ident:
+			r.mainIdent(n)
 			r.typeParamIdent(n)
 			r.typeNameIdent(n)
 		}
