@@ -162,6 +162,17 @@ func New(opts Options) (*Engine, error) {
 		"Clear":     reflect.ValueOf(cellrt.Clear),
 		"Held":      reflect.ValueOf(func() any { return e.held }),
 		"Unwrapped": reflect.ValueOf(cellrt.Unwrapped),
+
+		"Value":           reflect.ValueOf((*cellrt.Value)(nil)),
+		"TypeName":        reflect.ValueOf(cellrt.TypeName),
+		"Kind":            reflect.ValueOf((*cellrt.Kind)(nil)),
+		"Struct":          reflect.ValueOf(cellrt.Struct),
+		"Slice":           reflect.ValueOf(cellrt.Slice),
+		"Array":           reflect.ValueOf(cellrt.Array),
+		"Map":             reflect.ValueOf(cellrt.Map),
+		"Pointer":         reflect.ValueOf(cellrt.Pointer),
+		"MarshalJSONFunc": reflect.ValueOf((*cellrt.MarshalJSONFunc)(nil)),
+		"MarshalTextFunc": reflect.ValueOf((*cellrt.MarshalTextFunc)(nil)),
 	}
 	if err := e.in.Use(exports); err != nil {
 		return nil, fmt.Errorf("engine: loading symbols: %w", err)

@@ -36,6 +36,13 @@ type rewriter struct {
 	asError string
 	// deferred holds the defer statements deferredCaptures handled
 	deferred map[*ast.DeferStmt]bool
+	// convs names the functions describing values to fmt, by type
+	convs map[string]string
+	// fmtTypes lists the session's types with fmt methods, once known
+	fmtTypes *[]types.Type
+	// typeVerbArgs are the arguments printed with %T, replaced by their
+	// type's name
+	typeVerbArgs map[ast.Expr]bool
 }
 
 func (r *rewriter) add(start, end token.Pos, text string) {
@@ -243,6 +250,7 @@ func (r *rewriter) walk(root ast.Node) {
 			r.displayCall(n)
 			r.errorsAs(n)
 			r.errorArgs(n)
+			r.printArgs(n)
 		case *ast.GoStmt:
 			r.goStmt(n)
 		case *ast.TypeSwitchStmt:

@@ -1,0 +1,72 @@
+// fmt and log see the names, fields and methods of types cells declare.
+type P struct{ X, Y int }
+
+func (p P) String() string { return fmt.Sprintf("P(%d,%d)", p.X, p.Y) }
+
+type Q struct {
+	X, Y int
+	name string
+}
+
+type E struct{ code int }
+
+func (e *E) Error() string { return fmt.Sprintf("E%d", e.code) }
+
+type Money int
+
+func (m Money) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "$%d", int(m)) }
+
+type G struct{ A int }
+
+func (g G) GoString() string { return "G!" }
+
+// -- cell --
+fmt.Println(P{1, 2}, []P{{3, 4}}, map[string]P{"a": {5, 6}}, &E{7})
+// Output:
+// P(1,2) [P(3,4)] map[a:P(5,6)] E7
+
+// -- cell --
+q := Q{1, 2, "n"}
+fmt.Printf("%v %+v %#v %T\n", q, q, q, q)
+fmt.Printf("%v %T %T\n", &q, &q, []Q{q})
+fmt.Printf("%#v\n", []Q{q})
+// Output:
+// {1 2 n} {X:1 Y:2 name:n} main.Q{X:1, Y:2, name:"n"} main.Q
+// &{1 2 n} *main.Q []main.Q
+// []main.Q{main.Q{X:1, Y:2, name:"n"}}
+
+// -- cell --
+// %q, %s, %x and widths use the String method; Sprint and Errorf too.
+s := fmt.Sprintf("%q|%s|%8s|%x", P{1, 2}, P{1, 2}, P{}, P{})
+err := fmt.Errorf("bad %v", P{9, 9})
+fmt.Println(s, err)
+// Output:
+// "P(1,2)"|P(1,2)|  P(0,0)|5028302c3029 bad P(9,9)
+
+// -- cell --
+// Format and GoString, and values held in an interface.
+var item any = P{1, 1}
+fmt.Println(Money(3), item)
+fmt.Printf("%v %#v\n", Money(4), G{1})
+// Output:
+// $3 P(1,1)
+// $4 G!
+
+// -- cell --
+// Nested values: struct fields and slices of values with methods.
+type Line struct {
+	From, To P
+	Tags     []Money
+}
+fmt.Printf("%v\n%+v\n", Line{P{0, 0}, P{1, 1}, []Money{1, 2}}, Line{})
+// Output:
+// {P(0,0) P(1,1) [$1 $2]}
+// {From:P(0,0) To:P(0,0) Tags:[]}
+
+// -- cell --
+log.SetFlags(0)
+log.Println("point", P{2, 3})
+log.Printf("%T", P{})
+// Output:
+// point P(2,3)
+// main.P
