@@ -407,4 +407,3 @@ func (r *rewriter) fmtPkg() string {
 	r.needs["fmt"] = name
 	return name
 }
-
