@@ -43,6 +43,8 @@ type rewriter struct {
 	// typeVerbArgs are the arguments printed with %T, replaced by their
 	// type's name
 	typeVerbArgs map[ast.Expr]bool
+	// commStmts are the statements of select cases
+	commStmts map[ast.Stmt]bool
 }
 
 func (r *rewriter) add(start, end token.Pos, text string) {
@@ -253,6 +255,13 @@ func (r *rewriter) walk(root ast.Node) {
 			r.printArgs(n)
 		case *ast.GoStmt:
 			r.goStmt(n)
+		case *ast.CommClause:
+			if r.commStmts == nil {
+				r.commStmts = map[ast.Stmt]bool{}
+			}
+			r.commStmts[n.Comm] = true
+		case *ast.AssignStmt:
+			r.blankCommaOk(n)
 		case *ast.TypeSwitchStmt:
 			r.typeSwitch(n)
 		case *ast.Ident:
