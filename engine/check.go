@@ -177,7 +177,7 @@ func (c *cellUnit) check() error {
 				// The cell's value is shown, so it is used.
 				continue
 			}
-			if te.Soft && (strings.Contains(te.Msg, "declared and not used") || strings.Contains(te.Msg, "imported and not used")) {
+			if te.Soft && (strings.Contains(te.Msg, "declared and not used") || strings.Contains(te.Msg, "imported and not used") || strings.Contains(te.Msg, "imported as") && strings.HasSuffix(te.Msg, "and not used")) {
 				continue
 			}
 			if e.fset.Position(te.Pos).Filename != cellFile {
