@@ -943,6 +943,20 @@ func (r *rewriter) hoist(decls []string) {
 // not shown when they end a cell.
 var quietCalls = map[string]bool{"fmt": true, "log": true}
 
+// printsLike reports whether t is the type of fmt's printing functions,
+// variadic in any and returning (int, error): a call through a variable
+// holding one (`p := fmt.Println`) prints, as the function itself does.
+func printsLike(t types.Type) bool {
+	sig, ok := t.(*types.Signature)
+	if !ok || !sig.Variadic() || sig.Results().Len() != 2 {
+		return false
+	}
+	last := sig.Params().At(sig.Params().Len() - 1).Type().(*types.Slice)
+	return types.IsInterface(last.Elem()) && last.Elem().Underlying().(*types.Interface).Empty() &&
+		types.Identical(sig.Results().At(0).Type(), types.Typ[types.Int]) &&
+		sig.Results().At(1).Type().String() == "error"
+}
+
 // trailingValue passes the value of a cell's final expression to the show
 // hook, so that it renders as the cell's result.
 func (r *rewriter) trailingValue() {
@@ -961,6 +975,9 @@ func (r *rewriter) trailingValue() {
 					return
 				}
 			}
+		}
+		if printsLike(r.typeOf(call.Fun)) {
+			return
 		}
 		if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
 			if _, ok := r.c.info.Uses[id].(*types.Builtin); ok && (id.Name == "print" || id.Name == "println" || id.Name == "panic" || id.Name == "clear" || id.Name == "close" || id.Name == "delete" || id.Name == "copy") {
