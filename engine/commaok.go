@@ -6,11 +6,13 @@ import (
 	"go/types"
 )
 
-// blankCommaOk gives the discarded value of a comma-ok receive a variable:
-// the interpreter stores the channel itself into `_` in `_, ok = <-ch`
-// and fails with "reflect.Set: value of type int is not assignable to type
-// chan int". Top-level `_, ok := <-ch` becomes such an assignment once its
-// variables are hoisted. The value goes to a package variable of the
+// blankCommaOk gives the discarded value of a comma-ok receive, type
+// assertion or map index a variable: the interpreter stores the channel
+// itself into `_` in `_, ok = <-ch` and fails with "reflect.Set: value of
+// type int is not assignable to type chan int", and `_, ok = err.(T)`
+// fails with "reflect: call of reflect.Value.Elem on struct Value".
+// Top-level `_, ok := <-ch` becomes such an assignment once its variables
+// are hoisted. The value goes to a package variable of the
 // element's type instead, which nothing reads.
 func (r *rewriter) blankCommaOk(n *ast.AssignStmt) {
 	if len(n.Lhs) != 2 || len(n.Rhs) != 1 {
@@ -20,8 +22,24 @@ func (r *rewriter) blankCommaOk(n *ast.AssignStmt) {
 	if !ok || blank.Name != "_" {
 		return
 	}
-	recv, ok := ast.Unparen(n.Rhs[0]).(*ast.UnaryExpr)
-	if !ok || recv.Op != token.ARROW {
+	var t types.Type
+	switch rhs := ast.Unparen(n.Rhs[0]).(type) {
+	case *ast.UnaryExpr:
+		if rhs.Op != token.ARROW {
+			return
+		}
+		if ct := r.typeOf(rhs.X); ct != nil {
+			if ch, ok := ct.Underlying().(*types.Chan); ok {
+				t = ch.Elem()
+			}
+		}
+	case *ast.TypeAssertExpr, *ast.IndexExpr:
+		t = r.typeOf(rhs)
+		if tup, ok := t.(*types.Tuple); ok && tup.Len() == 2 {
+			t = tup.At(0).Type()
+		}
+	}
+	if t == nil {
 		return
 	}
 	if r.commStmts[n] {
@@ -32,15 +50,7 @@ func (r *rewriter) blankCommaOk(n *ast.AssignStmt) {
 	if n.Tok == token.DEFINE && !r.topLevel(n) {
 		return // a definition in a function is handled well
 	}
-	t := r.typeOf(recv.X)
-	if t == nil {
-		return
-	}
-	ch, ok := t.Underlying().(*types.Chan)
-	if !ok {
-		return
-	}
-	ts, ok := r.typeString(ch.Elem())
+	ts, ok := r.typeString(t)
 	if !ok {
 		return
 	}

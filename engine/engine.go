@@ -28,6 +28,7 @@ import (
 	"go/types"
 	"io"
 	"log"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"regexp"
@@ -104,6 +105,9 @@ const prelude = "//line " + cellFile + ":1:1\n" + `package main
 
 import galley_rt "` + rtPath + `"
 import galley_cmp "cmp"
+import galley_errors "errors"
+import galley_sync "sync"
+import galley_reflect "reflect"
 
 func galley_min[galley_T galley_cmp.Ordered](x galley_T, ys ...galley_T) galley_T {
 	for _, y := range ys {
@@ -128,7 +132,7 @@ func galley_new[galley_T any](v galley_T) *galley_T { return &v }
 var _ = galley_rt.Clear
 
 func galley_held() any { return galley_rt.Held() }
-`
+` + stdGenericsPrelude
 
 // New starts an interpreter session.
 func New(opts Options) (*Engine, error) {
@@ -165,6 +169,8 @@ func New(opts Options) (*Engine, error) {
 
 		"Value":           reflect.ValueOf((*cellrt.Value)(nil)),
 		"TypeName":        reflect.ValueOf(cellrt.TypeName),
+		"Inner":           reflect.ValueOf(cellrt.Inner),
+		"Int64N":          reflect.ValueOf(rand.Int64N),
 		"Kind":            reflect.ValueOf((*cellrt.Kind)(nil)),
 		"Struct":          reflect.ValueOf(cellrt.Struct),
 		"Slice":           reflect.ValueOf(cellrt.Slice),

@@ -251,10 +251,13 @@ func (r *rewriter) walk(root ast.Node) {
 			r.builtinCall(n)
 			r.displayCall(n)
 			r.errorsAs(n)
+			r.asTypeCall(n)
 			r.errorArgs(n)
 			r.printArgs(n)
 		case *ast.GoStmt:
 			r.goStmt(n)
+		case *ast.SelectorExpr:
+			r.stdGenericCall(n)
 		case *ast.CommClause:
 			if r.commStmts == nil {
 				r.commStmts = map[ast.Stmt]bool{}

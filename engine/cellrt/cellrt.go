@@ -8,6 +8,7 @@ package cellrt
 
 import (
 	"reflect"
+	"strings"
 	"sync"
 )
 
@@ -64,4 +65,29 @@ func Unwrapped(err error) []error {
 		return m.Unwrap()
 	}
 	return nil
+}
+
+// Inner returns the interpreter's value inside the wrapper it makes to
+// hand a value to compiled code as an interface (error, fmt.Stringer, ...):
+// a struct of the interpreter's package whose first field is IValue.
+func Inner(v any) any {
+	rv := reflect.ValueOf(v)
+	for i := 0; i < 4 && rv.Kind() == reflect.Struct && rv.NumField() > 0; i++ {
+		f := rv.Type().Field(0)
+		if f.Name != "IValue" || !strings.HasPrefix(rv.Type().PkgPath(), "github.com/traefik/yaegi/") {
+			break
+		}
+		inner := rv.Field(0)
+		if inner.Kind() == reflect.Interface {
+			inner = inner.Elem()
+		}
+		if !inner.IsValid() || !inner.CanInterface() {
+			break
+		}
+		rv = inner
+	}
+	if !rv.IsValid() || !rv.CanInterface() {
+		return v
+	}
+	return rv.Interface()
 }
