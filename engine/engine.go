@@ -28,10 +28,12 @@ import (
 	"go/types"
 	"io"
 	"log"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -159,12 +161,20 @@ func New(opts Options) (*Engine, error) {
 	for k, v := range symbols.Symbols {
 		exports[k] = v
 	}
+	// os.Exit marks the cell as exiting, for deferred calls to be skipped.
+	osSyms := maps.Clone(exports["os/os"])
+	osSyms["Exit"] = reflect.ValueOf(func(code int) {
+		e.rt.SetExiting(true)
+		panic(stdsymbols.Exit{Code: code})
+	})
+	exports["os/os"] = osSyms
 	show := reflect.ValueOf(e.rt.Show)
 	exports[rtPath+"/cellrt"] = map[string]reflect.Value{
 		"Show":      show,
 		"GoPanic":   reflect.ValueOf(e.rt.GoPanic),
 		"Clear":     reflect.ValueOf(cellrt.Clear),
 		"Held":      reflect.ValueOf(func() any { return e.held }),
+		"Exiting":   reflect.ValueOf(e.rt.Exiting),
 		"Unwrapped": reflect.ValueOf(cellrt.Unwrapped),
 
 		"Value":           reflect.ValueOf((*cellrt.Value)(nil)),
@@ -190,6 +200,7 @@ func New(opts Options) (*Engine, error) {
 	logger := log.New(e.stderr, "", log.LstdFlags)
 	fatal := func(s string) {
 		logger.Output(3, s)
+		e.rt.SetExiting(true)
 		panic(stdsymbols.Exit{Code: 1})
 	}
 	logFuncs := map[string]reflect.Value{
@@ -252,6 +263,7 @@ func New(opts Options) (*Engine, error) {
 func (e *Engine) Execute(ctx context.Context, code string) (*display.Data, error) {
 	e.cell++
 	e.rt.TakeShown()
+	e.rt.SetExiting(false)
 	prog, err := e.compile(code)
 	if err != nil {
 		return nil, err
@@ -359,6 +371,11 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 			e.mu.Lock()
 			frames := append([]string(nil), e.frames...)
 			e.mu.Unlock()
+			if e.rt.Exiting() {
+				// The deferred calls skipped on the way out are no part
+				// of the path to os.Exit.
+				frames = slices.DeleteFunc(frames, func(f string) bool { return strings.HasSuffix(f, ".func") })
+			}
 			return e.runError(err, frames)
 		}
 	}

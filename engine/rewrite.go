@@ -256,6 +256,8 @@ func (r *rewriter) walk(root ast.Node) {
 			r.printArgs(n)
 		case *ast.GoStmt:
 			r.goStmt(n)
+		case *ast.DeferStmt:
+			r.exitDefer(n)
 		case *ast.SelectorExpr:
 			r.stdGenericCall(n)
 		case *ast.CommClause:
@@ -680,8 +682,24 @@ func (r *rewriter) constText(tv types.TypeAndValue) string {
 // the go statement runs, by passing them as parameters.
 func (r *rewriter) goStmt(n *ast.GoStmt) {
 	call := n.Call
-	var params, args []string
-	typed := true
+	params, args, typed := r.callParams(call)
+	recoverer := fmt.Sprintf("defer func() { if r := recover(); r != nil { %s.GoPanic(%d, r) } }(); ", rtName, r.c.e.cell)
+	if !typed || len(call.Args) == 0 {
+		r.add(n.Go, call.Pos(), "go func() { "+recoverer)
+		r.add(call.End(), call.End(), " }()")
+		return
+	}
+	inner := strings.Join(args, ", ")
+	if call.Ellipsis.IsValid() {
+		inner += "..."
+	}
+	r.add(n.Go, call.Pos(), fmt.Sprintf("go func(%s) { %s", strings.Join(params, ", "), recoverer))
+	r.add(call.Lparen, call.Lparen, "("+inner+") }")
+}
+
+// callParams names and types a parameter for each argument of call, for a
+// function literal to receive the arguments evaluated where call was.
+func (r *rewriter) callParams(call *ast.CallExpr) (params, args []string, ok bool) {
 	sig, _ := r.typeOf(call.Fun).(*types.Signature)
 	for i, a := range call.Args {
 		var t types.Type
@@ -701,25 +719,13 @@ func (r *rewriter) goStmt(n *ast.GoStmt) {
 			ts, ok = r.typeString(t)
 		}
 		if !ok {
-			typed = false
-			break
+			return nil, nil, false
 		}
 		p := r.fresh("a")
 		params = append(params, p+" "+ts)
 		args = append(args, p)
 	}
-	recoverer := fmt.Sprintf("defer func() { if r := recover(); r != nil { %s.GoPanic(%d, r) } }(); ", rtName, r.c.e.cell)
-	if !typed || len(call.Args) == 0 {
-		r.add(n.Go, call.Pos(), "go func() { "+recoverer)
-		r.add(call.End(), call.End(), " }()")
-		return
-	}
-	inner := strings.Join(args, ", ")
-	if call.Ellipsis.IsValid() {
-		inner += "..."
-	}
-	r.add(n.Go, call.Pos(), fmt.Sprintf("go func(%s) { %s", strings.Join(params, ", "), recoverer))
-	r.add(call.Lparen, call.Lparen, "("+inner+") }")
+	return params, args, true
 }
 
 // explicitInstances spells out inferred type arguments: the interpreter

@@ -10,11 +10,13 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Runtime connects helpers to one engine. The engine keeps one per
 // interpreter, so several engines may live in one process.
 type Runtime struct {
+	exiting atomic.Bool
 	mu      sync.Mutex
 	shown   [][]any
 	onPanic func(cell int, value any)
@@ -40,6 +42,14 @@ func (r *Runtime) TakeShown() [][]any {
 	r.shown = nil
 	return s
 }
+
+// SetExiting marks whether the running cell is ending through os.Exit or
+// log.Fatal.
+func (r *Runtime) SetExiting(v bool) { r.exiting.Store(v) }
+
+// Exiting reports whether the running cell is ending through os.Exit or
+// log.Fatal: deferred calls return at once then, as Go skips them.
+func (r *Runtime) Exiting() bool { return r.exiting.Load() }
 
 // GoPanic is called, from a deferred function wrapped around every
 // goroutine a cell starts, with the value recover returned there.

@@ -1,0 +1,42 @@
+// os.Exit and log.Fatal end the cell without running deferred calls, as
+// they end a Go program.
+defer fmt.Println("deferred call")
+defer func() { fmt.Println("deferred literal") }()
+fmt.Println("before")
+os.Exit(3)
+// Output:
+// before
+// error: Exit: exit status 3
+
+// -- cell --
+func run() {
+	defer fmt.Println("in run")
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Println("recovered", r)
+		}
+	}()
+	log.SetFlags(0)
+	log.Fatal("fatal")
+}
+run()
+// Output:
+// fatal
+// error: Exit: exit status 1
+//   cell:11:1: in main.galley_cell2
+
+// -- cell --
+// Without an exit, deferred calls and recover work as before.
+func safe() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("recovered: %v", r)
+		}
+	}()
+	defer fmt.Println("cleanup", 1)
+	panic("boom")
+}
+safe()
+// Output:
+// cleanup 1
+// recovered: boom
