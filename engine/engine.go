@@ -175,6 +175,7 @@ func New(opts Options) (*Engine, error) {
 		"Clear":     reflect.ValueOf(cellrt.Clear),
 		"Held":      reflect.ValueOf(func() any { return e.held }),
 		"Exiting":   reflect.ValueOf(e.rt.Exiting),
+		"LogAt":     reflect.ValueOf(func(l *log.Logger, line int) cellLogger { return cellLogger{e.rt, l, line} }),
 		"Unwrapped": reflect.ValueOf(cellrt.Unwrapped),
 
 		"Value":           reflect.ValueOf((*cellrt.Value)(nil)),
