@@ -72,7 +72,7 @@ func (r *rewriter) printArgs(call *ast.CallExpr) {
 		if t == nil || r.keepsErrorWrapper(t) {
 			continue
 		}
-		conv := r.fmtConv(t, true)
+		conv := r.fmtConv(t, true, true)
 		if conv == "" {
 			continue
 		}
@@ -183,9 +183,14 @@ func mentionsCellType(t types.Type) bool {
 // fmtConv returns the name of an interpreted function that describes a
 // value of type t to fmt, writing it if needed, or "" when fmt prints t
 // correctly as it is. methods is false for unexported struct fields, whose
-// methods fmt does not call.
-func (r *rewriter) fmtConv(t types.Type, methods bool) string {
+// methods fmt does not call. An interface value is described only when it
+// is an argument itself (top): the interpreter hands the elements of a
+// []any to interpreted code in a form that compiled code cannot print.
+func (r *rewriter) fmtConv(t types.Type, methods, top bool) string {
 	t = types.Unalias(t)
+	if _, isIface := t.Underlying().(*types.Interface); isIface && !top {
+		return ""
+	}
 	if !r.needsConv(t, map[types.Type]bool{}) {
 		return ""
 	}
@@ -243,7 +248,7 @@ func (r *rewriter) needsConv(t types.Type, seen map[types.Type]bool) bool {
 			}
 		}
 	case *types.Interface:
-		return u.Empty() && len(r.anyCases()) > 0
+		return u.Empty() && len(seen) == 1 && len(r.anyCases()) > 0
 	}
 	return false
 }
@@ -314,7 +319,7 @@ func (r *rewriter) convBody(t types.Type, methods bool) (string, bool) {
 	if iface, ok := t.Underlying().(*types.Interface); ok && iface.Empty() {
 		b.WriteString("switch x := v.(type) {\n")
 		for _, c := range r.anyCases() {
-			conv := r.fmtConv(c, true)
+			conv := r.fmtConv(c, true, false)
 			ts, ok := r.typeString(c)
 			if conv == "" || !ok {
 				continue
@@ -327,7 +332,7 @@ func (r *rewriter) convBody(t types.Type, methods bool) (string, bool) {
 	name := types.TypeString(t, func(p *types.Package) string { return p.Name() })
 	fmt.Fprintf(&b, "x := %s.Value{Type: %q, Raw: v}\n", rtName, r.c.sess.showNames(name))
 	elem := func(et types.Type, expr string, methods bool) (string, bool) {
-		if conv := r.fmtConv(et, methods); conv != "" {
+		if conv := r.fmtConv(et, methods, false); conv != "" {
 			return conv + "(" + expr + ")", true
 		}
 		if _, ok := r.typeString(et); !ok {
