@@ -189,6 +189,7 @@ func New(opts Options) (*Engine, error) {
 		"Map":             reflect.ValueOf(cellrt.Map),
 		"Pointer":         reflect.ValueOf(cellrt.Pointer),
 		"MarshalJSONFunc": reflect.ValueOf((*cellrt.MarshalJSONFunc)(nil)),
+		"JSONObject":      reflect.ValueOf((*cellrt.JSONObject)(nil)),
 		"MarshalTextFunc": reflect.ValueOf((*cellrt.MarshalTextFunc)(nil)),
 	}
 	if err := e.in.Use(exports); err != nil {

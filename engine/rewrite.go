@@ -252,6 +252,7 @@ func (r *rewriter) walk(root ast.Node) {
 			r.asTypeCall(n)
 			r.errorArgs(n)
 			r.printArgs(n)
+			r.jsonArgs(n)
 			r.logCall(n)
 		case *ast.GoStmt:
 			r.goStmt(n)

@@ -2,6 +2,7 @@ package cellrt
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"reflect"
@@ -231,3 +232,59 @@ type MarshalTextFunc func() ([]byte, error)
 
 // MarshalText implements encoding.TextMarshaler.
 func (m MarshalTextFunc) MarshalText() ([]byte, error) { return m() }
+
+// JSONObject stands in for a struct of a type declared in a cell when a
+// cell hands it to encoding/json: the interpreter's struct has its
+// unexported fields exported under other names, and no methods. The
+// rewrite lists the fields json encodes, under their JSON names, with
+// values described the same way.
+type JSONObject struct {
+	Names []string
+	Vals  []any
+	// OmitEmpty marks the fields tagged omitempty; Raw holds their values
+	// as they are, to tell whether they are empty.
+	OmitEmpty []bool
+	Raw       []any
+}
+
+// MarshalJSON implements json.Marshaler.
+func (o JSONObject) MarshalJSON() ([]byte, error) {
+	var b []byte
+	b = append(b, '{')
+	first := true
+	for i, name := range o.Names {
+		if o.OmitEmpty[i] && isEmpty(reflect.ValueOf(o.Raw[i])) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		key, err := json.Marshal(name)
+		if err != nil {
+			return nil, err
+		}
+		val, err := json.Marshal(o.Vals[i])
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, key...), ':'), val...)
+	}
+	return append(b, '}'), nil
+}
+
+// isEmpty is encoding/json's notion of an empty value, for omitempty.
+func isEmpty(v reflect.Value) bool {
+	if !v.IsValid() {
+		return true
+	}
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	}
+	return false
+}
