@@ -159,7 +159,11 @@ func (c *cellUnit) program() (*program, error) {
 	for _, d := range r.hoistOrder {
 		decls.WriteString(d)
 	}
-	for _, ch := range c.chunks {
+	chunks := c.chunks
+	if order := r.programOrder(len(entry) > 0 && strings.HasPrefix(entry[len(entry)-1], mainName)); order != nil {
+		chunks = c.stmtsInOrder(order)
+	}
+	for _, ch := range chunks {
 		switch ch.kind {
 		case declChunk:
 			decls.WriteString(c.edited(ch, r.edits))
@@ -205,6 +209,26 @@ func (c *cellUnit) program() (*program, error) {
 		p.decls = sourceHeader + decls.String()
 	}
 	return p, nil
+}
+
+// stmtsInOrder returns the cell's chunks with its statements in order, a
+// permutation of their indexes; nil if the statements and chunks differ.
+func (c *cellUnit) stmtsInOrder(order []int) []chunk {
+	var stmts, out []chunk
+	for _, ch := range c.chunks {
+		if ch.kind == stmtChunk {
+			stmts = append(stmts, ch)
+		} else {
+			out = append(out, ch)
+		}
+	}
+	if len(stmts) != len(order) {
+		return c.chunks
+	}
+	for _, i := range order {
+		out = append(out, stmts[i])
+	}
+	return out
 }
 
 // edited returns the text of ch with the edits inside it applied. After

@@ -56,3 +56,23 @@ package tools
 // Output:
 // error: CompileError: cells are package main, not package tools; remove the package clause or name it main
 //   cell:1:1: cells are package main, not package tools; remove the package clause or name it main
+
+// -- cell --
+// Package variables are initialized in the order their dependencies
+// need, as Go does, whatever order they are written in.
+package main
+
+import "fmt"
+
+var total = base * 2
+
+var base = compute()
+
+func compute() int { return 21 }
+
+func main() {
+	fmt.Println(total, base)
+}
+
+// Output:
+// 42 21
