@@ -43,6 +43,8 @@ type rewriter struct {
 	typeVerbArgs map[ast.Expr]bool
 	// commStmts are the statements of select cases
 	commStmts map[ast.Stmt]bool
+	// loopDefers maps the defer statements in loops to the innermost loop
+	loopDefers map[*ast.DeferStmt]ast.Node
 }
 
 func (r *rewriter) add(start, end token.Pos, text string) {
@@ -264,9 +266,11 @@ func (r *rewriter) walk(root ast.Node) {
 				return false
 			}
 		case *ast.RangeStmt:
+			r.loopDefersIn(n, n.Body)
 			r.deferredCaptures(n, n.Body)
 			r.rangeStmt(n)
 		case *ast.ForStmt:
+			r.loopDefersIn(n, n.Body)
 			r.deferredCaptures(n, n.Body)
 			r.forStmt(n)
 		case *ast.CallExpr:

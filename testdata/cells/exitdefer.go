@@ -40,3 +40,21 @@ safe()
 // Output:
 // cleanup 1
 // recovered: boom
+
+// -- cell --
+// A deferred method call takes its receiver when the defer statement runs.
+type closer struct{ name string }
+
+func (c *closer) Close() error { fmt.Println("close", c.name); return nil }
+
+func openAll() {
+	for _, n := range []string{"a", "b", "c"} {
+		f := &closer{n}
+		defer f.Close()
+	}
+}
+openAll()
+// Output:
+// close c
+// close b
+// close a
