@@ -386,11 +386,17 @@ func (r *rewriter) convBody(t types.Type, methods bool) (string, bool) {
 		fmt.Fprintf(&b, "x.Kind = %s.Pointer\nx.Nil = v == nil\nif v != nil {\nx.Elem = func() any { return %s }\n}\n", rtName, e)
 	}
 	if methods {
-		nilCheck := ""
-		if _, ok := t.Underlying().(*types.Pointer); ok {
-			nilCheck = "v != nil && "
-		}
+		ms := types.NewMethodSet(t)
 		for _, m := range r.methodsOf(t) {
+			// A method with a value receiver cannot be called on a nil
+			// pointer; one with a pointer receiver is, as fmt does.
+			nilCheck := ""
+			if _, ok := t.Underlying().(*types.Pointer); ok {
+				recv := ms.Lookup(nil, m).Obj().Type().(*types.Signature).Recv().Type()
+				if _, ptrRecv := recv.(*types.Pointer); !ptrRecv {
+					nilCheck = "v != nil && "
+				}
+			}
 			switch m {
 			case "Format":
 				fmt.Fprintf(&b, "if %strue {\nx.FormatFunc = func(f %s.State, c rune) { v.Format(f, c) }\n}\n", nilCheck, r.fmtPkg())

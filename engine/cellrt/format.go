@@ -50,6 +50,15 @@ const (
 func (v Value) Format(f fmt.State, verb rune) { v.format(f, verb, 0) }
 
 func (v Value) format(f fmt.State, verb rune, depth int) {
+	if v.Nil {
+		// A method called on a nil pointer that panics prints as <nil>,
+		// as fmt has it.
+		defer func() {
+			if r := recover(); r != nil {
+				io.WriteString(f, "<nil>")
+			}
+		}()
+	}
 	if v.FormatFunc != nil {
 		v.FormatFunc(f, verb)
 		return

@@ -70,3 +70,26 @@ log.Printf("%T", P{})
 // Output:
 // point P(2,3)
 // main.P
+
+// -- cell --
+// Nil pointers: a pointer method is called, as fmt does; a value method
+// or a method that panics gives <nil>.
+type N struct{ v int }
+
+func (n *N) String() string {
+	if n == nil {
+		return "no N"
+	}
+	return "N"
+}
+
+type Boom struct{ v int }
+
+func (b *Boom) String() string { return fmt.Sprint(b.v) }
+
+var np *N
+var bp *Boom
+var pp *P
+fmt.Println(np, bp, pp)
+// Output:
+// no N <nil> <nil>
