@@ -116,7 +116,7 @@ func (r *rewriter) typeVerbs(format ast.Expr, args []ast.Expr) {
 		b.WriteString("s")
 		at = v.off + 1
 		changed = true
-		name := types.TypeString(t, func(p *types.Package) string { return p.Name() })
+		name := reflectTypeName(t)
 		// The argument stays, evaluated as Go would, for rewrites inside
 		// it to apply.
 		r.add(args[v.arg].Pos(), args[v.arg].Pos(), rtName+".TypeName("+strconv.Quote(r.c.sess.showNames(name))+", ")
@@ -329,7 +329,7 @@ func (r *rewriter) convBody(t types.Type, methods bool) (string, bool) {
 		b.WriteString("}\nreturn v\n")
 		return b.String(), true
 	}
-	name := types.TypeString(t, func(p *types.Package) string { return p.Name() })
+	name := reflectTypeName(t)
 	fmt.Fprintf(&b, "x := %s.Value{Type: %q, Raw: v}\n", rtName, r.c.sess.showNames(name))
 	elem := func(et types.Type, expr string, methods bool) (string, bool) {
 		if conv := r.fmtConv(et, methods, false); conv != "" {
@@ -417,4 +417,26 @@ func (r *rewriter) fmtPkg() string {
 	}
 	r.needs["fmt"] = name
 	return name
+}
+
+// reflectTypeName writes t as reflect (and so %T) names it: package names
+// as qualifiers, and type arguments without spaces (main.Pair[string,int]).
+func reflectTypeName(t types.Type) string {
+	s := types.TypeString(t, func(p *types.Package) string { return p.Name() })
+	var b strings.Builder
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case ' ':
+			if depth > 0 && i > 0 && s[i-1] == ',' {
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

@@ -93,3 +93,19 @@ var pp *P
 fmt.Println(np, bp, pp)
 // Output:
 // no N <nil> <nil>
+
+// -- cell --
+// Generic types print as reflect names them.
+type Pair[K comparable, V any] struct {
+	Key K
+	Val V
+}
+
+func (p Pair[K, V]) String() string { return fmt.Sprintf("%v=%v", p.Key, p.Val) }
+
+pr := Pair[string, int]{"a", 1}
+fmt.Println(pr, []Pair[string, int]{pr})
+fmt.Printf("%T\n", pr)
+// Output:
+// a=1 [a=1]
+// main.Pair[string,int]
