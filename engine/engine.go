@@ -311,6 +311,10 @@ type program struct {
 	sess         *session // the session the cell was checked against
 	types        []string // named types the cell declares
 	imported     func()   // records the imports once the interpreter has them
+	// described is set when the cell's values are described to fmt or
+	// json by generated code, and fallback rewrites the cell without it.
+	described bool
+	fallback  func() (*program, error)
 }
 
 func (e *Engine) run(ctx context.Context, p *program) (err error) {
@@ -348,6 +352,14 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 			continue
 		}
 		prog, err := e.in.Compile(src)
+		if err != nil && src == p.decls && p.fallback != nil {
+			// Nothing has run yet: try the cell without the generated
+			// descriptions of its values.
+			plain, perr := p.fallback()
+			if perr == nil {
+				return e.run(ctx, plain)
+			}
+		}
 		if err != nil {
 			return e.runError(err, nil)
 		}

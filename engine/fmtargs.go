@@ -42,7 +42,7 @@ var fmtMethods = map[string]string{
 // printArgs describes the cell-declared values passed to fmt and log.
 func (r *rewriter) printArgs(call *ast.CallExpr) {
 	sel, ok := call.Fun.(*ast.SelectorExpr)
-	if !ok || call.Ellipsis.IsValid() {
+	if !ok || call.Ellipsis.IsValid() || r.plain {
 		return
 	}
 	fn, ok := r.c.info.Uses[sel.Sel].(*types.Func)

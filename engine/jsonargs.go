@@ -21,7 +21,7 @@ import (
 // jsonArgs rewrites the value argument of json's encoding calls.
 func (r *rewriter) jsonArgs(call *ast.CallExpr) {
 	sel, ok := call.Fun.(*ast.SelectorExpr)
-	if !ok || len(call.Args) == 0 {
+	if !ok || len(call.Args) == 0 || r.plain {
 		return
 	}
 	fn, ok := r.c.info.Uses[sel.Sel].(*types.Func)

@@ -43,6 +43,8 @@ type rewriter struct {
 	typeVerbArgs map[ast.Expr]bool
 	// commStmts are the statements of select cases
 	commStmts map[ast.Stmt]bool
+	// plain leaves out the descriptions of values for fmt and json
+	plain bool
 	// loopDefers maps the defer statements in loops to the innermost loop
 	loopDefers map[*ast.DeferStmt]ast.Node
 }
@@ -112,7 +114,20 @@ func (r *rewriter) typeOf(e ast.Expr) types.Type {
 
 // program rewrites the cell and lays it out for the interpreter.
 func (c *cellUnit) program() (*program, error) {
-	r := &rewriter{c: c, needs: map[string]string{}, hoisted: map[string]string{}, renamed: map[types.Object]string{}}
+	p, err := c.rewrite(false)
+	if err == nil && p.described {
+		// The descriptions of values for fmt and json are generated code
+		// the interpreter might reject where the cell alone is fine; the
+		// cell then runs without them.
+		p.fallback = func() (*program, error) { return c.rewrite(true) }
+	}
+	return p, err
+}
+
+// rewrite is program, leaving out the descriptions of values for fmt and
+// json when plain is set.
+func (c *cellUnit) rewrite(plain bool) (*program, error) {
+	r := &rewriter{c: c, needs: map[string]string{}, hoisted: map[string]string{}, renamed: map[types.Object]string{}, plain: plain}
 	for _, d := range c.file.Decls {
 		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
 			continue
@@ -183,7 +198,8 @@ func (c *cellUnit) program() (*program, error) {
 		stmts.WriteString(call + "\n")
 	}
 	p := &program{
-		sess:   c.sess,
+		described: len(r.convs) > 0,
+		sess:      c.sess,
 		types:  declaredTypes(c.file),
 		commit: c.commit,
 		imported: func() {

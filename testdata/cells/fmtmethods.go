@@ -109,3 +109,21 @@ fmt.Printf("%T\n", pr)
 // Output:
 // a=1 [a=1]
 // main.Pair[string,int]
+
+// -- cell --
+// Where the interpreter cannot name a field (an embedded type redefined
+// since), fmt prints as the interpreter's value has it.
+type Inner struct{ A int }
+type Outer struct {
+	Inner
+	N int
+}
+o := Outer{Inner{1}, 2}
+// -- cell --
+type Inner struct{ A, B int }
+// Output:
+// note: Inner redefined; still using the earlier definition until their cells run again: Outer
+// -- cell --
+fmt.Println(o)
+// Output:
+// {{1} 2}
