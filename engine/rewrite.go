@@ -200,8 +200,8 @@ func (c *cellUnit) rewrite(plain bool) (*program, error) {
 	p := &program{
 		described: len(r.convs) > 0,
 		sess:      c.sess,
-		types:  declaredTypes(c.file),
-		commit: c.commit,
+		types:     declaredTypes(c.file),
+		commit:    c.commit,
 		imported: func() {
 			for _, path := range paths {
 				e.imported[path] = imports[path]
