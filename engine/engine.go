@@ -273,7 +273,10 @@ func (e *Engine) Execute(ctx context.Context, code string) (*display.Data, error
 	if prog == nil {
 		return nil, nil
 	}
-	if err := e.run(ctx, prog); err != nil {
+	err = e.run(ctx, prog)
+	// Goroutines the cell leaves running keep their deferred calls.
+	e.rt.SetExiting(false)
+	if err != nil {
 		return nil, prog.sess.showErrorNames(err)
 	}
 	return renderShown(e.rt.TakeShown()), nil
