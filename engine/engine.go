@@ -162,12 +162,14 @@ func New(opts Options) (*Engine, error) {
 		exports[k] = v
 	}
 	// os.Exit marks the cell as exiting, for deferred calls to be skipped.
-	osSyms := maps.Clone(exports["os/os"])
-	osSyms["Exit"] = reflect.ValueOf(func(code int) {
-		e.rt.SetExiting(true)
-		panic(stdsymbols.Exit{Code: code})
-	})
-	exports["os/os"] = osSyms
+	if osSyms, ok := exports["os/os"]; ok {
+		osSyms = maps.Clone(osSyms)
+		osSyms["Exit"] = reflect.ValueOf(func(code int) {
+			e.rt.SetExiting(true)
+			panic(stdsymbols.Exit{Code: code})
+		})
+		exports["os/os"] = osSyms
+	}
 	show := reflect.ValueOf(e.rt.Show)
 	exports[rtPath+"/cellrt"] = map[string]reflect.Value{
 		"Show":      show,
