@@ -107,9 +107,6 @@ const prelude = "//line " + cellFile + ":1:1\n" + `package main
 
 import galley_rt "` + rtPath + `"
 import galley_cmp "cmp"
-import galley_errors "errors"
-import galley_sync "sync"
-import galley_reflect "reflect"
 
 func galley_min[galley_T galley_cmp.Ordered](x galley_T, ys ...galley_T) galley_T {
 	for _, y := range ys {
@@ -134,7 +131,7 @@ func galley_new[galley_T any](v galley_T) *galley_T { return &v }
 var _ = galley_rt.Clear
 
 func galley_held() any { return galley_rt.Held() }
-` + stdGenericsPrelude
+`
 
 // New starts an interpreter session.
 func New(opts Options) (*Engine, error) {
@@ -255,6 +252,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if _, err := e.in.Eval(prelude); err != nil {
 		return nil, fmt.Errorf("engine: loading prelude: %w", err)
+	}
+	if err := e.loadStdGenerics(exports); err != nil {
+		return nil, err
 	}
 	e.imp = newSymbolImporter(e.fset, exports, sources)
 	e.byName = packagesByName(e.imp)

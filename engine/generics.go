@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"go/ast"
 	"go/types"
+	"path"
+	"reflect"
+	"sort"
 	"strings"
 )
 
@@ -110,9 +113,11 @@ func (r *rewriter) asTypeCall(call *ast.CallExpr) {
 	r.add(call.Fun.Pos(), call.Fun.End(), name)
 }
 
-// stdGenericsPrelude implements them; its type parameters have names no
-// cell would use (see prelude).
-const stdGenericsPrelude = `
+// stdGenericSources implement them, by import path, in the interpreter's
+// main package; their type parameters have names no cell would use (see
+// prelude). Each is loaded when its package is in the symbol tables.
+var stdGenericSources = map[string]string{
+	"sync": `import galley_sync "sync"
 
 func galley_sync_OnceValue[galley_T any](f func() galley_T) func() galley_T {
 	var once galley_sync.Once
@@ -132,15 +137,41 @@ func galley_sync_OnceValues[galley_T1, galley_T2 any](f func() (galley_T1, galle
 		return v1, v2
 	}
 }
-
-func galley_math_rand_v2_N[galley_I galley_cmp.Ordered](n galley_I) galley_I {
+`,
+	"math/rand/v2": `func galley_math_rand_v2_N[galley_I galley_cmp.Ordered](n galley_I) galley_I {
 	if n <= 0 {
 		panic("invalid argument to N")
 	}
 	return galley_I(galley_rt.Int64N(int64(n)))
 }
+`,
+	"reflect": `import galley_reflect "reflect"
 
 func galley_reflect_TypeFor[galley_T any]() galley_reflect.Type {
 	return galley_reflect.TypeOf((*galley_T)(nil)).Elem()
 }
-`
+`,
+}
+
+// loadStdGenerics interprets the implementations whose packages exports
+// holds.
+func (e *Engine) loadStdGenerics(exports map[string]map[string]reflect.Value) error {
+	have := map[string]bool{}
+	for k := range exports {
+		have[path.Dir(k)] = true
+	}
+	paths := make([]string, 0, len(stdGenericSources))
+	for p := range stdGenericSources {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if !have[p] {
+			continue
+		}
+		if _, err := e.in.Eval(sourceHeader + stdGenericSources[p]); err != nil {
+			return fmt.Errorf("engine: loading generic functions of %s: %w", p, err)
+		}
+	}
+	return nil
+}
