@@ -179,6 +179,7 @@ func New(opts Options) (*Engine, error) {
 
 		"Value":           reflect.ValueOf((*cellrt.Value)(nil)),
 		"TypeName":        reflect.ValueOf(cellrt.TypeName),
+		"TypeOf":          reflect.ValueOf(cellrt.TypeOf),
 		"Inner":           reflect.ValueOf(cellrt.Inner),
 		"Int64N":          reflect.ValueOf(rand.Int64N),
 		"Kind":            reflect.ValueOf((*cellrt.Kind)(nil)),

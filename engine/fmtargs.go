@@ -61,8 +61,9 @@ func (r *rewriter) printArgs(call *ast.CallExpr) {
 	if formatAt >= 0 && formatAt != first-1 {
 		return
 	}
+	verbsKnown := true
 	if formatAt >= 0 && formatAt < len(call.Args) {
-		r.typeVerbs(call.Args[formatAt], call.Args[first:])
+		verbsKnown = r.typeVerbs(call.Args[formatAt], call.Args[first:])
 	}
 	for _, arg := range call.Args[min(first, len(call.Args)):] {
 		if r.typeVerbArgs[arg] {
@@ -70,6 +71,11 @@ func (r *rewriter) printArgs(call *ast.CallExpr) {
 		}
 		t := r.typeOf(arg)
 		if t == nil || r.keepsErrorWrapper(t) {
+			continue
+		}
+		if types.IsInterface(t) && !verbsKnown {
+			// It might be printed with %T, which would name the
+			// description's type.
 			continue
 		}
 		conv := r.fmtConv(t, true, true)
@@ -91,16 +97,16 @@ func (r *rewriter) keepsErrorWrapper(t types.Type) bool {
 // typeVerbs writes `%T` of arguments whose type a cell declared into the
 // format string, as the type's name: the interpreter's type would print its
 // structure. Only constant formats without explicit argument indexes are
-// rewritten.
-func (r *rewriter) typeVerbs(format ast.Expr, args []ast.Expr) {
+// rewritten; it reports whether the format was such.
+func (r *rewriter) typeVerbs(format ast.Expr, args []ast.Expr) bool {
 	tv, ok := r.c.info.Types[format]
 	if !ok || tv.Value == nil || tv.Value.Kind() != constant.String {
-		return
+		return false
 	}
 	f := constant.StringVal(tv.Value)
 	verbs, ok := formatVerbs(f)
 	if !ok {
-		return
+		return false
 	}
 	var b strings.Builder
 	at, changed := 0, false
@@ -109,28 +115,104 @@ func (r *rewriter) typeVerbs(format ast.Expr, args []ast.Expr) {
 			continue
 		}
 		t := r.typeOf(args[v.arg])
-		if t == nil || types.IsInterface(t) || !mentionsCellType(t) || r.keepsErrorWrapper(t) {
+		if t == nil || r.keepsErrorWrapper(t) {
 			continue
 		}
-		b.WriteString(f[at:v.off])
-		b.WriteString("s")
-		at = v.off + 1
-		changed = true
-		name := reflectTypeName(t)
-		// The argument stays, evaluated as Go would, for rewrites inside
-		// it to apply.
-		r.add(args[v.arg].Pos(), args[v.arg].Pos(), rtName+".TypeName("+strconv.Quote(r.c.sess.showNames(name))+", ")
-		r.add(args[v.arg].End(), args[v.arg].End(), ")")
+		if types.IsInterface(t) {
+			// The dynamic type is named by an interpreted type switch.
+			fn := r.typeNameFunc(t)
+			if fn == "" {
+				if r.typeVerbArgs == nil {
+					r.typeVerbArgs = map[ast.Expr]bool{}
+				}
+				r.typeVerbArgs[args[v.arg]] = true // printed as it is
+				continue
+			}
+			b.WriteString(f[at:v.off])
+			b.WriteString("s")
+			at = v.off + 1
+			changed = true
+			r.add(args[v.arg].Pos(), args[v.arg].Pos(), fn+"(")
+			r.add(args[v.arg].End(), args[v.arg].End(), ")")
+		} else {
+			if !mentionsCellType(t) {
+				continue
+			}
+			b.WriteString(f[at:v.off])
+			b.WriteString("s")
+			at = v.off + 1
+			changed = true
+			name := reflectTypeName(t)
+			// The argument stays, evaluated as Go would, for rewrites
+			// inside it to apply.
+			r.add(args[v.arg].Pos(), args[v.arg].Pos(), rtName+".TypeName("+strconv.Quote(r.c.sess.showNames(name))+", ")
+			r.add(args[v.arg].End(), args[v.arg].End(), ")")
+		}
 		if r.typeVerbArgs == nil {
 			r.typeVerbArgs = map[ast.Expr]bool{}
 		}
 		r.typeVerbArgs[args[v.arg]] = true
 	}
 	if !changed {
-		return
+		return true
 	}
 	b.WriteString(f[at:])
 	r.add(format.Pos(), format.End(), strconv.Quote(b.String()))
+	return true
+}
+
+// typeNameFunc returns an interpreted function naming the dynamic type of
+// a value of interface type t as %T does, or "" when no type a cell
+// declared can be in it.
+func (r *rewriter) typeNameFunc(t types.Type) string {
+	cases := r.ifaceCases(t)
+	ts, ok := r.typeString(t)
+	if len(cases) == 0 || !ok {
+		return ""
+	}
+	var b strings.Builder
+	// The interpreter matches cell types only in a switch that binds.
+	b.WriteString("switch x := v.(type) {\n")
+	for _, c := range cases {
+		cs, ok := r.typeString(c)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "case %s:\n_ = x\nreturn %q\n", cs, r.c.sess.showNames(reflectTypeName(c)))
+	}
+	fmt.Fprintf(&b, "}\nreturn %s.TypeOf(v)\n", rtName)
+	name := r.fresh("typename")
+	r.hoistOrder = append(r.hoistOrder, fmt.Sprintf("func %s(v %s) string {\n%s}\n", name, ts, b.String()))
+	return name
+}
+
+// ifaceCases lists the types a value of interface type t is matched
+// against to be described: for an empty interface the session's types with
+// fmt methods, for an interface a cell declared every session type that
+// implements it.
+func (r *rewriter) ifaceCases(t types.Type) []types.Type {
+	iface, ok := t.Underlying().(*types.Interface)
+	if !ok {
+		return nil
+	}
+	if iface.Empty() {
+		return r.anyCases()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != "main" || n.Obj().Parent() != n.Obj().Pkg().Scope() {
+		return nil
+	}
+	var list []types.Type
+	for _, c := range r.sessionTypes() {
+		if types.Implements(c, iface) {
+			list = append(list, c)
+		}
+	}
+	list = distinguishable(list)
+	if len(list) > 64 {
+		return nil
+	}
+	return list
 }
 
 type formatVerb struct {
@@ -188,7 +270,7 @@ func mentionsCellType(t types.Type) bool {
 // []any to interpreted code in a form that compiled code cannot print.
 func (r *rewriter) fmtConv(t types.Type, methods, top bool) string {
 	t = types.Unalias(t)
-	if _, isIface := t.Underlying().(*types.Interface); isIface && !top {
+	if iface, isIface := t.(*types.Interface); isIface && iface.Empty() && !top {
 		return ""
 	}
 	if !r.needsConv(t, map[types.Type]bool{}) {
@@ -227,7 +309,7 @@ func (r *rewriter) needsConv(t types.Type, seen map[types.Type]bool) bool {
 	switch u := types.Unalias(t).(type) {
 	case *types.Named:
 		if types.IsInterface(u) {
-			return false
+			return len(r.ifaceCases(u)) > 0
 		}
 		if u.Obj().Pkg() != nil && u.Obj().Pkg().Path() == "main" && u.Obj().Parent() == u.Obj().Pkg().Scope() {
 			return true
@@ -254,13 +336,68 @@ func (r *rewriter) needsConv(t types.Type, seen map[types.Type]bool) bool {
 }
 
 // anyCases lists the session's types with fmt methods, the cases an
-// interface value is matched against.
+// empty interface value is matched against.
 func (r *rewriter) anyCases() []types.Type {
 	if r.fmtTypes != nil {
 		return *r.fmtTypes
 	}
 	var list []types.Type
+	for _, t := range r.sessionTypes() {
+		if len(r.methodsOf(t)) > 0 {
+			list = append(list, t)
+		}
+	}
+	list = distinguishable(list)
+	if len(list) > 64 {
+		list = nil
+	}
 	r.fmtTypes = &list
+	return list
+}
+
+// distinguishable keeps the types whose values the interpreter tells apart
+// in a type switch. It builds a cell's types from their structure, so a
+// `type Weekday int` matches every int held in an interface, and two
+// struct types of the same fields match each other's values: only struct
+// types (and pointers to them) whose structure no other has are kept.
+func distinguishable(list []types.Type) []types.Type {
+	structOf := func(t types.Type) (types.Type, bool) {
+		ptr := false
+		if p, ok := t.(*types.Pointer); ok {
+			t, ptr = p.Elem(), true
+		}
+		st, ok := t.Underlying().(*types.Struct)
+		if !ok {
+			return nil, false
+		}
+		if ptr {
+			return types.NewPointer(st), true
+		}
+		return st, true
+	}
+	var out []types.Type
+	for i, t := range list {
+		st, ok := structOf(t)
+		if !ok {
+			continue
+		}
+		unique := true
+		for j, u := range list {
+			if other, ok := structOf(u); ok && i != j && types.Identical(st, other) {
+				unique = false
+				break
+			}
+		}
+		if unique {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// sessionTypes lists the named types cells declared, and pointers to them,
+// leaving out generic types and interfaces.
+func (r *rewriter) sessionTypes() []types.Type {
 	if r.c.info == nil {
 		return nil
 	}
@@ -274,6 +411,7 @@ func (r *rewriter) anyCases() []types.Type {
 	if scope == nil {
 		return nil
 	}
+	var list []types.Type
 	for _, name := range scope.Names() {
 		tn, ok := scope.Lookup(name).(*types.TypeName)
 		if !ok || tn.IsAlias() || strings.HasPrefix(name, "galley_") {
@@ -283,14 +421,7 @@ func (r *rewriter) anyCases() []types.Type {
 		if !ok || n.TypeParams().Len() > 0 || types.IsInterface(n) {
 			continue
 		}
-		for _, t := range []types.Type{n, types.NewPointer(n)} {
-			if len(r.methodsOf(t)) > 0 {
-				list = append(list, t)
-			}
-		}
-	}
-	if len(list) > 64 {
-		list = nil
+		list = append(list, n, types.NewPointer(n))
 	}
 	return list
 }
@@ -316,9 +447,9 @@ func (r *rewriter) methodsOf(t types.Type) []string {
 // convBody writes the body of the describing function for t.
 func (r *rewriter) convBody(t types.Type, methods bool) (string, bool) {
 	var b strings.Builder
-	if iface, ok := t.Underlying().(*types.Interface); ok && iface.Empty() {
+	if _, ok := t.Underlying().(*types.Interface); ok {
 		b.WriteString("switch x := v.(type) {\n")
-		for _, c := range r.anyCases() {
+		for _, c := range r.ifaceCases(t) {
 			conv := r.fmtConv(c, true, false)
 			ts, ok := r.typeString(c)
 			if conv == "" || !ok {

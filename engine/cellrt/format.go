@@ -228,6 +228,9 @@ func sortedKeys(keys []any) []int {
 // type the rewrite names.
 func TypeName(name string, _ any) string { return name }
 
+// TypeOf is %T of v, for values whose type no cell declared.
+func TypeOf(v any) string { return fmt.Sprintf("%T", v) }
+
 // MarshalJSONFunc hands a cell-declared type's MarshalJSON method to
 // encoding/json, which cannot see it on the interpreter's value.
 type MarshalJSONFunc func() ([]byte, error)

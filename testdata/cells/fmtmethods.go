@@ -127,3 +127,28 @@ type Inner struct{ A, B int }
 fmt.Println(o)
 // Output:
 // {{1} 2}
+
+// -- cell --
+// Values held in interfaces a cell declares, and %T of interface values.
+type Shape interface{ Area() float64 }
+type Sq struct{ S float64 }
+
+func (s Sq) Area() float64  { return s.S * s.S }
+func (s Sq) String() string { return fmt.Sprintf("Sq(%g)", s.S) }
+
+type Circ struct{ R float64 }
+
+func (c Circ) Area() float64 { return 3 * c.R * c.R }
+
+shapes := []Shape{Sq{2}, Circ{1}}
+fmt.Println(shapes)
+for _, s := range shapes {
+	fmt.Printf("%v %+v %T\n", s, s, s)
+}
+var held any = P{1, 2}
+fmt.Printf("%T %T\n", held, any(3))
+// Output:
+// [Sq(2) {1}]
+// Sq(2) Sq(2) main.Sq
+// {1} {R:1} main.Circ
+// main.P int
