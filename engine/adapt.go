@@ -92,10 +92,21 @@ func (r *rewriter) errorsAs(call *ast.CallExpr) {
 	if !ok {
 		return
 	}
+	r.add(sel.Pos(), sel.End(), r.asHelper(ts, pkg.Name))
+}
+
+// asHelper writes an interpreted errors.As for target type ts (a type
+// declared in a cell), with errorsName naming package errors, and returns
+// its name.
+func (r *rewriter) asHelper(ts, errorsName string) string {
 	name := r.fresh("as")
 	r.hoistOrder = append(r.hoistOrder, fmt.Sprintf(`func %[1]s(err error, target *%[2]s) bool {
 	for err != nil {
 		if v, ok := err.(%[2]s); ok {
+			*target = v
+			return true
+		}
+		if v, ok := %[4]s.Inner(err).(%[2]s); ok {
 			*target = v
 			return true
 		}
@@ -111,8 +122,8 @@ func (r *rewriter) errorsAs(call *ast.CallExpr) {
 	}
 	return false
 }
-`, name, ts, pkg.Name, rtName))
-	r.add(sel.Pos(), sel.End(), name)
+`, name, ts, errorsName, rtName))
+	return name
 }
 
 // compiledCallee reports whether sel names a function or method that is
@@ -162,6 +173,10 @@ func (r *rewriter) errorArgs(call *ast.CallExpr) {
 	}
 	sig, ok := r.typeOf(call.Fun).(*types.Signature)
 	if !ok || sig.Params().Len() == 0 || call.Ellipsis.IsValid() {
+		return
+	}
+	if fn, ok := r.c.info.Uses[sel.Sel].(*types.Func); ok && fn.Pkg() != nil && fn.Pkg().Path() == "errors" && fn.Name() == "As" {
+		// The target is a pointer to fill in, not an error to pass.
 		return
 	}
 	errType := types.Universe.Lookup("error").Type().Underlying().(*types.Interface)

@@ -17,8 +17,8 @@ type chunkKind int
 
 const (
 	importChunk chunkKind = iota
-	declChunk             // func, method or type declaration: hoisted
-	stmtChunk             // statements, var and const: run in order
+	declChunk             // func, method, type or const declaration: hoisted
+	stmtChunk             // statements and var: run in order
 )
 
 // A chunk is one top-level element of a cell: an import, a declaration or
@@ -80,7 +80,10 @@ func splitCell(src string) ([]chunk, error) {
 		switch toks[first].tok {
 		case token.IMPORT:
 			c.kind = importChunk
-		case token.TYPE:
+		case token.TYPE, token.CONST:
+			// Constants are hoisted with the types: they are package
+			// constants for later cells, as in a Go file, and their
+			// values cannot depend on statements.
 			c.kind = declChunk
 		case token.FUNC:
 			if isFuncDecl(toks[first:endTok], func(i int) token.Token { return toks[first+i].tok }) {
@@ -117,6 +120,21 @@ func splitCell(src string) ([]chunk, error) {
 		}
 	}
 	flush(len(toks))
+	if len(toks) > 0 && toks[0].tok == token.PACKAGE {
+		// A pasted program starts with its package clause. Cells are
+		// package main; the clause says nothing more.
+		if len(toks) < 2 || toks[1].tok != token.IDENT || toks[1].lit != "main" {
+			l, c := lineCol(src, toks[0].off)
+			name := ""
+			if len(toks) > 1 {
+				name = toks[1].lit
+			}
+			errs.Add(token.Position{Filename: cellFile, Line: l, Column: c},
+				fmt.Sprintf("cells are package main, not package %s; remove the package clause or name it main", name))
+			return nil, errs
+		}
+		chunks = chunks[1:]
+	}
 	for i := range chunks {
 		// Only a cell's last statement shows values.
 		chunks[i].tuple = chunks[i].tuple && i == len(chunks)-1

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/galley-dev/galley/engine/cellrt"
 	"go/ast"
 	"go/token"
 	"reflect"
@@ -96,26 +97,5 @@ func (e *Engine) cellTypeName(t reflect.Type) (string, bool) {
 }
 
 // unwrapped returns the interpreter's value inside the wrapper it makes to
-// hand a value to compiled code as an interface (error, fmt.Stringer, ...):
-// a struct of the interpreter's package whose first field is IValue.
-func unwrapped(v any) any {
-	rv := reflect.ValueOf(v)
-	for i := 0; i < 4 && rv.Kind() == reflect.Struct && rv.NumField() > 0; i++ {
-		f := rv.Type().Field(0)
-		if f.Name != "IValue" || !strings.HasPrefix(rv.Type().PkgPath(), "github.com/traefik/yaegi/") {
-			break
-		}
-		inner := rv.Field(0)
-		if inner.Kind() == reflect.Interface {
-			inner = inner.Elem()
-		}
-		if !inner.IsValid() || !inner.CanInterface() {
-			break
-		}
-		rv = inner
-	}
-	if !rv.IsValid() || !rv.CanInterface() {
-		return v
-	}
-	return rv.Interface()
-}
+// hand a value to compiled code as an interface (see cellrt.Inner).
+func unwrapped(v any) any { return cellrt.Inner(v) }

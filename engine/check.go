@@ -177,7 +177,7 @@ func (c *cellUnit) check() error {
 				// The cell's value is shown, so it is used.
 				continue
 			}
-			if te.Soft && (strings.Contains(te.Msg, "declared and not used") || strings.Contains(te.Msg, "imported and not used")) {
+			if te.Soft && (strings.Contains(te.Msg, "declared and not used") || strings.Contains(te.Msg, "imported and not used") || strings.Contains(te.Msg, "imported as") && strings.HasSuffix(te.Msg, "and not used")) {
 				continue
 			}
 			if e.fset.Position(te.Pos).Filename != cellFile {
@@ -390,7 +390,8 @@ func (c *cellUnit) commit() {
 		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
 			continue
 		}
-		if fd, ok := d.(*ast.FuncDecl); ok && fd.Body == c.body {
+		if fd, ok := d.(*ast.FuncDecl); ok && (fd.Body == c.body || isEntryFunc(fd, "init")) {
+			// init functions run once and cannot be referred to.
 			continue
 		}
 		start, end := c.cellOffset(d.Pos()), c.cellOffset(d.End())

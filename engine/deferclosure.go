@@ -1,6 +1,10 @@
 package engine
 
-import "go/ast"
+import (
+	"go/ast"
+	"go/types"
+	"strings"
+)
 
 // A function literal held in a variable cannot be called while the
 // function that created it runs its deferred calls: when such a closure
@@ -49,17 +53,88 @@ func (r *rewriter) deferSafeBody(body *ast.BlockStmt) {
 		}
 		return true
 	})
-	if !defers {
-		return
-	}
+	captured := r.loopCaptures(body)
 	for _, lit := range lits {
-		if !called[lit] {
-			r.wrapClosure(lit)
+		params, args := captured[lit][0], captured[lit][1]
+		if defers && !called[lit] || len(params) > 0 {
+			r.wrapClosure(lit, params, args)
 		}
 	}
 }
 
-func (r *rewriter) wrapClosure(lit *ast.FuncLit) {
+// loopCaptures finds the function literals of body handed to compiled
+// code inside a loop (wg.Go(func() { use(i) })), with the variables of
+// the loop's iteration they capture, as parameters and arguments. The
+// interpreter lets compiled code call such a literal with the variables
+// of its frame as they are by then, so every call would see the last
+// iteration's values; passed in as arguments, they are the iteration's own.
+// Variables the literal assigns, or the loop assigns after making it, are
+// left shared, as the closure must see those assignments.
+func (r *rewriter) loopCaptures(body *ast.BlockStmt) map[*ast.FuncLit][2][]string {
+	found := map[*ast.FuncLit][2][]string{}
+	ast.PreorderStack(body, nil, func(n ast.Node, stack []ast.Node) bool {
+		lit, ok := n.(*ast.FuncLit)
+		if !ok {
+			return true
+		}
+		if len(stack) == 0 {
+			return false
+		}
+		call, ok := stack[len(stack)-1].(*ast.CallExpr)
+		if !ok || ast.Unparen(call.Fun) == lit {
+			return false
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok || !r.compiledCallee(sel) {
+			return false
+		}
+		var loop ast.Node
+		var loopBody *ast.BlockStmt
+		for i := len(stack) - 1; i >= 0 && loop == nil; i-- {
+			switch l := stack[i].(type) {
+			case *ast.ForStmt:
+				loop, loopBody = l, l.Body
+			case *ast.RangeStmt:
+				loop, loopBody = l, l.Body
+			}
+		}
+		if loop == nil {
+			return false
+		}
+		var params, args []string
+		seen := map[types.Object]bool{}
+		ast.Inspect(lit.Body, func(m ast.Node) bool {
+			id, ok := m.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			v, ok := r.c.info.Uses[id].(*types.Var)
+			if !ok || seen[v] || v.IsField() || v.Pos() < loop.Pos() || v.Pos() >= loop.End() || (v.Pos() >= lit.Pos() && v.Pos() < lit.End()) {
+				return true
+			}
+			seen[v] = true
+			if assigns(lit.Body, v.Name()) || assignsAfter(loopBody, v.Name(), lit.End()) {
+				return true
+			}
+			ts, ok := r.typeString(v.Type())
+			if !ok {
+				return true
+			}
+			params = append(params, v.Name()+" "+ts)
+			args = append(args, v.Name())
+			return true
+		})
+		if len(params) > 0 {
+			found[lit] = [2][]string{params, args}
+		}
+		return false
+	})
+	return found
+}
+
+// wrapClosure moves lit one frame further in, in a function literal
+// taking params that is called with args where lit was.
+func (r *rewriter) wrapClosure(lit *ast.FuncLit, params, args []string) {
 	t := r.typeOf(lit)
 	if t == nil {
 		return
@@ -79,6 +154,6 @@ func (r *rewriter) wrapClosure(lit *ast.FuncLit) {
 		}
 		ts = r.c.code[start:end]
 	}
-	r.add(lit.Pos(), lit.Pos(), "func() "+ts+" { return ")
-	r.add(lit.End(), lit.End(), " }()")
+	r.add(lit.Pos(), lit.Pos(), "func("+strings.Join(params, ", ")+") "+ts+" { return ")
+	r.add(lit.End(), lit.End(), " }("+strings.Join(args, ", ")+")")
 }

@@ -28,9 +28,12 @@ import (
 	"go/types"
 	"io"
 	"log"
+	"maps"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -168,13 +171,39 @@ func New(opts Options) (*Engine, error) {
 	for k, v := range symbols.Symbols {
 		exports[k] = v
 	}
+	// os.Exit marks the cell as exiting, for deferred calls to be skipped.
+	if osSyms, ok := exports["os/os"]; ok {
+		osSyms = maps.Clone(osSyms)
+		osSyms["Exit"] = reflect.ValueOf(func(code int) {
+			e.rt.SetExiting(true)
+			panic(stdsymbols.Exit{Code: code})
+		})
+		exports["os/os"] = osSyms
+	}
 	show := reflect.ValueOf(e.rt.Show)
 	exports[rtPath+"/cellrt"] = map[string]reflect.Value{
 		"Show":      show,
 		"GoPanic":   reflect.ValueOf(e.rt.GoPanic),
 		"Clear":     reflect.ValueOf(cellrt.Clear),
 		"Held":      reflect.ValueOf(func() any { return e.held }),
+		"Exiting":   reflect.ValueOf(e.rt.Exiting),
+		"LogAt":     reflect.ValueOf(func(l *log.Logger, line int) cellLogger { return cellLogger{e.rt, l, line} }),
 		"Unwrapped": reflect.ValueOf(cellrt.Unwrapped),
+
+		"Value":           reflect.ValueOf((*cellrt.Value)(nil)),
+		"TypeName":        reflect.ValueOf(cellrt.TypeName),
+		"TypeOf":          reflect.ValueOf(cellrt.TypeOf),
+		"Inner":           reflect.ValueOf(cellrt.Inner),
+		"Int64N":          reflect.ValueOf(rand.Int64N),
+		"Kind":            reflect.ValueOf((*cellrt.Kind)(nil)),
+		"Struct":          reflect.ValueOf(cellrt.Struct),
+		"Slice":           reflect.ValueOf(cellrt.Slice),
+		"Array":           reflect.ValueOf(cellrt.Array),
+		"Map":             reflect.ValueOf(cellrt.Map),
+		"Pointer":         reflect.ValueOf(cellrt.Pointer),
+		"MarshalJSONFunc": reflect.ValueOf((*cellrt.MarshalJSONFunc)(nil)),
+		"JSONObject":      reflect.ValueOf((*cellrt.JSONObject)(nil)),
+		"MarshalTextFunc": reflect.ValueOf((*cellrt.MarshalTextFunc)(nil)),
 	}
 	if err := e.in.Use(e.profile.restrict(exports)); err != nil {
 		return nil, fmt.Errorf("engine: loading symbols: %w", err)
@@ -186,6 +215,7 @@ func New(opts Options) (*Engine, error) {
 	logger := log.New(e.stderr, "", log.LstdFlags)
 	fatal := func(s string) {
 		logger.Output(3, s)
+		e.rt.SetExiting(true)
 		panic(stdsymbols.Exit{Code: 1})
 	}
 	logFuncs := map[string]reflect.Value{
@@ -237,6 +267,9 @@ func New(opts Options) (*Engine, error) {
 	if _, err := e.in.Eval(prelude); err != nil {
 		return nil, fmt.Errorf("engine: loading prelude: %w", err)
 	}
+	if err := e.loadStdGenerics(exports); err != nil {
+		return nil, err
+	}
 	e.imp = newSymbolImporter(e.fset, exports, sources)
 	e.byName = packagesByName(e.imp)
 	return e, nil
@@ -248,6 +281,7 @@ func New(opts Options) (*Engine, error) {
 func (e *Engine) Execute(ctx context.Context, code string) (*display.Data, error) {
 	e.cell++
 	e.rt.TakeShown()
+	e.rt.SetExiting(false)
 	prog, err := e.compile(code)
 	if err != nil {
 		return nil, err
@@ -255,7 +289,10 @@ func (e *Engine) Execute(ctx context.Context, code string) (*display.Data, error
 	if prog == nil {
 		return nil, nil
 	}
-	if err := e.run(ctx, prog); err != nil {
+	err = e.run(ctx, prog)
+	// Goroutines the cell leaves running keep their deferred calls.
+	e.rt.SetExiting(false)
+	if err != nil {
 		return nil, prog.sess.showErrorNames(err)
 	}
 	return renderShown(e.rt.TakeShown()), nil
@@ -296,6 +333,10 @@ type program struct {
 	// stmtPos holds the position of each top-level statement; the
 	// statements set posVar to their index + 1 as they start.
 	stmtPos []string
+	// described is set when the cell's values are described to fmt or
+	// json by generated code, and fallback rewrites the cell without it.
+	described bool
+	fallback  func() (*program, error)
 }
 
 func (e *Engine) run(ctx context.Context, p *program) (err error) {
@@ -334,6 +375,14 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 			continue
 		}
 		prog, err := e.in.Compile(src)
+		if err != nil && src == p.decls && p.fallback != nil {
+			// Nothing has run yet: try the cell without the generated
+			// descriptions of its values.
+			plain, perr := p.fallback()
+			if perr == nil {
+				return e.run(ctx, plain)
+			}
+		}
 		if err != nil {
 			return e.runError(err, nil)
 		}
@@ -359,6 +408,11 @@ func (e *Engine) run(ctx context.Context, p *program) (err error) {
 			e.mu.Lock()
 			frames := append([]frame(nil), e.frames...)
 			e.mu.Unlock()
+			if e.rt.Exiting() {
+				// The deferred calls skipped on the way out are no part
+				// of the path to os.Exit.
+				frames = slices.DeleteFunc(frames, func(f frame) bool { return strings.HasSuffix(f.fn, ".func") })
+			}
 			if src != p.stmts {
 				p = nil // the statements' positions do not apply
 			}

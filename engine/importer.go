@@ -78,6 +78,7 @@ func (im *symbolImporter) Import(p string) (*types.Package, error) {
 			scope.Insert(obj)
 		}
 	}
+	im.addStdGenerics(pkg)
 	pkg.MarkComplete()
 	return pkg, nil
 }

@@ -8,12 +8,15 @@ package cellrt
 
 import (
 	"reflect"
+	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Runtime connects helpers to one engine. The engine keeps one per
 // interpreter, so several engines may live in one process.
 type Runtime struct {
+	exiting atomic.Bool
 	mu      sync.Mutex
 	shown   [][]any
 	onPanic func(cell int, at string, value any)
@@ -41,6 +44,14 @@ func (r *Runtime) TakeShown() [][]any {
 	return s
 }
 
+// SetExiting marks whether the running cell is ending through os.Exit or
+// log.Fatal.
+func (r *Runtime) SetExiting(v bool) { r.exiting.Store(v) }
+
+// Exiting reports whether the running cell is ending through os.Exit or
+// log.Fatal: deferred calls return at once then, as Go skips them.
+func (r *Runtime) Exiting() bool { return r.exiting.Load() }
+
 // GoPanic is called, from a deferred function wrapped around every
 // goroutine a cell starts, with the value recover returned there.
 func (r *Runtime) GoPanic(cell int, at string, v any) {
@@ -65,4 +76,29 @@ func Unwrapped(err error) []error {
 		return m.Unwrap()
 	}
 	return nil
+}
+
+// Inner returns the interpreter's value inside the wrapper it makes to
+// hand a value to compiled code as an interface (error, fmt.Stringer, ...):
+// a struct of the interpreter's package whose first field is IValue.
+func Inner(v any) any {
+	rv := reflect.ValueOf(v)
+	for i := 0; i < 4 && rv.Kind() == reflect.Struct && rv.NumField() > 0; i++ {
+		f := rv.Type().Field(0)
+		if f.Name != "IValue" || !strings.HasPrefix(rv.Type().PkgPath(), "github.com/traefik/yaegi/") {
+			break
+		}
+		inner := rv.Field(0)
+		if inner.Kind() == reflect.Interface {
+			inner = inner.Elem()
+		}
+		if !inner.IsValid() || !inner.CanInterface() {
+			break
+		}
+		rv = inner
+	}
+	if !rv.IsValid() || !rv.CanInterface() {
+		return v
+	}
+	return rv.Interface()
 }

@@ -23,6 +23,7 @@ import (
 // cell must show in a recipe exactly what it shows in the kernel.
 var blockedInRecipes = map[string]string{
 	"crash.go:os.Exit(3)": "error: CompileError: os.Exit may not be used in a recipe\n  cell:1:4: os.Exit may not be used in a recipe",
+	"exitdefer.go:// os.Exit and log.Fatal end the cell without running deferred calls, as\n// they end a Go program.\ndefer fmt.Println(\"deferred call\")\ndefer func() { fmt.Println(\"deferred literal\") }()\nfmt.Println(\"before\")\nos.Exit(3)": "error: CompileError: os.Exit may not be used in a recipe\n  cell:6:4: os.Exit may not be used in a recipe",
 }
 
 // TestGoldenCellsAsRecipe runs the golden notebook sessions under

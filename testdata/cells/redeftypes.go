@@ -36,7 +36,7 @@ T{1, 2}
 // -- cell --
 fmt.Printf("%T %v %+v\n", T{1, 2}, T{1, 2}, T{1, 2})
 // Output:
-// struct { A int; B int } {1 2} {A:1 B:2}
+// main.T {1 2} {A:1 B:2}
 // -- cell --
 // Values of the earlier T keep their type and its methods.
 old, old.Get(), olds, olds[1].Get()

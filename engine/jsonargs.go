@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"fmt"
+	"go/ast"
+	"go/types"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// encoding/json meets the interpreter's version of a cell's types: their
+// unexported fields exported as Xname, and no MarshalJSON or MarshalText
+// methods. Where a cell passes such a value to json.Marshal,
+// json.MarshalIndent or (*json.Encoder).Encode, the rewrite passes what
+// json should see instead, built by an interpreted function written for
+// the argument's static type: structs become cellrt.JSONObject with their
+// exported fields under their JSON names, and marshaler methods are handed
+// over as cellrt.MarshalJSONFunc or MarshalTextFunc.
+
+// jsonArgs rewrites the value argument of json's encoding calls.
+func (r *rewriter) jsonArgs(call *ast.CallExpr) {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || len(call.Args) == 0 || r.plain {
+		return
+	}
+	fn, ok := r.c.info.Uses[sel.Sel].(*types.Func)
+	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "encoding/json" {
+		return
+	}
+	switch fn.Name() {
+	case "Marshal", "MarshalIndent", "Encode":
+	default:
+		return
+	}
+	arg := call.Args[0]
+	t := r.typeOf(arg)
+	if t == nil || !mentionsCellType(t) {
+		return
+	}
+	conv := r.jsonConv(t)
+	if conv == "" {
+		return
+	}
+	r.add(arg.Pos(), arg.Pos(), conv+"(")
+	r.add(arg.End(), arg.End(), ")")
+}
+
+// jsonConv returns the name of an interpreted function turning a value of
+// type t into what json should encode, or "" when t needs nothing or
+// cannot be handled.
+func (r *rewriter) jsonConv(t types.Type) string {
+	t = types.Unalias(t)
+	if !mentionsCellType(t) {
+		return ""
+	}
+	key := "json " + types.TypeString(t, nil)
+	if name, ok := r.convs[key]; ok {
+		return name
+	}
+	ts, ok := r.typeString(t)
+	if !ok {
+		return ""
+	}
+	if r.convs == nil {
+		r.convs = map[string]string{}
+	}
+	name := r.fresh("json")
+	r.convs[key] = name
+	body, ok := r.jsonBody(t)
+	if !ok {
+		r.convs[key] = ""
+		return ""
+	}
+	r.hoistOrder = append(r.hoistOrder, fmt.Sprintf("func %s(v %s) any {\n%s}\n", name, ts, body))
+	return name
+}
+
+func (r *rewriter) jsonBody(t types.Type) (string, bool) {
+	ms := types.NewMethodSet(t)
+	for _, m := range []string{"MarshalJSON", "MarshalText"} {
+		if sel := ms.Lookup(nil, m); sel != nil {
+			sig := sel.Type().(*types.Signature)
+			if sig.Params().Len() == 0 && sig.Results().Len() == 2 {
+				nilCheck := ""
+				if _, ok := t.Underlying().(*types.Pointer); ok {
+					nilCheck = "if v == nil {\nreturn nil\n}\n"
+				}
+				return fmt.Sprintf("%sreturn %s.%sFunc(v.%s)\n", nilCheck, rtName, m, m), true
+			}
+		}
+	}
+	elem := func(et types.Type, expr string) (string, bool) {
+		if conv := r.jsonConv(et); conv != "" {
+			return conv + "(" + expr + ")", true
+		}
+		if mentionsCellType(et) {
+			return "", false
+		}
+		return expr, true
+	}
+	var b strings.Builder
+	switch u := t.Underlying().(type) {
+	case *types.Struct:
+		var names, vals, omit, raw []string
+		for i := 0; i < u.NumFields(); i++ {
+			f := u.Field(i)
+			if f.Embedded() {
+				return "", false // json flattens embedded structs
+			}
+			if !f.Exported() {
+				continue
+			}
+			name, opts, _ := strings.Cut(reflect.StructTag(u.Tag(i)).Get("json"), ",")
+			if name == "-" && opts == "" {
+				continue
+			}
+			if strings.Contains(","+opts+",", ",string,") {
+				return "", false
+			}
+			if name == "" {
+				name = f.Name()
+			}
+			v, ok := elem(f.Type(), "v."+f.Name())
+			if !ok {
+				return "", false
+			}
+			names = append(names, strconv.Quote(name))
+			vals = append(vals, v)
+			omit = append(omit, strconv.FormatBool(strings.Contains(","+opts+",", ",omitempty,")))
+			raw = append(raw, "v."+f.Name())
+		}
+		fmt.Fprintf(&b, "return %s.JSONObject{Names: []string{%s}, Vals: []any{%s}, OmitEmpty: []bool{%s}, Raw: []any{%s}}\n",
+			rtName, strings.Join(names, ", "), strings.Join(vals, ", "), strings.Join(omit, ", "), strings.Join(raw, ", "))
+	case *types.Slice, *types.Array:
+		var et types.Type
+		if s, ok := u.(*types.Slice); ok {
+			et = s.Elem()
+			b.WriteString("if v == nil {\nreturn nil\n}\n")
+		} else {
+			et = u.(*types.Array).Elem()
+		}
+		e, ok := elem(et, "e")
+		if !ok {
+			return "", false
+		}
+		fmt.Fprintf(&b, "out := []any{}\nfor _, e := range v {\nout = append(out, %s)\n}\nreturn out\n", e)
+	case *types.Map:
+		if mentionsCellType(u.Key()) && !isStringKind(u.Key()) {
+			return "", false
+		}
+		e, ok := elem(u.Elem(), "e")
+		if !ok {
+			return "", false
+		}
+		b.WriteString("if v == nil {\nreturn nil\n}\nout := map[string]any{}\nfor k, e := range v {\n")
+		if isStringKind(u.Key()) {
+			fmt.Fprintf(&b, "out[string(k)] = %s\n}\nreturn out\n", e)
+		} else {
+			// json writes other keys as their decimal text.
+			fmt.Fprintf(&b, "out[%s.Sprint(k)] = %s\n}\nreturn out\n", r.fmtPkg(), e)
+		}
+	case *types.Pointer:
+		e, ok := elem(u.Elem(), "*v")
+		if !ok {
+			return "", false
+		}
+		fmt.Fprintf(&b, "if v == nil {\nreturn nil\n}\nreturn %s\n", e)
+	default:
+		b.WriteString("return v\n")
+	}
+	return b.String(), true
+}
+
+func isStringKind(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsString != 0
+}
