@@ -135,8 +135,8 @@ func TestRunNotebookWithParameters(t *testing.T) {
 	// Bad parameters are refused before anything runs.
 	for _, tt := range []struct{ p, want string }{
 		{"epoch=5", "parameter epoch is not declared in the parameters cell (cell 2); it declares: epochs, rate, label, verbose, wait, columns, weights, fail, nap"},
-		{"epochs=many", `parameter epochs (int): "many" is not an integer`},
-		{"weights=1,x", `parameter weights ([]float64): item 2: "x" is not a number`},
+		{"epochs=many", `parameter epochs: "many" is not an integer`},
+		{"weights=1,x", `parameter weights: element 2 of []float64: "x" is not a number`},
 	} {
 		_, stderr, code := runGalley(t, dir, "run", "params.ipynb", "-p", tt.p)
 		if code != 1 || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "cell 1/") {

@@ -46,6 +46,12 @@ func parameters(c Cell, code string) ([]paramDecl, error) {
 		case engine.ImportChunk:
 			continue
 		case engine.DeclChunk:
+			// Constants are declarations to the engine (they persist like
+			// package constants); read them, and var blocks, as the
+			// statements they also are.
+			if t := strings.TrimSpace(code[ch.Start:ch.End]); strings.HasPrefix(t, "const") || strings.HasPrefix(t, "var") {
+				break
+			}
 			return nil, &Error{Cell: c.Index, ID: c.ID, Line: first + 1, Msg: "the parameters cell may only declare variables with literal defaults; move other code to another cell"}
 		}
 		fset := token.NewFileSet()
