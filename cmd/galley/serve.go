@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/galley-dev/galley/server"
@@ -25,13 +27,16 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the companion server: recipes, models, training and scoring runs",
-		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--token TOKEN] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE]",
+		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &serveMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["serve"], stderr)
 			fs.StringVar(&m.Addr, "addr", "127.0.0.1:8780", "address to listen on; a non-loopback address requires a token")
 			fs.StringVar(&m.Home, "home", "", "galley's state directory (default $GALLEY_HOME or ~/.galley)")
-			fs.StringVar(&m.Token, "token", os.Getenv("GALLEY_TOKEN"), "bearer token clients must send (default $GALLEY_TOKEN)")
+			fs.StringVar(&m.Token, "token", os.Getenv("GALLEY_TOKEN"), "bearer token clients must send (default $GALLEY_TOKEN, else a random token kept in HOME/server/token)")
+			fs.BoolVar(&m.NoToken, "no-token", false, "accept requests without a token (loopback addresses only; any local program or user can then run code)")
+			allowHosts := fs.String("allow-host", "", "comma-separated host names clients may use besides IP addresses and localhost")
+			allowOrigins := fs.String("allow-origin", "", "comma-separated web origins (https://app.example) allowed to call the API from a browser")
 			fs.StringVar(&m.Datasets, "datasets", "catalog", "where datasets live: catalog (the Parquet catalog notebooks share, $GALLEY_HOME/datasets) or csv (files beside the server database)")
 			fs.IntVar(&m.Workers, "workers", 2, "runs executed at the same time")
 			fs.DurationVar(&m.RunTimeout, "run-timeout", 30*time.Minute, "longest a run attempt may take")
@@ -45,6 +50,8 @@ func init() {
 			if fs.NArg() > 0 {
 				return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 			}
+			fs.Visit(func(f *flag.Flag) { m.tokenGiven = m.tokenGiven || f.Name == "token" })
+			m.AllowHosts, m.AllowOrigins = splitList(*allowHosts), splitList(*allowOrigins)
 			var err error
 			for _, f := range []struct {
 				s   string
@@ -69,7 +76,15 @@ type serveMain struct {
 	Addr        string
 	Home        string
 	Datasets    string // "catalog" (default) or "csv"
-	Token       string
+	// Token is the token clients must send; when empty (and NoToken is
+	// not set) the server uses the one in its token file, creating it on
+	// first start. After Run it holds the token in effect.
+	Token   string
+	NoToken bool
+	// AllowHosts and AllowOrigins extend the Host allow-list and open CORS
+	// to the origins named.
+	AllowHosts   []string
+	AllowOrigins []string
 	Workers     int
 	RunTimeout  time.Duration
 	MemoryLimit int64
@@ -81,6 +96,11 @@ type serveMain struct {
 	WorkerCommand []string
 	Stdout        io.Writer
 	Stderr        io.Writer
+
+	closeOnce  sync.Once
+	closeErr   error
+	tokenGiven bool // --token was given, even empty
+	tokenFile  string
 
 	db       *sqlite.DB
 	listener net.Listener
@@ -116,8 +136,8 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: --addr %q: %v", errUsage, m.Addr, err)
 	}
-	if !loopback(host) && m.Token == "" {
-		return fmt.Errorf("%w: listening on %s exposes the server beyond this machine: set a token with --token or GALLEY_TOKEN", errUsage, m.Addr)
+	if err := m.setupToken(host); err != nil {
+		return err
 	}
 	dir := filepath.Join(m.Home, "server")
 	var ds interface {
@@ -160,7 +180,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 		return fmt.Errorf("listening on %s: %w", m.Addr, err)
 	}
 	api := &galleyhttp.Server{Recipes: m.db, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds,
-		Token: m.Token, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log}
+		Token: m.Token, TokenFile: m.tokenFile, AllowedHosts: m.AllowHosts, AllowedOrigins: m.AllowOrigins, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log}
 	m.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	poolCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
@@ -172,12 +192,64 @@ func (m *serveMain) Run(ctx context.Context) error {
 		}
 	}()
 	fmt.Fprintf(m.Stdout, "galley serve: listening on %s (home %s, %d workers)\n", m.URL(), m.Home, pool.Size)
+	switch {
+	case m.NoToken:
+		fmt.Fprintf(m.Stdout, "galley serve: no token: any program or user on this machine can run code through the server\n")
+	case m.tokenFile != "":
+		fmt.Fprintf(m.Stdout, "galley serve: clients authenticate with the token in %s ('galley token show')\n", m.tokenFile)
+	}
 	return nil
+}
+
+// setupToken settles which token clients must send: the one given, none
+// when asked for on a loopback address, else the token file's, created on
+// first start as JupyterLab does.
+func (m *serveMain) setupToken(host string) error {
+	if m.NoToken {
+		if m.Token != "" && m.tokenGiven {
+			return fmt.Errorf("%w: --no-token and --token exclude each other", errUsage)
+		}
+		if !loopback(host) {
+			return fmt.Errorf("%w: --no-token is only allowed on a loopback address (127.0.0.1, ::1, localhost); listening on %s would let anyone on the network run code", errUsage, m.Addr)
+		}
+		m.Token = ""
+		return nil
+	}
+	if m.tokenGiven || m.Token != "" {
+		if strings.TrimSpace(m.Token) == "" {
+			return fmt.Errorf("%w: the token is blank: give a real one, or leave --token and GALLEY_TOKEN out to use the token file", errUsage)
+		}
+		m.Token = strings.TrimSpace(m.Token)
+		return nil
+	}
+	m.tokenFile = galleyhttp.TokenPath(m.Home)
+	t, _, err := galleyhttp.LoadToken(m.tokenFile)
+	if err != nil {
+		return fmt.Errorf("reading the server token: %w", err)
+	}
+	m.Token = t
+	return nil
+}
+
+// splitList reads a comma-separated flag value.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Close stops accepting requests, stops the workers (their runs are
 // retried on the next start) and closes the database.
 func (m *serveMain) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *serveMain) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var errs []error

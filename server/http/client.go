@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/stdlib/catalog"
 )
 
 // Client talks to a galley server. It implements the server package's
@@ -303,7 +304,8 @@ func (c *Client) DatasetData(ctx context.Context, ref string, w io.Writer) error
 const DefaultURL = "http://127.0.0.1:8780"
 
 // ClientFromEnv returns a client for url, falling back to $GALLEY_SERVER and
-// then DefaultURL, with the token from $GALLEY_TOKEN.
+// then DefaultURL, with the token from $GALLEY_TOKEN or, for a server on
+// this machine, from the token file under $GALLEY_HOME (see TokenPath).
 func ClientFromEnv(url string) *Client {
 	if url == "" {
 		url = os.Getenv("GALLEY_SERVER")
@@ -314,5 +316,5 @@ func ClientFromEnv(url string) *Client {
 	if !strings.Contains(url, "://") {
 		url = "http://" + url
 	}
-	return NewClient(url, os.Getenv("GALLEY_TOKEN"))
+	return NewClient(url, clientToken(url, catalog.Home()))
 }

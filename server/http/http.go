@@ -10,7 +10,6 @@
 package http
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +32,8 @@ var statusOf = map[string]int{
 	server.ETOOLARGE:       http.StatusRequestEntityTooLarge,
 	server.EINTERNAL:       http.StatusInternalServerError,
 	server.ENOTIMPLEMENTED: http.StatusNotImplemented,
+	server.EFORBIDDEN:      http.StatusForbidden,
+	server.EMEDIATYPE:      http.StatusUnsupportedMediaType,
 }
 
 // codeOf is the reverse of statusOf, for the client.
@@ -64,14 +65,24 @@ type Server struct {
 
 	// Token, when set, must be presented as "Authorization: Bearer TOKEN"
 	// on every request except the health check and the OpenAPI document.
-	Token string
+	// TokenFile, when set, holds the token instead and is read again when
+	// it changes ('galley token rotate'). With neither, requests need no
+	// token: only for a loopback server whose user asked for that.
+	Token     string
+	TokenFile string
+	// AllowedHosts are host names the server answers to besides IP
+	// addresses and localhost; AllowedOrigins are the web origins (such as
+	// https://app.example) allowed to call it from a browser ("*" for any).
+	AllowedHosts   []string
+	AllowedOrigins []string
 	// MaxBodyBytes bounds JSON request bodies (notebooks included);
 	// MaxDatasetBytes bounds dataset uploads.
 	MaxBodyBytes    int64
 	MaxDatasetBytes int64
 	Log             *slog.Logger
 
-	mux *http.ServeMux
+	mux    *http.ServeMux
+	tokens tokenCache
 }
 
 // Handler returns the API handler.
@@ -88,7 +99,11 @@ func (s *Server) Handler() http.Handler {
 	s.mux = http.NewServeMux()
 	routes := s.routes()
 	for _, r := range routes {
-		s.mux.HandleFunc(r.method+" "+r.path, s.checkQuery(r.query, r.handler))
+		h := s.checkQuery(r.query, r.handler)
+		if t := r.contentType(); t != "" {
+			h = s.checkContentType(t, h)
+		}
+		s.mux.HandleFunc(r.method+" "+r.path, h)
 	}
 	resources := resourcesOf(routes)
 	// A literal path such as /api/runs/score also matches a wildcard route
@@ -220,15 +235,11 @@ func bound(v any) int64 {
 	panic(fmt.Sprintf("http: bound %v (%T) is not an integer", v, v))
 }
 
-// ServeHTTP authenticates and dispatches.
+// ServeHTTP checks where the request comes from, authenticates and
+// dispatches.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	open := r.URL.Path == "/api/health" || r.URL.Path == "/api/openapi.json"
-	if s.Token != "" && !open {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.Token)) != 1 {
-			s.error(w, r, server.Errorf(server.EUNAUTHORIZED, "missing or wrong bearer token: set GALLEY_TOKEN to the server's token"))
-			return
-		}
+	if !s.guard(w, r) {
+		return
 	}
 	s.mux.ServeHTTP(w, r)
 }

@@ -27,6 +27,17 @@ type route struct {
 	handler      http.HandlerFunc
 }
 
+// contentType is the media type of the route's request body, "" for none.
+func (r route) contentType() string {
+	if r.bodyType != "" {
+		return r.bodyType
+	}
+	if r.body != nil {
+		return "application/json"
+	}
+	return ""
+}
+
 // param is a query parameter; typ is "string" or the name of one of the
 // constraints.
 type param struct {
