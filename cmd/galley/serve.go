@@ -27,7 +27,7 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the companion server: recipes, models, training and scoring runs",
-		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE]",
+		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &serveMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["serve"], stderr)
@@ -42,6 +42,7 @@ func init() {
 			fs.DurationVar(&m.RunTimeout, "run-timeout", 30*time.Minute, "longest a run attempt may take")
 			memory := fs.String("memory-limit", "2GiB", "most heap a worker may use (e.g. 512MiB, 2GiB; 0 for no limit)")
 			fs.IntVar(&m.MaxAttempts, "max-attempts", 3, "attempts per run for failures worth retrying")
+			network := fs.String("recipe-network", "off", "whether recipes may use the network: on or off (off: a network namespace of their own and Landlock, on Linux)")
 			upload := fs.String("max-upload", "1GiB", "largest dataset upload")
 			body := fs.String("max-body", "16MiB", "largest JSON request body, notebooks included")
 			if err := fs.Parse(args); err != nil {
@@ -49,6 +50,12 @@ func init() {
 			}
 			if fs.NArg() > 0 {
 				return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+			}
+			switch *network {
+			case "on", "off":
+				m.RecipeNetwork = *network == "on"
+			default:
+				return fmt.Errorf("%w: --recipe-network %q: use on or off", errUsage, *network)
 			}
 			fs.Visit(func(f *flag.Flag) { m.tokenGiven = m.tokenGiven || f.Name == "token" })
 			m.AllowHosts, m.AllowOrigins = splitList(*allowHosts), splitList(*allowOrigins)
@@ -73,9 +80,9 @@ func init() {
 // serveMain is the server program: tests start it on port 0 with a
 // temporary home and stop it with Close.
 type serveMain struct {
-	Addr        string
-	Home        string
-	Datasets    string // "catalog" (default) or "csv"
+	Addr     string
+	Home     string
+	Datasets string // "catalog" (default) or "csv"
 	// Token is the token clients must send; when empty (and NoToken is
 	// not set) the server uses the one in its token file, creating it on
 	// first start. After Run it holds the token in effect.
@@ -85,12 +92,14 @@ type serveMain struct {
 	// to the origins named.
 	AllowHosts   []string
 	AllowOrigins []string
-	Workers     int
-	RunTimeout  time.Duration
-	MemoryLimit int64
-	MaxAttempts int
-	MaxUpload   int64
-	MaxBody     int64
+	Workers      int
+	RunTimeout   time.Duration
+	MemoryLimit  int64
+	MaxAttempts  int
+	// RecipeNetwork lets recipes use the network.
+	RecipeNetwork bool
+	MaxUpload     int64
+	MaxBody       int64
 	// WorkerCommand starts a worker process; default: this executable with
 	// the "worker" subcommand.
 	WorkerCommand []string
@@ -172,7 +181,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 		cmd = []string{exe, "worker"}
 	}
 	pool := &worker.Pool{Store: m.db, Datasets: ds, Command: cmd, Size: m.Workers, Timeout: m.RunTimeout, MemoryLimit: m.MemoryLimit,
-		Dir: filepath.Join(dir, "work"), Log: log}
+		Dir: filepath.Join(dir, "work"), Network: m.RecipeNetwork, Log: log}
 	m.db.Compiler = &worker.Compiler{Pool: pool, Datasets: ds}
 	m.listener, err = net.Listen("tcp", m.Addr)
 	if err != nil {
@@ -192,6 +201,12 @@ func (m *serveMain) Run(ctx context.Context) error {
 		}
 	}()
 	fmt.Fprintf(m.Stdout, "galley serve: listening on %s (home %s, %d workers)\n", m.URL(), m.Home, pool.Size)
+	if status, ok := worker.SandboxStatus(); ok {
+		log.Info("sandbox: " + status)
+	} else {
+		log.Warn("sandbox: " + status)
+		fmt.Fprintf(m.Stdout, "galley serve: WARNING: %s\n", status)
+	}
 	switch {
 	case m.NoToken:
 		fmt.Fprintf(m.Stdout, "galley serve: no token: any program or user on this machine can run code through the server\n")

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/galley-dev/galley/server"
@@ -40,8 +41,11 @@ type Pool struct {
 	Datasets Datasets
 	// Command starts a worker process, e.g. {"/usr/bin/galley", "worker"}.
 	Command []string
-	// Env is added to the worker's environment.
+	// Env is added to the worker's environment, which has nothing of the
+	// server's own.
 	Env []string
+	// Network lets recipes use the network (default: off, see Sandbox).
+	Network bool
 	// Size bounds concurrent runs (default 2).
 	Size int
 	// Timeout bounds one attempt (default 30 minutes).
@@ -132,7 +136,8 @@ type outcome struct {
 	timedOut bool
 	oom      bool
 	cancel   bool
-	stopped  bool // the server is shutting down
+	stopped  bool  // the server is shutting down
+	rss      int64 // resident memory when the limit stopped the worker
 }
 
 func (p *Pool) execute(ctx context.Context, run *server.Run) {
@@ -223,6 +228,8 @@ func (p *Pool) failure(out outcome) (msg string, retryable bool) {
 		return "cancelled", false
 	case out.timedOut:
 		return fmt.Sprintf("timed out after %s: raise the server's --run-timeout or make the recipe faster", p.Timeout), false
+	case out.oom && out.rss > 0:
+		return fmt.Sprintf("exceeded the memory limit of %d MiB (the worker process used %d MiB, goroutine stacks included): raise the server's --memory-limit, read less data or start fewer goroutines", p.MemoryLimit>>20, out.rss>>20), false
 	case out.oom:
 		return fmt.Sprintf("exceeded the memory limit of %d MiB: raise the server's --memory-limit or read less data", p.MemoryLimit>>20), false
 	case out.res != nil:
@@ -314,20 +321,37 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 	if len(p.Command) == 0 {
 		return outcome{err: errors.New("no worker command configured")}
 	}
-	cmd := exec.Command(p.Command[0], p.Command[1:]...)
-	cmd.Env = append(os.Environ(), p.Env...)
-	cmd.SysProcAttr = sysProcAttr()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return outcome{err: err}
+	dir := workDir(job)
+	if dir == "" {
+		// A job without files of its own still gets a directory of its own.
+		base := p.Dir
+		if base == "" {
+			base = os.TempDir()
+		}
+		os.MkdirAll(base, 0o755)
+		d, err := os.MkdirTemp(base, "job-")
+		if err != nil {
+			return outcome{err: fmt.Errorf("making the worker's directory: %w", err)}
+		}
+		defer os.RemoveAll(d)
+		dir = d
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return outcome{err: err}
+	job.Sandbox = &Sandbox{Dir: dir, Network: p.Network}
+	for _, f := range []string{job.Input, job.ModelIn} {
+		if f != "" {
+			job.Sandbox.Read = append(job.Sandbox.Read, f)
+		}
 	}
-	stderr := &tail{max: 4096}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	cmd, stdin, stdout, stderr, err := p.start(dir, sysProcAttr(p.Network))
+	if err != nil && isolatesNetwork(cmd.SysProcAttr) {
+		// Some containers refuse new namespaces: run without one and say
+		// so, rather than not at all; Landlock still refuses TCP.
+		if h.logs != nil {
+			h.logs([]string{fmt.Sprintf("sandbox: WARNING: no network namespace for the worker (%v); the recipe may reach the network except over TCP where Landlock refuses it", err)})
+		}
+		cmd, stdin, stdout, stderr, err = p.start(dir, withoutNetworkNamespace(cmd.SysProcAttr))
+	}
+	if err != nil {
 		return outcome{err: fmt.Errorf("starting the worker: %w", err)}
 	}
 	if h.started != nil {
@@ -355,6 +379,15 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 		defer timer.Stop()
 		check := time.NewTicker(250 * time.Millisecond)
 		defer check.Stop()
+		// The whole process counts against the memory limit, as the
+		// kernel sees it: goroutine stacks and runtime overhead too, which
+		// the worker's own heap watchdog cannot see all of.
+		var memory <-chan time.Time
+		if p.MemoryLimit > 0 {
+			t := time.NewTicker(50 * time.Millisecond)
+			defer t.Stop()
+			memory = t.C
+		}
 		for {
 			select {
 			case <-done:
@@ -365,6 +398,11 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 			case <-timer.C:
 				kill(func() { out.timedOut = true })
 				return
+			case <-memory:
+				if rss, ok := processRSS(cmd.Process.Pid); ok && rss > p.MemoryLimit {
+					kill(func() { out.oom, out.rss = true, rss })
+					return
+				}
 			case <-check.C:
 				if h.cancelled != nil && h.cancelled() {
 					kill(func() { out.cancel = true })
@@ -435,10 +473,39 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 	} else if res == nil {
 		out.err = werr
 	}
-	if out.cancel || out.timedOut || out.stopped {
+	if out.cancel || out.timedOut || out.stopped || out.oom {
 		out.res = nil
 	}
 	return out
+}
+
+// start starts a worker process in dir with attr.
+func (p *Pool) start(dir string, attr *syscall.SysProcAttr) (*exec.Cmd, io.WriteCloser, io.ReadCloser, *tail, error) {
+	cmd := exec.Command(p.Command[0], p.Command[1:]...)
+	cmd.Env = workerEnv(dir, p.Env)
+	cmd.Dir = dir
+	cmd.SysProcAttr = attr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return cmd, nil, nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return cmd, nil, nil, nil, err
+	}
+	stderr := &tail{max: 4096}
+	cmd.Stderr = stderr
+	return cmd, stdin, stdout, stderr, cmd.Start()
+}
+
+// workDir is the run directory a job writes in, "" when it has none.
+func workDir(job Job) string {
+	for _, f := range []string{job.ModelOut, job.Output, job.Input} {
+		if f != "" {
+			return filepath.Dir(f)
+		}
+	}
+	return ""
 }
 
 func (p *Pool) appendLogs(ctx context.Context, id int64, lines []string) {
