@@ -19,7 +19,7 @@ import (
 )
 
 // Error codes. Transports map each to a status (HTTP: 404, 400, 409, 401,
-// 403, 413, 415, 500, …).
+// 403, 413, 415, 429, 500, …).
 const (
 	ECONFLICT       = "conflict"
 	EINTERNAL       = "internal"
@@ -33,6 +33,8 @@ const (
 	EFORBIDDEN = "forbidden"
 	// EMEDIATYPE: the request body is of a type the endpoint does not take.
 	EMEDIATYPE = "unsupported_media_type"
+	// ETOOMANY: the client has too many requests of this kind under way.
+	ETOOMANY = "too_many_requests"
 )
 
 // Error is a service error with a code and a message for the user.

@@ -27,7 +27,7 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the companion server: recipes, models, training and scoring runs",
-		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE]",
+		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &serveMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["serve"], stderr)
@@ -43,6 +43,9 @@ func init() {
 			memory := fs.String("memory-limit", "2GiB", "most heap a worker may use (e.g. 512MiB, 2GiB; 0 for no limit)")
 			fs.IntVar(&m.MaxAttempts, "max-attempts", 3, "attempts per run for failures worth retrying")
 			network := fs.String("recipe-network", "off", "whether recipes may use the network: on or off (off: a network namespace of their own and Landlock, on Linux)")
+			fs.DurationVar(&m.ReadTimeout, "read-timeout", 15*time.Minute, "longest a client may take to send a request, upload included")
+			fs.BoolVar(&m.KeepRunFiles, "keep-run-files", false, "keep each run's exported input in its run directory after the run ends")
+			fs.IntVar(&m.MaxLogLines, "max-log-lines", 10000, "log lines kept per run attempt; later lines are dropped with a marker")
 			upload := fs.String("max-upload", "1GiB", "largest dataset upload")
 			body := fs.String("max-body", "16MiB", "largest JSON request body, notebooks included")
 			if err := fs.Parse(args); err != nil {
@@ -98,8 +101,15 @@ type serveMain struct {
 	MaxAttempts  int
 	// RecipeNetwork lets recipes use the network.
 	RecipeNetwork bool
-	MaxUpload     int64
-	MaxBody       int64
+	// HeaderTimeout and ReadTimeout bound how long a client may take to
+	// send its request headers and its whole request (default 10s, 15m).
+	HeaderTimeout time.Duration
+	ReadTimeout   time.Duration
+	// KeepRunFiles keeps runs' exported inputs; MaxLogLines caps logs.
+	KeepRunFiles bool
+	MaxLogLines  int
+	MaxUpload    int64
+	MaxBody      int64
 	// WorkerCommand starts a worker process; default: this executable with
 	// the "worker" subcommand.
 	WorkerCommand []string
@@ -148,6 +158,12 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if err := m.setupToken(host); err != nil {
 		return err
 	}
+	// Uploads a killed server left half-written would otherwise stay
+	// forever; nothing is using them before the server starts.
+	leftover := &garbage{Home: m.Home}
+	if err := leftover.collect(ctx, false); err == nil && leftover.count() > 0 {
+		log.Info("removed leftover upload files", "files", leftover.count(), "bytes", leftover.total())
+	}
 	dir := filepath.Join(m.Home, "server")
 	var ds interface {
 		server.DatasetService
@@ -181,7 +197,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 		cmd = []string{exe, "worker"}
 	}
 	pool := &worker.Pool{Store: m.db, Datasets: ds, Command: cmd, Size: m.Workers, Timeout: m.RunTimeout, MemoryLimit: m.MemoryLimit,
-		Dir: filepath.Join(dir, "work"), Network: m.RecipeNetwork, Log: log}
+		Dir: filepath.Join(dir, "work"), Network: m.RecipeNetwork, KeepRunFiles: m.KeepRunFiles, MaxLogLines: m.MaxLogLines, Log: log}
 	m.db.Compiler = &worker.Compiler{Pool: pool, Datasets: ds}
 	m.listener, err = net.Listen("tcp", m.Addr)
 	if err != nil {
@@ -190,7 +206,16 @@ func (m *serveMain) Run(ctx context.Context) error {
 	}
 	api := &galleyhttp.Server{Recipes: m.db, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds,
 		Token: m.Token, TokenFile: m.tokenFile, AllowedHosts: m.AllowHosts, AllowedOrigins: m.AllowOrigins, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log}
-	m.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if m.HeaderTimeout <= 0 {
+		m.HeaderTimeout = 10 * time.Second
+	}
+	if m.ReadTimeout <= 0 {
+		m.ReadTimeout = 15 * time.Minute
+	}
+	// A client that sends its request slowly, or not at all, is cut off:
+	// a few such clients must not hold the server's connections forever.
+	m.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: m.HeaderTimeout, ReadTimeout: m.ReadTimeout,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	poolCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	m.poolDone = make(chan error, 1)

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -34,6 +35,7 @@ var statusOf = map[string]int{
 	server.ENOTIMPLEMENTED: http.StatusNotImplemented,
 	server.EFORBIDDEN:      http.StatusForbidden,
 	server.EMEDIATYPE:      http.StatusUnsupportedMediaType,
+	server.ETOOMANY:        http.StatusTooManyRequests,
 }
 
 // codeOf is the reverse of statusOf, for the client.
@@ -53,6 +55,7 @@ func codeOf(status int) string {
 const (
 	DefaultMaxBodyBytes    = 16 << 20
 	DefaultMaxDatasetBytes = 1 << 30
+	DefaultMaxUploads      = 4
 )
 
 // Server is the API's HTTP handler.
@@ -79,10 +82,15 @@ type Server struct {
 	// MaxDatasetBytes bounds dataset uploads.
 	MaxBodyBytes    int64
 	MaxDatasetBytes int64
-	Log             *slog.Logger
+	// MaxUploads bounds the dataset uploads one client (IP address) may
+	// have under way at once, so that a few slow clients cannot hold
+	// every connection and temporary file.
+	MaxUploads int
+	Log        *slog.Logger
 
-	mux    *http.ServeMux
-	tokens tokenCache
+	mux     *http.ServeMux
+	tokens  tokenCache
+	uploads uploadCount
 }
 
 // Handler returns the API handler.
@@ -95,6 +103,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Log == nil {
 		s.Log = slog.Default()
+	}
+	if s.MaxUploads <= 0 {
+		s.MaxUploads = DefaultMaxUploads
 	}
 	s.mux = http.NewServeMux()
 	routes := s.routes()
@@ -310,16 +321,59 @@ func page(r *http.Request) (server.Page, error) {
 	return p, nil
 }
 
-// decode reads a JSON body of at most MaxBodyBytes into v.
+// decode reads a JSON body of at most MaxBodyBytes into v: one JSON value
+// and nothing after it but white space.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	body := http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)
 	dec := json.NewDecoder(body)
-	if err := dec.Decode(v); err != nil {
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = fmt.Errorf("unexpected data after the JSON value at byte %d", dec.InputOffset())
+			var mbe *http.MaxBytesError
+			if errors.As(terr, &mbe) {
+				err = terr
+			}
+		}
+	}
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return server.Errorf(server.EINVALID, "the request body is not the expected JSON: %v", err)
+		return server.Errorf(server.EINVALID, "the request body is not the expected JSON: %s", jsonProblem(err))
 	}
 	return nil
+}
+
+// jsonProblem describes a decoding error in the API's terms, not Go's:
+// encoding/json names Go types ("cannot unmarshal string into Go struct
+// field trainRequest.model of type string").
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			return fmt.Sprintf("expected %s, got a JSON %s at byte %d", jsonKind(te.Type.Kind().String()), te.Value, te.Offset)
+		}
+		return fmt.Sprintf("field %s: expected %s, got a JSON %s", field, jsonKind(te.Type.Kind().String()), te.Value)
+	}
+	return err.Error()
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	}
+	if strings.HasPrefix(goKind, "int") || strings.HasPrefix(goKind, "uint") || strings.HasPrefix(goKind, "float") {
+		return "a number"
+	}
+	return "a JSON value"
 }

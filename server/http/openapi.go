@@ -195,6 +195,8 @@ func errorText(code int) string {
 		return "conflict with the current state"
 	case 413:
 		return "request body too large"
+	case 429:
+		return "too many requests of this kind under way from this client"
 	case 415:
 		return "the request body is not of the declared content type"
 	}

@@ -169,7 +169,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/datasets/{name}/versions", summary: "List a dataset's versions", query: pageParams(server.DatasetVersionOrders), status: 200,
 			response: list[*server.DatasetVersion]{}, errors: []int{404}, handler: s.listDatasetVersions},
 		{method: "POST", path: "/api/datasets/{name}/versions", summary: "Import CSV (with a header row) as the dataset's next version",
-			bodyType: "text/csv", status: 201, response: server.DatasetVersion{}, errors: []int{413}, handler: s.importDataset},
+			bodyType: "text/csv", status: 201, response: server.DatasetVersion{}, errors: []int{413, 429}, handler: s.importDataset},
 		{method: "GET", path: "/api/datasets/{name}/versions/{version}", summary: "Show a dataset version, with lineage for scoring output", status: 200,
 			response: server.DatasetVersion{}, errors: []int{404}, handler: s.getDatasetVersion},
 		{method: "GET", path: "/api/datasets/{name}/versions/{version}/data", summary: "Download a dataset version as CSV", status: 200,
@@ -430,7 +430,13 @@ func (s *Server) importDataset(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, &http.MaxBytesError{Limit: s.MaxDatasetBytes})
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, s.MaxDatasetBytes)
+	release, ok := s.uploads.acquire(clientOf(r), s.MaxUploads)
+	if !ok {
+		s.error(w, r, server.Errorf(server.ETOOMANY, "this client already has %d uploads under way: wait for one to finish", s.MaxUploads))
+		return
+	}
+	defer release()
+	body := &uploadBody{r: http.MaxBytesReader(w, r.Body, s.MaxDatasetBytes)}
 	v, err := s.Datasets.ImportDataset(r.Context(), r.PathValue("name"), body)
 	if err != nil {
 		io.Copy(io.Discard, body)

@@ -46,6 +46,12 @@ type Pool struct {
 	Env []string
 	// Network lets recipes use the network (default: off, see Sandbox).
 	Network bool
+	// KeepRunFiles keeps a run's exported input after the run ends; by
+	// default it is removed, since the dataset version it came from stays.
+	KeepRunFiles bool
+	// MaxLogLines caps the lines stored per attempt (default 10,000); the
+	// rest are counted and dropped, with a line saying so.
+	MaxLogLines int
 	// Size bounds concurrent runs (default 2).
 	Size int
 	// Timeout bounds one attempt (default 30 minutes).
@@ -71,6 +77,9 @@ func (p *Pool) defaults() {
 	}
 	if p.Poll <= 0 {
 		p.Poll = 200 * time.Millisecond
+	}
+	if p.MaxLogLines <= 0 {
+		p.MaxLogLines = 10000
 	}
 	if p.Backoff == nil {
 		p.Backoff = func(n int) time.Duration {
@@ -141,6 +150,7 @@ type outcome struct {
 }
 
 func (p *Pool) execute(ctx context.Context, run *server.Run) {
+	defer p.retain(context.WithoutCancel(ctx), run.ID)
 	log := p.Log.With("run", run.ID, "kind", run.Kind, "attempt", run.Attempt)
 	log.Info("run started")
 	job, err := p.job(ctx, run)
@@ -201,6 +211,25 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	}
 	if _, err := p.Store.FinishRun(bg, run.ID, server.RunResult{State: server.RunFailed, Error: msg}); err != nil {
 		log.Error("recording failure", "err", err)
+	}
+}
+
+// retain removes a finished run's exported input, unless KeepRunFiles:
+// each run would otherwise keep a full copy of its dataset forever. A run
+// going back to the queue keeps it, so that retries read the same rows.
+func (p *Pool) retain(ctx context.Context, id int64) {
+	if p.KeepRunFiles {
+		return
+	}
+	r, err := p.Store.FindRun(ctx, id)
+	if err != nil || !r.State.Final() {
+		return
+	}
+	dir := filepath.Join(p.Dir, "runs", strconv.FormatInt(id, 10))
+	for _, name := range []string{"input.csv", "input.csv.tmp"} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			p.Log.Error("removing a run's input", "run", id, "err", err)
+		}
 	}
 }
 
@@ -424,6 +453,15 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 		}
 	}()
 	var batch []string
+	kept, dropped := 0, 0
+	keep := func(line string) {
+		if kept >= p.MaxLogLines {
+			dropped++
+			return
+		}
+		kept++
+		batch = append(batch, line)
+	}
 	flush := func() {
 		if len(batch) > 0 && h.logs != nil {
 			h.logs(batch)
@@ -442,11 +480,11 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 			}
 			var ev Event
 			if err := json.Unmarshal(line, &ev); err != nil {
-				batch = append(batch, string(line))
+				keep(string(line))
 			} else if ev.Result != nil {
 				res = ev.Result
 			} else {
-				batch = append(batch, ev.Log)
+				keep(ev.Log)
 			}
 			if len(batch) >= 100 {
 				flush()
@@ -454,6 +492,9 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 		case <-tick.C:
 			flush()
 		}
+	}
+	if dropped > 0 {
+		batch = append(batch, fmt.Sprintf("[log truncated: %d more lines dropped after the first %d; the server keeps at most --max-log-lines per attempt]", dropped, p.MaxLogLines))
 	}
 	flush()
 	stdin.Close()
