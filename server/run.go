@@ -150,6 +150,12 @@ type RunQueue interface {
 	FinishRun(ctx context.Context, id int64, res RunResult) (*Run, error)
 	// RetryRun returns a running run to the queue, due at at, recording why.
 	RetryRun(ctx context.Context, id int64, at time.Time, reason string) error
+	// ReleaseRun returns a running run to the queue as if its attempt had
+	// not started, for a server stopping gracefully: the run was
+	// interrupted, not failed, so no attempt is used up. A run whose
+	// cancellation was requested is cancelled instead. ECONFLICT when the
+	// run is not running.
+	ReleaseRun(ctx context.Context, id int64, reason string) error
 	// RecoverRuns settles runs a previous server process left running:
 	// those with attempts left are queued again, the rest fail. It returns
 	// how many it touched.

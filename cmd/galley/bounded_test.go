@@ -13,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/galley-dev/galley/server"
+	galleyhttp "github.com/galley-dev/galley/server/http"
 )
 
 // TestSlowClients holds connections open the way slowloris does, partial
@@ -167,5 +170,26 @@ func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, err
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "input.csv")); err == nil {
 		t.Errorf("gc left the input")
+	}
+}
+
+// TestGracefulStopKeepsAttempts: a server stopped while a run is under way
+// queues it again without counting the interrupted attempt.
+func TestGracefulStopKeepsAttempts(t *testing.T) {
+	home := t.TempDir()
+	m := startServe(t, home, func(m *serveMain) { m.MaxAttempts = 1 })
+	setupSleepy(t, m.URL())
+	out, _ := galley(t, m.URL(), 0, "train", "nap", "-p", "naptime=2000", "--json")
+	id := decodeRun(t, out).ID
+	c := galleyhttp.ClientFromEnv(m.URL())
+	waitRun(t, c, id, func(r *server.Run) bool { return r.State == server.RunRunning && r.WorkerPID != 0 })
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m = startServe(t, home, func(m *serveMain) { m.MaxAttempts = 1 })
+	c = galleyhttp.ClientFromEnv(m.URL())
+	r := waitRun(t, c, id, func(r *server.Run) bool { return r.State.Final() })
+	if r.State != server.RunSucceeded || r.Attempt != 1 {
+		t.Fatalf("run after a graceful stop = %s on attempt %d of %d (%s); want succeeded on attempt 1", r.State, r.Attempt, r.MaxAttempts, r.Error)
 	}
 }

@@ -318,6 +318,35 @@ func (db *DB) RetryRun(ctx context.Context, id int64, at time.Time, reason strin
 	return nil
 }
 
+// ReleaseRun implements server.RunQueue.
+func (db *DB) ReleaseRun(ctx context.Context, id int64, reason string) error {
+	now := fmtTime(db.now())
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		for _, stmt := range []string{
+			`UPDATE runs SET state = 'cancelled', finished_at = ?1, error = 'cancelled', worker_pid = 0
+				WHERE id = ?2 AND state = 'running' AND cancel_requested = 1`,
+			`UPDATE runs SET state = 'queued', scheduled_at = ?1, error = ?3, worker_pid = 0, attempt = max(attempt - 1, 0)
+				WHERE id = ?2 AND state = 'running'`,
+		} {
+			res, err := tx.ExecContext(ctx, stmt, now, id, reason)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: releasing run %d: %w", id, err)
+	}
+	if n == 0 {
+		return server.Errorf(server.ECONFLICT, "run %d is not running", id)
+	}
+	return nil
+}
+
 // RecoverRuns implements server.RunQueue.
 func (db *DB) RecoverRuns(ctx context.Context) (int, error) {
 	now := fmtTime(db.now())

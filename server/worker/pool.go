@@ -175,7 +175,11 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	p.appendLogs(bg, run.ID, []string{p.summary(run, out)})
 	switch {
 	case out.stopped:
-		// Leave it running; RecoverRuns settles it on the next start.
+		// The server is stopping, not the recipe failing: the run goes
+		// back to the queue with its attempt given back.
+		if err := p.Store.ReleaseRun(bg, run.ID, fmt.Sprintf("attempt %d was interrupted by a server stop; it runs again", run.Attempt)); err != nil {
+			log.Error("returning an interrupted run to the queue", "err", err)
+		}
 		return
 	case out.res != nil && out.res.OK:
 		res := server.RunResult{State: server.RunSucceeded, Metrics: out.res.Metrics, RowsIn: out.res.RowsIn, RowsOut: out.res.RowsOut}
