@@ -74,6 +74,9 @@ type RecipeService interface {
 	// FindRecipeVersions lists the versions of recipe name, newest first by
 	// default ("version" order).
 	FindRecipeVersions(ctx context.Context, name string, p Page) ([]*RecipeVersion, int, error)
+	// DeleteRecipe deletes a recipe and its versions. ECONFLICT while a
+	// model or run refers to one of them, ENOTFOUND for an unknown recipe.
+	DeleteRecipe(ctx context.Context, name string) error
 }
 
 // RecipeCompiler turns a notebook into an unsaved recipe version (Source,

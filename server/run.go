@@ -117,6 +117,9 @@ type RunService interface {
 	CancelRun(ctx context.Context, id int64) (*Run, error)
 	// RunLogs returns log lines with Seq greater than after.
 	RunLogs(ctx context.Context, id int64, after int) ([]LogLine, error)
+	// DeleteRun deletes a finished run and its log. ECONFLICT while it is
+	// queued or running, or when a trained model or dataset came from it.
+	DeleteRun(ctx context.Context, id int64) error
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -193,3 +193,55 @@ func TestGracefulStopKeepsAttempts(t *testing.T) {
 		t.Fatalf("run after a graceful stop = %s on attempt %d of %d (%s); want succeeded on attempt 1", r.State, r.Attempt, r.MaxAttempts, r.Error)
 	}
 }
+
+// TestDelete: what nothing refers to can be deleted; anything else is
+// refused with a conflict naming what still depends on it.
+func TestDelete(t *testing.T) {
+	m := startServe(t, t.TempDir(), nil)
+	url := m.URL()
+	setupSleepy(t, url)
+	if r := decodeRun(t, first(galley(t, url, 0, "train", "nap", "--wait", "--json"))); r.State != server.RunSucceeded {
+		t.Fatalf("training: %+v", r)
+	}
+	if r := decodeRun(t, first(galley(t, url, 0, "score", "nap@1", "--input", "small", "--output", "scored", "--wait", "--json"))); r.State != server.RunSucceeded {
+		t.Fatalf("scoring: %+v", r)
+	}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"recipe", "delete", "sleepy"}, "recipe sleepy is used by model(s) nap"},
+		{[]string{"model", "delete", "nap"}, "model nap has trained version(s) nap@1"},
+		{[]string{"model", "delete", "nap@1"}, "nap@1 is used by scoring run(s) 2"},
+		{[]string{"runs", "delete", "2"}, "run 2 produced dataset scored@1"},
+		{[]string{"runs", "delete", "1"}, "run 1 trained nap@1"},
+		{[]string{"runs", "delete", "99"}, "run 99 not found"},
+	} {
+		_, stderr := galley(t, url, 1, c.args...)
+		if !strings.Contains(stderr, c.msg) {
+			t.Errorf("galley %s: %q, want %q", strings.Join(c.args, " "), stderr, c.msg)
+		}
+	}
+	status, body := request(t, "DELETE", url+"/api/recipes/sleepy", "", map[string]string{"Authorization": "Bearer " + m.Token})
+	if status != 409 || !strings.Contains(body, `"code":"conflict"`) {
+		t.Errorf("DELETE /api/recipes/sleepy: %d %s", status, body)
+	}
+	// A run under way cannot go; once cancelled it can.
+	id := decodeRun(t, first(galley(t, url, 0, "train", "nap", "-p", "naptime=20000", "--json"))).ID
+	_, stderr := galley(t, url, 1, "runs", "delete", fmt.Sprint(id))
+	if !strings.Contains(stderr, "cancel it first") {
+		t.Errorf("deleting a live run: %s", stderr)
+	}
+	galley(t, url, 0, "runs", "cancel", fmt.Sprint(id))
+	waitRun(t, galleyhttp.ClientFromEnv(url), id, func(r *server.Run) bool { return r.State.Final() })
+	if out, _ := galley(t, url, 0, "runs", "delete", fmt.Sprint(id)); !strings.Contains(out, fmt.Sprintf("deleted run %d", id)) {
+		t.Errorf("runs delete: %s", out)
+	}
+	galley(t, url, 1, "runs", "show", fmt.Sprint(id))
+	// A recipe nothing uses goes at once, with its versions.
+	galley(t, url, 0, "recipe", "create", "spare", sleepyNotebook(t))
+	galley(t, url, 0, "recipe", "delete", "spare")
+	if _, stderr := galley(t, url, 1, "recipe", "show", "spare"); !strings.Contains(stderr, "not found") {
+		t.Errorf("deleted recipe: %s", stderr)
+	}
+}

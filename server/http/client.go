@@ -300,6 +300,30 @@ func (c *Client) DatasetData(ctx context.Context, ref string, w io.Writer) error
 	return c.do(ctx, "GET", "/api/datasets/"+seg(name)+"/versions/"+seg(strings.TrimPrefix(sel, "v"))+"/data", nil, nil, "", w)
 }
 
+// DeleteRecipe implements server.RecipeService.
+func (c *Client) DeleteRecipe(ctx context.Context, name string) error {
+	return c.do(ctx, "DELETE", "/api/recipes/"+seg(name), nil, nil, "", nil)
+}
+
+// DeleteModel implements server.ModelService.
+func (c *Client) DeleteModel(ctx context.Context, name string) error {
+	return c.do(ctx, "DELETE", "/api/models/"+seg(name), nil, nil, "", nil)
+}
+
+// DeleteTrainedModel implements server.TrainedModelService.
+func (c *Client) DeleteTrainedModel(ctx context.Context, ref string) error {
+	name, sel, _ := strings.Cut(ref, "@")
+	if sel == "" {
+		return server.Errorf(server.EINVALID, "name the trained version to delete: %s@VERSION", name)
+	}
+	return c.do(ctx, "DELETE", "/api/models/"+seg(name)+"/trained/"+seg(sel), nil, nil, "", nil)
+}
+
+// DeleteRun implements server.RunService.
+func (c *Client) DeleteRun(ctx context.Context, id int64) error {
+	return c.do(ctx, "DELETE", "/api/runs/"+strconv.FormatInt(id, 10), nil, nil, "", nil)
+}
+
 // DefaultURL is where 'galley serve' listens unless told otherwise.
 const DefaultURL = "http://127.0.0.1:8780"
 

@@ -174,7 +174,46 @@ func (s *Server) routes() []route {
 			response: server.DatasetVersion{}, errors: []int{404}, handler: s.getDatasetVersion},
 		{method: "GET", path: "/api/datasets/{name}/versions/{version}/data", summary: "Download a dataset version as CSV", status: 200,
 			response: "csv", errors: []int{404}, handler: s.datasetData},
+
+		{method: "DELETE", path: "/api/recipes/{name}", summary: "Delete a recipe and its versions (409 while a model or run uses it)", status: 204,
+			errors: []int{404, 409}, handler: s.deleteRecipe},
+		{method: "DELETE", path: "/api/models/{name}", summary: "Delete a model (409 while it has trained versions or runs)", status: 204,
+			errors: []int{404, 409}, handler: s.deleteModel},
+		{method: "DELETE", path: "/api/models/{name}/trained/{ref}", summary: "Delete a trained version (409 while an alias points at it or a scoring run used it)", status: 204,
+			errors: []int{404, 409}, handler: s.deleteTrained},
+		{method: "DELETE", path: "/api/runs/{id}", summary: "Delete a finished run and its log (409 while it runs, or when a trained model or dataset came from it)", status: 204,
+			errors: []int{404, 409}, handler: s.deleteRun},
 	}
+}
+
+// deleted answers a DELETE.
+func (s *Server) deleted(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) deleteRecipe(w http.ResponseWriter, r *http.Request) {
+	s.deleted(w, r, s.Recipes.DeleteRecipe(r.Context(), r.PathValue("name")))
+}
+
+func (s *Server) deleteModel(w http.ResponseWriter, r *http.Request) {
+	s.deleted(w, r, s.Models.DeleteModel(r.Context(), r.PathValue("name")))
+}
+
+func (s *Server) deleteTrained(w http.ResponseWriter, r *http.Request) {
+	s.deleted(w, r, s.TrainedModels.DeleteTrainedModel(r.Context(), r.PathValue("name")+"@"+r.PathValue("ref")))
+}
+
+func (s *Server) deleteRun(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.deleted(w, r, s.Runs.DeleteRun(r.Context(), id))
 }
 
 func (s *Server) listRecipes(w http.ResponseWriter, r *http.Request) {
