@@ -89,7 +89,11 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		fmt.Fprintf(stdout, "dataset %s\nrows     %d\ncolumns  %s\ncreated  %s\n", v.Snapshot(), v.Rows, strings.Join(v.Columns, ", "), v.CreatedAt.Format("2006-01-02 15:04:05"))
 		if l := v.Lineage; l != nil {
-			fmt.Fprintf(stdout, "lineage  scoring run %d: recipe %s@%d, trained model %s, input %s, params %v\n", l.RunID, l.Recipe, l.RecipeVersion, l.TrainedModel, l.InputSnapshot, l.Params)
+			params := kv(l.Params)
+			if params == "" {
+				params = "(the trained model's)"
+			}
+			fmt.Fprintf(stdout, "lineage  scoring run %d: recipe %s@%d, trained model %s, input %s, params %s\n", l.RunID, l.Recipe, l.RecipeVersion, l.TrainedModel, l.InputSnapshot, params)
 		}
 		return nil
 	}

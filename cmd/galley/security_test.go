@@ -247,3 +247,35 @@ func TestCORSAndAllowLists(t *testing.T) {
 		t.Errorf("allowed origin reaches the handler: %d, want 404 for the unknown model", status)
 	}
 }
+
+func TestSmallItems(t *testing.T) {
+	var stdout strings.Builder
+	m := startServe(t, t.TempDir(), func(m *serveMain) { m.Addr, m.Stdout = "0.0.0.0:0", &stdout })
+	// The start message gives a URL one can open.
+	if !strings.Contains(stdout.String(), "listening on "+m.URL()+" on all interfaces") || !strings.HasPrefix(m.URL(), "http://127.0.0.1:") {
+		t.Errorf("start message: %s", stdout.String())
+	}
+	url := m.URL()
+	setupSleepy(t, url)
+	galley(t, url, 0, "model", "create", "nap2", "--recipe", "sleepy", "--dataset", "small", "-p", "naptime=1")
+	auth := map[string]string{"Authorization": "Bearer " + m.Token, "Content-Type": "application/json"}
+	for _, c := range []struct{ body, msg string }{
+		{`{"model":"nap"} {"model":"other"}`, "unexpected data after the JSON value"},
+		{`{"model":"nap"}garbage`, "the request body is not the expected JSON"},
+		{`{"model":5}`, "field model: expected a string, got a JSON number"},
+		{`["nap"]`, "expected an object, got a JSON array"},
+	} {
+		status, body := request(t, "POST", url+"/api/runs/train", c.body, auth)
+		if status != 400 || !strings.Contains(body, c.msg) || strings.Contains(body, "Go ") || strings.Contains(body, "galleyhttp") || strings.Contains(body, "trainRequest") {
+			t.Errorf("POST %s: %d %s, want 400 containing %q and no Go type", c.body, status, body, c.msg)
+		}
+	}
+	if r := decodeRun(t, first(galley(t, url, 0, "train", "nap2", "--wait", "--json"))); r.State != "succeeded" {
+		t.Fatalf("training: %+v", r)
+	}
+	galley(t, url, 0, "score", "nap2", "--input", "small", "--output", "scored", "--wait")
+	out, _ := galley(t, url, 0, "dataset", "show", "scored")
+	if !strings.Contains(out, "params naptime=1") || strings.Contains(out, "map[") {
+		t.Errorf("lineage: %s", out)
+	}
+}

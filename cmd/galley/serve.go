@@ -128,8 +128,17 @@ type serveMain struct {
 	poolDone chan error
 }
 
-// URL is the address the server listens on, once Run has returned.
-func (m *serveMain) URL() string { return "http://" + m.listener.Addr().String() }
+// URL is the address the server listens on, once Run has returned. A
+// server on all interfaces (0.0.0.0, ::) is reached from this machine at
+// the loopback address: "http://[::]:8780" is no URL a browser can open.
+func (m *serveMain) URL() string {
+	addr := m.listener.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
 
 // Run opens the database, starts the worker pool and the HTTP server, and
 // returns; the server runs until Close.
@@ -225,7 +234,11 @@ func (m *serveMain) Run(ctx context.Context) error {
 			log.Error("serving", "err", err)
 		}
 	}()
-	fmt.Fprintf(m.Stdout, "galley serve: listening on %s (home %s, %d workers)\n", m.URL(), m.Home, pool.Size)
+	where := ""
+	if ip := m.listener.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() {
+		where = " on all interfaces"
+	}
+	fmt.Fprintf(m.Stdout, "galley serve: listening on %s%s (home %s, %d workers)\n", m.URL(), where, m.Home, pool.Size)
 	if status, ok := worker.SandboxStatus(); ok {
 		log.Info("sandbox: " + status)
 	} else {
