@@ -214,6 +214,8 @@ func TestDelete(t *testing.T) {
 		{[]string{"model", "delete", "nap"}, "model nap has trained version(s) nap@1"},
 		{[]string{"model", "delete", "nap@1"}, "nap@1 is used by scoring run(s) 2"},
 		{[]string{"runs", "delete", "2"}, "run 2 produced dataset scored@1"},
+		{[]string{"dataset", "delete", "small"}, "dataset small is the training data of model(s) nap"},
+		{[]string{"dataset", "delete", "nope"}, "dataset nope not found"},
 		{[]string{"runs", "delete", "1"}, "run 1 trained nap@1"},
 		{[]string{"runs", "delete", "99"}, "run 99 not found"},
 	} {
@@ -238,6 +240,17 @@ func TestDelete(t *testing.T) {
 		t.Errorf("runs delete: %s", out)
 	}
 	galley(t, url, 1, "runs", "show", fmt.Sprint(id))
+	// Once the scores are gone, so can the run that made them be.
+	galley(t, url, 0, "dataset", "delete", "scored")
+	if _, stderr := galley(t, url, 1, "dataset", "show", "scored"); !strings.Contains(stderr, "not found") {
+		t.Errorf("deleted dataset: %s", stderr)
+	}
+	galley(t, url, 0, "runs", "delete", "2")
+	// A dataset nothing uses goes at once.
+	data := filepath.Join(t.TempDir(), "spare.csv")
+	os.WriteFile(data, []byte("a,b\n1,2\n"), 0o644)
+	galley(t, url, 0, "dataset", "import", data, "--name", "spare")
+	galley(t, url, 0, "dataset", "delete", "spare")
 	// A recipe nothing uses goes at once, with its versions.
 	galley(t, url, 0, "recipe", "create", "spare", sleepyNotebook(t))
 	galley(t, url, 0, "recipe", "delete", "spare")

@@ -17,7 +17,8 @@ func init() {
 		summary: "import and inspect the server's datasets",
 		usage: `galley dataset import FILE.csv [--name NAME]
        galley dataset list [--limit N] [--offset N] [--order FIELD]
-       galley dataset show NAME[@VERSION] [--data]`,
+       galley dataset show NAME[@VERSION] [--data]
+       galley dataset delete NAME`,
 		run: runDataset,
 	})
 }
@@ -30,6 +31,8 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	api := clientFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	switch args[0] {
+	case "delete":
+		return deleteCommand(ctx, fs, args[1:], stdout, "dataset", func(name string) error { return api().DeleteDataset(ctx, name) })
 	case "import":
 		name := fs.String("name", "", "dataset name (default: the file name without extension)")
 		pos, err := parseArgs(fs, args[1:], 1)

@@ -188,6 +188,10 @@ func (m *serveMain) Run(ctx context.Context) error {
 		if cat, err = datasets.Open(filepath.Join(m.Home, "datasets")); err == nil {
 			m.db, err = sqlite.Open(filepath.Join(dir, "galley.db"), cat)
 			ds = cat
+			if err == nil {
+				// Models and runs that use a dataset live in the database.
+				cat.InUse = m.db.DatasetInUse
+			}
 		}
 	default:
 		return fmt.Errorf("%w: --datasets %q: use csv or catalog", errUsage, m.Datasets)

@@ -324,6 +324,11 @@ func (c *Client) DeleteRun(ctx context.Context, id int64) error {
 	return c.do(ctx, "DELETE", "/api/runs/"+strconv.FormatInt(id, 10), nil, nil, "", nil)
 }
 
+// DeleteDataset implements server.DatasetService.
+func (c *Client) DeleteDataset(ctx context.Context, name string) error {
+	return c.do(ctx, "DELETE", "/api/datasets/"+seg(name), nil, nil, "", nil)
+}
+
 // DefaultURL is where 'galley serve' listens unless told otherwise.
 const DefaultURL = "http://127.0.0.1:8780"
 

@@ -183,7 +183,13 @@ func (s *Server) routes() []route {
 			errors: []int{404, 409}, handler: s.deleteTrained},
 		{method: "DELETE", path: "/api/runs/{id}", summary: "Delete a finished run and its log (409 while it runs, or when a trained model or dataset came from it)", status: 204,
 			errors: []int{404, 409}, handler: s.deleteRun},
+		{method: "DELETE", path: "/api/datasets/{name}", summary: "Delete a dataset and its versions (409 while a model trains on it or a run read it)", status: 204,
+			errors: []int{404, 409}, handler: s.deleteDataset},
 	}
+}
+
+func (s *Server) deleteDataset(w http.ResponseWriter, r *http.Request) {
+	s.deleted(w, r, s.Datasets.DeleteDataset(r.Context(), r.PathValue("name")))
 }
 
 // deleted answers a DELETE.

@@ -109,6 +109,57 @@ func (db *DB) DeleteTrainedModel(ctx context.Context, ref string) error {
 	return err
 }
 
+// DatasetInUse returns ECONFLICT naming the models that train on dataset
+// name and the runs that read it, or nil when there are none.
+func (db *DB) DatasetInUse(ctx context.Context, name string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := conflict(ctx, tx, "dataset "+name+" is the training data of model(s) %s: delete them first ('galley model delete NAME')",
+			`SELECT name FROM models WHERE dataset = ?1 OR dataset LIKE ?1 || '@%' ORDER BY name`, name); err != nil {
+			return err
+		}
+		return conflict(ctx, tx, "dataset "+name+" was read by run(s) %s: delete them first ('galley runs delete ID')",
+			`SELECT id FROM runs WHERE input_snapshot LIKE ?1 || '@%' ORDER BY id`, name)
+	})
+}
+
+// DeleteDataset implements server.DatasetService for datasets the DB
+// keeps itself.
+func (db *DB) DeleteDataset(ctx context.Context, name string) error {
+	if _, err := db.FindDataset(ctx, name); err != nil {
+		return err
+	}
+	if err := db.DatasetInUse(ctx, name); err != nil {
+		return err
+	}
+	var paths []string
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT v.path FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.name = ?`, name)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				rows.Close()
+				return err
+			}
+			paths = append(paths, p)
+		}
+		rows.Close()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM dataset_versions WHERE dataset_id = (SELECT id FROM datasets WHERE name = ?)`, name); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM datasets WHERE name = ?`, name)
+		return err
+	})
+	if err == nil {
+		for _, p := range paths {
+			os.Remove(p)
+		}
+	}
+	return err
+}
+
 // DeleteRun implements server.RunService.
 func (db *DB) DeleteRun(ctx context.Context, id int64) error {
 	r, err := db.FindRun(ctx, id)
@@ -118,8 +169,10 @@ func (db *DB) DeleteRun(ctx context.Context, id int64) error {
 	if !r.State.Final() {
 		return server.Errorf(server.ECONFLICT, "run %d is %s: cancel it first ('galley runs cancel %d')", id, r.State, id)
 	}
-	if r.OutputSnapshot != "" {
-		return server.Errorf(server.ECONFLICT, "run %d produced dataset %s, whose lineage records it: keep the run as long as the dataset", id, r.OutputSnapshot)
+	if r.OutputSnapshot != "" && db.Datasets != nil {
+		if _, err := db.Datasets.FindDatasetVersion(ctx, r.OutputSnapshot); err == nil {
+			return server.Errorf(server.ECONFLICT, "run %d produced dataset %s, whose lineage records it: delete the dataset first ('galley dataset delete %s')", id, r.OutputSnapshot, r.OutputName)
+		}
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if err := conflict(ctx, tx, fmt.Sprintf("run %d trained %%s: delete the trained model first ('galley model delete MODEL@VERSION')", id),
