@@ -240,6 +240,12 @@ func TestDelete(t *testing.T) {
 		t.Errorf("runs delete: %s", out)
 	}
 	galley(t, url, 1, "runs", "show", fmt.Sprint(id))
+	// Its number is not given to the next run: a client holding it must
+	// never find another run under it.
+	next := decodeRun(t, first(galley(t, url, 0, "train", "nap", "--json"))).ID
+	if next <= id {
+		t.Errorf("the run after deleted run %d got id %d", id, next)
+	}
 	// Once the scores are gone, so can the run that made them be.
 	galley(t, url, 0, "dataset", "delete", "scored")
 	if _, stderr := galley(t, url, 1, "dataset", "show", "scored"); !strings.Contains(stderr, "not found") {

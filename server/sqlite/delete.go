@@ -100,6 +100,9 @@ func (db *DB) DeleteTrainedModel(ctx context.Context, ref string) error {
 			`SELECT id FROM runs WHERE kind = 'score' AND trained_model = ? ORDER BY id`, t.Ref()); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO deleted_trained_models (model_id, version) SELECT model_id, version FROM trained_models WHERE id = ?`, t.ID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM trained_models WHERE id = ?`, t.ID)
 		return err
 	})
@@ -180,6 +183,9 @@ func (db *DB) DeleteRun(ctx context.Context, id int64) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM run_logs WHERE run_id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO deleted_runs (id) VALUES (?)`, id); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, id)

@@ -73,8 +73,8 @@ func (db *DB) insertRun(ctx context.Context, r *server.Run, modelID int64) (*ser
 	if max < 1 {
 		max = 1
 	}
-	res, err := db.db.ExecContext(ctx, `INSERT INTO runs (kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at)
-		VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, fmtTime(now), fmtTime(now))
+	res, err := db.db.ExecContext(ctx, `INSERT INTO runs (id, kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at)
+		VALUES (max(coalesce((SELECT max(id) FROM runs), 0), coalesce((SELECT max(id) FROM deleted_runs), 0)) + 1, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, fmtTime(now), fmtTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: queueing run: %w", err)
 	}
@@ -278,7 +278,8 @@ func (db *DB) FinishRun(ctx context.Context, id int64, res server.RunResult) (*s
 				if err := tx.QueryRowContext(ctx, `SELECT model_id FROM runs WHERE id = ?`, id).Scan(&modelID); err != nil {
 					return err
 				}
-				if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) + 1 FROM trained_models WHERE model_id = ?`, modelID).Scan(&next); err != nil {
+				if err := tx.QueryRowContext(ctx, `SELECT max(coalesce((SELECT max(version) FROM trained_models WHERE model_id = ?1), 0),
+					coalesce((SELECT max(version) FROM deleted_trained_models WHERE model_id = ?1), 0)) + 1`, modelID).Scan(&next); err != nil {
 					return err
 				}
 				params, _ := json.Marshal(r.Params)
