@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"math/rand"
@@ -41,9 +42,11 @@ func galleyBinary(t testing.TB) string {
 		return p
 	}
 	buildOnce.Do(func() {
-		// A fixed location, rebuilt each run, so repeated runs leave
-		// nothing behind.
-		dir := filepath.Join(os.TempDir(), fmt.Sprintf("galley-e2e-%d", os.Getuid()))
+		// A fixed location per checkout, rebuilt each run, so repeated
+		// runs leave nothing behind and two checkouts tested at once do
+		// not run each other's workers.
+		wd, _ := os.Getwd()
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("galley-e2e-%d-%08x", os.Getuid(), crc32.ChecksumIEEE([]byte(wd))))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			buildErr = err
 			return
