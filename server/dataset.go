@@ -62,4 +62,7 @@ type DatasetService interface {
 	// FindDatasetVersion resolves "name" (latest) or "name@N".
 	FindDatasetVersion(ctx context.Context, ref string) (*DatasetVersion, error)
 	FindDatasetVersions(ctx context.Context, name string, p Page) ([]*DatasetVersion, int, error)
+	// DeleteDataset deletes a dataset and all its versions. ECONFLICT
+	// while a model trains on it or a run read it.
+	DeleteDataset(ctx context.Context, name string) error
 }

@@ -39,6 +39,9 @@ type ModelService interface {
 	CreateModel(ctx context.Context, m *Model) error
 	FindModel(ctx context.Context, name string) (*Model, error)
 	FindModels(ctx context.Context, f ModelFilter) ([]*Model, int, error)
+	// DeleteModel deletes a model. ECONFLICT while it has trained versions
+	// or runs.
+	DeleteModel(ctx context.Context, name string) error
 }
 
 // TrainedModel is the artifact of a successful training run. Versions count
@@ -76,4 +79,7 @@ type TrainedModelService interface {
 	// SetAlias points alias of model at version, moving it if it pointed
 	// elsewhere.
 	SetAlias(ctx context.Context, model, alias string, version int) (*TrainedModel, error)
+	// DeleteTrainedModel deletes a trained version and its artifact.
+	// ECONFLICT while an alias points at it or a scoring run used it.
+	DeleteTrainedModel(ctx context.Context, ref string) error
 }

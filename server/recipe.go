@@ -69,6 +69,9 @@ type RecipeFinder interface {
 	// FindRecipeVersions lists the versions of recipe name, newest first by
 	// default ("version" order).
 	FindRecipeVersions(ctx context.Context, name string, p Page) ([]*RecipeVersion, int, error)
+	// DeleteRecipe deletes a recipe and its versions. ECONFLICT while a
+	// model or run refers to one of them, ENOTFOUND for an unknown recipe.
+	DeleteRecipe(ctx context.Context, name string) error
 }
 
 // RecipeService manages recipes: what the API serves and its client

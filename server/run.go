@@ -124,6 +124,9 @@ type RunService interface {
 	CancelRun(ctx context.Context, id int64) (*Run, error)
 	// RunLogs returns log lines with Seq greater than after.
 	RunLogs(ctx context.Context, id int64, after int) ([]LogLine, error)
+	// DeleteRun deletes a finished run and its log. ECONFLICT while it is
+	// queued or running, or when a trained model or dataset came from it.
+	DeleteRun(ctx context.Context, id int64) error
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -157,6 +160,12 @@ type RunQueue interface {
 	FinishRun(ctx context.Context, id int64, res RunResult) (*Run, error)
 	// RetryRun returns a running run to the queue, due at at, recording why.
 	RetryRun(ctx context.Context, id int64, at time.Time, reason string) error
+	// ReleaseRun returns a running run to the queue as if its attempt had
+	// not started, for a server stopping gracefully: the run was
+	// interrupted, not failed, so no attempt is used up. A run whose
+	// cancellation was requested is cancelled instead. ECONFLICT when the
+	// run is not running.
+	ReleaseRun(ctx context.Context, id int64, reason string) error
 	// RecoverRuns settles runs a previous server process left running:
 	// those with attempts left are queued again, the rest fail. It returns
 	// how many it touched.

@@ -20,7 +20,7 @@ import (
 )
 
 // Error codes. Transports map each to a status (HTTP: 404, 400, 409, 401,
-// 413, 500, …).
+// 403, 413, 415, 429, 500, …).
 const (
 	ECONFLICT       = "conflict"
 	EINTERNAL       = "internal"
@@ -29,6 +29,13 @@ const (
 	EUNAUTHORIZED   = "unauthorized"
 	ETOOLARGE       = "too_large"
 	ENOTIMPLEMENTED = "not_implemented"
+	// EFORBIDDEN: the request came from somewhere the server does not
+	// trust (a foreign Host or Origin), whatever its credentials.
+	EFORBIDDEN = "forbidden"
+	// EMEDIATYPE: the request body is of a type the endpoint does not take.
+	EMEDIATYPE = "unsupported_media_type"
+	// ETOOMANY: the client has too many requests of this kind under way.
+	ETOOMANY = "too_many_requests"
 )
 
 // Error is a service error with a code and a message for the user.

@@ -328,6 +328,7 @@ func checkLeak(t *testing.T, text string) {
 // serve is a `galley serve` process on 127.0.0.1:0 with a temporary home.
 type serve struct {
 	bin, url string
+	home     string // the CLI finds the server's token under it
 	mu       sync.Mutex
 	log      bytes.Buffer
 }
@@ -346,8 +347,8 @@ func (s *serve) logs() string {
 
 func startServe(t *testing.T, bin string) *serve {
 	t.Helper()
-	s := &serve{bin: bin}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--home", t.TempDir(), "--workers", "2", "--run-timeout", "5m")
+	s := &serve{bin: bin, home: t.TempDir()}
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--home", s.home, "--workers", "2", "--run-timeout", "5m")
 	cmd.Env = append(os.Environ(), "GALLEY_TOKEN=")
 	cmd.Stderr = s
 	stdout, err := cmd.StdoutPipe()
@@ -397,7 +398,7 @@ func startServe(t *testing.T, bin string) *serve {
 func (s *serve) galley(t *testing.T, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(s.bin, append(args, "--server", s.url)...)
-	cmd.Env = append(os.Environ(), "GALLEY_TOKEN=")
+	cmd.Env = append(os.Environ(), "GALLEY_TOKEN=", "GALLEY_HOME="+s.home)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

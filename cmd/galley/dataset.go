@@ -17,7 +17,8 @@ func init() {
 		summary: "import and inspect the server's datasets",
 		usage: `galley dataset import FILE.csv [--name NAME]
        galley dataset list [--limit N] [--offset N] [--order FIELD]
-       galley dataset show NAME[@VERSION] [--data]`,
+       galley dataset show NAME[@VERSION] [--data]
+       galley dataset delete NAME`,
 		run: runDataset,
 	})
 }
@@ -30,6 +31,8 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	api := clientFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	switch args[0] {
+	case "delete":
+		return deleteCommand(ctx, fs, args[1:], stdout, "dataset", func(name string) error { return api().DeleteDataset(ctx, name) })
 	case "import":
 		name := fs.String("name", "", "dataset name (default: the file name without extension)")
 		pos, err := parseArgs(fs, args[1:], 1)
@@ -89,7 +92,11 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		fmt.Fprintf(stdout, "dataset %s\nrows     %d\ncolumns  %s\ncreated  %s\n", v.Snapshot(), v.Rows, strings.Join(v.Columns, ", "), v.CreatedAt.Format("2006-01-02 15:04:05"))
 		if l := v.Lineage; l != nil {
-			fmt.Fprintf(stdout, "lineage  scoring run %d: recipe %s@%d, trained model %s, input %s, params %v\n", l.RunID, l.Recipe, l.RecipeVersion, l.TrainedModel, l.InputSnapshot, l.Params)
+			params := kv(l.Params)
+			if params == "" {
+				params = "(the trained model's)"
+			}
+			fmt.Fprintf(stdout, "lineage  scoring run %d: recipe %s@%d, trained model %s, input %s, params %s\n", l.RunID, l.Recipe, l.RecipeVersion, l.TrainedModel, l.InputSnapshot, params)
 		}
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/galley-dev/galley/kernel/jupytertest"
+	galleyhttp "github.com/galley-dev/galley/server/http"
 )
 
 // TestAPIFuzz runs schemathesis against a real galley serve process: it
@@ -41,7 +42,13 @@ func TestAPIFuzz(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	_, url := startServeProcess(t, t.TempDir(), logFile, "--max-upload", "1MiB", "--max-body", "1MiB")
+	home := t.TempDir()
+	_, url := startServeProcess(t, home, logFile, "--max-upload", "1MiB", "--max-body", "1MiB")
+	// The server runs as by default, with a token: schemathesis sends it.
+	token, err := galleyhttp.ReadToken(galleyhttp.TokenPath(home))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// Something to find: recipe sleepy, model nap trained once (run 1) with
 	// the alias production, and its scores in dataset scored (run 2).
@@ -57,7 +64,7 @@ func TestAPIFuzz(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	args := []string{"-m", "schemathesis.cli", "--config-file", config, "--no-color",
-		"run", url + "/api/openapi.json", "--report", "junit", "--report-dir", t.TempDir()}
+		"run", url + "/api/openapi.json", "--header", "Authorization: Bearer " + token, "--report", "junit", "--report-dir", t.TempDir()}
 	// Longer or different runs than make test's, for hunting bugs locally.
 	for env, flag := range map[string]string{"GALLEY_FUZZ_SEED": "--seed", "GALLEY_FUZZ_EXAMPLES": "--max-examples"} {
 		if v := os.Getenv(env); v != "" {

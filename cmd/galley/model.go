@@ -18,7 +18,8 @@ func init() {
 		usage: `galley model create NAME --recipe RECIPE[@VERSION] --dataset DATASET[@VERSION] [-p key=value]...
        galley model list [--recipe NAME] [--limit N] [--offset N] [--order FIELD]
        galley model show NAME
-       galley model alias NAME ALIAS VERSION`,
+       galley model alias NAME ALIAS VERSION
+       galley model delete NAME | NAME@VERSION`,
 		run: runModel,
 	})
 }
@@ -31,6 +32,13 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	api := clientFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	switch args[0] {
+	case "delete":
+		return deleteCommand(ctx, fs, args[1:], stdout, "model", func(ref string) error {
+			if strings.Contains(ref, "@") {
+				return api().DeleteTrainedModel(ctx, ref)
+			}
+			return api().DeleteModel(ctx, ref)
+		})
 	case "create":
 		rec := fs.String("recipe", "", "recipe, optionally @VERSION (default: its latest version)")
 		ds := fs.String("dataset", "", "training dataset, optionally @VERSION (default: its latest version at training time)")

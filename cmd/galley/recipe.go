@@ -23,7 +23,8 @@ func init() {
 		usage: `galley recipe create NOTEBOOK.ipynb --name NAME [--author NAME]
        galley recipe create NAME NOTEBOOK.ipynb [--author NAME]
        galley recipe list [--limit N] [--offset N] [--order FIELD]
-       galley recipe show NAME[@VERSION] [--source]`,
+       galley recipe show NAME[@VERSION] [--source]
+       galley recipe delete NAME`,
 		run: runRecipe,
 	})
 }
@@ -37,6 +38,8 @@ func runRecipe(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	api := clientFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	switch args[0] {
+	case "delete":
+		return deleteCommand(ctx, fs, args[1:], stdout, "recipe", func(name string) error { return api().DeleteRecipe(ctx, name) })
 	case "create":
 		author := fs.String("author", currentUser(), "author recorded with the version")
 		name := fs.String("name", "", "the recipe's name (with NOTEBOOK.ipynb as the only argument)")

@@ -130,7 +130,7 @@ func TestRecipeMagicInKernel(t *testing.T) {
 	}
 
 	// The server holds what the magic registered.
-	c := galleyhttp.NewClient(m.URL(), "")
+	c := galleyhttp.ClientFromEnv(m.URL())
 	v, err := c.FindRecipeVersion(context.Background(), "churn", 0)
 	if err != nil {
 		t.Fatal(err)

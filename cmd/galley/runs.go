@@ -19,7 +19,8 @@ func init() {
 		usage: `galley runs list [--state STATE] [--kind train|score] [--model NAME] [--limit N] [--offset N] [--order FIELD]
        galley runs show ID
        galley runs logs ID [-f]
-       galley runs cancel ID`,
+       galley runs cancel ID
+       galley runs delete ID`,
 		run: runRuns,
 	})
 }
@@ -39,6 +40,14 @@ func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return n, nil
 	}
 	switch args[0] {
+	case "delete":
+		return deleteCommand(ctx, fs, args[1:], stdout, "run", func(s string) error {
+			n, err := id(s)
+			if err != nil {
+				return err
+			}
+			return api().DeleteRun(ctx, n)
+		})
 	case "list":
 		state := fs.String("state", "", "queued, running, succeeded, failed or cancelled")
 		kind := fs.String("kind", "", "train or score")

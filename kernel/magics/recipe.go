@@ -45,7 +45,8 @@ type Recipe struct {
 const recipeUsage = `usage: %recipe create NAME [NOTEBOOK.ipynb] [--author WHO]
 
 Converts the notebook (as last saved; save it first) into the next version of
-recipe NAME on the galley server ($GALLEY_SERVER, token from $GALLEY_TOKEN).
+recipe NAME on the galley server ($GALLEY_SERVER, token from $GALLEY_TOKEN
+or the local server's token file).
 Without NOTEBOOK it uses the notebook this kernel was started for.`
 
 // Run carries out one %recipe line.

@@ -27,6 +27,9 @@ import (
 type Datasets struct {
 	cat *catalog.Catalog
 	tmp string
+	// InUse, when set, says why a dataset cannot be deleted yet (models
+	// and runs live in another store), or nil.
+	InUse func(ctx context.Context, name string) error
 }
 
 var _ server.DatasetService = (*Datasets)(nil)
@@ -164,6 +167,19 @@ func (d *Datasets) version(v catalog.Version) *server.DatasetVersion {
 }
 
 // FindDataset implements server.DatasetService.
+// DeleteDataset implements server.DatasetService.
+func (d *Datasets) DeleteDataset(ctx context.Context, name string) error {
+	if _, err := d.FindDataset(ctx, name); err != nil {
+		return err
+	}
+	if d.InUse != nil {
+		if err := d.InUse(ctx, name); err != nil {
+			return err
+		}
+	}
+	return d.wrap(d.cat.Delete(name), name)
+}
+
 func (d *Datasets) FindDataset(ctx context.Context, name string) (*server.Dataset, error) {
 	if err := checkName(name); err != nil {
 		return nil, server.Errorf(server.ENOTFOUND, "dataset %q not found", name)

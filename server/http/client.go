@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/stdlib/catalog"
 )
 
 // Client talks to a galley server. It implements the server package's
@@ -299,11 +300,41 @@ func (c *Client) DatasetData(ctx context.Context, ref string, w io.Writer) error
 	return c.do(ctx, "GET", "/api/datasets/"+seg(name)+"/versions/"+seg(strings.TrimPrefix(sel, "v"))+"/data", nil, nil, "", w)
 }
 
+// DeleteRecipe implements server.RecipeService.
+func (c *Client) DeleteRecipe(ctx context.Context, name string) error {
+	return c.do(ctx, "DELETE", "/api/recipes/"+seg(name), nil, nil, "", nil)
+}
+
+// DeleteModel implements server.ModelService.
+func (c *Client) DeleteModel(ctx context.Context, name string) error {
+	return c.do(ctx, "DELETE", "/api/models/"+seg(name), nil, nil, "", nil)
+}
+
+// DeleteTrainedModel implements server.TrainedModelService.
+func (c *Client) DeleteTrainedModel(ctx context.Context, ref string) error {
+	name, sel, _ := strings.Cut(ref, "@")
+	if sel == "" {
+		return server.Errorf(server.EINVALID, "name the trained version to delete: %s@VERSION", name)
+	}
+	return c.do(ctx, "DELETE", "/api/models/"+seg(name)+"/trained/"+seg(sel), nil, nil, "", nil)
+}
+
+// DeleteRun implements server.RunService.
+func (c *Client) DeleteRun(ctx context.Context, id int64) error {
+	return c.do(ctx, "DELETE", "/api/runs/"+strconv.FormatInt(id, 10), nil, nil, "", nil)
+}
+
+// DeleteDataset implements server.DatasetService.
+func (c *Client) DeleteDataset(ctx context.Context, name string) error {
+	return c.do(ctx, "DELETE", "/api/datasets/"+seg(name), nil, nil, "", nil)
+}
+
 // DefaultURL is where 'galley serve' listens unless told otherwise.
 const DefaultURL = "http://127.0.0.1:8780"
 
 // ClientFromEnv returns a client for url, falling back to $GALLEY_SERVER and
-// then DefaultURL, with the token from $GALLEY_TOKEN.
+// then DefaultURL, with the token from $GALLEY_TOKEN or, for a server on
+// this machine, from the token file under $GALLEY_HOME (see TokenPath).
 func ClientFromEnv(url string) *Client {
 	if url == "" {
 		url = os.Getenv("GALLEY_SERVER")
@@ -314,5 +345,5 @@ func ClientFromEnv(url string) *Client {
 	if !strings.Contains(url, "://") {
 		url = "http://" + url
 	}
-	return NewClient(url, os.Getenv("GALLEY_TOKEN"))
+	return NewClient(url, clientToken(url, catalog.Home()))
 }

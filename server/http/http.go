@@ -10,10 +10,10 @@
 package http
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -33,6 +33,9 @@ var statusOf = map[string]int{
 	server.ETOOLARGE:       http.StatusRequestEntityTooLarge,
 	server.EINTERNAL:       http.StatusInternalServerError,
 	server.ENOTIMPLEMENTED: http.StatusNotImplemented,
+	server.EFORBIDDEN:      http.StatusForbidden,
+	server.EMEDIATYPE:      http.StatusUnsupportedMediaType,
+	server.ETOOMANY:        http.StatusTooManyRequests,
 }
 
 // codeOf is the reverse of statusOf, for the client.
@@ -52,6 +55,7 @@ func codeOf(status int) string {
 const (
 	DefaultMaxBodyBytes    = 16 << 20
 	DefaultMaxDatasetBytes = 1 << 30
+	DefaultMaxUploads      = 4
 )
 
 // Server is the API's HTTP handler.
@@ -65,14 +69,29 @@ type Server struct {
 
 	// Token, when set, must be presented as "Authorization: Bearer TOKEN"
 	// on every request except the health check and the OpenAPI document.
-	Token string
+	// TokenFile, when set, holds the token instead and is read again when
+	// it changes ('galley token rotate'). With neither, requests need no
+	// token: only for a loopback server whose user asked for that.
+	Token     string
+	TokenFile string
+	// AllowedHosts are host names the server answers to besides IP
+	// addresses and localhost; AllowedOrigins are the web origins (such as
+	// https://app.example) allowed to call it from a browser ("*" for any).
+	AllowedHosts   []string
+	AllowedOrigins []string
 	// MaxBodyBytes bounds JSON request bodies (notebooks included);
 	// MaxDatasetBytes bounds dataset uploads.
 	MaxBodyBytes    int64
 	MaxDatasetBytes int64
-	Log             *slog.Logger
+	// MaxUploads bounds the dataset uploads one client (IP address) may
+	// have under way at once, so that a few slow clients cannot hold
+	// every connection and temporary file.
+	MaxUploads int
+	Log        *slog.Logger
 
-	mux *http.ServeMux
+	mux     *http.ServeMux
+	tokens  tokenCache
+	uploads uploadCount
 }
 
 // Handler returns the API handler.
@@ -86,10 +105,17 @@ func (s *Server) Handler() http.Handler {
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}
+	if s.MaxUploads <= 0 {
+		s.MaxUploads = DefaultMaxUploads
+	}
 	s.mux = http.NewServeMux()
 	routes := s.routes()
 	for _, r := range routes {
-		s.mux.HandleFunc(r.method+" "+r.path, s.checkQuery(r.query, r.handler))
+		h := s.checkQuery(r.query, r.handler)
+		if t := r.contentType(); t != "" {
+			h = s.checkContentType(t, h)
+		}
+		s.mux.HandleFunc(r.method+" "+r.path, h)
 	}
 	resources := resourcesOf(routes)
 	// A literal path such as /api/runs/score also matches a wildcard route
@@ -221,15 +247,11 @@ func bound(v any) int64 {
 	panic(fmt.Sprintf("http: bound %v (%T) is not an integer", v, v))
 }
 
-// ServeHTTP authenticates and dispatches.
+// ServeHTTP checks where the request comes from, authenticates and
+// dispatches.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	open := r.URL.Path == "/api/health" || r.URL.Path == "/api/openapi.json"
-	if s.Token != "" && !open {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.Token)) != 1 {
-			s.error(w, r, server.Errorf(server.EUNAUTHORIZED, "missing or wrong bearer token: set GALLEY_TOKEN to the server's token"))
-			return
-		}
+	if !s.guard(w, r) {
+		return
 	}
 	s.mux.ServeHTTP(w, r)
 }
@@ -300,16 +322,59 @@ func page(r *http.Request) (server.Page, error) {
 	return p, nil
 }
 
-// decode reads a JSON body of at most MaxBodyBytes into v.
+// decode reads a JSON body of at most MaxBodyBytes into v: one JSON value
+// and nothing after it but white space.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	body := http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)
 	dec := json.NewDecoder(body)
-	if err := dec.Decode(v); err != nil {
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = fmt.Errorf("unexpected data after the JSON value at byte %d", dec.InputOffset())
+			var mbe *http.MaxBytesError
+			if errors.As(terr, &mbe) {
+				err = terr
+			}
+		}
+	}
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return server.Errorf(server.EINVALID, "the request body is not the expected JSON: %v", err)
+		return server.Errorf(server.EINVALID, "the request body is not the expected JSON: %s", jsonProblem(err))
 	}
 	return nil
+}
+
+// jsonProblem describes a decoding error in the API's terms, not Go's:
+// encoding/json names Go types ("cannot unmarshal string into Go struct
+// field trainRequest.model of type string").
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			return fmt.Sprintf("expected %s, got a JSON %s at byte %d", jsonKind(te.Type.Kind().String()), te.Value, te.Offset)
+		}
+		return fmt.Sprintf("field %s: expected %s, got a JSON %s", field, jsonKind(te.Type.Kind().String()), te.Value)
+	}
+	return err.Error()
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	}
+	if strings.HasPrefix(goKind, "int") || strings.HasPrefix(goKind, "uint") || strings.HasPrefix(goKind, "float") {
+		return "a number"
+	}
+	return "a JSON value"
 }

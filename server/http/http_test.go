@@ -140,7 +140,7 @@ func TestAllowHeader(t *testing.T) {
 		{"OPTIONS", "/api/runs/score", "POST"},
 		{"GET", "/api/runs/train", "POST"},
 		{"HEAD", "/api/runs/score", "POST"},
-		{"DELETE", "/api/runs/7", "GET"},
+		{"PUT", "/api/runs/7", "GET, DELETE"},
 		{"PUT", "/api/recipes", "GET, POST"},
 		{"DELETE", "/api/models/m/aliases/production", "PUT"},
 	} {

@@ -147,7 +147,13 @@ func (s *Server) OpenAPI() map[string]any {
 		if r.path == "/api/recipes" && r.method == "POST" {
 			responses["200"] = map[string]any{"description": "an identical version already exists", "content": ok["content"]}
 		}
-		errs := append([]int{400, 401, 500}, r.errors...)
+		errs := append([]int{400, 401, 403, 500}, r.errors...)
+		if r.contentType() != "" {
+			errs = append(errs, 415)
+		}
+		if r.path == "/api/health" || r.path == "/api/openapi.json" {
+			op["security"] = []any{}
+		}
 		for _, code := range errs {
 			responses[strconv.Itoa(code)] = map[string]any{"description": errorText(code), "content": map[string]any{"application/json": map[string]any{"schema": errorRef}}}
 		}
@@ -171,7 +177,7 @@ func (s *Server) OpenAPI() map[string]any {
 			"schemas":         schemas,
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
 		},
-		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{}},
+		"security": []any{map[string]any{"bearer": []any{}}},
 	}
 }
 
@@ -181,12 +187,18 @@ func errorText(code int) string {
 		return "invalid request"
 	case 401:
 		return "missing or wrong bearer token"
+	case 403:
+		return "the request's Host or Origin is not one this server trusts"
 	case 404:
 		return "not found"
 	case 409:
 		return "conflict with the current state"
 	case 413:
 		return "request body too large"
+	case 429:
+		return "too many requests of this kind under way from this client"
+	case 415:
+		return "the request body is not of the declared content type"
 	}
 	return "internal error"
 }

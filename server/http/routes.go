@@ -27,6 +27,17 @@ type route struct {
 	handler      http.HandlerFunc
 }
 
+// contentType is the media type of the route's request body, "" for none.
+func (r route) contentType() string {
+	if r.bodyType != "" {
+		return r.bodyType
+	}
+	if r.body != nil {
+		return "application/json"
+	}
+	return ""
+}
+
 // param is a query parameter; typ is "string" or the name of one of the
 // constraints.
 type param struct {
@@ -158,12 +169,57 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/datasets/{name}/versions", summary: "List a dataset's versions", query: pageParams(server.DatasetVersionOrders), status: 200,
 			response: list[*server.DatasetVersion]{}, errors: []int{404}, handler: s.listDatasetVersions},
 		{method: "POST", path: "/api/datasets/{name}/versions", summary: "Import CSV (with a header row) as the dataset's next version",
-			bodyType: "text/csv", status: 201, response: server.DatasetVersion{}, errors: []int{413}, handler: s.importDataset},
+			bodyType: "text/csv", status: 201, response: server.DatasetVersion{}, errors: []int{413, 429}, handler: s.importDataset},
 		{method: "GET", path: "/api/datasets/{name}/versions/{version}", summary: "Show a dataset version, with lineage for scoring output", status: 200,
 			response: server.DatasetVersion{}, errors: []int{404}, handler: s.getDatasetVersion},
 		{method: "GET", path: "/api/datasets/{name}/versions/{version}/data", summary: "Download a dataset version as CSV", status: 200,
 			response: "csv", errors: []int{404}, handler: s.datasetData},
+
+		{method: "DELETE", path: "/api/recipes/{name}", summary: "Delete a recipe and its versions (409 while a model or run uses it)", status: 204,
+			errors: []int{404, 409}, handler: s.deleteRecipe},
+		{method: "DELETE", path: "/api/models/{name}", summary: "Delete a model (409 while it has trained versions or runs)", status: 204,
+			errors: []int{404, 409}, handler: s.deleteModel},
+		{method: "DELETE", path: "/api/models/{name}/trained/{ref}", summary: "Delete a trained version (409 while an alias points at it or a scoring run used it)", status: 204,
+			errors: []int{404, 409}, handler: s.deleteTrained},
+		{method: "DELETE", path: "/api/runs/{id}", summary: "Delete a finished run and its log (409 while it runs, or when a trained model or dataset came from it)", status: 204,
+			errors: []int{404, 409}, handler: s.deleteRun},
+		{method: "DELETE", path: "/api/datasets/{name}", summary: "Delete a dataset and its versions (409 while a model trains on it or a run read it)", status: 204,
+			errors: []int{404, 409}, handler: s.deleteDataset},
 	}, s.scheduleRoutes()...)
+}
+
+func (s *Server) deleteDataset(w http.ResponseWriter, r *http.Request) {
+	s.deleted(w, r, s.Datasets.DeleteDataset(r.Context(), r.PathValue("name")))
+}
+
+// deleted answers a DELETE.
+func (s *Server) deleted(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) deleteRecipe(w http.ResponseWriter, r *http.Request) {
+	s.deleted(w, r, s.Recipes.DeleteRecipe(r.Context(), r.PathValue("name")))
+}
+
+func (s *Server) deleteModel(w http.ResponseWriter, r *http.Request) {
+	s.deleted(w, r, s.Models.DeleteModel(r.Context(), r.PathValue("name")))
+}
+
+func (s *Server) deleteTrained(w http.ResponseWriter, r *http.Request) {
+	s.deleted(w, r, s.TrainedModels.DeleteTrainedModel(r.Context(), r.PathValue("name")+"@"+r.PathValue("ref")))
+}
+
+func (s *Server) deleteRun(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.deleted(w, r, s.Runs.DeleteRun(r.Context(), id))
 }
 
 func (s *Server) listRecipes(w http.ResponseWriter, r *http.Request) {
@@ -419,7 +475,13 @@ func (s *Server) importDataset(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, &http.MaxBytesError{Limit: s.MaxDatasetBytes})
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, s.MaxDatasetBytes)
+	release, ok := s.uploads.acquire(clientOf(r), s.MaxUploads)
+	if !ok {
+		s.error(w, r, server.Errorf(server.ETOOMANY, "this client already has %d uploads under way: wait for one to finish", s.MaxUploads))
+		return
+	}
+	defer release()
+	body := &uploadBody{r: http.MaxBytesReader(w, r.Body, s.MaxDatasetBytes)}
 	v, err := s.Datasets.ImportDataset(r.Context(), r.PathValue("name"), body)
 	if err != nil {
 		io.Copy(io.Discard, body)

@@ -114,8 +114,9 @@ func (db *DB) insertRunWith(ctx context.Context, ex execer, r *server.Run, model
 	if r.NominalTime != nil {
 		nominal = fmtFixed(*r.NominalTime)
 	}
-	res, err := ex.ExecContext(ctx, `INSERT INTO runs (kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time)
-		VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, fmtTime(now), fmtTime(now), sched, nominal)
+	// A deleted run's id is never given to another run.
+	res, err := ex.ExecContext(ctx, `INSERT INTO runs (id, kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time)
+		VALUES (max(coalesce((SELECT max(id) FROM runs), 0), coalesce((SELECT max(id) FROM deleted_runs), 0)) + 1, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, fmtTime(now), fmtTime(now), sched, nominal)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: queueing run: %w", err)
 	}
@@ -322,7 +323,8 @@ func (db *DB) FinishRun(ctx context.Context, id int64, res server.RunResult) (*s
 				if err := tx.QueryRowContext(ctx, `SELECT model_id FROM runs WHERE id = ?`, id).Scan(&modelID); err != nil {
 					return err
 				}
-				if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) + 1 FROM trained_models WHERE model_id = ?`, modelID).Scan(&next); err != nil {
+				if err := tx.QueryRowContext(ctx, `SELECT max(coalesce((SELECT max(version) FROM trained_models WHERE model_id = ?1), 0),
+					coalesce((SELECT max(version) FROM deleted_trained_models WHERE model_id = ?1), 0)) + 1`, modelID).Scan(&next); err != nil {
 					return err
 				}
 				params, _ := json.Marshal(r.Params)
@@ -357,6 +359,35 @@ func (db *DB) RetryRun(ctx context.Context, id int64, at time.Time, reason strin
 		return fmt.Errorf("sqlite: retrying run %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		return server.Errorf(server.ECONFLICT, "run %d is not running", id)
+	}
+	return nil
+}
+
+// ReleaseRun implements server.RunQueue.
+func (db *DB) ReleaseRun(ctx context.Context, id int64, reason string) error {
+	now := fmtTime(db.now())
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		for _, stmt := range []string{
+			`UPDATE runs SET state = 'cancelled', finished_at = ?1, error = 'cancelled', worker_pid = 0
+				WHERE id = ?2 AND state = 'running' AND cancel_requested = 1`,
+			`UPDATE runs SET state = 'queued', scheduled_at = ?1, error = ?3, worker_pid = 0, attempt = max(attempt - 1, 0)
+				WHERE id = ?2 AND state = 'running'`,
+		} {
+			res, err := tx.ExecContext(ctx, stmt, now, id, reason)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: releasing run %d: %w", id, err)
+	}
+	if n == 0 {
 		return server.Errorf(server.ECONFLICT, "run %d is not running", id)
 	}
 	return nil

@@ -42,6 +42,10 @@ func (s store) FindDatasetVersions(ctx context.Context, name string, p server.Pa
 	return s.Datasets.FindDatasetVersions(ctx, name, p)
 }
 
+func (s store) DeleteDataset(ctx context.Context, name string) error {
+	return s.Datasets.DeleteDataset(ctx, name)
+}
+
 func open(t *testing.T) store {
 	t.Helper()
 	dir := t.TempDir()
@@ -54,6 +58,7 @@ func open(t *testing.T) store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	ds.InUse = db.DatasetInUse
 	return store{db, ds}
 }
 

@@ -441,6 +441,19 @@ func testRetryRecover(t *testing.T, s Store) {
 	if r2.Attempt != 2 {
 		t.Errorf("attempt = %d, want 2", r2.Attempt)
 	}
+
+	// A graceful stop gives the attempt back.
+	c, _ := s.Train(ctx, server.TrainRequest{Model: "m"})
+	claim(t, s, c.ID)
+	must(t, s.ReleaseRun(ctx, c.ID, "the server stopped"))
+	rc, _ := s.FindRun(ctx, c.ID)
+	if rc.State != server.RunQueued || rc.Attempt != 0 {
+		t.Errorf("released run = %s attempt %d, want queued attempt 0", rc.State, rc.Attempt)
+	}
+	wantCode(t, s.ReleaseRun(ctx, c.ID, "again"), server.ECONFLICT)
+	if r3 := claim(t, s, c.ID); r3.Attempt != 1 {
+		t.Errorf("attempt after release = %d, want 1", r3.Attempt)
+	}
 }
 
 func testRunLists(t *testing.T, s Store) {

@@ -57,6 +57,8 @@ type Job struct {
 	// NominalTime is the schedule slot of a scheduled run, for
 	// recipe.Config.
 	NominalTime *time.Time `json:"nominal_time,omitempty"`
+	// Sandbox confines the worker before the recipe runs.
+	Sandbox *Sandbox `json:"sandbox,omitempty"`
 }
 
 // Event is one line a worker process writes.
@@ -147,6 +149,14 @@ func Child(ctx context.Context, stdin io.Reader, stdout io.Writer) int {
 		io.Copy(io.Discard, br)
 		os.Exit(exitOrphaned)
 	}()
+	if job.Sandbox != nil {
+		msg, err := confine(job.Sandbox)
+		if err != nil {
+			ev.send(Event{Result: &Result{Error: err.Error()}})
+			return 0
+		}
+		ev.send(Event{Log: "worker: " + msg})
+	}
 	if job.MemoryLimit > 0 {
 		debug.SetMemoryLimit(job.MemoryLimit)
 		go watchMemory(job.MemoryLimit, ev)
@@ -157,11 +167,13 @@ func Child(ctx context.Context, stdin io.Reader, stdout io.Writer) int {
 }
 
 func watchMemory(limit int64, ev *events) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	// Goroutine stacks count as much as heap objects: a recipe can run out
+	// of memory with either.
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
 	for range time.Tick(50 * time.Millisecond) {
 		metrics.Read(sample)
-		if used := int64(sample[0].Value.Uint64()); used > limit {
-			ev.send(Event{Log: fmt.Sprintf("worker: heap %d MiB exceeds the memory limit of %d MiB; stopping", used>>20, limit>>20)})
+		if used := int64(sample[0].Value.Uint64() + sample[1].Value.Uint64()); used > limit {
+			ev.send(Event{Log: fmt.Sprintf("worker: heap and stacks %d MiB exceed the memory limit of %d MiB; stopping", used>>20, limit>>20)})
 			os.Exit(exitOOM)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/galley-dev/galley/server"
@@ -40,8 +41,17 @@ type Pool struct {
 	Datasets Datasets
 	// Command starts a worker process, e.g. {"/usr/bin/galley", "worker"}.
 	Command []string
-	// Env is added to the worker's environment.
+	// Env is added to the worker's environment, which has nothing of the
+	// server's own.
 	Env []string
+	// Network lets recipes use the network (default: off, see Sandbox).
+	Network bool
+	// KeepRunFiles keeps a run's exported input after the run ends; by
+	// default it is removed, since the dataset version it came from stays.
+	KeepRunFiles bool
+	// MaxLogLines caps the lines stored per attempt (default 10,000); the
+	// rest are counted and dropped, with a line saying so.
+	MaxLogLines int
 	// Size bounds concurrent runs (default 2).
 	Size int
 	// Timeout bounds one attempt (default 30 minutes).
@@ -92,6 +102,9 @@ func (p *Pool) defaults() {
 	}
 	if p.Poll <= 0 {
 		p.Poll = 200 * time.Millisecond
+	}
+	if p.MaxLogLines <= 0 {
+		p.MaxLogLines = 10000
 	}
 	if p.Backoff == nil {
 		p.Backoff = func(n int) time.Duration {
@@ -157,10 +170,12 @@ type outcome struct {
 	timedOut bool
 	oom      bool
 	cancel   bool
-	stopped  bool // the server is shutting down
+	stopped  bool  // the server is shutting down
+	rss      int64 // resident memory when the limit stopped the worker
 }
 
 func (p *Pool) execute(ctx context.Context, run *server.Run) {
+	defer p.retain(context.WithoutCancel(ctx), run.ID)
 	log := p.Log.With("run", run.ID, "kind", run.Kind, "attempt", run.Attempt)
 	log.Info("run started")
 	job, err := p.job(ctx, run)
@@ -185,7 +200,11 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	p.appendLogs(bg, run.ID, []string{p.summary(run, out)})
 	switch {
 	case out.stopped:
-		// Leave it running; RecoverRuns settles it on the next start.
+		// The server is stopping, not the recipe failing: the run goes
+		// back to the queue with its attempt given back.
+		if err := p.Store.ReleaseRun(bg, run.ID, fmt.Sprintf("attempt %d was interrupted by a server stop; it runs again", run.Attempt)); err != nil {
+			log.Error("returning an interrupted run to the queue", "err", err)
+		}
 		return
 	case out.res != nil && out.res.OK:
 		res := server.RunResult{State: server.RunSucceeded, Metrics: out.res.Metrics, RowsIn: out.res.RowsIn, RowsOut: out.res.RowsOut}
@@ -224,6 +243,25 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	}
 }
 
+// retain removes a finished run's exported input, unless KeepRunFiles:
+// each run would otherwise keep a full copy of its dataset forever. A run
+// going back to the queue keeps it, so that retries read the same rows.
+func (p *Pool) retain(ctx context.Context, id int64) {
+	if p.KeepRunFiles {
+		return
+	}
+	r, err := p.Store.FindRun(ctx, id)
+	if err != nil || !r.State.Final() {
+		return
+	}
+	dir := filepath.Join(p.Dir, "runs", strconv.FormatInt(id, 10))
+	for _, name := range []string{"input.csv", "input.csv.tmp"} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			p.Log.Error("removing a run's input", "run", id, "err", err)
+		}
+	}
+}
+
 // saveOutput stores a scoring run's CSV in the catalog with its lineage.
 func (p *Pool) saveOutput(ctx context.Context, run *server.Run, csvPath string) (*server.DatasetVersion, error) {
 	v, err := p.Store.FindRecipeVersionByID(ctx, run.RecipeVersionID)
@@ -248,6 +286,8 @@ func (p *Pool) failure(out outcome) (msg string, retryable bool) {
 		return "cancelled", false
 	case out.timedOut:
 		return fmt.Sprintf("timed out after %s: raise the server's --run-timeout or make the recipe faster", p.Timeout), false
+	case out.oom && out.rss > 0:
+		return fmt.Sprintf("exceeded the memory limit of %d MiB (the worker process used %d MiB, goroutine stacks included): raise the server's --memory-limit, read less data or start fewer goroutines", p.MemoryLimit>>20, out.rss>>20), false
 	case out.oom:
 		return fmt.Sprintf("exceeded the memory limit of %d MiB: raise the server's --memory-limit or read less data", p.MemoryLimit>>20), false
 	case out.res != nil:
@@ -324,20 +364,37 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 	if len(p.Command) == 0 {
 		return outcome{err: errors.New("no worker command configured")}
 	}
-	cmd := exec.Command(p.Command[0], p.Command[1:]...)
-	cmd.Env = append(os.Environ(), p.Env...)
-	cmd.SysProcAttr = sysProcAttr()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return outcome{err: err}
+	dir := workDir(job)
+	if dir == "" {
+		// A job without files of its own still gets a directory of its own.
+		base := p.Dir
+		if base == "" {
+			base = os.TempDir()
+		}
+		os.MkdirAll(base, 0o755)
+		d, err := os.MkdirTemp(base, "job-")
+		if err != nil {
+			return outcome{err: fmt.Errorf("making the worker's directory: %w", err)}
+		}
+		defer os.RemoveAll(d)
+		dir = d
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return outcome{err: err}
+	job.Sandbox = &Sandbox{Dir: dir, Network: p.Network}
+	for _, f := range []string{job.Input, job.ModelIn} {
+		if f != "" {
+			job.Sandbox.Read = append(job.Sandbox.Read, f)
+		}
 	}
-	stderr := &tail{max: 4096}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	cmd, stdin, stdout, stderr, err := p.start(dir, sysProcAttr(p.Network))
+	if err != nil && isolatesNetwork(cmd.SysProcAttr) {
+		// Some containers refuse new namespaces: run without one and say
+		// so, rather than not at all; Landlock still refuses TCP.
+		if h.logs != nil {
+			h.logs([]string{fmt.Sprintf("sandbox: WARNING: no network namespace for the worker (%v); the recipe may reach the network except over TCP where Landlock refuses it", err)})
+		}
+		cmd, stdin, stdout, stderr, err = p.start(dir, withoutNetworkNamespace(cmd.SysProcAttr))
+	}
+	if err != nil {
 		return outcome{err: fmt.Errorf("starting the worker: %w", err)}
 	}
 	if h.started != nil {
@@ -365,6 +422,15 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 		defer timer.Stop()
 		check := time.NewTicker(250 * time.Millisecond)
 		defer check.Stop()
+		// The whole process counts against the memory limit, as the
+		// kernel sees it: goroutine stacks and runtime overhead too, which
+		// the worker's own heap watchdog cannot see all of.
+		var memory <-chan time.Time
+		if p.MemoryLimit > 0 {
+			t := time.NewTicker(50 * time.Millisecond)
+			defer t.Stop()
+			memory = t.C
+		}
 		for {
 			select {
 			case <-done:
@@ -375,6 +441,11 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 			case <-timer.C:
 				kill(func() { out.timedOut = true })
 				return
+			case <-memory:
+				if rss, ok := processRSS(cmd.Process.Pid); ok && rss > p.MemoryLimit {
+					kill(func() { out.oom, out.rss = true, rss })
+					return
+				}
 			case <-check.C:
 				if h.cancelled != nil && h.cancelled() {
 					kill(func() { out.cancel = true })
@@ -396,6 +467,15 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 		}
 	}()
 	var batch []string
+	kept, dropped := 0, 0
+	keep := func(line string) {
+		if kept >= p.MaxLogLines {
+			dropped++
+			return
+		}
+		kept++
+		batch = append(batch, line)
+	}
 	flush := func() {
 		if len(batch) > 0 && h.logs != nil {
 			h.logs(batch)
@@ -414,11 +494,11 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 			}
 			var ev Event
 			if err := json.Unmarshal(line, &ev); err != nil {
-				batch = append(batch, string(line))
+				keep(string(line))
 			} else if ev.Result != nil {
 				res = ev.Result
 			} else {
-				batch = append(batch, ev.Log)
+				keep(ev.Log)
 			}
 			if len(batch) >= 100 {
 				flush()
@@ -426,6 +506,9 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 		case <-tick.C:
 			flush()
 		}
+	}
+	if dropped > 0 {
+		batch = append(batch, fmt.Sprintf("[log truncated: %d more lines dropped after the first %d; the server keeps at most --max-log-lines per attempt]", dropped, p.MaxLogLines))
 	}
 	flush()
 	stdin.Close()
@@ -445,10 +528,39 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 	} else if res == nil {
 		out.err = werr
 	}
-	if out.cancel || out.timedOut || out.stopped {
+	if out.cancel || out.timedOut || out.stopped || out.oom {
 		out.res = nil
 	}
 	return out
+}
+
+// start starts a worker process in dir with attr.
+func (p *Pool) start(dir string, attr *syscall.SysProcAttr) (*exec.Cmd, io.WriteCloser, io.ReadCloser, *tail, error) {
+	cmd := exec.Command(p.Command[0], p.Command[1:]...)
+	cmd.Env = workerEnv(dir, p.Env)
+	cmd.Dir = dir
+	cmd.SysProcAttr = attr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return cmd, nil, nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return cmd, nil, nil, nil, err
+	}
+	stderr := &tail{max: 4096}
+	cmd.Stderr = stderr
+	return cmd, stdin, stdout, stderr, cmd.Start()
+}
+
+// workDir is the run directory a job writes in, "" when it has none.
+func workDir(job Job) string {
+	for _, f := range []string{job.ModelOut, job.Output, job.Input} {
+		if f != "" {
+			return filepath.Dir(f)
+		}
+	}
+	return ""
 }
 
 func (p *Pool) appendLogs(ctx context.Context, id int64, lines []string) {

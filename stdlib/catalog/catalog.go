@@ -114,6 +114,20 @@ func (c *Catalog) List() ([]string, error) {
 	return names, nil
 }
 
+// Delete removes a dataset and all its versions.
+func (c *Catalog) Delete(name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if vs, _ := c.versionNumbers(name); len(vs) == 0 {
+		return fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	if err := os.RemoveAll(filepath.Join(c.dir, name)); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	return nil
+}
+
 func (c *Catalog) versionNumbers(name string) ([]int, error) {
 	ents, err := os.ReadDir(filepath.Join(c.dir, name))
 	if errors.Is(err, os.ErrNotExist) {
