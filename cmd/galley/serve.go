@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/galley-dev/galley/server/datasets"
 	galleyhttp "github.com/galley-dev/galley/server/http"
 	"github.com/galley-dev/galley/server/sqlite"
+	"github.com/galley-dev/galley/server/web"
 	"github.com/galley-dev/galley/server/worker"
 )
 
@@ -161,7 +163,12 @@ func (m *serveMain) Run(ctx context.Context) error {
 	}
 	api := &galleyhttp.Server{Recipes: m.db, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds,
 		Token: m.Token, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log}
-	m.http = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// The pages sit beside the API and act only through it.
+	ui := &web.Handler{Recipes: m.db, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Log: log}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api.Handler())
+	mux.Handle("/", pagesBehindToken(m.Token, ui))
+	m.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	poolCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	m.poolDone = make(chan error, 1)
@@ -172,6 +179,9 @@ func (m *serveMain) Run(ctx context.Context) error {
 		}
 	}()
 	fmt.Fprintf(m.Stdout, "galley serve: listening on %s (home %s, %d workers)\n", m.URL(), m.Home, pool.Size)
+	if m.Token == "" {
+		fmt.Fprintf(m.Stdout, "galley serve: open %s/ui/runs in a browser\n", m.URL())
+	}
 	return nil
 }
 
@@ -192,6 +202,24 @@ func (m *serveMain) Close() error {
 		errs = append(errs, m.db.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// pagesBehindToken asks for the API's bearer token on the pages too when
+// the server has one. Browsers cannot send it yet (a login that keeps it in
+// a cookie is future work), so with a token the pages are closed rather
+// than open to anyone who can reach the port.
+func pagesBehindToken(token string, pages http.Handler) http.Handler {
+	if token == "" {
+		return pages
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			http.Error(w, "this server requires a token, and its pages cannot take one yet: use the CLI with GALLEY_TOKEN, or serve on a loopback address without --token", http.StatusUnauthorized)
+			return
+		}
+		pages.ServeHTTP(w, r)
+	})
 }
 
 func loopback(host string) bool {

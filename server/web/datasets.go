@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
+	"time"
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/stdlib/data"
@@ -187,9 +189,7 @@ func parquetPreview(path string, offset, limit int) (*preview, error) {
 		for i := max(0, offset-seen); i < n && len(p.Rows) < limit; i++ {
 			row := make([]string, len(p.Columns))
 			for j := range p.Columns {
-				if x := fr.ColumnAt(j).Value(i); x != nil {
-					row[j] = fmt.Sprint(x)
-				}
+				row[j] = cell(fr.ColumnAt(j).Value(i))
 			}
 			p.Rows = append(p.Rows, row)
 		}
@@ -197,4 +197,18 @@ func parquetPreview(path string, offset, limit int) (*preview, error) {
 		fr.Release()
 	}
 	return p, nil
+}
+
+// cell prints a value for the preview: floats to 6 significant digits, as
+// a preview is for reading; the full values are one download away.
+func cell(x any) string {
+	switch v := x.(type) {
+	case nil:
+		return ""
+	case float64:
+		return strconv.FormatFloat(v, 'g', 6, 64)
+	case time.Time:
+		return v.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprint(x)
 }

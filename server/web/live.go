@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,6 +52,7 @@ type conn struct {
 	cancel  context.CancelFunc
 	timeout time.Duration
 	written chan struct{}
+	slow    atomic.Bool // the browser stopped reading
 }
 
 func (h *Handler) open(w http.ResponseWriter, r *http.Request) (*conn, bool) {
@@ -81,7 +83,16 @@ func (h *Handler) open(w http.ResponseWriter, r *http.Request) (*conn, bool) {
 				return
 			case b := <-c.queue:
 				ws.SetWriteDeadline(time.Now().Add(c.timeout))
+				if b == nil {
+					// The feed is over: everything before is written.
+					ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "done"))
+					return
+				}
 				if err := ws.WriteMessage(websocket.TextMessage, b); err != nil {
+					var ne net.Error
+					if errors.As(err, &ne) && ne.Timeout() {
+						c.slow.Store(true)
+					}
 					return
 				}
 			}
@@ -108,21 +119,27 @@ func (c *conn) send(m liveMsg) error {
 	}
 }
 
-// close ends the feed once queued messages are written (or the writer
-// gave up), then closes the socket.
+// close ends the feed: after a normal end once the queued messages and a
+// close frame are written, at once for a slow or gone browser.
 func (h *Handler) close(c *conn, err error) {
-	if errors.Is(err, errSlow) {
+	if errors.Is(err, errSlow) || c.slow.Load() {
 		h.live.dropped.Add(1)
 		h.Log.Info("live feed dropped a browser that does not read", "queue", cap(c.queue))
 		c.cancel()
 	}
 	if err == nil {
-		// Let the writer drain the queue, then say goodbye.
-		for len(c.queue) > 0 && c.ctx.Err() == nil {
-			time.Sleep(10 * time.Millisecond)
+		// The writer says goodbye after the queued messages.
+		t := time.NewTimer(c.timeout)
+		select {
+		case c.queue <- nil:
+			select {
+			case <-c.written:
+			case <-t.C:
+			}
+		case <-c.ctx.Done():
+		case <-t.C:
 		}
-		c.ws.SetWriteDeadline(time.Now().Add(time.Second))
-		c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "done"))
+		t.Stop()
 	}
 	c.cancel()
 	<-c.written

@@ -270,11 +270,24 @@ type diffRow struct {
 }
 
 // metricRow is one metric across the compared versions; Best indexes the
-// highest value.
+// best value: the highest, or the lowest for losses and errors.
 type metricRow struct {
 	Name   string
 	Values []*float64
 	Best   int
+	Lower  bool
+}
+
+// lowerIsBetter tells losses and errors from scores by their names, as the
+// recipes name them (logloss, rmse, mae, error_rate...).
+func lowerIsBetter(metric string) bool {
+	m := strings.ToLower(metric)
+	for _, w := range []string{"loss", "error", "rmse", "mse", "mae", "mape"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *Handler) comparePage(w http.ResponseWriter, r *http.Request) {
@@ -304,6 +317,7 @@ func (h *Handler) comparePage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Trained = append(v.Trained, tm)
 	}
+	sort.Slice(v.Trained, func(i, j int) bool { return v.Trained[i].Version < v.Trained[j].Version })
 	keys := map[string]bool{}
 	for _, t := range v.Trained {
 		for k := range t.Params {
@@ -325,7 +339,7 @@ func (h *Handler) comparePage(w http.ResponseWriter, r *http.Request) {
 		v.Params = append(v.Params, row)
 	}
 	for _, k := range metricNames(v.Trained) {
-		row := metricRow{Name: k, Best: -1}
+		row := metricRow{Name: k, Best: -1, Lower: lowerIsBetter(k)}
 		for i, t := range v.Trained {
 			x, ok := t.Metrics[k]
 			if !ok {
@@ -333,7 +347,7 @@ func (h *Handler) comparePage(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			row.Values = append(row.Values, &x)
-			if row.Best < 0 || x > *row.Values[row.Best] {
+			if row.Best < 0 || (x > *row.Values[row.Best]) != row.Lower && x != *row.Values[row.Best] {
 				row.Best = i
 			}
 		}

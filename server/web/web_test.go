@@ -110,8 +110,8 @@ func (f *fixture) seed(t *testing.T) seeded {
 	must(t, err)
 	must(t, f.db.CreateModel(ctx, &server.Model{Name: "m", Recipe: "r", RecipeVersion: 1, Dataset: "d", Params: map[string]string{"epochs": "20"}}))
 	var s seeded
-	s.ok1 = f.finish(t, "m", map[string]string{"rate": "0.1"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.81, "accuracy": 0.77}}, "loading d@1", "auc 0.81")
-	s.ok2 = f.finish(t, "m", map[string]string{"rate": "0.3"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.86, "accuracy": 0.75}}, "auc 0.86")
+	s.ok1 = f.finish(t, "m", map[string]string{"rate": "0.1"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.81, "accuracy": 0.77, "logloss": 0.52}}, "loading d@1", "auc 0.81")
+	s.ok2 = f.finish(t, "m", map[string]string{"rate": "0.3"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.86, "accuracy": 0.75, "logloss": 0.48}}, "auc 0.86")
 	s.ok3 = f.finish(t, "m", nil, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.84}})
 	s.failed = f.finish(t, "m", nil, server.RunResult{State: server.RunFailed, Error: "cell 2, line 3: label column \"y\" is missing"}, "training")
 	long := make([]string, 1500)
@@ -281,9 +281,14 @@ func TestModelPages(t *testing.T) {
 		"0.86", "0.81", `<span class="alias">production</span>`, `name="v" value="1"`, `name="v" value="4"`, `id="alias-form" data-model="m"`,
 		`data-body="{&#34;model&#34;:&#34;m&#34;}"`, `href="/ui/runs?model=m"`, "—")
 
-	page = f.get(t, "/ui/models/m/compare?v=1&v=2&v=3", 200)
+	page = f.get(t, "/ui/models/m/compare?v=3&v=1&v=2", 200)
 	has(t, page, "compare", "v1", "v2", "v3", `<tr class="differs"><th scope="row"><code>rate</code> <span class="tag">differs</span>`,
 		"<code>0.3</code>", "(default)", `class="num best">0.86`, "<svg", "auc by trained version", "accuracy by trained version")
+	// Lower is better for a loss; versions read in order whatever the query.
+	has(t, page, "compare", `logloss ↓</th><td class="num">0.52</td><td class="num best">0.48</td>`, `class="num best">0.77`)
+	if i, j := strings.Index(page, ">v1 ("), strings.Index(page, ">v3 ("); i < 0 || j < i {
+		t.Errorf("compare columns out of order")
+	}
 	// epochs is the same in all three.
 	has(t, page, "compare", `<tr><th scope="row"><code>epochs</code></th>`)
 
@@ -340,4 +345,3 @@ func TestCSVPreview(t *testing.T) {
 		t.Fatalf("unknown format: %v", err)
 	}
 }
-

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/galley-dev/galley/kernel/jupytertest"
+)
+
+// TestPagesMounted checks that galley serve answers pages beside the API
+// and that the API's answers are unchanged.
+func TestPagesMounted(t *testing.T) {
+	var out bytes.Buffer
+	m := startServe(t, t.TempDir(), func(m *serveMain) { m.Stdout = &out })
+	if !strings.Contains(out.String(), "open "+m.URL()+"/ui/runs in a browser") {
+		t.Errorf("serve printed %q, want the pages' address", out.String())
+	}
+	for path, want := range map[string]string{
+		"/":                 "No runs yet",
+		"/ui/runs":          "galley train MODEL --wait",
+		"/ui/static/app.js": "WebSocket",
+		"/api/health":       `"status":"ok"`,
+		"/api/nope":         `"code":"not_found"`,
+	} {
+		resp, err := http.Get(m.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), want) {
+			t.Errorf("GET %s: %d %q, want %q", path, resp.StatusCode, b, want)
+		}
+	}
+
+	// With a token the pages ask for it as the API does.
+	m = startServe(t, t.TempDir(), func(m *serveMain) { m.Token = "s3cret" })
+	for token, status := range map[string]int{"": 401, "wrong": 401, "s3cret": 200} {
+		req, _ := http.NewRequest("GET", m.URL()+"/ui/runs", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != status {
+			t.Errorf("token %q: %d, want %d", token, resp.StatusCode, status)
+		}
+	}
+}
+
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	jupytertest.Missing(t, "Chromium (install Debian's package: apt-get install chromium)")
+	return ""
+}
+
+// TestBrowser drives the pages in headless Chromium as a user would: the
+// runs list updates when a training starts from the CLI, the run's log
+// arrives over the WebSocket, and two trained versions are compared. It
+// saves a screenshot of each page in $GALLEY_UI_SCREENSHOTS (make
+// ui-screenshots sets docs/ui) or a temporary directory.
+func TestBrowser(t *testing.T) {
+	chromium := findChromium(t)
+	shots := os.Getenv("GALLEY_UI_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	csv, _ := churnCSV(t)
+	m := startServe(t, t.TempDir(), nil)
+	url := m.URL()
+	setupSleepy(t, url)
+	galley(t, url, 0, "dataset", "import", csv, "--name", "telco-churn")
+	galley(t, url, 0, "recipe", "create", "churn", filepath.Join("..", "..", "testdata", "recipes", "churn.ipynb"), "--author", "ada")
+	galley(t, url, 0, "model", "create", "churn-model", "--recipe", "churn", "--dataset", "telco-churn", "-p", "epochs=25")
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	// The first call starts the browser; it must carry no timeout, which
+	// would stop the browser when it fires.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	fail := func(what string, err error) {
+		t.Helper()
+		html, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector("main") ? document.querySelector("main").outerHTML : document.body.innerText`))
+		t.Fatalf("%s: %v\npage: %s", what, err, html)
+	}
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			fail(what, err)
+		}
+	}
+	// wait polls a JS predicate until it holds.
+	wait := func(what, js string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			ok, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+js+`); } catch (e) { return false; } })()`))
+			if err == nil && ok {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		fail("waiting for "+what, fmt.Errorf("%s never held", js))
+	}
+	text := func(sel, want string) string {
+		return fmt.Sprintf(`(document.querySelector(%q) || {textContent: ""}).textContent.includes(%q)`, sel, want)
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			fail("screenshot "+name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The runs list, empty, then a run started from the CLI appears in it
+	// without a reload.
+	step("open the runs page", chromedp.Navigate(url+"/ui/runs"), chromedp.WaitVisible("#runs-empty"))
+	wait("the live feed", text("#live-status", "live"))
+	shot("runs-empty")
+	cli := make(chan string, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"train", "nap", "-p", "naptime=2500", "--wait", "--server", url}, &out, &errb)
+		cli <- fmt.Sprintf("exit %d\n%s%s", code, out.String(), errb.String())
+	}()
+	step("see the new run in the list", chromedp.WaitVisible(`#runs-body tr[data-run="1"]`))
+
+	// Its page, opened while it runs, receives the log and the final state
+	// over the WebSocket.
+	step("open the run page", chromedp.Click(`#runs-body a[href="/ui/runs/1"]`), chromedp.WaitVisible("#log"))
+	final, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector("#log").dataset.final`))
+	if err != nil || final != "false" {
+		t.Fatalf("the run had finished before its page opened (data-final=%q, %v): raise its naptime", final, err)
+	}
+	wait("the log line", text("#log", "napping 2500 ms"))
+	wait("the final state", text("#run-state", "succeeded"))
+	wait("the last log line", text("#log", "attempt 1 of 2 succeeded"))
+	step("the finished note", chromedp.WaitVisible("#run-finished"))
+	out := <-cli
+	if !strings.Contains(out, "exit 0") || !strings.Contains(out, "run 1: "+url+"/ui/runs/1\n") {
+		t.Fatalf("galley train --wait printed:\n%s\nwant the run's page", out)
+	}
+
+	// Two trainings of the churn model, compared on the model page, and a
+	// scoring run for the lineage.
+	galley(t, url, 0, "train", "churn-model", "--wait", "-p", "learningRate=0.1")
+	galley(t, url, 0, "train", "churn-model", "--wait", "-p", "learningRate=0.4")
+	galley(t, url, 0, "model", "alias", "churn-model", "production", "2")
+	galley(t, url, 0, "score", "churn-model@production", "--input", "telco-churn", "--output", "churn-scores", "--wait")
+
+	step("open the model page", chromedp.Navigate(url+"/ui/models/churn-model"), chromedp.WaitVisible("#compare-form"))
+	shot("model")
+	step("compare two runs", chromedp.Click("#cmp-1"), chromedp.Click("#cmp-2"), chromedp.Submit("#compare-form"),
+		chromedp.WaitVisible(".charts svg"))
+	wait("the parameter diff", text("main", "learningRate")+" && "+text("main", "differs"))
+	location, err := chromedp.Run(bctx, chromedp.Location())
+	if err != nil || !regexp.MustCompile(`/ui/models/churn-model/compare\?v=[12]&v=[12]$`).MatchString(location) {
+		t.Errorf("compare page at %s (%v)", location, err)
+	}
+	shot("compare")
+
+	step("open the run list", chromedp.Navigate(url+"/ui/runs"), chromedp.WaitVisible(`#runs-body tr[data-run="4"]`))
+	shot("runs")
+	step("open a churn run", chromedp.Navigate(url+"/ui/runs/3"), chromedp.WaitVisible("#log"))
+	wait("the churn log", text("#log", "trained on"))
+	shot("run")
+	step("scroll to the log", chromedp.Evaluate[chromedp.Void](`document.getElementById("h-log").scrollIntoView()`))
+	shot("run-log")
+	step("open the recipe", chromedp.Navigate(url+"/ui/recipes/churn"), chromedp.WaitVisible("pre.source"))
+	shot("recipe")
+	step("open the scores", chromedp.Navigate(url+"/ui/datasets/churn-scores"), chromedp.WaitVisible(".lineage"))
+	wait("the lineage", text(".lineage", "churn-model@2"))
+	shot("dataset-lineage")
+	step("open the training data", chromedp.Navigate(url+"/ui/datasets/telco-churn"), chromedp.WaitVisible("table.preview"))
+	shot("dataset")
+	step("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)), chromedp.Navigate(url+"/ui/runs/3"), chromedp.WaitVisible("#log"))
+	shot("run-phone")
+}
