@@ -195,7 +195,18 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("compare")
 
-	step("open the run list", chromedp.Navigate(url+"/ui/runs"), chromedp.WaitVisible(`#runs-body tr[data-run="4"]`))
+	// The pages' actions go through the REST API: move an alias, run a
+	// finished run again, cancel the new run.
+	step("move an alias", chromedp.Navigate(url+"/ui/models/churn-model"), chromedp.WaitVisible("#alias-form"),
+		chromedp.SendKeys(`#alias-form input[name="alias"]`, "staging"), chromedp.SetValue(`#alias-form select[name="version"]`, "1"),
+		chromedp.Click(`#alias-form button`))
+	wait("the alias on v1", `[...document.querySelectorAll("#compare-form tbody tr")].some(r => r.textContent.includes("v1") && r.textContent.includes("staging"))`)
+	step("run again", chromedp.Navigate(url+"/ui/runs/1"), chromedp.WaitVisible("#retry"), chromedp.Click("#retry"))
+	wait("the new run's page", `location.pathname === "/ui/runs/5"`)
+	step("cancel it", chromedp.WaitVisible("#cancel"), chromedp.Click("#cancel"))
+	wait("the cancelled state", text("#run-state", "cancelled"))
+
+	step("open the run list", chromedp.Navigate(url+"/ui/runs"), chromedp.WaitVisible(`#runs-body tr[data-run="5"]`))
 	shot("runs")
 	step("open a churn run", chromedp.Navigate(url+"/ui/runs/3"), chromedp.WaitVisible("#log"))
 	wait("the churn log", text("#log", "trained on"))

@@ -47,6 +47,8 @@ type datasetView struct {
 	// PreviewError says why the rows cannot be shown, when they cannot.
 	PreviewError string
 	Lineage      *lineage
+	Profile      *data.Report
+	ProfileError string
 }
 
 // lineage walks back from a scoring output to the notebook: dataset ←
@@ -99,6 +101,9 @@ func (h *Handler) datasetPage(w http.ResponseWriter, r *http.Request) {
 		q2 := q
 		q2.Set("version", fmt.Sprint(v.Version.Version))
 		v.Preview.Pager = pagerOf(q2, server.Page{Offset: p.Offset, Limit: min(p.Limit, 100)}, v.Version.Rows)
+	}
+	if v.Profile, err = profileOf(v.Version); err != nil {
+		v.ProfileError = err.Error()
 	}
 	if l := v.Version.Lineage; l != nil {
 		v.Lineage = &lineage{Lineage: l}

@@ -321,6 +321,9 @@ func TestDatasetPages(t *testing.T) {
 	page = f.get(t, "/ui/datasets/d", 200)
 	has(t, page, "/ui/datasets/d", "Version 1 of 1: 45 rows", "<th scope=\"col\">id<br><small>", "row1<", "row20<", `rel="next"`, "from row 1 of 45", ">import<")
 	lacks(t, page, "/ui/datasets/d", "row21<", "Lineage")
+	// The profile: y runs 1.5 to 45.5 with mean 23.5.
+	has(t, page, "profile", `<h2 id="h-profile">Profile</h2>`, `<th scope="row">y</th><td>float64</td><td class="num">0</td><td class="num">45</td>`,
+		`<td class="num">1.5</td><td class="num">23.5</td><td class="num">45.5</td>`, "every value distinct")
 	page = f.get(t, "/ui/datasets/d?offset=40", 200)
 	has(t, page, "page 3", "row41<", "row45<", `rel="prev"`)
 	lacks(t, page, "page 3", "row40<", `rel="next"`)
