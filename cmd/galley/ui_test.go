@@ -45,6 +45,17 @@ func TestPagesMounted(t *testing.T) {
 		}
 	}
 
+	// The CLI links runs to their pages.
+	setupSleepy(t, m.URL())
+	queued, _ := galley(t, m.URL(), 0, "train", "nap")
+	if want := "or at " + m.URL() + "/ui/runs/1\n"; !strings.HasSuffix(queued, want) {
+		t.Errorf("galley train printed %q, want it to end with %q", queued, want)
+	}
+	waited, _ := galley(t, m.URL(), 0, "train", "nap", "--wait")
+	if want := "run 2: " + m.URL() + "/ui/runs/2\n"; !strings.HasPrefix(waited, want) {
+		t.Errorf("galley train --wait printed %q, want it to start with %q", waited, want)
+	}
+
 	// With a token the pages ask for it as the API does.
 	m = startServe(t, t.TempDir(), func(m *serveMain) { m.Token = "s3cret" })
 	for token, status := range map[string]int{"": 401, "wrong": 401, "s3cret": 200} {
