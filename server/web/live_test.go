@@ -207,3 +207,34 @@ func TestSlowConsumerIsDropped(t *testing.T) {
 		t.Fatalf("heap grew by %d MiB after the slow client was dropped", grew>>20)
 	}
 }
+
+// TestLiveLongLog sends a finished run's long log in bounded batches, in
+// order, then the state and the end.
+func TestLiveLongLog(t *testing.T) {
+	f := newFixture(t)
+	s := f.seed(t)
+	ws := dial(t, f.url, fmt.Sprintf("/ui/live/runs/%d?after=100", s.long))
+	seq, batches := 100, 0
+	for {
+		m := next(t, ws)
+		if m.Type == "run" {
+			break
+		}
+		if m.Type != "log" || len(m.Lines) == 0 || len(m.Lines) > maxBatchLines {
+			t.Fatalf("message %d: %s with %d lines", batches, m.Type, len(m.Lines))
+		}
+		for _, l := range m.Lines {
+			if l.Seq != seq+1 || l.Text != fmt.Sprintf("step %d of 1500", l.Seq) {
+				t.Fatalf("line %d after %d: %q", l.Seq, seq, l.Text)
+			}
+			seq = l.Seq
+		}
+		batches++
+	}
+	if seq != 1500 || batches != 7 {
+		t.Fatalf("got lines up to %d in %d messages, want 1500 in 7", seq, batches)
+	}
+	if m := next(t, ws); m.Type != "end" {
+		t.Fatalf("after the state: %+v, want the end", m)
+	}
+}
