@@ -42,7 +42,7 @@ run: build venv ## Start galley serve and JupyterLab with the Go kernel on noteb
 	else echo "note: this build has no Go kernel yet; JupyterLab starts without it"; fi; \
 	if $(GALLEY) help serve >/dev/null 2>&1; then \
 		$(GALLEY) serve --addr $(SERVE_ADDR) & \
-		started+=("galley serve:  http://$(SERVE_ADDR)/api/openapi.json  (REST API; CLI: export GALLEY_SERVER=http://$(SERVE_ADDR))"); \
+		serving=1; \
 	else echo "note: this build has no 'galley serve' yet"; fi; \
 	token=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); \
 	browser=--no-browser; [ -n "$${DISPLAY:-}" ] && browser=; \
@@ -56,6 +56,11 @@ run: build venv ## Start galley serve and JupyterLab with the Go kernel on noteb
 		sleep 0.5; \
 	done; \
 	started+=("JupyterLab:    http://127.0.0.1:$(LAB_PORT)/lab?token=$$token  (log: $$log)"); \
+	if [ -n "$${serving:-}" ]; then \
+		for i in $$(seq 1 60); do curl -fs "http://$(SERVE_ADDR)/api/health" >/dev/null 2>&1 && break; sleep 0.5; done; \
+		gtoken=$$($(GALLEY) token show 2>/dev/null || true); \
+		started+=("galley serve:  http://$(SERVE_ADDR)/ui/runs?token=$$gtoken  (pages; REST API at /api/openapi.json; CLI: export GALLEY_SERVER=http://$(SERVE_ADDR))"); \
+	fi; \
 	echo; printf '  %s\n' "$${started[@]}"; echo; echo "Ctrl-C stops everything."; \
 	wait
 
@@ -63,6 +68,10 @@ run: build venv ## Start galley serve and JupyterLab with the Go kernel on noteb
 test: venv browser ## Run every test: Go unit tests and the tests that drive real Jupyter clients.
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+.PHONY: ui-screenshots
+ui-screenshots: browser ## Drive the web pages in Chromium and save their screenshots in docs/ui.
+	GALLEY_UI_SCREENSHOTS=$(CURDIR)/docs/ui $(GO) test -count=1 -run 'TestBrowser$$' ./cmd/galley
 
 .PHONY: bench
 bench: venv-bench ## Run each benchmark beside its Python peer and write docs/benchmarks.md.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/galley-dev/galley/server"
 	galleyhttp "github.com/galley-dev/galley/server/http"
+	"github.com/galley-dev/galley/server/web"
 )
 
 func init() {
@@ -185,12 +186,15 @@ func finishQueued(ctx context.Context, c *galleyhttp.Client, run *server.Run, wa
 		if asJSON {
 			return printJSON(w, run)
 		}
-		fmt.Fprintf(w, "queued %s run %d; follow it with 'galley runs logs -f %d'\n", run.Kind, run.ID, run.ID)
+		fmt.Fprintf(w, "queued %s run %d; follow it with 'galley runs logs -f %d' or at %s\n", run.Kind, run.ID, run.ID, c.URL+web.RunURL(run.ID))
 		return nil
 	}
 	logOut := w
 	if asJSON {
 		logOut = io.Discard
+	} else {
+		// Printed first, so the page can be opened while the run goes.
+		fmt.Fprintf(w, "run %d: %s\n", run.ID, c.URL+web.RunURL(run.ID))
 	}
 	final, err := streamLogs(ctx, c, run.ID, true, logOut)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	galleyhttp "github.com/galley-dev/galley/server/http"
 	"github.com/galley-dev/galley/server/scheduler"
 	"github.com/galley-dev/galley/server/sqlite"
+	"github.com/galley-dev/galley/server/web"
 	"github.com/galley-dev/galley/server/worker"
 )
 
@@ -223,7 +225,9 @@ func (m *serveMain) Run(ctx context.Context) error {
 		return fmt.Errorf("listening on %s: %w", m.Addr, err)
 	}
 	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db,
-		Token: m.Token, TokenFile: m.tokenFile, AllowedHosts: m.AllowHosts, AllowedOrigins: m.AllowOrigins, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log}
+		Token: m.Token, TokenFile: m.tokenFile, AllowedHosts: m.AllowHosts, AllowedOrigins: m.AllowOrigins, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log,
+		// The pages sit beside the API, behind the same guard, and act only through it.
+		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Log: log}}
 	if m.HeaderTimeout <= 0 {
 		m.HeaderTimeout = 10 * time.Second
 	}
@@ -263,6 +267,13 @@ func (m *serveMain) Run(ctx context.Context) error {
 	case m.tokenFile != "":
 		fmt.Fprintf(m.Stdout, "galley serve: clients authenticate with the token in %s ('galley token show')\n", m.tokenFile)
 	}
+	// As JupyterLab does, the link to the pages carries the token once; the
+	// page keeps it in a cookie and drops it from the address.
+	pages := m.URL() + "/ui/runs"
+	if m.Token != "" {
+		pages += "?token=" + url.QueryEscape(m.Token)
+	}
+	fmt.Fprintf(m.Stdout, "galley serve: open %s in a browser\n", pages)
 	return nil
 }
 

@@ -47,6 +47,10 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	open := r.URL.Path == "/api/health" || r.URL.Path == "/api/openapi.json"
+	if s.page(r) {
+		// The pages ask for the token themselves (pages.go).
+		return true
+	}
 	if !open && !s.authorized(r) {
 		s.error(w, r, server.Errorf(server.EUNAUTHORIZED, "missing or wrong bearer token: send \"Authorization: Bearer TOKEN\"; the CLI reads the token from $GALLEY_TOKEN or the server's token file (galley token show)"))
 		return false
@@ -62,12 +66,20 @@ func mutating(method string) bool {
 	return true
 }
 
-// authorized checks the bearer token. The scheme is case-insensitive, as
-// RFC 9110 says; the comparison takes the same time wherever the tokens
-// differ.
+// page reports whether r is for the web pages rather than the API.
+func (s *Server) page(r *http.Request) bool {
+	return s.Pages != nil && !strings.HasPrefix(r.URL.Path, "/api/")
+}
+
+// authorized checks the bearer token, or the cookie the pages keep it in.
+// The scheme is case-insensitive, as RFC 9110 says; the comparison takes the
+// same time wherever the tokens differ.
 func (s *Server) authorized(r *http.Request) bool {
 	want := s.token()
 	if want == "" {
+		return true
+	}
+	if r.Header.Get("Authorization") == "" && s.cookieAuthorized(r) {
 		return true
 	}
 	scheme, got, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")

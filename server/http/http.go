@@ -88,6 +88,9 @@ type Server struct {
 	// every connection and temporary file.
 	MaxUploads int
 	Log        *slog.Logger
+	// Pages, when set, serves every path outside /api behind the same
+	// guard; a browser signs in once with the token (pages.go).
+	Pages http.Handler
 
 	mux     *http.ServeMux
 	tokens  tokenCache
@@ -251,6 +254,10 @@ func bound(v any) int64 {
 // dispatches.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.guard(w, r) {
+		return
+	}
+	if s.page(r) {
+		s.servePages(w, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

@@ -59,3 +59,14 @@ func TestCharts(t *testing.T) {
 		}
 	}
 }
+
+func TestTickLabelsHaveNoFloatNoise(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{{0.1 + 0.2 + 0.3, "0.6"}, {3 * 0.1, "0.3"}, {1000, "1000"}, {-0.25, "-0.25"}, {0, "0"}} {
+		if got := label(c.v); got != c.want {
+			t.Errorf("label(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}

@@ -96,7 +96,11 @@ func label(v float64) string {
 	if math.Abs(v) >= 1e6 || (v != 0 && math.Abs(v) < 1e-3) {
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
+	// Ticks are multiples of a step summed in floating point: 12
+	// significant digits drop the noise (0.6000000000000001) before
+	// printing the shortest form.
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 12, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 func (c *canvas) printf(format string, args ...any) { fmt.Fprintf(&c.b, format, args...) }
