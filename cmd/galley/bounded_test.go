@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -191,6 +192,37 @@ func TestGracefulStopKeepsAttempts(t *testing.T) {
 	r := waitRun(t, c, id, func(r *server.Run) bool { return r.State.Final() })
 	if r.State != server.RunSucceeded || r.Attempt != 1 {
 		t.Fatalf("run after a graceful stop = %s on attempt %d of %d (%s); want succeeded on attempt 1", r.State, r.Attempt, r.MaxAttempts, r.Error)
+	}
+}
+
+// TestInterruptKeepsAttempts stops a real galley serve with Ctrl-C while a
+// run is under way, as a terminal sends it: SIGINT to the server's whole
+// process group. The run goes back to the queue without using up its only
+// attempt, and the next server finishes it.
+func TestInterruptKeepsAttempts(t *testing.T) {
+	home := t.TempDir()
+	cmd, url := startServeProcess(t, home, io.Discard, "--max-attempts", "1")
+	setupSleepy(t, url)
+	id := decodeRun(t, first(galley(t, url, 0, "train", "nap", "-p", "naptime=3000", "--json"))).ID
+	c := galleyhttp.ClientFromEnv(url)
+	waitRun(t, c, id, func(r *server.Run) bool { return r.State == server.RunRunning && r.WorkerPID != 0 })
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("galley serve after Ctrl-C: %v, want a clean exit", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("galley serve did not stop after Ctrl-C")
+	}
+	_, url = startServeProcess(t, home, io.Discard, "--max-attempts", "1")
+	r := waitRun(t, galleyhttp.ClientFromEnv(url), id, func(r *server.Run) bool { return r.State.Final() })
+	if r.State != server.RunSucceeded || r.Attempt != 1 {
+		t.Fatalf("run after Ctrl-C = %s on attempt %d of %d (%s); want succeeded on attempt 1", r.State, r.Attempt, r.MaxAttempts, r.Error)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -74,6 +75,11 @@ func init() {
 					return fmt.Errorf("%w: %v", errUsage, err)
 				}
 			}
+			// Ctrl-C in the terminal stops the server as gracefully as
+			// SIGTERM does: interrupted runs go back to the queue without
+			// using up an attempt.
+			ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+			defer stop()
 			if err := m.Run(ctx); err != nil {
 				return err
 			}

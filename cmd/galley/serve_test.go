@@ -150,6 +150,9 @@ func startServeProcess(t testing.TB, home string, stderr io.Writer, args ...stri
 		t.Fatal(err)
 	}
 	cmd.Stderr = stderr
+	// A process group of its own, as a shell gives a command it starts:
+	// tests may signal the group as a terminal's Ctrl-C does.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
