@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -294,5 +295,84 @@ func TestDelete(t *testing.T) {
 	galley(t, url, 0, "recipe", "delete", "spare")
 	if _, stderr := galley(t, url, 1, "recipe", "show", "spare"); !strings.Contains(stderr, "not found") {
 		t.Errorf("deleted recipe: %s", stderr)
+	}
+}
+
+// TestManyParallelImports sends 100 recipe creates at once to a server with
+// two workers. Validation goes through the pool, so at most two run at a
+// time; a bounded number wait for a worker and the rest are refused at once
+// with a clear 429, instead of each holding its notebook in memory. The
+// server keeps answering meanwhile.
+func TestManyParallelImports(t *testing.T) {
+	m := startServe(t, t.TempDir(), nil)
+	nb, err := os.ReadFile(sleepyNotebook(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	healthDone := make(chan []time.Duration)
+	go func() {
+		var took []time.Duration
+		for {
+			select {
+			case <-stop:
+				healthDone <- took
+				return
+			default:
+			}
+			start := time.Now()
+			resp, err := http.Get(m.URL() + "/api/health")
+			if err == nil {
+				resp.Body.Close()
+				took = append(took, time.Since(start))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	type answer struct {
+		status int
+		body   string
+	}
+	answers := make(chan answer, 100)
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Go(func() {
+			body, _ := json.Marshal(map[string]any{"recipe": fmt.Sprintf("r%d", i), "notebook": json.RawMessage(nb)})
+			status, text := request(t, "POST", m.URL()+"/api/recipes", string(body), map[string]string{
+				"Authorization": "Bearer " + m.Token, "Content-Type": "application/json"})
+			answers <- answer{status, text}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	took := <-healthDone
+	close(answers)
+	counts := map[int]int{}
+	for a := range answers {
+		counts[a.status]++
+		switch a.status {
+		case 201:
+		case 429:
+			if !strings.Contains(a.body, `"code":"too_many_requests"`) || !strings.Contains(a.body, "recipe imports are already validating or waiting") {
+				t.Errorf("a refused import says %s", a.body)
+			}
+		default:
+			t.Errorf("an import answered %d: %s", a.status, a.body)
+		}
+	}
+	// Two workers: four imports per worker may validate or wait at once.
+	if counts[201] < 8 || counts[201] > 60 || counts[429] == 0 {
+		t.Errorf("answers by status: %v; want the pending bound (8) or a little more created and the rest refused", counts)
+	}
+	if len(took) == 0 {
+		t.Fatal("no health check answered while the imports ran")
+	}
+	slices.Sort(took)
+	p99 := took[len(took)*99/100]
+	t.Logf("100 parallel imports: %v; /api/health meanwhile: %d requests, p50 %v, p99 %v", counts, len(took), took[len(took)/2], p99)
+	// A generous bound: the point is that the server answers at all while
+	// validations queue, not a speed goal (make bench measures speed).
+	if p99 > 2*time.Second {
+		t.Errorf("p99 of /api/health while imports queued: %v", p99)
 	}
 }

@@ -127,7 +127,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/recipes", summary: "List recipes", query: pageParams(server.RecipeOrders, param{name: "name", typ: "string", desc: "exact recipe name"}),
 			status: 200, response: list[*server.Recipe]{}, handler: s.listRecipes},
 		{method: "POST", path: "/api/recipes", summary: "Convert a notebook into a recipe version (200 when identical content exists)",
-			body: notebookRequest{}, status: 201, response: importResponse{}, errors: []int{404, 413}, handler: s.importNotebook},
+			body: notebookRequest{}, status: 201, response: importResponse{}, errors: []int{404, 413, 429}, handler: s.importNotebook},
 		{method: "GET", path: "/api/recipes/{name}", summary: "Show a recipe", status: 200, response: server.Recipe{}, errors: []int{404},
 			handler: s.getRecipe},
 		{method: "GET", path: "/api/recipes/{name}/versions", summary: "List a recipe's versions", query: pageParams(server.VersionOrders), status: 200,

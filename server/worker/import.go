@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/notebook"
@@ -27,6 +28,13 @@ type Importer struct {
 	Pool *Pool
 	// Datasets supplies the sample a notebook names.
 	Datasets Datasets
+	// MaxPending bounds the imports validating or waiting for a worker at
+	// once (default 4 per worker of Pool); more are refused with ETOOMANY
+	// at once rather than held, each with its notebook, in memory.
+	MaxPending int
+
+	once    sync.Once
+	pending chan struct{}
 }
 
 // ImportNotebook implements server.RecipeService.
@@ -41,6 +49,20 @@ func (im *Importer) ImportNotebook(ctx context.Context, imp server.NotebookImpor
 	v := &server.RecipeVersion{Recipe: imp.Recipe, Author: imp.Author, Source: r.Source, Params: r.Params, ContentHash: r.ContentHash, NotebookHash: r.NotebookHash}
 	if err := server.CheckName("recipe", imp.Recipe); err != nil {
 		return nil, false, err
+	}
+	im.once.Do(func() {
+		n := im.MaxPending
+		if n <= 0 {
+			im.Pool.setup()
+			n = 4 * im.Pool.Size
+		}
+		im.pending = make(chan struct{}, n)
+	})
+	select {
+	case im.pending <- struct{}{}:
+		defer func() { <-im.pending }()
+	default:
+		return nil, false, server.Errorf(server.ETOOMANY, "%d recipe imports are already validating or waiting for a worker: try again when they are done", cap(im.pending))
 	}
 	if err := im.validate(ctx, r); err != nil {
 		return nil, false, err
