@@ -122,8 +122,9 @@ func TestRunRetention(t *testing.T) {
 		return map[string]any{"cell_type": "code", "id": fmt.Sprintf("c%d", len(src)), "metadata": map[string]any{"tags": tags}, "source": src, "outputs": []any{}}
 	}
 	b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 4, "metadata": map[string]any{}, "cells": []any{
-		cell([]string{"parameters"}, "lines := 0"),
+		cell([]string{"parameters"}, "lines := 0\nflaky := false"),
 		cell(nil, `import (
+	"errors"
 	"fmt"
 
 	"github.com/galley-dev/galley/stdlib/recipe"
@@ -136,6 +137,9 @@ func Load(cfg recipe.Config) (recipe.Frame, error) { return recipe.ReadCSV(cfg.I
 func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) {
 	for i := 0; i < lines; i++ {
 		fmt.Println("line", i)
+	}
+	if flaky {
+		return nil, recipe.Retryable(errors.New("not this time"))
 	}
 	return Model{Rows: f.NumRows()}, nil
 }
@@ -150,6 +154,14 @@ func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, err
 	logs, _ := galley(t, url, 0, "runs", "logs", fmt.Sprint(r.ID))
 	if n := strings.Count(logs, "\n"); n > 30 || !strings.Contains(logs, "[log truncated: ") || strings.Contains(logs, "line 4999") {
 		t.Errorf("log of a run printing 5000 lines under a cap of 20 (%d lines):\n%s", n, logs)
+	}
+	// The cap holds for the run, not for each attempt: a run retried after
+	// printing 5000 lines keeps no more than one that was not.
+	galley(t, url, 0, "model", "create", "flaky", "--recipe", "chatty", "--dataset", "small", "-p", "lines=5000", "-p", "flaky=true")
+	fr := decodeRun(t, first(galley(t, url, 1, "train", "flaky", "--wait", "--json")))
+	flakyLogs, _ := galley(t, url, 0, "runs", "logs", fmt.Sprint(fr.ID))
+	if n := strings.Count(flakyLogs, "\n"); fr.Attempt != 2 || n > 30 || strings.Count(flakyLogs, "line 1\n") != 1 {
+		t.Errorf("log of a run that printed 5000 lines in each of %d attempts under a cap of 20 (%d lines):\n%s", fr.Attempt, n, flakyLogs)
 	}
 	runDir := filepath.Join(home, "server", "work", "runs", fmt.Sprint(r.ID))
 	if _, err := os.Stat(filepath.Join(runDir, "input.csv")); err == nil {

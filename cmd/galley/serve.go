@@ -49,7 +49,7 @@ func init() {
 			network := fs.String("recipe-network", "off", "whether recipes may use the network: on or off (off: a network namespace of their own and Landlock, on Linux)")
 			fs.DurationVar(&m.ReadTimeout, "read-timeout", 15*time.Minute, "longest a client may take to send a request, upload included")
 			fs.BoolVar(&m.KeepRunFiles, "keep-run-files", false, "keep each run's exported input in its run directory after the run ends")
-			fs.IntVar(&m.MaxLogLines, "max-log-lines", 10000, "log lines kept per run attempt; later lines are dropped with a marker")
+			fs.IntVar(&m.MaxLogLines, "max-log-lines", 10000, "log lines kept per run, over all its attempts; later lines are dropped with a marker")
 			upload := fs.String("max-upload", "1GiB", "largest dataset upload")
 			body := fs.String("max-body", "16MiB", "largest JSON request body, notebooks included")
 			if err := fs.Parse(args); err != nil {

@@ -25,6 +25,7 @@ type Store interface {
 	server.RunQueue
 	FindRun(ctx context.Context, id int64) (*server.Run, error)
 	FindTrainedModel(ctx context.Context, ref string) (*server.TrainedModel, error)
+	RunLogs(ctx context.Context, id int64, after int) ([]server.LogLine, error)
 }
 
 // Datasets is what the pool needs from the dataset catalog: recipes read
@@ -49,8 +50,9 @@ type Pool struct {
 	// KeepRunFiles keeps a run's exported input after the run ends; by
 	// default it is removed, since the dataset version it came from stays.
 	KeepRunFiles bool
-	// MaxLogLines caps the lines stored per attempt (default 10,000); the
-	// rest are counted and dropped, with a line saying so.
+	// MaxLogLines caps the lines stored per run, over all its attempts
+	// (default 10,000); the rest are counted and dropped, with a line
+	// saying so.
 	MaxLogLines int
 	// Size bounds concurrent runs (default 2).
 	Size int
@@ -186,7 +188,12 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 			out.res.Error = err.Error()
 		}
 	} else {
+		var logged int
+		if earlier, err := p.Store.RunLogs(ctx, run.ID, 0); err == nil {
+			logged = len(earlier)
+		}
 		out = p.spawn(ctx, job, hooks{
+			logged:  logged,
 			started: func(pid int) { p.Store.SetRunWorker(ctx, run.ID, pid) },
 			cancelled: func() bool {
 				r, err := p.Store.FindRun(ctx, run.ID)
@@ -357,6 +364,9 @@ type hooks struct {
 	started   func(pid int)
 	cancelled func() bool
 	logs      func(lines []string)
+	// logged is how many lines earlier attempts of the run stored: the
+	// cap on log lines holds for the run as a whole.
+	logged int
 }
 
 // spawn runs job in a worker process and collects its events.
@@ -467,7 +477,7 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 		}
 	}()
 	var batch []string
-	kept, dropped := 0, 0
+	kept, dropped := h.logged, 0
 	keep := func(line string) {
 		if kept >= p.MaxLogLines {
 			dropped++
@@ -508,7 +518,7 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 		}
 	}
 	if dropped > 0 {
-		batch = append(batch, fmt.Sprintf("[log truncated: %d more lines dropped after the first %d; the server keeps at most --max-log-lines per attempt]", dropped, p.MaxLogLines))
+		batch = append(batch, fmt.Sprintf("[log truncated: %d more lines dropped; the server keeps at most %d lines per run (--max-log-lines)]", dropped, p.MaxLogLines))
 	}
 	flush()
 	stdin.Close()
