@@ -123,7 +123,7 @@ func TestScheduleCommands(t *testing.T) {
 	if fired < 3 {
 		t.Errorf("history = %+v; want at least 3 slots that started runs", slots)
 	}
-	c := galleyhttp.NewClient(url, "")
+	c := galleyhttp.ClientFromEnv(url)
 	r, err := c.FindRun(context.Background(), slots[0].RunID)
 	if err != nil || r.Schedule != "tick" || r.NominalTime == nil || !r.NominalTime.Equal(slots[0].Time) {
 		t.Errorf("first run = %+v, %v; want it to carry its slot", r, err)
@@ -242,7 +242,7 @@ func TestSchedulesExactlyOnceAcrossServers(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	galley(t, urlC, 0, "schedule", "pause", "tick")
 
-	c := galleyhttp.NewClient(urlC, "")
+	c := galleyhttp.ClientFromEnv(urlC)
 	ctx := context.Background()
 	slots, total, err := c.ScheduleSlots(ctx, "tick", server.Page{Order: "time", Limit: server.MaxLimit})
 	if err != nil {
