@@ -291,9 +291,12 @@ var funcs = template.FuncMap{
 		return name
 	},
 	"scheduleStates": func() []server.ScheduleState { return scheduleStates },
-	"overlapWords":   func(p string) string { return overlapWords[p] },
-	"catchUpWords":   func(p string) string { return catchUpWords[p] },
-	"add":            func(a, b int) int { return a + b },
+	// local shows a slot's nominal wall-clock time ("2026-03-08T02:30")
+	// the way "when" shows instants.
+	"local":        func(s string) string { return strings.Replace(s, "T", " ", 1) },
+	"overlapWords": func(p string) string { return overlapWords[p] },
+	"catchUpWords": func(p string) string { return catchUpWords[p] },
+	"add":          func(a, b int) int { return a + b },
 	"trainBody": func(model string) string {
 		b, _ := json.Marshal(server.TrainRequest{Model: model})
 		return string(b)
