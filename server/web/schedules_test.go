@@ -62,6 +62,7 @@ func TestSchedulesEmpty(t *testing.T) {
 	f.seed(t)
 	page = f.get(t, "/ui/models/m", 200)
 	has(t, page, "/ui/models/m", `id="h-schedules"`, "Not scheduled", "galley schedule create m-nightly --train m")
+	lacks(t, f.get(t, "/ui/runs", 200), "/ui/runs", `href="/ui/schedules/`)
 }
 
 func TestScheduleOne(t *testing.T) {
@@ -185,6 +186,7 @@ func TestScheduleHistory(t *testing.T) {
 	}
 	has(t, f.get(t, path+"?limit=2", 200), "paged history", `rel="next"`, "<td>2026-03-07 02:00</td>")
 
+	has(t, f.get(t, "/ui/runs", 200), "/ui/runs", `<a class="tag" href="/ui/schedules/nightly" title="started by schedule nightly">nightly</a>`)
 	// The runs a schedule started link back to it with their slot.
 	rp := "/ui/runs/" + strconv.FormatInt(runs[0], 10)
 	has(t, f.get(t, rp, 200), rp, `Started by schedule <a id="run-schedule" href="/ui/schedules/nightly">nightly</a> for its slot at 2026-03-07 02:00:00 UTC.`)
