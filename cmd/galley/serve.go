@@ -233,7 +233,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db,
 		Token: m.Token, TokenFile: m.tokenFile, AllowedHosts: m.AllowHosts, AllowedOrigins: m.AllowOrigins, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log,
 		// The pages sit beside the API, behind the same guard, and act only through it.
-		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Log: log}}
+		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db, Log: log}}
 	if m.HeaderTimeout <= 0 {
 		m.HeaderTimeout = 10 * time.Second
 	}

@@ -308,6 +308,43 @@ func TestBrowser(t *testing.T) {
 	shot("dataset-lineage")
 	step("open the training data", chromedp.Navigate(url+"/ui/datasets/telco-churn"), chromedp.WaitVisible("table.preview"))
 	shot("dataset")
+	// Schedules: a scoring schedule whose backfill of two past hours fills
+	// its history, and a nightly training; the schedule's page pauses and
+	// resumes it through the API.
+	galley(t, url, 0, "schedule", "create", "nightly", "--train", "churn-model", "--cron", "30 2 * * *", "--tz", "Europe/Berlin")
+	galley(t, url, 0, "schedule", "create", "hourly-scores", "--score", "churn-model@production", "--input", "telco-churn",
+		"--output", "hourly-scores", "--cron", "@hourly")
+	hour := time.Now().UTC().Truncate(time.Hour)
+	galley(t, url, 0, "schedule", "backfill", "hourly-scores", "--from", hour.Add(-2*time.Hour).Format(time.RFC3339),
+		"--to", hour.Add(-time.Hour).Format(time.RFC3339))
+	step("open the schedules", chromedp.Navigate(url+"/ui/schedules"), chromedp.WaitVisible("#schedules-table"))
+	wait("both schedules", text("#schedules-table", "every day at 02:30")+" && "+text("#schedules-table", "every hour, on the hour"))
+	shot("schedules")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		step("open a schedule", chromedp.Navigate(url+"/ui/schedules/hourly-scores"), chromedp.WaitVisible("#pause"))
+		done, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#slot-history .state-succeeded").length`))
+		if err == nil && done == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			fail("the backfilled runs", fmt.Errorf("%d of 2 succeeded (%v)", done, err))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	// A taller window shows the page down to its history in one picture.
+	step("a taller window", chromedp.EmulateViewport(1280, 1150, chromedp.EmulateScale(1)))
+	shot("schedule")
+	step("back to 900 px", chromedp.EmulateViewport(1280, 900, chromedp.EmulateScale(1)))
+	step("pause it", chromedp.Click("#pause"), chromedp.WaitVisible("#resume"))
+	wait("the paused state", text("#schedule-state", "paused")+" && "+text("#schedule-reason", "paused from the schedule page"))
+	if out, _ := galley(t, url, 0, "schedule", "show", "hourly-scores"); !strings.Contains(out, "paused") {
+		t.Fatalf("the page's pause did not reach the API:\n%s", out)
+	}
+	step("resume it", chromedp.Click("#resume"), chromedp.WaitVisible("#pause"))
+	wait("the active state", text("#schedule-state", "active"))
+	step("the run links its schedule", chromedp.Click(`#slot-history a[href^="/ui/runs/"]`), chromedp.WaitVisible("#run-schedule"))
+
 	step("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)), chromedp.Navigate(url+"/ui/runs/3"), chromedp.WaitVisible("#log"))
 	shot("run-phone")
 }

@@ -215,6 +215,10 @@ type modelView struct {
 	Trained []*server.TrainedModel
 	Metrics []string // metric names over all versions, sorted
 	Runs    []*server.Run
+	// Scheduled says the server keeps schedules; Schedules are this
+	// model's.
+	Scheduled bool
+	Schedules []*server.Schedule
 }
 
 func (h *Handler) modelPage(w http.ResponseWriter, r *http.Request) {
@@ -234,6 +238,13 @@ func (h *Handler) modelPage(w http.ResponseWriter, r *http.Request) {
 	if v.Runs, _, err = h.Runs.FindRuns(ctx, server.RunFilter{Model: name, Page: server.Page{Limit: 10}}); err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	if h.Schedules != nil {
+		v.Scheduled = true
+		if v.Schedules, _, err = h.Schedules.FindSchedules(ctx, server.ScheduleFilter{Model: name, Page: server.Page{Limit: server.MaxLimit}}); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 	}
 	h.render(w, r, "model", "Model "+name, "models", v)
 }

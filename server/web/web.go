@@ -1,5 +1,5 @@
 // Package web serves galley's workspace in a browser: server-rendered pages
-// for runs, recipes, models and datasets, and WebSocket feeds that push run
+// for runs, recipes, models, datasets and schedules, and WebSocket feeds that push run
 // states and log lines to them as they happen.
 //
 // The pages read through the domain service interfaces of package server
@@ -8,7 +8,7 @@
 // authentication and request checks apply to it unchanged. Mount the
 // handler beside the API:
 //
-//	ui := &web.Handler{Recipes: db, Models: db, TrainedModels: db, Runs: db, Datasets: ds}
+//	ui := &web.Handler{Recipes: db, Models: db, TrainedModels: db, Runs: db, Datasets: ds, Schedules: db}
 //	mux.Handle("/api/", api.Handler())
 //	mux.Handle("/", ui)
 //
@@ -61,7 +61,9 @@ type Handler struct {
 	TrainedModels server.TrainedModelService
 	Runs          server.RunService
 	Datasets      server.DatasetService
-	Log           *slog.Logger
+	// Schedules, when set, adds the schedules pages and links to them.
+	Schedules server.ScheduleService
+	Log       *slog.Logger
 
 	// PollInterval is how often a live feed asks the run service for new
 	// log lines and state changes (the services have no notifications).
@@ -120,6 +122,8 @@ func (h *Handler) init() {
 	m.HandleFunc("GET /ui/models/{name}/compare", h.comparePage)
 	m.HandleFunc("GET /ui/datasets", h.datasetsPage)
 	m.HandleFunc("GET /ui/datasets/{name}", h.datasetPage)
+	m.HandleFunc("GET /ui/schedules", h.schedulesPage)
+	m.HandleFunc("GET /ui/schedules/{name}", h.schedulePage)
 	m.HandleFunc("GET /ui/live/runs", h.liveRuns)
 	m.HandleFunc("GET /ui/live/runs/{id}", h.liveRun)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -133,6 +137,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.once.Do(h.init)
 	h.mux.ServeHTTP(w, r)
 }
+
+// ScheduleURL is the path of a schedule's page.
+func ScheduleURL(name string) string { return "/ui/schedules/" + url.PathEscape(name) }
 
 // RunURL is the path of a run's page, for links printed by the CLI.
 func RunURL(id int64) string { return "/ui/runs/" + strconv.FormatInt(id, 10) }
@@ -274,8 +281,22 @@ var funcs = template.FuncMap{
 		sort.Strings(keys)
 		return keys
 	},
-	"runURL": RunURL,
-	"add":    func(a, b int) int { return a + b },
+	"runURL":      RunURL,
+	"scheduleURL": ScheduleURL,
+	"timingWords": timingWords,
+	"zone": func(name string) string {
+		if name == "" {
+			return "UTC"
+		}
+		return name
+	},
+	"scheduleStates": func() []server.ScheduleState { return scheduleStates },
+	// local shows a slot's nominal wall-clock time ("2026-03-08T02:30")
+	// the way "when" shows instants.
+	"local":        func(s string) string { return strings.Replace(s, "T", " ", 1) },
+	"overlapWords": func(p string) string { return overlapWords[p] },
+	"catchUpWords": func(p string) string { return catchUpWords[p] },
+	"add":          func(a, b int) int { return a + b },
 	"trainBody": func(model string) string {
 		b, _ := json.Marshal(server.TrainRequest{Model: model})
 		return string(b)

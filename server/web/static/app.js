@@ -105,6 +105,10 @@ function actions() {
       b.disabled = true;
       try {
         const out = await api(b.dataset.method || "POST", b.dataset.api, b.dataset.body);
+        if (b.dataset.after === "reload") {
+          location.reload();
+          return;
+        }
         if (out && out.id && out.kind && b.id !== "cancel") {
           location.href = "/ui/runs/" + out.id;
           return;
