@@ -26,12 +26,13 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the companion server: recipes, models, schedules, training and scoring runs",
-		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--token TOKEN] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE]",
+		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--token TOKEN] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &serveMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["serve"], stderr)
 			fs.StringVar(&m.Addr, "addr", "127.0.0.1:8780", "address to listen on; a non-loopback address requires a token")
 			fs.StringVar(&m.Home, "home", "", "galley's state directory (default $GALLEY_HOME or ~/.galley)")
+			fs.StringVar(&m.Database, "database", "", "the server's database: sqlite:PATH (default $GALLEY_HOME/server/galley.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
 			fs.StringVar(&m.Token, "token", os.Getenv("GALLEY_TOKEN"), "bearer token clients must send (default $GALLEY_TOKEN)")
 			fs.StringVar(&m.Datasets, "datasets", "catalog", "where datasets live: catalog (the Parquet catalog notebooks share, $GALLEY_HOME/datasets) or csv (files beside the server database)")
 			fs.IntVar(&m.Workers, "workers", 2, "runs executed at the same time")
@@ -67,9 +68,12 @@ func init() {
 // serveMain is the server program: tests start it on port 0 with a
 // temporary home and stop it with Close.
 type serveMain struct {
-	Addr        string
-	Home        string
-	Datasets    string // "catalog" (default) or "csv"
+	Addr     string
+	Home     string
+	Datasets string // "catalog" (default) or "csv"
+	// Database is --database: "" (SQLite in Home), sqlite:PATH or a
+	// postgres:// URL.
+	Database    string
 	Token       string
 	Workers     int
 	RunTimeout  time.Duration
@@ -83,7 +87,7 @@ type serveMain struct {
 	Stdout        io.Writer
 	Stderr        io.Writer
 
-	db       *sqlite.DB
+	db       store
 	listener net.Listener
 	http     *http.Server
 	stop     context.CancelFunc
@@ -124,19 +128,24 @@ func (m *serveMain) Run(ctx context.Context) error {
 		return fmt.Errorf("%w: listening on %s exposes the server beyond this machine: set a token with --token or GALLEY_TOKEN", errUsage, m.Addr)
 	}
 	dir := filepath.Join(m.Home, "server")
+	dbURL, err := parseDatabase(m.Database, m.Home)
+	if err != nil {
+		return err
+	}
 	var ds interface {
 		server.DatasetService
 		worker.Datasets
 	}
 	switch m.Datasets {
 	case "csv":
-		m.db, err = sqlite.Open(filepath.Join(dir, "galley.db"), nil)
-		ds = m.db
+		if m.db, err = dbURL.open(nil, m.MaxAttempts); err == nil {
+			ds = m.db.(*sqlite.DB)
+		}
 	case "", "catalog":
 		// The Parquet catalog notebooks share.
 		var cat *datasets.Datasets
 		if cat, err = datasets.Open(filepath.Join(m.Home, "datasets")); err == nil {
-			m.db, err = sqlite.Open(filepath.Join(dir, "galley.db"), cat)
+			m.db, err = dbURL.open(cat, m.MaxAttempts)
 			ds = cat
 		}
 	default:
@@ -145,7 +154,6 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.db.MaxAttempts = m.MaxAttempts
 	cmd := m.WorkerCommand
 	if len(cmd) == 0 {
 		exe, err := os.Executable()
@@ -157,7 +165,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	}
 	pool := &worker.Pool{Store: m.db, Datasets: ds, Command: cmd, Size: m.Workers, Timeout: m.RunTimeout, MemoryLimit: m.MemoryLimit,
 		Dir: filepath.Join(dir, "work"), Log: log}
-	m.db.Compiler = &worker.Compiler{Pool: pool, Datasets: ds}
+	setCompiler(m.db, &worker.Compiler{Pool: pool, Datasets: ds})
 	m.listener, err = net.Listen("tcp", m.Addr)
 	if err != nil {
 		m.db.Close()
@@ -178,7 +186,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 			log.Error("serving", "err", err)
 		}
 	}()
-	fmt.Fprintf(m.Stdout, "galley serve: listening on %s (home %s, %d workers)\n", m.URL(), m.Home, pool.Size)
+	fmt.Fprintf(m.Stdout, "galley serve: listening on %s (home %s, database %s, %d workers)\n", m.URL(), m.Home, dbURL, pool.Size)
 	return nil
 }
 
