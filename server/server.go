@@ -3,9 +3,10 @@
 // scoring runs, trained models with aliases, and datasets with lineage.
 //
 // The package declares types and service interfaces only. Implementations
-// live in subpackages named for what they depend on — sqlite (storage),
-// http (the REST API and its client), yaegi (the recipe interpreter),
-// notebook (conversion), worker (the run pool) and catalog (dataset files) —
+// live in subpackages named for what they depend on — sqlite and postgres
+// (storage), http (the REST API and its client), yaegi (the recipe
+// interpreter), notebook (conversion), worker (the run pool) and catalog
+// (dataset files) —
 // and cmd/galley wires them together. The HTTP client implements the same
 // service interfaces as the server side, so the CLI works against either.
 //
