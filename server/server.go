@@ -6,9 +6,9 @@
 // live in subpackages named for what they depend on — sqlite and postgres
 // (storage), http (the REST API and its client), yaegi (the recipe
 // interpreter), notebook (conversion), worker (the run pool) and catalog
-// (dataset files) —
-// and cmd/galley wires them together. The HTTP client implements the same
-// service interfaces as the server side, so the CLI works against either.
+// (dataset files) — and cmd/galley wires them together. The HTTP client
+// implements the same service interfaces as the server side, so the CLI
+// works against either.
 //
 // Every error a service returns that a caller can act on is an *Error with a
 // code; ErrorCode and ErrorMessage read them back.
