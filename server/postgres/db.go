@@ -87,7 +87,9 @@ func Open(dsn string, datasets server.DatasetService) (*DB, error) {
 }
 
 var (
-	urlPassword = regexp.MustCompile(`(://[^:/@]*):[^@]*@`)
+	// Greedy up to the last "@": a password may hold an unescaped
+	// "@", and hiding too much is safe.
+	urlPassword = regexp.MustCompile(`(://[^:/@]*):.*@`)
 	kvPassword  = regexp.MustCompile(`password=('[^']*'|\S*)`)
 )
 
