@@ -151,3 +151,32 @@ func TestBadConfiguration(t *testing.T) {
 		t.Errorf("%d tables in a database no store opened", n)
 	}
 }
+
+// TestConcurrentOpen starts four stores on a fresh database at once, as
+// servers starting together would: one migrates, the others wait for it
+// and find nothing left to do.
+func TestConcurrentOpen(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	ds, err := datasets.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			db, err := postgres.Open(dsn, ds)
+			if err == nil {
+				db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := count(t, dsn, `SELECT count(*) FROM migrations`); n != 2 {
+		t.Errorf("migrations table holds %d rows, want 2", n)
+	}
+}
