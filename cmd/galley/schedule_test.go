@@ -123,7 +123,7 @@ func TestScheduleCommands(t *testing.T) {
 	if fired < 3 {
 		t.Errorf("history = %+v; want at least 3 slots that started runs", slots)
 	}
-	c := galleyhttp.NewClient(url, "")
+	c := galleyhttp.NewClient(url, m.Token)
 	r, err := c.FindRun(context.Background(), slots[0].RunID)
 	if err != nil || r.Schedule != "tick" || r.NominalTime == nil || !r.NominalTime.Equal(slots[0].Time) {
 		t.Errorf("first run = %+v, %v; want it to carry its slot", r, err)
@@ -242,7 +242,12 @@ func TestSchedulesExactlyOnceAcrossServers(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	galley(t, urlC, 0, "schedule", "pause", "tick")
 
-	c := galleyhttp.NewClient(urlC, "")
+	// The three servers share home and so the token made there first.
+	token, err := galleyhttp.ReadToken(galleyhttp.TokenPath(home))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := galleyhttp.NewClient(urlC, token)
 	ctx := context.Background()
 	slots, total, err := c.ScheduleSlots(ctx, "tick", server.Page{Order: "time", Limit: server.MaxLimit})
 	if err != nil {
