@@ -65,7 +65,7 @@ run: build venv ## Start galley serve and JupyterLab with the Go kernel on noteb
 	wait
 
 .PHONY: test
-test: venv browser ## Run every test: Go unit tests and the tests that drive real Jupyter clients.
+test: venv browser postgres ## Run every test: Go unit tests and the tests that drive real Jupyter clients.
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
@@ -131,5 +131,19 @@ browser:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else \
 			echo "chromium is not installed: run 'sudo apt-get install chromium' for the browser tests"; \
+		fi; \
+	fi
+
+# Store tests start Debian's PostgreSQL in a temporary directory (see
+# server/postgres/pgtest). It is installed when missing and we may install
+# packages (root); otherwise the tests report it (a failure when CI=true).
+.PHONY: postgres
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing postgresql from Debian's packages"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "postgresql is not installed: run 'sudo apt-get install postgresql' for the postgres store tests"; \
 		fi; \
 	fi

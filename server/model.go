@@ -39,8 +39,8 @@ type ModelService interface {
 	CreateModel(ctx context.Context, m *Model) error
 	FindModel(ctx context.Context, name string) (*Model, error)
 	FindModels(ctx context.Context, f ModelFilter) ([]*Model, int, error)
-	// DeleteModel deletes a model. ECONFLICT while it has trained versions
-	// or runs.
+	// DeleteModel deletes a model. ECONFLICT while it has trained
+	// versions, runs or schedules.
 	DeleteModel(ctx context.Context, name string) error
 }
 

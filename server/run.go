@@ -125,7 +125,8 @@ type RunService interface {
 	// RunLogs returns log lines with Seq greater than after.
 	RunLogs(ctx context.Context, id int64, after int) ([]LogLine, error)
 	// DeleteRun deletes a finished run and its log. ECONFLICT while it is
-	// queued or running, or when a trained model or dataset came from it.
+	// queued or running, when a trained model or dataset came from it, or
+	// while a schedule's history records it (deleting the schedule frees it).
 	DeleteRun(ctx context.Context, id int64) error
 }
 

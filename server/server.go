@@ -3,12 +3,13 @@
 // scoring runs, trained models with aliases, and datasets with lineage.
 //
 // The package declares types and service interfaces only. Implementations
-// live in subpackages named for what they depend on — sqlite (storage),
-// http (the REST API and its client), notebook (conversion), worker (the
-// run pool, the recipe runner on the cell engine, and the Importer that
-// validates notebooks in that pool) and datasets (dataset files) — and
-// cmd/galley wires them together. The HTTP client implements the same
-// service interfaces as the server side, so the CLI works against either.
+// live in subpackages named for what they depend on — sqlite and postgres
+// (storage), http (the REST API and its client), notebook (conversion),
+// worker (the run pool, the recipe runner on the cell engine, and the
+// Importer that validates notebooks in that pool) and datasets (dataset
+// files) — and cmd/galley wires them together. The HTTP client implements
+// the same service interfaces as the server side, so the CLI works against
+// either.
 //
 // Every error a service returns that a caller can act on is an *Error with a
 // code; ErrorCode and ErrorMessage read them back.

@@ -31,12 +31,13 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the companion server: recipes, models, schedules, training and scoring runs",
-		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N]",
+		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &serveMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["serve"], stderr)
 			fs.StringVar(&m.Addr, "addr", "127.0.0.1:8780", "address to listen on; a non-loopback address requires a token")
 			fs.StringVar(&m.Home, "home", "", "galley's state directory (default $GALLEY_HOME or ~/.galley)")
+			fs.StringVar(&m.Database, "database", "", "the server's database: sqlite:PATH (default $GALLEY_HOME/server/galley.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
 			fs.StringVar(&m.Token, "token", os.Getenv("GALLEY_TOKEN"), "bearer token clients must send (default $GALLEY_TOKEN, else a random token kept in HOME/server/token)")
 			fs.BoolVar(&m.NoToken, "no-token", false, "accept requests without a token (loopback addresses only; any local program or user can then run code)")
 			allowHosts := fs.String("allow-host", "", "comma-separated host names clients may use besides IP addresses and localhost")
@@ -95,6 +96,9 @@ type serveMain struct {
 	Addr     string
 	Home     string
 	Datasets string // "catalog" (default) or "csv"
+	// Database is --database: "" (SQLite in Home), sqlite:PATH or a
+	// postgres:// URL.
+	Database string
 	// Token is the token clients must send; when empty (and NoToken is
 	// not set) the server uses the one in its token file, creating it on
 	// first start. After Run it holds the token in effect.
@@ -130,7 +134,7 @@ type serveMain struct {
 	tokenGiven bool // --token was given, even empty
 	tokenFile  string
 
-	db       *sqlite.DB
+	db       store
 	listener net.Listener
 	http     *http.Server
 	stop     context.CancelFunc
@@ -186,19 +190,24 @@ func (m *serveMain) Run(ctx context.Context) error {
 		log.Info("removed leftover upload files", "files", leftover.count(), "bytes", leftover.total())
 	}
 	dir := filepath.Join(m.Home, "server")
+	dbURL, err := parseDatabase(m.Database, m.Home)
+	if err != nil {
+		return err
+	}
 	var ds interface {
 		server.DatasetService
 		worker.Datasets
 	}
 	switch m.Datasets {
 	case "csv":
-		m.db, err = sqlite.Open(filepath.Join(dir, "galley.db"), nil)
-		ds = m.db
+		if m.db, err = dbURL.open(nil, m.MaxAttempts); err == nil {
+			ds = m.db.(*sqlite.DB)
+		}
 	case "", "catalog":
 		// The Parquet catalog notebooks share.
 		var cat *datasets.Datasets
 		if cat, err = datasets.Open(filepath.Join(m.Home, "datasets")); err == nil {
-			m.db, err = sqlite.Open(filepath.Join(dir, "galley.db"), cat)
+			m.db, err = dbURL.open(cat, m.MaxAttempts)
 			ds = cat
 			if err == nil {
 				// Models and runs that use a dataset live in the database.
@@ -211,7 +220,6 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.db.MaxAttempts = m.MaxAttempts
 	cmd := m.WorkerCommand
 	if len(cmd) == 0 {
 		exe, err := os.Executable()
@@ -260,7 +268,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if ip := m.listener.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() {
 		where = " on all interfaces"
 	}
-	fmt.Fprintf(m.Stdout, "galley serve: listening on %s%s (home %s, %d workers)\n", m.URL(), where, m.Home, pool.Size)
+	fmt.Fprintf(m.Stdout, "galley serve: listening on %s%s (home %s, database %s, %d workers)\n", m.URL(), where, m.Home, dbURL, pool.Size)
 	if status, ok := worker.SandboxStatus(); ok {
 		log.Info("sandbox: " + status)
 	} else {

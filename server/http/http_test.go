@@ -32,6 +32,9 @@ func newServer(t *testing.T, tweak func(*galleyhttp.Server)) (*httptest.Server, 
 	}
 	t.Cleanup(func() { db.Close() })
 	db.MaxAttempts = 2
+	// As galley serve wires them: the catalog asks the database before
+	// deleting a dataset that models or runs use.
+	ds.InUse = db.DatasetInUse
 	recipes := struct {
 		*sqlite.DB
 		storetest.Converter

@@ -83,6 +83,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	if err := db.checkSchema(ctx, names); err != nil {
+		return err
+	}
 	for _, name := range names {
 		var n int
 		if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
@@ -105,6 +108,42 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sqlite: migration %s: %w", name, err)
 		}
+	}
+	return nil
+}
+
+// ErrSchemaTooNew reports a database migrated by a newer galley binary.
+var ErrSchemaTooNew = errors.New("the database schema is newer than this galley binary")
+
+// checkSchema refuses a database that has applied migrations this binary
+// does not embed: a newer binary wrote it, and an older one would read and
+// write tables it does not understand.
+func (db *DB) checkSchema(ctx context.Context, embedded []string) error {
+	known := map[string]bool{}
+	for _, n := range embedded {
+		known[n] = true
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT name FROM migrations ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("sqlite: reading the migrations table: %w", err)
+	}
+	defer rows.Close()
+	var unknown []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		if !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("sqlite: %s: %w (it has migration %s, which this binary lacks): upgrade galley to the version that migrated it",
+			db.Path, ErrSchemaTooNew, strings.Join(unknown, ", "))
 	}
 	return nil
 }

@@ -76,6 +76,10 @@ func (db *DB) DeleteModel(ctx context.Context, name string) error {
 			`SELECT m.name || '@' || t.version FROM trained_models t JOIN models m ON m.id = t.model_id WHERE m.name = ? ORDER BY t.version`, name); err != nil {
 			return err
 		}
+		if err := conflict(ctx, tx, "model "+name+" has schedule(s) %s: delete them first ('galley schedule delete NAME')",
+			`SELECT s.name FROM schedules s JOIN models m ON m.id = s.model_id WHERE m.name = ? ORDER BY s.name`, name); err != nil {
+			return err
+		}
 		if err := conflict(ctx, tx, "model "+name+" has run(s) %s: delete them first ('galley runs delete ID')",
 			`SELECT u.id FROM runs u JOIN models m ON m.id = u.model_id WHERE m.name = ? ORDER BY u.id`, name); err != nil {
 			return err
@@ -180,6 +184,12 @@ func (db *DB) DeleteRun(ctx context.Context, id int64) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if err := conflict(ctx, tx, fmt.Sprintf("run %d trained %%s: delete the trained model first ('galley model delete MODEL@VERSION')", id),
 			`SELECT m.name || '@' || t.version FROM trained_models t JOIN models m ON m.id = t.model_id WHERE t.run_id = ?`, id); err != nil {
+			return err
+		}
+		// A slot's history keeps the run it started; deleting the schedule
+		// deletes its slots.
+		if err := conflict(ctx, tx, fmt.Sprintf("run %d was started by schedule %%s, whose history records it: delete the schedule first ('galley schedule delete NAME')", id),
+			`SELECT DISTINCT s.name FROM schedule_slots sl JOIN schedules s ON s.id = sl.schedule_id WHERE sl.run_id = ? ORDER BY s.name`, id); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM run_logs WHERE run_id = ?`, id); err != nil {

@@ -2,6 +2,8 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -106,5 +108,36 @@ func TestWALAndReopen(t *testing.T) {
 	}
 	if _, err := os.Stat(path + "-wal"); err != nil {
 		t.Errorf("no write-ahead log beside the database: %v", err)
+	}
+}
+
+// TestSchemaTooNew refuses a database a newer binary migrated, and leaves
+// it as it was.
+func TestSchemaTooNew(t *testing.T) {
+	s := open(t)
+	path := s.DB.Path
+	s.DB.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var before int
+	if err := raw.QueryRow(`SELECT count(*) FROM migrations`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO migrations (name) VALUES ('migrations/9999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = sqlite.Open(path, s.Datasets)
+	if !errors.Is(err, sqlite.ErrSchemaTooNew) || !strings.Contains(err.Error(), "9999_future.sql") {
+		t.Fatalf("opening a newer schema: got %v, want an error naming the unknown migration", err)
+	}
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != before+1 {
+		t.Errorf("migrations table holds %d rows, want the %d it had", n, before+1)
 	}
 }

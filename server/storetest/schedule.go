@@ -53,6 +53,7 @@ func ExerciseSchedules(t *testing.T, newStore NewScheduleStore) {
 		{"ScoreResolvesAtFireTime", testScoreSchedule},
 		{"Promotion", testPromotion},
 		{"OnNewData", testOnNewData},
+		{"DeleteScheduled", testDeleteScheduled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -603,4 +604,22 @@ func testOnNewData(t *testing.T, f *fixture) {
 	if sc.LastSnapshot != 3 {
 		t.Errorf("last snapshot = %d, want 3", sc.LastSnapshot)
 	}
+}
+
+// testDeleteScheduled: a model with a schedule, and a run a schedule's
+// slot started, are refused with ECONFLICT naming the schedule until the
+// schedule is deleted.
+func testDeleteScheduled(t *testing.T, f *fixture) {
+	f.create("hourly", func(s *server.Schedule) { s.Timing = server.Timing{Every: "1h"} })
+	f.step(0)
+	f.finish(server.RunFailed)
+	runs := f.runs()
+	if len(runs) != 1 || runs[0].Schedule != "hourly" {
+		t.Fatalf("runs = %+v; want one run of schedule hourly", runs)
+	}
+	wantConflict(t, f.s.DeleteRun(ctx, runs[0].ID), "hourly", "galley schedule delete")
+	wantConflict(t, f.s.DeleteModel(ctx, "m"), "hourly", "galley schedule delete")
+	must(t, f.s.DeleteSchedule(ctx, "hourly"))
+	must(t, f.s.DeleteRun(ctx, runs[0].ID))
+	must(t, f.s.DeleteModel(ctx, "m"))
 }

@@ -78,6 +78,8 @@ func Exercise(t *testing.T, newStore NewStore) {
 		{"Cancel", testCancel},
 		{"RetryAndRecover", testRetryRecover},
 		{"RunLists", testRunLists},
+		{"Deletes", testDeletes},
+		{"DeletedNumbers", testDeletedNumbers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,300 @@
+// Package pgtest starts a real PostgreSQL server for tests: Debian's
+// postgresql package, initialised with initdb in a temporary directory and
+// listening on a free loopback port, stopped when the tests end.
+//
+// A test package shares one server and gives each test its own database:
+//
+//	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+//
+//	func TestX(t *testing.T) {
+//		dsn := pgtest.NewDatabase(t) // postgres://…/galley_test_N
+//		…
+//	}
+//
+// PostgreSQL refuses to run as root; when the tests do (as in containers
+// and CI), the server runs as the unprivileged user "nobody".
+//
+// Tests never silently skip in CI: when CI=true and PostgreSQL cannot be
+// started, the test fails; elsewhere it is skipped with a message saying
+// what to install.
+package pgtest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+)
+
+// Password is the superuser's password; the server asks for it on TCP
+// connections, so tests can also try wrong credentials.
+const Password = "galley-test-password"
+
+// Server is a running PostgreSQL server.
+type Server struct {
+	// Host and Port are where it listens.
+	Host string
+	Port int
+	// User is the superuser.
+	User string
+
+	dir  string
+	cmd  *exec.Cmd
+	done chan error
+	next atomic.Int64
+}
+
+var (
+	shared    *Server
+	sharedErr error
+	once      sync.Once
+)
+
+// Main runs the tests of a package that uses NewDatabase and stops the
+// shared server afterwards. Call it from TestMain.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if shared != nil {
+		if err := shared.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "pgtest:", err)
+		}
+	}
+	return code
+}
+
+// Shared returns the package's shared server, starting it on first use.
+func Shared(tb testing.TB) *Server {
+	tb.Helper()
+	once.Do(func() { shared, sharedErr = Start() })
+	if sharedErr != nil {
+		Missing(tb, sharedErr)
+	}
+	return shared
+}
+
+// NewDatabase creates an empty database on the shared server and returns
+// its URL.
+func NewDatabase(tb testing.TB) string {
+	tb.Helper()
+	return Shared(tb).NewDatabase(tb)
+}
+
+// Missing reports that PostgreSQL cannot be used: a failure when CI=true,
+// a skip otherwise.
+func Missing(tb testing.TB, err error) {
+	tb.Helper()
+	msg := fmt.Sprintf("PostgreSQL is needed for this test: %v (install Debian's postgresql package: 'apt-get install postgresql', or run 'make postgres')", err)
+	if os.Getenv("CI") == "true" {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg + " (set CI=true to make this a failure)")
+}
+
+// URL returns the URL of database db as user with password.
+func (s *Server) URL(user, password, db string) string {
+	return fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", user, password, net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), db)
+}
+
+// NewDatabase creates an empty database and returns its URL.
+func (s *Server) NewDatabase(tb testing.TB) string {
+	tb.Helper()
+	name := fmt.Sprintf("galley_test_%d", s.next.Add(1))
+	admin, err := sql.Open("pgx", s.URL(s.User, Password, "postgres"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		tb.Fatalf("pgtest: creating database %s: %v", name, err)
+	}
+	return s.URL(s.User, Password, name)
+}
+
+// binDir finds the newest installed PostgreSQL's programs.
+func binDir() (string, error) {
+	if dir := os.Getenv("GALLEY_PG_BIN"); dir != "" {
+		return dir, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool {
+		a, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
+		b, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[j])))
+		return a < b
+	})
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if _, err := os.Stat(filepath.Join(dirs[i], "initdb")); err == nil {
+			return dirs[i], nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", errors.New("no initdb in /usr/lib/postgresql/*/bin or on PATH (GALLEY_PG_BIN may name the directory)")
+}
+
+// Start initialises a cluster in a new temporary directory and starts
+// PostgreSQL on a free loopback port. Stop stops it and removes the
+// directory.
+func Start() (*Server, error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
+	}
+	cred, err := credential()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "galley-pgtest-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Host: "127.0.0.1", User: "postgres", dir: dir}
+	fail := func(err error) (*Server, error) {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	// The server's user must be able to reach and own its files.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return fail(err)
+	}
+	data, pwfile := filepath.Join(dir, "data"), filepath.Join(dir, "pwfile")
+	if err := os.WriteFile(pwfile, []byte(Password+"\n"), 0o600); err != nil {
+		return fail(err)
+	}
+	if err := os.Mkdir(data, 0o700); err != nil {
+		return fail(err)
+	}
+	if cred != nil {
+		for _, p := range []string{data, pwfile} {
+			if err := os.Chown(p, int(cred.Uid), int(cred.Gid)); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", s.User, "--pwfile", pwfile,
+		"--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	initdb.Dir = dir
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return fail(fmt.Errorf("initdb: %v: %s", err, lastLines(out)))
+	}
+	if s.Port, err = freePort(); err != nil {
+		return fail(err)
+	}
+	logFile, err := os.Create(filepath.Join(dir, "postgres.log"))
+	if err != nil {
+		return fail(err)
+	}
+	// Durability settings are off: the cluster is thrown away after the
+	// tests.
+	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(s.Port),
+		"-c", "listen_addresses="+s.Host, "-c", "unix_socket_directories=", "-c", "fsync=off",
+		"-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
+	s.cmd.Dir = dir
+	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		logFile.Close()
+		return fail(fmt.Errorf("starting postgres: %w", err))
+	}
+	logFile.Close()
+	s.done = make(chan error, 1)
+	go func() { s.done <- s.cmd.Wait() }()
+	if err := s.waitReady(30 * time.Second); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) waitReady(limit time.Duration) error {
+	db, err := sql.Open("pgx", s.URL(s.User, Password, "postgres"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	deadline := time.Now().Add(limit)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err = db.PingContext(ctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case werr := <-s.done:
+			s.done <- werr
+			log, _ := os.ReadFile(filepath.Join(s.dir, "postgres.log"))
+			return fmt.Errorf("postgres exited: %v: %s", werr, lastLines(log))
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("postgres did not accept connections within %s: %v", limit, err)
+		}
+	}
+}
+
+// Stop shuts the server down and removes its files.
+func (s *Server) Stop() error {
+	defer os.RemoveAll(s.dir)
+	if s.cmd == nil || s.cmd.Process == nil {
+		return nil
+	}
+	// SIGINT is PostgreSQL's fast shutdown.
+	s.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-s.done:
+		return nil
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+		return errors.New("postgres did not stop within 20s; killed")
+	}
+}
+
+// credential is whom PostgreSQL runs as: nil (this process's user) unless
+// that is root, which PostgreSQL refuses; then "nobody".
+func credential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		return nil, fmt.Errorf("running as root and no user 'nobody' to run postgres as: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func lastLines(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 10 {
+		lines = lines[len(lines)-10:]
+	}
+	return strings.Join(lines, "\n")
+}

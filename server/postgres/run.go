@@ -1,0 +1,434 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"time"
+
+	"github.com/galley-dev/galley/server"
+)
+
+// Train implements server.RunService.
+func (db *DB) Train(ctx context.Context, req server.TrainRequest) (*server.Run, error) {
+	r, modelID, err := db.prepareTrain(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return db.insertRun(ctx, r, modelID)
+}
+
+// prepareTrain resolves a training run's model, parameters and dataset
+// snapshot as they are now, without storing anything.
+func (db *DB) prepareTrain(ctx context.Context, req server.TrainRequest) (*server.Run, int64, error) {
+	m, rvID, err := db.findModel(ctx, req.Model)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := db.FindRecipeVersionByID(ctx, rvID)
+	if err != nil {
+		return nil, 0, err
+	}
+	over, err := checkParams(v, req.Params)
+	if err != nil {
+		return nil, 0, err
+	}
+	params := map[string]string{}
+	for k, x := range m.Params {
+		params[k] = x
+	}
+	for k, x := range over {
+		params[k] = x
+	}
+	ds, err := db.Datasets.FindDatasetVersion(ctx, m.Dataset)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &server.Run{Kind: server.RunTrain, Model: m.Name, RecipeVersionID: rvID, Params: params, InputSnapshot: ds.Snapshot()}, m.ID, nil
+}
+
+// Score implements server.RunService.
+func (db *DB) Score(ctx context.Context, req server.ScoreRequest) (*server.Run, error) {
+	r, modelID, err := db.prepareScore(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return db.insertRun(ctx, r, modelID)
+}
+
+// prepareScore resolves a scoring run's trained model and input snapshot
+// as they are now, without storing anything.
+func (db *DB) prepareScore(ctx context.Context, req server.ScoreRequest) (*server.Run, int64, error) {
+	if req.TrainedModel == "" {
+		return nil, 0, server.Errorf(server.EINVALID, "no trained model given: name one as MODEL, MODEL@VERSION or MODEL@ALIAS")
+	}
+	if err := checkName("output dataset", req.Output); err != nil {
+		return nil, 0, err
+	}
+	if req.Input == "" {
+		return nil, 0, server.Errorf(server.EINVALID, "no input dataset given: pass --input DATASET")
+	}
+	t, err := db.FindTrainedModel(ctx, req.TrainedModel)
+	if err != nil {
+		return nil, 0, err
+	}
+	m, _, err := db.findModel(ctx, t.Model)
+	if err != nil {
+		return nil, 0, err
+	}
+	ds, err := db.Datasets.FindDatasetVersion(ctx, req.Input)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &server.Run{Kind: server.RunScore, Model: t.Model, RecipeVersionID: t.RecipeVersionID, Params: t.Params,
+		InputSnapshot: ds.Snapshot(), TrainedModel: t.Ref(), OutputName: req.Output}, m.ID, nil
+}
+
+func (db *DB) insertRun(ctx context.Context, r *server.Run, modelID int64) (*server.Run, error) {
+	id, err := db.insertRunWith(ctx, db.db, r, modelID, 0)
+	if err != nil {
+		return nil, err
+	}
+	return db.FindRun(ctx, id)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// insertRunWith queues r through ex, inside a transaction when ex is one;
+// scheduleID is the schedule whose slot (r.NominalTime) started it, or 0.
+func (db *DB) insertRunWith(ctx context.Context, ex execer, r *server.Run, modelID, scheduleID int64) (int64, error) {
+	now := db.now()
+	params, _ := json.Marshal(r.Params)
+	max := db.MaxAttempts
+	if max < 1 {
+		max = 1
+	}
+	var sched, nominal any
+	if scheduleID != 0 {
+		sched = scheduleID
+	}
+	if r.NominalTime != nil {
+		nominal = fmtFixed(*r.NominalTime)
+	}
+	var id int64
+	err := ex.QueryRowContext(ctx, `INSERT INTO runs (kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time)
+		VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, fmtTime(now), fmtTime(now), sched, nominal).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: queueing run: %w", err)
+	}
+	return id, nil
+}
+
+const runSelect = `SELECT r.id, r.kind, r.state, r.attempt, r.max_attempts, m.name, r.recipe_version_id, r.params, r.input_snapshot, r.trained_model,
+	r.output_name, r.output_snapshot, r.metrics, r.rows_in, r.rows_out, r.error, r.worker_pid, r.cancel_requested, r.created_at, r.scheduled_at,
+	r.started_at, r.finished_at, r.duration_ms, coalesce((SELECT name FROM schedules WHERE id = r.schedule_id), ''), r.nominal_time,
+	r.promotion FROM runs r JOIN models m ON m.id = r.model_id`
+
+func scanRun(s scanner) (*server.Run, error) {
+	var r server.Run
+	var params, metrics, created, scheduled string
+	var started, finished, nominal, promotion sql.NullString
+	if err := s.Scan(&r.ID, &r.Kind, &r.State, &r.Attempt, &r.MaxAttempts, &r.Model, &r.RecipeVersionID, &params, &r.InputSnapshot, &r.TrainedModel,
+		&r.OutputName, &r.OutputSnapshot, &metrics, &r.RowsIn, &r.RowsOut, &r.Error, &r.WorkerPID, &r.CancelRequested, &created, &scheduled,
+		&started, &finished, &r.DurationMS, &r.Schedule, &nominal, &promotion); err != nil {
+		return nil, err
+	}
+	json.Unmarshal([]byte(params), &r.Params)
+	json.Unmarshal([]byte(metrics), &r.Metrics)
+	r.CreatedAt, r.ScheduledAt = parseTime(created), parseTime(scheduled)
+	r.StartedAt, r.FinishedAt, r.NominalTime = parseTimePtr(started), parseTimePtr(finished), parseTimePtr(nominal)
+	if promotion.Valid {
+		json.Unmarshal([]byte(promotion.String), &r.Promotion)
+	}
+	return &r, nil
+}
+
+// FindRun implements server.RunService.
+func (db *DB) FindRun(ctx context.Context, id int64) (*server.Run, error) {
+	r, err := scanRun(db.db.QueryRowContext(ctx, runSelect+` WHERE r.id = ?`, id))
+	if err != nil {
+		return nil, notFound(err, "run %d not found: list runs with 'galley runs list'", id)
+	}
+	return r, nil
+}
+
+// FindRuns implements server.RunService.
+func (db *DB) FindRuns(ctx context.Context, f server.RunFilter) ([]*server.Run, int, error) {
+	if err := f.Page.Normalize(server.RunOrders...); err != nil {
+		return nil, 0, err
+	}
+	where, args := " WHERE 1=1", []any{}
+	if f.Kind != "" {
+		if f.Kind != server.RunTrain && f.Kind != server.RunScore {
+			return nil, 0, server.Errorf(server.EINVALID, "kind %q is invalid: use train or score", f.Kind)
+		}
+		where += " AND r.kind = ?"
+		args = append(args, f.Kind)
+	}
+	if f.State != "" {
+		switch f.State {
+		case server.RunQueued, server.RunRunning, server.RunSucceeded, server.RunFailed, server.RunCancelled:
+		default:
+			return nil, 0, server.Errorf(server.EINVALID, "state %q is invalid: use queued, running, succeeded, failed or cancelled", f.State)
+		}
+		where += " AND r.state = ?"
+		args = append(args, f.State)
+	}
+	if f.Model != "" {
+		where += " AND m.name = ?"
+		args = append(args, f.Model)
+	}
+	var total int
+	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM runs r JOIN models m ON m.id = r.model_id`+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	order := orderBy(f.Page, "r.id DESC", map[string]string{"id": "r.id", "created_at": "r.created_at", "state": "r.state"})
+	rows, err := db.db.QueryContext(ctx, runSelect+where+" ORDER BY "+order+", r.id DESC LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	list := []*server.Run{}
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		list = append(list, r)
+	}
+	return list, total, rows.Err()
+}
+
+// CancelRun implements server.RunService.
+func (db *DB) CancelRun(ctx context.Context, id int64) (*server.Run, error) {
+	r, err := db.FindRun(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	now := fmtTime(db.now())
+	switch r.State {
+	case server.RunQueued:
+		_, err = db.db.ExecContext(ctx, `UPDATE runs SET state = 'cancelled', finished_at = ?, error = 'cancelled before it started' WHERE id = ? AND state = 'queued'`, now, id)
+	case server.RunRunning:
+		_, err = db.db.ExecContext(ctx, `UPDATE runs SET cancel_requested = true WHERE id = ?`, id)
+	default:
+		return nil, server.Errorf(server.ECONFLICT, "run %d already %s: only queued or running runs can be cancelled", id, r.State)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: cancelling run: %w", err)
+	}
+	return db.FindRun(ctx, id)
+}
+
+// RunLogs implements server.RunService.
+func (db *DB) RunLogs(ctx context.Context, id int64, after int) ([]server.LogLine, error) {
+	if _, err := db.FindRun(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT seq, time, text FROM run_logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT 10000`, id, after)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []server.LogLine{}
+	for rows.Next() {
+		var l server.LogLine
+		var t string
+		if err := rows.Scan(&l.Seq, &t, &l.Text); err != nil {
+			return nil, err
+		}
+		l.Time = parseTime(t)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// ClaimRun implements server.RunQueue.
+func (db *DB) ClaimRun(ctx context.Context) (*server.Run, error) {
+	now := fmtTime(db.now())
+	var id int64
+	err := db.db.QueryRowContext(ctx, `UPDATE runs SET state = 'running', attempt = attempt + 1, started_at = ?, worker_pid = 0
+		WHERE id = (SELECT id FROM runs WHERE state = 'queued' AND scheduled_at <= ? ORDER BY scheduled_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		AND state = 'queued'
+		RETURNING id`, now, now).Scan(&id)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("postgres: claiming a run: %w", err)
+	}
+	return db.FindRun(ctx, id)
+}
+
+// SetRunWorker implements server.RunQueue.
+func (db *DB) SetRunWorker(ctx context.Context, id int64, pid int) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE runs SET worker_pid = ? WHERE id = ?`, pid, id)
+	return err
+}
+
+// AppendRunLogs implements server.RunQueue.
+func (db *DB) AppendRunLogs(ctx context.Context, id int64, lines []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	now := fmtTime(db.now())
+	return db.tx(ctx, func(tx conn) error {
+		var seq int
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM run_logs WHERE run_id = ?`, id).Scan(&seq); err != nil {
+			return err
+		}
+		for _, l := range lines {
+			seq++
+			if _, err := tx.ExecContext(ctx, `INSERT INTO run_logs (run_id, seq, time, text) VALUES (?, ?, ?, ?)`, id, seq, now, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// FinishRun implements server.RunQueue.
+func (db *DB) FinishRun(ctx context.Context, id int64, res server.RunResult) (*server.Run, error) {
+	r, err := db.FindRun(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.State != server.RunRunning {
+		return nil, server.Errorf(server.ECONFLICT, "run %d is %s, not running", id, r.State)
+	}
+	if !res.State.Final() {
+		return nil, server.Errorf(server.EINVALID, "run state %q is not final", res.State)
+	}
+	if r.CancelRequested && res.State != server.RunSucceeded {
+		res.State = server.RunCancelled
+		if res.Error == "" {
+			res.Error = "cancelled"
+		}
+	}
+	now := db.now()
+	var dur int64
+	if r.StartedAt != nil {
+		dur = now.Sub(*r.StartedAt).Milliseconds()
+	}
+	metrics, _ := json.Marshal(res.Metrics)
+	err = db.tx(ctx, func(tx conn) error {
+		trained, output := r.TrainedModel, ""
+		if res.State == server.RunSucceeded {
+			switch r.Kind {
+			case server.RunTrain:
+				var modelID int64
+				var next int
+				if err := tx.QueryRowContext(ctx, `SELECT model_id FROM runs WHERE id = ?`, id).Scan(&modelID); err != nil {
+					return err
+				}
+				// Runs of one model finishing at once take versions in turn.
+				if _, err := tx.ExecContext(ctx, `SELECT id FROM models WHERE id = ? FOR UPDATE`, modelID); err != nil {
+					return err
+				}
+				if err := tx.QueryRowContext(ctx, `SELECT greatest(coalesce((SELECT max(version) FROM trained_models WHERE model_id = ?1), 0),
+					coalesce((SELECT max(version) FROM deleted_trained_models WHERE model_id = ?1), 0)) + 1`, modelID).Scan(&next); err != nil {
+					return err
+				}
+				params, _ := json.Marshal(r.Params)
+				if _, err := tx.ExecContext(ctx, `INSERT INTO trained_models (model_id, version, run_id, recipe_version_id, params, dataset_snapshot, metrics, artifact, created_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, modelID, next, id, r.RecipeVersionID, string(params), r.InputSnapshot, string(metrics), res.Artifact, fmtTime(now)); err != nil {
+					return err
+				}
+				trained = fmt.Sprintf("%s@%d", r.Model, next)
+			case server.RunScore:
+				if res.Output == "" {
+					return fmt.Errorf("a successful scoring run must name the dataset version it wrote")
+				}
+				output = res.Output
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE runs SET state = ?, error = ?, metrics = ?, rows_in = ?, rows_out = ?, trained_model = ?, output_snapshot = ?,
+			finished_at = ?, duration_ms = ?, worker_pid = 0 WHERE id = ?`,
+			res.State, res.Error, string(metrics), res.RowsIn, res.RowsOut, trained, output, fmtTime(now), dur, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: finishing run %d: %w", id, err)
+	}
+	return db.FindRun(ctx, id)
+}
+
+// RetryRun implements server.RunQueue.
+func (db *DB) RetryRun(ctx context.Context, id int64, at time.Time, reason string) error {
+	res, err := db.db.ExecContext(ctx, `UPDATE runs SET state = 'queued', scheduled_at = ?, error = ?, worker_pid = 0 WHERE id = ? AND state = 'running'`,
+		fmtTime(at), reason, id)
+	if err != nil {
+		return fmt.Errorf("postgres: retrying run %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return server.Errorf(server.ECONFLICT, "run %d is not running", id)
+	}
+	return nil
+}
+
+// ReleaseRun implements server.RunQueue.
+func (db *DB) ReleaseRun(ctx context.Context, id int64, reason string) error {
+	now := fmtTime(db.now())
+	var n int64
+	err := db.tx(ctx, func(tx conn) error {
+		// PostgreSQL refuses arguments a statement does not use, so each
+		// statement takes its own.
+		for _, stmt := range []struct {
+			query string
+			args  []any
+		}{
+			{`UPDATE runs SET state = 'cancelled', finished_at = ?, error = 'cancelled', worker_pid = 0
+				WHERE id = ? AND state = 'running' AND cancel_requested = true`, []any{now, id}},
+			{`UPDATE runs SET state = 'queued', scheduled_at = ?, error = ?, worker_pid = 0, attempt = greatest(attempt - 1, 0)
+				WHERE id = ? AND state = 'running'`, []any{now, reason, id}},
+		} {
+			res, err := tx.ExecContext(ctx, stmt.query, stmt.args...)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: releasing run %d: %w", id, err)
+	}
+	if n == 0 {
+		return server.Errorf(server.ECONFLICT, "run %d is not running", id)
+	}
+	return nil
+}
+
+// RecoverRuns implements server.RunQueue.
+func (db *DB) RecoverRuns(ctx context.Context) (int, error) {
+	now := fmtTime(db.now())
+	var n int64
+	err := db.tx(ctx, func(tx conn) error {
+		stmts := []string{
+			`UPDATE runs SET state = 'cancelled', finished_at = ?1, error = 'cancelled; the server stopped during the run', worker_pid = 0
+				WHERE state = 'running' AND cancel_requested = true`,
+			`UPDATE runs SET state = 'queued', scheduled_at = ?1, error = 'the server stopped during attempt ' || attempt || '; retrying', worker_pid = 0
+				WHERE state = 'running' AND attempt < max_attempts`,
+			`UPDATE runs SET state = 'failed', finished_at = ?1, error = 'the server stopped during attempt ' || attempt || ' of ' || max_attempts || '; no attempts left', worker_pid = 0
+				WHERE state = 'running'`,
+		}
+		for _, s := range stmts {
+			res, err := tx.ExecContext(ctx, s, now)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: recovering runs: %w", err)
+	}
+	return int(n), nil
+}
