@@ -38,6 +38,9 @@ type rewriter struct {
 	convs map[string]string
 	// fmtTypes lists the session's types with fmt methods, once known
 	fmtTypes *[]types.Type
+	// chainList lists the session's types with a method errors.Is or
+	// errors.As calls, once known.
+	chainList *[]types.Type
 	// typeVerbArgs are the arguments printed with %T, replaced by their
 	// type's name
 	typeVerbArgs map[ast.Expr]bool
@@ -301,6 +304,7 @@ func (r *rewriter) walk(root ast.Node) {
 			r.builtinCall(n)
 			r.displayCall(n)
 			r.errorsAs(n)
+			r.errorsIs(n)
 			r.asTypeCall(n)
 			r.errorArgs(n)
 			r.printArgs(n)
