@@ -309,6 +309,7 @@ func (r *rewriter) walk(root ast.Node) {
 			r.errorArgs(n)
 			r.printArgs(n)
 			r.jsonArgs(n)
+			r.xmlArgs(n)
 			r.logCall(n)
 		case *ast.GoStmt:
 			r.goStmt(n)
