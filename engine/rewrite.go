@@ -310,6 +310,7 @@ func (r *rewriter) walk(root ast.Node) {
 			r.printArgs(n)
 			r.jsonArgs(n)
 			r.xmlArgs(n)
+			r.templateArgs(n)
 			r.logCall(n)
 		case *ast.GoStmt:
 			r.goStmt(n)
