@@ -128,15 +128,16 @@ func (r *rewriter) asHelper(ts, errorsName string) string {
 	return name
 }
 
-// errorsIs runs errors.Is in interpreted code when the session declares a
-// type with an Unwrap or Is method: compiled errors.Is cannot call methods
+// errorsIs runs errors.Is, errors.As with a compiled target type, and
+// errors.Unwrap in interpreted code when the session declares a type with
+// an Unwrap, Is or As method: compiled errors.Is cannot call methods
 // of cell types, so it would stop at such a value. The helper asks compiled
 // errors.Is at each step of the chain, so compiled wrappers and sentinels
 // behave as before, and itself follows the cell types' Unwrap methods and
 // asks their Is methods.
 func (r *rewriter) errorsIs(call *ast.CallExpr) {
 	sel, ok := call.Fun.(*ast.SelectorExpr)
-	if !ok || len(call.Args) != 2 || call.Ellipsis.IsValid() {
+	if !ok || call.Ellipsis.IsValid() {
 		return
 	}
 	pkg, ok := sel.X.(*ast.Ident)
@@ -144,7 +145,16 @@ func (r *rewriter) errorsIs(call *ast.CallExpr) {
 		return
 	}
 	fn, ok := r.c.info.Uses[sel.Sel].(*types.Func)
-	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "errors" || (fn.Name() != "Is" && fn.Name() != "As") {
+	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "errors" {
+		return
+	}
+	if fn.Name() == "Unwrap" && len(call.Args) == 1 {
+		if h := r.unwrapHelper(pkg.Name); h != "" {
+			r.add(sel.Pos(), sel.End(), h)
+		}
+		return
+	}
+	if len(call.Args) != 2 || (fn.Name() != "Is" && fn.Name() != "As") {
 		return
 	}
 	param := "target error"
@@ -158,6 +168,26 @@ func (r *rewriter) errorsIs(call *ast.CallExpr) {
 	if h := r.chainHelper(fn.Name(), param, pkg.Name); h != "" {
 		r.add(sel.Pos(), sel.End(), h)
 	}
+}
+
+// unwrapHelper writes an interpreted errors.Unwrap that calls the Unwrap
+// method of cell types, with errorsName naming package errors, and returns
+// its name, or "" when no cell type has one.
+func (r *rewriter) unwrapHelper(errorsName string) string {
+	var b strings.Builder
+	for _, t := range r.chainTypes() {
+		ts, ok := r.typeString(t)
+		if !ok || !slices.Contains(chainMethods(t), "Unwrap") {
+			continue
+		}
+		fmt.Fprintf(&b, "if x, ok := err.(%[1]s); ok {\nreturn x.Unwrap()\n} else if x, ok := %[2]s.Inner(err).(%[1]s); ok {\nreturn x.Unwrap()\n}\n", ts, rtName)
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	name := r.fresh("unwrap")
+	r.hoistOrder = append(r.hoistOrder, fmt.Sprintf("func %s(err error) error {\n%sreturn %s.Unwrap(err)\n}\n", name, b.String(), errorsName))
+	return name
 }
 
 // chainTypes lists the session's types with a method errors.Is or
@@ -193,7 +223,7 @@ func chainMethods(t types.Type) []string {
 		if sel == nil {
 			continue
 		}
-		if sigString(sel.Type().(*types.Signature)) == w.sig {
+		if s := sigString(sel.Type().(*types.Signature)); s == w.sig || s == strings.ReplaceAll(w.sig, "interface{}", "any") {
 			names = append(names, w.name)
 		}
 	}

@@ -47,3 +47,24 @@ errors.As(fmt.Errorf("w: %w", &Wrapped{&Code{7}}), &code), code != nil, code.N
 errors.Is(nil, ErrBase), errors.Is(&Wrapped{nil}, ErrBase), errors.Is(fmt.Errorf("plain: %w", ErrBase), ErrBase)
 // Output:
 // false false true
+// -- cell --
+// errors.Unwrap calls a cell type's Unwrap method too.
+errors.Unwrap(held) != nil, errors.Is(errors.Unwrap(held), ErrBase), errors.Unwrap(ErrBase) == nil
+// Output:
+// true true true
+// -- cell --
+// An As method can fill in a target of another type.
+type Legacy struct{ code int }
+func (l *Legacy) Error() string { return "legacy" }
+func (l *Legacy) As(target any) bool {
+	if c, ok := target.(**Code); ok {
+		*c = &Code{l.code}
+		return true
+	}
+	return false
+}
+var fromLegacy *Code
+var pe2 *fs.PathError
+errors.As(fmt.Errorf("w: %w", &Legacy{42}), &fromLegacy), fromLegacy.N, errors.As(&Legacy{1}, &pe2)
+// Output:
+// true 42 false
