@@ -95,25 +95,31 @@ func (r *rewriter) templateBody(t types.Type) (string, bool) {
 		return expr, true
 	}
 	var b strings.Builder
-	st, isStruct := t.Underlying().(*types.Struct)
-	if p, ok := t.(*types.Pointer); ok {
-		if s, ok := p.Elem().Underlying().(*types.Struct); ok && declaredInCell(p.Elem()) {
-			st, isStruct = s, true
+	// A cell's struct, or a pointer to one, is described with its methods;
+	// other pointers by what they point to.
+	var st *types.Struct
+	if declaredInCell(t) {
+		if p, ok := t.(*types.Pointer); ok {
+			st, _ = p.Elem().Underlying().(*types.Struct)
 			b.WriteString("if v == nil {\nreturn v\n}\n")
+		} else {
+			st, _ = t.Underlying().(*types.Struct)
 		}
 	}
-	switch u := t.Underlying().(type) {
-	case *types.Struct, *types.Pointer:
-		if !isStruct || !declaredInCell(t) {
-			if p, ok := u.(*types.Pointer); ok {
-				e, ok := elem(p.Elem(), "*v")
-				if !ok {
-					return "", false
-				}
-				fmt.Fprintf(&b, "if v == nil {\nreturn v\n}\nreturn %s\n", e)
-				return b.String(), true
-			}
+	u := t.Underlying()
+	if st != nil {
+		u = st
+	}
+	switch u := u.(type) {
+	case *types.Pointer:
+		e, ok := elem(u.Elem(), "*v")
+		if !ok {
 			return "", false
+		}
+		fmt.Fprintf(&b, "if v == nil {\nreturn v\n}\nreturn %s\n", e)
+	case *types.Struct:
+		if st == nil {
+			return "", false // a struct type without a name
 		}
 		var names, vals, oks []string
 		for i := 0; i < st.NumFields(); i++ {
