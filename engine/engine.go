@@ -204,6 +204,10 @@ func New(opts Options) (*Engine, error) {
 		"MarshalJSONFunc": reflect.ValueOf((*cellrt.MarshalJSONFunc)(nil)),
 		"JSONObject":      reflect.ValueOf((*cellrt.JSONObject)(nil)),
 		"MarshalTextFunc": reflect.ValueOf((*cellrt.MarshalTextFunc)(nil)),
+		"XMLStruct":       reflect.ValueOf(cellrt.XMLStruct),
+		"MarshalXMLFunc":  reflect.ValueOf((*cellrt.MarshalXMLFunc)(nil)),
+		"XMLTextFunc":     reflect.ValueOf((*cellrt.XMLTextFunc)(nil)),
+		"TemplateStruct":  reflect.ValueOf(cellrt.TemplateStruct),
 	}
 	if err := e.in.Use(e.profile.restrict(exports)); err != nil {
 		return nil, fmt.Errorf("engine: loading symbols: %w", err)

@@ -38,6 +38,9 @@ type rewriter struct {
 	convs map[string]string
 	// fmtTypes lists the session's types with fmt methods, once known
 	fmtTypes *[]types.Type
+	// chainList lists the session's types with a method errors.Is or
+	// errors.As calls, once known.
+	chainList *[]types.Type
 	// typeVerbArgs are the arguments printed with %T, replaced by their
 	// type's name
 	typeVerbArgs map[ast.Expr]bool
@@ -72,12 +75,7 @@ func (r *rewriter) typeString(t types.Type) (string, bool) {
 	s := r.c.sess
 	before := len(s.imports)
 	t = expandGenericAliases(t)
-	expr, ok := s.typeExpr(t, func(p string) string {
-		if pkg, err := r.c.e.imp.Import(p); err == nil {
-			return pkg.Name()
-		}
-		return ""
-	})
+	expr, ok := s.typeExpr(t, r.pkgName)
 	expr = s.interpTypeNames(renameTypeParams(expr, typeParamsOf(t)))
 	if len(s.imports) != before || ok {
 		for p, n := range s.imports {
@@ -91,13 +89,21 @@ func (r *rewriter) typeString(t types.Type) (string, bool) {
 
 // checkerType writes t as the session records variable types.
 func (r *rewriter) checkerType(t types.Type) string {
-	expr, _ := r.c.sess.typeExpr(t, func(p string) string {
-		if pkg, err := r.c.e.imp.Import(p); err == nil {
-			return pkg.Name()
-		}
-		return ""
-	})
+	expr, _ := r.c.sess.typeExpr(t, r.pkgName)
 	return expr
+}
+
+// pkgName names package p in source the rewrite writes, for a package the
+// session has not imported yet: the name the cell imports it under
+// (`import str "strings"`), else the package's own.
+func (r *rewriter) pkgName(p string) string {
+	if n, ok := r.c.importsOf()[p]; ok && n != "_" && n != "." && n != "" {
+		return n
+	}
+	if pkg, err := r.c.e.imp.Import(p); err == nil {
+		return pkg.Name()
+	}
+	return ""
 }
 
 func (r *rewriter) typeOf(e ast.Expr) types.Type {
@@ -301,10 +307,13 @@ func (r *rewriter) walk(root ast.Node) {
 			r.builtinCall(n)
 			r.displayCall(n)
 			r.errorsAs(n)
+			r.errorsIs(n)
 			r.asTypeCall(n)
 			r.errorArgs(n)
 			r.printArgs(n)
 			r.jsonArgs(n)
+			r.xmlArgs(n)
+			r.templateArgs(n)
 			r.logCall(n)
 		case *ast.GoStmt:
 			r.goStmt(n)

@@ -1,0 +1,195 @@
+package engine
+
+import (
+	"fmt"
+	"go/ast"
+	"go/types"
+	"strconv"
+	"strings"
+)
+
+// text/template and html/template look up `{{.Name}}` as a method, then a
+// field, of the value they are given, by reflection; the interpreter's
+// version of a cell's struct has the fields but none of the methods. Where
+// a cell passes such a value to (*Template).Execute or ExecuteTemplate,
+// the rewrite passes a struct made at run time (cellrt.TemplateStruct)
+// holding the exported fields and, as fields named after them, the results
+// of the methods a template can call without arguments. Those methods are
+// called once, when Execute is, whether or not the template uses them.
+
+// templateDepth bounds how deep values are described, for data that
+// refers to itself through pointers.
+const templateDepth = 8
+
+// templateArgs rewrites the data argument of the templates' Execute calls.
+func (r *rewriter) templateArgs(call *ast.CallExpr) {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || r.plain {
+		return
+	}
+	fn, ok := r.c.info.Uses[sel.Sel].(*types.Func)
+	if !ok || fn.Pkg() == nil || (fn.Pkg().Path() != "text/template" && fn.Pkg().Path() != "html/template") {
+		return
+	}
+	at := -1
+	switch fn.Name() {
+	case "Execute":
+		at = 1
+	case "ExecuteTemplate":
+		at = 2
+	}
+	if at < 0 || len(call.Args) <= at {
+		return
+	}
+	arg := call.Args[at]
+	t := r.typeOf(arg)
+	if t == nil || !mentionsCellType(t) {
+		return
+	}
+	conv := r.templateConv(t)
+	if conv == "" {
+		return
+	}
+	r.add(arg.Pos(), arg.Pos(), conv+"(")
+	r.add(arg.End(), arg.End(), ", 0)")
+}
+
+// templateConv returns the name of an interpreted function turning a value
+// of type t into what a template should see, or "" when t needs nothing or
+// cannot be handled.
+func (r *rewriter) templateConv(t types.Type) string {
+	t = types.Unalias(t)
+	if !mentionsCellType(t) {
+		return ""
+	}
+	key := "template " + types.TypeString(t, nil)
+	if name, ok := r.convs[key]; ok {
+		return name
+	}
+	ts, ok := r.typeString(t)
+	if !ok {
+		return ""
+	}
+	if r.convs == nil {
+		r.convs = map[string]string{}
+	}
+	name := r.fresh("template")
+	r.convs[key] = name
+	body, ok := r.templateBody(t)
+	if !ok {
+		r.convs[key] = ""
+		return ""
+	}
+	r.hoistOrder = append(r.hoistOrder, fmt.Sprintf("func %s(v %s, d int) any {\nif d > %d {\nreturn v\n}\n%s}\n", name, ts, templateDepth, body))
+	return name
+}
+
+func (r *rewriter) templateBody(t types.Type) (string, bool) {
+	elem := func(et types.Type, expr string) (string, bool) {
+		if conv := r.templateConv(et); conv != "" {
+			return conv + "(" + expr + ", d+1)", true
+		}
+		if mentionsCellType(et) {
+			return "", false
+		}
+		return expr, true
+	}
+	var b strings.Builder
+	// A cell's struct, or a pointer to one, is described with its methods;
+	// other pointers by what they point to.
+	var st *types.Struct
+	if declaredInCell(t) {
+		if p, ok := t.(*types.Pointer); ok {
+			st, _ = p.Elem().Underlying().(*types.Struct)
+			b.WriteString("if v == nil {\nreturn v\n}\n")
+		} else {
+			st, _ = t.Underlying().(*types.Struct)
+		}
+	}
+	u := t.Underlying()
+	if st != nil {
+		u = st
+	}
+	switch u := u.(type) {
+	case *types.Pointer:
+		e, ok := elem(u.Elem(), "*v")
+		if !ok {
+			return "", false
+		}
+		fmt.Fprintf(&b, "if v == nil {\nreturn v\n}\nreturn %s\n", e)
+	case *types.Struct:
+		if st == nil {
+			return "", false // a struct type without a name
+		}
+		var names, vals, oks []string
+		for i := 0; i < st.NumFields(); i++ {
+			f := st.Field(i)
+			if f.Embedded() {
+				return "", false // promoted fields and methods
+			}
+			if !f.Exported() {
+				continue
+			}
+			v, ok := elem(f.Type(), "v."+f.Name())
+			if !ok {
+				return "", false
+			}
+			names = append(names, strconv.Quote(f.Name()))
+			vals = append(vals, v)
+			oks = append(oks, "true")
+		}
+		ms := types.NewMethodSet(t)
+		for i := range ms.Len() {
+			m := ms.At(i).Obj()
+			sig := m.Type().(*types.Signature)
+			if !m.Exported() || sig.Params().Len() != 0 || sig.Results().Len() == 0 || sig.Results().Len() > 2 {
+				continue
+			}
+			if sig.Results().Len() == 2 && !types.Identical(sig.Results().At(1).Type(), types.Universe.Lookup("error").Type()) {
+				continue
+			}
+			// A method that panics or fails is left out: the template
+			// reports it only if it uses it.
+			res := "x"
+			if sig.Results().Len() == 2 {
+				res = "x, err"
+			}
+			fmt.Fprintf(&b, "var m%[1]d any\nok%[1]d := false\nfunc() {\ndefer func() { recover() }()\n", i)
+			if sig.Results().Len() == 2 {
+				fmt.Fprintf(&b, "%s := v.%s()\nif err != nil {\nreturn\n}\nm%d, ok%d = x, true\n}()\n", res, m.Name(), i, i)
+			} else {
+				fmt.Fprintf(&b, "%s := v.%s()\nm%d, ok%d = x, true\n}()\n", res, m.Name(), i, i)
+			}
+			names = append(names, strconv.Quote(m.Name()))
+			vals = append(vals, fmt.Sprintf("m%d", i))
+			oks = append(oks, fmt.Sprintf("ok%d", i))
+		}
+		fmt.Fprintf(&b, "return %s.TemplateStruct([]string{%s}, []any{%s}, []bool{%s})\n",
+			rtName, strings.Join(names, ", "), strings.Join(vals, ", "), strings.Join(oks, ", "))
+	case *types.Slice, *types.Array:
+		var et types.Type
+		if s, ok := u.(*types.Slice); ok {
+			et = s.Elem()
+			b.WriteString("if v == nil {\nreturn nil\n}\n")
+		} else {
+			et = u.(*types.Array).Elem()
+		}
+		e, ok := elem(et, "e")
+		if !ok {
+			return "", false
+		}
+		fmt.Fprintf(&b, "out := []any{}\nfor _, e := range v {\nout = append(out, %s)\n}\nreturn out\n", e)
+	case *types.Map:
+		if !isStringKind(u.Key()) {
+			return "", false
+		}
+		e, ok := elem(u.Elem(), "e")
+		if !ok {
+			return "", false
+		}
+		fmt.Fprintf(&b, "if v == nil {\nreturn nil\n}\nout := map[string]any{}\nfor k, e := range v {\nout[string(k)] = %s\n}\nreturn out\n", e)
+	default:
+		b.WriteString("return v\n")
+	}
+	return b.String(), true
+}

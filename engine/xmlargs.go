@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"fmt"
+	"go/ast"
+	"go/types"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// encoding/xml meets the interpreter's version of a cell's types: structs
+// without a name (xml refuses them: "unsupported type"), unexported fields
+// exported as Xname, and no MarshalXML or MarshalText methods. Where a
+// cell passes such a value to xml.Marshal, xml.MarshalIndent or
+// (*xml.Encoder).Encode or EncodeElement, the rewrite passes what xml
+// should see instead, built by an interpreted function written for the
+// argument's static type: structs become a struct made at run time of
+// their exported fields with their tags (cellrt.XMLStruct), and marshaler
+// methods are handed over as cellrt.MarshalXMLFunc or XMLTextFunc.
+
+// xmlArgs rewrites the value argument of xml's encoding calls.
+func (r *rewriter) xmlArgs(call *ast.CallExpr) {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || len(call.Args) == 0 || r.plain {
+		return
+	}
+	fn, ok := r.c.info.Uses[sel.Sel].(*types.Func)
+	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "encoding/xml" {
+		return
+	}
+	switch fn.Name() {
+	case "Marshal", "MarshalIndent", "Encode", "EncodeElement":
+	default:
+		return
+	}
+	arg := call.Args[0]
+	t := r.typeOf(arg)
+	if t == nil || !mentionsCellType(t) {
+		return
+	}
+	conv := r.xmlConv(t)
+	if conv == "" {
+		return
+	}
+	r.add(arg.Pos(), arg.Pos(), conv+"(")
+	r.add(arg.End(), arg.End(), ")")
+}
+
+// xmlConv returns the name of an interpreted function turning a value of
+// type t into what xml should encode, or "" when t needs nothing or cannot
+// be handled.
+func (r *rewriter) xmlConv(t types.Type) string {
+	t = types.Unalias(t)
+	if !mentionsCellType(t) {
+		return ""
+	}
+	key := "xml " + types.TypeString(t, nil)
+	if name, ok := r.convs[key]; ok {
+		return name
+	}
+	ts, ok := r.typeString(t)
+	if !ok {
+		return ""
+	}
+	if r.convs == nil {
+		r.convs = map[string]string{}
+	}
+	name := r.fresh("xml")
+	r.convs[key] = name
+	body, ok := r.xmlBody(t)
+	if !ok {
+		r.convs[key] = ""
+		return ""
+	}
+	r.hoistOrder = append(r.hoistOrder, fmt.Sprintf("func %s(v %s) any {\n%s}\n", name, ts, body))
+	return name
+}
+
+// xmlTypeName is the name xml gives elements of type t when nothing else
+// names them: the named type's own, "" for others.
+func xmlTypeName(t types.Type) string {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	if n, ok := t.(*types.Named); ok && n.TypeArgs().Len() == 0 {
+		return n.Obj().Name()
+	}
+	return ""
+}
+
+func (r *rewriter) xmlBody(t types.Type) (string, bool) {
+	nilCheck := ""
+	if _, ok := t.Underlying().(*types.Pointer); ok {
+		nilCheck = "if v == nil {\nreturn nil\n}\n"
+	}
+	ms := types.NewMethodSet(t)
+	if sel := ms.Lookup(nil, "MarshalXML"); sel != nil && sigString(sel.Type().(*types.Signature)) == "func(*encoding/xml.Encoder, encoding/xml.StartElement) error" {
+		return fmt.Sprintf("%sreturn %s.MarshalXMLFunc{TypeName: %q, F: v.MarshalXML}\n", nilCheck, rtName, xmlTypeName(t)), true
+	}
+	if sel := ms.Lookup(nil, "MarshalText"); sel != nil && textMarshaler(sel.Type().(*types.Signature)) {
+		return fmt.Sprintf("%sreturn %s.XMLTextFunc{TypeName: %q, F: v.MarshalText}\n", nilCheck, rtName, xmlTypeName(t)), true
+	}
+	elem := func(et types.Type, expr string) (string, bool) {
+		if conv := r.xmlConv(et); conv != "" {
+			return conv + "(" + expr + ")", true
+		}
+		if mentionsCellType(et) {
+			return "", false
+		}
+		return expr, true
+	}
+	var b strings.Builder
+	switch u := t.Underlying().(type) {
+	case *types.Struct:
+		typeName := xmlTypeName(t)
+		if typeName == "" {
+			return "", false
+		}
+		var names, tags, vals []string
+		for i := 0; i < u.NumFields(); i++ {
+			f := u.Field(i)
+			if f.Embedded() {
+				return "", false // xml flattens embedded structs
+			}
+			tag := reflect.StructTag(u.Tag(i)).Get("xml")
+			if !f.Exported() || tag == "-" {
+				continue
+			}
+			v, ok := elem(f.Type(), "v."+f.Name())
+			if !ok {
+				return "", false
+			}
+			names = append(names, strconv.Quote(f.Name()))
+			if tag != "" {
+				tag = `xml:"` + tag + `"`
+			}
+			tags = append(tags, strconv.Quote(tag))
+			vals = append(vals, v)
+		}
+		fmt.Fprintf(&b, "return %s.XMLStruct(%q, []string{%s}, []string{%s}, []any{%s})\n",
+			rtName, typeName, strings.Join(names, ", "), strings.Join(tags, ", "), strings.Join(vals, ", "))
+	case *types.Slice, *types.Array:
+		var et types.Type
+		if s, ok := u.(*types.Slice); ok {
+			et = s.Elem()
+			b.WriteString("if v == nil {\nreturn nil\n}\n")
+		} else {
+			et = u.(*types.Array).Elem()
+		}
+		e, ok := elem(et, "e")
+		if !ok {
+			return "", false
+		}
+		fmt.Fprintf(&b, "out := []any{}\nfor _, e := range v {\nout = append(out, %s)\n}\nreturn out\n", e)
+	case *types.Pointer:
+		e, ok := elem(u.Elem(), "*v")
+		if !ok {
+			return "", false
+		}
+		fmt.Fprintf(&b, "if v == nil {\nreturn nil\n}\nreturn %s\n", e)
+	case *types.Map:
+		return "", false // xml refuses maps
+	default:
+		b.WriteString("return v\n")
+	}
+	return b.String(), true
+}
+
+// textMarshaler reports whether sig is MarshalText's, func() ([]byte,
+// error); compiled types write []byte as []uint8.
+func textMarshaler(sig *types.Signature) bool {
+	s := sigString(sig)
+	return s == "func() ([]byte, error)" || s == "func() ([]uint8, error)"
+}
