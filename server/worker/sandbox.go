@@ -2,8 +2,6 @@ package worker
 
 import (
 	"os"
-	"path/filepath"
-	"runtime"
 )
 
 // Sandbox is what a worker process may touch, decided by the server and
@@ -22,10 +20,10 @@ type Sandbox struct {
 }
 
 // systemReadPaths are read-only paths a recipe may need beyond its own
-// files: time zones always, name resolution and certificates only with
-// network access.
+// files: time zones always (the binary also embeds the zone database),
+// name resolution and certificates only with network access.
 func systemReadPaths(network bool) []string {
-	paths := []string{"/etc/localtime", "/usr/share/zoneinfo", filepath.Join(runtime.GOROOT(), "lib", "time")}
+	paths := []string{"/etc/localtime", "/usr/share/zoneinfo"}
 	if network {
 		paths = append(paths, "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl", "/etc/pki", "/etc/ca-certificates")
 	}
