@@ -20,60 +20,20 @@ import (
 
 // jsonArgs rewrites the value argument of json's encoding calls.
 func (r *rewriter) jsonArgs(call *ast.CallExpr) {
-	sel, ok := call.Fun.(*ast.SelectorExpr)
-	if !ok || len(call.Args) == 0 || r.plain {
+	arg, t, ok := r.convArg(call, []string{"encoding/json"}, map[string]int{"Marshal": 0, "MarshalIndent": 0, "Encode": 0})
+	if !ok {
 		return
 	}
-	fn, ok := r.c.info.Uses[sel.Sel].(*types.Func)
-	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "encoding/json" {
-		return
+	if conv := r.jsonConv(t); conv != "" {
+		r.wrapArg(arg, conv, "")
 	}
-	switch fn.Name() {
-	case "Marshal", "MarshalIndent", "Encode":
-	default:
-		return
-	}
-	arg := call.Args[0]
-	t := r.typeOf(arg)
-	if t == nil || !mentionsCellType(t) {
-		return
-	}
-	conv := r.jsonConv(t)
-	if conv == "" {
-		return
-	}
-	r.add(arg.Pos(), arg.Pos(), conv+"(")
-	r.add(arg.End(), arg.End(), ")")
 }
 
 // jsonConv returns the name of an interpreted function turning a value of
 // type t into what json should encode, or "" when t needs nothing or
 // cannot be handled.
 func (r *rewriter) jsonConv(t types.Type) string {
-	t = types.Unalias(t)
-	if !mentionsCellType(t) {
-		return ""
-	}
-	key := "json " + types.TypeString(t, nil)
-	if name, ok := r.convs[key]; ok {
-		return name
-	}
-	ts, ok := r.typeString(t)
-	if !ok {
-		return ""
-	}
-	if r.convs == nil {
-		r.convs = map[string]string{}
-	}
-	name := r.fresh("json")
-	r.convs[key] = name
-	body, ok := r.jsonBody(t)
-	if !ok {
-		r.convs[key] = ""
-		return ""
-	}
-	r.hoistOrder = append(r.hoistOrder, fmt.Sprintf("func %s(v %s) any {\n%s}\n", name, ts, body))
-	return name
+	return r.convFunc("json", t, "", "", r.jsonBody)
 }
 
 func (r *rewriter) jsonBody(t types.Type) (string, bool) {

@@ -23,65 +23,21 @@ const templateDepth = 8
 
 // templateArgs rewrites the data argument of the templates' Execute calls.
 func (r *rewriter) templateArgs(call *ast.CallExpr) {
-	sel, ok := call.Fun.(*ast.SelectorExpr)
-	if !ok || r.plain {
+	pkgs := []string{"text/template", "html/template"}
+	arg, t, ok := r.convArg(call, pkgs, map[string]int{"Execute": 1, "ExecuteTemplate": 2})
+	if !ok {
 		return
 	}
-	fn, ok := r.c.info.Uses[sel.Sel].(*types.Func)
-	if !ok || fn.Pkg() == nil || (fn.Pkg().Path() != "text/template" && fn.Pkg().Path() != "html/template") {
-		return
+	if conv := r.templateConv(t); conv != "" {
+		r.wrapArg(arg, conv, ", 0")
 	}
-	at := -1
-	switch fn.Name() {
-	case "Execute":
-		at = 1
-	case "ExecuteTemplate":
-		at = 2
-	}
-	if at < 0 || len(call.Args) <= at {
-		return
-	}
-	arg := call.Args[at]
-	t := r.typeOf(arg)
-	if t == nil || !mentionsCellType(t) {
-		return
-	}
-	conv := r.templateConv(t)
-	if conv == "" {
-		return
-	}
-	r.add(arg.Pos(), arg.Pos(), conv+"(")
-	r.add(arg.End(), arg.End(), ", 0)")
 }
 
 // templateConv returns the name of an interpreted function turning a value
 // of type t into what a template should see, or "" when t needs nothing or
 // cannot be handled.
 func (r *rewriter) templateConv(t types.Type) string {
-	t = types.Unalias(t)
-	if !mentionsCellType(t) {
-		return ""
-	}
-	key := "template " + types.TypeString(t, nil)
-	if name, ok := r.convs[key]; ok {
-		return name
-	}
-	ts, ok := r.typeString(t)
-	if !ok {
-		return ""
-	}
-	if r.convs == nil {
-		r.convs = map[string]string{}
-	}
-	name := r.fresh("template")
-	r.convs[key] = name
-	body, ok := r.templateBody(t)
-	if !ok {
-		r.convs[key] = ""
-		return ""
-	}
-	r.hoistOrder = append(r.hoistOrder, fmt.Sprintf("func %s(v %s, d int) any {\nif d > %d {\nreturn v\n}\n%s}\n", name, ts, templateDepth, body))
-	return name
+	return r.convFunc("template", t, ", d int", fmt.Sprintf("if d > %d {\nreturn v\n}\n", templateDepth), r.templateBody)
 }
 
 func (r *rewriter) templateBody(t types.Type) (string, bool) {

@@ -21,60 +21,20 @@ import (
 
 // xmlArgs rewrites the value argument of xml's encoding calls.
 func (r *rewriter) xmlArgs(call *ast.CallExpr) {
-	sel, ok := call.Fun.(*ast.SelectorExpr)
-	if !ok || len(call.Args) == 0 || r.plain {
+	arg, t, ok := r.convArg(call, []string{"encoding/xml"}, map[string]int{"Marshal": 0, "MarshalIndent": 0, "Encode": 0, "EncodeElement": 0})
+	if !ok {
 		return
 	}
-	fn, ok := r.c.info.Uses[sel.Sel].(*types.Func)
-	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "encoding/xml" {
-		return
+	if conv := r.xmlConv(t); conv != "" {
+		r.wrapArg(arg, conv, "")
 	}
-	switch fn.Name() {
-	case "Marshal", "MarshalIndent", "Encode", "EncodeElement":
-	default:
-		return
-	}
-	arg := call.Args[0]
-	t := r.typeOf(arg)
-	if t == nil || !mentionsCellType(t) {
-		return
-	}
-	conv := r.xmlConv(t)
-	if conv == "" {
-		return
-	}
-	r.add(arg.Pos(), arg.Pos(), conv+"(")
-	r.add(arg.End(), arg.End(), ")")
 }
 
 // xmlConv returns the name of an interpreted function turning a value of
 // type t into what xml should encode, or "" when t needs nothing or cannot
 // be handled.
 func (r *rewriter) xmlConv(t types.Type) string {
-	t = types.Unalias(t)
-	if !mentionsCellType(t) {
-		return ""
-	}
-	key := "xml " + types.TypeString(t, nil)
-	if name, ok := r.convs[key]; ok {
-		return name
-	}
-	ts, ok := r.typeString(t)
-	if !ok {
-		return ""
-	}
-	if r.convs == nil {
-		r.convs = map[string]string{}
-	}
-	name := r.fresh("xml")
-	r.convs[key] = name
-	body, ok := r.xmlBody(t)
-	if !ok {
-		r.convs[key] = ""
-		return ""
-	}
-	r.hoistOrder = append(r.hoistOrder, fmt.Sprintf("func %s(v %s) any {\n%s}\n", name, ts, body))
-	return name
+	return r.convFunc("xml", t, "", "", r.xmlBody)
 }
 
 // xmlTypeName is the name xml gives elements of type t when nothing else
