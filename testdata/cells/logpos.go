@@ -10,10 +10,9 @@ log.Printf("n=%d", 3)
 // -- cell --
 log.SetFlags(log.Lshortfile | log.Lmsgprefix)
 log.Print("msg")
-var sb strings.Builder
-l := log.New(&sb, "L ", log.Llongfile)
+w := log.Writer() // the same stream as log.Print, so the order is kept
+l := log.New(w, "L ", log.Llongfile)
 l.Println("from logger")
-fmt.Print(sb.String())
 log.SetFlags(0)
 log.SetPrefix("")
 // Output:
