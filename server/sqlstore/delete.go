@@ -9,10 +9,9 @@ import (
 	"github.com/galley-dev/galley/server"
 )
 
-// Deleting refuses while anything still refers to what would go, with the
-// SQLite store's messages and codes: the message names what and says what
-// to delete first, so that nothing is left pointing at a recipe, model or
-// run that no longer exists.
+// Deleting refuses while anything still refers to what would go: the
+// message names what and says what to delete first, so that nothing is
+// left pointing at a recipe, model or run that no longer exists.
 
 // conflict runs query (returning names as text) and, when it finds any,
 // returns ECONFLICT with msg followed by up to five of them.
