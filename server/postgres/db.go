@@ -139,11 +139,11 @@ func migrateTx(ctx context.Context, tx *sql.Tx, names []string) error {
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT COLLATE "C" PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("creating the migrations table: %w", err)
 	}
-	applied, err := appliedMigrations(ctx, tx)
+	applied, err := sqlstore.AppliedMigrations(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if err := checkSchema(applied, names); err != nil {
+	if err := sqlstore.CheckSchema(applied, names); err != nil {
 		return err
 	}
 	for _, name := range names {
@@ -165,45 +165,7 @@ func migrateTx(ctx context.Context, tx *sql.Tx, names []string) error {
 }
 
 // ErrSchemaTooNew reports a database migrated by a newer galley binary.
-var ErrSchemaTooNew = errors.New("the database schema is newer than this galley binary")
-
-// checkSchema refuses a database that has applied migrations this binary
-// does not embed: a newer binary wrote it, and an older one would read and
-// write tables it does not understand.
-func checkSchema(applied map[string]bool, embedded []string) error {
-	known := map[string]bool{}
-	for _, n := range embedded {
-		known[n] = true
-	}
-	var unknown []string
-	for n := range applied {
-		if !known[n] {
-			unknown = append(unknown, n)
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	sort.Strings(unknown)
-	return fmt.Errorf("%w (it has migration %s, which this binary lacks): upgrade galley to the version that migrated it", ErrSchemaTooNew, strings.Join(unknown, ", "))
-}
-
-func appliedMigrations(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM migrations`)
-	if err != nil {
-		return nil, fmt.Errorf("reading the migrations table: %w", err)
-	}
-	defer rows.Close()
-	applied := map[string]bool{}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		applied[name] = true
-	}
-	return applied, rows.Err()
-}
+var ErrSchemaTooNew = sqlstore.ErrSchemaTooNew
 
 // rebind rewrites "?" and "?N" placeholders outside string literals to
 // "$N", numbering a bare "?" one past the largest number so far, as SQLite

@@ -10,7 +10,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -124,37 +123,16 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 // ErrSchemaTooNew reports a database migrated by a newer galley binary.
-var ErrSchemaTooNew = errors.New("the database schema is newer than this galley binary")
+var ErrSchemaTooNew = sqlstore.ErrSchemaTooNew
 
-// checkSchema refuses a database that has applied migrations this binary
-// does not embed: a newer binary wrote it, and an older one would read and
-// write tables it does not understand.
+// checkSchema refuses a database migrated by a newer binary.
 func (db *DB) checkSchema(ctx context.Context, embedded []string) error {
-	known := map[string]bool{}
-	for _, n := range embedded {
-		known[n] = true
-	}
-	rows, err := db.db.QueryContext(ctx, `SELECT name FROM migrations ORDER BY name`)
+	applied, err := sqlstore.AppliedMigrations(ctx, db.db)
 	if err != nil {
-		return fmt.Errorf("sqlite: reading the migrations table: %w", err)
-	}
-	defer rows.Close()
-	var unknown []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return fmt.Errorf("sqlite: %w", err)
-		}
-		if !known[name] {
-			unknown = append(unknown, name)
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
-	if len(unknown) > 0 {
-		return fmt.Errorf("sqlite: %s: %w (it has migration %s, which this binary lacks): upgrade galley to the version that migrated it",
-			db.Path, ErrSchemaTooNew, strings.Join(unknown, ", "))
+	if err := sqlstore.CheckSchema(applied, embedded); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", db.Path, err)
 	}
 	return nil
 }
