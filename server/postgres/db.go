@@ -1,7 +1,7 @@
 // Package postgres stores galley's server state in PostgreSQL through
 // github.com/jackc/pgx/v5 (pure Go), with migrations embedded in the
 // binary. *DB implements the same services and run queue as package
-// sqlite, with the same queries where the two dialects agree, so that
+// sqlite, through package sqlstore given PostgreSQL's dialect, so that
 // several server processes can share one registry.
 //
 // Datasets are not kept in the database: Open takes the
@@ -9,9 +9,8 @@
 //
 //	db, err := postgres.Open("postgres://galley:secret@db:5432/galley", catalog)
 //
-// Queries are written with SQLite's "?" and "?N" placeholders, which conn
-// rewrites to PostgreSQL's "$N", so that a query reads the same in both
-// stores.
+// Package sqlstore writes its queries with SQLite's "?" and "?N"
+// placeholders, which rebind rewrites to PostgreSQL's "$N".
 package postgres
 
 import (
@@ -31,21 +30,29 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/sqlstore"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// DB is an open galley database on PostgreSQL.
+// DB is an open galley database on PostgreSQL. Its Datasets, MaxAttempts
+// and Now fields and its services come from the embedded sqlstore.Store.
 type DB struct {
+	*sqlstore.Store
 	pool *sql.DB
-	db   conn
-	// Datasets resolves dataset references for models and runs.
-	Datasets server.DatasetService
-	// MaxAttempts is how many times a run may be attempted (default 3).
-	MaxAttempts int
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+}
+
+// dialect is where PostgreSQL's SQL differs from SQLite's.
+var dialect = sqlstore.Dialect{
+	Name:       "postgres",
+	Rebind:     rebind,
+	IsUnique:   isUnique,
+	OnNewData:  `(s.timing::jsonb ->> 'on_new_data') = 'true'`,
+	ForUpdate:  " FOR UPDATE",
+	SkipLocked: " FOR UPDATE SKIP LOCKED",
+	Greatest:   "greatest",
+	NewRunID:   "DEFAULT",
 }
 
 // connectTimeout bounds how long Open waits for an unreachable server.
@@ -76,7 +83,7 @@ func Open(dsn string, datasets server.DatasetService) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: cannot connect to %s: %w", where, err)
 	}
-	db := &DB{pool: pool, db: conn{pool}, Datasets: datasets, MaxAttempts: 3, Now: time.Now}
+	db := &DB{Store: sqlstore.New(pool, dialect, datasets), pool: pool}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %s: %w", where, err)
@@ -113,113 +120,52 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
-	return db.tx(ctx, func(tx conn) error {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, migrateLock); err != nil {
-			return fmt.Errorf("locking the schema: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT COLLATE "C" PRIMARY KEY)`); err != nil {
-			return fmt.Errorf("creating the migrations table: %w", err)
-		}
-		applied, err := appliedMigrations(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := checkSchema(applied, names); err != nil {
-			return err
-		}
-		for _, name := range names {
-			if applied[name] {
-				continue
-			}
-			body, err := migrations.ReadFile(name)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.q.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("migration %s: %w", name, err)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name) VALUES (?)`, name); err != nil {
-				return fmt.Errorf("migration %s: %w", name, err)
-			}
-		}
-		return nil
-	})
-}
-
-// ErrSchemaTooNew reports a database migrated by a newer galley binary.
-var ErrSchemaTooNew = errors.New("the database schema is newer than this galley binary")
-
-// checkSchema refuses a database that has applied migrations this binary
-// does not embed: a newer binary wrote it, and an older one would read and
-// write tables it does not understand.
-func checkSchema(applied map[string]bool, embedded []string) error {
-	known := map[string]bool{}
-	for _, n := range embedded {
-		known[n] = true
-	}
-	var unknown []string
-	for n := range applied {
-		if !known[n] {
-			unknown = append(unknown, n)
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	sort.Strings(unknown)
-	return fmt.Errorf("%w (it has migration %s, which this binary lacks): upgrade galley to the version that migrated it", ErrSchemaTooNew, strings.Join(unknown, ", "))
-}
-
-func appliedMigrations(ctx context.Context, tx conn) (map[string]bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM migrations`)
-	if err != nil {
-		return nil, fmt.Errorf("reading the migrations table: %w", err)
-	}
-	defer rows.Close()
-	applied := map[string]bool{}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		applied[name] = true
-	}
-	return applied, rows.Err()
-}
-
-func (db *DB) tx(ctx context.Context, fn func(conn) error) error {
 	tx, err := db.pool.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(conn{tx}); err != nil {
+	if err := migrateTx(ctx, tx, names); err != nil {
 		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
 }
 
-// querier is what *sql.DB and *sql.Tx share.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// migrateTx applies the migrations named in names that tx lacks.
+func migrateTx(ctx context.Context, tx *sql.Tx, names []string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+		return fmt.Errorf("locking the schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT COLLATE "C" PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("creating the migrations table: %w", err)
+	}
+	applied, err := sqlstore.AppliedMigrations(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if err := sqlstore.CheckSchema(applied, names); err != nil {
+		return err
+	}
+	for _, name := range names {
+		if applied[name] {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name) VALUES ($1)`, name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
-// conn runs queries written with SQLite's placeholders on PostgreSQL.
-type conn struct{ q querier }
-
-func (c conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.q.ExecContext(ctx, rebind(query), args...)
-}
-
-func (c conn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return c.q.QueryContext(ctx, rebind(query), args...)
-}
-
-func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.q.QueryRowContext(ctx, rebind(query), args...)
-}
+// ErrSchemaTooNew reports a database migrated by a newer galley binary.
+var ErrSchemaTooNew = sqlstore.ErrSchemaTooNew
 
 // rebind rewrites "?" and "?N" placeholders outside string literals to
 // "$N", numbering a bare "?" one past the largest number so far, as SQLite
@@ -254,62 +200,10 @@ func rebind(q string) string {
 	return b.String()
 }
 
-func (db *DB) now() time.Time { return db.Now().UTC() }
-
-// Times are stored as text in the formats the SQLite store uses, in
-// columns with the "C" collation, so that text order is byte order there
-// as in SQLite.
-const timeFormat = time.RFC3339Nano
-
-func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
-
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(timeFormat, s)
-	return t
-}
-
-func parseTimePtr(s sql.NullString) *time.Time {
-	if !s.Valid || s.String == "" {
-		return nil
-	}
-	t := parseTime(s.String)
-	return &t
-}
-
-// orderBy turns a validated Page order into SQL.
-func orderBy(p server.Page, def string, columns map[string]string) string {
-	if p.Order == "" {
-		return def
-	}
-	name, dir := strings.TrimPrefix(p.Order, "-"), "ASC"
-	if strings.HasPrefix(p.Order, "-") {
-		dir = "DESC"
-	}
-	return columns[name] + " " + dir
-}
-
-func keys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // uniqueViolation is PostgreSQL's SQLSTATE for a broken UNIQUE constraint.
 const uniqueViolation = "23505"
 
 func isUnique(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == uniqueViolation
-}
-
-var errNoRows = sql.ErrNoRows
-
-func notFound(err error, format string, args ...any) error {
-	if errors.Is(err, errNoRows) {
-		return server.Errorf(server.ENOTFOUND, format, args...)
-	}
-	return err
 }

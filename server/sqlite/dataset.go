@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/sqlstore"
 )
 
 // csvInfo describes a CSV file.
@@ -79,7 +80,7 @@ func csvErr(err error) error {
 
 // ImportDataset implements server.DatasetService.
 func (db *DB) ImportDataset(ctx context.Context, name string, r io.Reader) (*server.DatasetVersion, error) {
-	if err := checkName("dataset", name); err != nil {
+	if err := server.CheckName("dataset", name); err != nil {
 		return nil, err
 	}
 	tmp, err := os.CreateTemp(db.DatasetsDir, ".import-*")
@@ -122,7 +123,7 @@ func (db *DB) ExportCSV(ctx context.Context, ref, path string) error {
 // SaveOutput stores a scoring run's CSV output, which it takes over, as the
 // next version of name with its lineage.
 func (db *DB) SaveOutput(ctx context.Context, name, csvPath string, lin *server.Lineage) (*server.DatasetVersion, error) {
-	if err := checkName("dataset", name); err != nil {
+	if err := server.CheckName("dataset", name); err != nil {
 		return nil, err
 	}
 	f, err := os.Open(csvPath)
@@ -142,11 +143,11 @@ func (db *DB) SaveOutput(ctx context.Context, name, csvPath string, lin *server.
 func (db *DB) addDatasetVersion(ctx context.Context, tx *sql.Tx, name, file string, info csvInfo, lin *server.Lineage) (*server.DatasetVersion, error) {
 	var v *server.DatasetVersion
 	fn := func(tx *sql.Tx) error {
-		now := db.now()
+		now := db.Now().UTC()
 		var id int64
 		err := tx.QueryRowContext(ctx, `SELECT id FROM datasets WHERE name = ?`, name).Scan(&id)
 		if err == sql.ErrNoRows {
-			res, err := tx.ExecContext(ctx, `INSERT INTO datasets (name, created_at, updated_at) VALUES (?, ?, ?)`, name, fmtTime(now), fmtTime(now))
+			res, err := tx.ExecContext(ctx, `INSERT INTO datasets (name, created_at, updated_at) VALUES (?, ?, ?)`, name, sqlstore.FormatTime(now), sqlstore.FormatTime(now))
 			if err != nil {
 				return err
 			}
@@ -170,10 +171,10 @@ func (db *DB) addDatasetVersion(ctx context.Context, tx *sql.Tx, name, file stri
 			linJSON = sql.NullString{String: string(b), Valid: true}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO dataset_versions (dataset_id, version, rows, columns, format, bytes, path, lineage, created_at)
-			VALUES (?, ?, ?, ?, 'csv', ?, ?, ?, ?)`, id, next, info.rows, string(cols), info.bytes, path, linJSON, fmtTime(now)); err != nil {
+			VALUES (?, ?, ?, ?, 'csv', ?, ?, ?, ?)`, id, next, info.rows, string(cols), info.bytes, path, linJSON, sqlstore.FormatTime(now)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE datasets SET updated_at = ? WHERE id = ?`, fmtTime(now), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE datasets SET updated_at = ? WHERE id = ?`, sqlstore.FormatTime(now), id); err != nil {
 			return err
 		}
 		// The rename comes last so a failed insert leaves no file behind; a
@@ -205,7 +206,7 @@ func scanDataset(s scanner) (*server.Dataset, error) {
 	if err := s.Scan(&d.Name, &c, &u, &d.LatestVersion); err != nil {
 		return nil, err
 	}
-	d.CreatedAt, d.UpdatedAt = parseTime(c), parseTime(u)
+	d.CreatedAt, d.UpdatedAt = sqlstore.ParseTime(c), sqlstore.ParseTime(u)
 	return &d, nil
 }
 
@@ -213,7 +214,7 @@ func scanDataset(s scanner) (*server.Dataset, error) {
 func (db *DB) FindDataset(ctx context.Context, name string) (*server.Dataset, error) {
 	d, err := scanDataset(db.db.QueryRowContext(ctx, datasetSelect+` WHERE d.name = ?`, name))
 	if err != nil {
-		return nil, notFound(err, "dataset %q not found: import it with 'galley dataset import FILE --name %s'", name, name)
+		return nil, sqlstore.NotFound(err, "dataset %q not found: import it with 'galley dataset import FILE --name %s'", name, name)
 	}
 	return d, nil
 }
@@ -227,7 +228,7 @@ func (db *DB) FindDatasets(ctx context.Context, f server.DatasetFilter) ([]*serv
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM datasets`).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	order := orderBy(f.Page, "d.name ASC", map[string]string{"name": "d.name", "updated_at": "d.updated_at", "created_at": "d.created_at"})
+	order := sqlstore.OrderBy(f.Page, "d.name ASC", map[string]string{"name": "d.name", "updated_at": "d.updated_at", "created_at": "d.created_at"})
 	rows, err := db.db.QueryContext(ctx, datasetSelect+" ORDER BY "+order+", d.id LIMIT ? OFFSET ?", f.Limit, f.Offset)
 	if err != nil {
 		return nil, 0, err
@@ -259,7 +260,7 @@ func scanDatasetVersion(s scanner) (*server.DatasetVersion, error) {
 		v.Lineage = new(server.Lineage)
 		json.Unmarshal([]byte(lin.String), v.Lineage)
 	}
-	v.CreatedAt = parseTime(created)
+	v.CreatedAt = sqlstore.ParseTime(created)
 	return &v, nil
 }
 
@@ -279,7 +280,7 @@ func (db *DB) FindDatasetVersion(ctx context.Context, ref string) (*server.Datas
 	}
 	v, err := scanDatasetVersion(db.db.QueryRowContext(ctx, q, args...))
 	if err != nil {
-		return nil, notFound(err, "dataset %s has no version %s: see 'galley dataset show %s'", name, sel, name)
+		return nil, sqlstore.NotFound(err, "dataset %s has no version %s: see 'galley dataset show %s'", name, sel, name)
 	}
 	return v, nil
 }
@@ -296,7 +297,7 @@ func (db *DB) FindDatasetVersions(ctx context.Context, name string, p server.Pag
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.name = ?`, name).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	order := orderBy(p, "v.version DESC", map[string]string{"version": "v.version", "created_at": "v.created_at"})
+	order := sqlstore.OrderBy(p, "v.version DESC", map[string]string{"version": "v.version", "created_at": "v.created_at"})
 	rows, err := db.db.QueryContext(ctx, datasetVersionSelect+` WHERE d.name = ? ORDER BY `+order+` LIMIT ? OFFSET ?`, name, p.Limit, p.Offset)
 	if err != nil {
 		return nil, 0, err
@@ -312,3 +313,43 @@ func (db *DB) FindDatasetVersions(ctx context.Context, name string, p server.Pag
 	}
 	return list, total, rows.Err()
 }
+
+// DeleteDataset implements server.DatasetService for datasets the DB
+// keeps itself.
+func (db *DB) DeleteDataset(ctx context.Context, name string) error {
+	if _, err := db.FindDataset(ctx, name); err != nil {
+		return err
+	}
+	if err := db.DatasetInUse(ctx, name); err != nil {
+		return err
+	}
+	var paths []string
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT v.path FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE d.name = ?`, name)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				rows.Close()
+				return err
+			}
+			paths = append(paths, p)
+		}
+		rows.Close()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM dataset_versions WHERE dataset_id = (SELECT id FROM datasets WHERE name = ?)`, name); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM datasets WHERE name = ?`, name)
+		return err
+	})
+	if err == nil {
+		for _, p := range paths {
+			os.Remove(p)
+		}
+	}
+	return err
+}
+
+type scanner interface{ Scan(...any) error }

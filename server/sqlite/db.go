@@ -1,6 +1,7 @@
 // Package sqlite stores galley's server state in SQLite (modernc.org/sqlite,
 // pure Go) in WAL mode, with migrations embedded in the binary. *DB
-// implements the server's services and its run queue. Datasets come from
+// implements the server's services and its run queue through package
+// sqlstore, which this package gives SQLite's dialect. Datasets come from
 // the server.DatasetService it is opened with, or, given none, from the DB
 // itself, which keeps them as CSV files beside the database.
 package sqlite
@@ -9,36 +10,45 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/sqlstore"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// DB is an open galley database.
+// DB is an open galley database. Its Datasets, MaxAttempts and Now
+// fields and its services come from the embedded sqlstore.Store.
 type DB struct {
+	*sqlstore.Store
 	db *sql.DB
 	// Path is the database file.
 	Path string
-	// Datasets resolves dataset references for models and runs.
-	Datasets server.DatasetService
 	// DatasetsDir holds the CSV files of datasets the DB keeps itself.
 	DatasetsDir string
-	// MaxAttempts is how many times a run may be attempted (default 3).
-	MaxAttempts int
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+}
+
+// dialect is where SQLite's SQL differs from PostgreSQL's.
+var dialect = sqlstore.Dialect{
+	Name:      "sqlite",
+	IsUnique:  isUnique,
+	OnNewData: `json_extract(s.timing, '$.on_new_data') = 1`,
+	// Writing transactions lock the whole database (_txlock=immediate).
+	ForUpdate:  "",
+	SkipLocked: "",
+	Greatest:   "max",
+	// A deleted run's id is never given to another run.
+	NewRunID:  `max(coalesce((SELECT max(id) FROM runs), 0), coalesce((SELECT max(id) FROM deleted_runs), 0)) + 1`,
+	KeepRunID: `INSERT OR IGNORE INTO deleted_runs (id) VALUES (?)`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -56,7 +66,7 @@ func Open(path string, datasets server.DatasetService) (*DB, error) {
 	// One connection serialises writers, which SQLite needs anyway, and
 	// keeps transactions from waiting on each other's locks.
 	sdb.SetMaxOpenConns(1)
-	db := &DB{db: sdb, Path: path, Datasets: datasets, DatasetsDir: filepath.Join(filepath.Dir(path), "datasets"), MaxAttempts: 3, Now: time.Now}
+	db := &DB{Store: sqlstore.New(sdb, dialect, datasets), db: sdb, Path: path, DatasetsDir: filepath.Join(filepath.Dir(path), "datasets")}
 	if datasets == nil {
 		db.Datasets = db
 		if err := os.MkdirAll(db.DatasetsDir, 0o755); err != nil {
@@ -113,37 +123,16 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 // ErrSchemaTooNew reports a database migrated by a newer galley binary.
-var ErrSchemaTooNew = errors.New("the database schema is newer than this galley binary")
+var ErrSchemaTooNew = sqlstore.ErrSchemaTooNew
 
-// checkSchema refuses a database that has applied migrations this binary
-// does not embed: a newer binary wrote it, and an older one would read and
-// write tables it does not understand.
+// checkSchema refuses a database migrated by a newer binary.
 func (db *DB) checkSchema(ctx context.Context, embedded []string) error {
-	known := map[string]bool{}
-	for _, n := range embedded {
-		known[n] = true
-	}
-	rows, err := db.db.QueryContext(ctx, `SELECT name FROM migrations ORDER BY name`)
+	applied, err := sqlstore.AppliedMigrations(ctx, db.db)
 	if err != nil {
-		return fmt.Errorf("sqlite: reading the migrations table: %w", err)
-	}
-	defer rows.Close()
-	var unknown []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return fmt.Errorf("sqlite: %w", err)
-		}
-		if !known[name] {
-			unknown = append(unknown, name)
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
-	if len(unknown) > 0 {
-		return fmt.Errorf("sqlite: %s: %w (it has migration %s, which this binary lacks): upgrade galley to the version that migrated it",
-			db.Path, ErrSchemaTooNew, strings.Join(unknown, ", "))
+	if err := sqlstore.CheckSchema(applied, embedded); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", db.Path, err)
 	}
 	return nil
 }
@@ -160,55 +149,6 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-func (db *DB) now() time.Time { return db.Now().UTC() }
-
-const timeFormat = time.RFC3339Nano
-
-func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
-
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(timeFormat, s)
-	return t
-}
-
-func parseTimePtr(s sql.NullString) *time.Time {
-	if !s.Valid || s.String == "" {
-		return nil
-	}
-	t := parseTime(s.String)
-	return &t
-}
-
-// orderBy turns a validated Page order into SQL.
-func orderBy(p server.Page, def string, columns map[string]string) string {
-	if p.Order == "" {
-		return def
-	}
-	name, dir := strings.TrimPrefix(p.Order, "-"), "ASC"
-	if strings.HasPrefix(p.Order, "-") {
-		dir = "DESC"
-	}
-	return columns[name] + " " + dir
-}
-
-func keys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func isUnique(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
-var errNoRows = sql.ErrNoRows
-
-func notFound(err error, format string, args ...any) error {
-	if errors.Is(err, errNoRows) {
-		return server.Errorf(server.ENOTFOUND, format, args...)
-	}
-	return err
 }

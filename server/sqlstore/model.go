@@ -1,10 +1,9 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,7 +36,7 @@ func checkParams(v *server.RecipeVersion, values map[string]string) (map[string]
 }
 
 // CreateModel implements server.ModelService.
-func (db *DB) CreateModel(ctx context.Context, m *server.Model) error {
+func (db *Store) CreateModel(ctx context.Context, m *server.Model) error {
 	if err := checkName("model", m.Name); err != nil {
 		return err
 	}
@@ -60,14 +59,15 @@ func (db *DB) CreateModel(ctx context.Context, m *server.Model) error {
 	}
 	b, _ := json.Marshal(params)
 	now := db.now()
-	res, err := db.db.ExecContext(ctx, `INSERT INTO models (name, recipe_version_id, params, dataset, created_at) VALUES (?, ?, ?, ?, ?)`,
-		m.Name, v.ID, string(b), m.Dataset, fmtTime(now))
-	if isUnique(err) {
+	var id int64
+	err = db.db.QueryRowContext(ctx, `INSERT INTO models (name, recipe_version_id, params, dataset, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		m.Name, v.ID, string(b), m.Dataset, FormatTime(now)).Scan(&id)
+	if db.isUnique(err) {
 		return server.Errorf(server.ECONFLICT, "a model called %s already exists: choose another name", m.Name)
 	} else if err != nil {
-		return fmt.Errorf("sqlite: creating model: %w", err)
+		return db.errorf("creating model: %w", err)
 	}
-	m.ID, _ = res.LastInsertId()
+	m.ID = id
 	m.RecipeVersion, m.Params, m.CreatedAt = v.Version, params, now
 	return nil
 }
@@ -85,29 +85,29 @@ func scanModel(s scanner) (*server.Model, int64, error) {
 	if err := json.Unmarshal([]byte(params), &m.Params); err != nil {
 		return nil, 0, err
 	}
-	m.CreatedAt = parseTime(created)
+	m.CreatedAt = ParseTime(created)
 	return &m, rvID, nil
 }
 
 // FindModel implements server.ModelService.
-func (db *DB) FindModel(ctx context.Context, name string) (*server.Model, error) {
+func (db *Store) FindModel(ctx context.Context, name string) (*server.Model, error) {
 	m, _, err := scanModel(db.db.QueryRowContext(ctx, modelSelect+` WHERE m.name = ?`, name))
 	if err != nil {
-		return nil, notFound(err, "model %q not found: list models with 'galley model list'", name)
+		return nil, NotFound(err, "model %q not found: list models with 'galley model list'", name)
 	}
 	return m, nil
 }
 
-func (db *DB) findModel(ctx context.Context, name string) (*server.Model, int64, error) {
+func (db *Store) findModel(ctx context.Context, name string) (*server.Model, int64, error) {
 	m, rv, err := scanModel(db.db.QueryRowContext(ctx, modelSelect+` WHERE m.name = ?`, name))
 	if err != nil {
-		return nil, 0, notFound(err, "model %q not found: list models with 'galley model list'", name)
+		return nil, 0, NotFound(err, "model %q not found: list models with 'galley model list'", name)
 	}
 	return m, rv, nil
 }
 
 // FindModels implements server.ModelService.
-func (db *DB) FindModels(ctx context.Context, f server.ModelFilter) ([]*server.Model, int, error) {
+func (db *Store) FindModels(ctx context.Context, f server.ModelFilter) ([]*server.Model, int, error) {
 	if err := f.Page.Normalize(server.ModelOrders...); err != nil {
 		return nil, 0, err
 	}
@@ -120,7 +120,7 @@ func (db *DB) FindModels(ctx context.Context, f server.ModelFilter) ([]*server.M
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM models m JOIN recipe_versions v ON v.id = m.recipe_version_id JOIN recipes r ON r.id = v.recipe_id`+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	order := orderBy(f.Page, "m.name ASC", map[string]string{"name": "m.name", "created_at": "m.created_at"})
+	order := OrderBy(f.Page, "m.name ASC", map[string]string{"name": "m.name", "created_at": "m.created_at"})
 	rows, err := db.db.QueryContext(ctx, modelSelect+where+" ORDER BY "+order+", m.id LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
@@ -138,7 +138,7 @@ func (db *DB) FindModels(ctx context.Context, f server.ModelFilter) ([]*server.M
 }
 
 const trainedSelect = `SELECT t.id, m.name, t.version, t.run_id, t.recipe_version_id, t.params, t.dataset_snapshot, t.metrics, t.artifact, t.created_at,
-	coalesce((SELECT group_concat(alias, ',') FROM (SELECT alias FROM aliases a WHERE a.trained_model_id = t.id ORDER BY alias)), '')
+	coalesce((SELECT string_agg(alias, ',' ORDER BY alias) FROM aliases a WHERE a.trained_model_id = t.id), '')
 	FROM trained_models t JOIN models m ON m.id = t.model_id`
 
 func scanTrained(s scanner) (*server.TrainedModel, error) {
@@ -156,7 +156,7 @@ func scanTrained(s scanner) (*server.TrainedModel, error) {
 	if t.Metrics == nil {
 		t.Metrics = recipe.Metrics{}
 	}
-	t.CreatedAt = parseTime(created)
+	t.CreatedAt = ParseTime(created)
 	t.Aliases = []string{}
 	if aliases != "" {
 		t.Aliases = strings.Split(aliases, ",")
@@ -165,7 +165,7 @@ func scanTrained(s scanner) (*server.TrainedModel, error) {
 }
 
 // FindTrainedModel implements server.TrainedModelService.
-func (db *DB) FindTrainedModel(ctx context.Context, ref string) (*server.TrainedModel, error) {
+func (db *Store) FindTrainedModel(ctx context.Context, ref string) (*server.TrainedModel, error) {
 	name, sel, _ := strings.Cut(ref, "@")
 	if _, err := db.FindModel(ctx, name); err != nil {
 		return nil, err
@@ -186,13 +186,13 @@ func (db *DB) FindTrainedModel(ctx context.Context, ref string) (*server.Trained
 		t, err = scanTrained(db.db.QueryRowContext(ctx, trainedSelect+` JOIN aliases a ON a.trained_model_id = t.id WHERE m.name = ? AND a.alias = ?`, name, sel))
 	}
 	if err != nil {
-		return nil, notFound(err, "trained model %q not found: list versions with 'galley model show %s'", ref, name)
+		return nil, NotFound(err, "trained model %q not found: list versions with 'galley model show %s'", ref, name)
 	}
 	return t, nil
 }
 
 // FindTrainedModels implements server.TrainedModelService.
-func (db *DB) FindTrainedModels(ctx context.Context, f server.TrainedModelFilter) ([]*server.TrainedModel, int, error) {
+func (db *Store) FindTrainedModels(ctx context.Context, f server.TrainedModelFilter) ([]*server.TrainedModel, int, error) {
 	if err := f.Page.Normalize(server.TrainedModelOrders...); err != nil {
 		return nil, 0, err
 	}
@@ -205,7 +205,7 @@ func (db *DB) FindTrainedModels(ctx context.Context, f server.TrainedModelFilter
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM trained_models t JOIN models m ON m.id = t.model_id`+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	order := orderBy(f.Page, "t.id DESC", map[string]string{"version": "t.version", "created_at": "t.created_at"})
+	order := OrderBy(f.Page, "t.id DESC", map[string]string{"version": "t.version", "created_at": "t.created_at"})
 	rows, err := db.db.QueryContext(ctx, trainedSelect+where+" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
@@ -228,7 +228,7 @@ var (
 )
 
 // SetAlias implements server.TrainedModelService.
-func (db *DB) SetAlias(ctx context.Context, model, alias string, version int) (*server.TrainedModel, error) {
+func (db *Store) SetAlias(ctx context.Context, model, alias string, version int) (*server.TrainedModel, error) {
 	if err := checkAlias(alias); err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func (db *DB) SetAlias(ctx context.Context, model, alias string, version int) (*
 		return nil, err
 	}
 	if err := setAlias(ctx, db.db, model, alias, t.ID); err != nil {
-		return nil, fmt.Errorf("sqlite: setting alias: %w", err)
+		return nil, db.errorf("setting alias: %w", err)
 	}
 	return db.FindTrainedModel(ctx, t.Ref())
 }
@@ -254,7 +254,7 @@ func checkAlias(alias string) error {
 
 // setAlias points alias of model at trained model id through ex.
 func setAlias(ctx context.Context, ex execer, model, alias string, id int64) error {
-	_, err := ex.ExecContext(ctx, `INSERT INTO aliases (model_id, alias, trained_model_id) SELECT id, ?, ? FROM models WHERE name = ?
+	_, err := ex.ExecContext(ctx, `INSERT INTO aliases (model_id, alias, trained_model_id) SELECT id, CAST(? AS TEXT), CAST(? AS BIGINT) FROM models WHERE name = ?
 		ON CONFLICT (model_id, alias) DO UPDATE SET trained_model_id = excluded.trained_model_id`, alias, id, model)
 	return err
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 )
 
 // DueSchedules implements server.ScheduleQueue.
-func (db *DB) DueSchedules(ctx context.Context, now time.Time) ([]*server.Schedule, error) {
-	rows, err := db.db.QueryContext(ctx, scheduleSelect+` WHERE s.state != 'ended' AND (s.next_due <= ? OR json_extract(s.timing, '$.on_new_data') = 1
+func (db *Store) DueSchedules(ctx context.Context, now time.Time) ([]*server.Schedule, error) {
+	rows, err := db.db.QueryContext(ctx, scheduleSelect+` WHERE s.state != 'ended' AND (s.next_due <= ? OR `+db.d.OnNewData+`
 		OR EXISTS (SELECT 1 FROM schedule_slots sl WHERE sl.status = 'pending' AND sl.schedule_id = s.id))
 		OR s.promote IS NOT NULL AND EXISTS (SELECT 1 FROM runs r WHERE r.schedule_id = s.id AND r.kind = 'train' AND r.state = 'succeeded' AND r.promotion IS NULL)
-		ORDER BY s.next_due, s.id`, fmtFixed(now))
+		ORDER BY s.next_due NULLS FIRST, s.id`, fmtFixed(now))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: finding due schedules: %w", err)
+		return nil, db.errorf("finding due schedules: %w", err)
 	}
 	defer rows.Close()
 	var list []*server.Schedule
@@ -32,12 +32,12 @@ func (db *DB) DueSchedules(ctx context.Context, now time.Time) ([]*server.Schedu
 }
 
 // ScheduleActivity implements server.ScheduleQueue.
-func (db *DB) ScheduleActivity(ctx context.Context, s *server.Schedule) (*server.ScheduleActivity, error) {
+func (db *Store) ScheduleActivity(ctx context.Context, s *server.Schedule) (*server.ScheduleActivity, error) {
 	act := &server.ScheduleActivity{}
-	rows, err := db.db.QueryContext(ctx, `SELECT r.id, coalesce(sl.backfill, 0) FROM runs r LEFT JOIN schedule_slots sl ON sl.run_id = r.id
+	rows, err := db.db.QueryContext(ctx, `SELECT r.id, coalesce(sl.backfill, false) FROM runs r LEFT JOIN schedule_slots sl ON sl.run_id = r.id
 		WHERE r.schedule_id = ? AND r.state IN ('queued', 'running') ORDER BY r.id`, s.ID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: reading schedule activity: %w", err)
+		return nil, db.errorf("reading schedule activity: %w", err)
 	}
 	for rows.Next() {
 		var id int64
@@ -58,7 +58,7 @@ func (db *DB) ScheduleActivity(ctx context.Context, s *server.Schedule) (*server
 	}
 	var resumed sql.NullString
 	if err := db.db.QueryRowContext(ctx, `SELECT resumed_at FROM schedules WHERE id = ?`, s.ID).Scan(&resumed); err != nil {
-		return nil, notFound(err, "schedule %s was deleted", s.Name)
+		return nil, NotFound(err, "schedule %s was deleted", s.Name)
 	}
 	act.ResumedAt = parseTimePtr(resumed)
 	if s.Timing.OnNewData {
@@ -105,7 +105,7 @@ func (db *DB) ScheduleActivity(ctx context.Context, s *server.Schedule) (*server
 }
 
 // PrepareRun implements server.ScheduleQueue.
-func (db *DB) PrepareRun(ctx context.Context, s *server.Schedule, snapshot string) (*server.Run, error) {
+func (db *Store) PrepareRun(ctx context.Context, s *server.Schedule, snapshot string) (*server.Run, error) {
 	var r *server.Run
 	var err error
 	if s.Kind == server.RunTrain {
@@ -129,7 +129,7 @@ const maxNewSnapshots = 100
 
 // newSnapshots lists the input snapshots an on-new-data schedule has not
 // seen, oldest first.
-func (db *DB) newSnapshots(ctx context.Context, s *server.Schedule) ([]*server.DatasetVersion, error) {
+func (db *Store) newSnapshots(ctx context.Context, s *server.Schedule) ([]*server.DatasetVersion, error) {
 	name, err := db.inputName(ctx, s)
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func (db *DB) newSnapshots(ctx context.Context, s *server.Schedule) ([]*server.D
 }
 
 // AdvanceSchedule implements server.ScheduleQueue.
-func (db *DB) AdvanceSchedule(ctx context.Context, a *server.Advance) error {
+func (db *Store) AdvanceSchedule(ctx context.Context, a *server.Advance) error {
 	now := db.now()
 	fired := 0
 	for _, c := range a.Changes {
@@ -163,7 +163,7 @@ func (db *DB) AdvanceSchedule(ctx context.Context, a *server.Advance) error {
 		}
 	}
 	conflict := server.Errorf(server.ECONFLICT, "schedule %d changed since the step was planned", a.ScheduleID)
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE schedules SET next_fire = ?, next_local = ?, next_due = ?, state = ?, reason = ?, fired = fired + ?,
 			last_snapshot = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
 			fixedPtr(a.NextFire), a.NextLocal, fixedPtr(a.NextDue), a.State, a.Reason, fired, a.LastSnapshot, fmtFixed(now), a.ScheduleID, a.Version)
@@ -191,7 +191,7 @@ func (db *DB) AdvanceSchedule(ctx context.Context, a *server.Advance) error {
 			if c.New {
 				_, err = tx.ExecContext(ctx, `INSERT INTO schedule_slots (schedule_id, time, local, status, reason, backfill, run_id, snapshot, created_at)
 					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ScheduleID, fmtFixed(c.Slot.Time), c.Slot.Local, c.Slot.Status, c.Slot.Reason, c.Slot.Backfill, runID, c.Slot.Snapshot, fmtFixed(now))
-				if isUnique(err) {
+				if db.isUnique(err) {
 					return conflict
 				}
 			} else {
@@ -209,25 +209,25 @@ func (db *DB) AdvanceSchedule(ctx context.Context, a *server.Advance) error {
 		}
 		for _, id := range a.Cancel {
 			if _, err := tx.ExecContext(ctx, `UPDATE runs SET state = 'cancelled', finished_at = ?, error = 'cancelled: a later slot of its schedule started (overlap cancel-other)'
-				WHERE id = ? AND state = 'queued'`, fmtTime(now), id); err != nil {
+				WHERE id = ? AND state = 'queued'`, FormatTime(now), id); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE runs SET cancel_requested = 1 WHERE id = ? AND state = 'running'`, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE runs SET cancel_requested = true WHERE id = ? AND state = 'running'`, id); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil && server.ErrorCode(err) != server.ECONFLICT {
-		return fmt.Errorf("sqlite: advancing schedule %d: %w", a.ScheduleID, err)
+		return db.errorf("advancing schedule %d: %w", a.ScheduleID, err)
 	}
 	return err
 }
 
 // RecordPromotion implements server.ScheduleQueue.
-func (db *DB) RecordPromotion(ctx context.Context, id int64, d *server.PromotionDecision) error {
+func (db *Store) RecordPromotion(ctx context.Context, id int64, d *server.PromotionDecision) error {
 	b, _ := json.Marshal(d)
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET promotion = ? WHERE id = ? AND promotion IS NULL`, string(b), id)
 		if err != nil {
 			return err
@@ -246,7 +246,7 @@ func (db *DB) RecordPromotion(ctx context.Context, id int64, d *server.Promotion
 		return setAlias(ctx, tx, model, d.Alias, trained)
 	})
 	if err != nil && server.ErrorCode(err) != server.ECONFLICT {
-		return fmt.Errorf("sqlite: recording promotion of run %d: %w", id, err)
+		return db.errorf("recording promotion of run %d: %w", id, err)
 	}
 	return err
 }

@@ -1,10 +1,9 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -66,7 +65,7 @@ func checkSchedule(s *server.Schedule) error {
 }
 
 // CreateSchedule implements server.ScheduleService.
-func (db *DB) CreateSchedule(ctx context.Context, s *server.Schedule) error {
+func (db *Store) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 	if err := checkName("schedule", s.Name); err != nil {
 		return err
 	}
@@ -153,15 +152,15 @@ func (db *DB) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 		s.Name, s.Kind, modelID, s.Model, s.Input, s.Output, string(params), string(timing), s.Overlap, s.CatchUp, s.CatchUpWindow,
 		s.PauseAfterFailures, s.BackfillConcurrency, promote, next, first.Local, due, lastSnapshot,
 		fmtFixed(now), fmtFixed(now)).Scan(&id)
-	if isUnique(err) {
+	if db.isUnique(err) {
 		return server.Errorf(server.ECONFLICT, "schedule %s already exists: pick another name or delete it first", s.Name)
 	} else if err != nil {
-		return fmt.Errorf("postgres: creating schedule: %w", err)
+		return db.errorf("creating schedule: %w", err)
 	}
 	if jitter > 0 && ok {
 		// The delay depends on the id, known only now.
 		if _, err := db.db.ExecContext(ctx, `UPDATE schedules SET next_due = ? WHERE id = ?`, fmtFixed(first.Time.Add(cron.Delay(id, first.Time, jitter))), id); err != nil {
-			return fmt.Errorf("postgres: creating schedule: %w", err)
+			return db.errorf("creating schedule: %w", err)
 		}
 	}
 	got, err := db.findScheduleByID(ctx, id)
@@ -191,26 +190,26 @@ func scanSchedule(sc scanner) (*server.Schedule, error) {
 		json.Unmarshal([]byte(promote.String), &s.Promote)
 	}
 	s.NextFire, s.NextDue = parseTimePtr(next), parseTimePtr(due)
-	s.CreatedAt, s.UpdatedAt = parseTime(created), parseTime(updated)
+	s.CreatedAt, s.UpdatedAt = ParseTime(created), ParseTime(updated)
 	return &s, nil
 }
 
-func (db *DB) findScheduleByID(ctx context.Context, id int64) (*server.Schedule, error) {
+func (db *Store) findScheduleByID(ctx context.Context, id int64) (*server.Schedule, error) {
 	s, err := scanSchedule(db.db.QueryRowContext(ctx, scheduleSelect+` WHERE s.id = ?`, id))
-	return s, notFound(err, "schedule %d not found", id)
+	return s, NotFound(err, "schedule %d not found", id)
 }
 
 // FindSchedule implements server.ScheduleService.
-func (db *DB) FindSchedule(ctx context.Context, name string) (*server.Schedule, error) {
+func (db *Store) FindSchedule(ctx context.Context, name string) (*server.Schedule, error) {
 	s, err := scanSchedule(db.db.QueryRowContext(ctx, scheduleSelect+` WHERE s.name = ?`, name))
 	if err != nil {
-		return nil, notFound(err, "schedule %s not found: list schedules with 'galley schedule list'", name)
+		return nil, NotFound(err, "schedule %s not found: list schedules with 'galley schedule list'", name)
 	}
 	return s, nil
 }
 
 // FindSchedules implements server.ScheduleService.
-func (db *DB) FindSchedules(ctx context.Context, f server.ScheduleFilter) ([]*server.Schedule, int, error) {
+func (db *Store) FindSchedules(ctx context.Context, f server.ScheduleFilter) ([]*server.Schedule, int, error) {
 	if err := f.Page.Normalize(server.ScheduleOrders...); err != nil {
 		return nil, 0, err
 	}
@@ -230,7 +229,7 @@ func (db *DB) FindSchedules(ctx context.Context, f server.ScheduleFilter) ([]*se
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM schedules s`+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	order := orderBy(f.Page, "s.name", map[string]string{"name": "s.name", "created_at": "s.created_at"})
+	order := OrderBy(f.Page, "s.name", map[string]string{"name": "s.name", "created_at": "s.created_at"})
 	rows, err := db.db.QueryContext(ctx, scheduleSelect+where+" ORDER BY "+order+", s.id LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
@@ -248,7 +247,7 @@ func (db *DB) FindSchedules(ctx context.Context, f server.ScheduleFilter) ([]*se
 }
 
 // UpdateSchedule implements server.ScheduleService.
-func (db *DB) UpdateSchedule(ctx context.Context, name string, u server.ScheduleUpdate) (*server.Schedule, error) {
+func (db *Store) UpdateSchedule(ctx context.Context, name string, u server.ScheduleUpdate) (*server.Schedule, error) {
 	s, err := db.FindSchedule(ctx, name)
 	if err != nil {
 		return nil, err
@@ -302,7 +301,7 @@ func (db *DB) UpdateSchedule(ctx context.Context, name string, u server.Schedule
 		string(timing), s.Overlap, s.CatchUp, s.CatchUpWindow, s.PauseAfterFailures, fixedPtr(next), local, fixedPtr(due), state, reason,
 		fmtFixed(now), s.ID, s.Version)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: updating schedule: %w", err)
+		return nil, db.errorf("updating schedule: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, server.Errorf(server.ECONFLICT, "schedule %s changed while it was being updated: try again", name)
@@ -311,7 +310,7 @@ func (db *DB) UpdateSchedule(ctx context.Context, name string, u server.Schedule
 }
 
 // PauseSchedule implements server.ScheduleService.
-func (db *DB) PauseSchedule(ctx context.Context, name, reason string) (*server.Schedule, error) {
+func (db *Store) PauseSchedule(ctx context.Context, name, reason string) (*server.Schedule, error) {
 	s, err := db.FindSchedule(ctx, name)
 	if err != nil {
 		return nil, err
@@ -329,7 +328,7 @@ func (db *DB) PauseSchedule(ctx context.Context, name, reason string) (*server.S
 }
 
 // ResumeSchedule implements server.ScheduleService.
-func (db *DB) ResumeSchedule(ctx context.Context, name string) (*server.Schedule, error) {
+func (db *Store) ResumeSchedule(ctx context.Context, name string) (*server.Schedule, error) {
 	s, err := db.FindSchedule(ctx, name)
 	if err != nil {
 		return nil, err
@@ -343,7 +342,7 @@ func (db *DB) ResumeSchedule(ctx context.Context, name string) (*server.Schedule
 	return s, db.setState(ctx, s, server.ScheduleActive, "", true)
 }
 
-func (db *DB) setState(ctx context.Context, s *server.Schedule, state server.ScheduleState, reason string, resumed bool) error {
+func (db *Store) setState(ctx context.Context, s *server.Schedule, state server.ScheduleState, reason string, resumed bool) error {
 	now := fmtFixed(db.now())
 	q := `UPDATE schedules SET state = ?, reason = ?, version = version + 1, updated_at = ?`
 	if resumed {
@@ -352,7 +351,7 @@ func (db *DB) setState(ctx context.Context, s *server.Schedule, state server.Sch
 	}
 	res, err := db.db.ExecContext(ctx, q+` WHERE id = ? AND version = ?`, state, reason, now, s.ID, s.Version)
 	if err != nil {
-		return fmt.Errorf("postgres: changing schedule state: %w", err)
+		return db.errorf("changing schedule state: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return server.Errorf(server.ECONFLICT, "schedule %s changed meanwhile: try again", s.Name)
@@ -365,10 +364,10 @@ func (db *DB) setState(ctx context.Context, s *server.Schedule, state server.Sch
 }
 
 // DeleteSchedule implements server.ScheduleService.
-func (db *DB) DeleteSchedule(ctx context.Context, name string) error {
+func (db *Store) DeleteSchedule(ctx context.Context, name string) error {
 	res, err := db.db.ExecContext(ctx, `DELETE FROM schedules WHERE name = ?`, name)
 	if err != nil {
-		return fmt.Errorf("postgres: deleting schedule: %w", err)
+		return db.errorf("deleting schedule: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return server.Errorf(server.ENOTFOUND, "schedule %s not found: list schedules with 'galley schedule list'", name)
@@ -377,7 +376,7 @@ func (db *DB) DeleteSchedule(ctx context.Context, name string) error {
 }
 
 // NextSlots implements server.ScheduleService.
-func (db *DB) NextSlots(ctx context.Context, name string, n int) ([]*server.Slot, error) {
+func (db *Store) NextSlots(ctx context.Context, name string, n int) ([]*server.Slot, error) {
 	if n < 1 || n > maxNextSlots {
 		return nil, server.Errorf(server.EINVALID, "n %d: ask for 1 to %d slots", n, maxNextSlots)
 	}
@@ -421,11 +420,11 @@ func scanSlot(sc scanner) (*server.Slot, error) {
 	if err := sc.Scan(&sl.Schedule, &t, &sl.Local, &sl.Status, &sl.Reason, &sl.Backfill, &sl.RunID, &sl.RunState, &sl.Snapshot, &created); err != nil {
 		return nil, err
 	}
-	sl.Time, sl.CreatedAt = parseTime(t), parseTime(created)
+	sl.Time, sl.CreatedAt = ParseTime(t), ParseTime(created)
 	return &sl, nil
 }
 
-func (db *DB) slots(ctx context.Context, q string, args ...any) ([]*server.Slot, error) {
+func (db *Store) slots(ctx context.Context, q string, args ...any) ([]*server.Slot, error) {
 	rows, err := db.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -443,7 +442,7 @@ func (db *DB) slots(ctx context.Context, q string, args ...any) ([]*server.Slot,
 }
 
 // ScheduleSlots implements server.ScheduleService.
-func (db *DB) ScheduleSlots(ctx context.Context, name string, p server.Page) ([]*server.Slot, int, error) {
+func (db *Store) ScheduleSlots(ctx context.Context, name string, p server.Page) ([]*server.Slot, int, error) {
 	if err := p.Normalize(server.SlotOrders...); err != nil {
 		return nil, 0, err
 	}
@@ -455,13 +454,13 @@ func (db *DB) ScheduleSlots(ctx context.Context, name string, p server.Page) ([]
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM schedule_slots WHERE schedule_id = ?`, s.ID).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	order := orderBy(p, "sl.time DESC", map[string]string{"time": "sl.time"})
+	order := OrderBy(p, "sl.time DESC", map[string]string{"time": "sl.time"})
 	list, err := db.slots(ctx, slotSelect+` WHERE sl.schedule_id = ? ORDER BY `+order+` LIMIT ? OFFSET ?`, s.ID, p.Limit, p.Offset)
 	return list, total, err
 }
 
 // BackfillSchedule implements server.ScheduleService.
-func (db *DB) BackfillSchedule(ctx context.Context, name string, b server.Backfill) (*server.BackfillResult, error) {
+func (db *Store) BackfillSchedule(ctx context.Context, name string, b server.Backfill) (*server.BackfillResult, error) {
 	if b.From.IsZero() || b.To.IsZero() {
 		return nil, server.Errorf(server.EINVALID, "a backfill needs both from and to times")
 	}
@@ -516,14 +515,14 @@ func (db *DB) BackfillSchedule(ctx context.Context, name string, b server.Backfi
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: backfilling: %w", err)
+		return nil, db.errorf("backfilling: %w", err)
 	}
 	return res, nil
 }
 
 // inputName is the dataset whose new snapshots fire an on-new-data
 // schedule: a score schedule's input, a train schedule's model dataset.
-func (db *DB) inputName(ctx context.Context, s *server.Schedule) (string, error) {
+func (db *Store) inputName(ctx context.Context, s *server.Schedule) (string, error) {
 	ref := s.Input
 	if s.Kind == server.RunTrain {
 		m, _, err := db.findModel(ctx, s.Model)
@@ -539,7 +538,7 @@ func (db *DB) inputName(ctx context.Context, s *server.Schedule) (string, error)
 	return name, nil
 }
 
-func (db *DB) latestInput(ctx context.Context, s *server.Schedule) (int, error) {
+func (db *Store) latestInput(ctx context.Context, s *server.Schedule) (int, error) {
 	name, err := db.inputName(ctx, s)
 	if err != nil {
 		return 0, err

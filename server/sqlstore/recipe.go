@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 func checkName(kind, name string) error { return server.CheckName(kind, name) }
 
 // CreateRecipeVersion implements server.RecipeStore.
-func (db *DB) CreateRecipeVersion(ctx context.Context, v *server.RecipeVersion) (created bool, err error) {
+func (db *Store) CreateRecipeVersion(ctx context.Context, v *server.RecipeVersion) (created bool, err error) {
 	if err := checkName("recipe", v.Recipe); err != nil {
 		return false, err
 	}
@@ -24,20 +24,19 @@ func (db *DB) CreateRecipeVersion(ctx context.Context, v *server.RecipeVersion) 
 		return false, err
 	}
 	now := db.now()
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx conn) error {
+		// Creating the recipe if needed and then locking its row makes
+		// concurrent imports of one recipe take version numbers in turn.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO recipes (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+			v.Recipe, FormatTime(now), FormatTime(now)); err != nil {
+			return err
+		}
 		var recipeID int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM recipes WHERE name = ?`, v.Recipe).Scan(&recipeID)
-		if err == sql.ErrNoRows {
-			res, err := tx.ExecContext(ctx, `INSERT INTO recipes (name, created_at, updated_at) VALUES (?, ?, ?)`, v.Recipe, fmtTime(now), fmtTime(now))
-			if err != nil {
-				return err
-			}
-			recipeID, _ = res.LastInsertId()
-		} else if err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM recipes WHERE name = ?`+db.d.ForUpdate, v.Recipe).Scan(&recipeID); err != nil {
 			return err
 		}
 		var existing int64
-		err = tx.QueryRowContext(ctx, `SELECT id FROM recipe_versions WHERE recipe_id = ? AND content_hash = ?`, recipeID, v.ContentHash).Scan(&existing)
+		err := tx.QueryRowContext(ctx, `SELECT id FROM recipe_versions WHERE recipe_id = ? AND content_hash = ?`, recipeID, v.ContentHash).Scan(&existing)
 		if err == nil {
 			old, err := scanRecipeVersion(tx.QueryRowContext(ctx, recipeVersionSelect+` WHERE v.id = ?`, existing))
 			if err != nil {
@@ -52,20 +51,20 @@ func (db *DB) CreateRecipeVersion(ctx context.Context, v *server.RecipeVersion) 
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) + 1 FROM recipe_versions WHERE recipe_id = ?`, recipeID).Scan(&next); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO recipe_versions (recipe_id, version, content_hash, notebook_hash, source, params, author, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, recipeID, next, v.ContentHash, v.NotebookHash, v.Source, string(params), v.Author, fmtTime(now))
-		if err != nil {
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO recipe_versions (recipe_id, version, content_hash, notebook_hash, source, params, author, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, recipeID, next, v.ContentHash, v.NotebookHash, v.Source, string(params), v.Author, FormatTime(now)).Scan(&id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE recipes SET updated_at = ? WHERE id = ?`, fmtTime(now), recipeID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE recipes SET updated_at = ? WHERE id = ?`, FormatTime(now), recipeID); err != nil {
 			return err
 		}
-		v.ID, _ = res.LastInsertId()
+		v.ID = id
 		v.Version, v.CreatedAt, created = next, now, true
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("sqlite: creating recipe version: %w", err)
+		return false, db.errorf("creating recipe version: %w", err)
 	}
 	return created, nil
 }
@@ -73,29 +72,27 @@ func (db *DB) CreateRecipeVersion(ctx context.Context, v *server.RecipeVersion) 
 const recipeSelect = `SELECT r.id, r.name, r.created_at, r.updated_at,
 	(SELECT coalesce(max(version), 0) FROM recipe_versions WHERE recipe_id = r.id) FROM recipes r`
 
-type scanner interface{ Scan(...any) error }
-
 func scanRecipe(s scanner) (*server.Recipe, error) {
 	var r server.Recipe
 	var c, u string
 	if err := s.Scan(&r.ID, &r.Name, &c, &u, &r.LatestVersion); err != nil {
 		return nil, err
 	}
-	r.CreatedAt, r.UpdatedAt = parseTime(c), parseTime(u)
+	r.CreatedAt, r.UpdatedAt = ParseTime(c), ParseTime(u)
 	return &r, nil
 }
 
 // FindRecipe implements server.RecipeService.
-func (db *DB) FindRecipe(ctx context.Context, name string) (*server.Recipe, error) {
+func (db *Store) FindRecipe(ctx context.Context, name string) (*server.Recipe, error) {
 	r, err := scanRecipe(db.db.QueryRowContext(ctx, recipeSelect+` WHERE r.name = ?`, name))
 	if err != nil {
-		return nil, notFound(err, "recipe %q not found: list recipes with 'galley recipe list'", name)
+		return nil, NotFound(err, "recipe %q not found: list recipes with 'galley recipe list'", name)
 	}
 	return r, nil
 }
 
 // FindRecipes implements server.RecipeService.
-func (db *DB) FindRecipes(ctx context.Context, f server.RecipeFilter) ([]*server.Recipe, int, error) {
+func (db *Store) FindRecipes(ctx context.Context, f server.RecipeFilter) ([]*server.Recipe, int, error) {
 	if err := f.Page.Normalize(server.RecipeOrders...); err != nil {
 		return nil, 0, err
 	}
@@ -108,7 +105,7 @@ func (db *DB) FindRecipes(ctx context.Context, f server.RecipeFilter) ([]*server
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM recipes r `+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	order := orderBy(f.Page, "r.name ASC", map[string]string{"name": "r.name", "created_at": "r.created_at", "updated_at": "r.updated_at"})
+	order := OrderBy(f.Page, "r.name ASC", map[string]string{"name": "r.name", "created_at": "r.created_at", "updated_at": "r.updated_at"})
 	rows, err := db.db.QueryContext(ctx, recipeSelect+" "+where+" ORDER BY "+order+", r.id LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
@@ -135,14 +132,14 @@ func scanRecipeVersion(s scanner) (*server.RecipeVersion, error) {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(params), &v.Params); err != nil {
-		return nil, fmt.Errorf("sqlite: recipe version %d params: %w", v.ID, err)
+		return nil, fmt.Errorf("recipe version %d params: %w", v.ID, err)
 	}
-	v.CreatedAt = parseTime(created)
+	v.CreatedAt = ParseTime(created)
 	return &v, nil
 }
 
 // FindRecipeVersion implements server.RecipeService.
-func (db *DB) FindRecipeVersion(ctx context.Context, name string, version int) (*server.RecipeVersion, error) {
+func (db *Store) FindRecipeVersion(ctx context.Context, name string, version int) (*server.RecipeVersion, error) {
 	if _, err := db.FindRecipe(ctx, name); err != nil {
 		return nil, err
 	}
@@ -154,22 +151,22 @@ func (db *DB) FindRecipeVersion(ctx context.Context, name string, version int) (
 	}
 	v, err := scanRecipeVersion(db.db.QueryRowContext(ctx, q, args...))
 	if err != nil {
-		return nil, notFound(err, "recipe %s has no version %d: see 'galley recipe show %s'", name, version, name)
+		return nil, NotFound(err, "recipe %s has no version %d: see 'galley recipe show %s'", name, version, name)
 	}
 	return v, nil
 }
 
 // FindRecipeVersionByID implements server.RunQueue.
-func (db *DB) FindRecipeVersionByID(ctx context.Context, id int64) (*server.RecipeVersion, error) {
+func (db *Store) FindRecipeVersionByID(ctx context.Context, id int64) (*server.RecipeVersion, error) {
 	v, err := scanRecipeVersion(db.db.QueryRowContext(ctx, recipeVersionSelect+` WHERE v.id = ?`, id))
 	if err != nil {
-		return nil, notFound(err, "recipe version %d not found", id)
+		return nil, NotFound(err, "recipe version %d not found", id)
 	}
 	return v, nil
 }
 
 // FindRecipeVersions implements server.RecipeService.
-func (db *DB) FindRecipeVersions(ctx context.Context, name string, p server.Page) ([]*server.RecipeVersion, int, error) {
+func (db *Store) FindRecipeVersions(ctx context.Context, name string, p server.Page) ([]*server.RecipeVersion, int, error) {
 	if err := p.Normalize(server.VersionOrders...); err != nil {
 		return nil, 0, err
 	}
@@ -180,7 +177,7 @@ func (db *DB) FindRecipeVersions(ctx context.Context, name string, p server.Page
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM recipe_versions v JOIN recipes r ON r.id = v.recipe_id WHERE r.name = ?`, name).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	order := orderBy(p, "v.version DESC", map[string]string{"version": "v.version", "created_at": "v.created_at"})
+	order := OrderBy(p, "v.version DESC", map[string]string{"version": "v.version", "created_at": "v.created_at"})
 	rows, err := db.db.QueryContext(ctx, recipeVersionSelect+` WHERE r.name = ? ORDER BY `+order+` LIMIT ? OFFSET ?`, name, p.Limit, p.Offset)
 	if err != nil {
 		return nil, 0, err

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 // Train implements server.RunService.
-func (db *DB) Train(ctx context.Context, req server.TrainRequest) (*server.Run, error) {
+func (db *Store) Train(ctx context.Context, req server.TrainRequest) (*server.Run, error) {
 	r, modelID, err := db.prepareTrain(ctx, req)
 	if err != nil {
 		return nil, err
@@ -22,7 +22,7 @@ func (db *DB) Train(ctx context.Context, req server.TrainRequest) (*server.Run, 
 
 // prepareTrain resolves a training run's model, parameters and dataset
 // snapshot as they are now, without storing anything.
-func (db *DB) prepareTrain(ctx context.Context, req server.TrainRequest) (*server.Run, int64, error) {
+func (db *Store) prepareTrain(ctx context.Context, req server.TrainRequest) (*server.Run, int64, error) {
 	m, rvID, err := db.findModel(ctx, req.Model)
 	if err != nil {
 		return nil, 0, err
@@ -50,7 +50,7 @@ func (db *DB) prepareTrain(ctx context.Context, req server.TrainRequest) (*serve
 }
 
 // Score implements server.RunService.
-func (db *DB) Score(ctx context.Context, req server.ScoreRequest) (*server.Run, error) {
+func (db *Store) Score(ctx context.Context, req server.ScoreRequest) (*server.Run, error) {
 	r, modelID, err := db.prepareScore(ctx, req)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (db *DB) Score(ctx context.Context, req server.ScoreRequest) (*server.Run, 
 
 // prepareScore resolves a scoring run's trained model and input snapshot
 // as they are now, without storing anything.
-func (db *DB) prepareScore(ctx context.Context, req server.ScoreRequest) (*server.Run, int64, error) {
+func (db *Store) prepareScore(ctx context.Context, req server.ScoreRequest) (*server.Run, int64, error) {
 	if req.TrainedModel == "" {
 		return nil, 0, server.Errorf(server.EINVALID, "no trained model given: name one as MODEL, MODEL@VERSION or MODEL@ALIAS")
 	}
@@ -86,7 +86,7 @@ func (db *DB) prepareScore(ctx context.Context, req server.ScoreRequest) (*serve
 		InputSnapshot: ds.Snapshot(), TrainedModel: t.Ref(), OutputName: req.Output}, m.ID, nil
 }
 
-func (db *DB) insertRun(ctx context.Context, r *server.Run, modelID int64) (*server.Run, error) {
+func (db *Store) insertRun(ctx context.Context, r *server.Run, modelID int64) (*server.Run, error) {
 	id, err := db.insertRunWith(ctx, db.db, r, modelID, 0)
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ type execer interface {
 
 // insertRunWith queues r through ex, inside a transaction when ex is one;
 // scheduleID is the schedule whose slot (r.NominalTime) started it, or 0.
-func (db *DB) insertRunWith(ctx context.Context, ex execer, r *server.Run, modelID, scheduleID int64) (int64, error) {
+func (db *Store) insertRunWith(ctx context.Context, ex execer, r *server.Run, modelID, scheduleID int64) (int64, error) {
 	now := db.now()
 	params, _ := json.Marshal(r.Params)
 	max := db.MaxAttempts
@@ -116,10 +116,10 @@ func (db *DB) insertRunWith(ctx context.Context, ex execer, r *server.Run, model
 		nominal = fmtFixed(*r.NominalTime)
 	}
 	var id int64
-	err := ex.QueryRowContext(ctx, `INSERT INTO runs (kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time)
-		VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, fmtTime(now), fmtTime(now), sched, nominal).Scan(&id)
+	err := ex.QueryRowContext(ctx, `INSERT INTO runs (id, kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time)
+		VALUES (`+db.d.NewRunID+`, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, FormatTime(now), FormatTime(now), sched, nominal).Scan(&id)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: queueing run: %w", err)
+		return 0, db.errorf("queueing run: %w", err)
 	}
 	return id, nil
 }
@@ -140,7 +140,7 @@ func scanRun(s scanner) (*server.Run, error) {
 	}
 	json.Unmarshal([]byte(params), &r.Params)
 	json.Unmarshal([]byte(metrics), &r.Metrics)
-	r.CreatedAt, r.ScheduledAt = parseTime(created), parseTime(scheduled)
+	r.CreatedAt, r.ScheduledAt = ParseTime(created), ParseTime(scheduled)
 	r.StartedAt, r.FinishedAt, r.NominalTime = parseTimePtr(started), parseTimePtr(finished), parseTimePtr(nominal)
 	if promotion.Valid {
 		json.Unmarshal([]byte(promotion.String), &r.Promotion)
@@ -149,16 +149,16 @@ func scanRun(s scanner) (*server.Run, error) {
 }
 
 // FindRun implements server.RunService.
-func (db *DB) FindRun(ctx context.Context, id int64) (*server.Run, error) {
+func (db *Store) FindRun(ctx context.Context, id int64) (*server.Run, error) {
 	r, err := scanRun(db.db.QueryRowContext(ctx, runSelect+` WHERE r.id = ?`, id))
 	if err != nil {
-		return nil, notFound(err, "run %d not found: list runs with 'galley runs list'", id)
+		return nil, NotFound(err, "run %d not found: list runs with 'galley runs list'", id)
 	}
 	return r, nil
 }
 
 // FindRuns implements server.RunService.
-func (db *DB) FindRuns(ctx context.Context, f server.RunFilter) ([]*server.Run, int, error) {
+func (db *Store) FindRuns(ctx context.Context, f server.RunFilter) ([]*server.Run, int, error) {
 	if err := f.Page.Normalize(server.RunOrders...); err != nil {
 		return nil, 0, err
 	}
@@ -187,7 +187,7 @@ func (db *DB) FindRuns(ctx context.Context, f server.RunFilter) ([]*server.Run, 
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM runs r JOIN models m ON m.id = r.model_id`+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	order := orderBy(f.Page, "r.id DESC", map[string]string{"id": "r.id", "created_at": "r.created_at", "state": "r.state"})
+	order := OrderBy(f.Page, "r.id DESC", map[string]string{"id": "r.id", "created_at": "r.created_at", "state": "r.state"})
 	rows, err := db.db.QueryContext(ctx, runSelect+where+" ORDER BY "+order+", r.id DESC LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
@@ -205,12 +205,12 @@ func (db *DB) FindRuns(ctx context.Context, f server.RunFilter) ([]*server.Run, 
 }
 
 // CancelRun implements server.RunService.
-func (db *DB) CancelRun(ctx context.Context, id int64) (*server.Run, error) {
+func (db *Store) CancelRun(ctx context.Context, id int64) (*server.Run, error) {
 	r, err := db.FindRun(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	now := fmtTime(db.now())
+	now := FormatTime(db.now())
 	switch r.State {
 	case server.RunQueued:
 		_, err = db.db.ExecContext(ctx, `UPDATE runs SET state = 'cancelled', finished_at = ?, error = 'cancelled before it started' WHERE id = ? AND state = 'queued'`, now, id)
@@ -220,13 +220,13 @@ func (db *DB) CancelRun(ctx context.Context, id int64) (*server.Run, error) {
 		return nil, server.Errorf(server.ECONFLICT, "run %d already %s: only queued or running runs can be cancelled", id, r.State)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: cancelling run: %w", err)
+		return nil, db.errorf("cancelling run: %w", err)
 	}
 	return db.FindRun(ctx, id)
 }
 
 // RunLogs implements server.RunService.
-func (db *DB) RunLogs(ctx context.Context, id int64, after int) ([]server.LogLine, error) {
+func (db *Store) RunLogs(ctx context.Context, id int64, after int) ([]server.LogLine, error) {
 	if _, err := db.FindRun(ctx, id); err != nil {
 		return nil, err
 	}
@@ -242,40 +242,40 @@ func (db *DB) RunLogs(ctx context.Context, id int64, after int) ([]server.LogLin
 		if err := rows.Scan(&l.Seq, &t, &l.Text); err != nil {
 			return nil, err
 		}
-		l.Time = parseTime(t)
+		l.Time = ParseTime(t)
 		out = append(out, l)
 	}
 	return out, rows.Err()
 }
 
 // ClaimRun implements server.RunQueue.
-func (db *DB) ClaimRun(ctx context.Context) (*server.Run, error) {
-	now := fmtTime(db.now())
+func (db *Store) ClaimRun(ctx context.Context) (*server.Run, error) {
+	now := FormatTime(db.now())
 	var id int64
 	err := db.db.QueryRowContext(ctx, `UPDATE runs SET state = 'running', attempt = attempt + 1, started_at = ?, worker_pid = 0
-		WHERE id = (SELECT id FROM runs WHERE state = 'queued' AND scheduled_at <= ? ORDER BY scheduled_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		WHERE id = (SELECT id FROM runs WHERE state = 'queued' AND scheduled_at <= ? ORDER BY scheduled_at, id LIMIT 1`+db.d.SkipLocked+`)
 		AND state = 'queued'
 		RETURNING id`, now, now).Scan(&id)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("postgres: claiming a run: %w", err)
+		return nil, db.errorf("claiming a run: %w", err)
 	}
 	return db.FindRun(ctx, id)
 }
 
 // SetRunWorker implements server.RunQueue.
-func (db *DB) SetRunWorker(ctx context.Context, id int64, pid int) error {
+func (db *Store) SetRunWorker(ctx context.Context, id int64, pid int) error {
 	_, err := db.db.ExecContext(ctx, `UPDATE runs SET worker_pid = ? WHERE id = ?`, pid, id)
 	return err
 }
 
 // AppendRunLogs implements server.RunQueue.
-func (db *DB) AppendRunLogs(ctx context.Context, id int64, lines []string) error {
+func (db *Store) AppendRunLogs(ctx context.Context, id int64, lines []string) error {
 	if len(lines) == 0 {
 		return nil
 	}
-	now := fmtTime(db.now())
+	now := FormatTime(db.now())
 	return db.tx(ctx, func(tx conn) error {
 		var seq int
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM run_logs WHERE run_id = ?`, id).Scan(&seq); err != nil {
@@ -292,7 +292,7 @@ func (db *DB) AppendRunLogs(ctx context.Context, id int64, lines []string) error
 }
 
 // FinishRun implements server.RunQueue.
-func (db *DB) FinishRun(ctx context.Context, id int64, res server.RunResult) (*server.Run, error) {
+func (db *Store) FinishRun(ctx context.Context, id int64, res server.RunResult) (*server.Run, error) {
 	r, err := db.FindRun(ctx, id)
 	if err != nil {
 		return nil, err
@@ -326,16 +326,16 @@ func (db *DB) FinishRun(ctx context.Context, id int64, res server.RunResult) (*s
 					return err
 				}
 				// Runs of one model finishing at once take versions in turn.
-				if _, err := tx.ExecContext(ctx, `SELECT id FROM models WHERE id = ? FOR UPDATE`, modelID); err != nil {
+				if _, err := tx.ExecContext(ctx, `SELECT id FROM models WHERE id = ?`+db.d.ForUpdate, modelID); err != nil {
 					return err
 				}
-				if err := tx.QueryRowContext(ctx, `SELECT greatest(coalesce((SELECT max(version) FROM trained_models WHERE model_id = ?1), 0),
+				if err := tx.QueryRowContext(ctx, `SELECT `+db.d.Greatest+`(coalesce((SELECT max(version) FROM trained_models WHERE model_id = ?1), 0),
 					coalesce((SELECT max(version) FROM deleted_trained_models WHERE model_id = ?1), 0)) + 1`, modelID).Scan(&next); err != nil {
 					return err
 				}
 				params, _ := json.Marshal(r.Params)
 				if _, err := tx.ExecContext(ctx, `INSERT INTO trained_models (model_id, version, run_id, recipe_version_id, params, dataset_snapshot, metrics, artifact, created_at)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, modelID, next, id, r.RecipeVersionID, string(params), r.InputSnapshot, string(metrics), res.Artifact, fmtTime(now)); err != nil {
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, modelID, next, id, r.RecipeVersionID, string(params), r.InputSnapshot, string(metrics), res.Artifact, FormatTime(now)); err != nil {
 					return err
 				}
 				trained = fmt.Sprintf("%s@%d", r.Model, next)
@@ -348,21 +348,21 @@ func (db *DB) FinishRun(ctx context.Context, id int64, res server.RunResult) (*s
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE runs SET state = ?, error = ?, metrics = ?, rows_in = ?, rows_out = ?, trained_model = ?, output_snapshot = ?,
 			finished_at = ?, duration_ms = ?, worker_pid = 0 WHERE id = ?`,
-			res.State, res.Error, string(metrics), res.RowsIn, res.RowsOut, trained, output, fmtTime(now), dur, id)
+			res.State, res.Error, string(metrics), res.RowsIn, res.RowsOut, trained, output, FormatTime(now), dur, id)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: finishing run %d: %w", id, err)
+		return nil, db.errorf("finishing run %d: %w", id, err)
 	}
 	return db.FindRun(ctx, id)
 }
 
 // RetryRun implements server.RunQueue.
-func (db *DB) RetryRun(ctx context.Context, id int64, at time.Time, reason string) error {
+func (db *Store) RetryRun(ctx context.Context, id int64, at time.Time, reason string) error {
 	res, err := db.db.ExecContext(ctx, `UPDATE runs SET state = 'queued', scheduled_at = ?, error = ?, worker_pid = 0 WHERE id = ? AND state = 'running'`,
-		fmtTime(at), reason, id)
+		FormatTime(at), reason, id)
 	if err != nil {
-		return fmt.Errorf("postgres: retrying run %d: %w", id, err)
+		return db.errorf("retrying run %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return server.Errorf(server.ECONFLICT, "run %d is not running", id)
@@ -371,8 +371,8 @@ func (db *DB) RetryRun(ctx context.Context, id int64, at time.Time, reason strin
 }
 
 // ReleaseRun implements server.RunQueue.
-func (db *DB) ReleaseRun(ctx context.Context, id int64, reason string) error {
-	now := fmtTime(db.now())
+func (db *Store) ReleaseRun(ctx context.Context, id int64, reason string) error {
+	now := FormatTime(db.now())
 	var n int64
 	err := db.tx(ctx, func(tx conn) error {
 		// PostgreSQL refuses arguments a statement does not use, so each
@@ -383,7 +383,7 @@ func (db *DB) ReleaseRun(ctx context.Context, id int64, reason string) error {
 		}{
 			{`UPDATE runs SET state = 'cancelled', finished_at = ?, error = 'cancelled', worker_pid = 0
 				WHERE id = ? AND state = 'running' AND cancel_requested = true`, []any{now, id}},
-			{`UPDATE runs SET state = 'queued', scheduled_at = ?, error = ?, worker_pid = 0, attempt = greatest(attempt - 1, 0)
+			{`UPDATE runs SET state = 'queued', scheduled_at = ?, error = ?, worker_pid = 0, attempt = ` + db.d.Greatest + `(attempt - 1, 0)
 				WHERE id = ? AND state = 'running'`, []any{now, reason, id}},
 		} {
 			res, err := tx.ExecContext(ctx, stmt.query, stmt.args...)
@@ -396,7 +396,7 @@ func (db *DB) ReleaseRun(ctx context.Context, id int64, reason string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: releasing run %d: %w", id, err)
+		return db.errorf("releasing run %d: %w", id, err)
 	}
 	if n == 0 {
 		return server.Errorf(server.ECONFLICT, "run %d is not running", id)
@@ -405,8 +405,8 @@ func (db *DB) ReleaseRun(ctx context.Context, id int64, reason string) error {
 }
 
 // RecoverRuns implements server.RunQueue.
-func (db *DB) RecoverRuns(ctx context.Context) (int, error) {
-	now := fmtTime(db.now())
+func (db *Store) RecoverRuns(ctx context.Context) (int, error) {
+	now := FormatTime(db.now())
 	var n int64
 	err := db.tx(ctx, func(tx conn) error {
 		stmts := []string{
@@ -428,7 +428,7 @@ func (db *DB) RecoverRuns(ctx context.Context) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("postgres: recovering runs: %w", err)
+		return 0, db.errorf("recovering runs: %w", err)
 	}
 	return int(n), nil
 }

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -9,10 +9,9 @@ import (
 	"github.com/galley-dev/galley/server"
 )
 
-// Deleting refuses while anything still refers to what would go, with the
-// SQLite store's messages and codes: the message names what and says what
-// to delete first, so that nothing is left pointing at a recipe, model or
-// run that no longer exists.
+// Deleting refuses while anything still refers to what would go: the
+// message names what and says what to delete first, so that nothing is
+// left pointing at a recipe, model or run that no longer exists.
 
 // conflict runs query (returning names as text) and, when it finds any,
 // returns ECONFLICT with msg followed by up to five of them.
@@ -45,14 +44,14 @@ func conflict(ctx context.Context, tx conn, msg, query string, args ...any) erro
 }
 
 // DeleteRecipe implements server.RecipeFinder.
-func (db *DB) DeleteRecipe(ctx context.Context, name string) error {
+func (db *Store) DeleteRecipe(ctx context.Context, name string) error {
 	if _, err := db.FindRecipe(ctx, name); err != nil {
 		return err
 	}
 	return db.tx(ctx, func(tx conn) error {
 		// Locking the recipe keeps an import from adding a version, and a
 		// model from being created on one, while the checks below run.
-		if _, err := tx.ExecContext(ctx, `SELECT id FROM recipes WHERE name = ? FOR UPDATE`, name); err != nil {
+		if _, err := tx.ExecContext(ctx, `SELECT id FROM recipes WHERE name = ?`+db.d.ForUpdate, name); err != nil {
 			return err
 		}
 		if err := conflict(ctx, tx, "recipe "+name+" is used by model(s) %s: delete them first ('galley model delete NAME')",
@@ -60,7 +59,7 @@ func (db *DB) DeleteRecipe(ctx context.Context, name string) error {
 			return err
 		}
 		if err := conflict(ctx, tx, "recipe "+name+" is recorded by run(s) %s: delete them first ('galley runs delete ID')",
-			`SELECT u.id::text FROM runs u JOIN recipe_versions v ON v.id = u.recipe_version_id JOIN recipes r ON r.id = v.recipe_id WHERE r.name = ? ORDER BY u.id`, name); err != nil {
+			`SELECT CAST(u.id AS TEXT) FROM runs u JOIN recipe_versions v ON v.id = u.recipe_version_id JOIN recipes r ON r.id = v.recipe_id WHERE r.name = ? ORDER BY u.id`, name); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recipe_versions WHERE recipe_id = (SELECT id FROM recipes WHERE name = ?)`, name); err != nil {
@@ -72,14 +71,14 @@ func (db *DB) DeleteRecipe(ctx context.Context, name string) error {
 }
 
 // DeleteModel implements server.ModelService.
-func (db *DB) DeleteModel(ctx context.Context, name string) error {
+func (db *Store) DeleteModel(ctx context.Context, name string) error {
 	if _, err := db.FindModel(ctx, name); err != nil {
 		return err
 	}
 	return db.tx(ctx, func(tx conn) error {
 		// The lock FinishRun takes before numbering a trained version: no
 		// run of this model finishes while the checks below run.
-		if _, err := tx.ExecContext(ctx, `SELECT id FROM models WHERE name = ? FOR UPDATE`, name); err != nil {
+		if _, err := tx.ExecContext(ctx, `SELECT id FROM models WHERE name = ?`+db.d.ForUpdate, name); err != nil {
 			return err
 		}
 		if err := conflict(ctx, tx, "model "+name+" has trained version(s) %s: delete them first ('galley model delete NAME@VERSION')",
@@ -91,7 +90,7 @@ func (db *DB) DeleteModel(ctx context.Context, name string) error {
 			return err
 		}
 		if err := conflict(ctx, tx, "model "+name+" has run(s) %s: delete them first ('galley runs delete ID')",
-			`SELECT u.id::text FROM runs u JOIN models m ON m.id = u.model_id WHERE m.name = ? ORDER BY u.id`, name); err != nil {
+			`SELECT CAST(u.id AS TEXT) FROM runs u JOIN models m ON m.id = u.model_id WHERE m.name = ? ORDER BY u.id`, name); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM models WHERE name = ?`, name)
@@ -100,7 +99,7 @@ func (db *DB) DeleteModel(ctx context.Context, name string) error {
 }
 
 // DeleteTrainedModel implements server.TrainedModelService.
-func (db *DB) DeleteTrainedModel(ctx context.Context, ref string) error {
+func (db *Store) DeleteTrainedModel(ctx context.Context, ref string) error {
 	t, err := db.FindTrainedModel(ctx, ref)
 	if err != nil {
 		return err
@@ -108,7 +107,7 @@ func (db *DB) DeleteTrainedModel(ctx context.Context, ref string) error {
 	err = db.tx(ctx, func(tx conn) error {
 		// Serialised with FinishRun numbering the model's next version,
 		// which counts the deleted versions recorded here.
-		if _, err := tx.ExecContext(ctx, `SELECT id FROM models WHERE id = (SELECT model_id FROM trained_models WHERE id = ?) FOR UPDATE`, t.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `SELECT id FROM models WHERE id = (SELECT model_id FROM trained_models WHERE id = ?)`+db.d.ForUpdate, t.ID); err != nil {
 			return err
 		}
 		if err := conflict(ctx, tx, t.Ref()+" is what alias(es) %s point at: point them at another version first ('galley model alias')",
@@ -116,7 +115,7 @@ func (db *DB) DeleteTrainedModel(ctx context.Context, ref string) error {
 			return err
 		}
 		if err := conflict(ctx, tx, t.Ref()+" is used by scoring run(s) %s: delete them first ('galley runs delete ID')",
-			`SELECT id::text FROM runs WHERE kind = 'score' AND trained_model = ? ORDER BY id`, t.Ref()); err != nil {
+			`SELECT CAST(id AS TEXT) FROM runs WHERE kind = 'score' AND trained_model = ? ORDER BY id`, t.Ref()); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deleted_trained_models (model_id, version) SELECT model_id, version FROM trained_models WHERE id = ?
@@ -135,19 +134,19 @@ func (db *DB) DeleteTrainedModel(ctx context.Context, ref string) error {
 // DatasetInUse returns ECONFLICT naming the models that train on dataset
 // name and the runs that read it, or nil when there are none. The catalog
 // asks it before deleting a dataset.
-func (db *DB) DatasetInUse(ctx context.Context, name string) error {
+func (db *Store) DatasetInUse(ctx context.Context, name string) error {
 	return db.tx(ctx, func(tx conn) error {
 		if err := conflict(ctx, tx, "dataset "+name+" is the training data of model(s) %s: delete them first ('galley model delete NAME')",
 			`SELECT name FROM models WHERE dataset = ?1 OR dataset LIKE ?1 || '@%' ORDER BY name`, name); err != nil {
 			return err
 		}
 		return conflict(ctx, tx, "dataset "+name+" was read by run(s) %s: delete them first ('galley runs delete ID')",
-			`SELECT id::text FROM runs WHERE input_snapshot LIKE ?1 || '@%' ORDER BY id`, name)
+			`SELECT CAST(id AS TEXT) FROM runs WHERE input_snapshot LIKE ?1 || '@%' ORDER BY id`, name)
 	})
 }
 
 // DeleteRun implements server.RunService.
-func (db *DB) DeleteRun(ctx context.Context, id int64) error {
+func (db *Store) DeleteRun(ctx context.Context, id int64) error {
 	r, err := db.FindRun(ctx, id)
 	if err != nil {
 		return err
@@ -173,6 +172,11 @@ func (db *DB) DeleteRun(ctx context.Context, id int64) error {
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM run_logs WHERE run_id = ?`, id); err != nil {
 			return err
+		}
+		if db.d.KeepRunID != "" {
+			if _, err := tx.ExecContext(ctx, db.d.KeepRunID, id); err != nil {
+				return err
+			}
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, id)
 		return err
