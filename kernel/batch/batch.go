@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/galley-dev/galley/kernel/frontend"
 	"github.com/galley-dev/galley/server/notebook"
 )
 
@@ -189,11 +190,11 @@ func execute(ctx context.Context, cells []map[string]any, opts Options) error {
 			total++
 		}
 	}
-	k, err := startKernel(ctx, opts.Galley, opts.Dir, opts.Env)
+	k, err := frontend.Start(ctx, opts.Galley, frontend.Options{Dir: opts.Dir, Env: opts.Env})
 	if err != nil {
 		return err
 	}
-	defer k.close()
+	defer k.Close()
 	outs := newOutputs()
 	n := 0
 	for i, c := range cells {
@@ -224,7 +225,7 @@ func execute(ctx context.Context, cells []map[string]any, opts Options) error {
 		}
 		start := time.Now()
 		outs.next()
-		ex, err := k.execute(cctx, code, outs)
+		ex, err := executeCell(cctx, k, code, outs)
 		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		cancel()
 		list := make([]any, len(outs.cell))
