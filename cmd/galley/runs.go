@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/galley-dev/galley/server"
@@ -126,6 +128,22 @@ func printRun(w io.Writer, r *server.Run) {
 	}
 	if len(r.Metrics) > 0 {
 		fmt.Fprintf(w, "metrics  %s\n", metrics(r.Metrics))
+	}
+	if len(r.Curves) > 0 {
+		names := make([]string, 0, len(r.Curves))
+		for name, c := range r.Curves {
+			names = append(names, fmt.Sprintf("%s (%d points)", name, len(c.X)))
+		}
+		sort.Strings(names)
+		fmt.Fprintf(w, "curves   %s\n", strings.Join(names, ", "))
+	}
+	switch {
+	case r.Baseline != "" && r.BaselineError != "":
+		fmt.Fprintf(w, "baseline %s not evaluated on this split: %s\n", r.Baseline, r.BaselineError)
+	case r.Baseline != "" && r.BaselineMetrics != nil:
+		fmt.Fprintf(w, "baseline %s on this split: %s\n", r.Baseline, metrics(r.BaselineMetrics))
+	case r.Baseline != "":
+		fmt.Fprintf(w, "baseline %s, evaluated on this split when the run succeeds\n", r.Baseline)
 	}
 	if r.DurationMS > 0 {
 		fmt.Fprintf(w, "took     %s\n", time.Duration(r.DurationMS)*time.Millisecond)

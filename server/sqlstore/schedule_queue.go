@@ -110,6 +110,17 @@ func (db *Store) PrepareRun(ctx context.Context, s *server.Schedule, snapshot st
 	var err error
 	if s.Kind == server.RunTrain {
 		r, _, err = db.prepareTrain(ctx, server.TrainRequest{Model: s.Model, Params: s.Params})
+		if err == nil && s.Promote != nil {
+			// The run evaluates what the alias points at now on its own
+			// split, so that the promotion compares like for like.
+			tm, ferr := db.FindTrainedModel(ctx, s.Model+"@"+s.Promote.Alias)
+			switch {
+			case ferr == nil:
+				r.Baseline = tm.Ref()
+			case server.ErrorCode(ferr) != server.ENOTFOUND:
+				return nil, ferr
+			}
+		}
 	} else {
 		input := s.Input
 		if snapshot != "" {

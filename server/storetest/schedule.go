@@ -524,24 +524,40 @@ func testPromotion(t *testing.T, f *fixture) {
 		Promote: &server.Promotion{Alias: "7up", Metric: "auc"}})
 	wantCode(t, err, server.EINVALID)
 	f.create("retrain", func(s *server.Schedule) { s.Promote = rule })
-	// Each slot's run reports its AUC; the rule promotes the first (no
-	// production yet), one within the tolerance, and not one below it.
+	// Each slot's run reports its AUC and, from the second on, the AUC of
+	// the version production pointed at when the slot fired, re-evaluated
+	// on the run's own split: the rule compares those two, promoting the
+	// first (no production yet), one within the tolerance, and not one
+	// below it.
 	var decisions []*server.PromotionDecision
-	for _, auc := range []float64{0.8, 0.7985, 0.79} {
+	for i, c := range []struct {
+		auc, baseline float64
+		on            string
+	}{{0.8, 0, ""}, {0.7985, 0.799, "m@1"}, {0.79, 0.793, "m@2"}} {
 		f.step(0)
 		r, err := f.s.ClaimRun(ctx)
 		must(t, err)
-		_, err = f.s.FinishRun(ctx, r.ID, server.RunResult{State: server.RunSucceeded, Artifact: "x", Metrics: map[string]float64{"auc": auc}})
+		if r.Baseline != c.on {
+			t.Errorf("run %d baseline = %q, want %q (what production pointed at when the slot fired)", i, r.Baseline, c.on)
+		}
+		res := server.RunResult{State: server.RunSucceeded, Artifact: "x", Metrics: map[string]float64{"auc": c.auc}}
+		if c.on != "" {
+			res.BaselineMetrics = map[string]float64{"auc": c.baseline}
+		}
+		_, err = f.s.FinishRun(ctx, r.ID, res)
 		must(t, err)
 		f.step(time.Minute)
 		r, err = f.s.FindRun(ctx, r.ID)
 		must(t, err)
 		if r.Promotion == nil {
-			t.Fatalf("run %d (auc %g) has no promotion decision", r.ID, auc)
+			t.Fatalf("run %d (auc %g) has no promotion decision", r.ID, c.auc)
+		}
+		if c.on != "" && r.BaselineMetrics["auc"] != c.baseline {
+			t.Errorf("run %d baseline metrics = %v, want auc %g", r.ID, r.BaselineMetrics, c.baseline)
 		}
 		decisions = append(decisions, r.Promotion)
 	}
-	want := []string{"promoted m@1 cur= ", "promoted m@2 cur=m@1 0.8", "kept m@3 cur=m@2 0.7985"}
+	want := []string{"promoted m@1 cur= ", "promoted m@2 cur=m@1 0.799", "kept m@3 cur=m@2 0.793"}
 	for i, d := range decisions {
 		verdict := map[bool]string{true: "promoted", false: "kept"}[d.Promoted]
 		cur := ""
@@ -552,6 +568,20 @@ func testPromotion(t *testing.T, f *fixture) {
 		if got != want[i] || d.CandidateValue == nil || d.Reason == "" {
 			t.Errorf("decision %d = %q (%+v), want %q", i, got, d, want[i])
 		}
+	}
+	// A run whose baseline could not be evaluated is not promoted, and
+	// says why.
+	f.step(0)
+	r, err := f.s.ClaimRun(ctx)
+	must(t, err)
+	_, err = f.s.FinishRun(ctx, r.ID, server.RunResult{State: server.RunSucceeded, Artifact: "x", Metrics: map[string]float64{"auc": 0.99},
+		BaselineError: "loading the model: no such type"})
+	must(t, err)
+	f.step(time.Minute)
+	r, err = f.s.FindRun(ctx, r.ID)
+	must(t, err)
+	if r.Promotion == nil || r.Promotion.Promoted || !strings.Contains(r.Promotion.Reason, "no such type") || r.BaselineError == "" {
+		t.Errorf("run with a failed baseline evaluation: %+v, decision %+v", r, r.Promotion)
 	}
 	prod, err := f.s.FindTrainedModel(ctx, "m@production")
 	must(t, err)

@@ -216,7 +216,13 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	case out.res != nil && out.res.OK:
 		res := server.RunResult{State: server.RunSucceeded, Metrics: out.res.Metrics, RowsIn: out.res.RowsIn, RowsOut: out.res.RowsOut}
 		if run.Kind == server.RunTrain {
-			res.Artifact = job.ModelOut
+			res.Artifact, res.Curves = job.ModelOut, out.res.Curves
+			if run.Baseline != "" {
+				res.BaselineMetrics, res.BaselineError = out.res.BaselineMetrics, out.res.BaselineError
+				if job.ModelIn == "" {
+					res.BaselineError = fmt.Sprintf("the baseline %s is gone: it was deleted after the slot fired", run.Baseline)
+				}
+			}
 		} else {
 			v, err := p.saveOutput(bg, run, job.Output)
 			if err != nil {
@@ -348,6 +354,13 @@ func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
 	switch run.Kind {
 	case server.RunTrain:
 		job.ModelOut = filepath.Join(dir, fmt.Sprintf("model-%d.json", run.Attempt))
+		if run.Baseline != "" {
+			// A missing baseline leaves nothing to compare; the run still
+			// trains, and its result says why.
+			if tm, err := p.Store.FindTrainedModel(ctx, run.Baseline); err == nil {
+				job.ModelIn = tm.Artifact
+			}
+		}
 	case server.RunScore:
 		tm, err := p.Store.FindTrainedModel(ctx, run.TrainedModel)
 		if err != nil {
