@@ -232,3 +232,77 @@ func TestSchedulePromotionOnSameSplit(t *testing.T) {
 		t.Errorf("rk@production = %+v, %v; want it left at version 2", tm, err)
 	}
 }
+
+// TestScheduleRerunReplacesOutput: re-running a scoring slot from the CLI
+// starts a run with the same nominal time whose output replaces the
+// slot's earlier snapshot instead of adding one, and the slot's history
+// lists the earlier run.
+func TestScheduleRerunReplacesOutput(t *testing.T) {
+	m := startServe(t, t.TempDir(), nil)
+	url := m.URL()
+	c := galleyhttp.ClientFromEnv(url)
+	data := filepath.Join(t.TempDir(), "a.csv")
+	os.WriteFile(data, syntheticChurn(60, 2), 0o644)
+	galley(t, url, 0, "dataset", "import", data, "--name", "customers")
+	galley(t, url, 0, "recipe", "create", "ranker", rankerNotebook(t))
+	galley(t, url, 0, "model", "create", "rk", "--recipe", "ranker", "--dataset", "customers")
+	galley(t, url, 0, "train", "rk", "--wait")
+	galley(t, url, 0, "train", "rk", "-p", "w=-3", "--wait")
+	galley(t, url, 0, "model", "alias", "rk", "production", "1")
+	galley(t, url, 0, "schedule", "create", "scoring", "--score", "rk@production", "--input", "customers", "--output", "scores",
+		"--every", "1s", "--max-runs", "1")
+	var slot *server.Slot
+	for deadline := time.Now().Add(60 * time.Second); slot == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		slots, _, err := c.ScheduleSlots(context.Background(), "scoring", server.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(slots) > 0 && slots[0].RunID != 0 {
+			slot = slots[0]
+		}
+	}
+	if slot == nil {
+		t.Fatal("the scoring schedule did not fire")
+	}
+	first := waitRun(t, c, slot.RunID, func(r *server.Run) bool { return r.State.Final() })
+	if first.State != server.RunSucceeded || first.OutputSnapshot != "scores@1" {
+		t.Fatalf("first run = %+v", first)
+	}
+	// The slot runs again with another production version.
+	galley(t, url, 0, "model", "alias", "rk", "production", "2")
+	when := slot.Time.UTC().Format(time.RFC3339)
+	out, _ := galley(t, url, 0, "schedule", "rerun", "scoring", "--slot", when)
+	if !strings.Contains(out, "queued to run again") || !strings.Contains(out, "rerun; run "+fmt.Sprint(first.ID)+" succeeded") {
+		t.Errorf("rerun printed %q", out)
+	}
+	_, errOut := galley(t, url, 1, "schedule", "rerun", "scoring", "--slot", "2020-01-01T00:00:00Z")
+	if !strings.Contains(errOut, "has no slot at 2020-01-01T00:00:00Z") {
+		t.Errorf("rerun of an unknown slot: %q", errOut)
+	}
+	var again *server.Run
+	for deadline := time.Now().Add(60 * time.Second); again == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		slots, _, err := c.ScheduleSlots(context.Background(), "scoring", server.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := slots[0].RunID; id != 0 && id != first.ID {
+			again = waitRun(t, c, id, func(r *server.Run) bool { return r.State.Final() })
+		}
+	}
+	if again == nil || again.State != server.RunSucceeded || again.NominalTime == nil || !again.NominalTime.Equal(slot.Time) || again.OutputSnapshot != "scores@1" {
+		t.Fatalf("re-run = %+v; want a succeeded run of the same slot writing scores@1 again", again)
+	}
+	d, err := c.FindDataset(context.Background(), "scores")
+	if err != nil || d.LatestVersion != 1 {
+		t.Errorf("scores = %+v, %v; want one version: the re-run replaces the slot's output", d, err)
+	}
+	v, err := c.FindDatasetVersion(context.Background(), "scores@1")
+	if err != nil || v.Lineage == nil || v.Lineage.RunID != again.ID || v.Lineage.TrainedModel != "rk@2" ||
+		len(v.Lineage.ReplacedRuns) != 1 || v.Lineage.ReplacedRuns[0] != first.ID {
+		t.Errorf("scores@1 = %+v, %v; want the re-run's output (run %d, rk@2) replacing run %d's", v, err, again.ID, first.ID)
+	}
+	out, _ = galley(t, url, 0, "schedule", "history", "scoring")
+	if !strings.Contains(out, fmt.Sprintf("%d succeeded (earlier %d)", again.ID, first.ID)) {
+		t.Errorf("history printed %q; want the slot's run and its earlier one", out)
+	}
+}

@@ -48,6 +48,7 @@ func ExerciseSchedules(t *testing.T, newStore NewScheduleStore) {
 		{"PauseResume", testPauseResume},
 		{"PauseAfterFailures", testPauseAfterFailures},
 		{"Backfill", testBackfill},
+		{"Rerun", testRerun},
 		{"EndAndMaxRuns", testEnd},
 		{"DaylightSaving", testScheduleDST},
 		{"ScoreResolvesAtFireTime", testScoreSchedule},
@@ -376,6 +377,49 @@ func testBackfill(t *testing.T, f *fixture) {
 	f.finish(server.RunSucceeded)
 	f.step(time.Second)
 	f.wantHistory("b", "skipped:missed", "skipped:missed", "fired", "fired", "fired", "fired")
+}
+
+func testRerun(t *testing.T, f *fixture) {
+	start := f.clock.T
+	f.create("r", func(s *server.Schedule) { s.CatchUp = server.CatchUpNone })
+	f.step(time.Minute) // slot 00:01 fires
+	slot := start.Add(time.Minute)
+	first := f.runs()[0]
+	_, err := f.s.RerunSlot(ctx, "r", server.Rerun{Slot: slot})
+	wantCode(t, err, server.ECONFLICT) // its run is still queued
+	_, err = f.s.RerunSlot(ctx, "r", server.Rerun{Slot: start.Add(30 * time.Second)})
+	wantCode(t, err, server.ENOTFOUND)
+	_, err = f.s.RerunSlot(ctx, "r", server.Rerun{})
+	wantCode(t, err, server.EINVALID)
+	_, err = f.s.RerunSlot(ctx, "nope", server.Rerun{Slot: slot})
+	wantCode(t, err, server.ENOTFOUND)
+	f.finish(server.RunFailed)
+
+	sl, err := f.s.RerunSlot(ctx, "r", server.Rerun{Slot: slot})
+	must(t, err)
+	if sl.Status != server.SlotPending || sl.RunID != 0 || len(sl.EarlierRuns) != 1 || sl.EarlierRuns[0] != first.ID || !strings.Contains(sl.Reason, "rerun") {
+		t.Fatalf("re-run slot = %+v; want it pending with run %d among its earlier runs", sl, first.ID)
+	}
+	_, err = f.s.RerunSlot(ctx, "r", server.Rerun{Slot: slot})
+	wantCode(t, err, server.ECONFLICT) // already waiting
+	f.step(time.Second)
+	f.wantHistory("r", "skipped:missed", "fired")
+	runs := f.runs()
+	again := runs[len(runs)-1]
+	if len(runs) != 2 || again.ID == first.ID || again.NominalTime == nil || !again.NominalTime.Equal(slot) {
+		t.Fatalf("runs after the re-run = %+v; want a second run with the slot's nominal time %s", runs, slot)
+	}
+	f.finish(server.RunSucceeded)
+	// Re-run again: the history keeps both earlier runs, oldest first.
+	_, err = f.s.RerunSlot(ctx, "r", server.Rerun{Slot: slot})
+	must(t, err)
+	f.step(time.Second)
+	slots, _, err := f.s.ScheduleSlots(ctx, "r", server.Page{Limit: 1})
+	must(t, err)
+	if len(slots) != 1 || len(slots[0].EarlierRuns) != 2 || slots[0].EarlierRuns[0] != first.ID || slots[0].EarlierRuns[1] != again.ID ||
+		slots[0].RunID == again.ID || slots[0].RunID == 0 || !strings.Contains(slots[0].Reason, fmt.Sprintf("run %d succeeded", again.ID)) {
+		t.Errorf("slot history after two re-runs = %+v", slots[0])
+	}
 }
 
 func testEnd(t *testing.T, f *fixture) {

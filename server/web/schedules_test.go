@@ -192,6 +192,26 @@ func TestScheduleHistory(t *testing.T) {
 	has(t, f.get(t, rp, 200), rp, `Started by schedule <a id="run-schedule" href="/ui/schedules/nightly">nightly</a> for its slot at 2026-03-07 02:00:00 UTC.`)
 	rp = "/ui/runs/" + strconv.FormatInt(runs[1], 10)
 	has(t, f.get(t, rp, 200), rp, "for its slot at 2026-03-04 02:00:00 UTC.")
+
+	// Slots may run again once their run has finished: skipped ones now,
+	// fired ones when their run is done.
+	rerun := func(when string) string {
+		return `data-api="/api/schedules/nightly/rerun" data-method="POST" data-body='{"slot":"` + when + `"}'`
+	}
+	has(t, page, path, rerun("2026-03-05T02:00:00Z"), rerun("2026-03-06T02:00:00Z"), `aria-label="Re-run the slot of 2026-03-05 02:00"`)
+	lacks(t, page, path, rerun("2026-03-04T02:00:00Z"), rerun("2026-03-07T02:00:00Z"), "earlier:")
+	for range runs {
+		r, err := f.db.ClaimRun(ctx)
+		must(t, err)
+		_, err = f.db.FinishRun(ctx, r.ID, server.RunResult{State: server.RunFailed, Error: "boom"})
+		must(t, err)
+	}
+	_, err = f.h.Schedules.RerunSlot(ctx, "nightly", server.Rerun{Slot: day(4)})
+	must(t, err)
+	page = f.get(t, path, 200)
+	has(t, page, path, rerun("2026-03-07T02:00:00Z"), "rerun; run "+strconv.FormatInt(runs[1], 10)+" failed",
+		`earlier: <a href="/ui/runs/`+strconv.FormatInt(runs[1], 10)+`">#`+strconv.FormatInt(runs[1], 10)+`</a>`)
+	lacks(t, page, path, rerun("2026-03-04T02:00:00Z"))
 }
 
 func TestScheduleEnded(t *testing.T) {
