@@ -88,6 +88,8 @@ type runView struct {
 	LastSeq int
 	Retry   string // JSON body of the request that runs the same work again
 	RetryTo string // API path for Retry
+	// Curves are the run's evaluation curves, drawn.
+	Curves []chart
 }
 
 func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
@@ -116,6 +118,14 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Log = lines
 	v.RetryTo, v.Retry = retryOf(run)
+	if len(run.Curves) > 0 {
+		cs, err := curveCharts([]string{"run " + strconv.FormatInt(id, 10)}, []*server.Run{run})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		v.Curves = cs.Charts
+	}
 	h.render(w, r, "run", "Run "+strconv.FormatInt(id, 10), "runs", v)
 }
 
@@ -271,6 +281,9 @@ type compareView struct {
 	Params  []diffRow
 	Metrics []metricRow
 	Charts  []chart
+	// Curves overlays the evaluation curves (ROC, lift) the versions'
+	// training runs recorded.
+	Curves curveSet
 }
 
 // diffRow is one parameter across the compared versions.
@@ -365,6 +378,20 @@ func (h *Handler) comparePage(w http.ResponseWriter, r *http.Request) {
 		v.Metrics = append(v.Metrics, row)
 	}
 	if v.Charts, err = metricCharts(v.Trained, metricNames(v.Trained)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	runs, labels := make([]*server.Run, len(v.Trained)), make([]string, len(v.Trained))
+	for i, t := range v.Trained {
+		labels[i] = "v" + strconv.Itoa(t.Version)
+		// A deleted run leaves its version without curves, not the page
+		// without an answer.
+		if runs[i], err = h.Runs.FindRun(ctx, t.RunID); err != nil && server.ErrorCode(err) != server.ENOTFOUND {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	if v.Curves, err = curveCharts(labels, runs); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -249,3 +249,23 @@ func TestSchedulesAbsent(t *testing.T) {
 }
 
 func indexOf(s, sub string) int { return strings.Index(s, sub) }
+
+// TestRunBaseline: a promotion schedule's training run shows the version
+// it re-evaluated on its split, with the values or why there are none.
+func TestRunBaseline(t *testing.T) {
+	f := newFixture(t)
+	f.seed(t) // production is m@2
+	f.clock()
+	f.schedule(t, &server.Schedule{Name: "retrain", Kind: server.RunTrain, Model: "m", Timing: server.Timing{Cron: "@daily"},
+		Promote: &server.Promotion{Alias: "production", Metric: "auc", Tolerance: 0.01}})
+	f.record(t, "retrain", &server.Slot{Time: time.Date(2026, 3, 7, 0, 0, 0, 0, time.UTC), Local: "2026-03-07T00:00", Status: server.SlotFired})
+	r, err := f.db.ClaimRun(ctx)
+	must(t, err)
+	path := "/ui/runs/" + strconv.FormatInt(r.ID, 10)
+	has(t, f.get(t, path, 200), path, `<dt>Baseline</dt><dd><a href="/ui/models/m">m@2</a> on this run's evaluation split: evaluated when the run succeeds`)
+	_, err = f.db.FinishRun(ctx, r.ID, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: map[string]float64{"auc": 0.9},
+		BaselineMetrics: map[string]float64{"auc": 0.85}})
+	must(t, err)
+	has(t, f.get(t, path, 200), path, "on this run's evaluation split: <code>auc</code> 0.85")
+	lacks(t, f.get(t, path, 200), path, `id="run-curves"`)
+}
