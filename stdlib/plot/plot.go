@@ -314,10 +314,15 @@ func xy(f *data.Frame, x, y, mark string, op Options) (*Chart, error) {
 	}
 	s := spec(op, m, values, enc)
 	c := newCanvas(op, op.Title, x, y)
-	var names []string // the groups, in the order they get colours
+	// The groups get colours in the order they first appear in the data,
+	// so that charts of the same groups colour them alike.
+	var names []string
 	if groups != nil {
 		seen := map[string]bool{}
-		for _, i := range rows {
+		for i := range xs {
+			if math.IsNaN(xs[i]) || math.IsNaN(ys[i]) {
+				continue
+			}
 			if g := groups[i]; !seen[g] {
 				seen[g] = true
 				names = append(names, g)

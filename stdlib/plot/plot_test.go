@@ -71,10 +71,12 @@ func TestTickLabelsHaveNoFloatNoise(t *testing.T) {
 	}
 }
 
-// TestLegend: a chart coloured by a column names each colour in a legend,
-// in the order the colours are given out; an uncoloured one has none.
+// TestLegend: a chart coloured by a column names each colour in a legend;
+// colours go to groups in the order they appear in the data, not along x
+// (v2 starts further left here), so that two charts of the same groups
+// colour them alike. An uncoloured chart has no legend.
 func TestLegend(t *testing.T) {
-	f, err := data.New(data.Float64s("x", []float64{0, 1, 0, 1}), data.Float64s("y", []float64{0, 1, 1, 0}), data.Strings("run", []string{"v1", "v1", "v2", "v2"}))
+	f, err := data.New(data.Float64s("x", []float64{1, 2, 0, 3}), data.Float64s("y", []float64{0, 1, 1, 0}), data.Strings("run", []string{"v1", "v1", "v2", "v2"}))
 	if err != nil {
 		t.Fatal(err)
 	}
