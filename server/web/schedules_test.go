@@ -209,7 +209,7 @@ func TestScheduleHistory(t *testing.T) {
 	_, err = f.h.Schedules.RerunSlot(ctx, "nightly", server.Rerun{Slot: day(4)})
 	must(t, err)
 	page = f.get(t, path, 200)
-	has(t, page, path, rerun("2026-03-07T02:00:00Z"), "rerun; run "+strconv.FormatInt(runs[1], 10)+" failed",
+	has(t, page, path, rerun("2026-03-07T02:00:00Z"), "rerun; run "+strconv.FormatInt(runs[1], 10)+" failed", `<span class="tag">re-run</span>`,
 		`earlier: <a href="/ui/runs/`+strconv.FormatInt(runs[1], 10)+`">#`+strconv.FormatInt(runs[1], 10)+`</a>`)
 	lacks(t, page, path, rerun("2026-03-04T02:00:00Z"))
 }
