@@ -65,7 +65,7 @@ func Decide(rule *server.Promotion, run *server.Run, candidate, current *server.
 		verdict = "not promoted"
 	}
 	sign := map[bool]string{false: "-", true: "+"}[rule.LowerIsBetter]
-	d.Reason = fmt.Sprintf("%s: %s %g %s %g, %s's %g %s %g, both on the evaluation split of run %d (%s)",
+	d.Reason = fmt.Sprintf("%s: %s %.6g %s %.6g, %s's %.6g %s %g, both on the evaluation split of run %d (%s)",
 		verdict, rule.Metric, cv, cmp, bound, d.Current, old, sign, rule.Tolerance, run.ID, run.InputSnapshot)
 	return d
 }

@@ -375,6 +375,10 @@ func (h *Handler) comparePage(w http.ResponseWriter, r *http.Request) {
 				row.Best = i
 			}
 		}
+		if tied(row.Values) {
+			// Nothing to single out when every version has the same value.
+			row.Best = -1
+		}
 		v.Metrics = append(v.Metrics, row)
 	}
 	if v.Charts, err = metricCharts(v.Trained, metricNames(v.Trained)); err != nil {
@@ -400,6 +404,24 @@ func (h *Handler) comparePage(w http.ResponseWriter, r *http.Request) {
 		refs[i] = "v" + strconv.Itoa(t.Version)
 	}
 	h.render(w, r, "compare", "Compare "+name+" "+strings.Join(refs, ", "), "models", v)
+}
+
+// tied reports whether at least two versions have the metric and all that
+// have it share one value.
+func tied(vals []*float64) bool {
+	var first *float64
+	n := 0
+	for _, v := range vals {
+		if v == nil {
+			continue
+		}
+		if first != nil && *v != *first {
+			return false
+		}
+		first = v
+		n++
+	}
+	return n > 1
 }
 
 func sortedSet(m map[string]bool) []string {

@@ -124,9 +124,9 @@ func (f *fixture) seed(t *testing.T) seeded {
 	}
 	c2 := curves(0.7)
 	c2["calibration"] = recipe.Curve{X: []float64{0.1, 0.9}, Y: []float64{0.15, 0.85}}
-	s.ok1 = f.finish(t, "m", map[string]string{"rate": "0.1"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.81, "accuracy": 0.77, "logloss": 0.52},
+	s.ok1 = f.finish(t, "m", map[string]string{"rate": "0.1"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.81, "accuracy": 0.77, "logloss": 0.52, "base_rate": 0.26},
 		Curves: curves(0.6)}, "loading d@1", "auc 0.81")
-	s.ok2 = f.finish(t, "m", map[string]string{"rate": "0.3"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.86, "accuracy": 0.75, "logloss": 0.48},
+	s.ok2 = f.finish(t, "m", map[string]string{"rate": "0.3"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.86, "accuracy": 0.75, "logloss": 0.48, "base_rate": 0.26},
 		Curves: c2}, "auc 0.86")
 	s.ok3 = f.finish(t, "m", nil, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.84}})
 	s.failed = f.finish(t, "m", nil, server.RunResult{State: server.RunFailed, Error: "cell 2, line 3: label column \"y\" is missing"}, "training")
@@ -318,6 +318,8 @@ func TestModelPages(t *testing.T) {
 		t.Errorf("the ROC chart should overlay v1, v2 and chance")
 	}
 	lacks(t, page, "compare", `id="curves-empty"`)
+	// A value all versions share is no one's best.
+	has(t, f.get(t, "/ui/models/m/compare?v=1&v=2", 200), "a tie", `base_rate</th><td class="num">0.26</td><td class="num">0.26</td>`)
 	page = f.get(t, "/ui/models/m/compare?v=3&v=4", 200)
 	has(t, page, "compare without curves", `id="curves-empty"`, "None of these versions recorded curves", "*recipe.Evaluation")
 	lacks(t, page, "compare without curves", `id="curve-charts"`)
