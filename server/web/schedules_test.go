@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -268,4 +270,21 @@ func TestRunBaseline(t *testing.T) {
 	must(t, err)
 	has(t, f.get(t, path, 200), path, "on this run's evaluation split: <code>auc</code> 0.85")
 	lacks(t, f.get(t, path, 200), path, `id="run-curves"`)
+}
+
+// TestDatasetSlotLineage: scheduled output names its slot, and a re-run
+// slot's output the runs whose output it replaced.
+func TestDatasetSlotLineage(t *testing.T) {
+	f := newFixture(t)
+	s := f.seed(t)
+	slot := time.Date(2026, 3, 7, 2, 0, 0, 0, time.UTC)
+	p := filepath.Join(t.TempDir(), "out.csv")
+	must(t, os.WriteFile(p, []byte("id,score\n1,0.5\n"), 0o644))
+	_, err := f.cat.SaveOutput(ctx, "nightly-scores", p, &server.Lineage{RunID: s.score, Recipe: "r", RecipeVersion: 1, TrainedModel: "m@2",
+		InputSnapshot: "d@1", Schedule: "nightly", NominalTime: &slot, ReplacedRuns: []int64{s.ok1}})
+	must(t, err)
+	path := "/ui/datasets/nightly-scores"
+	has(t, f.get(t, path, 200), path, `id="lineage-slot"`, `Written for slot 2026-03-07 02:00:00 UTC of schedule <a href="/ui/schedules/nightly">nightly</a>`,
+		`it replaced the output of run <a href="/ui/runs/`+strconv.FormatInt(s.ok1, 10)+`">`)
+	lacks(t, f.get(t, "/ui/datasets/scores", 200), "/ui/datasets/scores", `id="lineage-slot"`)
 }
