@@ -115,6 +115,8 @@ type RunFilter struct {
 	Kind  RunKind
 	State RunState
 	Model string
+	// Schedule selects the runs a schedule started, by its name.
+	Schedule string
 	Page
 }
 

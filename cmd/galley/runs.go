@@ -19,7 +19,7 @@ func init() {
 	register(&command{
 		name:    "runs",
 		summary: "list, inspect, follow and cancel training and scoring runs",
-		usage: `galley runs list [--state STATE] [--kind train|score] [--model NAME] [--limit N] [--offset N] [--order FIELD]
+		usage: `galley runs list [--state STATE] [--kind train|score] [--model NAME] [--schedule NAME] [--limit N] [--offset N] [--order FIELD]
        galley runs show ID
        galley runs logs ID [-f]
        galley runs cancel ID
@@ -55,11 +55,12 @@ func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		state := fs.String("state", "", "queued, running, succeeded, failed or cancelled")
 		kind := fs.String("kind", "", "train or score")
 		model := fs.String("model", "", "model name")
+		schedule := fs.String("schedule", "", "only runs this schedule started")
 		p := pageFlags(fs)
 		if _, err := parseArgs(fs, args[1:], 0); err != nil {
 			return err
 		}
-		items, total, err := api().FindRuns(ctx, server.RunFilter{State: server.RunState(*state), Kind: server.RunKind(*kind), Model: *model, Page: *p})
+		items, total, err := api().FindRuns(ctx, server.RunFilter{State: server.RunState(*state), Kind: server.RunKind(*kind), Model: *model, Schedule: *schedule, Page: *p})
 		if err != nil {
 			return explain(err)
 		}

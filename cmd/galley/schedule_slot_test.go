@@ -301,6 +301,10 @@ func TestScheduleRerunReplacesOutput(t *testing.T) {
 		len(v.Lineage.ReplacedRuns) != 1 || v.Lineage.ReplacedRuns[0] != first.ID {
 		t.Errorf("scores@1 = %+v, %v; want the re-run's output (run %d, rk@2) replacing run %d's", v, err, again.ID, first.ID)
 	}
+	out, _ = galley(t, url, 0, "runs", "list", "--schedule", "scoring", "--json")
+	if runs := decodeJSON[[]server.Run](t, out); len(runs) != 2 || runs[0].ID != again.ID || runs[1].ID != first.ID {
+		t.Errorf("runs list --schedule scoring = %+v; want runs %d and %d", runs, again.ID, first.ID)
+	}
 	out, _ = galley(t, url, 0, "schedule", "history", "scoring")
 	if !strings.Contains(out, fmt.Sprintf("%d succeeded (earlier %d)", again.ID, first.ID)) {
 		t.Errorf("history printed %q; want the slot's run and its earlier one", out)

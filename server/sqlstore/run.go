@@ -195,6 +195,10 @@ func (db *Store) FindRuns(ctx context.Context, f server.RunFilter) ([]*server.Ru
 		where += " AND m.name = ?"
 		args = append(args, f.Model)
 	}
+	if f.Schedule != "" {
+		where += " AND r.schedule_id = (SELECT id FROM schedules WHERE name = ?)"
+		args = append(args, f.Schedule)
+	}
 	var total int
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM runs r JOIN models m ON m.id = r.model_id`+where, args...).Scan(&total); err != nil {
 		return nil, 0, err

@@ -420,6 +420,18 @@ func testRerun(t *testing.T, f *fixture) {
 		slots[0].RunID == again.ID || slots[0].RunID == 0 || !strings.Contains(slots[0].Reason, fmt.Sprintf("run %d succeeded", again.ID)) {
 		t.Errorf("slot history after two re-runs = %+v", slots[0])
 	}
+	// The runs a schedule started, by its name.
+	f.create("other", nil)
+	f.step(time.Minute)
+	mine, total, err := f.s.FindRuns(ctx, server.RunFilter{Schedule: "r"})
+	must(t, err)
+	others, _, err := f.s.FindRuns(ctx, server.RunFilter{Schedule: "other"})
+	must(t, err)
+	none, _, err := f.s.FindRuns(ctx, server.RunFilter{Schedule: "nope"})
+	must(t, err)
+	if total != 4 || len(mine) != 4 || len(others) != 1 || len(none) != 0 || mine[0].Schedule != "r" || others[0].Schedule != "other" {
+		t.Errorf("runs of schedule r: %d (total %d), of other: %d, of nope: %d; want 4, 1 and 0", len(mine), total, len(others), len(none))
+	}
 }
 
 func testEnd(t *testing.T, f *fixture) {

@@ -17,10 +17,14 @@ type runsView struct {
 	Kind     string
 	State    string
 	Model    string
+	Schedule string
 	Filtered bool
 	Models   []*server.Model
-	Pager    pager
-	Query    string // the filter as a query string, for the live feed
+	// Schedules offers the schedule filter; nil on a server without
+	// schedules.
+	Schedules []*server.Schedule
+	Pager     pager
+	Query     string // the filter as a query string, for the live feed
 }
 
 var (
@@ -29,7 +33,7 @@ var (
 )
 
 func runFilterOf(q url.Values) (server.RunFilter, error) {
-	f := server.RunFilter{Kind: server.RunKind(q.Get("kind")), State: server.RunState(q.Get("state")), Model: q.Get("model")}
+	f := server.RunFilter{Kind: server.RunKind(q.Get("kind")), State: server.RunState(q.Get("state")), Model: q.Get("model"), Schedule: q.Get("schedule")}
 	if f.Kind != "" && f.Kind != server.RunTrain && f.Kind != server.RunScore {
 		return f, server.Errorf(server.EINVALID, "kind=%q: use train or score", f.Kind)
 	}
@@ -69,15 +73,23 @@ func (h *Handler) runsPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	var schedules []*server.Schedule
+	if h.Schedules != nil {
+		if schedules, _, err = h.Schedules.FindSchedules(r.Context(), server.ScheduleFilter{Page: server.Page{Limit: server.MaxLimit}}); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	fq := url.Values{}
-	for k, v := range map[string]string{"kind": string(f.Kind), "state": string(f.State), "model": f.Model,
+	for k, v := range map[string]string{"kind": string(f.Kind), "state": string(f.State), "model": f.Model, "schedule": f.Schedule,
 		"offset": q.Get("offset"), "limit": q.Get("limit")} {
 		if v != "" {
 			fq.Set(k, v)
 		}
 	}
-	h.render(w, r, "runs", "Runs", "runs", runsView{Runs: runs, Kind: string(f.Kind), State: string(f.State), Model: f.Model,
-		Filtered: f.Kind != "" || f.State != "" || f.Model != "", Models: models, Pager: pagerOf(q, f.Page, total), Query: fq.Encode()})
+	h.render(w, r, "runs", "Runs", "runs", runsView{Runs: runs, Kind: string(f.Kind), State: string(f.State), Model: f.Model, Schedule: f.Schedule,
+		Filtered: f.Kind != "" || f.State != "" || f.Model != "" || f.Schedule != "", Models: models, Schedules: schedules,
+		Pager: pagerOf(q, f.Page, total), Query: fq.Encode()})
 }
 
 // runView is one run's page.

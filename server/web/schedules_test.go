@@ -188,7 +188,11 @@ func TestScheduleHistory(t *testing.T) {
 	}
 	has(t, f.get(t, path+"?limit=2", 200), "paged history", `rel="next"`, "<td>2026-03-07 02:00</td>")
 
-	has(t, f.get(t, "/ui/runs", 200), "/ui/runs", `<a class="tag" href="/ui/schedules/nightly" title="started by schedule nightly">nightly</a>`)
+	has(t, f.get(t, "/ui/runs", 200), "/ui/runs", `<a class="tag" href="/ui/schedules/nightly" title="started by schedule nightly">nightly</a>`,
+		`<select name="schedule"><option value="">any</option><option>nightly</option></select>`)
+	// The schedule's runs, filtered by the runs list.
+	has(t, page, path, `<a id="schedule-runs" href="/ui/runs?schedule=nightly">`)
+	has(t, f.get(t, "/ui/runs?schedule=nightly", 200), "runs of nightly", `<span id="runs-total">2</span> runs`, `<option selected>nightly</option>`, `data-live="/ui/live/runs?schedule=nightly"`)
 	// The runs a schedule started link back to it with their slot.
 	rp := "/ui/runs/" + strconv.FormatInt(runs[0], 10)
 	has(t, f.get(t, rp, 200), rp, `Started by schedule <a id="run-schedule" href="/ui/schedules/nightly">nightly</a> for its slot at 2026-03-07 02:00:00 UTC.`)
