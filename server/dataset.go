@@ -44,6 +44,16 @@ type Lineage struct {
 	// scoring run.
 	Schedule    string     `json:"schedule,omitempty"`
 	NominalTime *time.Time `json:"nominal_time,omitempty"`
+	// ReplacedRuns are the earlier runs of the same slot whose output this
+	// version held before RunID's output replaced it, oldest first.
+	ReplacedRuns []int64 `json:"replaced_runs,omitempty"`
+}
+
+// SameSlot reports whether l and o record output of the same schedule
+// slot: a re-run slot's output replaces the version its earlier run wrote.
+func (l *Lineage) SameSlot(o *Lineage) bool {
+	return l != nil && o != nil && l.Schedule != "" && l.Schedule == o.Schedule &&
+		l.NominalTime != nil && o.NominalTime != nil && l.NominalTime.Equal(*o.NominalTime)
 }
 
 // DatasetFilter selects datasets, ordered by "name" (default) or

@@ -63,10 +63,19 @@ type Run struct {
 	// Promotion is the decision of the schedule's promotion rule on a
 	// training run's trained version.
 	Promotion *PromotionDecision `json:"promotion,omitempty"`
-	Metrics   recipe.Metrics     `json:"metrics,omitempty"`
-	RowsIn    int                `json:"rows_in"`
-	RowsOut   int                `json:"rows_out"`
-	Error     string             `json:"error,omitempty"`
+	// Baseline, on a training run of a schedule with a promotion rule, is
+	// the trained version the rule's alias pointed at when the slot fired
+	// ("model@N"). The run evaluates it on its own evaluation split beside
+	// the new model: BaselineMetrics, or BaselineError saying why not.
+	Baseline        string         `json:"baseline,omitempty"`
+	BaselineMetrics recipe.Metrics `json:"baseline_metrics,omitempty"`
+	BaselineError   string         `json:"baseline_error,omitempty"`
+	Metrics         recipe.Metrics `json:"metrics,omitempty"`
+	// Curves are what a training run's evaluation drew (ROC, lift).
+	Curves  recipe.Curves `json:"curves,omitempty"`
+	RowsIn  int           `json:"rows_in"`
+	RowsOut int           `json:"rows_out"`
+	Error   string        `json:"error,omitempty"`
 	// WorkerPID is the worker process of a running run.
 	WorkerPID       int        `json:"worker_pid,omitempty"`
 	CancelRequested bool       `json:"cancel_requested,omitempty"`
@@ -106,6 +115,8 @@ type RunFilter struct {
 	Kind  RunKind
 	State RunState
 	Model string
+	// Schedule selects the runs a schedule started, by its name.
+	Schedule string
 	Page
 }
 
@@ -137,8 +148,12 @@ type RunResult struct {
 	State   RunState       `json:"state"`
 	Error   string         `json:"error,omitempty"`
 	Metrics recipe.Metrics `json:"metrics,omitempty"`
-	RowsIn  int            `json:"rows_in"`
-	RowsOut int            `json:"rows_out"`
+	Curves  recipe.Curves  `json:"curves,omitempty"`
+	// BaselineMetrics and BaselineError: see Run.
+	BaselineMetrics recipe.Metrics `json:"baseline_metrics,omitempty"`
+	BaselineError   string         `json:"baseline_error,omitempty"`
+	RowsIn          int            `json:"rows_in"`
+	RowsOut         int            `json:"rows_out"`
 	// Artifact is the saved model file of a successful training run.
 	Artifact string `json:"artifact,omitempty"`
 	// Output is the dataset version ("name@N") a successful scoring run

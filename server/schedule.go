@@ -178,6 +178,9 @@ type Slot struct {
 	// on-new-data slot; Time is then when it landed.
 	Snapshot string `json:"snapshot,omitempty"`
 	RunID    int64  `json:"run_id,omitempty"`
+	// EarlierRuns are the runs the slot started before it was re-run,
+	// oldest first; RunID is always its newest.
+	EarlierRuns []int64 `json:"earlier_runs,omitempty"`
 	// RunState is the state of the slot's run, when it has one.
 	RunState  RunState  `json:"run_state,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -197,6 +200,12 @@ type ScheduleUpdate struct {
 type Backfill struct {
 	From time.Time `json:"from"`
 	To   time.Time `json:"to"`
+}
+
+// Rerun asks for one recorded slot to run again.
+type Rerun struct {
+	// Slot is the slot's time (its UTC instant).
+	Slot time.Time `json:"slot"`
 }
 
 // BackfillResult lists what a backfill did with each slot.
@@ -258,6 +267,15 @@ type ScheduleService interface {
 	// yet. EINVALID when To is before From or the range holds more than
 	// MaxBackfillSlots slots.
 	BackfillSchedule(ctx context.Context, name string, b Backfill) (*BackfillResult, error)
+	// RerunSlot queues a recorded slot to run again, as a backfill does
+	// (at most BackfillConcurrency at once, waiting out a pause): the slot
+	// keeps its time, so the new run has the same nominal time, and a
+	// scoring run replaces the output snapshot of the slot's earlier run
+	// instead of adding one. The earlier run stays in the slot's
+	// EarlierRuns. ENOTFOUND when the schedule has no slot at that time;
+	// ECONFLICT while the slot waits to run or its run is queued or
+	// running.
+	RerunSlot(ctx context.Context, name string, r Rerun) (*Slot, error)
 }
 
 // ScheduleActivity is what the scheduler reads about a schedule before it

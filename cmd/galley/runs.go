@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/galley-dev/galley/server"
@@ -17,7 +19,7 @@ func init() {
 	register(&command{
 		name:    "runs",
 		summary: "list, inspect, follow and cancel training and scoring runs",
-		usage: `galley runs list [--state STATE] [--kind train|score] [--model NAME] [--limit N] [--offset N] [--order FIELD]
+		usage: `galley runs list [--state STATE] [--kind train|score] [--model NAME] [--schedule NAME] [--limit N] [--offset N] [--order FIELD]
        galley runs show ID
        galley runs logs ID [-f]
        galley runs cancel ID
@@ -53,11 +55,12 @@ func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		state := fs.String("state", "", "queued, running, succeeded, failed or cancelled")
 		kind := fs.String("kind", "", "train or score")
 		model := fs.String("model", "", "model name")
+		schedule := fs.String("schedule", "", "only runs this schedule started")
 		p := pageFlags(fs)
 		if _, err := parseArgs(fs, args[1:], 0); err != nil {
 			return err
 		}
-		items, total, err := api().FindRuns(ctx, server.RunFilter{State: server.RunState(*state), Kind: server.RunKind(*kind), Model: *model, Page: *p})
+		items, total, err := api().FindRuns(ctx, server.RunFilter{State: server.RunState(*state), Kind: server.RunKind(*kind), Model: *model, Schedule: *schedule, Page: *p})
 		if err != nil {
 			return explain(err)
 		}
@@ -126,6 +129,22 @@ func printRun(w io.Writer, r *server.Run) {
 	}
 	if len(r.Metrics) > 0 {
 		fmt.Fprintf(w, "metrics  %s\n", metrics(r.Metrics))
+	}
+	if len(r.Curves) > 0 {
+		names := make([]string, 0, len(r.Curves))
+		for name, c := range r.Curves {
+			names = append(names, fmt.Sprintf("%s (%d points)", name, len(c.X)))
+		}
+		sort.Strings(names)
+		fmt.Fprintf(w, "curves   %s\n", strings.Join(names, ", "))
+	}
+	switch {
+	case r.Baseline != "" && r.BaselineError != "":
+		fmt.Fprintf(w, "baseline %s not evaluated on this split: %s\n", r.Baseline, r.BaselineError)
+	case r.Baseline != "" && r.BaselineMetrics != nil:
+		fmt.Fprintf(w, "baseline %s on this split: %s\n", r.Baseline, metrics(r.BaselineMetrics))
+	case r.Baseline != "":
+		fmt.Fprintf(w, "baseline %s, evaluated on this split when the run succeeds\n", r.Baseline)
 	}
 	if r.DurationMS > 0 {
 		fmt.Fprintf(w, "took     %s\n", time.Duration(r.DurationMS)*time.Millisecond)

@@ -30,6 +30,7 @@ func init() {
        galley schedule resume NAME
        galley schedule delete NAME
        galley schedule backfill NAME --from T --to T
+       galley schedule rerun NAME --slot T
        galley schedule history NAME [--limit N] [--offset N]
 Times T are RFC 3339 (2026-12-01T02:00:00Z) or local to --tz (2026-12-01 or 2026-12-01T02:00).`,
 		run: runSchedule,
@@ -38,7 +39,7 @@ Times T are RFC 3339 (2026-12-01T02:00:00Z) or local to --tz (2026-12-01 or 2026
 
 func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: schedule needs a subcommand: create, list, show, edit, next, pause, resume, delete, backfill or history", errUsage)
+		return fmt.Errorf("%w: schedule needs a subcommand: create, list, show, edit, next, pause, resume, delete, backfill, rerun or history", errUsage)
 	}
 	fs := newFlagSet(commands["schedule"], stderr)
 	api := clientFlags(fs)
@@ -297,6 +298,36 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "queued %d slot(s) to run (as many at a time as the schedule's backfill concurrency); %d already had a run\n", len(res.Queued), len(res.Existing))
 		printSlots(stdout, res.Queued)
 		return nil
+	case "rerun":
+		slot := fs.String("slot", "", "the slot's time, as history prints it")
+		tz := fs.String("tz", "", "zone of a time given without one (default: the schedule's)")
+		name, err := one()
+		if err != nil {
+			return err
+		}
+		c := api()
+		zone := *tz
+		if zone == "" {
+			s, err := c.FindSchedule(ctx, name)
+			if err != nil {
+				return explain(err)
+			}
+			zone = s.Timing.TimeZone
+		}
+		var rr server.Rerun
+		if rr.Slot, err = parseWhen(*slot, zone, "--slot"); err != nil {
+			return err
+		}
+		sl, err := c.RerunSlot(ctx, name, rr)
+		if err != nil {
+			return explain(err)
+		}
+		if *asJSON {
+			return printJSON(stdout, sl)
+		}
+		fmt.Fprintf(stdout, "slot %s queued to run again (as many at a time as the schedule's backfill concurrency); a scoring run replaces the slot's earlier output\n", sl.Local)
+		printSlots(stdout, []*server.Slot{sl})
+		return nil
 	}
 	return fmt.Errorf("%w: unknown schedule subcommand %q", errUsage, args[0])
 }
@@ -400,6 +431,13 @@ func printSlots(w io.Writer, slots []*server.Slot) {
 		run := "-"
 		if sl.RunID != 0 {
 			run = fmt.Sprintf("%d %s", sl.RunID, sl.RunState)
+		}
+		if len(sl.EarlierRuns) > 0 {
+			var ids []string
+			for _, id := range sl.EarlierRuns {
+				ids = append(ids, fmt.Sprint(id))
+			}
+			run += " (earlier " + strings.Join(ids, ", ") + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sl.Local, sl.Time.Format(time.RFC3339), sl.Status, run, sl.Reason)
 	}

@@ -282,6 +282,11 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("compare page at %s (%v)", location, err)
 	}
 	shot("compare")
+	// The two versions' ROC and lift curves, overlaid.
+	wait("the overlaid curves", text("#curve-charts", "ROC")+" && "+text("#curve-charts", "Lift")+
+		` && document.querySelectorAll("#curve-charts svg polyline").length === 6`)
+	step("scroll to the curves", chromedp.Evaluate[chromedp.Void](`document.getElementById("h-cmp-curves").scrollIntoView()`))
+	shot("compare-curves")
 
 	// The pages' actions go through the REST API: move an alias, run a
 	// finished run again, cancel the new run.
@@ -343,6 +348,25 @@ func TestBrowser(t *testing.T) {
 	}
 	step("resume it", chromedp.Click("#resume"), chromedp.WaitVisible("#pause"))
 	wait("the active state", text("#schedule-state", "active"))
+	// Re-run the oldest slot from its button: its new run replaces the
+	// slot's output, and the history lists the earlier run.
+	step("re-run a slot", chromedp.Click(`#slot-history tbody tr:last-child button.rerun`))
+	wait("the re-run slot", text("#slot-history tbody tr:last-child", "earlier:")+" && "+text("#slot-history tbody tr:last-child", "rerun; run"))
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		step("reload the schedule", chromedp.Navigate(url+"/ui/schedules/hourly-scores"), chromedp.WaitVisible("#slot-history"))
+		done, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`!!document.querySelector("#slot-history tbody tr:last-child .state-succeeded")`))
+		if err == nil && done {
+			break
+		}
+		if time.Now().After(deadline) {
+			fail("the re-run slot's run", fmt.Errorf("not succeeded (%v)", err))
+		}
+	}
+	step("scroll to the history", chromedp.Evaluate[chromedp.Void](`document.getElementById("h-history").scrollIntoView()`))
+	shot("schedule-rerun")
+	if out, _ := galley(t, url, 0, "dataset", "show", "hourly-scores"); !strings.Contains(out, "hourly-scores@2") || strings.Contains(out, "hourly-scores@3") {
+		t.Errorf("after re-running a slot, hourly-scores should still have two versions:\n%s", out)
+	}
 	step("the run links its schedule", chromedp.Click(`#slot-history a[href^="/ui/runs/"]`), chromedp.WaitVisible("#run-schedule"))
 
 	step("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)), chromedp.Navigate(url+"/ui/runs/3"), chromedp.WaitVisible("#log"))

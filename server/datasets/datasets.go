@@ -93,6 +93,11 @@ func (d *Datasets) ImportDataset(ctx context.Context, name string, r io.Reader) 
 }
 
 func (d *Datasets) importCSV(name, path, source string, lin *server.Lineage) (*server.DatasetVersion, error) {
+	return d.storeCSV(name, path, source, lin, func(f *data.Frame, source string) (catalog.Version, error) { return d.cat.Save(name, f, source) })
+}
+
+// storeCSV reads CSV from path and stores it through save, with lin.
+func (d *Datasets) storeCSV(name, path, source string, lin *server.Lineage, save func(*data.Frame, string) (catalog.Version, error)) (*server.DatasetVersion, error) {
 	frame, err := data.ReadCSV(path)
 	if err != nil {
 		return nil, server.Errorf(server.EINVALID, "the dataset is not valid CSV with a header row: %s; fix the file and import it again", csvProblem(err, path))
@@ -102,7 +107,7 @@ func (d *Datasets) importCSV(name, path, source string, lin *server.Lineage) (*s
 		b, _ := json.Marshal(lin)
 		source = string(b)
 	}
-	v, err := d.cat.Save(name, frame, source)
+	v, err := save(frame, source)
 	if err != nil {
 		return nil, d.wrap(err, name)
 	}
@@ -122,6 +127,19 @@ func (d *Datasets) SaveOutput(ctx context.Context, name, csvPath string, lin *se
 		return nil, err
 	}
 	return d.importCSV(name, csvPath, "", lin)
+}
+
+// ReplaceOutput stores a scoring run's CSV output in place of version ref,
+// which an earlier run of the same schedule slot wrote, with lin as its
+// lineage.
+func (d *Datasets) ReplaceOutput(ctx context.Context, ref, csvPath string, lin *server.Lineage) (*server.DatasetVersion, error) {
+	v, err := d.FindDatasetVersion(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return d.storeCSV(v.Name, csvPath, "", lin, func(f *data.Frame, source string) (catalog.Version, error) {
+		return d.cat.Replace(v.Name, v.Version, f, source)
+	})
 }
 
 // ExportCSV writes snapshot ref as CSV to path, for recipes that read CSV.

@@ -64,3 +64,31 @@ func TestImportRealFile(t *testing.T) {
 		t.Errorf("rows = %d", v.Rows)
 	}
 }
+
+// TestReplaceOutput: a re-run schedule slot's output takes the place of
+// the version its earlier run wrote, data and lineage.
+func TestReplaceOutput(t *testing.T) {
+	ctx := context.Background()
+	ds, err := datasets.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "1.csv"), filepath.Join(dir, "2.csv")
+	os.WriteFile(first, []byte("id,p\nA,0.1\nB,0.2\n"), 0o644)
+	os.WriteFile(second, []byte("id,p\nA,0.3\nB,0.4\nC,0.5\n"), 0o644)
+	if _, err := ds.SaveOutput(ctx, "scores", first, &server.Lineage{RunID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := ds.ReplaceOutput(ctx, "scores@1", second, &server.Lineage{RunID: 2, ReplacedRuns: []int64{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ds.FindDatasetVersion(ctx, "scores")
+	if err != nil || v.Version != 1 || got.Version != 1 || got.Rows != 3 || got.Lineage == nil || got.Lineage.RunID != 2 || len(got.Lineage.ReplacedRuns) != 1 {
+		t.Errorf("after replacing: %+v (returned %+v), %v; want scores@1 with 3 rows from run 2", got, v, err)
+	}
+	if _, err := ds.ReplaceOutput(ctx, "scores@2", second, &server.Lineage{RunID: 3}); server.ErrorCode(err) != server.ENOTFOUND {
+		t.Errorf("replacing a missing version: %v", err)
+	}
+}

@@ -236,7 +236,7 @@ func (c *Client) FindRun(ctx context.Context, id int64) (*server.Run, error) {
 // FindRuns implements server.RunService.
 func (c *Client) FindRuns(ctx context.Context, f server.RunFilter) ([]*server.Run, int, error) {
 	var out list[*server.Run]
-	err := c.do(ctx, "GET", "/api/runs", pageQuery(f.Page, "kind", string(f.Kind), "state", string(f.State), "model", f.Model), nil, "", &out)
+	err := c.do(ctx, "GET", "/api/runs", pageQuery(f.Page, "kind", string(f.Kind), "state", string(f.State), "model", f.Model, "schedule", f.Schedule), nil, "", &out)
 	return out.Items, out.Total, err
 }
 

@@ -151,7 +151,8 @@ func (s *Server) routes() []route {
 			query: pageParams(server.RunOrders,
 				param{name: "kind", typ: "string", desc: "train or score", enum: []string{"train", "score"}},
 				param{name: "state", typ: "string", desc: "run state", enum: []string{"queued", "running", "succeeded", "failed", "cancelled"}},
-				param{name: "model", typ: "string", desc: "model name"}),
+				param{name: "model", typ: "string", desc: "model name"},
+				param{name: "schedule", typ: "string", desc: "name of the schedule that started the runs"}),
 			status: 200, response: list[*server.Run]{}, handler: s.listRuns},
 		{method: "POST", path: "/api/runs/train", summary: "Queue a training run", body: trainRequest{}, status: 201, response: server.Run{},
 			errors: []int{404, 413}, handler: s.train},
@@ -377,7 +378,8 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	items, total, err := s.Runs.FindRuns(r.Context(), server.RunFilter{Kind: server.RunKind(q.Get("kind")), State: server.RunState(q.Get("state")), Model: q.Get("model"), Page: p})
+	items, total, err := s.Runs.FindRuns(r.Context(), server.RunFilter{Kind: server.RunKind(q.Get("kind")), State: server.RunState(q.Get("state")), Model: q.Get("model"),
+		Schedule: q.Get("schedule"), Page: p})
 	respondList(s, w, r, items, total, p, err)
 }
 

@@ -58,6 +58,10 @@ type scheduleUpdateRequest struct {
 	PauseAfterFailures *int           `json:"pause_after_failures,omitempty" openapi:"pauseAfterFailures"`
 }
 
+type rerunRequest struct {
+	Slot time.Time `json:"slot"`
+}
+
 type backfillRequest struct {
 	From time.Time `json:"from"`
 	To   time.Time `json:"to"`
@@ -127,6 +131,8 @@ func (s *Server) scheduleRoutes() []route {
 			query: pageParams(server.SlotOrders), status: 200, response: list[*server.Slot]{}, errors: []int{404}, handler: s.listSlots},
 		{method: "POST", path: "/api/schedules/{name}/backfill", summary: "Run the slots between from and to that have no run yet",
 			body: backfillRequest{}, status: 200, response: server.BackfillResult{}, errors: []int{404, 413}, handler: s.backfill},
+		{method: "POST", path: "/api/schedules/{name}/rerun", summary: "Run a recorded slot again; a scoring slot's new output replaces its earlier one",
+			body: rerunRequest{}, status: 200, response: server.Slot{}, errors: []int{404, 409}, handler: s.rerun},
 	}
 }
 
@@ -297,6 +303,16 @@ func (s *Server) backfill(w http.ResponseWriter, r *http.Request) {
 	respond(s, w, r, 200, res, err)
 }
 
+func (s *Server) rerun(w http.ResponseWriter, r *http.Request) {
+	var req rerunRequest
+	if err := s.decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	res, err := s.Schedules.RerunSlot(r.Context(), r.PathValue("name"), server.Rerun{Slot: req.Slot})
+	respond(s, w, r, 200, res, err)
+}
+
 // The client side: Client implements server.ScheduleService.
 
 func timingOf(t server.Timing) timingRequest {
@@ -378,6 +394,12 @@ func (c *Client) ScheduleSlots(ctx context.Context, name string, p server.Page) 
 	var out list[*server.Slot]
 	err := c.do(ctx, "GET", "/api/schedules/"+seg(name)+"/slots", pageQuery(p), nil, "", &out)
 	return out.Items, out.Total, err
+}
+
+// RerunSlot implements server.ScheduleService.
+func (c *Client) RerunSlot(ctx context.Context, name string, rr server.Rerun) (*server.Slot, error) {
+	var out server.Slot
+	return &out, c.json(ctx, "POST", "/api/schedules/"+seg(name)+"/rerun", rerunRequest{Slot: rr.Slot}, &out)
 }
 
 // BackfillSchedule implements server.ScheduleService.

@@ -78,7 +78,7 @@ func (p *planner) releasePending() {
 				continue
 			}
 			backfills++
-			p.fire(&c, false, "backfill")
+			p.fire(&c, false, firstNonEmpty(c.Reason, "backfill"))
 		case p.paused():
 			c.Status, c.Reason = server.SlotSkipped, "paused while buffered behind an earlier run"
 			p.a.Changes = append(p.a.Changes, server.SlotChange{Slot: &c})

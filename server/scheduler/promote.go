@@ -7,15 +7,19 @@ import (
 	"github.com/galley-dev/galley/server"
 )
 
-// Decide applies rule to a new trained version, given the version the
-// rule's alias points at (nil when none).
+// Decide applies rule to the version training run run produced
+// (candidate), given the version the rule's alias points at now (current,
+// nil when none).
 //
-// Both values are the metrics each version's training run recorded on its
-// own evaluation split; Reason says when the two versions were trained on
-// different dataset snapshots, whose splits differ.
-func Decide(rule *server.Promotion, candidate, current *server.TrainedModel) *server.PromotionDecision {
+// Both values come from the same evaluation split: the run's own metrics
+// for the candidate, and for the current version the run's re-evaluation
+// of its Baseline (the version the alias pointed at when the slot fired)
+// on that split. When the alias has moved since, or the baseline could not
+// be evaluated, nothing comparable exists and the candidate is not
+// promoted; the reason says why.
+func Decide(rule *server.Promotion, run *server.Run, candidate, current *server.TrainedModel) *server.PromotionDecision {
 	d := &server.PromotionDecision{Alias: rule.Alias, Metric: rule.Metric, Candidate: candidate.Ref()}
-	cv, ok := candidate.Metrics[rule.Metric]
+	cv, ok := run.Metrics[rule.Metric]
 	if !ok {
 		d.Reason = fmt.Sprintf("not promoted: %s reported no metric %s", d.Candidate, rule.Metric)
 		return d
@@ -31,9 +35,22 @@ func Decide(rule *server.Promotion, candidate, current *server.TrainedModel) *se
 		d.Reason = fmt.Sprintf("%s already points at %s", rule.Alias, d.Candidate)
 		return d
 	}
-	old, ok := current.Metrics[rule.Metric]
+	if run.Baseline != d.Current {
+		was := "pointed at no version"
+		if run.Baseline != "" {
+			was = "pointed at " + run.Baseline
+		}
+		d.Reason = fmt.Sprintf("not promoted: %s %s when run %d started and points at %s now, which the run did not evaluate on its split; train again to compare with it",
+			rule.Alias, was, run.ID, d.Current)
+		return d
+	}
+	if run.BaselineError != "" {
+		d.Reason = fmt.Sprintf("not promoted: %s could not be evaluated on run %d's split: %s", d.Current, run.ID, run.BaselineError)
+		return d
+	}
+	old, ok := run.BaselineMetrics[rule.Metric]
 	if !ok {
-		d.Reason = fmt.Sprintf("not promoted: the current %s (%s) has no metric %s to compare with", rule.Alias, d.Current, rule.Metric)
+		d.Reason = fmt.Sprintf("not promoted: the current %s (%s) reported no metric %s on run %d's split", rule.Alias, d.Current, rule.Metric, run.ID)
 		return d
 	}
 	d.CurrentValue = &old
@@ -48,10 +65,8 @@ func Decide(rule *server.Promotion, candidate, current *server.TrainedModel) *se
 		verdict = "not promoted"
 	}
 	sign := map[bool]string{false: "-", true: "+"}[rule.LowerIsBetter]
-	d.Reason = fmt.Sprintf("%s: %s %g %s %g, %s's %g %s %g", verdict, rule.Metric, cv, cmp, bound, d.Current, old, sign, rule.Tolerance)
-	if candidate.DatasetSnapshot != current.DatasetSnapshot {
-		d.Reason += fmt.Sprintf("; evaluated on different snapshots (%s and %s)", candidate.DatasetSnapshot, current.DatasetSnapshot)
-	}
+	d.Reason = fmt.Sprintf("%s: %s %.6g %s %.6g, %s's %.6g %s %g, both on the evaluation split of run %d (%s)",
+		verdict, rule.Metric, cv, cmp, bound, d.Current, old, sign, rule.Tolerance, run.ID, run.InputSnapshot)
 	return d
 }
 
@@ -70,7 +85,7 @@ func (s *Scheduler) promote(ctx context.Context, sc *server.Schedule, runs []*se
 		if err != nil {
 			return err
 		}
-		d := Decide(sc.Promote, candidate, current)
+		d := Decide(sc.Promote, r, candidate, current)
 		if err := s.Store.RecordPromotion(ctx, r.ID, d); err != nil && server.ErrorCode(err) != server.ECONFLICT {
 			return err
 		}

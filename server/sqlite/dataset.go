@@ -138,6 +138,41 @@ func (db *DB) SaveOutput(ctx context.Context, name, csvPath string, lin *server.
 	return db.addDatasetVersion(ctx, nil, name, csvPath, info, lin)
 }
 
+// ReplaceOutput stores a scoring run's CSV output, which it takes over, in
+// place of version ref, which an earlier run of the same schedule slot
+// wrote, with lin as its lineage.
+func (db *DB) ReplaceOutput(ctx context.Context, ref, csvPath string, lin *server.Lineage) (*server.DatasetVersion, error) {
+	v, err := db.FindDatasetVersion(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		return nil, err
+	}
+	info, err := scanCSV(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	cols, _ := json.Marshal(info.columns)
+	b, _ := json.Marshal(lin)
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE dataset_versions SET rows = ?, columns = ?, bytes = ?, lineage = ?
+			WHERE version = ? AND dataset_id = (SELECT id FROM datasets WHERE name = ?)`, info.rows, string(cols), info.bytes, string(b), v.Version, v.Name); err != nil {
+			return err
+		}
+		// Last, as in addDatasetVersion: a failed update leaves the old
+		// file in place.
+		return os.Rename(csvPath, v.Path)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: replacing dataset version %s: %w", ref, err)
+	}
+	v.Rows, v.Columns, v.Bytes, v.Lineage = info.rows, info.columns, info.bytes, lin
+	return v, nil
+}
+
 // addDatasetVersion moves file into the datasets directory as the next
 // version of name. With a non-nil tx it joins that transaction.
 func (db *DB) addDatasetVersion(ctx context.Context, tx *sql.Tx, name, file string, info csvInfo, lin *server.Lineage) (*server.DatasetVersion, error) {

@@ -141,3 +141,32 @@ func TestSchemaTooNew(t *testing.T) {
 		t.Errorf("migrations table holds %d rows, want the %d it had", n, before+1)
 	}
 }
+
+// TestReplaceOutputCSV: with datasets as CSV beside the database, a
+// re-run schedule slot's output replaces its version's file and lineage.
+func TestReplaceOutputCSV(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "galley.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "1.csv"), filepath.Join(dir, "2.csv")
+	os.WriteFile(first, []byte("id,p\nA,0.1\n"), 0o644)
+	os.WriteFile(second, []byte("id,p\nA,0.3\nB,0.4\n"), 0o644)
+	if _, err := db.SaveOutput(ctx, "scores", first, &server.Lineage{RunID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ReplaceOutput(ctx, "scores@1", second, &server.Lineage{RunID: 2, ReplacedRuns: []int64{1}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.FindDatasetVersion(ctx, "scores")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(v.Path)
+	if v.Version != 1 || v.Rows != 2 || v.Lineage == nil || v.Lineage.RunID != 2 || string(b) != "id,p\nA,0.3\nB,0.4\n" {
+		t.Errorf("after replacing: %+v holding %q; want scores@1 with run 2's rows", v, b)
+	}
+}

@@ -116,8 +116,8 @@ func (db *Store) insertRunWith(ctx context.Context, ex execer, r *server.Run, mo
 		nominal = fmtFixed(*r.NominalTime)
 	}
 	var id int64
-	err := ex.QueryRowContext(ctx, `INSERT INTO runs (id, kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time)
-		VALUES (`+db.d.NewRunID+`, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, FormatTime(now), FormatTime(now), sched, nominal).Scan(&id)
+	err := ex.QueryRowContext(ctx, `INSERT INTO runs (id, kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time, baseline)
+		VALUES (`+db.d.NewRunID+`, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, FormatTime(now), FormatTime(now), sched, nominal, r.Baseline).Scan(&id)
 	if err != nil {
 		return 0, db.errorf("queueing run: %w", err)
 	}
@@ -127,17 +127,29 @@ func (db *Store) insertRunWith(ctx context.Context, ex execer, r *server.Run, mo
 const runSelect = `SELECT r.id, r.kind, r.state, r.attempt, r.max_attempts, m.name, r.recipe_version_id, r.params, r.input_snapshot, r.trained_model,
 	r.output_name, r.output_snapshot, r.metrics, r.rows_in, r.rows_out, r.error, r.worker_pid, r.cancel_requested, r.created_at, r.scheduled_at,
 	r.started_at, r.finished_at, r.duration_ms, coalesce((SELECT name FROM schedules WHERE id = r.schedule_id), ''), r.nominal_time,
-	r.promotion FROM runs r JOIN models m ON m.id = r.model_id`
+	r.promotion, r.baseline, r.baseline_metrics, r.curves FROM runs r JOIN models m ON m.id = r.model_id`
+
+// baselineResult is how runs.baseline_metrics holds a baseline evaluation.
+type baselineResult struct {
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+	Error   string             `json:"error,omitempty"`
+}
 
 func scanRun(s scanner) (*server.Run, error) {
 	var r server.Run
-	var params, metrics, created, scheduled string
-	var started, finished, nominal, promotion sql.NullString
+	var params, metrics, created, scheduled, curves string
+	var started, finished, nominal, promotion, baseline sql.NullString
 	if err := s.Scan(&r.ID, &r.Kind, &r.State, &r.Attempt, &r.MaxAttempts, &r.Model, &r.RecipeVersionID, &params, &r.InputSnapshot, &r.TrainedModel,
 		&r.OutputName, &r.OutputSnapshot, &metrics, &r.RowsIn, &r.RowsOut, &r.Error, &r.WorkerPID, &r.CancelRequested, &created, &scheduled,
-		&started, &finished, &r.DurationMS, &r.Schedule, &nominal, &promotion); err != nil {
+		&started, &finished, &r.DurationMS, &r.Schedule, &nominal, &promotion, &r.Baseline, &baseline, &curves); err != nil {
 		return nil, err
 	}
+	if baseline.Valid {
+		var b baselineResult
+		json.Unmarshal([]byte(baseline.String), &b)
+		r.BaselineMetrics, r.BaselineError = b.Metrics, b.Error
+	}
+	json.Unmarshal([]byte(curves), &r.Curves)
 	json.Unmarshal([]byte(params), &r.Params)
 	json.Unmarshal([]byte(metrics), &r.Metrics)
 	r.CreatedAt, r.ScheduledAt = ParseTime(created), ParseTime(scheduled)
@@ -182,6 +194,10 @@ func (db *Store) FindRuns(ctx context.Context, f server.RunFilter) ([]*server.Ru
 	if f.Model != "" {
 		where += " AND m.name = ?"
 		args = append(args, f.Model)
+	}
+	if f.Schedule != "" {
+		where += " AND r.schedule_id = (SELECT id FROM schedules WHERE name = ?)"
+		args = append(args, f.Schedule)
 	}
 	var total int
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM runs r JOIN models m ON m.id = r.model_id`+where, args...).Scan(&total); err != nil {
@@ -315,6 +331,15 @@ func (db *Store) FinishRun(ctx context.Context, id int64, res server.RunResult) 
 		dur = now.Sub(*r.StartedAt).Milliseconds()
 	}
 	metrics, _ := json.Marshal(res.Metrics)
+	curves := []byte("{}")
+	if len(res.Curves) > 0 {
+		curves, _ = json.Marshal(res.Curves)
+	}
+	var baseline any
+	if res.BaselineMetrics != nil || res.BaselineError != "" {
+		b, _ := json.Marshal(baselineResult{Metrics: res.BaselineMetrics, Error: res.BaselineError})
+		baseline = string(b)
+	}
 	err = db.tx(ctx, func(tx conn) error {
 		trained, output := r.TrainedModel, ""
 		if res.State == server.RunSucceeded {
@@ -347,8 +372,8 @@ func (db *Store) FinishRun(ctx context.Context, id int64, res server.RunResult) 
 			}
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE runs SET state = ?, error = ?, metrics = ?, rows_in = ?, rows_out = ?, trained_model = ?, output_snapshot = ?,
-			finished_at = ?, duration_ms = ?, worker_pid = 0 WHERE id = ?`,
-			res.State, res.Error, string(metrics), res.RowsIn, res.RowsOut, trained, output, FormatTime(now), dur, id)
+			finished_at = ?, duration_ms = ?, worker_pid = 0, curves = ?, baseline_metrics = ? WHERE id = ?`,
+			res.State, res.Error, string(metrics), res.RowsIn, res.RowsOut, trained, output, FormatTime(now), dur, string(curves), baseline, id)
 		return err
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -411,21 +412,28 @@ func (db *Store) NextSlots(ctx context.Context, name string, n int) ([]*server.S
 	return out, nil
 }
 
-const slotSelect = `SELECT s.name, sl.time, sl.local, sl.status, sl.reason, sl.backfill, coalesce(sl.run_id, 0), coalesce(r.state, ''), sl.snapshot, sl.created_at
-	FROM schedule_slots sl JOIN schedules s ON s.id = sl.schedule_id LEFT JOIN runs r ON r.id = sl.run_id`
+const slotSelect = `SELECT s.name, sl.time, sl.local, sl.status, sl.reason, sl.backfill, coalesce(sl.run_id, 0), coalesce(r.state, ''), sl.snapshot, sl.created_at,
+	sl.earlier_runs FROM schedule_slots sl JOIN schedules s ON s.id = sl.schedule_id LEFT JOIN runs r ON r.id = sl.run_id`
 
 func scanSlot(sc scanner) (*server.Slot, error) {
 	var sl server.Slot
-	var t, created string
-	if err := sc.Scan(&sl.Schedule, &t, &sl.Local, &sl.Status, &sl.Reason, &sl.Backfill, &sl.RunID, &sl.RunState, &sl.Snapshot, &created); err != nil {
+	var t, created, earlier string
+	if err := sc.Scan(&sl.Schedule, &t, &sl.Local, &sl.Status, &sl.Reason, &sl.Backfill, &sl.RunID, &sl.RunState, &sl.Snapshot, &created, &earlier); err != nil {
 		return nil, err
 	}
+	json.Unmarshal([]byte(earlier), &sl.EarlierRuns)
 	sl.Time, sl.CreatedAt = ParseTime(t), ParseTime(created)
 	return &sl, nil
 }
 
 func (db *Store) slots(ctx context.Context, q string, args ...any) ([]*server.Slot, error) {
-	rows, err := db.db.QueryContext(ctx, q, args...)
+	return db.slotsIn(ctx, db.db, q, args...)
+}
+
+func (db *Store) slotsIn(ctx context.Context, ex interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, q string, args ...any) ([]*server.Slot, error) {
+	rows, err := ex.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -518,6 +526,69 @@ func (db *Store) BackfillSchedule(ctx context.Context, name string, b server.Bac
 		return nil, db.errorf("backfilling: %w", err)
 	}
 	return res, nil
+}
+
+// RerunSlot implements server.ScheduleService.
+func (db *Store) RerunSlot(ctx context.Context, name string, rr server.Rerun) (*server.Slot, error) {
+	if rr.Slot.IsZero() {
+		return nil, server.Errorf(server.EINVALID, "a rerun needs the slot's time: 'galley schedule history %s' lists the slots", name)
+	}
+	s, err := db.FindSchedule(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var sl *server.Slot
+	err = db.tx(ctx, func(tx conn) error {
+		// A time slot and a snapshot slot may share an instant: the time
+		// slot is the one meant.
+		// History prints whole seconds; a snapshot slot's time has more.
+		from, to := rr.Slot, rr.Slot.Add(time.Nanosecond)
+		if rr.Slot.Nanosecond() == 0 {
+			to = rr.Slot.Add(time.Second)
+		}
+		list, err := db.slotsIn(ctx, tx, slotSelect+` WHERE sl.schedule_id = ? AND sl.time >= ? AND sl.time < ? ORDER BY sl.time, sl.snapshot LIMIT 1`,
+			s.ID, fmtFixed(from), fmtFixed(to))
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return server.Errorf(server.ENOTFOUND, "schedule %s has no slot at %s: 'galley schedule history %s' lists its slots, and 'galley schedule backfill' runs slots it never recorded",
+				name, rr.Slot.UTC().Format(time.RFC3339), name)
+		}
+		sl = list[0]
+		switch {
+		case sl.Status == server.SlotPending:
+			return server.Errorf(server.ECONFLICT, "slot %s of schedule %s is already waiting to run", sl.Local, name)
+		case sl.RunID != 0 && !sl.RunState.Final():
+			return server.Errorf(server.ECONFLICT, "slot %s of schedule %s is still running as run %d: wait for it, or cancel it with 'galley runs cancel %d'", sl.Local, name, sl.RunID, sl.RunID)
+		}
+		reason := "rerun; first skipped: " + sl.Reason
+		if sl.RunID != 0 {
+			reason = fmt.Sprintf("rerun; run %d %s", sl.RunID, sl.RunState)
+			sl.EarlierRuns = append(sl.EarlierRuns, sl.RunID)
+		}
+		earlier, _ := json.Marshal(sl.EarlierRuns)
+		if sl.EarlierRuns == nil {
+			earlier = []byte("[]")
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE schedule_slots SET status = 'pending', reason = ?, backfill = true, run_id = NULL, earlier_runs = ?
+			WHERE schedule_id = ? AND time = ? AND snapshot = ? AND status != 'pending'`, reason, string(earlier), s.ID, fmtFixed(sl.Time), sl.Snapshot)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return server.Errorf(server.ECONFLICT, "slot %s of schedule %s changed meanwhile: try again", sl.Local, name)
+		}
+		sl.Status, sl.Reason, sl.Backfill, sl.RunID, sl.RunState = server.SlotPending, reason, true, 0, ""
+		return nil
+	})
+	if err != nil {
+		if code := server.ErrorCode(err); code == server.ENOTFOUND || code == server.ECONFLICT {
+			return nil, err
+		}
+		return nil, db.errorf("re-running a slot: %w", err)
+	}
+	return sl, nil
 }
 
 // inputName is the dataset whose new snapshots fire an on-new-data

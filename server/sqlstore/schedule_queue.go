@@ -10,10 +10,11 @@ import (
 	"github.com/galley-dev/galley/server"
 )
 
-// DueSchedules implements server.ScheduleQueue.
+// DueSchedules implements server.ScheduleQueue. An ended schedule is due
+// while it has pending slots: a backfill or re-run of its past slots.
 func (db *Store) DueSchedules(ctx context.Context, now time.Time) ([]*server.Schedule, error) {
-	rows, err := db.db.QueryContext(ctx, scheduleSelect+` WHERE s.state != 'ended' AND (s.next_due <= ? OR `+db.d.OnNewData+`
-		OR EXISTS (SELECT 1 FROM schedule_slots sl WHERE sl.status = 'pending' AND sl.schedule_id = s.id))
+	rows, err := db.db.QueryContext(ctx, scheduleSelect+` WHERE s.state != 'ended' AND (s.next_due <= ? OR `+db.d.OnNewData+`)
+		OR EXISTS (SELECT 1 FROM schedule_slots sl WHERE sl.status = 'pending' AND sl.schedule_id = s.id)
 		OR s.promote IS NOT NULL AND EXISTS (SELECT 1 FROM runs r WHERE r.schedule_id = s.id AND r.kind = 'train' AND r.state = 'succeeded' AND r.promotion IS NULL)
 		ORDER BY s.next_due NULLS FIRST, s.id`, fmtFixed(now))
 	if err != nil {
@@ -110,6 +111,17 @@ func (db *Store) PrepareRun(ctx context.Context, s *server.Schedule, snapshot st
 	var err error
 	if s.Kind == server.RunTrain {
 		r, _, err = db.prepareTrain(ctx, server.TrainRequest{Model: s.Model, Params: s.Params})
+		if err == nil && s.Promote != nil {
+			// The run evaluates what the alias points at now on its own
+			// split, so that the promotion compares like for like.
+			tm, ferr := db.FindTrainedModel(ctx, s.Model+"@"+s.Promote.Alias)
+			switch {
+			case ferr == nil:
+				r.Baseline = tm.Ref()
+			case server.ErrorCode(ferr) != server.ENOTFOUND:
+				return nil, ferr
+			}
+		}
 	} else {
 		input := s.Input
 		if snapshot != "" {
@@ -195,8 +207,8 @@ func (db *Store) AdvanceSchedule(ctx context.Context, a *server.Advance) error {
 					return conflict
 				}
 			} else {
-				res, err = tx.ExecContext(ctx, `UPDATE schedule_slots SET status = ?, reason = ?, run_id = ? WHERE schedule_id = ? AND time = ? AND snapshot = '' AND status = 'pending'`,
-					c.Slot.Status, c.Slot.Reason, runID, a.ScheduleID, fmtFixed(c.Slot.Time))
+				res, err = tx.ExecContext(ctx, `UPDATE schedule_slots SET status = ?, reason = ?, run_id = ? WHERE schedule_id = ? AND time = ? AND snapshot = ? AND status = 'pending'`,
+					c.Slot.Status, c.Slot.Reason, runID, a.ScheduleID, fmtFixed(c.Slot.Time), c.Slot.Snapshot)
 				if err == nil {
 					if n, _ := res.RowsAffected(); n == 0 {
 						return conflict

@@ -48,6 +48,7 @@ func ExerciseSchedules(t *testing.T, newStore NewScheduleStore) {
 		{"PauseResume", testPauseResume},
 		{"PauseAfterFailures", testPauseAfterFailures},
 		{"Backfill", testBackfill},
+		{"Rerun", testRerun},
 		{"EndAndMaxRuns", testEnd},
 		{"DaylightSaving", testScheduleDST},
 		{"ScoreResolvesAtFireTime", testScoreSchedule},
@@ -378,6 +379,61 @@ func testBackfill(t *testing.T, f *fixture) {
 	f.wantHistory("b", "skipped:missed", "skipped:missed", "fired", "fired", "fired", "fired")
 }
 
+func testRerun(t *testing.T, f *fixture) {
+	start := f.clock.T
+	f.create("r", func(s *server.Schedule) { s.CatchUp = server.CatchUpNone })
+	f.step(time.Minute) // slot 00:01 fires
+	slot := start.Add(time.Minute)
+	first := f.runs()[0]
+	_, err := f.s.RerunSlot(ctx, "r", server.Rerun{Slot: slot})
+	wantCode(t, err, server.ECONFLICT) // its run is still queued
+	_, err = f.s.RerunSlot(ctx, "r", server.Rerun{Slot: start.Add(30 * time.Second)})
+	wantCode(t, err, server.ENOTFOUND)
+	_, err = f.s.RerunSlot(ctx, "r", server.Rerun{})
+	wantCode(t, err, server.EINVALID)
+	_, err = f.s.RerunSlot(ctx, "nope", server.Rerun{Slot: slot})
+	wantCode(t, err, server.ENOTFOUND)
+	f.finish(server.RunFailed)
+
+	sl, err := f.s.RerunSlot(ctx, "r", server.Rerun{Slot: slot})
+	must(t, err)
+	if sl.Status != server.SlotPending || sl.RunID != 0 || len(sl.EarlierRuns) != 1 || sl.EarlierRuns[0] != first.ID || !strings.Contains(sl.Reason, "rerun") {
+		t.Fatalf("re-run slot = %+v; want it pending with run %d among its earlier runs", sl, first.ID)
+	}
+	_, err = f.s.RerunSlot(ctx, "r", server.Rerun{Slot: slot})
+	wantCode(t, err, server.ECONFLICT) // already waiting
+	f.step(time.Second)
+	f.wantHistory("r", "skipped:missed", "fired")
+	runs := f.runs()
+	again := runs[len(runs)-1]
+	if len(runs) != 2 || again.ID == first.ID || again.NominalTime == nil || !again.NominalTime.Equal(slot) {
+		t.Fatalf("runs after the re-run = %+v; want a second run with the slot's nominal time %s", runs, slot)
+	}
+	f.finish(server.RunSucceeded)
+	// Re-run again: the history keeps both earlier runs, oldest first.
+	_, err = f.s.RerunSlot(ctx, "r", server.Rerun{Slot: slot})
+	must(t, err)
+	f.step(time.Second)
+	slots, _, err := f.s.ScheduleSlots(ctx, "r", server.Page{Limit: 1})
+	must(t, err)
+	if len(slots) != 1 || len(slots[0].EarlierRuns) != 2 || slots[0].EarlierRuns[0] != first.ID || slots[0].EarlierRuns[1] != again.ID ||
+		slots[0].RunID == again.ID || slots[0].RunID == 0 || !strings.Contains(slots[0].Reason, fmt.Sprintf("run %d succeeded", again.ID)) {
+		t.Errorf("slot history after two re-runs = %+v", slots[0])
+	}
+	// The runs a schedule started, by its name.
+	f.create("other", nil)
+	f.step(time.Minute)
+	mine, total, err := f.s.FindRuns(ctx, server.RunFilter{Schedule: "r"})
+	must(t, err)
+	others, _, err := f.s.FindRuns(ctx, server.RunFilter{Schedule: "other"})
+	must(t, err)
+	none, _, err := f.s.FindRuns(ctx, server.RunFilter{Schedule: "nope"})
+	must(t, err)
+	if total != 4 || len(mine) != 4 || len(others) != 1 || len(none) != 0 || mine[0].Schedule != "r" || others[0].Schedule != "other" {
+		t.Errorf("runs of schedule r: %d (total %d), of other: %d, of nope: %d; want 4, 1 and 0", len(mine), total, len(others), len(none))
+	}
+}
+
 func testEnd(t *testing.T, f *fixture) {
 	end := f.clock.T.Add(150 * time.Second)
 	f.create("until", func(s *server.Schedule) { s.Overlap, s.Timing.EndTime = server.OverlapAllow, &end })
@@ -524,24 +580,40 @@ func testPromotion(t *testing.T, f *fixture) {
 		Promote: &server.Promotion{Alias: "7up", Metric: "auc"}})
 	wantCode(t, err, server.EINVALID)
 	f.create("retrain", func(s *server.Schedule) { s.Promote = rule })
-	// Each slot's run reports its AUC; the rule promotes the first (no
-	// production yet), one within the tolerance, and not one below it.
+	// Each slot's run reports its AUC and, from the second on, the AUC of
+	// the version production pointed at when the slot fired, re-evaluated
+	// on the run's own split: the rule compares those two, promoting the
+	// first (no production yet), one within the tolerance, and not one
+	// below it.
 	var decisions []*server.PromotionDecision
-	for _, auc := range []float64{0.8, 0.7985, 0.79} {
+	for i, c := range []struct {
+		auc, baseline float64
+		on            string
+	}{{0.8, 0, ""}, {0.7985, 0.799, "m@1"}, {0.79, 0.793, "m@2"}} {
 		f.step(0)
 		r, err := f.s.ClaimRun(ctx)
 		must(t, err)
-		_, err = f.s.FinishRun(ctx, r.ID, server.RunResult{State: server.RunSucceeded, Artifact: "x", Metrics: map[string]float64{"auc": auc}})
+		if r.Baseline != c.on {
+			t.Errorf("run %d baseline = %q, want %q (what production pointed at when the slot fired)", i, r.Baseline, c.on)
+		}
+		res := server.RunResult{State: server.RunSucceeded, Artifact: "x", Metrics: map[string]float64{"auc": c.auc}}
+		if c.on != "" {
+			res.BaselineMetrics = map[string]float64{"auc": c.baseline}
+		}
+		_, err = f.s.FinishRun(ctx, r.ID, res)
 		must(t, err)
 		f.step(time.Minute)
 		r, err = f.s.FindRun(ctx, r.ID)
 		must(t, err)
 		if r.Promotion == nil {
-			t.Fatalf("run %d (auc %g) has no promotion decision", r.ID, auc)
+			t.Fatalf("run %d (auc %g) has no promotion decision", r.ID, c.auc)
+		}
+		if c.on != "" && r.BaselineMetrics["auc"] != c.baseline {
+			t.Errorf("run %d baseline metrics = %v, want auc %g", r.ID, r.BaselineMetrics, c.baseline)
 		}
 		decisions = append(decisions, r.Promotion)
 	}
-	want := []string{"promoted m@1 cur= ", "promoted m@2 cur=m@1 0.8", "kept m@3 cur=m@2 0.7985"}
+	want := []string{"promoted m@1 cur= ", "promoted m@2 cur=m@1 0.799", "kept m@3 cur=m@2 0.793"}
 	for i, d := range decisions {
 		verdict := map[bool]string{true: "promoted", false: "kept"}[d.Promoted]
 		cur := ""
@@ -552,6 +624,20 @@ func testPromotion(t *testing.T, f *fixture) {
 		if got != want[i] || d.CandidateValue == nil || d.Reason == "" {
 			t.Errorf("decision %d = %q (%+v), want %q", i, got, d, want[i])
 		}
+	}
+	// A run whose baseline could not be evaluated is not promoted, and
+	// says why.
+	f.step(0)
+	r, err := f.s.ClaimRun(ctx)
+	must(t, err)
+	_, err = f.s.FinishRun(ctx, r.ID, server.RunResult{State: server.RunSucceeded, Artifact: "x", Metrics: map[string]float64{"auc": 0.99},
+		BaselineError: "loading the model: no such type"})
+	must(t, err)
+	f.step(time.Minute)
+	r, err = f.s.FindRun(ctx, r.ID)
+	must(t, err)
+	if r.Promotion == nil || r.Promotion.Promoted || !strings.Contains(r.Promotion.Reason, "no such type") || r.BaselineError == "" {
+		t.Errorf("run with a failed baseline evaluation: %+v, decision %+v", r, r.Promotion)
 	}
 	prod, err := f.s.FindTrainedModel(ctx, "m@production")
 	must(t, err)

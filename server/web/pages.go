@@ -17,10 +17,14 @@ type runsView struct {
 	Kind     string
 	State    string
 	Model    string
+	Schedule string
 	Filtered bool
 	Models   []*server.Model
-	Pager    pager
-	Query    string // the filter as a query string, for the live feed
+	// Schedules offers the schedule filter; nil on a server without
+	// schedules.
+	Schedules []*server.Schedule
+	Pager     pager
+	Query     string // the filter as a query string, for the live feed
 }
 
 var (
@@ -29,7 +33,7 @@ var (
 )
 
 func runFilterOf(q url.Values) (server.RunFilter, error) {
-	f := server.RunFilter{Kind: server.RunKind(q.Get("kind")), State: server.RunState(q.Get("state")), Model: q.Get("model")}
+	f := server.RunFilter{Kind: server.RunKind(q.Get("kind")), State: server.RunState(q.Get("state")), Model: q.Get("model"), Schedule: q.Get("schedule")}
 	if f.Kind != "" && f.Kind != server.RunTrain && f.Kind != server.RunScore {
 		return f, server.Errorf(server.EINVALID, "kind=%q: use train or score", f.Kind)
 	}
@@ -69,15 +73,23 @@ func (h *Handler) runsPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	var schedules []*server.Schedule
+	if h.Schedules != nil {
+		if schedules, _, err = h.Schedules.FindSchedules(r.Context(), server.ScheduleFilter{Page: server.Page{Limit: server.MaxLimit}}); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	fq := url.Values{}
-	for k, v := range map[string]string{"kind": string(f.Kind), "state": string(f.State), "model": f.Model,
+	for k, v := range map[string]string{"kind": string(f.Kind), "state": string(f.State), "model": f.Model, "schedule": f.Schedule,
 		"offset": q.Get("offset"), "limit": q.Get("limit")} {
 		if v != "" {
 			fq.Set(k, v)
 		}
 	}
-	h.render(w, r, "runs", "Runs", "runs", runsView{Runs: runs, Kind: string(f.Kind), State: string(f.State), Model: f.Model,
-		Filtered: f.Kind != "" || f.State != "" || f.Model != "", Models: models, Pager: pagerOf(q, f.Page, total), Query: fq.Encode()})
+	h.render(w, r, "runs", "Runs", "runs", runsView{Runs: runs, Kind: string(f.Kind), State: string(f.State), Model: f.Model, Schedule: f.Schedule,
+		Filtered: f.Kind != "" || f.State != "" || f.Model != "" || f.Schedule != "", Models: models, Schedules: schedules,
+		Pager: pagerOf(q, f.Page, total), Query: fq.Encode()})
 }
 
 // runView is one run's page.
@@ -88,6 +100,8 @@ type runView struct {
 	LastSeq int
 	Retry   string // JSON body of the request that runs the same work again
 	RetryTo string // API path for Retry
+	// Curves are the run's evaluation curves, drawn.
+	Curves []chart
 }
 
 func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
@@ -116,6 +130,14 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Log = lines
 	v.RetryTo, v.Retry = retryOf(run)
+	if len(run.Curves) > 0 {
+		cs, err := curveCharts([]string{"run " + strconv.FormatInt(id, 10)}, []*server.Run{run})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		v.Curves = cs.Charts
+	}
 	h.render(w, r, "run", "Run "+strconv.FormatInt(id, 10), "runs", v)
 }
 
@@ -271,6 +293,9 @@ type compareView struct {
 	Params  []diffRow
 	Metrics []metricRow
 	Charts  []chart
+	// Curves overlays the evaluation curves (ROC, lift) the versions'
+	// training runs recorded.
+	Curves curveSet
 }
 
 // diffRow is one parameter across the compared versions.
@@ -362,9 +387,27 @@ func (h *Handler) comparePage(w http.ResponseWriter, r *http.Request) {
 				row.Best = i
 			}
 		}
+		if tied(row.Values) {
+			// Nothing to single out when every version has the same value.
+			row.Best = -1
+		}
 		v.Metrics = append(v.Metrics, row)
 	}
 	if v.Charts, err = metricCharts(v.Trained, metricNames(v.Trained)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	runs, labels := make([]*server.Run, len(v.Trained)), make([]string, len(v.Trained))
+	for i, t := range v.Trained {
+		labels[i] = "v" + strconv.Itoa(t.Version)
+		// A deleted run leaves its version without curves, not the page
+		// without an answer.
+		if runs[i], err = h.Runs.FindRun(ctx, t.RunID); err != nil && server.ErrorCode(err) != server.ENOTFOUND {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	if v.Curves, err = curveCharts(labels, runs); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -373,6 +416,24 @@ func (h *Handler) comparePage(w http.ResponseWriter, r *http.Request) {
 		refs[i] = "v" + strconv.Itoa(t.Version)
 	}
 	h.render(w, r, "compare", "Compare "+name+" "+strings.Join(refs, ", "), "models", v)
+}
+
+// tied reports whether at least two versions have the metric and all that
+// have it share one value.
+func tied(vals []*float64) bool {
+	var first *float64
+	n := 0
+	for _, v := range vals {
+		if v == nil {
+			continue
+		}
+		if first != nil && *v != *first {
+			return false
+		}
+		first = v
+		n++
+	}
+	return n > 1
 }
 
 func sortedSet(m map[string]bool) []string {

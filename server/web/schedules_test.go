@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -186,12 +188,36 @@ func TestScheduleHistory(t *testing.T) {
 	}
 	has(t, f.get(t, path+"?limit=2", 200), "paged history", `rel="next"`, "<td>2026-03-07 02:00</td>")
 
-	has(t, f.get(t, "/ui/runs", 200), "/ui/runs", `<a class="tag" href="/ui/schedules/nightly" title="started by schedule nightly">nightly</a>`)
+	has(t, f.get(t, "/ui/runs", 200), "/ui/runs", `<a class="tag" href="/ui/schedules/nightly" title="started by schedule nightly">nightly</a>`,
+		`<select name="schedule"><option value="">any</option><option>nightly</option></select>`)
+	// The schedule's runs, filtered by the runs list.
+	has(t, page, path, `<a id="schedule-runs" href="/ui/runs?schedule=nightly">`)
+	has(t, f.get(t, "/ui/runs?schedule=nightly", 200), "runs of nightly", `<span id="runs-total">2</span> runs`, `<option selected>nightly</option>`, `data-live="/ui/live/runs?schedule=nightly"`)
 	// The runs a schedule started link back to it with their slot.
 	rp := "/ui/runs/" + strconv.FormatInt(runs[0], 10)
 	has(t, f.get(t, rp, 200), rp, `Started by schedule <a id="run-schedule" href="/ui/schedules/nightly">nightly</a> for its slot at 2026-03-07 02:00:00 UTC.`)
 	rp = "/ui/runs/" + strconv.FormatInt(runs[1], 10)
 	has(t, f.get(t, rp, 200), rp, "for its slot at 2026-03-04 02:00:00 UTC.")
+
+	// Slots may run again once their run has finished: skipped ones now,
+	// fired ones when their run is done.
+	rerun := func(when string) string {
+		return `data-api="/api/schedules/nightly/rerun" data-method="POST" data-body='{"slot":"` + when + `"}'`
+	}
+	has(t, page, path, rerun("2026-03-05T02:00:00Z"), rerun("2026-03-06T02:00:00Z"), `aria-label="Re-run the slot of 2026-03-05 02:00"`)
+	lacks(t, page, path, rerun("2026-03-04T02:00:00Z"), rerun("2026-03-07T02:00:00Z"), "earlier:")
+	for range runs {
+		r, err := f.db.ClaimRun(ctx)
+		must(t, err)
+		_, err = f.db.FinishRun(ctx, r.ID, server.RunResult{State: server.RunFailed, Error: "boom"})
+		must(t, err)
+	}
+	_, err = f.h.Schedules.RerunSlot(ctx, "nightly", server.Rerun{Slot: day(4)})
+	must(t, err)
+	page = f.get(t, path, 200)
+	has(t, page, path, rerun("2026-03-07T02:00:00Z"), "rerun; run "+strconv.FormatInt(runs[1], 10)+" failed", `<span class="tag">re-run</span>`,
+		`earlier: <a href="/ui/runs/`+strconv.FormatInt(runs[1], 10)+`">#`+strconv.FormatInt(runs[1], 10)+`</a>`)
+	lacks(t, page, path, rerun("2026-03-04T02:00:00Z"))
 }
 
 func TestScheduleEnded(t *testing.T) {
@@ -229,3 +255,40 @@ func TestSchedulesAbsent(t *testing.T) {
 }
 
 func indexOf(s, sub string) int { return strings.Index(s, sub) }
+
+// TestRunBaseline: a promotion schedule's training run shows the version
+// it re-evaluated on its split, with the values or why there are none.
+func TestRunBaseline(t *testing.T) {
+	f := newFixture(t)
+	f.seed(t) // production is m@2
+	f.clock()
+	f.schedule(t, &server.Schedule{Name: "retrain", Kind: server.RunTrain, Model: "m", Timing: server.Timing{Cron: "@daily"},
+		Promote: &server.Promotion{Alias: "production", Metric: "auc", Tolerance: 0.01}})
+	f.record(t, "retrain", &server.Slot{Time: time.Date(2026, 3, 7, 0, 0, 0, 0, time.UTC), Local: "2026-03-07T00:00", Status: server.SlotFired})
+	r, err := f.db.ClaimRun(ctx)
+	must(t, err)
+	path := "/ui/runs/" + strconv.FormatInt(r.ID, 10)
+	has(t, f.get(t, path, 200), path, `<dt>Baseline</dt><dd><a href="/ui/models/m">m@2</a> on this run's evaluation split: evaluated when the run succeeds`)
+	_, err = f.db.FinishRun(ctx, r.ID, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: map[string]float64{"auc": 0.9},
+		BaselineMetrics: map[string]float64{"auc": 0.85}})
+	must(t, err)
+	has(t, f.get(t, path, 200), path, "on this run's evaluation split: <code>auc</code> 0.85")
+	lacks(t, f.get(t, path, 200), path, `id="run-curves"`)
+}
+
+// TestDatasetSlotLineage: scheduled output names its slot, and a re-run
+// slot's output the runs whose output it replaced.
+func TestDatasetSlotLineage(t *testing.T) {
+	f := newFixture(t)
+	s := f.seed(t)
+	slot := time.Date(2026, 3, 7, 2, 0, 0, 0, time.UTC)
+	p := filepath.Join(t.TempDir(), "out.csv")
+	must(t, os.WriteFile(p, []byte("id,score\n1,0.5\n"), 0o644))
+	_, err := f.cat.SaveOutput(ctx, "nightly-scores", p, &server.Lineage{RunID: s.score, Recipe: "r", RecipeVersion: 1, TrainedModel: "m@2",
+		InputSnapshot: "d@1", Schedule: "nightly", NominalTime: &slot, ReplacedRuns: []int64{s.ok1}})
+	must(t, err)
+	path := "/ui/datasets/nightly-scores"
+	has(t, f.get(t, path, 200), path, `id="lineage-slot"`, `Written for slot 2026-03-07 02:00:00 UTC of schedule <a href="/ui/schedules/nightly">nightly</a>`,
+		`it replaced the output of run <a href="/ui/runs/`+strconv.FormatInt(s.ok1, 10)+`">`)
+	lacks(t, f.get(t, "/ui/datasets/scores", 200), "/ui/datasets/scores", `id="lineage-slot"`)
+}

@@ -296,7 +296,12 @@ var funcs = template.FuncMap{
 	"local":        func(s string) string { return strings.Replace(s, "T", " ", 1) },
 	"overlapWords": func(p string) string { return overlapWords[p] },
 	"catchUpWords": func(p string) string { return catchUpWords[p] },
-	"add":          func(a, b int) int { return a + b },
+	// rerunnable says whether a slot may run again: it is not waiting to
+	// run and its run, if any, has finished.
+	"rerunnable": func(sl *server.Slot) bool {
+		return sl.Status != server.SlotPending && (sl.RunID == 0 || sl.RunState.Final())
+	},
+	"add": func(a, b int) int { return a + b },
 	"trainBody": func(model string) string {
 		b, _ := json.Marshal(server.TrainRequest{Model: model})
 		return string(b)

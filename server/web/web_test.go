@@ -117,8 +117,17 @@ func (f *fixture) seed(t *testing.T) seeded {
 	must(t, err)
 	must(t, f.db.CreateModel(ctx, &server.Model{Name: "m", Recipe: "r", RecipeVersion: 1, Dataset: "d", Params: map[string]string{"epochs": "20"}}))
 	var s seeded
-	s.ok1 = f.finish(t, "m", map[string]string{"rate": "0.1"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.81, "accuracy": 0.77, "logloss": 0.52}}, "loading d@1", "auc 0.81")
-	s.ok2 = f.finish(t, "m", map[string]string{"rate": "0.3"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.86, "accuracy": 0.75, "logloss": 0.48}}, "auc 0.86")
+	// The first two record ROC and lift curves (v2's also a calibration
+	// curve); the others record none.
+	curves := func(tpr float64) recipe.Curves {
+		return recipe.Curves{"roc": {X: []float64{0, 0.2, 1}, Y: []float64{0, tpr, 1}}, "lift": {X: []float64{0.5, 1}, Y: []float64{1 + tpr, 1}}}
+	}
+	c2 := curves(0.7)
+	c2["calibration"] = recipe.Curve{X: []float64{0.1, 0.9}, Y: []float64{0.15, 0.85}}
+	s.ok1 = f.finish(t, "m", map[string]string{"rate": "0.1"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.81, "accuracy": 0.77, "logloss": 0.52, "base_rate": 0.26},
+		Curves: curves(0.6)}, "loading d@1", "auc 0.81")
+	s.ok2 = f.finish(t, "m", map[string]string{"rate": "0.3"}, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.86, "accuracy": 0.75, "logloss": 0.48, "base_rate": 0.26},
+		Curves: c2}, "auc 0.86")
 	s.ok3 = f.finish(t, "m", nil, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: recipe.Metrics{"auc": 0.84}})
 	s.failed = f.finish(t, "m", nil, server.RunResult{State: server.RunFailed, Error: "cell 2, line 3: label column \"y\" is missing"}, "training")
 	long := make([]string, 1500)
@@ -298,6 +307,26 @@ func TestModelPages(t *testing.T) {
 	}
 	// epochs is the same in all three.
 	has(t, page, "compare", `<tr><th scope="row"><code>epochs</code></th>`)
+	// ROC and lift overlaid, then the other curves; v3 recorded none.
+	has(t, page, "compare", `id="curve-charts"`, "ROC curves of the compared versions", "Lift curves of the compared versions",
+		"Calibration curves of the compared versions", ">false positive rate</text>", ">cumulative lift</text>", ">chance</text>",
+		`id="curves-missing">No curves recorded for v3.`)
+	if roc, lift := strings.Index(page, "ROC curves of"), strings.Index(page, "Lift curves of"); roc > lift {
+		t.Errorf("the ROC chart should come before the lift chart")
+	}
+	if i := strings.Index(page, "ROC curves of"); i < 0 || strings.Count(page[strings.LastIndex(page[:i], "<svg"):i], "<polyline") != 3 {
+		t.Errorf("the ROC chart should overlay v1, v2 and chance")
+	}
+	lacks(t, page, "compare", `id="curves-empty"`)
+	// A value all versions share is no one's best.
+	has(t, f.get(t, "/ui/models/m/compare?v=1&v=2", 200), "a tie", `base_rate</th><td class="num">0.26</td><td class="num">0.26</td>`)
+	page = f.get(t, "/ui/models/m/compare?v=3&v=4", 200)
+	has(t, page, "compare without curves", `id="curves-empty"`, "None of these versions recorded curves", "*recipe.Evaluation")
+	lacks(t, page, "compare without curves", `id="curve-charts"`)
+	v1, err := f.db.FindTrainedModel(ctx, "m@1")
+	must(t, err)
+	rp := "/ui/runs/" + fmt.Sprint(v1.RunID)
+	has(t, f.get(t, rp, 200), rp, `id="run-curves"`, "ROC curve on the run's evaluation split", ">run ")
 
 	has(t, f.get(t, "/ui/models/m/compare?v=1", 400), "one version", "compare 2 to 5")
 	f.get(t, "/ui/models/m/compare?v=1&v=2&v=3&v=4&v=5&v=1", 400)

@@ -47,8 +47,10 @@ type Job struct {
 	// Input is the dataset file Load reads; Limit bounds its rows.
 	Input string `json:"input"`
 	Limit int    `json:"limit"`
-	// ModelIn is the saved model a scoring run uses; ModelOut is where a
-	// training run saves its model; Output is where scoring writes CSV.
+	// ModelIn is the saved model a scoring run uses, or the baseline a
+	// training run evaluates on its own evaluation split beside the new
+	// model (for a promotion rule); ModelOut is where a training run saves
+	// its model; Output is where scoring writes CSV.
 	ModelIn  string `json:"model_in,omitempty"`
 	ModelOut string `json:"model_out,omitempty"`
 	Output   string `json:"output,omitempty"`
@@ -73,8 +75,14 @@ type Result struct {
 	Error     string         `json:"error,omitempty"`
 	Retryable bool           `json:"retryable,omitempty"`
 	Metrics   recipe.Metrics `json:"metrics,omitempty"`
-	RowsIn    int            `json:"rows_in"`
-	RowsOut   int            `json:"rows_out"`
+	Curves    recipe.Curves  `json:"curves,omitempty"`
+	// BaselineMetrics are the baseline model's (Job.ModelIn of a training
+	// run) on the new run's evaluation split; BaselineError says why there
+	// are none.
+	BaselineMetrics recipe.Metrics `json:"baseline_metrics,omitempty"`
+	BaselineError   string         `json:"baseline_error,omitempty"`
+	RowsIn          int            `json:"rows_in"`
+	RowsOut         int            `json:"rows_out"`
 }
 
 // Exit statuses of a worker process, beyond 0 (result written).
@@ -206,9 +214,13 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 	for _, k := range sortedNames(job.Values) {
 		cfg = cfg.WithValue(k, job.Values[k])
 	}
-	trainModel := func() (t *recipe.Trained, err error) {
+	trainModel := func(baseline recipe.Model) (t *recipe.Trained, err error) {
 		err = p.Call(ctx, func() error {
-			t, err = recipe.TrainModel(cfg, p.Funcs)
+			if baseline != nil {
+				t, err = recipe.TrainAndCompare(cfg, p.Funcs, baseline)
+			} else {
+				t, err = recipe.TrainModel(cfg, p.Funcs)
+			}
 			return err
 		})
 		return t, err
@@ -225,7 +237,7 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 		if job.Input == "" {
 			return &Result{OK: true}
 		}
-		t, err := trainModel()
+		t, err := trainModel(nil)
 		if err != nil {
 			return fail(fmt.Errorf("dry run on the sample: %w", err))
 		}
@@ -246,9 +258,25 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 		}
 		return &Result{OK: true, Metrics: t.Metrics, RowsIn: t.RowsIn, RowsOut: s.RowsOut}
 	case KindTrain:
-		t, err := trainModel()
+		var baseline recipe.Model
+		baselineErr := ""
+		if job.ModelIn != "" {
+			// The model a promotion rule would replace, evaluated on this
+			// run's split by the same recipe code.
+			b, err := os.ReadFile(job.ModelIn)
+			if err == nil {
+				baseline, err = p.DecodeModel(b)
+			}
+			if err != nil {
+				baselineErr = "reading the baseline model: " + err.Error()
+			}
+		}
+		t, err := trainModel(baseline)
 		if err != nil {
 			return fail(err)
+		}
+		if baselineErr != "" {
+			t.BaselineError = baselineErr
 		}
 		b, err := p.EncodeModel(t.Model)
 		if err != nil {
@@ -258,7 +286,15 @@ func run(ctx context.Context, job Job, ev *events) (res *Result) {
 			return fail(fmt.Errorf("saving the model: %w", err))
 		}
 		ev.send(Event{Log: fmt.Sprintf("worker: trained on %d rows (%d train, %d test)", t.RowsIn, t.TrainRows, t.TestRows)})
-		return &Result{OK: true, Metrics: t.Metrics, RowsIn: t.RowsIn, RowsOut: t.TrainRows}
+		if job.ModelIn != "" {
+			if t.BaselineError != "" {
+				ev.send(Event{Log: "worker: baseline not evaluated: " + t.BaselineError})
+			} else {
+				ev.send(Event{Log: fmt.Sprintf("worker: evaluated the baseline model on the same %d test rows", t.TestRows)})
+			}
+		}
+		return &Result{OK: true, Metrics: t.Metrics, Curves: t.Curves, BaselineMetrics: t.BaselineMetrics, BaselineError: t.BaselineError,
+			RowsIn: t.RowsIn, RowsOut: t.TrainRows}
 	case KindScore:
 		b, err := os.ReadFile(job.ModelIn)
 		if err != nil {

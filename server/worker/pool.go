@@ -34,6 +34,10 @@ type Datasets interface {
 	FindDatasetVersion(ctx context.Context, ref string) (*server.DatasetVersion, error)
 	ExportCSV(ctx context.Context, ref, path string) error
 	SaveOutput(ctx context.Context, name, csvPath string, lin *server.Lineage) (*server.DatasetVersion, error)
+	// ReplaceOutput stores output in place of version ref, for a schedule
+	// slot that ran again.
+	ReplaceOutput(ctx context.Context, ref, csvPath string, lin *server.Lineage) (*server.DatasetVersion, error)
+	FindDatasetVersions(ctx context.Context, name string, p server.Page) ([]*server.DatasetVersion, int, error)
 }
 
 // Pool runs queued runs in worker processes, at most Size at a time.
@@ -216,7 +220,13 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	case out.res != nil && out.res.OK:
 		res := server.RunResult{State: server.RunSucceeded, Metrics: out.res.Metrics, RowsIn: out.res.RowsIn, RowsOut: out.res.RowsOut}
 		if run.Kind == server.RunTrain {
-			res.Artifact = job.ModelOut
+			res.Artifact, res.Curves = job.ModelOut, out.res.Curves
+			if run.Baseline != "" {
+				res.BaselineMetrics, res.BaselineError = out.res.BaselineMetrics, out.res.BaselineError
+				if job.ModelIn == "" {
+					res.BaselineError = fmt.Sprintf("the baseline %s is gone: it was deleted after the slot fired", run.Baseline)
+				}
+			}
 		} else {
 			v, err := p.saveOutput(bg, run, job.Output)
 			if err != nil {
@@ -277,7 +287,46 @@ func (p *Pool) saveOutput(ctx context.Context, run *server.Run, csvPath string) 
 	}
 	lin := &server.Lineage{RunID: run.ID, Recipe: v.Recipe, RecipeVersion: v.Version, RecipeVersionID: v.ID,
 		TrainedModel: run.TrainedModel, Params: run.Params, InputSnapshot: run.InputSnapshot, Schedule: run.Schedule, NominalTime: run.NominalTime}
-	return p.Datasets.SaveOutput(ctx, run.OutputName, csvPath, lin)
+	earlier, err := p.slotOutput(ctx, run.OutputName, lin)
+	if err != nil {
+		return nil, err
+	}
+	if earlier == nil {
+		return p.Datasets.SaveOutput(ctx, run.OutputName, csvPath, lin)
+	}
+	// The slot ran before (re-run, or a retry after the output was saved):
+	// its output is replaced, not added to.
+	lin.ReplacedRuns = append(append([]int64(nil), earlier.Lineage.ReplacedRuns...), earlier.Lineage.RunID)
+	if earlier.Lineage.RunID == run.ID {
+		lin.ReplacedRuns = earlier.Lineage.ReplacedRuns
+	}
+	p.appendLogs(ctx, run.ID, []string{fmt.Sprintf("replacing %s, the output of run %d for the same slot", earlier.Snapshot(), earlier.Lineage.RunID)})
+	return p.Datasets.ReplaceOutput(ctx, earlier.Snapshot(), csvPath, lin)
+}
+
+// slotOutput finds the version of dataset name that an earlier run of
+// lin's schedule slot wrote; nil when there is none, or lin is not a
+// scheduled run's.
+func (p *Pool) slotOutput(ctx context.Context, name string, lin *server.Lineage) (*server.DatasetVersion, error) {
+	if lin.Schedule == "" || lin.NominalTime == nil {
+		return nil, nil
+	}
+	for page := (server.Page{Limit: 100}); ; page.Offset += page.Limit {
+		vs, total, err := p.Datasets.FindDatasetVersions(ctx, name, page)
+		if server.ErrorCode(err) == server.ENOTFOUND {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			if v.Lineage.SameSlot(lin) {
+				return v, nil
+			}
+		}
+		if len(vs) == 0 || page.Offset+len(vs) >= total {
+			return nil, nil
+		}
+	}
 }
 
 func errText(err error) string {
@@ -348,6 +397,13 @@ func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
 	switch run.Kind {
 	case server.RunTrain:
 		job.ModelOut = filepath.Join(dir, fmt.Sprintf("model-%d.json", run.Attempt))
+		if run.Baseline != "" {
+			// A missing baseline leaves nothing to compare; the run still
+			// trains, and its result says why.
+			if tm, err := p.Store.FindTrainedModel(ctx, run.Baseline); err == nil {
+				job.ModelIn = tm.Artifact
+			}
+		}
 	case server.RunScore:
 		tm, err := p.Store.FindTrainedModel(ctx, run.TrainedModel)
 		if err != nil {

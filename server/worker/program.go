@@ -168,7 +168,7 @@ var signatures = map[string]string{
 	"Load":     "func Load(cfg recipe.Config) (recipe.Frame, error)",
 	"Split":    "func Split(cfg recipe.Config, f recipe.Frame) (train, test recipe.Frame, err error)",
 	"Train":    "func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error)",
-	"Evaluate": "func Evaluate(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Metrics, error)",
+	"Evaluate": "func Evaluate(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Metrics, error) (or returning (*recipe.Evaluation, error) to add curves)",
 	"Score":    "func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error)",
 }
 
@@ -196,6 +196,10 @@ func (p *Program) bind() error {
 			continue
 		}
 		dst := reflect.ValueOf(t.ptr).Elem()
+		if t.name == "Evaluate" && v.IsValid() && v.Kind() == reflect.Func && v.Type().AssignableTo(reflect.TypeOf(p.Funcs.EvaluateCurves)) {
+			// The form of Evaluate that also returns curves.
+			dst = reflect.ValueOf(&p.Funcs.EvaluateCurves).Elem()
+		}
 		if !v.IsValid() || v.Kind() != reflect.Func || !v.Type().AssignableTo(dst.Type()) {
 			typ := "not a function"
 			if v.IsValid() {

@@ -233,31 +233,11 @@ func (c *Catalog) OpenVersion(name string, version int) (*data.Frame, error) {
 // Save stores f as the next version of name and describes it. source
 // records where the data came from (a path, a URL, a recipe).
 func (c *Catalog) Save(name string, f *data.Frame, source string) (Version, error) {
-	if err := checkName(name); err != nil {
+	tmpPath, err := c.writeTemp(name, f, source)
+	if err != nil {
 		return Version{}, err
 	}
-	dir := filepath.Join(c.dir, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Version{}, fmt.Errorf("catalog: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".saving-*.parquet")
-	if err != nil {
-		return Version{}, fmt.Errorf("catalog: %w", err)
-	}
-	tmpPath := tmp.Name()
-	tmp.Close()
 	defer os.Remove(tmpPath)
-	meta := map[string]string{
-		metaRows:    strconv.Itoa(f.NumRows()),
-		metaCreated: time.Now().UTC().Format(time.RFC3339Nano),
-		metaSource:  source,
-	}
-	if err := f.WriteParquet(tmpPath, data.ParquetOptions{Compression: "zstd", Metadata: meta}); err != nil {
-		return Version{}, fmt.Errorf("dataset %q: %w", name, err)
-	}
-	if err := syncFile(tmpPath); err != nil {
-		return Version{}, fmt.Errorf("catalog: %w", err)
-	}
 	// Claim the next free number; a concurrent saver that claims it first
 	// makes Link fail with ErrExist and this saver tries the next one.
 	vs, err := c.versionNumbers(name)
@@ -279,6 +259,57 @@ func (c *Catalog) Save(name string, f *data.Frame, source string) (Version, erro
 		next++
 	}
 	return c.Info(name, next)
+}
+
+// Replace stores f as version of name in place of what it held, which is
+// the one exception to versions never changing: the server uses it when a
+// scheduled slot runs again and its output replaces the slot's earlier
+// output. Readers that opened the old file keep reading it whole.
+func (c *Catalog) Replace(name string, version int, f *data.Frame, source string) (Version, error) {
+	if _, err := c.Info(name, version); err != nil {
+		return Version{}, err
+	}
+	tmpPath, err := c.writeTemp(name, f, source)
+	if err != nil {
+		return Version{}, err
+	}
+	if err := os.Rename(tmpPath, c.path(name, version)); err != nil {
+		os.Remove(tmpPath)
+		return Version{}, fmt.Errorf("catalog: replacing %q version %d: %w", name, version, err)
+	}
+	return c.Info(name, version)
+}
+
+// writeTemp writes f as a Parquet file beside name's versions and syncs
+// it, for Save and Replace to move into place.
+func (c *Catalog) writeTemp(name string, f *data.Frame, source string) (string, error) {
+	if err := checkName(name); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(c.dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("catalog: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".saving-*.parquet")
+	if err != nil {
+		return "", fmt.Errorf("catalog: %w", err)
+	}
+	tmpPath := tmp.Name()
+	tmp.Close()
+	meta := map[string]string{
+		metaRows:    strconv.Itoa(f.NumRows()),
+		metaCreated: time.Now().UTC().Format(time.RFC3339Nano),
+		metaSource:  source,
+	}
+	if err := f.WriteParquet(tmpPath, data.ParquetOptions{Compression: "zstd", Metadata: meta}); err != nil {
+		os.Remove(tmpPath)
+		return "", fmt.Errorf("dataset %q: %w", name, err)
+	}
+	if err := syncFile(tmpPath); err != nil {
+		os.Remove(tmpPath)
+		return "", fmt.Errorf("catalog: %w", err)
+	}
+	return tmpPath, nil
 }
 
 func syncFile(path string) error {

@@ -314,20 +314,35 @@ func xy(f *data.Frame, x, y, mark string, op Options) (*Chart, error) {
 	}
 	s := spec(op, m, values, enc)
 	c := newCanvas(op, op.Title, x, y)
+	// The groups get colours in the order they first appear in the data,
+	// so that charts of the same groups colour them alike.
+	var names []string
+	if groups != nil {
+		seen := map[string]bool{}
+		for i := range xs {
+			if math.IsNaN(xs[i]) || math.IsNaN(ys[i]) {
+				continue
+			}
+			if g := groups[i]; !seen[g] {
+				seen[g] = true
+				names = append(names, g)
+			}
+		}
+		c.legendSpace(names)
+	}
 	xl, xh := finiteRange(xs)
 	yl, yh := finiteRange(ys)
 	c.x, c.y = padded(xl, xh, false), padded(yl, yh, false)
 	c.axes()
 	color := map[string]string{}
+	for k, g := range names {
+		color[g] = palette[k%len(palette)]
+	}
 	colorOf := func(i int) string {
 		if groups == nil {
 			return markColor
 		}
-		g := groups[i]
-		if _, ok := color[g]; !ok {
-			color[g] = palette[len(color)%len(palette)]
-		}
-		return color[g]
+		return color[groups[i]]
 	}
 	if mark == "point" {
 		for _, i := range rows {
@@ -354,6 +369,7 @@ func xy(f *data.Frame, x, y, mark string, op Options) (*Chart, error) {
 			c.printf(`"/>`)
 		}
 	}
+	c.legend(names, color)
 	return &Chart{spec: s, svg: c.svg()}, nil
 }
 

@@ -70,3 +70,32 @@ func TestTickLabelsHaveNoFloatNoise(t *testing.T) {
 		}
 	}
 }
+
+// TestLegend: a chart coloured by a column names each colour in a legend;
+// colours go to groups in the order they appear in the data, not along x
+// (v2 starts further left here), so that two charts of the same groups
+// colour them alike. An uncoloured chart has no legend.
+func TestLegend(t *testing.T) {
+	f, err := data.New(data.Float64s("x", []float64{1, 2, 0, 3}), data.Float64s("y", []float64{0, 1, 1, 0}), data.Strings("run", []string{"v1", "v1", "v2", "v2"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	c, err := Line(f, "x", "y", Options{Color: "run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := c.SVG()
+	v1 := strings.Index(svg, `fill="`+palette[0]+`"/><text`)
+	v2 := strings.Index(svg, `fill="`+palette[1]+`"/><text`)
+	if v1 < 0 || v2 < v1 || !strings.Contains(svg[v1:], ">v1</text>") || !strings.Contains(svg[v2:], ">v2</text>") {
+		t.Errorf("legend missing or out of order in %s", svg)
+	}
+	c, err = Line(f, "x", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(c.SVG(), ">v1</text>") {
+		t.Errorf("an uncoloured chart has a legend")
+	}
+}

@@ -150,6 +150,42 @@ func (c *canvas) axes() {
 	}
 }
 
+// Legends list at most maxLegend groups, each name cut to legendChars.
+const (
+	maxLegend   = 10
+	legendChars = 18
+)
+
+// legendSpace widens the right margin to hold a legend of names.
+func (c *canvas) legendSpace(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	longest := 0
+	for _, n := range names[:min(len(names), maxLegend)] {
+		longest = max(longest, len([]rune(shorten(n, legendChars))))
+	}
+	c.right += 24 + 6*float64(longest)
+}
+
+// legend draws a swatch and the name of each group in the right margin,
+// in colour order.
+func (c *canvas) legend(names []string, color map[string]string) {
+	if len(names) == 0 {
+		return
+	}
+	x := c.w - c.right + 12
+	for k, n := range names {
+		y := c.top + 4 + float64(k)*14
+		if k == maxLegend {
+			c.text(x, y+8, "start", fmt.Sprintf("… %d more", len(names)-k), "")
+			break
+		}
+		c.printf(`<rect x="%.1f" y="%.1f" width="10" height="10" fill="%s"/>`, x, y, color[n])
+		c.text(x+14, y+9, "start", shorten(n, legendChars), "")
+	}
+}
+
 func shorten(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {

@@ -12,6 +12,17 @@
 //	func Split(cfg recipe.Config, f recipe.Frame) (train, test recipe.Frame, err error)
 //	func Evaluate(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Metrics, error)
 //
+// Evaluate may instead return an *Evaluation, which adds the curves the
+// evaluation draws (a ROC curve named "roc", a lift curve named "lift");
+// the server stores them with the training run and overlays them when
+// trained versions are compared:
+//
+//	func Evaluate(cfg recipe.Config, m recipe.Model, f recipe.Frame) (*recipe.Evaluation, error)
+//
+// Such a function goes in Funcs.EvaluateCurves when a notebook calls Try.
+// TrainAndCompare evaluates an earlier model on the same held-out rows as
+// the new one, which the server does for schedules that promote.
+//
 // Load reads the dataset named by cfg.Input(), honouring cfg.Limit() when it
 // is positive. The server calls Load for training (with the model's training
 // dataset) and again for scoring (with the dataset to score), so a recipe

@@ -27,12 +27,41 @@ type Model interface{}
 type Metrics map[string]float64
 
 // Funcs are a recipe's entry points. Load, Train and Score are required.
+//
+// Evaluate comes in two forms: one returning Metrics, and one returning an
+// *Evaluation, which adds the curves the evaluation draws (ROC, lift). A
+// recipe declares one function named Evaluate of either form; the server
+// binds it to Evaluate or EvaluateCurves by its signature.
 type Funcs struct {
-	Load     func(cfg Config) (Frame, error)
-	Split    func(cfg Config, f Frame) (Frame, Frame, error)
-	Train    func(cfg Config, f Frame) (Model, error)
-	Evaluate func(cfg Config, m Model, f Frame) (Metrics, error)
-	Score    func(cfg Config, m Model, f Frame) (Frame, error)
+	Load           func(cfg Config) (Frame, error)
+	Split          func(cfg Config, f Frame) (Frame, Frame, error)
+	Train          func(cfg Config, f Frame) (Model, error)
+	Evaluate       func(cfg Config, m Model, f Frame) (Metrics, error)
+	EvaluateCurves func(cfg Config, m Model, f Frame) (*Evaluation, error)
+	Score          func(cfg Config, m Model, f Frame) (Frame, error)
+}
+
+// evaluate runs whichever form of Evaluate f has; ok is false when it has
+// none.
+func (f Funcs) evaluate(cfg Config, m Model, test Frame) (ev *Evaluation, ok bool, err error) {
+	switch {
+	case f.EvaluateCurves != nil:
+		ev, err = f.EvaluateCurves(cfg, m, test)
+		if err == nil && ev == nil {
+			err = errors.New("returned a nil *recipe.Evaluation: return the metrics or an error")
+		}
+	case f.Evaluate != nil:
+		var ms Metrics
+		ms, err = f.Evaluate(cfg, m, test)
+		ev = &Evaluation{Metrics: ms}
+	default:
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	ev.Curves, err = ev.Curves.bounded()
+	return ev, true, err
 }
 
 // Check reports which required entry points are missing.
@@ -60,12 +89,35 @@ type Trained struct {
 	RowsIn    int // rows returned by Load
 	TrainRows int // rows Train saw
 	TestRows  int // rows Evaluate saw; 0 when the recipe has no Evaluate
+	// Curves are what an Evaluate returning an *Evaluation drew, thinned
+	// to at most MaxCurvePoints points each.
+	Curves Curves
+	// BaselineMetrics are TrainAndCompare's evaluation of the baseline
+	// model on the same test rows; BaselineError says why there are none.
+	BaselineMetrics Metrics
+	BaselineError   string
 }
 
 // TrainModel loads cfg's input, splits it when the recipe has Split, trains,
 // and evaluates on the held-out part (or on the training data when there is
 // no Split). It is what the server runs for a training run.
 func TrainModel(cfg Config, f Funcs) (*Trained, error) {
+	return trainModel(cfg, f, nil)
+}
+
+// TrainAndCompare is TrainModel that also evaluates baseline, a model
+// trained earlier (the one a promotion rule would replace), on the same
+// held-out rows as the new model, so that the two metrics compare like for
+// like. A baseline that fails to evaluate does not fail the training: the
+// error is kept in BaselineError.
+func TrainAndCompare(cfg Config, f Funcs, baseline Model) (*Trained, error) {
+	if baseline == nil {
+		return nil, errors.New("recipe: TrainAndCompare needs a baseline model: use TrainModel without one")
+	}
+	return trainModel(cfg, f, baseline)
+}
+
+func trainModel(cfg Config, f Funcs, baseline Model) (*Trained, error) {
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
@@ -95,11 +147,24 @@ func TrainModel(cfg Config, f Funcs) (*Trained, error) {
 	if out.Model == nil {
 		return nil, errors.New("recipe Train returned a nil model: return the trained model or an error")
 	}
-	if f.Evaluate != nil {
-		out.TestRows = test.NumRows()
-		out.Metrics, err = f.Evaluate(cfg, out.Model, test)
+	ev, ok, err := f.evaluate(cfg, out.Model, test)
+	if err != nil {
+		return nil, fmt.Errorf("recipe Evaluate: %w", err)
+	}
+	if !ok {
+		if baseline != nil {
+			out.BaselineError = "the recipe has no Evaluate, so there is nothing to compare"
+		}
+		return out, nil
+	}
+	out.TestRows = test.NumRows()
+	out.Metrics, out.Curves = ev.Metrics, ev.Curves
+	if baseline != nil {
+		bev, _, err := f.evaluate(cfg, baseline, test)
 		if err != nil {
-			return nil, fmt.Errorf("recipe Evaluate: %w", err)
+			out.BaselineError = fmt.Sprintf("evaluating the baseline model on the new split: %v", err)
+		} else {
+			out.BaselineMetrics = bev.Metrics
 		}
 	}
 	return out, nil

@@ -4,6 +4,8 @@ package symbols
 
 import (
 	"github.com/galley-dev/galley/stdlib/recipe"
+	"go/constant"
+	"go/token"
 	"io"
 	"reflect"
 )
@@ -11,32 +13,38 @@ import (
 func init() {
 	Symbols["github.com/galley-dev/galley/stdlib/recipe/recipe"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"IsRetryable": reflect.ValueOf(recipe.IsRetryable),
-		"NewConfig":   reflect.ValueOf(recipe.NewConfig),
-		"NewTable":    reflect.ValueOf(recipe.NewTable),
-		"ParseValue":  reflect.ValueOf(recipe.ParseValue),
-		"ReadCSV":     reflect.ValueOf(recipe.ReadCSV),
-		"ReadCSVFrom": reflect.ValueOf(recipe.ReadCSVFrom),
-		"Resolve":     reflect.ValueOf(recipe.Resolve),
-		"Retryable":   reflect.ValueOf(recipe.Retryable),
-		"ScoreInput":  reflect.ValueOf(recipe.ScoreInput),
-		"TrainModel":  reflect.ValueOf(recipe.TrainModel),
-		"Try":         reflect.ValueOf(recipe.Try),
-		"Types":       reflect.ValueOf(&recipe.Types).Elem(),
+		"IsRetryable":     reflect.ValueOf(recipe.IsRetryable),
+		"MaxCurvePoints":  reflect.ValueOf(constant.MakeFromLiteral("500", token.INT, 0)),
+		"MaxCurves":       reflect.ValueOf(constant.MakeFromLiteral("8", token.INT, 0)),
+		"NewConfig":       reflect.ValueOf(recipe.NewConfig),
+		"NewTable":        reflect.ValueOf(recipe.NewTable),
+		"ParseValue":      reflect.ValueOf(recipe.ParseValue),
+		"ReadCSV":         reflect.ValueOf(recipe.ReadCSV),
+		"ReadCSVFrom":     reflect.ValueOf(recipe.ReadCSVFrom),
+		"Resolve":         reflect.ValueOf(recipe.Resolve),
+		"Retryable":       reflect.ValueOf(recipe.Retryable),
+		"ScoreInput":      reflect.ValueOf(recipe.ScoreInput),
+		"TrainAndCompare": reflect.ValueOf(recipe.TrainAndCompare),
+		"TrainModel":      reflect.ValueOf(recipe.TrainModel),
+		"Try":             reflect.ValueOf(recipe.Try),
+		"Types":           reflect.ValueOf(&recipe.Types).Elem(),
 
 		// type definitions
-		"CSVWriter": reflect.ValueOf((*recipe.CSVWriter)(nil)),
-		"Config":    reflect.ValueOf((*recipe.Config)(nil)),
-		"Frame":     reflect.ValueOf((*recipe.Frame)(nil)),
-		"Funcs":     reflect.ValueOf((*recipe.Funcs)(nil)),
-		"Metrics":   reflect.ValueOf((*recipe.Metrics)(nil)),
-		"Model":     reflect.ValueOf((*recipe.Model)(nil)),
-		"Param":     reflect.ValueOf((*recipe.Param)(nil)),
-		"Result":    reflect.ValueOf((*recipe.Result)(nil)),
-		"Scored":    reflect.ValueOf((*recipe.Scored)(nil)),
-		"Table":     reflect.ValueOf((*recipe.Table)(nil)),
-		"Trained":   reflect.ValueOf((*recipe.Trained)(nil)),
-		"Value":     reflect.ValueOf((*recipe.Value)(nil)),
+		"CSVWriter":  reflect.ValueOf((*recipe.CSVWriter)(nil)),
+		"Config":     reflect.ValueOf((*recipe.Config)(nil)),
+		"Curve":      reflect.ValueOf((*recipe.Curve)(nil)),
+		"Curves":     reflect.ValueOf((*recipe.Curves)(nil)),
+		"Evaluation": reflect.ValueOf((*recipe.Evaluation)(nil)),
+		"Frame":      reflect.ValueOf((*recipe.Frame)(nil)),
+		"Funcs":      reflect.ValueOf((*recipe.Funcs)(nil)),
+		"Metrics":    reflect.ValueOf((*recipe.Metrics)(nil)),
+		"Model":      reflect.ValueOf((*recipe.Model)(nil)),
+		"Param":      reflect.ValueOf((*recipe.Param)(nil)),
+		"Result":     reflect.ValueOf((*recipe.Result)(nil)),
+		"Scored":     reflect.ValueOf((*recipe.Scored)(nil)),
+		"Table":      reflect.ValueOf((*recipe.Table)(nil)),
+		"Trained":    reflect.ValueOf((*recipe.Trained)(nil)),
+		"Value":      reflect.ValueOf((*recipe.Value)(nil)),
 
 		// interface wrapper definitions
 		"_CSVWriter": reflect.ValueOf((*_github_com_galley_dev_galley_stdlib_recipe_CSVWriter)(nil)),
