@@ -128,7 +128,7 @@ func (f *fixture) finish(state server.RunState) {
 		if state == server.RunSucceeded {
 			res.Error = ""
 		}
-		_, err = f.s.FinishRun(ctx, r.ID, res)
+		_, err = f.s.FinishRun(ctx, r.Claim(), res)
 		must(f.t, err)
 	}
 }
@@ -531,7 +531,7 @@ func testPromotion(t *testing.T, f *fixture) {
 		f.step(0)
 		r, err := f.s.ClaimRun(ctx)
 		must(t, err)
-		_, err = f.s.FinishRun(ctx, r.ID, server.RunResult{State: server.RunSucceeded, Artifact: "x", Metrics: map[string]float64{"auc": auc}})
+		_, err = f.s.FinishRun(ctx, r.Claim(), server.RunResult{State: server.RunSucceeded, Artifact: "x", Metrics: map[string]float64{"auc": auc}})
 		must(t, err)
 		f.step(time.Minute)
 		r, err = f.s.FindRun(ctx, r.ID)

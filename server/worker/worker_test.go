@@ -13,6 +13,7 @@ import (
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/datasets"
+	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/worker"
 )
@@ -126,7 +127,6 @@ func setup(t *testing.T, maxAttempts int, tweak func(p *worker.Pool)) *env {
 		Timeout:  20 * time.Second,
 		Dir:      filepath.Join(dir, "work"),
 		Backoff:  func(int) time.Duration { return 10 * time.Millisecond },
-		Poll:     20 * time.Millisecond,
 	}
 	if tweak != nil {
 		tweak(pool)
@@ -142,9 +142,13 @@ func setup(t *testing.T, maxAttempts int, tweak func(p *worker.Pool)) *env {
 	if err := db.CreateModel(ctx, &server.Model{Name: "m", Recipe: "r", Dataset: "d"}); err != nil {
 		t.Fatal(err)
 	}
+	q, err := queue.OpenSQLite(ctx, db.SQL(), queue.Config{Store: db, Executor: pool, Concurrency: pool.Size, Poll: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- pool.Run(runCtx) }()
+	go func() { done <- q.Run(runCtx) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done

@@ -1,0 +1,81 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// OpenSQLite opens the queue on the SQLite database db (galley's own
+// connection: SQLite takes one writer at a time, so River shares it).
+func OpenSQLite(ctx context.Context, db *sql.DB, cfg Config) (*Queue, error) {
+	driver := riversqlite.New(db)
+	migrate := func(ctx context.Context) error {
+		m, err := rivermigrate.New(driver, nil)
+		if err != nil {
+			return err
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	}
+	return open(ctx, driver, migrate, cfg)
+}
+
+// migrateLock keeps processes starting together from migrating River's
+// tables at once.
+const migrateLock = 0x67616c6c6572 // "galler"
+
+// OpenPostgres opens the queue on the PostgreSQL database at dsn, with a
+// pool of its own (pgx's, which River's LISTEN/NOTIFY needs). Close
+// releases it.
+func OpenPostgres(ctx context.Context, dsn string, cfg Config) (*Queue, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("queue: connecting to PostgreSQL: %w", err)
+	}
+	driver := riverpgxv5.New(pool)
+	migrate := func(ctx context.Context) error {
+		m, err := rivermigrate.New(driver, nil)
+		if err != nil {
+			return err
+		}
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+			return err
+		}
+		if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	q, err := open(ctx, driver, migrate, cfg)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	q.closers = append(q.closers, pool.Close)
+	return q, nil
+}
+
+// Close releases what the queue opened; call it after Run has returned.
+func (q *Queue) Close() {
+	for _, c := range q.closers {
+		c()
+	}
+}
