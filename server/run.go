@@ -191,6 +191,11 @@ type RunQueue interface {
 	// at dispatch seq, counts the attempt and holds it for lease; nil when
 	// the run has moved on (cancelled, claimed, dispatched again).
 	ClaimQueuedRun(ctx context.Context, id int64, seq int, owner string, lease time.Duration) (*Run, error)
+	// RedispatchStale gives a new dispatch to queued runs dispatched
+	// before before and still not claimed: their job may have gone to a
+	// process that died before claiming them. The old job, if it is ever
+	// delivered, claims nothing.
+	RedispatchStale(ctx context.Context, before time.Time) (int, error)
 	// RenewLeases extends the leases of all runs owner holds.
 	RenewLeases(ctx context.Context, owner string, lease time.Duration) error
 	// RunOwners lists the owners of running runs.

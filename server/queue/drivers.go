@@ -51,18 +51,20 @@ func OpenPostgres(ctx context.Context, dsn string, cfg Config) (*Queue, error) {
 		if err != nil {
 			return err
 		}
-		tx, err := pool.Begin(ctx)
+		// River's migrations cannot all run in one transaction (one adds
+		// an enum value a later one uses), so a session lock on a
+		// connection of its own keeps other processes out meanwhile.
+		conn, err := pool.Acquire(ctx)
 		if err != nil {
 			return err
 		}
-		defer tx.Rollback(ctx)
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+		defer conn.Release()
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLock); err != nil {
 			return err
 		}
-		if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
-			return err
-		}
-		return tx.Commit(ctx)
+		defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLock)
+		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		return err
 	}
 	q, err := open(ctx, driver, migrate, cfg)
 	if err != nil {

@@ -45,6 +45,7 @@ type Store interface {
 	MarkDispatched(ctx context.Context, ds []server.Dispatch) error
 	ClaimQueuedRun(ctx context.Context, id int64, seq int, owner string, lease time.Duration) (*server.Run, error)
 	RenewLeases(ctx context.Context, owner string, lease time.Duration) error
+	RedispatchStale(ctx context.Context, before time.Time) (int, error)
 	RunOwners(ctx context.Context) ([]string, error)
 	RecoverRuns(ctx context.Context, dead []string) (int, error)
 }
@@ -78,6 +79,9 @@ type Config struct {
 	// how often River looks for jobs when no notification arrives
 	// (default 1s).
 	Poll time.Duration
+	// JobTimeout bounds a River job, which lasts as long as its run's
+	// attempt: set it above the run timeout (default 1h).
+	JobTimeout time.Duration
 	// Owner names this process on the runs it holds (default
 	// ProcessOwner()).
 	Owner string
@@ -127,6 +131,9 @@ func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], migrate 
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
+	if cfg.JobTimeout <= 0 {
+		cfg.JobTimeout = time.Hour
+	}
 	if len(cfg.Kinds) == 0 {
 		cfg.Kinds = []server.RunKind{server.RunTrain, server.RunScore}
 	}
@@ -150,13 +157,12 @@ func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], migrate 
 		FetchPollInterval: cfg.Poll,
 		FetchCooldown:     min(cfg.Poll, 50*time.Millisecond),
 		// A run's time limit is galley's (--run-timeout), enforced on the
-		// worker process; River must not cut a job short.
-		JobTimeout:  -1,
-		MaxAttempts: jobMaxAttempts,
-		// A job whose process died before claiming its run is delivered
-		// again after this; a job whose run is running (and so renewing
-		// its lease) is harmless to deliver again: it claims nothing.
-		RescueStuckJobsAfter: 2 * cfg.Lease,
+		// worker process; River's, longer, only lets its rescuer clear
+		// the jobs of processes that died (delivered again, they claim
+		// nothing). The job's context is not the run's (see Work).
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.JobTimeout + cfg.Lease,
+		MaxAttempts:          jobMaxAttempts,
 	}
 	if cfg.Concurrency > 0 {
 		workers := river.NewWorkers()
@@ -305,6 +311,16 @@ func (q *Queue) Recover(ctx context.Context) error {
 	}
 	if n > 0 {
 		q.cfg.Log.Info("took back runs whose process is gone", "count", n, "owners", dead)
+	}
+	// A job is delivered and its run claimed within moments, unless every
+	// process is busy (the job waits, snoozed) or the process it went to
+	// died first (the job is stuck with it): either way a new job for the
+	// run after a lease's time costs little and fixes the second case.
+	k, err := q.cfg.Store.RedispatchStale(ctx, time.Now().Add(-q.cfg.Lease))
+	if err != nil {
+		return err
+	}
+	if n+k > 0 {
 		q.Kick()
 	}
 	return nil

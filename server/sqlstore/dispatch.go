@@ -34,9 +34,10 @@ func (db *Store) MarkDispatched(ctx context.Context, ds []server.Dispatch) error
 	if len(ds) == 0 {
 		return nil
 	}
+	now := FormatTime(db.now())
 	err := db.tx(ctx, func(tx conn) error {
 		for _, d := range ds {
-			if _, err := tx.ExecContext(ctx, `UPDATE runs SET dispatched = ?1 WHERE id = ?2 AND dispatched < ?1`, d.Seq, d.Run); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE runs SET dispatched = ?1, dispatched_at = ?3 WHERE id = ?2 AND dispatched < ?1`, d.Seq, d.Run, now); err != nil {
 				return err
 			}
 		}
@@ -87,4 +88,15 @@ func (db *Store) RunOwners(ctx context.Context) ([]string, error) {
 		out = append(out, o)
 	}
 	return out, rows.Err()
+}
+
+// RedispatchStale implements server.RunQueue.
+func (db *Store) RedispatchStale(ctx context.Context, before time.Time) (int, error) {
+	res, err := db.db.ExecContext(ctx, `UPDATE runs SET dispatch = dispatch + 1
+		WHERE state = 'queued' AND dispatched = dispatch AND dispatched_at < ?`, FormatTime(before))
+	if err != nil {
+		return 0, db.errorf("dispatching runs again: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }

@@ -552,6 +552,26 @@ func testLeases(t *testing.T, s Store) {
 	}
 	_, err = s.FinishRun(ctx, c.Claim(), server.RunResult{State: server.RunSucceeded, Artifact: "a"})
 	wantCode(t, err, server.ECONFLICT)
+
+	// A run dispatched long ago and never claimed gets a new trip; the
+	// old job claims nothing.
+	stale, err := s.Train(ctx, server.TrainRequest{Model: "m"})
+	must(t, err)
+	pending, _ = s.PendingDispatches(ctx, 10)
+	must(t, s.MarkDispatched(ctx, pending))
+	if n, err := s.RedispatchStale(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("dispatched again %d (%v) runs dispatched just now", n, err)
+	}
+	if n, err := s.RedispatchStale(ctx, time.Now().Add(time.Second)); err != nil || n != 1 {
+		t.Fatalf("dispatched again %d (%v), want the stale run", n, err)
+	}
+	again, _ := s.PendingDispatches(ctx, 10)
+	if len(again) != 1 || again[0].Run != stale.ID || again[0].Seq != pending[0].Seq+1 {
+		t.Fatalf("pending = %+v, want run %d's next trip", again, stale.ID)
+	}
+	if r, err := s.ClaimQueuedRun(ctx, stale.ID, pending[0].Seq, "w4", time.Minute); err != nil || r != nil {
+		t.Fatalf("the stale job claimed %+v (%v)", r, err)
+	}
 	_, total, err := s.FindTrainedModels(ctx, server.TrainedModelFilter{Model: "m"})
 	must(t, err)
 	if total != 1 {
