@@ -112,10 +112,10 @@ type serveMain struct {
 	// send its request headers and its whole request (default 10s, 15m).
 	HeaderTimeout time.Duration
 	ReadTimeout   time.Duration
-	MaxUpload int64
-	MaxBody   int64
-	Stdout    io.Writer
-	Stderr    io.Writer
+	MaxUpload     int64
+	MaxBody       int64
+	Stdout        io.Writer
+	Stderr        io.Writer
 
 	closeOnce  sync.Once
 	closeErr   error

@@ -65,7 +65,7 @@ type Pool struct {
 	// Backoff is the delay before attempt n+1 (default 1s·2^(n-1), capped
 	// at 5 minutes).
 	Backoff func(attempt int) time.Duration
-	Log  *slog.Logger
+	Log     *slog.Logger
 
 	once sync.Once
 	// slots holds a token per worker process running, runs and
