@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -143,6 +144,7 @@ func TestScaleOutPostgres(t *testing.T) {
 		runs = append(runs, waitRunUntil(t, b, id, deadline))
 	}
 	outputs := map[string]bool{}
+	unrecorded := 0
 	for _, r := range runs {
 		if r.State != server.RunSucceeded {
 			t.Errorf("run %d (%s) ended %s on attempt %d: %s", r.ID, r.Kind, r.State, r.Attempt, r.Error)
@@ -151,14 +153,26 @@ func TestScaleOutPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		succeeded := 0
+		// Each attempt's last line says how it ended. An attempt whose
+		// process was killed after it logged its success, before it
+		// recorded it, was not completed; the run's last attempt is.
+		final := fmt.Sprintf("attempt %d of 3 succeeded", r.Attempt)
+		succeeded, last := 0, ""
 		for _, l := range lines {
-			if strings.Contains(l.Text, "succeeded") && strings.HasPrefix(l.Text, "attempt ") {
+			if strings.HasPrefix(l.Text, "attempt ") && strings.Contains(l.Text, " succeeded") {
 				succeeded++
+				last = l.Text
 			}
 		}
-		if succeeded != 1 {
-			t.Errorf("run %d has %d successful attempts in its log, want 1", r.ID, succeeded)
+		if last != final {
+			var text []string
+			for _, l := range lines {
+				text = append(text, l.Time.Format("15:04:05.000")+" "+l.Text)
+			}
+			t.Errorf("run %d on attempt %d: last success logged %q, want %q:\n%s", r.ID, r.Attempt, last, final, strings.Join(text, "\n"))
+		}
+		if succeeded > 1 {
+			unrecorded++
 		}
 		if r.Kind == server.RunScore {
 			if outputs[r.OutputSnapshot] {
@@ -186,7 +200,17 @@ func TestScaleOutPostgres(t *testing.T) {
 	if n := pgCount(t, dsn, `SELECT count(*) FROM river_job WHERE kind = 'galley.run'`); n < 41 {
 		t.Errorf("%d River jobs for 41 runs and their retries: the runs did not go through the queue", n)
 	}
-	t.Logf("40 runs through 2 servers and 3 workers; runs %d and %d were taken back after their processes were killed", victim.ID, victimA.ID)
+	// A scoring attempt killed between saving its output and recording
+	// it leaves a version no run names (see docs/deploy.md).
+	_, versions, err := b.FindDatasetVersions(context.Background(), "scores", server.Page{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if versions < len(outputs) {
+		t.Errorf("%d versions of scores for %d scoring runs", versions, len(outputs))
+	}
+	t.Logf("40 runs through 2 servers and 3 workers; runs %d and %d were taken back after their processes were killed; %d attempts were killed after logging success and before recording it; %d versions of scores for %d scoring runs",
+		victim.ID, victimA.ID, unrecorded, versions, len(outputs))
 }
 
 // pgRows prints the rows q selects, one a line.
@@ -227,5 +251,52 @@ func waitRunUntil(t *testing.T, c *galleyhttp.Client, id int64, deadline time.Ti
 			t.Fatalf("run %d never finished; last: %+v (%v)", id, r, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestScaleOutSQLite runs the same queue on SQLite: a server without
+// workers of its own and two worker processes on its database file; a
+// worker killed mid-run loses nothing.
+func TestScaleOutSQLite(t *testing.T) {
+	home := t.TempDir()
+	logs := map[string]*syncBuffer{"server": {}, "worker 0": {}, "worker 1": {}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for name, b := range logs {
+				t.Logf("--- %s ---\n%s", name, b.String())
+			}
+		}
+	})
+	_, url := startServeProcess(t, home, logs["server"], "--workers", "0", "--lease", "3s", "--max-attempts", "3")
+	db := "sqlite:" + filepath.Join(home, "server", "galley.db")
+	w0 := startWorkerProcess(t, home, db, logs["worker 0"], "--concurrency", "2", "--lease", "3s")
+	startWorkerProcess(t, home, db, logs["worker 1"], "--concurrency", "2", "--lease", "3s")
+	setupSleepy(t, url)
+	c := galleyhttp.ClientFromEnv(url)
+	var ids []int64
+	for range 10 {
+		out, _ := galley(t, url, 0, "train", "nap", "-p", "naptime=500", "--json")
+		ids = append(ids, decodeRun(t, out).ID)
+	}
+	victim := waitHeld(t, c, w0.Process.Pid)
+	if err := w0.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	w0.Wait()
+	deadline := time.Now().Add(90 * time.Second)
+	models := map[string]bool{}
+	for _, id := range ids {
+		r := waitRunUntil(t, c, id, deadline)
+		if r.State != server.RunSucceeded || models[r.TrainedModel] {
+			t.Errorf("run %d = %s %q (%s)", r.ID, r.State, r.TrainedModel, r.Error)
+		}
+		models[r.TrainedModel] = true
+	}
+	if r, _ := c.FindRun(context.Background(), victim.ID); r.Attempt < 2 {
+		t.Errorf("run %d, running when its worker was killed, succeeded on attempt %d", r.ID, r.Attempt)
+	}
+	_, total, err := c.FindTrainedModels(context.Background(), server.TrainedModelFilter{Model: "nap"})
+	if err != nil || total != 10 {
+		t.Errorf("%d trained models (%v), want 10", total, err)
 	}
 }
