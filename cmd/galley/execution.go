@@ -103,7 +103,7 @@ func (e execution) start(ctx context.Context, db store, ds worker.Datasets, dbUR
 	var q *queue.Queue
 	var err error
 	if dbURL.postgresDSN != "" {
-		cfg.Poll = 500 * time.Millisecond
+		cfg.Poll = 250 * time.Millisecond
 		q, err = queue.OpenPostgres(ctx, dbURL.postgresDSN, cfg)
 	} else {
 		sdb, ok := db.(*sqlite.DB)

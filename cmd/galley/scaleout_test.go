@@ -259,18 +259,18 @@ func waitRunUntil(t *testing.T, c *galleyhttp.Client, id int64, deadline time.Ti
 // worker killed mid-run loses nothing.
 func TestScaleOutSQLite(t *testing.T) {
 	home := t.TempDir()
-	logs := map[string]*syncBuffer{"server": {}, "worker 0": {}, "worker 1": {}}
+	procs := map[string]*syncBuffer{"server": {}, "worker 0": {}, "worker 1": {}}
 	t.Cleanup(func() {
 		if t.Failed() {
-			for name, b := range logs {
+			for name, b := range procs {
 				t.Logf("--- %s ---\n%s", name, b.String())
 			}
 		}
 	})
-	_, url := startServeProcess(t, home, logs["server"], "--workers", "0", "--lease", "3s", "--max-attempts", "3")
+	_, url := startServeProcess(t, home, procs["server"], "--workers", "0", "--lease", "3s", "--max-attempts", "3")
 	db := "sqlite:" + filepath.Join(home, "server", "galley.db")
-	w0 := startWorkerProcess(t, home, db, logs["worker 0"], "--concurrency", "2", "--lease", "3s")
-	startWorkerProcess(t, home, db, logs["worker 1"], "--concurrency", "2", "--lease", "3s")
+	w0 := startWorkerProcess(t, home, db, procs["worker 0"], "--concurrency", "2", "--lease", "3s")
+	startWorkerProcess(t, home, db, procs["worker 1"], "--concurrency", "2", "--lease", "3s")
 	setupSleepy(t, url)
 	c := galleyhttp.ClientFromEnv(url)
 	var ids []int64
@@ -283,6 +283,14 @@ func TestScaleOutSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	w0.Wait()
+	// Cancelling through the server stops a run in a worker process.
+	out, _ := galley(t, url, 0, "train", "nap", "-p", "naptime=60000", "--json")
+	long := decodeRun(t, out).ID
+	waitRun(t, c, long, func(r *server.Run) bool { return r.State == server.RunRunning && r.WorkerPID != 0 })
+	galley(t, url, 0, "runs", "cancel", fmt.Sprint(long))
+	if r := waitRun(t, c, long, func(r *server.Run) bool { return r.State.Final() }); r.State != server.RunCancelled {
+		t.Errorf("cancelled run on a worker = %s (%s)", r.State, r.Error)
+	}
 	deadline := time.Now().Add(90 * time.Second)
 	models := map[string]bool{}
 	for _, id := range ids {
@@ -294,6 +302,11 @@ func TestScaleOutSQLite(t *testing.T) {
 	}
 	if r, _ := c.FindRun(context.Background(), victim.ID); r.Attempt < 2 {
 		t.Errorf("run %d, running when its worker was killed, succeeded on attempt %d", r.ID, r.Attempt)
+	}
+	// The workers' recipe output reaches the server's log of the run.
+	logs, _ := galley(t, url, 0, "runs", "logs", fmt.Sprint(ids[0]))
+	if !strings.Contains(logs, "napping 500 ms") {
+		t.Errorf("log of a run on a worker:\n%s", logs)
 	}
 	_, total, err := c.FindTrainedModels(context.Background(), server.TrainedModelFilter{Model: "nap"})
 	if err != nil || total != 10 {

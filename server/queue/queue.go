@@ -155,7 +155,7 @@ func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], migrate 
 		// server's log.
 		Logger:            slog.New(atLeast{cfg.Log.Handler(), slog.LevelWarn}),
 		FetchPollInterval: cfg.Poll,
-		FetchCooldown:     min(cfg.Poll, 50*time.Millisecond),
+		FetchCooldown:     min(cfg.Poll, 10*time.Millisecond),
 		// A run's time limit is galley's (--run-timeout), enforced on the
 		// worker process; River's, longer, only lets its rescuer clear
 		// the jobs of processes that died (delivered again, they claim
