@@ -20,15 +20,10 @@ func OpenSQLite(ctx context.Context, db *sql.DB, cfg Config) (*Queue, error) {
 		if err != nil {
 			return err
 		}
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
-			tx.Rollback()
-			return err
-		}
-		return tx.Commit()
+		// River applies each version in a transaction of its own, which
+		// SQLite serialises with other processes' writers.
+		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		return err
 	}
 	return open(ctx, driver, migrate, cfg)
 }
