@@ -201,7 +201,10 @@ type RunQueue interface {
 	// RunOwners lists the owners of running runs.
 	RunOwners(ctx context.Context) ([]string, error)
 	// ClaimRun moves the oldest due queued run to running, counts the
-	// attempt and returns it; nil when nothing is due.
+	// attempt and returns it; nil when nothing is due. It takes no owner
+	// and no lease, so RecoverRuns counts the run as left over: processes
+	// that execute runs claim through the job queue (ClaimQueuedRun); this
+	// serves tests that drive a store directly.
 	ClaimRun(ctx context.Context) (*Run, error)
 	// SetRunWorker records the process running a run.
 	SetRunWorker(ctx context.Context, id int64, pid int) error
