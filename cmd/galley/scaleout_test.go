@@ -313,3 +313,27 @@ func TestScaleOutSQLite(t *testing.T) {
 		t.Errorf("%d trained models (%v), want 10", total, err)
 	}
 }
+
+// TestWorkerBadConfiguration: a worker given bad flags or a database it
+// cannot use says so and stops before taking anything.
+func TestWorkerBadConfiguration(t *testing.T) {
+	home := t.TempDir()
+	for _, tt := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"--queues", "train,bake"}, 2, "--queues \"train,bake\": the queues are train and score"},
+		{[]string{"--queues", ""}, 2, "--queues names no queue"},
+		{[]string{"--concurrency", "0"}, 2, "--concurrency 0: a worker runs at least 1 run at a time"},
+		{[]string{"--lease", "10ms"}, 2, "--lease 10ms is too short"},
+		{[]string{"--database", "mysql://x"}, 2, "use sqlite:PATH or postgres://"},
+		{[]string{"--database", "postgres://galley:secret@127.0.0.1:1/galley"}, 1, "postgres:"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), append([]string{"worker", "--home", home}, tt.args...), &out, &errb)
+		if code != tt.code || !strings.Contains(errb.String(), tt.stderr) || strings.Contains(errb.String(), "secret") {
+			t.Errorf("galley worker %v: exit %d, stderr %q; want %d and %q, no password", tt.args, code, errb.String(), tt.code, tt.stderr)
+		}
+	}
+}
