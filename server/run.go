@@ -76,8 +76,13 @@ type Run struct {
 	RowsIn  int           `json:"rows_in"`
 	RowsOut int           `json:"rows_out"`
 	Error   string        `json:"error,omitempty"`
-	// WorkerPID is the worker process of a running run.
-	WorkerPID       int        `json:"worker_pid,omitempty"`
+	// WorkerPID is the worker process of a running run, on the machine
+	// of Owner, the process (a server or a galley worker) that holds it.
+	WorkerPID int    `json:"worker_pid,omitempty"`
+	Owner     string `json:"owner,omitempty"`
+	// Dispatch counts the run's trips into the job queue (see
+	// RunQueue.ClaimQueuedRun).
+	Dispatch        int        `json:"-"`
 	CancelRequested bool       `json:"cancel_requested,omitempty"`
 	CreatedAt       time.Time  `json:"created_at"`
 	ScheduledAt     time.Time  `json:"scheduled_at"`
@@ -161,11 +166,60 @@ type RunResult struct {
 	Output string `json:"output,omitempty"`
 }
 
+// Claim names one attempt of a run held by one process: what it writes
+// about the run counts only while the run is still that attempt of that
+// owner, so a process that lost its run (its lease ran out and another
+// took the run) cannot finish it a second time.
+type Claim struct {
+	Run     int64
+	Attempt int
+	Owner   string
+}
+
+// Claim is the claim the process that holds r writes with.
+func (r *Run) Claim() Claim { return Claim{Run: r.ID, Attempt: r.Attempt, Owner: r.Owner} }
+
+// Dispatch is one trip of a queued run into the job queue: the queue
+// delivers a job per (Run, Seq). At is when the run became due.
+type Dispatch struct {
+	Run  int64
+	Kind RunKind
+	Seq  int
+	At   time.Time
+}
+
 // RunQueue is the worker pool's side of runs. Stores implement it alongside
 // RunService.
+//
+// A run's row is the truth about its state; a job queue only delivers
+// work. Every time a run enters the queue (created, retried, released,
+// recovered) its dispatch count goes up, PendingDispatches lists it until
+// MarkDispatched, and the job for (run, dispatch) is claimed with
+// ClaimQueuedRun, which fails for a stale or repeated delivery.
 type RunQueue interface {
+	// PendingDispatches lists queued runs that are due and whose current
+	// dispatch has no job yet, oldest first, at most limit.
+	PendingDispatches(ctx context.Context, limit int) ([]Dispatch, error)
+	// MarkDispatched records that jobs exist for ds.
+	MarkDispatched(ctx context.Context, ds []Dispatch) error
+	// ClaimQueuedRun moves run id to running for owner, if it is queued
+	// at dispatch seq, counts the attempt and holds it for lease; nil when
+	// the run has moved on (cancelled, claimed, dispatched again).
+	ClaimQueuedRun(ctx context.Context, id int64, seq int, owner string, lease time.Duration) (*Run, error)
+	// RedispatchStale gives a new dispatch to queued runs dispatched
+	// before before and still not claimed: their job may have gone to a
+	// process that died before claiming them. The old job, if it is ever
+	// delivered, claims nothing.
+	RedispatchStale(ctx context.Context, before time.Time) (int, error)
+	// RenewLeases extends the leases of all runs owner holds.
+	RenewLeases(ctx context.Context, owner string, lease time.Duration) error
+	// RunOwners lists the owners of running runs.
+	RunOwners(ctx context.Context) ([]string, error)
 	// ClaimRun moves the oldest due queued run to running, counts the
-	// attempt and returns it; nil when nothing is due.
+	// attempt and returns it; nil when nothing is due. It takes no owner
+	// and no lease, so RecoverRuns counts the run as left over: processes
+	// that execute runs claim through the job queue (ClaimQueuedRun); this
+	// serves tests that drive a store directly.
 	ClaimRun(ctx context.Context) (*Run, error)
 	// SetRunWorker records the process running a run.
 	SetRunWorker(ctx context.Context, id int64, pid int) error
@@ -173,19 +227,22 @@ type RunQueue interface {
 	AppendRunLogs(ctx context.Context, id int64, lines []string) error
 	// FinishRun records the outcome of a running run's attempt: on success
 	// the trained model is created, or the output dataset recorded.
-	FinishRun(ctx context.Context, id int64, res RunResult) (*Run, error)
+	// ECONFLICT unless the run is still running under c, so an attempt is
+	// finished at most once.
+	FinishRun(ctx context.Context, c Claim, res RunResult) (*Run, error)
 	// RetryRun returns a running run to the queue, due at at, recording why.
-	RetryRun(ctx context.Context, id int64, at time.Time, reason string) error
+	RetryRun(ctx context.Context, c Claim, at time.Time, reason string) error
 	// ReleaseRun returns a running run to the queue as if its attempt had
 	// not started, for a server stopping gracefully: the run was
 	// interrupted, not failed, so no attempt is used up. A run whose
 	// cancellation was requested is cancelled instead. ECONFLICT when the
-	// run is not running.
-	ReleaseRun(ctx context.Context, id int64, reason string) error
-	// RecoverRuns settles runs a previous server process left running:
-	// those with attempts left are queued again, the rest fail. It returns
-	// how many it touched.
-	RecoverRuns(ctx context.Context) (int, error)
+	// run is not running under c.
+	ReleaseRun(ctx context.Context, c Claim, reason string) error
+	// RecoverRuns settles running runs whose owner is gone: those whose
+	// lease ran out and those held by the owners in dead. Runs with
+	// attempts left are queued again, the rest fail. It returns how many
+	// it touched.
+	RecoverRuns(ctx context.Context, dead []string) (int, error)
 	// FindRecipeVersionByID returns the recipe version a run executes.
 	FindRecipeVersionByID(ctx context.Context, id int64) (*RecipeVersion, error)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/datasets"
 	galleyhttp "github.com/galley-dev/galley/server/http"
+	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/scheduler"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/web"
@@ -31,7 +32,7 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the companion server: recipes, models, schedules, training and scoring runs",
-		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N]",
+		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N] [--lease D]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &serveMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["serve"], stderr)
@@ -43,14 +44,10 @@ func init() {
 			allowHosts := fs.String("allow-host", "", "comma-separated host names clients may use besides IP addresses and localhost")
 			allowOrigins := fs.String("allow-origin", "", "comma-separated web origins (https://app.example) allowed to call the API from a browser")
 			fs.StringVar(&m.Datasets, "datasets", "catalog", "where datasets live: catalog (the Parquet catalog notebooks share, $GALLEY_HOME/datasets) or csv (files beside the server database)")
-			fs.IntVar(&m.Workers, "workers", 2, "runs executed at the same time")
-			fs.DurationVar(&m.RunTimeout, "run-timeout", 30*time.Minute, "longest a run attempt may take")
-			memory := fs.String("memory-limit", "2GiB", "most heap a worker may use (e.g. 512MiB, 2GiB; 0 for no limit)")
+			fs.IntVar(&m.Workers, "workers", 2, "runs this server executes at the same time (0: none; 'galley worker' processes run them)")
+			finish := executionFlags(fs, &m.execution)
 			fs.IntVar(&m.MaxAttempts, "max-attempts", 3, "attempts per run for failures worth retrying")
-			network := fs.String("recipe-network", "off", "whether recipes may use the network: on or off (off: a network namespace of their own and Landlock, on Linux)")
 			fs.DurationVar(&m.ReadTimeout, "read-timeout", 15*time.Minute, "longest a client may take to send a request, upload included")
-			fs.BoolVar(&m.KeepRunFiles, "keep-run-files", false, "keep each run's exported input in its run directory after the run ends")
-			fs.IntVar(&m.MaxLogLines, "max-log-lines", 10000, "log lines kept per run, over all its attempts; later lines are dropped with a marker")
 			upload := fs.String("max-upload", "1GiB", "largest dataset upload")
 			body := fs.String("max-body", "16MiB", "largest JSON request body, notebooks included")
 			if err := fs.Parse(args); err != nil {
@@ -59,11 +56,11 @@ func init() {
 			if fs.NArg() > 0 {
 				return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 			}
-			switch *network {
-			case "on", "off":
-				m.RecipeNetwork = *network == "on"
-			default:
-				return fmt.Errorf("%w: --recipe-network %q: use on or off", errUsage, *network)
+			if err := finish(); err != nil {
+				return err
+			}
+			if m.Workers < 0 {
+				return fmt.Errorf("%w: --workers %d: use 0 or more", errUsage, m.Workers)
 			}
 			fs.Visit(func(f *flag.Flag) { m.tokenGiven = m.tokenGiven || f.Name == "token" })
 			m.AllowHosts, m.AllowOrigins = splitList(*allowHosts), splitList(*allowOrigins)
@@ -71,7 +68,7 @@ func init() {
 			for _, f := range []struct {
 				s   string
 				dst *int64
-			}{{*memory, &m.MemoryLimit}, {*upload, &m.MaxUpload}, {*body, &m.MaxBody}} {
+			}{{*upload, &m.MaxUpload}, {*body, &m.MaxBody}} {
 				if *f.dst, err = parseSize(f.s); err != nil {
 					return fmt.Errorf("%w: %v", errUsage, err)
 				}
@@ -108,24 +105,15 @@ type serveMain struct {
 	// to the origins named.
 	AllowHosts   []string
 	AllowOrigins []string
-	Workers      int
-	RunTimeout   time.Duration
-	MemoryLimit  int64
 	MaxAttempts  int
-	// RecipeNetwork lets recipes use the network.
-	RecipeNetwork bool
+	// execution is how the server's own workers execute runs.
+	execution
 	// HeaderTimeout and ReadTimeout bound how long a client may take to
 	// send its request headers and its whole request (default 10s, 15m).
 	HeaderTimeout time.Duration
 	ReadTimeout   time.Duration
-	// KeepRunFiles keeps runs' exported inputs; MaxLogLines caps logs.
-	KeepRunFiles bool
-	MaxLogLines  int
-	MaxUpload    int64
-	MaxBody      int64
-	// WorkerCommand starts a worker process; default: this executable with
-	// the "worker" subcommand.
-	WorkerCommand []string
+	MaxUpload     int64
+	MaxBody       int64
 	Stdout        io.Writer
 	Stderr        io.Writer
 
@@ -137,7 +125,9 @@ type serveMain struct {
 	db       store
 	listener net.Listener
 	http     *http.Server
+	queue    *queue.Queue
 	stop     context.CancelFunc
+	// poolDone reports the end of the queue, which feeds the workers.
 	poolDone chan error
 	// schedDone reports the end of the scheduler, which fires schedules
 	// into the same run queue the pool drains.
@@ -189,7 +179,6 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if err := leftover.collect(ctx, false); err == nil && leftover.count() > 0 {
 		log.Info("removed leftover upload files", "files", leftover.count(), "bytes", leftover.total())
 	}
-	dir := filepath.Join(m.Home, "server")
 	dbURL, err := parseDatabase(m.Database, m.Home)
 	if err != nil {
 		return err
@@ -220,28 +209,26 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cmd := m.WorkerCommand
-	if len(cmd) == 0 {
-		exe, err := os.Executable()
-		if err != nil {
-			m.db.Close()
-			return fmt.Errorf("finding the galley executable for workers: %w", err)
-		}
-		cmd = []string{exe, "worker"}
+	pool, q, err := m.execution.start(ctx, m.db, ds, dbURL, m.Home, log)
+	if err != nil {
+		m.db.Close()
+		return err
 	}
-	pool := &worker.Pool{Store: m.db, Datasets: ds, Command: cmd, Size: m.Workers, Timeout: m.RunTimeout, MemoryLimit: m.MemoryLimit,
-		Dir: filepath.Join(dir, "work"), Network: m.RecipeNetwork, KeepRunFiles: m.KeepRunFiles, MaxLogLines: m.MaxLogLines, Log: log}
+	m.queue = q
 	// Importing a notebook validates it in the pool, then the store keeps it.
 	recipes := &worker.Importer{RecipeStore: m.db, Pool: pool, Datasets: ds}
 	m.listener, err = net.Listen("tcp", m.Addr)
 	if err != nil {
+		q.Close()
 		m.db.Close()
 		return fmt.Errorf("listening on %s: %w", m.Addr, err)
 	}
-	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db,
+	// Runs queued through this server are dispatched at once.
+	runs := queue.Dispatching(m.db, q)
+	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: runs, Datasets: ds, Schedules: m.db,
 		Token: m.Token, TokenFile: m.tokenFile, AllowedHosts: m.AllowHosts, AllowedOrigins: m.AllowOrigins, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log,
 		// The pages sit beside the API, behind the same guard, and act only through it.
-		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db, Log: log}}
+		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: runs, Datasets: ds, Schedules: m.db, Log: log}}
 	if m.HeaderTimeout <= 0 {
 		m.HeaderTimeout = 10 * time.Second
 	}
@@ -255,7 +242,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	poolCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	m.poolDone = make(chan error, 1)
-	go func() { m.poolDone <- pool.Run(poolCtx) }()
+	go func() { m.poolDone <- q.Run(poolCtx) }()
 	m.schedDone = make(chan error, 1)
 	sched := &scheduler.Scheduler{Store: m.db, Log: log}
 	go func() { m.schedDone <- sched.Run(poolCtx) }()
@@ -268,7 +255,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if ip := m.listener.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() {
 		where = " on all interfaces"
 	}
-	fmt.Fprintf(m.Stdout, "galley serve: listening on %s%s (home %s, database %s, %d workers)\n", m.URL(), where, m.Home, dbURL, pool.Size)
+	fmt.Fprintf(m.Stdout, "galley serve: listening on %s%s (home %s, database %s, %d workers)\n", m.URL(), where, m.Home, dbURL, m.Workers)
 	if status, ok := worker.SandboxStatus(); ok {
 		log.Info("sandbox: " + status)
 	} else {
@@ -349,6 +336,9 @@ func (m *serveMain) close() error {
 	if m.stop != nil {
 		m.stop()
 		errs = append(errs, <-m.poolDone, <-m.schedDone)
+	}
+	if m.queue != nil {
+		m.queue.Close()
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())

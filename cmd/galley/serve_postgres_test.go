@@ -125,8 +125,8 @@ func TestServeBadDatabase(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			home := t.TempDir()
 			before := pgCount(t, newer, `SELECT count(*) FROM migrations`)
-			m := &serveMain{Addr: "127.0.0.1:0", Home: home, Database: tt.database, Datasets: tt.datasets, Workers: 1,
-				MaxAttempts: 1, WorkerCommand: []string{"false"}}
+			m := &serveMain{Addr: "127.0.0.1:0", Home: home, Database: tt.database, Datasets: tt.datasets,
+				MaxAttempts: 1, execution: execution{Workers: 1, WorkerCommand: []string{"false"}}}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			err := m.Run(ctx)

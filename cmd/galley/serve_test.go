@@ -124,8 +124,8 @@ func syntheticChurn(n int, seed int64) []byte {
 // startServe starts galley serve in this process.
 func startServe(t testing.TB, home string, tweak func(m *serveMain)) *serveMain {
 	t.Helper()
-	m := &serveMain{Addr: "127.0.0.1:0", Home: home, Workers: 2, RunTimeout: 2 * time.Minute, MemoryLimit: 1 << 30,
-		MaxAttempts: 2, MaxUpload: 64 << 20, MaxBody: 8 << 20, WorkerCommand: []string{galleyBinary(t), "worker"}}
+	m := &serveMain{Addr: "127.0.0.1:0", Home: home,
+		MaxAttempts: 2, MaxUpload: 64 << 20, MaxBody: 8 << 20, execution: execution{Workers: 2, RunTimeout: 2 * time.Minute, MemoryLimit: 1 << 30, WorkerCommand: []string{galleyBinary(t), "run-attempt"}}}
 	if tweak != nil {
 		tweak(m)
 	}

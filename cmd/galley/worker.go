@@ -2,34 +2,141 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"path/filepath"
 
+	"github.com/galley-dev/galley/server/datasets"
+	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/worker"
 )
 
 func init() {
 	register(&command{
 		name:    "worker",
-		summary: "execute one run for 'galley serve' (reads the job on standard input)",
-		usage:   "galley worker",
-		hidden:  true,
+		summary: "execute training and scoring runs from a shared database, beside or instead of a server's own workers",
+		usage:   "galley worker --database URL [--home DIR] [--concurrency N] [--queues train,score] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--keep-run-files] [--max-log-lines N] [--lease D]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-			if len(args) > 0 {
-				return fmt.Errorf("%w: worker takes no arguments; it is started by 'galley serve'", errUsage)
+			m := &workerMain{Stdout: stdout, Stderr: stderr}
+			fs := newFlagSet(commands["worker"], stderr)
+			fs.StringVar(&m.Home, "home", "", "galley's state directory, shared with the servers: datasets and run files (default $GALLEY_HOME or ~/.galley)")
+			fs.StringVar(&m.Database, "database", "", "the servers' database: postgres://USER:PASSWORD@HOST:PORT/DATABASE or sqlite:PATH (default $GALLEY_HOME/server/galley.db)")
+			fs.IntVar(&m.Workers, "concurrency", 2, "runs executed at the same time")
+			queues := fs.String("queues", "train,score", "the kinds of run to take: train, score or both")
+			finish := executionFlags(fs, &m.execution)
+			if err := fs.Parse(args); err != nil {
+				return err
 			}
-			// Standard output carries the event stream; anything else that
-			// writes to it directly (compiled packages) goes to stderr,
-			// which the server keeps for the run's log.
-			events := stdout
-			if stdout == io.Writer(os.Stdout) {
-				os.Stdout = os.Stderr
+			if fs.NArg() > 0 {
+				return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 			}
-			if code := worker.Child(ctx, os.Stdin, events); code != 0 {
-				return fmt.Errorf("the worker could not run its job (status %d)", code)
+			if err := finish(); err != nil {
+				return err
 			}
-			return nil
+			if m.Workers < 1 {
+				return fmt.Errorf("%w: --concurrency %d: a worker runs at least 1 run at a time", errUsage, m.Workers)
+			}
+			var err error
+			if m.Kinds, err = parseKinds(*queues); err != nil {
+				return err
+			}
+			// As galley serve: SIGTERM or Ctrl-C stops the worker, and
+			// the runs it interrupts go back to the queue.
+			ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+			defer stop()
+			if err := m.Run(ctx); err != nil {
+				return err
+			}
+			<-ctx.Done()
+			return m.Close()
 		},
 	})
+}
+
+// workerMain is the worker program: it executes runs from the database's
+// queue until Close. Tests start it in process.
+type workerMain struct {
+	Home     string
+	Database string
+	execution
+	Stdout io.Writer
+	Stderr io.Writer
+
+	db    store
+	queue *queue.Queue
+	stop  context.CancelFunc
+	done  chan error
+}
+
+// Run opens the database and the dataset catalog, starts executing runs
+// and returns.
+func (m *workerMain) Run(ctx context.Context) error {
+	if m.Stderr == nil {
+		m.Stderr = io.Discard
+	}
+	if m.Stdout == nil {
+		m.Stdout = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(m.Stderr, nil))
+	if m.Home == "" {
+		m.Home = os.Getenv("GALLEY_HOME")
+	}
+	if m.Home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return fmt.Errorf("finding a home directory: %w: pass --home", err)
+		}
+		m.Home = filepath.Join(h, ".galley")
+	}
+	dbURL, err := parseDatabase(m.Database, m.Home)
+	if err != nil {
+		return err
+	}
+	cat, err := datasets.Open(filepath.Join(m.Home, "datasets"))
+	if err != nil {
+		return err
+	}
+	if m.db, err = dbURL.open(cat, 1); err != nil {
+		return err
+	}
+	_, q, err := m.execution.start(ctx, m.db, cat, dbURL, m.Home, log)
+	if err != nil {
+		m.db.Close()
+		return err
+	}
+	m.queue = q
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stop = stop
+	m.done = make(chan error, 1)
+	go func() { m.done <- q.Run(runCtx) }()
+	fmt.Fprintf(m.Stdout, "galley worker: taking %s runs from %s, %d at a time, as %s\n", kinds(m.Kinds), dbURL, m.Workers, q.Owner())
+	if status, ok := worker.SandboxStatus(); !ok {
+		log.Warn("sandbox: " + status)
+		fmt.Fprintf(m.Stdout, "galley worker: WARNING: %s\n", status)
+	}
+	return nil
+}
+
+// Close stops taking runs, stops the runs under way (they go back to the
+// queue without using up an attempt) and closes the database.
+func (m *workerMain) Close() error {
+	var errs []error
+	if m.stop != nil {
+		m.stop()
+		errs = append(errs, <-m.done)
+		m.stop = nil
+	}
+	if m.queue != nil {
+		m.queue.Close()
+		m.queue = nil
+	}
+	if m.db != nil {
+		errs = append(errs, m.db.Close())
+		m.db = nil
+	}
+	return errors.Join(errs...)
 }

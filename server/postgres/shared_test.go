@@ -148,7 +148,7 @@ func TestSharedClaims(t *testing.T) {
 				mu.Lock()
 				claimed[r.ID]++
 				mu.Unlock()
-				if _, err := s.FinishRun(ctx, r.ID, server.RunResult{State: server.RunSucceeded, Artifact: "a"}); err != nil {
+				if _, err := s.FinishRun(ctx, r.Claim(), server.RunResult{State: server.RunSucceeded, Artifact: "a"}); err != nil {
 					t.Error(err)
 					return
 				}

@@ -84,6 +84,10 @@ func Open(path string, datasets server.DatasetService) (*DB, error) {
 // Close closes the database.
 func (db *DB) Close() error { return db.db.Close() }
 
+// SQL is the database's one connection, which the job queue shares: SQLite
+// takes one writer at a time.
+func (db *DB) SQL() *sql.DB { return db.db }
+
 func (db *DB) migrate(ctx context.Context) error {
 	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("sqlite: creating migrations table: %w", err)

@@ -127,7 +127,7 @@ func (db *Store) insertRunWith(ctx context.Context, ex execer, r *server.Run, mo
 const runSelect = `SELECT r.id, r.kind, r.state, r.attempt, r.max_attempts, m.name, r.recipe_version_id, r.params, r.input_snapshot, r.trained_model,
 	r.output_name, r.output_snapshot, r.metrics, r.rows_in, r.rows_out, r.error, r.worker_pid, r.cancel_requested, r.created_at, r.scheduled_at,
 	r.started_at, r.finished_at, r.duration_ms, coalesce((SELECT name FROM schedules WHERE id = r.schedule_id), ''), r.nominal_time,
-	r.promotion, r.baseline, r.baseline_metrics, r.curves FROM runs r JOIN models m ON m.id = r.model_id`
+	r.promotion, r.baseline, r.baseline_metrics, r.curves, r.owner, r.dispatch FROM runs r JOIN models m ON m.id = r.model_id`
 
 // baselineResult is how runs.baseline_metrics holds a baseline evaluation.
 type baselineResult struct {
@@ -141,7 +141,7 @@ func scanRun(s scanner) (*server.Run, error) {
 	var started, finished, nominal, promotion, baseline sql.NullString
 	if err := s.Scan(&r.ID, &r.Kind, &r.State, &r.Attempt, &r.MaxAttempts, &r.Model, &r.RecipeVersionID, &params, &r.InputSnapshot, &r.TrainedModel,
 		&r.OutputName, &r.OutputSnapshot, &metrics, &r.RowsIn, &r.RowsOut, &r.Error, &r.WorkerPID, &r.CancelRequested, &created, &scheduled,
-		&started, &finished, &r.DurationMS, &r.Schedule, &nominal, &promotion, &r.Baseline, &baseline, &curves); err != nil {
+		&started, &finished, &r.DurationMS, &r.Schedule, &nominal, &promotion, &r.Baseline, &baseline, &curves, &r.Owner, &r.Dispatch); err != nil {
 		return nil, err
 	}
 	if baseline.Valid {
@@ -308,13 +308,17 @@ func (db *Store) AppendRunLogs(ctx context.Context, id int64, lines []string) er
 }
 
 // FinishRun implements server.RunQueue.
-func (db *Store) FinishRun(ctx context.Context, id int64, res server.RunResult) (*server.Run, error) {
+func (db *Store) FinishRun(ctx context.Context, c server.Claim, res server.RunResult) (*server.Run, error) {
+	id := c.Run
 	r, err := db.FindRun(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if r.State != server.RunRunning {
 		return nil, server.Errorf(server.ECONFLICT, "run %d is %s, not running", id, r.State)
+	}
+	if r.Attempt != c.Attempt || r.Owner != c.Owner {
+		return nil, lostClaim(c)
 	}
 	if !res.State.Final() {
 		return nil, server.Errorf(server.EINVALID, "run state %q is not final", res.State)
@@ -371,11 +375,24 @@ func (db *Store) FinishRun(ctx context.Context, id int64, res server.RunResult) 
 				output = res.Output
 			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE runs SET state = ?, error = ?, metrics = ?, rows_in = ?, rows_out = ?, trained_model = ?, output_snapshot = ?,
-			finished_at = ?, duration_ms = ?, worker_pid = 0, curves = ?, baseline_metrics = ? WHERE id = ?`,
-			res.State, res.Error, string(metrics), res.RowsIn, res.RowsOut, trained, output, FormatTime(now), dur, string(curves), baseline, id)
-		return err
+		// Only the claim's attempt finishes, once: a second finish (a
+		// repeated delivery, or a process that lost the run) changes no
+		// row and rolls back the trained model it would have added.
+		u, err := tx.ExecContext(ctx, `UPDATE runs SET state = ?, error = ?, metrics = ?, rows_in = ?, rows_out = ?, trained_model = ?, output_snapshot = ?,
+			finished_at = ?, duration_ms = ?, worker_pid = 0, owner = '', lease_until = NULL, curves = ?, baseline_metrics = ?
+			WHERE id = ? AND state = 'running' AND attempt = ? AND owner = ?`,
+			res.State, res.Error, string(metrics), res.RowsIn, res.RowsOut, trained, output, FormatTime(now), dur, string(curves), baseline, id, c.Attempt, c.Owner)
+		if err != nil {
+			return err
+		}
+		if n, _ := u.RowsAffected(); n == 0 {
+			return lostClaim(c)
+		}
+		return nil
 	})
+	if server.ErrorCode(err) == server.ECONFLICT {
+		return nil, err
+	}
 	if err != nil {
 		return nil, db.errorf("finishing run %d: %w", id, err)
 	}
@@ -383,20 +400,31 @@ func (db *Store) FinishRun(ctx context.Context, id int64, res server.RunResult) 
 }
 
 // RetryRun implements server.RunQueue.
-func (db *Store) RetryRun(ctx context.Context, id int64, at time.Time, reason string) error {
-	res, err := db.db.ExecContext(ctx, `UPDATE runs SET state = 'queued', scheduled_at = ?, error = ?, worker_pid = 0 WHERE id = ? AND state = 'running'`,
-		FormatTime(at), reason, id)
+func (db *Store) RetryRun(ctx context.Context, c server.Claim, at time.Time, reason string) error {
+	res, err := db.db.ExecContext(ctx, `UPDATE runs SET state = 'queued', scheduled_at = ?, error = ?, `+requeued+`
+		WHERE id = ? AND state = 'running' AND attempt = ? AND owner = ?`,
+		FormatTime(at), reason, c.Run, c.Attempt, c.Owner)
 	if err != nil {
-		return db.errorf("retrying run %d: %w", id, err)
+		return db.errorf("retrying run %d: %w", c.Run, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return server.Errorf(server.ECONFLICT, "run %d is not running", id)
+		return lostClaim(c)
 	}
 	return nil
 }
 
+// requeued is what a run going back to the queue sets besides its state:
+// no process holds it, and it makes a new trip through the job queue.
+const requeued = `worker_pid = 0, owner = '', lease_until = NULL, dispatch = dispatch + 1`
+
+// lostClaim is the error for a write whose claim no longer holds.
+func lostClaim(c server.Claim) error {
+	return server.Errorf(server.ECONFLICT, "run %d is no longer running as attempt %d of this process: another process took it over or it ended", c.Run, c.Attempt)
+}
+
 // ReleaseRun implements server.RunQueue.
-func (db *Store) ReleaseRun(ctx context.Context, id int64, reason string) error {
+func (db *Store) ReleaseRun(ctx context.Context, c server.Claim, reason string) error {
+	id := c.Run
 	now := FormatTime(db.now())
 	var n int64
 	err := db.tx(ctx, func(tx conn) error {
@@ -406,10 +434,10 @@ func (db *Store) ReleaseRun(ctx context.Context, id int64, reason string) error 
 			query string
 			args  []any
 		}{
-			{`UPDATE runs SET state = 'cancelled', finished_at = ?, error = 'cancelled', worker_pid = 0
-				WHERE id = ? AND state = 'running' AND cancel_requested = true`, []any{now, id}},
-			{`UPDATE runs SET state = 'queued', scheduled_at = ?, error = ?, worker_pid = 0, attempt = ` + db.d.Greatest + `(attempt - 1, 0)
-				WHERE id = ? AND state = 'running'`, []any{now, reason, id}},
+			{`UPDATE runs SET state = 'cancelled', finished_at = ?, error = 'cancelled', worker_pid = 0, owner = '', lease_until = NULL
+				WHERE id = ? AND state = 'running' AND cancel_requested = true AND attempt = ? AND owner = ?`, []any{now, id, c.Attempt, c.Owner}},
+			{`UPDATE runs SET state = 'queued', scheduled_at = ?, error = ?, ` + requeued + `, attempt = ` + db.d.Greatest + `(attempt - 1, 0)
+				WHERE id = ? AND state = 'running' AND attempt = ? AND owner = ?`, []any{now, reason, id, c.Attempt, c.Owner}},
 		} {
 			res, err := tx.ExecContext(ctx, stmt.query, stmt.args...)
 			if err != nil {
@@ -424,26 +452,35 @@ func (db *Store) ReleaseRun(ctx context.Context, id int64, reason string) error 
 		return db.errorf("releasing run %d: %w", id, err)
 	}
 	if n == 0 {
-		return server.Errorf(server.ECONFLICT, "run %d is not running", id)
+		return lostClaim(c)
 	}
 	return nil
 }
 
 // RecoverRuns implements server.RunQueue.
-func (db *Store) RecoverRuns(ctx context.Context) (int, error) {
+func (db *Store) RecoverRuns(ctx context.Context, dead []string) (int, error) {
 	now := FormatTime(db.now())
+	// A run is gone when its lease ran out (or it never had one: a row
+	// from before leases) or its owner is known to be dead.
+	gone := `state = 'running' AND (lease_until IS NULL OR lease_until < ?`
+	args := []any{now}
+	for _, o := range dead {
+		gone += ` OR owner = ?`
+		args = append(args, o)
+	}
+	gone += `)`
 	var n int64
 	err := db.tx(ctx, func(tx conn) error {
 		stmts := []string{
-			`UPDATE runs SET state = 'cancelled', finished_at = ?1, error = 'cancelled; the server stopped during the run', worker_pid = 0
-				WHERE state = 'running' AND cancel_requested = true`,
-			`UPDATE runs SET state = 'queued', scheduled_at = ?1, error = 'the server stopped during attempt ' || attempt || '; retrying', worker_pid = 0
-				WHERE state = 'running' AND attempt < max_attempts`,
-			`UPDATE runs SET state = 'failed', finished_at = ?1, error = 'the server stopped during attempt ' || attempt || ' of ' || max_attempts || '; no attempts left', worker_pid = 0
-				WHERE state = 'running'`,
+			`UPDATE runs SET state = 'cancelled', finished_at = ?, error = 'cancelled; the process running it stopped', worker_pid = 0, owner = '', lease_until = NULL
+				WHERE cancel_requested = true AND ` + gone,
+			`UPDATE runs SET state = 'queued', scheduled_at = ?, error = 'the process running attempt ' || attempt || ' stopped; retrying', ` + requeued + `
+				WHERE attempt < max_attempts AND ` + gone,
+			`UPDATE runs SET state = 'failed', finished_at = ?, error = 'the process running attempt ' || attempt || ' of ' || max_attempts || ' stopped; no attempts left', worker_pid = 0, owner = '', lease_until = NULL
+				WHERE ` + gone,
 		}
 		for _, s := range stmts {
-			res, err := tx.ExecContext(ctx, s, now)
+			res, err := tx.ExecContext(ctx, s, append([]any{now}, args...)...)
 			if err != nil {
 				return err
 			}

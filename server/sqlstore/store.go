@@ -119,10 +119,13 @@ func (db *Store) now() time.Time { return db.Now().UTC() }
 
 // Times are stored as text, so that text order is time order (the
 // postgres store gives its time columns the "C" collation for this).
+// RFC 3339 with trailing zeros dropped is not ordered as text ("05Z" sorts
+// after "05.5Z"), so instants are written at a fixed width; reading
+// accepts both.
 const timeFormat = time.RFC3339Nano
 
 // FormatTime writes t as the stores keep instants.
-func FormatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+func FormatTime(t time.Time) string { return fmtFixed(t) }
 
 // ParseTime reads an instant FormatTime wrote.
 func ParseTime(s string) time.Time {

@@ -129,7 +129,7 @@ func (f *fixture) finish(state server.RunState) {
 		if state == server.RunSucceeded {
 			res.Error = ""
 		}
-		_, err = f.s.FinishRun(ctx, r.ID, res)
+		_, err = f.s.FinishRun(ctx, r.Claim(), res)
 		must(f.t, err)
 	}
 }
@@ -600,7 +600,7 @@ func testPromotion(t *testing.T, f *fixture) {
 		if c.on != "" {
 			res.BaselineMetrics = map[string]float64{"auc": c.baseline}
 		}
-		_, err = f.s.FinishRun(ctx, r.ID, res)
+		_, err = f.s.FinishRun(ctx, r.Claim(), res)
 		must(t, err)
 		f.step(time.Minute)
 		r, err = f.s.FindRun(ctx, r.ID)
@@ -630,7 +630,7 @@ func testPromotion(t *testing.T, f *fixture) {
 	f.step(0)
 	r, err := f.s.ClaimRun(ctx)
 	must(t, err)
-	_, err = f.s.FinishRun(ctx, r.ID, server.RunResult{State: server.RunSucceeded, Artifact: "x", Metrics: map[string]float64{"auc": 0.99},
+	_, err = f.s.FinishRun(ctx, r.Claim(), server.RunResult{State: server.RunSucceeded, Artifact: "x", Metrics: map[string]float64{"auc": 0.99},
 		BaselineError: "loading the model: no such type"})
 	must(t, err)
 	f.step(time.Minute)

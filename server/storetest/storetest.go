@@ -77,6 +77,7 @@ func Exercise(t *testing.T, newStore NewStore) {
 		{"Scoring", testScoring},
 		{"Cancel", testCancel},
 		{"RetryAndRecover", testRetryRecover},
+		{"Leases", testLeases},
 		{"RunLists", testRunLists},
 		{"Deletes", testDeletes},
 		{"DeletedNumbers", testDeletedNumbers},
@@ -262,6 +263,14 @@ func claim(t *testing.T, s Store, id int64) *server.Run {
 	return r
 }
 
+// held is the claim of the process holding run id, as the store has it.
+func held(t *testing.T, s Store, id int64) server.Claim {
+	t.Helper()
+	r, err := s.FindRun(ctx, id)
+	must(t, err)
+	return r.Claim()
+}
+
 func testTraining(t *testing.T, s Store) {
 	setup(t, s)
 	_, err := s.Train(ctx, server.TrainRequest{Model: "m", Params: map[string]string{"rate": "fast"}})
@@ -290,12 +299,12 @@ func testTraining(t *testing.T, s Store) {
 	}
 	_, err = s.FindTrainedModel(ctx, "m")
 	wantCode(t, err, server.ENOTFOUND)
-	done, err := s.FinishRun(ctx, run.ID, server.RunResult{State: server.RunSucceeded, Metrics: map[string]float64{"auc": 0.8}, RowsIn: 3, Artifact: "/tmp/a.json"})
+	done, err := s.FinishRun(ctx, held(t, s, run.ID), server.RunResult{State: server.RunSucceeded, Metrics: map[string]float64{"auc": 0.8}, RowsIn: 3, Artifact: "/tmp/a.json"})
 	must(t, err)
 	if done.State != server.RunSucceeded || done.TrainedModel != "m@1" || done.Metrics["auc"] != 0.8 || done.FinishedAt == nil || done.WorkerPID != 0 {
 		t.Fatalf("finished run = %+v", done)
 	}
-	_, err = s.FinishRun(ctx, run.ID, server.RunResult{State: server.RunFailed})
+	_, err = s.FinishRun(ctx, held(t, s, run.ID), server.RunResult{State: server.RunFailed})
 	wantCode(t, err, server.ECONFLICT)
 	tm, err := s.FindTrainedModel(ctx, "m")
 	must(t, err)
@@ -334,7 +343,7 @@ func trained(t *testing.T, s Store) *server.TrainedModel {
 	run, err := s.Train(ctx, server.TrainRequest{Model: "m"})
 	must(t, err)
 	claim(t, s, run.ID)
-	_, err = s.FinishRun(ctx, run.ID, server.RunResult{State: server.RunSucceeded, Artifact: "x"})
+	_, err = s.FinishRun(ctx, held(t, s, run.ID), server.RunResult{State: server.RunSucceeded, Artifact: "x"})
 	must(t, err)
 	tm, err := s.FindTrainedModel(ctx, "m@1")
 	must(t, err)
@@ -363,9 +372,9 @@ func testScoring(t *testing.T, s Store) {
 	// The worker saves the output before it reports.
 	out, err := s.ImportDataset(ctx, "scores", strings.NewReader("id,score\n1,0.3\n2,0.6\n3,0.9\n"))
 	must(t, err)
-	_, err = s.FinishRun(ctx, run.ID, server.RunResult{State: server.RunSucceeded, RowsIn: 3})
+	_, err = s.FinishRun(ctx, held(t, s, run.ID), server.RunResult{State: server.RunSucceeded, RowsIn: 3})
 	wantCode(t, err, server.EINTERNAL)
-	done, err := s.FinishRun(ctx, run.ID, server.RunResult{State: server.RunSucceeded, RowsIn: 3, RowsOut: 3, Output: out.Snapshot()})
+	done, err := s.FinishRun(ctx, held(t, s, run.ID), server.RunResult{State: server.RunSucceeded, RowsIn: 3, RowsOut: 3, Output: out.Snapshot()})
 	must(t, err)
 	if done.OutputSnapshot != "scores@1" || done.RowsIn != 3 || done.RowsOut != 3 || done.TrainedModel != "m@1" {
 		t.Fatalf("finished scoring run = %+v", done)
@@ -392,7 +401,7 @@ func testCancel(t *testing.T, s Store) {
 	if c.State != server.RunRunning || !c.CancelRequested {
 		t.Errorf("cancel of running run = %+v", c)
 	}
-	done, err := s.FinishRun(ctx, a.ID, server.RunResult{State: server.RunFailed, Error: "killed"})
+	done, err := s.FinishRun(ctx, held(t, s, a.ID), server.RunResult{State: server.RunFailed, Error: "killed"})
 	must(t, err)
 	if done.State != server.RunCancelled {
 		t.Errorf("finished cancelled run is %s", done.State)
@@ -410,8 +419,8 @@ func testRetryRecover(t *testing.T, s Store) {
 	if run.MaxAttempts != 2 {
 		t.Fatalf("max attempts = %d; the suite needs stores allowing 2", run.MaxAttempts)
 	}
-	claim(t, s, run.ID)
-	must(t, s.RetryRun(ctx, run.ID, time.Now().Add(time.Hour), "flaky"))
+	first := claim(t, s, run.ID)
+	must(t, s.RetryRun(ctx, first.Claim(), time.Now().Add(time.Hour), "flaky"))
 	if r, _ := s.ClaimRun(ctx); r != nil {
 		t.Fatalf("claimed run %d before it was due", r.ID)
 	}
@@ -419,24 +428,24 @@ func testRetryRecover(t *testing.T, s Store) {
 	if got.State != server.RunQueued || got.Error != "flaky" {
 		t.Errorf("retried run = %+v", got)
 	}
-	wantCode(t, s.RetryRun(ctx, run.ID, time.Now(), "x"), server.ECONFLICT)
+	wantCode(t, s.RetryRun(ctx, first.Claim(), time.Now(), "x"), server.ECONFLICT)
 
 	// Two runs left running by a server that died: one with an attempt
 	// left, one without.
 	a, _ := s.Train(ctx, server.TrainRequest{Model: "m"})
 	claim(t, s, a.ID)
 	b, _ := s.Train(ctx, server.TrainRequest{Model: "m"})
+	must(t, s.RetryRun(ctx, claim(t, s, b.ID).Claim(), time.Now(), "first attempt failed"))
 	claim(t, s, b.ID)
-	must(t, s.RetryRun(ctx, b.ID, time.Now(), "first attempt failed"))
-	claim(t, s, b.ID)
-	n, err := s.RecoverRuns(ctx)
+	// Runs claimed without a lease count as left over.
+	n, err := s.RecoverRuns(ctx, nil)
 	must(t, err)
 	if n != 2 {
 		t.Errorf("recovered %d runs, want 2", n)
 	}
 	ra, _ := s.FindRun(ctx, a.ID)
 	rb, _ := s.FindRun(ctx, b.ID)
-	if ra.State != server.RunQueued || rb.State != server.RunFailed || !strings.Contains(rb.Error, "server stopped") {
+	if ra.State != server.RunQueued || rb.State != server.RunFailed || !strings.Contains(rb.Error, "stopped; no attempts left") {
 		t.Errorf("after recovery: a %s (%s), b %s (%s)", ra.State, ra.Error, rb.State, rb.Error)
 	}
 	r2 := claim(t, s, a.ID)
@@ -446,15 +455,127 @@ func testRetryRecover(t *testing.T, s Store) {
 
 	// A graceful stop gives the attempt back.
 	c, _ := s.Train(ctx, server.TrainRequest{Model: "m"})
-	claim(t, s, c.ID)
-	must(t, s.ReleaseRun(ctx, c.ID, "the server stopped"))
+	held := claim(t, s, c.ID)
+	must(t, s.ReleaseRun(ctx, held.Claim(), "the server stopped"))
 	rc, _ := s.FindRun(ctx, c.ID)
 	if rc.State != server.RunQueued || rc.Attempt != 0 {
 		t.Errorf("released run = %s attempt %d, want queued attempt 0", rc.State, rc.Attempt)
 	}
-	wantCode(t, s.ReleaseRun(ctx, c.ID, "again"), server.ECONFLICT)
+	wantCode(t, s.ReleaseRun(ctx, held.Claim(), "again"), server.ECONFLICT)
 	if r3 := claim(t, s, c.ID); r3.Attempt != 1 {
 		t.Errorf("attempt after release = %d, want 1", r3.Attempt)
+	}
+}
+
+// testLeases drives runs through the job queue's side of the store: each
+// trip into the queue is listed once for dispatch, a delivery claims only
+// the trip it was made for, a run is held by its owner while the lease
+// lasts, and a process that lost its run cannot finish it.
+func testLeases(t *testing.T, s Store) {
+	setup(t, s)
+	run, err := s.Train(ctx, server.TrainRequest{Model: "m"})
+	must(t, err)
+	pending, err := s.PendingDispatches(ctx, 10)
+	must(t, err)
+	if len(pending) != 1 || pending[0].Run != run.ID || pending[0].Kind != server.RunTrain {
+		t.Fatalf("pending dispatches = %+v, want run %d", pending, run.ID)
+	}
+	d := pending[0]
+	must(t, s.MarkDispatched(ctx, pending))
+	if again, _ := s.PendingDispatches(ctx, 10); len(again) != 0 {
+		t.Errorf("dispatched run listed again: %+v", again)
+	}
+	if r, err := s.ClaimQueuedRun(ctx, run.ID, d.Seq+1, "w1", time.Minute); err != nil || r != nil {
+		t.Fatalf("claim for a later trip = %+v, %v; want nothing", r, err)
+	}
+	a, err := s.ClaimQueuedRun(ctx, run.ID, d.Seq, "w1", time.Minute)
+	must(t, err)
+	if a == nil || a.State != server.RunRunning || a.Owner != "w1" || a.Attempt != 1 {
+		t.Fatalf("claimed = %+v", a)
+	}
+	// The same delivery again (at-least-once) claims nothing.
+	if r, err := s.ClaimQueuedRun(ctx, run.ID, d.Seq, "w2", time.Minute); err != nil || r != nil {
+		t.Fatalf("repeated delivery claimed %+v, %v", r, err)
+	}
+	owners, err := s.RunOwners(ctx)
+	must(t, err)
+	if len(owners) != 1 || owners[0] != "w1" {
+		t.Errorf("owners = %v", owners)
+	}
+	// A live lease is not recovered; an owner named dead is.
+	must(t, s.RenewLeases(ctx, "w1", time.Minute))
+	if n, err := s.RecoverRuns(ctx, []string{"w9"}); err != nil || n != 0 {
+		t.Fatalf("recovered %d (%v) with the owner alive", n, err)
+	}
+	if n, err := s.RecoverRuns(ctx, []string{"w1"}); err != nil || n != 1 {
+		t.Fatalf("recovered %d (%v), want the dead owner's run", n, err)
+	}
+	r, _ := s.FindRun(ctx, run.ID)
+	if r.State != server.RunQueued || r.Owner != "" {
+		t.Fatalf("recovered run = %s owner %q", r.State, r.Owner)
+	}
+	pending, _ = s.PendingDispatches(ctx, 10)
+	if len(pending) != 1 || pending[0].Seq != d.Seq+1 {
+		t.Fatalf("pending after recovery = %+v, want the next trip", pending)
+	}
+	b, err := s.ClaimQueuedRun(ctx, run.ID, pending[0].Seq, "w2", 0)
+	must(t, err)
+	if b == nil || b.Attempt != 2 {
+		t.Fatalf("second claim = %+v", b)
+	}
+	// The first owner lost the run: it can neither finish nor retry it.
+	_, err = s.FinishRun(ctx, a.Claim(), server.RunResult{State: server.RunSucceeded, Artifact: "a"})
+	wantCode(t, err, server.ECONFLICT)
+	wantCode(t, s.RetryRun(ctx, a.Claim(), time.Now(), "x"), server.ECONFLICT)
+	// A lease of 0 has run out at once; the suite's stores allow 2
+	// attempts, so the run fails.
+	time.Sleep(2 * time.Millisecond)
+	if n, err := s.RecoverRuns(ctx, nil); err != nil || n != 1 {
+		t.Fatalf("recovered %d (%v), want the run whose lease ran out", n, err)
+	}
+	if r, _ := s.FindRun(ctx, run.ID); r.State != server.RunFailed || !strings.Contains(r.Error, "no attempts left") {
+		t.Fatalf("run recovered with no attempts left = %s (%s)", r.State, r.Error)
+	}
+	// An attempt finishes once, however often it is reported.
+	next, err := s.Train(ctx, server.TrainRequest{Model: "m"})
+	must(t, err)
+	pending, _ = s.PendingDispatches(ctx, 10)
+	if len(pending) != 1 || pending[0].Run != next.ID {
+		t.Fatalf("pending = %+v, want run %d", pending, next.ID)
+	}
+	c, err := s.ClaimQueuedRun(ctx, next.ID, pending[0].Seq, "w3", time.Minute)
+	must(t, err)
+	done, err := s.FinishRun(ctx, c.Claim(), server.RunResult{State: server.RunSucceeded, Artifact: "a"})
+	must(t, err)
+	if done.State != server.RunSucceeded || done.TrainedModel != "m@1" || done.Owner != "" {
+		t.Fatalf("finished = %+v", done)
+	}
+	_, err = s.FinishRun(ctx, c.Claim(), server.RunResult{State: server.RunSucceeded, Artifact: "a"})
+	wantCode(t, err, server.ECONFLICT)
+
+	// A run dispatched long ago and never claimed gets a new trip; the
+	// old job claims nothing.
+	stale, err := s.Train(ctx, server.TrainRequest{Model: "m"})
+	must(t, err)
+	pending, _ = s.PendingDispatches(ctx, 10)
+	must(t, s.MarkDispatched(ctx, pending))
+	if n, err := s.RedispatchStale(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("dispatched again %d (%v) runs dispatched just now", n, err)
+	}
+	if n, err := s.RedispatchStale(ctx, time.Now().Add(time.Second)); err != nil || n != 1 {
+		t.Fatalf("dispatched again %d (%v), want the stale run", n, err)
+	}
+	again, _ := s.PendingDispatches(ctx, 10)
+	if len(again) != 1 || again[0].Run != stale.ID || again[0].Seq != pending[0].Seq+1 {
+		t.Fatalf("pending = %+v, want run %d's next trip", again, stale.ID)
+	}
+	if r, err := s.ClaimQueuedRun(ctx, stale.ID, pending[0].Seq, "w4", time.Minute); err != nil || r != nil {
+		t.Fatalf("the stale job claimed %+v (%v)", r, err)
+	}
+	_, total, err := s.FindTrainedModels(ctx, server.TrainedModelFilter{Model: "m"})
+	must(t, err)
+	if total != 1 {
+		t.Errorf("%d trained models, want 1", total)
 	}
 }
 

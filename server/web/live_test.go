@@ -71,7 +71,7 @@ func TestLiveRunLog(t *testing.T) {
 		t.Fatalf("lines = %v", got)
 	}
 	must(t, f.db.AppendRunLogs(ctx, run.ID, []string{"three"}))
-	_, err = f.db.FinishRun(ctx, run.ID, server.RunResult{State: server.RunSucceeded, Artifact: "a"})
+	_, err = f.db.FinishRun(ctx, claimed.Claim(), server.RunResult{State: server.RunSucceeded, Artifact: "a"})
 	must(t, err)
 	var types []string
 	for {

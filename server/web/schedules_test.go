@@ -209,7 +209,7 @@ func TestScheduleHistory(t *testing.T) {
 	for range runs {
 		r, err := f.db.ClaimRun(ctx)
 		must(t, err)
-		_, err = f.db.FinishRun(ctx, r.ID, server.RunResult{State: server.RunFailed, Error: "boom"})
+		_, err = f.db.FinishRun(ctx, r.Claim(), server.RunResult{State: server.RunFailed, Error: "boom"})
 		must(t, err)
 	}
 	_, err = f.h.Schedules.RerunSlot(ctx, "nightly", server.Rerun{Slot: day(4)})
@@ -269,7 +269,7 @@ func TestRunBaseline(t *testing.T) {
 	must(t, err)
 	path := "/ui/runs/" + strconv.FormatInt(r.ID, 10)
 	has(t, f.get(t, path, 200), path, `<dt>Baseline</dt><dd><a href="/ui/models/m">m@2</a> on this run's evaluation split: evaluated when the run succeeds`)
-	_, err = f.db.FinishRun(ctx, r.ID, server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: map[string]float64{"auc": 0.9},
+	_, err = f.db.FinishRun(ctx, r.Claim(), server.RunResult{State: server.RunSucceeded, Artifact: "a", Metrics: map[string]float64{"auc": 0.9},
 		BaselineMetrics: map[string]float64{"auc": 0.85}})
 	must(t, err)
 	has(t, f.get(t, path, 200), path, "on this run's evaluation split: <code>auc</code> 0.85")

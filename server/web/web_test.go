@@ -149,7 +149,7 @@ func (f *fixture) seed(t *testing.T) seeded {
 	must(t, os.WriteFile(p, []byte("id,score\n1,0.2\n2,0.9\n"), 0o644))
 	out, err := f.cat.SaveOutput(ctx, "scores", p, &server.Lineage{RunID: run.ID, Recipe: "r", RecipeVersion: 1, TrainedModel: "m@2", InputSnapshot: "d@1", Params: map[string]string{"epochs": "20"}})
 	must(t, err)
-	_, err = f.db.FinishRun(ctx, run.ID, server.RunResult{State: server.RunSucceeded, RowsIn: 2, RowsOut: 2, Output: out.Snapshot()})
+	_, err = f.db.FinishRun(ctx, claimed.Claim(), server.RunResult{State: server.RunSucceeded, RowsIn: 2, RowsOut: 2, Output: out.Snapshot()})
 	must(t, err)
 	s.score = run.ID
 
@@ -176,12 +176,12 @@ func (f *fixture) finish(t *testing.T, model string, params map[string]string, r
 	if res.State == server.RunFailed {
 		// Fail for good: use up the attempts.
 		for claimed.Attempt < claimed.MaxAttempts {
-			must(t, f.db.RetryRun(ctx, run.ID, claimed.ScheduledAt, "worker died"))
+			must(t, f.db.RetryRun(ctx, claimed.Claim(), claimed.ScheduledAt, "worker died"))
 			claimed, err = f.db.ClaimRun(ctx)
 			must(t, err)
 		}
 	}
-	_, err = f.db.FinishRun(ctx, run.ID, res)
+	_, err = f.db.FinishRun(ctx, claimed.Claim(), res)
 	must(t, err)
 	return run.ID
 }

@@ -1,5 +1,6 @@
-// Package worker executes runs. A Pool claims queued runs from the store
-// and starts one child process per attempt ("galley worker"), which runs
+// Package worker executes runs. A Pool executes the runs the job queue
+// (package queue) delivers, starting one child process per attempt
+// ("galley run-attempt"), which runs
 // the recipe's cells through the kernel's cell engine under the recipe
 // profile (Program), within a time and memory limit, and streams its log
 // back over a pipe. A recipe's own error or panic fails the run at once; a
@@ -144,12 +145,12 @@ func Child(ctx context.Context, stdin io.Reader, stdout io.Writer) int {
 	br := bufio.NewReader(stdin)
 	line, err := br.ReadBytes('\n')
 	if err != nil && len(line) == 0 {
-		fmt.Fprintln(os.Stderr, "galley worker: expected a job on standard input; this command is started by 'galley serve'")
+		fmt.Fprintln(os.Stderr, "galley run-attempt: expected a job on standard input; this command is started by 'galley serve' and 'galley worker'")
 		return exitBadRequest
 	}
 	var job Job
 	if err := json.Unmarshal(line, &job); err != nil {
-		fmt.Fprintf(os.Stderr, "galley worker: bad job: %v\n", err)
+		fmt.Fprintf(os.Stderr, "galley run-attempt: bad job: %v\n", err)
 		return exitBadRequest
 	}
 	go func() {

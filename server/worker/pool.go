@@ -44,7 +44,7 @@ type Datasets interface {
 type Pool struct {
 	Store    Store
 	Datasets Datasets
-	// Command starts a worker process, e.g. {"/usr/bin/galley", "worker"}.
+	// Command starts a worker process, e.g. {"/usr/bin/galley", "run-attempt"}.
 	Command []string
 	// Env is added to the worker's environment, which has nothing of the
 	// server's own.
@@ -69,9 +69,7 @@ type Pool struct {
 	// Backoff is the delay before attempt n+1 (default 1s·2^(n-1), capped
 	// at 5 minutes).
 	Backoff func(attempt int) time.Duration
-	// Poll is how often the queue is checked when idle (default 200ms).
-	Poll time.Duration
-	Log  *slog.Logger
+	Log     *slog.Logger
 
 	once sync.Once
 	// slots holds a token per worker process running, runs and
@@ -106,9 +104,6 @@ func (p *Pool) defaults() {
 	if p.Timeout <= 0 {
 		p.Timeout = 30 * time.Minute
 	}
-	if p.Poll <= 0 {
-		p.Poll = 200 * time.Millisecond
-	}
 	if p.MaxLogLines <= 0 {
 		p.MaxLogLines = 10000
 	}
@@ -126,46 +121,34 @@ func (p *Pool) defaults() {
 	}
 }
 
-// Run settles runs left over by a previous server process, then executes
-// runs until ctx is cancelled. Running workers are stopped on return and
-// their runs recorded as interrupted, to be retried on the next start.
-func (p *Pool) Run(ctx context.Context) error {
+// TryAcquire takes a worker slot if one is free. Execute runs in it;
+// Release frees it. A run is claimed only once a slot is held, so that it
+// stays queued, for other processes to take, while this one is busy.
+func (p *Pool) TryAcquire() bool {
 	p.setup()
-	if n, err := p.Store.RecoverRuns(ctx); err != nil {
-		return err
-	} else if n > 0 {
-		p.Log.Info("recovered runs left by a previous server", "count", n)
+	select {
+	case p.slots <- struct{}{}:
+		return true
+	default:
+		return false
 	}
-	sem := p.slots
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	tick := time.NewTicker(p.Poll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case sem <- struct{}{}:
-		}
-		run, err := p.Store.ClaimRun(ctx)
-		if err != nil || run == nil {
-			<-sem
-			if err != nil && ctx.Err() == nil {
-				p.Log.Error("claiming a run", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-tick.C:
-			}
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			p.execute(ctx, run)
-		}()
+}
+
+// Release frees a slot TryAcquire took.
+func (p *Pool) Release() { <-p.slots }
+
+// Execute runs one attempt of run, which this process has claimed, in a
+// worker process, and records the outcome under the run's claim. When ctx
+// ends during the attempt (the process is stopping), the worker is stopped
+// and the run goes back to the queue without using up the attempt.
+func (p *Pool) Execute(ctx context.Context, run *server.Run) {
+	p.setup()
+	p.execute(ctx, run)
+}
+
+func (p *Pool) release(ctx context.Context, run *server.Run) {
+	if err := p.Store.ReleaseRun(ctx, run.Claim(), fmt.Sprintf("attempt %d was interrupted by a process stopping; it runs again", run.Attempt)); err != nil {
+		p.Log.Error("returning an interrupted run to the queue", "run", run.ID, "err", err)
 	}
 }
 
@@ -213,9 +196,7 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	case out.stopped:
 		// The server is stopping, not the recipe failing: the run goes
 		// back to the queue with its attempt given back.
-		if err := p.Store.ReleaseRun(bg, run.ID, fmt.Sprintf("attempt %d was interrupted by a server stop; it runs again", run.Attempt)); err != nil {
-			log.Error("returning an interrupted run to the queue", "err", err)
-		}
+		p.release(bg, run)
 		return
 	case out.res != nil && out.res.OK:
 		res := server.RunResult{State: server.RunSucceeded, Metrics: out.res.Metrics, RowsIn: out.res.RowsIn, RowsOut: out.res.RowsOut}
@@ -232,30 +213,30 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 			if err != nil {
 				log.Error("saving scoring output", "err", err)
 				p.appendLogs(bg, run.ID, []string{"saving the scores failed: " + server.ErrorMessage(err)})
-				p.Store.FinishRun(bg, run.ID, server.RunResult{State: server.RunFailed, Error: "saving the scores failed: " + errText(err)})
+				p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: "saving the scores failed: " + errText(err)})
 				return
 			}
 			res.Output, res.RowsOut = v.Snapshot(), v.Rows
 		}
-		if _, err := p.Store.FinishRun(bg, run.ID, res); err != nil {
+		if _, err := p.Store.FinishRun(bg, run.Claim(), res); err != nil {
 			log.Error("recording success", "err", err)
-			p.Store.FinishRun(bg, run.ID, server.RunResult{State: server.RunFailed, Error: "recording the result failed: " + err.Error()})
+			p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: "recording the result failed: " + err.Error()})
 		}
 		return
 	}
 	msg, retryable := p.failure(out)
 	if out.cancel {
-		p.Store.FinishRun(bg, run.ID, server.RunResult{State: server.RunCancelled, Error: "cancelled"})
+		p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunCancelled, Error: "cancelled"})
 		return
 	}
 	if retryable && run.Attempt < run.MaxAttempts {
 		delay := p.Backoff(run.Attempt)
-		if err := p.Store.RetryRun(bg, run.ID, time.Now().Add(delay), fmt.Sprintf("attempt %d failed: %s; retrying in %s", run.Attempt, msg, delay)); err != nil {
+		if err := p.Store.RetryRun(bg, run.Claim(), time.Now().Add(delay), fmt.Sprintf("attempt %d failed: %s; retrying in %s", run.Attempt, msg, delay)); err != nil {
 			log.Error("queueing a retry", "err", err)
 		}
 		return
 	}
-	if _, err := p.Store.FinishRun(bg, run.ID, server.RunResult{State: server.RunFailed, Error: msg}); err != nil {
+	if _, err := p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: msg}); err != nil {
 		log.Error("recording failure", "err", err)
 	}
 }
@@ -361,7 +342,7 @@ func (p *Pool) summary(run *server.Run, out outcome) string {
 		return fmt.Sprintf("attempt %d of %d succeeded", run.Attempt, run.MaxAttempts)
 	}
 	if out.stopped {
-		return fmt.Sprintf("attempt %d interrupted: the server is stopping", run.Attempt)
+		return fmt.Sprintf("attempt %d interrupted: the process running it is stopping", run.Attempt)
 	}
 	msg, _ := p.failure(out)
 	return fmt.Sprintf("attempt %d of %d failed: %s", run.Attempt, run.MaxAttempts, msg)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/datasets"
+	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/worker"
 )
@@ -126,7 +127,6 @@ func setup(t *testing.T, maxAttempts int, tweak func(p *worker.Pool)) *env {
 		Timeout:  20 * time.Second,
 		Dir:      filepath.Join(dir, "work"),
 		Backoff:  func(int) time.Duration { return 10 * time.Millisecond },
-		Poll:     20 * time.Millisecond,
 	}
 	if tweak != nil {
 		tweak(pool)
@@ -142,9 +142,13 @@ func setup(t *testing.T, maxAttempts int, tweak func(p *worker.Pool)) *env {
 	if err := db.CreateModel(ctx, &server.Model{Name: "m", Recipe: "r", Dataset: "d"}); err != nil {
 		t.Fatal(err)
 	}
+	q, err := queue.OpenSQLite(ctx, db.SQL(), queue.Config{Store: db, Executor: pool, Concurrency: pool.Size, Poll: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- pool.Run(runCtx) }()
+	go func() { done <- q.Run(runCtx) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
@@ -225,7 +229,9 @@ func TestTrainAndScore(t *testing.T) {
 func TestFailures(t *testing.T) {
 	e := setup(t, 2, func(p *worker.Pool) {
 		p.Timeout = 2 * time.Second
-		p.MemoryLimit = 64 << 20
+		// The limit counts the whole process: an idle worker process
+		// is about 60 MiB resident before the recipe runs.
+		p.MemoryLimit = 96 << 20
 	})
 	tests := []struct {
 		mode     string
@@ -237,7 +243,7 @@ func TestFailures(t *testing.T) {
 		{"retry", server.RunFailed, 2, "flaky source"},
 		{"panic", server.RunFailed, 1, "cell 1 (id c) line 16 column 2: the recipe panicked: runtime.Error: assignment to entry in nil map (in Train)"},
 		{"loop", server.RunFailed, 1, "timed out after 2s"},
-		{"oom", server.RunFailed, 1, "exceeded the memory limit of 64 MiB"},
+		{"oom", server.RunFailed, 1, "exceeded the memory limit of 96 MiB"},
 	}
 	ids := map[string]int64{}
 	for _, tt := range tests {
