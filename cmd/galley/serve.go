@@ -21,6 +21,7 @@ import (
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/datasets"
 	galleyhttp "github.com/galley-dev/galley/server/http"
+	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/server/scheduler"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/web"
@@ -31,13 +32,14 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the companion server: recipes, models, schedules, training and scoring runs",
-		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N]",
+		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--storage URL] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &serveMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["serve"], stderr)
 			fs.StringVar(&m.Addr, "addr", "127.0.0.1:8780", "address to listen on; a non-loopback address requires a token")
 			fs.StringVar(&m.Home, "home", "", "galley's state directory (default $GALLEY_HOME or ~/.galley)")
 			fs.StringVar(&m.Database, "database", "", "the server's database: sqlite:PATH (default $GALLEY_HOME/server/galley.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+			fs.StringVar(&m.Storage, "storage", "", "where runs keep dataset snapshots, trained models and scores: file:///DIR (default $GALLEY_HOME/server/objects) or s3://BUCKET/PREFIX?endpoint=URL&region=REGION (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 			fs.StringVar(&m.Token, "token", os.Getenv("GALLEY_TOKEN"), "bearer token clients must send (default $GALLEY_TOKEN, else a random token kept in HOME/server/token)")
 			fs.BoolVar(&m.NoToken, "no-token", false, "accept requests without a token (loopback addresses only; any local program or user can then run code)")
 			allowHosts := fs.String("allow-host", "", "comma-separated host names clients may use besides IP addresses and localhost")
@@ -99,6 +101,9 @@ type serveMain struct {
 	// Database is --database: "" (SQLite in Home), sqlite:PATH or a
 	// postgres:// URL.
 	Database string
+	// Storage is --storage: "" (a directory in Home), file:///DIR or an
+	// s3:// URL (see objectstore.Open).
+	Storage string
 	// Token is the token clients must send; when empty (and NoToken is
 	// not set) the server uses the one in its token file, creating it on
 	// first start. After Run it holds the token in effect.
@@ -135,6 +140,7 @@ type serveMain struct {
 	tokenFile  string
 
 	db       store
+	objects  *objectstore.Store
 	listener net.Listener
 	http     *http.Server
 	stop     context.CancelFunc
@@ -194,6 +200,18 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The object store is checked before the database is opened (and
+	// migrated): a misconfigured store stops the server having written
+	// nothing.
+	if m.objects, err = openStorage(ctx, m.Storage, m.Home); err != nil {
+		return err
+	}
+	defer func() {
+		if m.listener == nil {
+			m.objects.Close()
+			m.objects = nil
+		}
+	}()
 	var ds interface {
 		server.DatasetService
 		worker.Datasets
@@ -229,7 +247,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 		}
 		cmd = []string{exe, "worker"}
 	}
-	pool := &worker.Pool{Store: m.db, Datasets: ds, Command: cmd, Size: m.Workers, Timeout: m.RunTimeout, MemoryLimit: m.MemoryLimit,
+	pool := &worker.Pool{Store: m.db, Datasets: ds, Objects: m.objects, Command: cmd, Size: m.Workers, Timeout: m.RunTimeout, MemoryLimit: m.MemoryLimit,
 		Dir: filepath.Join(dir, "work"), Network: m.RecipeNetwork, KeepRunFiles: m.KeepRunFiles, MaxLogLines: m.MaxLogLines, Log: log}
 	// Importing a notebook validates it in the pool, then the store keeps it.
 	recipes := &worker.Importer{RecipeStore: m.db, Pool: pool, Datasets: ds}
@@ -268,7 +286,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if ip := m.listener.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() {
 		where = " on all interfaces"
 	}
-	fmt.Fprintf(m.Stdout, "galley serve: listening on %s%s (home %s, database %s, %d workers)\n", m.URL(), where, m.Home, dbURL, pool.Size)
+	fmt.Fprintf(m.Stdout, "galley serve: listening on %s%s (home %s, database %s, storage %s, %d workers)\n", m.URL(), where, m.Home, dbURL, m.objects, pool.Size)
 	if status, ok := worker.SandboxStatus(); ok {
 		log.Info("sandbox: " + status)
 	} else {
@@ -353,6 +371,9 @@ func (m *serveMain) close() error {
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
 	}
+	if m.objects != nil {
+		errs = append(errs, m.objects.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -383,4 +404,19 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q: use a number of bytes or a size such as 512MiB or 2GiB", s)
 	}
 	return n * mult, nil
+}
+
+// openStorage opens --storage: the file store under home when it is empty.
+func openStorage(ctx context.Context, storage, home string) (*objectstore.Store, error) {
+	if storage == "" {
+		return objectstore.OpenDefault(ctx, home)
+	}
+	s, err := objectstore.Open(ctx, storage)
+	if server.ErrorCode(err) == server.EINVALID {
+		return nil, fmt.Errorf("%w: --storage: %s", errUsage, server.ErrorMessage(err))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--storage: %w", err)
+	}
+	return s, nil
 }

@@ -193,10 +193,12 @@ func (s *Store) check(ctx context.Context, u *url.URL) error {
 	if err == nil {
 		return nil
 	}
-	switch gcerrors.Code(err) {
-	case gcerrors.PermissionDenied:
+	var status interface{ HTTPStatusCode() int }
+	denied := errors.As(err, &status) && (status.HTTPStatusCode() == 401 || status.HTTPStatusCode() == 403)
+	switch {
+	case gcerrors.Code(err) == gcerrors.PermissionDenied, denied:
 		return fmt.Errorf("storage %s: access denied: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the profile or role in use) and the bucket's policy: %w", s.url, err)
-	case gcerrors.NotFound:
+	case gcerrors.Code(err) == gcerrors.NotFound:
 		return server.Errorf(server.EINVALID, "storage %s: bucket %q does not exist: create it first (galley does not create buckets)", s.url, u.Host)
 	}
 	if ctx.Err() != nil {
@@ -221,15 +223,20 @@ func (s *Store) String() string { return s.url }
 // Close releases the bucket.
 func (s *Store) Close() error { return s.bucket.Close() }
 
-// Put writes r as key, atomically.
+// Put writes r as key, atomically: when r fails, nothing is published and
+// an object already at key stays as it was.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
-	w, err := s.bucket.NewWriter(ctx, key, nil)
+	// Closing a writer publishes what it was given unless its context is
+	// cancelled first: a failed copy cancels it, so half an object is
+	// never published.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := s.bucket.NewWriter(wctx, key, nil)
 	if err != nil {
 		return s.wrap(err, key)
 	}
 	if _, err := io.Copy(w, r); err != nil {
-		// Closing a writer whose context is cancelled discards the
-		// upload; without that, Close would publish what was copied.
+		cancel()
 		w.Close()
 		return s.wrap(err, key)
 	}
@@ -243,20 +250,7 @@ func (s *Store) PutFile(ctx context.Context, key, path string) error {
 		return err
 	}
 	defer f.Close()
-	// A cancelled context aborts the upload; a failed copy must abort it
-	// too, so the writer gets a context of its own.
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	w, err := s.bucket.NewWriter(wctx, key, nil)
-	if err != nil {
-		return s.wrap(err, key)
-	}
-	if _, err := io.Copy(w, f); err != nil {
-		cancel()
-		w.Close()
-		return s.wrap(err, key)
-	}
-	return s.wrap(w.Close(), key)
+	return s.Put(ctx, key, f)
 }
 
 // Reader opens key for reading; ENOTFOUND when it does not exist.
@@ -311,8 +305,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // Object is one stored object, as List reports it.
 type Object struct {
-	Key  string
-	Size int64
+	Key      string
+	Size     int64
+	Modified time.Time
 }
 
 // List returns the objects whose keys start with prefix, in key order.
@@ -335,7 +330,7 @@ func (s *Store) List(ctx context.Context, prefix string, limit int) ([]Object, e
 		if len(out) == limit {
 			return out, fmt.Errorf("storage %s: more than %d objects under %q", s.url, limit, prefix)
 		}
-		out = append(out, Object{Key: o.Key, Size: o.Size})
+		out = append(out, Object{Key: o.Key, Size: o.Size, Modified: o.ModTime})
 	}
 }
 

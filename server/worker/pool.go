@@ -390,11 +390,19 @@ func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
 		// The snapshot goes to the object store once per dataset version
 		// (versions never change, so retries read exactly the same rows),
 		// and comes back from it as any worker would fetch it.
-		if _, err := p.Objects.PublishSnapshot(ctx, run.InputSnapshot, dir, p.Datasets.ExportCSV); err != nil {
-			return Job{}, fmt.Errorf("exporting %s for the recipe: %w", run.InputSnapshot, err)
-		}
-		if err := p.Objects.FetchSnapshot(ctx, run.InputSnapshot, input); err != nil {
-			return Job{}, fmt.Errorf("fetching %s for the recipe: %w", run.InputSnapshot, err)
+		// A snapshot 'galley gc' removed between the two steps is
+		// published again.
+		for try := 1; ; try++ {
+			if _, err := p.Objects.PublishSnapshot(ctx, run.InputSnapshot, dir, p.Datasets.ExportCSV); err != nil {
+				return Job{}, fmt.Errorf("exporting %s for the recipe: %w", run.InputSnapshot, err)
+			}
+			err := p.Objects.FetchSnapshot(ctx, run.InputSnapshot, input)
+			if err == nil {
+				break
+			}
+			if try == 2 || server.ErrorCode(err) != server.ENOTFOUND {
+				return Job{}, fmt.Errorf("fetching %s for the recipe: %w", run.InputSnapshot, err)
+			}
 		}
 	}
 	job := Job{Kind: string(run.Kind), Source: v.Source, Values: values, Input: input, MemoryLimit: p.MemoryLimit,

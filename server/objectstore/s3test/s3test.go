@@ -9,7 +9,8 @@
 // builds it (a minute or two on a cold module cache). GALLEY_S3_SERVER may
 // name a versitygw binary instead.
 //
-// A test package shares one server and gives each test its own bucket:
+// A test package shares one server (or starts one per test with New) and
+// gives each test its own bucket:
 //
 //	func TestMain(m *testing.M) { os.Exit(s3test.Main(m)) }
 //
@@ -89,6 +90,23 @@ func Shared(tb testing.TB) *Server {
 	return shared
 }
 
+// New starts a server of test t's own, stopped when the test ends: for
+// packages that start one server in a test or two and have a TestMain of
+// their own.
+func New(tb testing.TB) *Server {
+	tb.Helper()
+	s, err := Start()
+	if err != nil {
+		Missing(tb, err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			tb.Errorf("s3test: %v", err)
+		}
+	})
+	return s
+}
+
 // Missing reports that the S3 server cannot be used: a failure when
 // CI=true, a skip otherwise.
 func Missing(tb testing.TB, err error) {
@@ -131,7 +149,7 @@ func (s *Server) URL(bucket, prefix string) string {
 }
 
 // NewBucket creates an empty bucket and returns its storage URL, with
-// prefix "galley".
+// prefix "galley" (the URL's host names the bucket).
 func (s *Server) NewBucket(tb testing.TB) string {
 	tb.Helper()
 	name := fmt.Sprintf("galley-test-%d", s.next.Add(1))
