@@ -70,8 +70,9 @@ func TestStores(t *testing.T) {
 				t.Errorf("after a second attempt the object holds %q, %v", got, err)
 			}
 			// A write that fails half-way publishes nothing and leaves the
-			// object it would have replaced as it was.
-			broken := io.MultiReader(strings.NewReader(strings.Repeat("x", 6<<20)), iotest.ErrReader(errors.New("disk gone")))
+			// object it would have replaced as it was; 17 MiB takes S3
+			// uploads past their 16 MiB multipart threshold.
+			broken := io.MultiReader(strings.NewReader(strings.Repeat("x", 17<<20)), iotest.ErrReader(errors.New("disk gone")))
 			if err := s.Put(ctx, key, broken); err == nil {
 				t.Errorf("Put of a failing reader succeeded")
 			}
