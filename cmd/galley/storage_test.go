@@ -14,10 +14,12 @@ import (
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/objectstore/s3test"
+	"github.com/galley-dev/galley/server/postgres/pgtest"
 )
 
 // TestServeOnS3 runs a real galley serve process with --storage s3://… on
-// a real S3-compatible server: training and scoring keep their input
+// a real S3-compatible server and --database on a real PostgreSQL, the
+// pair several machines share: training and scoring keep their input
 // snapshot, the trained model and the scores in the bucket, under the
 // URL's prefix, and none on the server's disk; galley gc then removes
 // exactly the objects nothing needs once their runs and versions are
@@ -32,9 +34,10 @@ func TestServeOnS3(t *testing.T) {
 		_, err := os.Stat(object(key))
 		return err == nil
 	}
+	dsn := pgtest.NewDatabase(t)
 	home := t.TempDir()
 	var log bytes.Buffer
-	_, addr := startServeProcess(t, home, &log, "--storage", storage, "--workers", "1")
+	_, addr := startServeProcess(t, home, &log, "--database", dsn, "--storage", storage, "--workers", "1")
 	setupSleepy(t, addr)
 
 	train := decodeRun(t, first(galley(t, addr, 0, "train", "nap", "--wait", "--json")))
@@ -67,7 +70,7 @@ func TestServeOnS3(t *testing.T) {
 	galley(t, addr, 0, "dataset", "delete", "scored")
 	galley(t, addr, 0, "runs", "delete", "2")
 	galley(t, addr, 0, "model", "delete", "nap@1")
-	gc := []string{"gc", "--home", home, "--storage", storage}
+	gc := []string{"gc", "--home", home, "--database", dsn, "--storage", storage}
 	out := cli(t, 0, append(gc, "--dry-run")...)
 	for _, want := range []string{"objects of deleted runs: 1 file(s)", "models of deleted trained versions: 1 file(s)", "snapshots no queued or running run reads: 1 file(s)"} {
 		if !strings.Contains(out, want) {
