@@ -81,9 +81,9 @@ type TrainedModelService interface {
 	// SetAlias points alias of model at version, moving it if it pointed
 	// elsewhere.
 	SetAlias(ctx context.Context, model, alias string, version int) (*TrainedModel, error)
-	// DeleteTrainedModel deletes a trained version. Its artifact goes with
-	// it when it is a file on the server; one in the object store is
-	// removed by the next 'galley gc'.
+	// DeleteTrainedModel deletes a trained version and its artifact (a
+	// file on the server in stores; the object in the object store through
+	// worker.TrainedModels).
 	// ECONFLICT while an alias points at it or a scoring run used it.
 	DeleteTrainedModel(ctx context.Context, ref string) error
 }

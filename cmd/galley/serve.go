@@ -256,10 +256,13 @@ func (m *serveMain) Run(ctx context.Context) error {
 		m.db.Close()
 		return fmt.Errorf("listening on %s: %w", m.Addr, err)
 	}
-	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db,
+	// Deleting a trained version or a run removes its objects too.
+	trained := &worker.TrainedModels{TrainedModelService: m.db, Objects: m.objects, Log: log}
+	runs := &worker.Runs{RunService: m.db, Objects: m.objects, Log: log}
+	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: trained, Runs: runs, Datasets: ds, Schedules: m.db,
 		Token: m.Token, TokenFile: m.tokenFile, AllowedHosts: m.AllowHosts, AllowedOrigins: m.AllowOrigins, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log,
 		// The pages sit beside the API, behind the same guard, and act only through it.
-		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db, Log: log}}
+		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: trained, Runs: runs, Datasets: ds, Schedules: m.db, Log: log}}
 	if m.HeaderTimeout <= 0 {
 		m.HeaderTimeout = 10 * time.Second
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/server/objectstore/s3test"
 	"github.com/galley-dev/galley/server/postgres/pgtest"
 )
@@ -64,12 +65,28 @@ func TestServeOnS3(t *testing.T) {
 		}
 	}
 
-	// Retention: scores, their run and the trained version deleted, gc
-	// removes their objects and the snapshot no run reads; run 1 stays,
-	// so gc keeps nothing of it but its record.
+	// Retention: deleting the scores' run and the trained version removes
+	// their objects at once.
 	galley(t, addr, 0, "dataset", "delete", "scored")
 	galley(t, addr, 0, "runs", "delete", "2")
 	galley(t, addr, 0, "model", "delete", "nap@1")
+	for _, key := range []string{"runs/1/model.json", "runs/2/output.csv"} {
+		if exists(key) {
+			t.Errorf("%s outlived its delete", key)
+		}
+	}
+	// What a failed removal would leave, gc removes, with the snapshot no
+	// run reads any more.
+	objects, err := objectstore.Open(context.Background(), storage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer objects.Close()
+	for _, key := range []string{"runs/1/model.json", "runs/2/output.csv"} {
+		if err := objects.Put(context.Background(), key, strings.NewReader("left behind")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	gc := []string{"gc", "--home", home, "--database", dsn, "--storage", storage}
 	out := cli(t, 0, append(gc, "--dry-run")...)
 	for _, want := range []string{"objects of deleted runs: 1 file(s)", "models of deleted trained versions: 1 file(s)", "snapshots no queued or running run reads: 1 file(s)"} {
