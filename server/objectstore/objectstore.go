@@ -70,8 +70,8 @@ const checkTimeout = 20 * time.Second
 // with the credentials at hand, so that a misconfigured store stops a
 // process before it does anything:
 //
-//   - file:///DIR: a directory on local disk; it is created when missing
-//     only when DIR is the default (see OpenDefault).
+//   - file:///DIR: a directory on local disk, which must exist (only
+//     OpenDefault creates its directory).
 //   - s3://BUCKET[/PREFIX][?endpoint=URL&region=R&...]: an S3-compatible
 //     store. Credentials come from the usual AWS sources
 //     (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, a role).
@@ -81,9 +81,9 @@ const checkTimeout = 20 * time.Second
 //     gocloud.dev/blob/s3blob.
 //
 // Errors are EINVALID for a URL that names no usable store (unknown
-// scheme, no bucket, missing directory, missing bucket) and
-// EUNAVAILABLE-like EINTERNAL errors for a store that refused or could not
-// be reached; all say what to change.
+// scheme, no bucket, missing directory, missing bucket); a store that
+// refuses the credentials or cannot be reached is an internal error. All
+// say what to change.
 func Open(ctx context.Context, rawURL string) (*Store, error) {
 	return open(ctx, rawURL, false)
 }
@@ -362,7 +362,7 @@ func ArtifactKey(id int64) string { return runPrefix(id) + "model.json" }
 // OutputKey is where scoring run id keeps its scores.
 func OutputKey(id int64) string { return runPrefix(id) + "output.csv" }
 
-// RunPrefix is the prefix of every object run id owns.
+// runPrefix is the prefix of every object run id owns.
 func runPrefix(id int64) string { return "runs/" + strconv.FormatInt(id, 10) + "/" }
 
 // RunOf returns the run owning key and the rest of the key ("model.json",
