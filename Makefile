@@ -65,7 +65,7 @@ run: build venv ## Start galley serve and JupyterLab with the Go kernel on noteb
 	wait
 
 .PHONY: test
-test: venv browser postgres ## Run every test: Go unit tests and the tests that drive real Jupyter clients.
+test: venv browser postgres s3server ## Run every test: Go unit tests and the tests that drive real Jupyter clients.
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
@@ -133,6 +133,19 @@ browser:
 			echo "chromium is not installed: run 'sudo apt-get install chromium' for the browser tests"; \
 		fi; \
 	fi
+
+# Object-storage tests start versitygw, an S3-compatible server (Apache-2.0),
+# in a temporary directory (see server/objectstore/s3test). It is built from
+# the Go module proxy at the version pinned in testdata/s3server/go.mod, its
+# dependencies checked against that module's go.sum, into bin/versitygw; the
+# tests build it themselves when it is missing (a failure when CI=true if
+# that fails).
+.PHONY: s3server
+s3server: $(BIN)/versitygw ## Build the S3-compatible server the object-storage tests start.
+
+$(BIN)/versitygw: testdata/s3server/go.mod testdata/s3server/go.sum
+	@echo "building versitygw (S3-compatible test server) from testdata/s3server"
+	cd testdata/s3server && GOFLAGS=-mod=readonly $(GO) build -o $@ github.com/versity/versitygw/cmd/versitygw
 
 # Store tests start Debian's PostgreSQL in a temporary directory (see
 # server/postgres/pgtest). It is installed when missing and we may install

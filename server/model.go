@@ -56,7 +56,9 @@ type TrainedModel struct {
 	DatasetSnapshot string            `json:"dataset_snapshot"`
 	Metrics         recipe.Metrics    `json:"metrics"`
 	Aliases         []string          `json:"aliases"`
-	// Artifact is where the saved model lives on the server.
+	// Artifact is the saved model's key in the object store
+	// (objectstore.ArtifactKey), or for trained models made before object
+	// storage, its file on the server.
 	Artifact  string    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -79,7 +81,9 @@ type TrainedModelService interface {
 	// SetAlias points alias of model at version, moving it if it pointed
 	// elsewhere.
 	SetAlias(ctx context.Context, model, alias string, version int) (*TrainedModel, error)
-	// DeleteTrainedModel deletes a trained version and its artifact.
+	// DeleteTrainedModel deletes a trained version and its artifact (a
+	// file on the server in stores; the object in the object store through
+	// worker.TrainedModels).
 	// ECONFLICT while an alias points at it or a scoring run used it.
 	DeleteTrainedModel(ctx context.Context, ref string) error
 }

@@ -159,7 +159,8 @@ type RunResult struct {
 	BaselineError   string         `json:"baseline_error,omitempty"`
 	RowsIn          int            `json:"rows_in"`
 	RowsOut         int            `json:"rows_out"`
-	// Artifact is the saved model file of a successful training run.
+	// Artifact is the object key of the model a successful training run
+	// saved (objectstore.ArtifactKey).
 	Artifact string `json:"artifact,omitempty"`
 	// Output is the dataset version ("name@N") a successful scoring run
 	// saved, with its lineage, before reporting.

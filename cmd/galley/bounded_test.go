@@ -167,20 +167,34 @@ func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, err
 	if _, err := os.Stat(filepath.Join(runDir, "input.csv")); err == nil {
 		t.Errorf("the finished run kept its input")
 	}
-	if _, err := os.Stat(filepath.Join(runDir, "model-1.json")); err != nil {
+	objects := filepath.Join(home, "server", "objects")
+	if _, err := os.Stat(filepath.Join(objects, "runs", fmt.Sprint(r.ID), "model.json")); err != nil {
 		t.Errorf("the trained model went with the input: %v", err)
 	}
-	// What gc finds: an input a --keep-run-files server kept, and a
-	// validation directory a killed server left.
+	snapshot := filepath.Join(objects, "snapshots", "small", "v1.csv")
+	if _, err := os.Stat(snapshot); err != nil {
+		t.Errorf("the input snapshot is not in the object store: %v", err)
+	}
+	// What gc finds: an input a --keep-run-files server kept, a validation
+	// directory a killed server left, and the snapshot no queued or
+	// running run reads any more.
+	os.MkdirAll(runDir, 0o755)
 	os.WriteFile(filepath.Join(runDir, "input.csv"), []byte(strings.Repeat("x", 5000)), 0o644)
 	os.MkdirAll(filepath.Join(home, "server", "work", "validate-1"), 0o755)
 	out := cli(t, 0, "gc", "--home", home, "--dry-run")
-	if !strings.Contains(out, "would reclaim") || !strings.Contains(out, "inputs of finished runs: 1 file(s), 4.9 KiB") {
+	if !strings.Contains(out, "would reclaim") || !strings.Contains(out, "inputs of finished runs: 1 file(s), 4.9 KiB") ||
+		!strings.Contains(out, "snapshots no queued or running run reads: 1 file(s)") {
 		t.Errorf("gc --dry-run: %s", out)
 	}
 	out = cli(t, 0, "gc", "--home", home)
-	if !strings.Contains(out, "reclaimed 4.9 KiB in 2 file(s)") {
+	if !strings.Contains(out, "in 3 file(s)") {
 		t.Errorf("gc: %s", out)
+	}
+	if _, err := os.Stat(snapshot); err == nil {
+		t.Errorf("gc left the snapshot")
+	}
+	if _, err := os.Stat(filepath.Join(objects, "runs", fmt.Sprint(r.ID), "model.json")); err != nil {
+		t.Errorf("gc removed the model of a trained version: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "input.csv")); err == nil {
 		t.Errorf("gc left the input")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/worker"
@@ -81,7 +82,7 @@ func parseKinds(s string) ([]server.RunKind, error) {
 
 // start builds the pool of worker processes under home and the queue that
 // feeds it, on the database db opened from dbURL.
-func (e execution) start(ctx context.Context, db store, ds worker.Datasets, dbURL databaseURL, home string, log *slog.Logger) (*worker.Pool, *queue.Queue, error) {
+func (e execution) start(ctx context.Context, db store, ds worker.Datasets, objects *objectstore.Store, dbURL databaseURL, home string, log *slog.Logger) (*worker.Pool, *queue.Queue, error) {
 	cmd := e.WorkerCommand
 	if len(cmd) == 0 {
 		exe, err := os.Executable()
@@ -93,7 +94,7 @@ func (e execution) start(ctx context.Context, db store, ds worker.Datasets, dbUR
 	// Notebooks imported through a server are validated in its own
 	// worker processes, so a server without workers for runs keeps one
 	// slot for that.
-	pool := &worker.Pool{Store: db, Datasets: ds, Command: cmd, Size: max(e.Workers, 1), Timeout: e.RunTimeout, MemoryLimit: e.MemoryLimit,
+	pool := &worker.Pool{Store: db, Datasets: ds, Objects: objects, Command: cmd, Size: max(e.Workers, 1), Timeout: e.RunTimeout, MemoryLimit: e.MemoryLimit,
 		Dir: filepath.Join(home, "server", "work"), Network: e.RecipeNetwork, KeepRunFiles: e.KeepRunFiles, MaxLogLines: e.MaxLogLines, Log: log}
 	cfg := queue.Config{Store: db, Concurrency: e.Workers, Kinds: e.Kinds, Lease: e.Lease, Log: log,
 		JobTimeout: e.RunTimeout + 5*time.Minute}

@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/galley-dev/galley/server"
-	"github.com/galley-dev/galley/server/sqlite"
+	"github.com/galley-dev/galley/server/datasets"
+	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/stdlib/catalog"
 )
 
@@ -19,10 +21,12 @@ func init() {
 	register(&command{
 		name:    "gc",
 		summary: "report and reclaim disk space galley no longer needs",
-		usage:   "galley gc [--home DIR] [--dry-run]",
+		usage:   "galley gc [--home DIR] [--database URL] [--storage URL] [--dry-run]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fs := newFlagSet(commands["gc"], stderr)
 			home := fs.String("home", "", "galley's state directory (default $GALLEY_HOME or ~/.galley)")
+			database := fs.String("database", "", "the server's database, as for 'galley serve' (default SQLite under --home)")
+			storage := fs.String("storage", "", "the server's object store, as for 'galley serve' (default $GALLEY_HOME/server/objects)")
 			dry := fs.Bool("dry-run", false, "report only; remove nothing")
 			if _, err := parseArgs(fs, args, 0); err != nil {
 				return err
@@ -30,7 +34,7 @@ func init() {
 			if *home == "" {
 				*home = catalog.Home()
 			}
-			g := &garbage{Home: *home, DryRun: *dry}
+			g := &garbage{Home: *home, Database: *database, Storage: *storage, DryRun: *dry}
 			if err := g.collect(ctx, true); err != nil {
 				return err
 			}
@@ -47,14 +51,17 @@ func init() {
 	})
 }
 
-// garbage finds what a galley home holds that nothing needs: temporary
-// files of uploads and saves a killed server left behind, and exported
-// inputs of finished runs (kept with --keep-run-files).
+// garbage finds what a galley home and its object store hold that nothing
+// needs: temporary files of uploads and saves a killed server left behind,
+// exported inputs of finished runs (kept with --keep-run-files), and
+// objects whose run or trained model is gone (see sweepObjects).
 type garbage struct {
-	Home   string
-	DryRun bool
-	files  map[string]int
-	bytes  map[string]int64
+	Home     string
+	Database string // --database; "" for SQLite under Home
+	Storage  string // --storage; "" for the file store under Home
+	DryRun   bool
+	files    map[string]int
+	bytes    map[string]int64
 }
 
 // collect removes (or, with DryRun, counts) garbage; with runs it also
@@ -81,15 +88,35 @@ func (g *garbage) collect(ctx context.Context, runs bool) error {
 			g.remove("leftover validation directories", m)
 		}
 	}
-	dbPath := filepath.Join(g.Home, "server", "galley.db")
-	if _, err := os.Stat(dbPath); err != nil {
-		return nil
+	dbURL, err := parseDatabase(g.Database, g.Home)
+	if err != nil {
+		return err
 	}
-	db, err := sqlite.Open(dbPath, nil)
+	if dbURL.sqlitePath != "" {
+		if _, err := os.Stat(dbURL.sqlitePath); err != nil {
+			// No server has run here: nothing can be garbage.
+			return nil
+		}
+	}
+	var cat server.DatasetService
+	if dbURL.postgresDSN != "" {
+		if cat, err = datasets.Open(filepath.Join(g.Home, "datasets")); err != nil {
+			return err
+		}
+	}
+	db, err := dbURL.open(cat, 0)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	objects, err := openStorage(ctx, g.Storage, g.Home)
+	if err != nil {
+		return err
+	}
+	defer objects.Close()
+	if err := g.sweepObjects(ctx, db, objects); err != nil {
+		return err
+	}
 	inputs, _ := filepath.Glob(filepath.Join(work, "runs", "*", "input.csv*"))
 	for _, in := range inputs {
 		id, err := strconv.ParseInt(filepath.Base(filepath.Dir(in)), 10, 64)
@@ -102,6 +129,90 @@ func (g *garbage) collect(ctx context.Context, runs bool) error {
 		}
 	}
 	return nil
+}
+
+// maxSweep bounds the objects one gc run looks at under each prefix.
+const maxSweep = 1_000_000
+
+// staleUpload is how old an object no rule names must be before gc takes
+// it for the remains of an interrupted upload rather than one under way.
+const staleUpload = time.Hour
+
+// sweepObjects removes objects nothing needs any more:
+//   - runs/ID/...: everything of a run that was deleted;
+//   - runs/ID/model.json of a finished training run whose trained model was
+//     deleted (or never recorded);
+//   - snapshots/NAME/vN.csv that no queued or running run reads (a later
+//     run publishes the snapshot again from the catalog);
+//   - anything else under runs/ an hour old: the remains of an
+//     interrupted write to a file store.
+//
+// Objects are listed before runs are read, so a snapshot published for a
+// run created meanwhile is not taken.
+func (g *garbage) sweepObjects(ctx context.Context, db store, objects *objectstore.Store) error {
+	runObjects, err := objects.List(ctx, "runs/", maxSweep)
+	if err != nil {
+		return err
+	}
+	snapshots, err := objects.List(ctx, "snapshots/", maxSweep)
+	if err != nil {
+		return err
+	}
+	inUse := map[string]bool{}
+	for _, state := range []server.RunState{server.RunQueued, server.RunRunning} {
+		for page := (server.Page{Limit: server.MaxLimit}); ; page.Offset += page.Limit {
+			runs, total, err := db.FindRuns(ctx, server.RunFilter{State: state, Page: page})
+			if err != nil {
+				return err
+			}
+			for _, r := range runs {
+				inUse[r.InputSnapshot] = true
+			}
+			if page.Offset+page.Limit >= total {
+				break
+			}
+		}
+	}
+	for _, o := range snapshots {
+		if ref, ok := objectstore.SnapshotOf(o.Key); ok && !inUse[ref] {
+			g.removeObject(ctx, objects, "snapshots no queued or running run reads", o)
+		}
+	}
+	for _, o := range runObjects {
+		id, name, ok := objectstore.RunOf(o.Key)
+		r, err := db.FindRun(ctx, id)
+		switch {
+		case !ok || (name != "model.json" && name != "output.csv"):
+			if time.Since(o.Modified) > staleUpload {
+				g.removeObject(ctx, objects, "interrupted uploads", o)
+			}
+		case server.ErrorCode(err) == server.ENOTFOUND:
+			g.removeObject(ctx, objects, "objects of deleted runs", o)
+		case err != nil:
+			return err
+		case name == "model.json" && r.State.Final() && !g.trained(ctx, db, r, o.Key):
+			g.removeObject(ctx, objects, "models of deleted trained versions", o)
+		}
+	}
+	return nil
+}
+
+// trained says whether run r's trained model still exists and keeps its
+// model at key.
+func (g *garbage) trained(ctx context.Context, db store, r *server.Run, key string) bool {
+	if r.Kind != server.RunTrain || r.TrainedModel == "" {
+		return false
+	}
+	t, err := db.FindTrainedModel(ctx, r.TrainedModel)
+	return err == nil && t.RunID == r.ID && t.Artifact == key
+}
+
+func (g *garbage) removeObject(ctx context.Context, objects *objectstore.Store, kind string, o objectstore.Object) {
+	if !g.DryRun && objects.Delete(ctx, o.Key) != nil {
+		return
+	}
+	g.files[kind]++
+	g.bytes[kind] += o.Size
 }
 
 func (g *garbage) remove(kind, path string) {

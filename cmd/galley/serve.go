@@ -21,6 +21,7 @@ import (
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/datasets"
 	galleyhttp "github.com/galley-dev/galley/server/http"
+	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/scheduler"
 	"github.com/galley-dev/galley/server/sqlite"
@@ -32,13 +33,14 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the companion server: recipes, models, schedules, training and scoring runs",
-		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N] [--lease D]",
+		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--storage URL] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N] [--lease D]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &serveMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["serve"], stderr)
 			fs.StringVar(&m.Addr, "addr", "127.0.0.1:8780", "address to listen on; a non-loopback address requires a token")
 			fs.StringVar(&m.Home, "home", "", "galley's state directory (default $GALLEY_HOME or ~/.galley)")
 			fs.StringVar(&m.Database, "database", "", "the server's database: sqlite:PATH (default $GALLEY_HOME/server/galley.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+			fs.StringVar(&m.Storage, "storage", "", "where runs keep dataset snapshots, trained models and scores: file:///DIR (default $GALLEY_HOME/server/objects) or s3://BUCKET/PREFIX?endpoint=URL&region=REGION (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 			fs.StringVar(&m.Token, "token", os.Getenv("GALLEY_TOKEN"), "bearer token clients must send (default $GALLEY_TOKEN, else a random token kept in HOME/server/token)")
 			fs.BoolVar(&m.NoToken, "no-token", false, "accept requests without a token (loopback addresses only; any local program or user can then run code)")
 			allowHosts := fs.String("allow-host", "", "comma-separated host names clients may use besides IP addresses and localhost")
@@ -96,6 +98,9 @@ type serveMain struct {
 	// Database is --database: "" (SQLite in Home), sqlite:PATH or a
 	// postgres:// URL.
 	Database string
+	// Storage is --storage: "" (a directory in Home), file:///DIR or an
+	// s3:// URL (see objectstore.Open).
+	Storage string
 	// Token is the token clients must send; when empty (and NoToken is
 	// not set) the server uses the one in its token file, creating it on
 	// first start. After Run it holds the token in effect.
@@ -123,6 +128,7 @@ type serveMain struct {
 	tokenFile  string
 
 	db       store
+	objects  *objectstore.Store
 	listener net.Listener
 	http     *http.Server
 	queue    *queue.Queue
@@ -183,6 +189,18 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The object store is checked before the database is opened (and
+	// migrated): a misconfigured store stops the server having written
+	// nothing.
+	if m.objects, err = openStorage(ctx, m.Storage, m.Home); err != nil {
+		return err
+	}
+	defer func() {
+		if m.listener == nil {
+			m.objects.Close()
+			m.objects = nil
+		}
+	}()
 	var ds interface {
 		server.DatasetService
 		worker.Datasets
@@ -209,7 +227,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pool, q, err := m.execution.start(ctx, m.db, ds, dbURL, m.Home, log)
+	pool, q, err := m.execution.start(ctx, m.db, ds, m.objects, dbURL, m.Home, log)
 	if err != nil {
 		m.db.Close()
 		return err
@@ -223,12 +241,15 @@ func (m *serveMain) Run(ctx context.Context) error {
 		m.db.Close()
 		return fmt.Errorf("listening on %s: %w", m.Addr, err)
 	}
-	// Runs queued through this server are dispatched at once.
-	runs := queue.Dispatching(m.db, q)
-	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: runs, Datasets: ds, Schedules: m.db,
+	// Deleting a trained version or a run removes its objects too.
+	trained := &worker.TrainedModels{TrainedModelService: m.db, Objects: m.objects, Log: log}
+	// Runs queued through this server have their input snapshot published
+	// for workers elsewhere, then are dispatched at once.
+	runs := queue.Dispatching(&worker.Runs{RunService: m.db, Objects: m.objects, Datasets: ds, Dir: filepath.Join(m.Home, "server", "work"), Log: log}, q)
+	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: trained, Runs: runs, Datasets: ds, Schedules: m.db,
 		Token: m.Token, TokenFile: m.tokenFile, AllowedHosts: m.AllowHosts, AllowedOrigins: m.AllowOrigins, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log,
 		// The pages sit beside the API, behind the same guard, and act only through it.
-		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: runs, Datasets: ds, Schedules: m.db, Log: log}}
+		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: trained, Runs: runs, Datasets: ds, Schedules: m.db, Log: log}}
 	if m.HeaderTimeout <= 0 {
 		m.HeaderTimeout = 10 * time.Second
 	}
@@ -255,7 +276,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if ip := m.listener.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() {
 		where = " on all interfaces"
 	}
-	fmt.Fprintf(m.Stdout, "galley serve: listening on %s%s (home %s, database %s, %d workers)\n", m.URL(), where, m.Home, dbURL, m.Workers)
+	fmt.Fprintf(m.Stdout, "galley serve: listening on %s%s (home %s, database %s, storage %s, %d workers)\n", m.URL(), where, m.Home, dbURL, m.objects, m.Workers)
 	if status, ok := worker.SandboxStatus(); ok {
 		log.Info("sandbox: " + status)
 	} else {
@@ -343,6 +364,9 @@ func (m *serveMain) close() error {
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
 	}
+	if m.objects != nil {
+		errs = append(errs, m.objects.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -373,4 +397,19 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q: use a number of bytes or a size such as 512MiB or 2GiB", s)
 	}
 	return n * mult, nil
+}
+
+// openStorage opens --storage: the file store under home when it is empty.
+func openStorage(ctx context.Context, storage, home string) (*objectstore.Store, error) {
+	if storage == "" {
+		return objectstore.OpenDefault(ctx, home)
+	}
+	s, err := objectstore.Open(ctx, storage)
+	if server.ErrorCode(err) == server.EINVALID {
+		return nil, fmt.Errorf("%w: --storage: %s", errUsage, server.ErrorMessage(err))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--storage: %w", err)
+	}
+	return s, nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/galley-dev/galley/server/datasets"
+	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/worker"
 )
@@ -19,12 +20,13 @@ func init() {
 	register(&command{
 		name:    "worker",
 		summary: "execute training and scoring runs from a shared database, beside or instead of a server's own workers",
-		usage:   "galley worker --database URL [--home DIR] [--concurrency N] [--queues train,score] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--keep-run-files] [--max-log-lines N] [--lease D]",
+		usage:   "galley worker --database URL --storage URL [--home DIR] [--concurrency N] [--queues train,score] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--keep-run-files] [--max-log-lines N] [--lease D]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &workerMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["worker"], stderr)
 			fs.StringVar(&m.Home, "home", "", "galley's state directory, shared with the servers: datasets and run files (default $GALLEY_HOME or ~/.galley)")
 			fs.StringVar(&m.Database, "database", "", "the servers' database: postgres://USER:PASSWORD@HOST:PORT/DATABASE or sqlite:PATH (default $GALLEY_HOME/server/galley.db)")
+			fs.StringVar(&m.Storage, "storage", "", "the servers' object store: file:///DIR or s3://BUCKET/PREFIX?endpoint=URL&region=REGION (default $GALLEY_HOME/server/objects)")
 			fs.IntVar(&m.Workers, "concurrency", 2, "runs executed at the same time")
 			queues := fs.String("queues", "train,score", "the kinds of run to take: train, score or both")
 			finish := executionFlags(fs, &m.execution)
@@ -62,12 +64,14 @@ func init() {
 type workerMain struct {
 	Home     string
 	Database string
+	Storage  string
 	execution
 	Stdout io.Writer
 	Stderr io.Writer
 
-	db    store
-	queue *queue.Queue
+	db      store
+	objects *objectstore.Store
+	queue   *queue.Queue
 	stop  context.CancelFunc
 	done  chan error
 }
@@ -96,16 +100,24 @@ func (m *workerMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// As for galley serve, the object store is checked first: a
+	// misconfigured one stops the worker having written nothing.
+	if m.objects, err = openStorage(ctx, m.Storage, m.Home); err != nil {
+		return err
+	}
 	cat, err := datasets.Open(filepath.Join(m.Home, "datasets"))
 	if err != nil {
+		m.objects.Close()
 		return err
 	}
 	if m.db, err = dbURL.open(cat, 1); err != nil {
+		m.objects.Close()
 		return err
 	}
-	_, q, err := m.execution.start(ctx, m.db, cat, dbURL, m.Home, log)
+	_, q, err := m.execution.start(ctx, m.db, cat, m.objects, dbURL, m.Home, log)
 	if err != nil {
 		m.db.Close()
+		m.objects.Close()
 		return err
 	}
 	m.queue = q
@@ -113,7 +125,7 @@ func (m *workerMain) Run(ctx context.Context) error {
 	m.stop = stop
 	m.done = make(chan error, 1)
 	go func() { m.done <- q.Run(runCtx) }()
-	fmt.Fprintf(m.Stdout, "galley worker: taking %s runs from %s, %d at a time, as %s\n", kinds(m.Kinds), dbURL, m.Workers, q.Owner())
+	fmt.Fprintf(m.Stdout, "galley worker: taking %s runs from %s (storage %s), %d at a time, as %s\n", kinds(m.Kinds), dbURL, m.objects, m.Workers, q.Owner())
 	if status, ok := worker.SandboxStatus(); !ok {
 		log.Warn("sandbox: " + status)
 		fmt.Fprintf(m.Stdout, "galley worker: WARNING: %s\n", status)
@@ -137,6 +149,10 @@ func (m *workerMain) Close() error {
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
 		m.db = nil
+	}
+	if m.objects != nil {
+		errs = append(errs, m.objects.Close())
+		m.objects = nil
 	}
 	return errors.Join(errs...)
 }

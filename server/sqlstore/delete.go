@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/galley-dev/galley/server"
@@ -125,7 +126,9 @@ func (db *Store) DeleteTrainedModel(ctx context.Context, ref string) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM trained_models WHERE id = ?`, t.ID)
 		return err
 	})
-	if err == nil && t.Artifact != "" {
+	// A file path is an artifact from before object storage; an object
+	// key's object is removed by whoever holds the store ('galley gc').
+	if err == nil && filepath.IsAbs(t.Artifact) {
 		os.Remove(t.Artifact)
 	}
 	return err

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/stdlib/recipe"
 )
 
@@ -28,8 +29,9 @@ type Store interface {
 	RunLogs(ctx context.Context, id int64, after int) ([]server.LogLine, error)
 }
 
-// Datasets is what the pool needs from the dataset catalog: recipes read
-// their input as CSV, and scoring output is saved with its lineage.
+// Datasets is what the pool needs from the dataset catalog: a run's input
+// is exported as CSV into the object store, and scoring output is saved
+// with its lineage.
 type Datasets interface {
 	FindDatasetVersion(ctx context.Context, ref string) (*server.DatasetVersion, error)
 	ExportCSV(ctx context.Context, ref, path string) error
@@ -44,6 +46,10 @@ type Datasets interface {
 type Pool struct {
 	Store    Store
 	Datasets Datasets
+	// Objects holds what runs read and write: input snapshots, trained
+	// models and scores (see objectstore). Worker processes see only
+	// local copies in their run directory.
+	Objects *objectstore.Store
 	// Command starts a worker process, e.g. {"/usr/bin/galley", "run-attempt"}.
 	Command []string
 	// Env is added to the worker's environment, which has nothing of the
@@ -64,7 +70,8 @@ type Pool struct {
 	Timeout time.Duration
 	// MemoryLimit bounds a worker's heap in bytes (0: none).
 	MemoryLimit int64
-	// Dir holds trained model artifacts and scoring output in progress.
+	// Dir holds run directories: local copies of a run's input and model
+	// and what its worker writes before it is uploaded.
 	Dir string
 	// Backoff is the delay before attempt n+1 (default 1s·2^(n-1), capped
 	// at 5 minutes).
@@ -156,6 +163,7 @@ func (p *Pool) release(ctx context.Context, run *server.Run) {
 type outcome struct {
 	res      *Result
 	err      error // process-level failure
+	store    error // what the run produced could not be stored
 	timedOut bool
 	oom      bool
 	cancel   bool
@@ -169,6 +177,7 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	log.Info("run started")
 	job, err := p.job(ctx, run)
 	var out outcome
+	var key string // the object the run produced
 	if err != nil {
 		out.res = &Result{Error: server.ErrorMessage(err)}
 		if server.ErrorCode(err) == server.EINTERNAL {
@@ -188,6 +197,14 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 			},
 			logs: func(lines []string) { p.appendLogs(context.WithoutCancel(ctx), run.ID, lines) },
 		})
+		if out.res != nil && out.res.OK {
+			// What the run produced is kept in the object store under the
+			// run's key, replacing any earlier attempt's; a store that
+			// fails now is worth another attempt.
+			if key, err = p.upload(context.WithoutCancel(ctx), run, job); err != nil {
+				out = outcome{store: err}
+			}
+		}
 	}
 	// Record the outcome even when the server is shutting down.
 	bg := context.WithoutCancel(ctx)
@@ -201,7 +218,7 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	case out.res != nil && out.res.OK:
 		res := server.RunResult{State: server.RunSucceeded, Metrics: out.res.Metrics, RowsIn: out.res.RowsIn, RowsOut: out.res.RowsOut}
 		if run.Kind == server.RunTrain {
-			res.Artifact, res.Curves = job.ModelOut, out.res.Curves
+			res.Artifact, res.Curves = key, out.res.Curves
 			if run.Baseline != "" {
 				res.BaselineMetrics, res.BaselineError = out.res.BaselineMetrics, out.res.BaselineError
 				if job.ModelIn == "" {
@@ -209,7 +226,7 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 				}
 			}
 		} else {
-			v, err := p.saveOutput(bg, run, job.Output)
+			v, err := p.saveOutput(bg, run, key)
 			if err != nil {
 				log.Error("saving scoring output", "err", err)
 				p.appendLogs(bg, run.ID, []string{"saving the scores failed: " + server.ErrorMessage(err)})
@@ -241,9 +258,10 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	}
 }
 
-// retain removes a finished run's exported input, unless KeepRunFiles:
-// each run would otherwise keep a full copy of its dataset forever. A run
-// going back to the queue keeps it, so that retries read the same rows.
+// retain removes a finished run's directory, unless KeepRunFiles: its
+// input is a full copy of a dataset, and what the run produced is in the
+// object store. A run going back to the queue keeps it, so that retries
+// start from the same local input.
 func (p *Pool) retain(ctx context.Context, id int64) {
 	if p.KeepRunFiles {
 		return
@@ -252,20 +270,50 @@ func (p *Pool) retain(ctx context.Context, id int64) {
 	if err != nil || !r.State.Final() {
 		return
 	}
-	dir := filepath.Join(p.Dir, "runs", strconv.FormatInt(id, 10))
-	for _, name := range []string{"input.csv", "input.csv.tmp"} {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			p.Log.Error("removing a run's input", "run", id, "err", err)
-		}
+	if err := os.RemoveAll(p.runDir(id)); err != nil {
+		p.Log.Error("removing a run's directory", "run", id, "err", err)
 	}
 }
 
-// saveOutput stores a scoring run's CSV in the catalog with its lineage.
-func (p *Pool) saveOutput(ctx context.Context, run *server.Run, csvPath string) (*server.DatasetVersion, error) {
+func (p *Pool) runDir(id int64) string {
+	return filepath.Join(p.Dir, "runs", strconv.FormatInt(id, 10))
+}
+
+// upload stores what a successful attempt produced and returns its key.
+func (p *Pool) upload(ctx context.Context, run *server.Run, job Job) (string, error) {
+	var (
+		key string
+		err error
+	)
+	switch run.Kind {
+	case server.RunTrain:
+		key, err = p.Objects.PutArtifact(ctx, run.ID, job.ModelOut)
+	case server.RunScore:
+		key, err = p.Objects.PutOutput(ctx, run.ID, job.Output)
+	}
+	if err != nil {
+		return "", fmt.Errorf("storing what the run produced: %w", err)
+	}
+	return key, nil
+}
+
+// saveOutput stores a scoring run's scores, read back from the object
+// store at key, in the catalog with their lineage: the catalog gets exactly
+// what the store holds, whichever machine wrote it.
+func (p *Pool) saveOutput(ctx context.Context, run *server.Run, key string) (*server.DatasetVersion, error) {
 	v, err := p.Store.FindRecipeVersionByID(ctx, run.RecipeVersionID)
 	if err != nil {
 		return nil, err
 	}
+	dir := p.runDir(run.ID)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	csvPath := filepath.Join(dir, "output.csv")
+	if err := p.Objects.Fetch(ctx, key, csvPath); err != nil {
+		return nil, err
+	}
+	defer os.Remove(csvPath)
 	lin := &server.Lineage{RunID: run.ID, Recipe: v.Recipe, RecipeVersion: v.Version, RecipeVersionID: v.ID,
 		TrainedModel: run.TrainedModel, Params: run.Params, InputSnapshot: run.InputSnapshot, Schedule: run.Schedule, NominalTime: run.NominalTime}
 	earlier, err := p.slotOutput(ctx, run.OutputName, lin)
@@ -327,6 +375,8 @@ func (p *Pool) failure(out outcome) (msg string, retryable bool) {
 		return fmt.Sprintf("exceeded the memory limit of %d MiB (the worker process used %d MiB, goroutine stacks included): raise the server's --memory-limit, read less data or start fewer goroutines", p.MemoryLimit>>20, out.rss>>20), false
 	case out.oom:
 		return fmt.Sprintf("exceeded the memory limit of %d MiB: raise the server's --memory-limit or read less data", p.MemoryLimit>>20), false
+	case out.store != nil:
+		return errText(out.store), true
 	case out.res != nil:
 		return out.res.Error, out.res.Retryable
 	case out.err != nil:
@@ -358,19 +408,31 @@ func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
 	if err != nil {
 		return Job{}, server.Errorf(server.EINVALID, "%v", err)
 	}
-	dir := filepath.Join(p.Dir, "runs", strconv.FormatInt(run.ID, 10))
+	if p.Objects == nil {
+		return Job{}, errors.New("the pool has no object store")
+	}
+	dir := p.runDir(run.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Job{}, err
 	}
 	input := filepath.Join(dir, "input.csv")
 	if _, err := os.Stat(input); err != nil {
-		// Export once per run: retries read exactly the same rows.
-		tmp := input + ".tmp"
-		if err := p.Datasets.ExportCSV(ctx, run.InputSnapshot, tmp); err != nil {
-			return Job{}, fmt.Errorf("exporting %s for the recipe: %w", run.InputSnapshot, err)
-		}
-		if err := os.Rename(tmp, input); err != nil {
-			return Job{}, err
+		// The snapshot goes to the object store once per dataset version
+		// (versions never change, so retries read exactly the same rows),
+		// and comes back from it as any worker would fetch it.
+		// A snapshot 'galley gc' removed between the two steps is
+		// published again.
+		for try := 1; ; try++ {
+			if _, err := p.Objects.PublishSnapshot(ctx, run.InputSnapshot, dir, p.Datasets.ExportCSV); err != nil {
+				return Job{}, fmt.Errorf("exporting %s for the recipe: %w", run.InputSnapshot, err)
+			}
+			err := p.Objects.FetchSnapshot(ctx, run.InputSnapshot, input)
+			if err == nil {
+				break
+			}
+			if try == 2 || server.ErrorCode(err) != server.ENOTFOUND {
+				return Job{}, fmt.Errorf("fetching %s for the recipe: %w", run.InputSnapshot, err)
+			}
 		}
 	}
 	job := Job{Kind: string(run.Kind), Source: v.Source, Values: values, Input: input, MemoryLimit: p.MemoryLimit,
@@ -382,7 +444,9 @@ func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
 			// A missing baseline leaves nothing to compare; the run still
 			// trains, and its result says why.
 			if tm, err := p.Store.FindTrainedModel(ctx, run.Baseline); err == nil {
-				job.ModelIn = tm.Artifact
+				if job.ModelIn, err = p.modelFile(ctx, tm, filepath.Join(dir, "baseline.json")); err != nil {
+					return Job{}, err
+				}
 			}
 		}
 	case server.RunScore:
@@ -390,10 +454,25 @@ func (p *Pool) job(ctx context.Context, run *server.Run) (Job, error) {
 		if err != nil {
 			return Job{}, err
 		}
-		job.ModelIn = tm.Artifact
+		if job.ModelIn, err = p.modelFile(ctx, tm, filepath.Join(dir, "model.json")); err != nil {
+			return Job{}, err
+		}
 		job.Output = filepath.Join(dir, fmt.Sprintf("output-%d.csv", run.Attempt))
 	}
 	return job, nil
+}
+
+// modelFile returns a local file holding tm's saved model, fetched from the
+// object store to path. Trained models made before object storage name a
+// file of their own, which is used as it is.
+func (p *Pool) modelFile(ctx context.Context, tm *server.TrainedModel, path string) (string, error) {
+	if !objectstore.IsKey(tm.Artifact) {
+		return tm.Artifact, nil
+	}
+	if err := p.Objects.Fetch(ctx, tm.Artifact, path); err != nil {
+		return "", fmt.Errorf("fetching the model of %s: %w", tm.Ref(), err)
+	}
+	return path, nil
 }
 
 // hooks connect a worker process to what it works for.

@@ -43,22 +43,26 @@ func withoutNetworkNamespace(a *syscall.SysProcAttr) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: a.Pdeathsig}
 }
 
-// processRSS is the resident memory of process pid: everything it uses,
-// goroutine stacks included, not only the Go heap.
+// processRSS is the resident memory process pid uses of its own:
+// everything it allocated, goroutine stacks included, not only the Go heap.
+// File-backed pages (the galley executable's code and data, some 60 MiB,
+// shared by every worker through the page cache) are left out, so the
+// limit measures the recipe and not the size of the binary.
 func processRSS(pid int) (int64, bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
 	if err != nil {
 		return 0, false
 	}
 	f := strings.Fields(string(b))
-	if len(f) < 2 {
+	if len(f) < 3 {
 		return 0, false
 	}
-	pages, err := strconv.ParseInt(f[1], 10, 64)
-	if err != nil {
+	resident, err1 := strconv.ParseInt(f[1], 10, 64)
+	shared, err2 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil || shared > resident {
 		return 0, false
 	}
-	return pages * int64(os.Getpagesize()), true
+	return (resident - shared) * int64(os.Getpagesize()), true
 }
 
 // landlockABI is the kernel's Landlock version, or an error saying why

@@ -13,6 +13,7 @@ import (
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/datasets"
+	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/worker"
@@ -118,9 +119,15 @@ func setup(t *testing.T, maxAttempts int, tweak func(p *worker.Pool)) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	db.MaxAttempts = maxAttempts
+	objects, err := objectstore.OpenDefault(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { objects.Close() })
 	pool := &worker.Pool{
 		Store:    db,
 		Datasets: ds,
+		Objects:  objects,
 		Command:  []string{os.Args[0]},
 		Env:      []string{"GALLEY_TEST_WORKER=1"},
 		Size:     2,

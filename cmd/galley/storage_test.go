@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/objectstore"
+	"github.com/galley-dev/galley/server/objectstore/s3test"
+	"github.com/galley-dev/galley/server/postgres/pgtest"
+)
+
+// TestServeOnS3 runs a real galley serve process with --storage s3://… on
+// a real S3-compatible server and --database on a real PostgreSQL, the
+// pair several machines share: training and scoring keep their input
+// snapshot, the trained model and the scores in the bucket, under the
+// URL's prefix, and none on the server's disk; galley gc then removes
+// exactly the objects nothing needs once their runs and versions are
+// deleted, and runs still work afterwards.
+func TestServeOnS3(t *testing.T) {
+	srv := s3test.New(t)
+	srv.SetEnv(t)
+	storage := srv.NewBucket(t)
+	u, _ := url.Parse(storage)
+	object := func(key string) string { return srv.ObjectPath(u.Host, "galley/"+key) }
+	exists := func(key string) bool {
+		_, err := os.Stat(object(key))
+		return err == nil
+	}
+	dsn := pgtest.NewDatabase(t)
+	home := t.TempDir()
+	var log bytes.Buffer
+	_, addr := startServeProcess(t, home, &log, "--database", dsn, "--storage", storage, "--workers", "1")
+	setupSleepy(t, addr)
+
+	train := decodeRun(t, first(galley(t, addr, 0, "train", "nap", "--wait", "--json")))
+	if train.State != server.RunSucceeded || train.TrainedModel != "nap@1" {
+		t.Fatalf("training = %+v\nserver log:\n%s", train, log.String())
+	}
+	score := decodeRun(t, first(galley(t, addr, 0, "score", "nap@1", "--input", "small", "--output", "scored", "--wait", "--json")))
+	if score.State != server.RunSucceeded || score.OutputSnapshot != "scored@1" || score.RowsOut != 50 {
+		t.Fatalf("scoring = %+v\nserver log:\n%s", score, log.String())
+	}
+	for _, key := range []string{"snapshots/small/v1.csv", "runs/1/model.json", "runs/2/output.csv"} {
+		if !exists(key) {
+			t.Errorf("the bucket has no %s", key)
+		}
+	}
+	if b, err := os.ReadFile(object("runs/2/output.csv")); err != nil || strings.Count(string(b), "\n") != 51 {
+		t.Errorf("the scores in the bucket have %d lines, want a header and 50 rows (%v)", strings.Count(string(b), "\n"), err)
+	}
+	// Nothing of the runs stays on the server's disk: no file store, no
+	// run directories.
+	for _, dir := range []string{filepath.Join(home, "server", "objects"), filepath.Join(home, "server", "work", "runs", "1"), filepath.Join(home, "server", "work", "runs", "2")} {
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("%s exists on the server's disk", dir)
+		}
+	}
+
+	// Retention: deleting the scores' run and the trained version removes
+	// their objects at once.
+	galley(t, addr, 0, "dataset", "delete", "scored")
+	galley(t, addr, 0, "runs", "delete", "2")
+	galley(t, addr, 0, "model", "delete", "nap@1")
+	for _, key := range []string{"runs/1/model.json", "runs/2/output.csv"} {
+		if exists(key) {
+			t.Errorf("%s outlived its delete", key)
+		}
+	}
+	// What a failed removal would leave, gc removes, with the snapshot no
+	// run reads any more.
+	objects, err := objectstore.Open(context.Background(), storage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer objects.Close()
+	for _, key := range []string{"runs/1/model.json", "runs/2/output.csv"} {
+		if err := objects.Put(context.Background(), key, strings.NewReader("left behind")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gc := []string{"gc", "--home", home, "--database", dsn, "--storage", storage}
+	out := cli(t, 0, append(gc, "--dry-run")...)
+	for _, want := range []string{"objects of deleted runs: 1 file(s)", "models of deleted trained versions: 1 file(s)", "snapshots no queued or running run reads: 1 file(s)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("gc --dry-run does not say %q:\n%s", want, out)
+		}
+	}
+	if !exists("runs/2/output.csv") {
+		t.Errorf("gc --dry-run removed an object")
+	}
+	out = cli(t, 0, gc...)
+	if !strings.Contains(out, "in 3 file(s)") {
+		t.Errorf("gc: %s", out)
+	}
+	for _, key := range []string{"snapshots/small/v1.csv", "runs/1/model.json", "runs/2/output.csv"} {
+		if exists(key) {
+			t.Errorf("gc left %s", key)
+		}
+	}
+	if out := cli(t, 0, gc...); !strings.Contains(out, "reclaimed 0 bytes in 0 file(s)") {
+		t.Errorf("a second gc found more: %s", out)
+	}
+	// The snapshot gc took is published again by the next run.
+	again := decodeRun(t, first(galley(t, addr, 0, "train", "nap", "--wait", "--json")))
+	if again.State != server.RunSucceeded || !exists("runs/3/model.json") || !exists("snapshots/small/v1.csv") {
+		t.Errorf("training after gc = %+v", again)
+	}
+}
+
+// TestServeBadStorage: an object store galley serve cannot use stops it at
+// start with an error naming the problem, before it listens and before it
+// creates or migrates its database.
+func TestServeBadStorage(t *testing.T) {
+	srv := s3test.New(t)
+	srv.SetEnv(t)
+	good := srv.NewBucket(t)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreachable := "s3://galley?region=us-east-1&endpoint=http://" + closed.Addr().String()
+	closed.Close()
+	tests := []struct {
+		name, storage string
+		usage         bool
+		want          []string
+	}{
+		{"unknown scheme", "ftp://files/galley", true, []string{"--storage", `unknown scheme "ftp"`, "use file:///DIR or s3://"}},
+		{"missing directory", "file:///no/such/galley/objects", true, []string{"directory /no/such/galley/objects does not exist"}},
+		{"missing bucket", srv.URL("no-such-bucket", "galley"), true, []string{`bucket "no-such-bucket" does not exist`, "create it first"}},
+		{"wrong credentials", good, false, []string{"access denied", "AWS_SECRET_ACCESS_KEY"}},
+		{"unreachable endpoint", unreachable, false, []string{"cannot reach the store", "check the endpoint"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "wrong credentials" {
+				t.Setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+			}
+			home := t.TempDir()
+			m := &serveMain{Addr: "127.0.0.1:0", Home: home, Storage: tt.storage, MaxAttempts: 1, execution: execution{Workers: 1, WorkerCommand: []string{"false"}}}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err := m.Run(ctx)
+			defer m.Close()
+			if err == nil {
+				t.Fatalf("galley serve started with --storage %s", tt.storage)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if got := errors.Is(err, errUsage); got != tt.usage {
+				t.Errorf("usage error (exit status 2) = %v, want %v: %v", got, tt.usage, err)
+			}
+			if m.listener != nil {
+				t.Errorf("galley serve listens on %s despite the error", m.listener.Addr())
+			}
+			for _, p := range []string{filepath.Join(home, "server", "galley.db"), filepath.Join(home, "server", "objects")} {
+				if _, err := os.Stat(p); err == nil {
+					t.Errorf("%s was created", p)
+				}
+			}
+		})
+	}
+}
