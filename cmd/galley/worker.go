@@ -72,8 +72,8 @@ type workerMain struct {
 	db      store
 	objects *objectstore.Store
 	queue   *queue.Queue
-	stop  context.CancelFunc
-	done  chan error
+	stop    context.CancelFunc
+	done    chan error
 }
 
 // Run opens the database and the dataset catalog, starts executing runs
