@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/objectstore"
@@ -28,7 +29,13 @@ func TestObjects(t *testing.T) {
 			t.Errorf("the store has no %s: %v", key, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(e.pool.Dir, "runs", "1")); err == nil {
+	// The directory goes right after the run is recorded as finished.
+	gone := false
+	for deadline := time.Now().Add(10 * time.Second); !gone && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, err := os.Stat(filepath.Join(e.pool.Dir, "runs", "1"))
+		gone = os.IsNotExist(err)
+	}
+	if !gone {
 		t.Errorf("the finished run kept its directory")
 	}
 
