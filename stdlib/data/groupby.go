@@ -100,7 +100,7 @@ func (g *GroupBy) Agg(aggs ...Agg) (*Frame, error) {
 		}
 		cols[k] = i
 	}
-	groups, ng, err := f.groupRows(g.keys)
+	groups, ng, err := f.groupCodes(g.keys)
 	if err != nil {
 		return nil, err
 	}
