@@ -208,7 +208,8 @@ func (w *ParquetWriter) writeColumn(cw file.ColumnChunkWriter, arr arrow.Array, 
 }
 
 // unsliced returns d (retained) or, when d is a slice of a longer array, a
-// copy starting at offset 0: pqarrow v15 misreads sliced dictionary indices.
+// copy starting at offset 0, as pqarrow v15 fails on sliced dictionary
+// arrays.
 func unsliced(mem memory.Allocator, d *array.Dictionary) arrow.Array {
 	if d.Data().Offset() == 0 {
 		d.Retain()
@@ -262,4 +263,3 @@ func plainSchema(s *arrow.Schema) *arrow.Schema {
 	}
 	return arrow.NewSchema(fields, nil)
 }
-
