@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"math/bits"
 	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -68,30 +69,89 @@ func tsInts(ts []arrow.Timestamp) []int64 {
 	return unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(ts))), len(ts))
 }
 
-// intJoin joins on one integer key without coding the left side: the
-// right keys go into an intTable, and each left row looks its key up.
+// intJoin joins on one integer key without coding the left side. When
+// the right keys span a range not much wider than the two frames are long,
+// a key indexes the chain heads directly, and left keys in order (ids,
+// dates) read the heads in order too. Otherwise the right keys go into an
+// intTable, fronted by a bitmap of their hashes that turns away most left
+// keys without a match while the bitmap still fits in cache.
 func intJoin(la arrow.Array, lv []int64, ra arrow.Array, rv []int64, left bool) ([]int32, []int32) {
+	rnull, lnull := ra.NullN() > 0, la.NullN() > 0
+	lo, hi, found := int64(0), int64(-1), false
+	for i, x := range rv {
+		if rnull && ra.IsNull(i) {
+			continue
+		}
+		if !found {
+			lo, hi, found = x, x, true
+		}
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	if span := uint64(hi - lo); found && span < uint64(max(1<<16, 2*(len(lv)+len(rv)))) {
+		head, next := chainRows(int(span)+1, len(rv), func(i int) int32 {
+			if rnull && ra.IsNull(i) {
+				return -1
+			}
+			return int32(rv[i] - lo)
+		})
+		return probe(len(lv), left, head, next, func(at int, dst []int32) {
+			for k := range dst {
+				x := lv[at+k] - lo
+				if uint64(x) > span || (lnull && la.IsNull(at+k)) {
+					dst[k] = -1
+					continue
+				}
+				dst[k] = int32(x)
+			}
+		})
+	}
 	t := newIntTable(len(rv))
 	rcodes := make([]int32, len(rv))
-	rnull := ra.NullN() > 0
+	filter := newHashFilter(len(rv))
 	for i, x := range rv {
 		if rnull && ra.IsNull(i) {
 			rcodes[i] = -1
 			continue
 		}
 		rcodes[i] = t.code(uint64(x))
+		filter.add(uint64(x))
 	}
 	head, next := chainRows(int(t.n), len(rv), func(i int) int32 { return rcodes[i] })
-	lnull := la.NullN() > 0
-	return probe(len(lv), left, head, next, func(lo int, dst []int32) {
+	return probe(len(lv), left, head, next, func(at int, dst []int32) {
 		for k := range dst {
-			if lnull && la.IsNull(lo+k) {
+			x := uint64(lv[at+k])
+			if !filter.has(x) || (lnull && la.IsNull(at+k)) {
 				dst[k] = -1
 				continue
 			}
-			dst[k] = t.lookup(uint64(lv[lo+k]))
+			dst[k] = t.lookup(x)
 		}
 	})
+}
+
+// hashFilter is a one-hash Bloom filter of 16 bits per key: about one key
+// in sixteen without a match gets through to the table.
+type hashFilter struct {
+	bits  []uint64
+	shift uint8
+}
+
+func newHashFilter(n int) hashFilter {
+	size := 1 << 10
+	for size < 16*n {
+		size *= 2
+	}
+	return hashFilter{bits: make([]uint64, size/64), shift: uint8(64 - bits.TrailingZeros(uint(size)))}
+}
+
+func (h hashFilter) add(k uint64) {
+	b := hashInt(k) * 0xbf58476d1ce4e5b9 >> h.shift
+	h.bits[b/64] |= 1 << (b % 64)
+}
+
+func (h hashFilter) has(k uint64) bool {
+	b := hashInt(k) * 0xbf58476d1ce4e5b9 >> h.shift
+	return h.bits[b/64]&(1<<(b%64)) != 0
 }
 
 // chainRows links the rows of each code: head[c] is the first row with
