@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
 // Agg is one aggregation of a group-by: Count, Sum, Mean, Min, Max, Std,
@@ -206,6 +207,9 @@ func aggregate(f *Frame, a Agg, arr arrow.Array, groups []int32, ng int) arrow.A
 		}
 		return fixedArray(mem, dt, acc, valid)
 	}
+	if fa, ok := arr.(*array.Float64); ok && !nulls && (a.op == "sum" || a.op == "mean") {
+		return sumFloats(mem, fa.Float64Values(), groups, ng, a.op == "mean")
+	}
 	vals := colVec(arr)
 	acc := make([]float64, ng)
 	sq := make([]float64, ng)
@@ -253,6 +257,25 @@ func aggregate(f *Frame, a Agg, arr arrow.Array, groups []int32, ng int) arrow.A
 		}
 	}
 	return fixedArray(mem, arrow.PrimitiveTypes.Float64, acc, valid)
+}
+
+// sumFloats sums (or averages) a float column without nulls by group.
+func sumFloats(mem memory.Allocator, xs []float64, groups []int32, ng int, mean bool) arrow.Array {
+	acc := make([]float64, ng)
+	xs = xs[:len(groups)]
+	for i, g := range groups {
+		acc[g] += xs[i]
+	}
+	if mean {
+		n := make([]int64, ng)
+		for _, g := range groups {
+			n[g]++
+		}
+		for g := range acc {
+			acc[g] /= float64(n[g]) // every group has a row
+		}
+	}
+	return fixedArray(mem, arrow.PrimitiveTypes.Float64, acc, nil)
 }
 
 func quantiles(f *Frame, arr arrow.Array, groups []int32, ng int, q float64) arrow.Array {
