@@ -93,7 +93,7 @@ func (g *GroupBy) Agg(aggs ...Agg) (*Frame, error) {
 			return nil, f.missing(a.col)
 		}
 		t := f.schema[i].Type
-		if a.op != "nunique" && !(t.Numeric() || (t == Timestamp && (a.op == "min" || a.op == "max"))) {
+		if a.op != "nunique" && a.op != "nvalid" && !(t.Numeric() || (t == Timestamp && (a.op == "min" || a.op == "max"))) {
 			return nil, fmt.Errorf("%s(%q): column is %s, not numeric", a.op, a.col, t)
 		}
 		if a.op == "quantile" && (a.q < 0 || a.q > 1 || math.IsNaN(a.q)) {
@@ -144,6 +144,16 @@ func aggregate(f *Frame, a Agg, arr arrow.Array, groups []int32, ng int) arrow.A
 		counts := make([]int64, ng)
 		for _, g := range groups {
 			counts[g]++
+		}
+		return fixedArray(mem, arrow.PrimitiveTypes.Int64, counts, nil)
+	case "nvalid":
+		// Non-null values per group (a stream's mean divides by it).
+		counts := make([]int64, ng)
+		nulls := arr.NullN() > 0
+		for i, g := range groups {
+			if !nulls || arr.IsValid(i) {
+				counts[g]++
+			}
 		}
 		return fixedArray(mem, arrow.PrimitiveTypes.Int64, counts, nil)
 	case "nunique":
