@@ -372,7 +372,11 @@ func flatten(mem memory.Allocator, name string, col *arrow.Chunked) (arrow.Array
 		if dt, ok := col.DataType().(*arrow.DictionaryType); ok && dt.ValueType.ID() == arrow.STRING {
 			// Each row group has its own dictionary, and
 			// array.Concatenate in Arrow v15 misplaces the codes after a
-			// null when it unifies them: join the values instead.
+			// null when it unifies them: unify them here.
+			if u, ok := unifyDicts(mem, chunks, col.NullN() > 0); ok {
+				arr = u
+				break
+			}
 			var vals []string
 			var valid []bool
 			for _, c := range chunks {
@@ -559,4 +563,63 @@ func readProps(pf *file.Reader, batch int64) pqarrow.ArrowReadProperties {
 		}
 	}
 	return props
+}
+
+// unifyDicts joins string dictionary chunks, each with its own dictionary,
+// into one dictionary array: each chunk's levels are looked up once in a
+// shared table and its codes remapped, so no row's string is touched.
+func unifyDicts(mem memory.Allocator, chunks []arrow.Array, nulls bool) (arrow.Array, bool) {
+	n := 0
+	for _, c := range chunks {
+		d, ok := c.(*array.Dictionary)
+		if !ok {
+			return nil, false
+		}
+		if _, ok := d.Indices().(*array.Int32); !ok {
+			return nil, false
+		}
+		if _, ok := d.Dictionary().(*array.String); !ok {
+			return nil, false
+		}
+		n += c.Len()
+	}
+	var levels strDict
+	buf, codes := allocFixed[int32](mem, n)
+	var valid []bool
+	if nulls {
+		valid = make([]bool, n)
+	}
+	off := 0
+	for _, c := range chunks {
+		d := c.(*array.Dictionary)
+		dict := d.Dictionary().(*array.String)
+		remap := make([]int32, dict.Len())
+		for k := range remap {
+			b := []byte(dict.Value(k))
+			code := levels.lookup(b)
+			if code < 0 {
+				code = levels.add(b)
+			}
+			remap[k] = code
+		}
+		chunkNulls := d.NullN() > 0
+		for i, x := range d.Indices().(*array.Int32).Int32Values() {
+			if chunkNulls && d.IsNull(i) {
+				codes[off+i] = 0
+				continue
+			}
+			codes[off+i] = remap[x]
+			if valid != nil {
+				valid[off+i] = true
+			}
+		}
+		off += d.Len()
+	}
+	vb, nn := validityBuf(mem, valid, n)
+	idx := makeArray(arrow.PrimitiveTypes.Int32, n, nn, vb, buf)
+	dict := plainStringArray(mem, levels.levels, nil)
+	out := array.NewDictionaryArray(dictType, idx, dict)
+	idx.Release()
+	dict.Release()
+	return out, true
 }
