@@ -427,6 +427,26 @@ type ParquetReader struct {
 	rg    int    // next row group to decode
 	cur   *Frame // decoded row group being handed out
 	off   int
+	cols  []int // the columns to decode; nil for all
+}
+
+// project limits decoding to the named columns of a flat file (names it
+// does not have are left for the caller to miss).
+func (r *ParquetReader) project(names map[string]bool) {
+	sc := r.pf.MetaData().Schema
+	as, err := r.fr.Schema()
+	if err != nil || len(as.Fields()) != sc.NumColumns() {
+		return
+	}
+	var cols []int
+	for i, fl := range as.Fields() {
+		if names[fl.Name] {
+			cols = append(cols, i)
+		}
+	}
+	if len(cols) > 0 {
+		r.cols = cols
+	}
 }
 
 // OpenParquet opens path for chunked reading.
@@ -457,9 +477,12 @@ func (r *ParquetReader) Next() (*Frame, error) {
 		if r.rg >= r.pf.NumRowGroups() {
 			return nil, io.EOF
 		}
-		cols := make([]int, r.pf.MetaData().Schema.NumColumns())
-		for i := range cols {
-			cols[i] = i
+		cols := r.cols
+		if cols == nil {
+			cols = make([]int, r.pf.MetaData().Schema.NumColumns())
+			for i := range cols {
+				cols[i] = i
+			}
 		}
 		tbl, err := r.fr.ReadRowGroups(context.Background(), cols, []int{r.rg})
 		if err != nil {

@@ -30,6 +30,8 @@ type Stream struct {
 	total    int64
 	unit     string
 	steps    []func(*Frame) (*Frame, error)
+	needs    []func(map[string]bool) map[string]bool // per step: the columns it needs, given those needed after it (nil: all)
+	project  func(map[string]bool)                   // limits the columns read, when the source can
 	progress func(Progress)
 	rows     int64
 	start    time.Time
@@ -81,7 +83,8 @@ func ScanParquet(path string, opts ...ParquetOptions) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stream{source: path, next: r.Next, close: r.Close, total: r.NumRows(), unit: "rows", start: time.Now()}
+	s := &Stream{source: path, next: r.Next, close: r.Close, total: r.NumRows(), unit: "rows", start: time.Now(),
+		project: r.project}
 	s.done = func() int64 { return s.rows }
 	return s, nil
 }
@@ -99,17 +102,34 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // Filter keeps the rows of each chunk for which cond holds.
 func (s *Stream) Filter(cond *Expr) *Stream {
-	return s.step(func(f *Frame) (*Frame, error) { return f.Filter(cond) })
+	return s.step(func(f *Frame) (*Frame, error) { return f.Filter(cond) }, func(need map[string]bool) map[string]bool {
+		if need != nil {
+			cond.columns(need)
+		}
+		return need
+	})
 }
 
 // Select keeps the named columns of each chunk.
 func (s *Stream) Select(cols ...string) *Stream {
-	return s.step(func(f *Frame) (*Frame, error) { return f.Select(cols...) })
+	return s.step(func(f *Frame) (*Frame, error) { return f.Select(cols...) }, func(map[string]bool) map[string]bool {
+		need := map[string]bool{}
+		for _, c := range cols {
+			need[c] = true
+		}
+		return need
+	})
 }
 
 // With adds (or replaces) column name, computed from e, in each chunk.
 func (s *Stream) With(name string, e *Expr) *Stream {
-	return s.step(func(f *Frame) (*Frame, error) { return f.With(name, e) })
+	return s.step(func(f *Frame) (*Frame, error) { return f.With(name, e) }, func(need map[string]bool) map[string]bool {
+		if need != nil {
+			delete(need, name)
+			e.columns(need)
+		}
+		return need
+	})
 }
 
 // Progress calls fn after every chunk read and once at the end, for
@@ -119,9 +139,23 @@ func (s *Stream) Progress(fn func(Progress)) *Stream {
 	return s
 }
 
-func (s *Stream) step(fn func(*Frame) (*Frame, error)) *Stream {
+func (s *Stream) step(fn func(*Frame) (*Frame, error), need func(map[string]bool) map[string]bool) *Stream {
 	s.steps = append(s.steps, fn)
+	s.needs = append(s.needs, need)
 	return s
+}
+
+// pushDown tells the source which columns the steps and a consumer that
+// reads the columns in last (nil: all) need, so a Parquet stream decodes
+// only those.
+func (s *Stream) pushDown(last map[string]bool) {
+	need := last
+	for k := len(s.needs) - 1; k >= 0; k-- {
+		need = s.needs[k](need)
+	}
+	if need != nil && s.project != nil && s.rows == 0 {
+		s.project(need)
+	}
 }
 
 // Next returns the next chunk with the stream's steps applied, or io.EOF
@@ -199,6 +233,7 @@ func (s *Stream) each(fn func(*Frame) error) (err error) {
 // WriteParquet writes every chunk to a Parquet file, each chunk as one or
 // more row groups (opts.RowGroupRows caps them), and closes the stream.
 func (s *Stream) WriteParquet(path string, opts ...ParquetOptions) error {
+	s.pushDown(nil)
 	w, err := CreateParquet(path, opts...)
 	if err != nil {
 		s.Close()
@@ -214,6 +249,7 @@ func (s *Stream) WriteParquet(path string, opts ...ParquetOptions) error {
 // WriteCSV writes every chunk to a CSV file under one header and closes
 // the stream.
 func (s *Stream) WriteCSV(path string, opts ...CSVOptions) error {
+	s.pushDown(nil)
 	w, err := CreateCSV(path, opts...)
 	if err != nil {
 		s.Close()
@@ -229,6 +265,7 @@ func (s *Stream) WriteCSV(path string, opts ...CSVOptions) error {
 // Collect reads the remaining chunks into one frame and closes the
 // stream: for a stream filtered down to what fits in memory.
 func (s *Stream) Collect() (*Frame, error) {
+	s.pushDown(nil)
 	var parts []*Frame
 	defer func() {
 		for _, p := range parts {
@@ -269,6 +306,16 @@ func (g *StreamGroupBy) Agg(aggs ...Agg) (*Frame, error) {
 		g.s.Close()
 		return nil, err
 	}
+	need := map[string]bool{}
+	for _, k := range g.keys {
+		need[k] = true
+	}
+	for _, a := range aggs {
+		if a.col != "" {
+			need[a.col] = true
+		}
+	}
+	g.s.pushDown(need)
 	var acc *Frame
 	defer func() { acc.Release() }()
 	err = g.s.each(func(f *Frame) error {

@@ -212,3 +212,43 @@ func TestStreamCollectAndBadFilter(t *testing.T) {
 		t.Fatalf("filter on a missing column: %v", err)
 	}
 }
+
+func TestParquetStreamReadsOnlyNeededColumns(t *testing.T) {
+	whole, err := ReadCSV(streamCSV(t, 3000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Release()
+	pq := filepath.Join(t.TempDir(), "p.parquet")
+	if err := whole.WriteParquet(pq, ParquetOptions{RowGroupRows: 700}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ScanParquet(pq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read []int
+	s.next = func(next func() (*Frame, error)) func() (*Frame, error) {
+		return func() (*Frame, error) {
+			f, err := next()
+			if err == nil {
+				read = append(read, f.NumCols())
+			}
+			return f, err
+		}
+	}(s.next)
+	g, err := s.With("big", Col("units").Mul(2)).Filter(Col("big").Gt(100)).GroupBy("team").Agg(Mean("amount"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Release()
+	// team, units (for big) and amount: not id, region or when.
+	for _, n := range read {
+		if n != 3 {
+			t.Fatalf("chunks had %v columns, want 3 each", read)
+		}
+	}
+	if len(read) == 0 || g.NumRows() == 0 {
+		t.Fatalf("%d chunks, %d groups", len(read), g.NumRows())
+	}
+}
