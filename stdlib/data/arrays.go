@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"math/bits"
 	"time"
 	"unsafe"
 
@@ -258,78 +259,119 @@ func take(mem memory.Allocator, arr arrow.Array, idx []int32) arrow.Array {
 }
 
 // takeRows is take for callers that know whether idx holds a -1, so that
-// gathering many columns by one index scans it once.
+// gathering many columns by one index scans it once. Values and validity
+// are gathered straight into Arrow buffers.
 func takeRows(mem memory.Allocator, arr arrow.Array, idx []int32, neg bool) arrow.Array {
 	n := len(idx)
-	var valid []bool
-	if arr.NullN() > 0 || neg {
-		valid = make([]bool, n)
-		for j, i := range idx {
-			valid[j] = i >= 0 && arr.IsValid(int(i))
-		}
-	}
+	vb, nulls := takeValidity(mem, arr, idx, neg)
 	switch a := arr.(type) {
 	case *array.Int64:
-		src := a.Int64Values()
-		buf, dst := allocFixed[int64](mem, n)
-		for j, i := range idx {
-			if i >= 0 {
-				dst[j] = src[i]
-			}
-		}
-		vb, nulls := validityBuf(mem, valid, n)
-		return makeArray(arr.DataType(), n, nulls, vb, buf)
+		return makeArray(arr.DataType(), n, nulls, vb, gather(mem, a.Int64Values(), idx, neg))
 	case *array.Timestamp:
-		src := a.TimestampValues()
-		buf, dst := allocFixed[int64](mem, n)
-		for j, i := range idx {
-			if i >= 0 {
-				dst[j] = int64(src[i])
-			}
-		}
-		vb, nulls := validityBuf(mem, valid, n)
-		return makeArray(arr.DataType(), n, nulls, vb, buf)
+		return makeArray(arr.DataType(), n, nulls, vb, gather(mem, tsInts(a.TimestampValues()), idx, neg))
 	case *array.Float64:
-		src := a.Float64Values()
-		buf, dst := allocFixed[float64](mem, n)
-		for j, i := range idx {
-			if i >= 0 {
-				dst[j] = src[i]
-			}
-		}
-		vb, nulls := validityBuf(mem, valid, n)
-		return makeArray(arr.DataType(), n, nulls, vb, buf)
+		return makeArray(arr.DataType(), n, nulls, vb, gather(mem, a.Float64Values(), idx, neg))
 	case *array.Boolean:
-		vals := make([]bool, n)
-		for j, i := range idx {
-			if i >= 0 {
-				vals[j] = a.Value(int(i))
-			}
-		}
-		return boolArray(mem, vals, valid)
+		return makeArray(arr.DataType(), n, nulls, vb, gatherBits(mem, a, idx))
 	case *array.String:
+		if vb != nil {
+			vb.Release()
+		}
+		var valid []bool
+		if nulls > 0 {
+			valid = make([]bool, n)
+		}
 		vals := make([]string, n)
 		for j, i := range idx {
 			if i >= 0 && a.IsValid(int(i)) {
 				vals[j] = a.Value(int(i))
+				if valid != nil {
+					valid[j] = true
+				}
 			}
 		}
 		return plainStringArray(mem, vals, valid)
 	case *array.Dictionary:
-		src := a.Indices().(*array.Int32).Int32Values()
-		buf, codes := allocFixed[int32](mem, n)
-		for j, i := range idx {
-			if i >= 0 {
-				codes[j] = src[i]
-			}
-		}
-		vb, nulls := validityBuf(mem, valid, n)
-		ia := makeArray(arrow.PrimitiveTypes.Int32, n, nulls, vb, buf)
+		codes := a.Indices().(*array.Int32).Int32Values()
+		ia := makeArray(arrow.PrimitiveTypes.Int32, n, nulls, vb, gather(mem, codes, idx, neg))
 		out := array.NewDictionaryArray(a.DataType(), ia, a.Dictionary())
 		ia.Release()
 		return out
 	}
+	if vb != nil {
+		vb.Release()
+	}
 	panic(fmt.Sprintf("data: take on unsupported type %s", arr.DataType()))
+}
+
+// gather returns a buffer of src[idx[j]], zero where idx[j] is -1.
+func gather[T int64 | float64 | int32](mem memory.Allocator, src []T, idx []int32, neg bool) *memory.Buffer {
+	buf, dst := allocFixed[T](mem, len(idx))
+	dst = dst[:len(idx)]
+	if !neg {
+		for j, i := range idx {
+			dst[j] = src[i]
+		}
+		return buf
+	}
+	for j, i := range idx {
+		if i >= 0 {
+			dst[j] = src[i]
+		}
+	}
+	return buf
+}
+
+// gatherBits gathers the value bits of a boolean array a byte at a time.
+func gatherBits(mem memory.Allocator, a *array.Boolean, idx []int32) *memory.Buffer {
+	n := len(idx)
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(int(bitutil.BytesForBits(int64(n))))
+	dst := buf.Bytes()
+	src := a.Data().Buffers()[1].Bytes()
+	off := a.Data().Offset()
+	for b := range dst {
+		var x byte
+		lo := b * 8
+		for k, i := range idx[lo:min(lo+8, n)] {
+			if i >= 0 && bitutil.BitIsSet(src, off+int(i)) {
+				x |= 1 << k
+			}
+		}
+		dst[b] = x
+	}
+	return buf
+}
+
+// takeValidity gathers arr's validity for idx, -1 counting as null; it
+// returns nil when every gathered value is valid.
+func takeValidity(mem memory.Allocator, arr arrow.Array, idx []int32, neg bool) (*memory.Buffer, int) {
+	if arr.NullN() == 0 && !neg {
+		return nil, 0
+	}
+	n := len(idx)
+	src := arr.NullBitmapBytes()
+	off := arr.Data().Offset()
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(int(bitutil.BytesForBits(int64(n))))
+	dst := buf.Bytes()
+	valid := 0
+	for b := range dst {
+		var x byte
+		lo := b * 8
+		for k, i := range idx[lo:min(lo+8, n)] {
+			if i >= 0 && (src == nil || bitutil.BitIsSet(src, off+int(i))) {
+				x |= 1 << k
+			}
+		}
+		dst[b] = x
+		valid += bits.OnesCount8(x)
+	}
+	if valid == n {
+		buf.Release()
+		return nil, 0
+	}
+	return buf, n - valid
 }
 
 func hasNeg(idx []int32) bool {

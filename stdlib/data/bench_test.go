@@ -13,14 +13,33 @@ import (
 	"testing"
 )
 
-// The benchmarks run on a generated 1M-row × 20-column mixed table written
-// once to $GALLEY_BENCH_DIR (default: a directory under the system temp
-// dir) as bench.csv and bench.parquet, so peer libraries can time the same
-// files (see testdata/bench/suite_data.py).
-
-const benchRows = 1_000_000
+// The benchmarks run on a generated table of $GALLEY_BENCH_ROWS rows
+// (default 1M) × 20 mixed columns, written once to $GALLEY_BENCH_DIR
+// (default: a directory under the system temp dir) as bench.csv and
+// bench.parquet, so peer libraries can time the same files (see
+// testdata/bench/suite_data.py). The stream benchmarks use a bigger CSV
+// of $GALLEY_BENCH_STREAM_ROWS rows and run only when that is set.
 
 var benchOnce sync.Once
+
+// benchRows is the row count of the generated table.
+func benchRows(b *testing.B) int {
+	b.Helper()
+	return envRows(b, "GALLEY_BENCH_ROWS", 1_000_000)
+}
+
+func envRows(b *testing.B, name string, def int) int {
+	b.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("%s=%q is not a positive row count", name, v)
+	}
+	return n
+}
 
 func benchDir(b *testing.B) string {
 	b.Helper()
@@ -28,17 +47,23 @@ func benchDir(b *testing.B) string {
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "galley-bench-data")
 	}
+	rows := benchRows(b)
 	benchOnce.Do(func() {
-		if err := writeBenchFiles(dir); err != nil {
+		if err := writeBenchFiles(dir, rows); err != nil {
 			b.Fatal(err)
 		}
 	})
 	return dir
 }
 
-// writeBenchFiles generates the table unless the files already exist:
-// id, 4 string keys of growing cardinality, 6 ints, 8 floats, 1 bool.
-func writeBenchFiles(dir string) error {
+// BenchmarkBenchFiles only makes sure the files exist, so that the suite
+// writes them before it measures anything.
+func BenchmarkBenchFiles(b *testing.B) {
+	benchDir(b)
+}
+
+// writeBenchFiles generates the table unless the files already exist.
+func writeBenchFiles(dir string, rows int) error {
 	csvPath := filepath.Join(dir, "bench.csv")
 	pqPath := filepath.Join(dir, "bench.parquet")
 	dimPath := filepath.Join(dir, "dim.csv")
@@ -49,7 +74,38 @@ func writeBenchFiles(dir string) error {
 		return err
 	}
 	r := rand.New(rand.NewPCG(42, 42))
-	fh, err := os.Create(csvPath)
+	if err := writeBenchCSV(csvPath, rows, r); err != nil {
+		return err
+	}
+	// A dimension table keyed by every 10th id.
+	dfh, err := os.Create(dimPath)
+	if err != nil {
+		return err
+	}
+	dw := bufio.NewWriter(dfh)
+	dw.WriteString("id,segment,score\n")
+	for k := 0; k < rows/10; k++ {
+		fmt.Fprintf(dw, "%d,s%d,%.3f\n", k*10, r.IntN(50), r.Float64())
+	}
+	if err := dw.Flush(); err != nil {
+		dfh.Close()
+		return err
+	}
+	if err := dfh.Close(); err != nil {
+		return err
+	}
+	f, err := ReadCSV(csvPath)
+	if err != nil {
+		return err
+	}
+	defer f.Release()
+	return f.WriteParquet(pqPath)
+}
+
+// writeBenchCSV writes rows rows of the benchmark table: id, 4 string keys
+// of growing cardinality, 6 ints, 8 floats, 1 bool.
+func writeBenchCSV(path string, rows int, r *rand.Rand) error {
+	fh, err := os.Create(path)
 	if err != nil {
 		return err
 	}
@@ -66,7 +122,7 @@ func writeBenchFiles(dir string) error {
 	w.WriteString(strings.Join(head, ",") + "\n")
 	regions := []string{"north", "south", "east", "west"}
 	var line []byte
-	for row := 0; row < benchRows; row++ {
+	for row := 0; row < rows; row++ {
 		line = line[:0]
 		line = strconv.AppendInt(line, int64(row), 10)
 		line = fmt.Appendf(line, ",c%d,k%d,u%d,%s", r.IntN(10), r.IntN(100), r.IntN(1000), regions[r.IntN(4)])
@@ -84,27 +140,10 @@ func writeBenchFiles(dir string) error {
 		w.Write(line)
 	}
 	if err := w.Flush(); err != nil {
+		fh.Close()
 		return err
 	}
-	fh.Close()
-	// A 100k-row dimension table keyed by id (every 10th id).
-	dfh, err := os.Create(dimPath)
-	if err != nil {
-		return err
-	}
-	dw := bufio.NewWriter(dfh)
-	dw.WriteString("id,segment,score\n")
-	for k := 0; k < benchRows/10; k++ {
-		fmt.Fprintf(dw, "%d,s%d,%.3f\n", k*10, r.IntN(50), r.Float64())
-	}
-	dw.Flush()
-	dfh.Close()
-	f, err := ReadCSV(csvPath)
-	if err != nil {
-		return err
-	}
-	defer f.Release()
-	return f.WriteParquet(pqPath)
+	return fh.Close()
 }
 
 // peakMB reports the process's peak resident memory.
@@ -207,7 +246,7 @@ func BenchmarkJoin(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if j.NumRows() != benchRows/10 {
+		if j.NumRows() != benchRows(b)/10 {
 			b.Fatalf("%d rows", j.NumRows())
 		}
 		j.Release()

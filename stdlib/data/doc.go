@@ -50,6 +50,29 @@
 // readers whose Next yields frames of a bounded number of rows (io.EOF at
 // the end), and CreateCSV and CreateParquet return writers that append.
 //
+// # Streams
+//
+// ScanCSV and ScanParquet wrap those readers as a Stream: filters,
+// selections and derived columns apply to each chunk as it passes, and one
+// consuming call runs the whole file through in bounded memory (a chunk,
+// plus one row per group for a group-by), with a live progress bar in the
+// notebook:
+//
+//	s, err := data.ScanCSV("events.csv", data.CSVOptions{ChunkRows: 100_000})
+//	err = s.Progress(data.ShowProgress(0)).WriteParquet("events.parquet") // CSV to Parquet
+//
+//	s, err = data.ScanParquet("events.parquet")
+//	daily, err := s.Filter(data.Col("amount").Gt(0)).
+//		GroupBy("day").Agg(data.Count(), data.Mean("amount"), data.Max("amount"))
+//
+// A stream's group-by combines Count, Sum, Mean, Min and Max across chunks
+// and gives the same result as the in-memory GroupBy (float sums may differ
+// in the last bits, being added in another order); NUnique, Median, Quantile
+// and Std need a whole group at once and are refused. Collect gathers a
+// stream filtered down to what fits in memory into one frame. A CSV stream
+// parses with the serial chunk reader, several times slower per row than
+// ReadCSV's parallel one.
+//
 // # Operations
 //
 //	adults, err := f.Filter(data.Col("tenure").Gt(12).And(data.Col("Contract").Eq("Month-to-month")))
@@ -62,6 +85,18 @@
 //
 // Also: Select, Drop, Rename, Head, Tail, Slice, Take, Sample, FillNull,
 // DropNulls, Unique, ValueCounts, Concat, and Profile for an EDA report.
+//
+// # Speed
+//
+// Joins build a hash table on the right frame and probe it from the left in
+// parallel row ranges; a single integer key within a compact range indexes
+// the table directly. Group-by keys that are dictionary-encoded strings
+// combine their codes arithmetically, without hashing a row. Filters and
+// joins gather each column straight into its Arrow buffer, a column per
+// core. Parquet row groups are encoded a column per core, and dictionary
+// columns keep their codes as the Parquet dictionary indices. Parquet files
+// carry statistics for every column, snappy compression and row groups of
+// 1Mi rows by default.
 //
 // # Memory
 //

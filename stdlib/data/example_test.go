@@ -2,6 +2,8 @@ package data_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/galley-dev/galley/stdlib/data"
 )
@@ -41,4 +43,31 @@ func ExampleFrame_Filter() {
 	// Output:
 	// 1
 	// filter: no column "tenur" (columns: [tenure contract])
+}
+
+func ExampleStream() {
+	dir, _ := os.MkdirTemp("", "stream")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "orders.csv")
+	os.WriteFile(path, []byte("plan,monthly\nbasic,20\npro,55\nbasic,22\npro,60\nbasic,18\n"), 0o644)
+
+	// Two rows at a time: memory holds a chunk and one row per group.
+	s, err := data.ScanCSV(path, data.CSVOptions{ChunkRows: 2})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	g, err := s.Filter(data.Col("monthly").Gt(19)).GroupBy("plan").Agg(data.Count(), data.Mean("monthly"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer g.Release()
+	fmt.Println(g)
+	// Output:
+	// Frame 2 rows × 3 columns
+	// plan    count  monthly_mean
+	// string  int64  float64
+	// basic   2      21
+	// pro     2      57.5
 }

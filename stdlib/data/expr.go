@@ -238,3 +238,16 @@ func (e *Expr) String() string {
 	}
 	return fmt.Sprintf("%s(%s)", e.kind, strings.Join(parts, ", "))
 }
+
+// columns adds the names of the columns e reads to into.
+func (e *Expr) columns(into map[string]bool) {
+	if e == nil {
+		return
+	}
+	if e.kind == "col" {
+		into[e.name] = true
+	}
+	for _, a := range e.args {
+		a.columns(into)
+	}
+}

@@ -138,27 +138,54 @@ func (e *Expr) compare(a, b *vec, n int) (*vec, error) {
 			x, y := a.i[a.idx(i)], b.i[b.idx(i)]
 			out.b[i] = test(cmpInt(x, y))
 		}
-	case a.t == Float64 && b.scalar && b.t == Float64:
-		y := b.f[0]
-		for i, x := range a.f {
-			out.b[i] = test(cmpFloat(x, y))
-		}
+	case a.t == Float64 && b.scalar && b.t == Float64 && !math.IsNaN(b.f[0]):
+		floatScalarCmp(op, a.f, b.f[0], out.b)
 	case a.t == Int64 && b.scalar && b.t == Float64:
 		y := b.f[0]
 		for i, x := range a.i {
 			out.b[i] = test(cmpFloat(float64(x), y))
 		}
 	case a.t == Float64 && b.scalar && b.t == Int64:
-		y := float64(b.i[0])
-		for i, x := range a.f {
-			out.b[i] = test(cmpFloat(x, y))
-		}
+		floatScalarCmp(op, a.f, float64(b.i[0]), out.b)
 	default:
 		for i := range out.b {
 			out.b[i] = test(cmpFloat(a.float(i), b.float(i)))
 		}
 	}
 	return out, nil
+}
+
+// floatScalarCmp compares each x with a number y (not NaN) as cmpFloat
+// orders them, NaN after every number, with one loop per operator and no
+// branch per row: a filter's condition is often a coin toss per row.
+func floatScalarCmp(op string, xs []float64, y float64, out []bool) {
+	out = out[:len(xs)]
+	switch op {
+	case "==":
+		for i, x := range xs {
+			out[i] = x == y
+		}
+	case "!=":
+		for i, x := range xs {
+			out[i] = x != y
+		}
+	case "<":
+		for i, x := range xs {
+			out[i] = x < y
+		}
+	case "<=":
+		for i, x := range xs {
+			out[i] = x <= y
+		}
+	case ">":
+		for i, x := range xs {
+			out[i] = !(x <= y) // true for NaN
+		}
+	default: // ">="
+		for i, x := range xs {
+			out[i] = !(x < y)
+		}
+	}
 }
 
 func cmpInt(x, y int64) int {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
 // Agg is one aggregation of a group-by: Count, Sum, Mean, Min, Max, Std,
@@ -92,7 +93,7 @@ func (g *GroupBy) Agg(aggs ...Agg) (*Frame, error) {
 			return nil, f.missing(a.col)
 		}
 		t := f.schema[i].Type
-		if a.op != "nunique" && !(t.Numeric() || (t == Timestamp && (a.op == "min" || a.op == "max"))) {
+		if a.op != "nunique" && a.op != "nvalid" && !(t.Numeric() || (t == Timestamp && (a.op == "min" || a.op == "max"))) {
 			return nil, fmt.Errorf("%s(%q): column is %s, not numeric", a.op, a.col, t)
 		}
 		if a.op == "quantile" && (a.q < 0 || a.q > 1 || math.IsNaN(a.q)) {
@@ -100,7 +101,7 @@ func (g *GroupBy) Agg(aggs ...Agg) (*Frame, error) {
 		}
 		cols[k] = i
 	}
-	groups, ng, err := f.groupRows(g.keys)
+	groups, ng, err := f.groupCodes(g.keys)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +144,16 @@ func aggregate(f *Frame, a Agg, arr arrow.Array, groups []int32, ng int) arrow.A
 		counts := make([]int64, ng)
 		for _, g := range groups {
 			counts[g]++
+		}
+		return fixedArray(mem, arrow.PrimitiveTypes.Int64, counts, nil)
+	case "nvalid":
+		// Non-null values per group (a stream's mean divides by it).
+		counts := make([]int64, ng)
+		nulls := arr.NullN() > 0
+		for i, g := range groups {
+			if !nulls || arr.IsValid(i) {
+				counts[g]++
+			}
 		}
 		return fixedArray(mem, arrow.PrimitiveTypes.Int64, counts, nil)
 	case "nunique":
@@ -206,6 +217,9 @@ func aggregate(f *Frame, a Agg, arr arrow.Array, groups []int32, ng int) arrow.A
 		}
 		return fixedArray(mem, dt, acc, valid)
 	}
+	if fa, ok := arr.(*array.Float64); ok && !nulls && (a.op == "sum" || a.op == "mean") {
+		return sumFloats(mem, fa.Float64Values(), groups, ng, a.op == "mean")
+	}
 	vals := colVec(arr)
 	acc := make([]float64, ng)
 	sq := make([]float64, ng)
@@ -253,6 +267,25 @@ func aggregate(f *Frame, a Agg, arr arrow.Array, groups []int32, ng int) arrow.A
 		}
 	}
 	return fixedArray(mem, arrow.PrimitiveTypes.Float64, acc, valid)
+}
+
+// sumFloats sums (or averages) a float column without nulls by group.
+func sumFloats(mem memory.Allocator, xs []float64, groups []int32, ng int, mean bool) arrow.Array {
+	acc := make([]float64, ng)
+	xs = xs[:len(groups)]
+	for i, g := range groups {
+		acc[g] += xs[i]
+	}
+	if mean {
+		n := make([]int64, ng)
+		for _, g := range groups {
+			n[g]++
+		}
+		for g := range acc {
+			acc[g] /= float64(n[g]) // every group has a row
+		}
+	}
+	return fixedArray(mem, arrow.PrimitiveTypes.Float64, acc, nil)
 }
 
 func quantiles(f *Frame, arr arrow.Array, groups []int32, ng int, q float64) arrow.Array {

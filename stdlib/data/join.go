@@ -39,50 +39,9 @@ func (f *Frame) join(r *Frame, left bool, on []string) (*Frame, error) {
 	if err != nil {
 		return nil, fmt.Errorf("join, right side: %w", err)
 	}
-	codes := make([][]int32, len(on))
-	cards := make([]int, len(on))
-	errs := make([]error, len(on))
-	parallel(len(on), func(k int) {
-		codes[k], cards[k], errs[k] = codeKeys([]arrow.Array{f.cols[li[k]], r.cols[ri[k]]})
-	})
-	for k, e := range errs {
-		if e != nil {
-			return nil, fmt.Errorf("join key %q: %w", on[k], e)
-		}
-	}
-	keys, nk := combine(codes, cards, false)
-	lk, rk := keys[:f.nrows], keys[f.nrows:]
-
-	// Chain right rows by key: head[key] is the first row, next links on.
-	head := make([]int32, nk)
-	for i := range head {
-		head[i] = -1
-	}
-	next := make([]int32, len(rk))
-	for i := len(rk) - 1; i >= 0; i-- {
-		if k := rk[i]; k >= 0 {
-			next[i] = head[k]
-			head[k] = int32(i)
-		}
-	}
-	lrows := make([]int32, 0, f.nrows)
-	rrows := make([]int32, 0, f.nrows)
-	for i, k := range lk {
-		j := int32(-1)
-		if k >= 0 {
-			j = head[k]
-		}
-		if j < 0 {
-			if left {
-				lrows = append(lrows, int32(i))
-				rrows = append(rrows, -1)
-			}
-			continue
-		}
-		for ; j >= 0; j = next[j] {
-			lrows = append(lrows, int32(i))
-			rrows = append(rrows, j)
-		}
+	lrows, rrows, err := matchRows(f, r, li, ri, left)
+	if err != nil {
+		return nil, fmt.Errorf("join key %w", err)
 	}
 
 	isKey := map[string]bool{}

@@ -81,7 +81,7 @@ func codeKeys(parts []arrow.Array) ([]int32, int, error) {
 		}
 	}
 	// Numbers and timestamps: code by 64-bit pattern.
-	ids := map[uint64]int32{}
+	ids := newIntTable(1024)
 	off := 0
 	for _, p := range parts {
 		var bits func(i int) uint64
@@ -113,17 +113,11 @@ func codeKeys(parts []arrow.Array) ([]int32, int, error) {
 				out[off+i] = -1
 				continue
 			}
-			b := bits(i)
-			id, ok := ids[b]
-			if !ok {
-				id = int32(len(ids))
-				ids[b] = id
-			}
-			out[off+i] = id
+			out[off+i] = ids.code(bits(i))
 		}
 		off += p.Len()
 	}
-	return out, len(ids), nil
+	return out, int(ids.n), nil
 }
 
 func smallRangeAll(vals [][]int64, total int) (int64, int64, bool) {
@@ -286,4 +280,82 @@ func firstRows(groups []int32, n int) []int32 {
 		}
 	}
 	return first
+}
+
+// groupCodes codes f's rows by the key columns like groupRows, but numbers
+// the groups in no particular order, which lets dictionary-encoded keys be
+// combined arithmetically from their indices without hashing a row.
+func (f *Frame) groupCodes(keys []string) ([]int32, int, error) {
+	idx, err := f.indexes(keys)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(idx) == 0 {
+		return f.groupRows(keys)
+	}
+	width := 1
+	for _, i := range idx {
+		d, ok := f.cols[i].(*array.Dictionary)
+		if !ok {
+			return f.groupRows(keys)
+		}
+		width *= d.Dictionary().Len() + 1
+		if width > max(1<<16, f.nrows) {
+			return f.groupRows(keys)
+		}
+	}
+	groups := make([]int32, f.nrows)
+	card := 1
+	for _, i := range idx {
+		d := f.cols[i].(*array.Dictionary)
+		remap, nl := dedupeLevels(d)
+		codes := d.Indices().(*array.Int32).Int32Values()
+		nulls := d.NullN() > 0
+		stride := int32(nl + 1) // the last code is the null group
+		for r, c := range codes {
+			var v int32
+			if nulls && d.IsNull(r) {
+				v = int32(nl)
+			} else {
+				v = remap[c]
+			}
+			groups[r] = groups[r]*stride + v
+		}
+		card *= nl + 1
+	}
+	// Renumber the groups that occur densely.
+	table := make([]int32, card)
+	for _, g := range groups {
+		table[g] = 1
+	}
+	ng := int32(0)
+	for g, seen := range table {
+		if seen != 0 {
+			table[g] = ng
+			ng++
+		}
+	}
+	for r, g := range groups {
+		groups[r] = table[g]
+	}
+	return groups, int(ng), nil
+}
+
+// dedupeLevels maps each dictionary index of d to the first index with the
+// same string, so a dictionary with repeated levels still groups by value,
+// and returns the number of distinct levels' slots (the largest code + 1).
+func dedupeLevels(d *array.Dictionary) ([]int32, int) {
+	dict := d.Dictionary().(*array.String)
+	remap := make([]int32, dict.Len())
+	seen := make(map[string]int32, dict.Len())
+	for k := range remap {
+		s := dict.Value(k)
+		c, ok := seen[s]
+		if !ok {
+			c = int32(k)
+			seen[s] = c
+		}
+		remap[k] = c
+	}
+	return remap, dict.Len()
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -27,13 +28,23 @@ func (f *Frame) Filter(cond *Expr) (*Frame, error) {
 		return nil, fmt.Errorf("filter: %s is %s, not a condition", cond, v.t)
 	}
 	v = v.broadcast(f.nrows)
-	idx := make([]int32, 0, f.nrows/2)
-	for i, b := range v.b {
-		if b && (v.valid == nil || v.valid[i]) {
-			idx = append(idx, int32(i))
+	return f.take(selected(v.b, v.valid)), nil
+}
+
+// selected lists the rows where keep (and valid, when not nil) hold. Every
+// row is written and the count advances by the test, so a condition true
+// for a random half of the rows costs no mispredicted branches.
+func selected(keep, valid []bool) []int32 {
+	idx := make([]int32, len(keep)+1)
+	k := 0
+	for i, b := range keep {
+		if valid != nil {
+			b = b && valid[i]
 		}
+		idx[k] = int32(i)
+		k += int(*(*uint8)(unsafe.Pointer(&b)))
 	}
-	return f.take(idx), nil
+	return idx[:k:k]
 }
 
 // With adds (or replaces) column name computed from e.

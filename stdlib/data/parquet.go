@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -373,7 +372,11 @@ func flatten(mem memory.Allocator, name string, col *arrow.Chunked) (arrow.Array
 		if dt, ok := col.DataType().(*arrow.DictionaryType); ok && dt.ValueType.ID() == arrow.STRING {
 			// Each row group has its own dictionary, and
 			// array.Concatenate in Arrow v15 misplaces the codes after a
-			// null when it unifies them: join the values instead.
+			// null when it unifies them: unify them here.
+			if u, ok := unifyDicts(mem, chunks, col.NullN() > 0); ok {
+				arr = u
+				break
+			}
 			var vals []string
 			var valid []bool
 			for _, c := range chunks {
@@ -412,135 +415,6 @@ func flatten(mem memory.Allocator, name string, col *arrow.Chunked) (arrow.Array
 	return out, nil
 }
 
-// WriteParquet writes f to path in one go (see ParquetWriter to append).
-func (f *Frame) WriteParquet(path string, opts ...ParquetOptions) error {
-	w, err := CreateParquet(path, opts...)
-	if err != nil {
-		return err
-	}
-	if err := w.Write(f); err != nil {
-		w.abort()
-		return err
-	}
-	return w.Close()
-}
-
-// ParquetWriter appends frames to a Parquet file; the first frame fixes the
-// schema.
-type ParquetWriter struct {
-	fh     *os.File
-	dst    io.Writer
-	o      ParquetOptions
-	fw     *pqarrow.FileWriter
-	schema Schema
-}
-
-// CreateParquet creates (or truncates) path for writing.
-func CreateParquet(path string, opts ...ParquetOptions) (*ParquetWriter, error) {
-	if _, err := codec(pqOpts(opts).Compression); err != nil {
-		return nil, err
-	}
-	fh, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w := NewParquetWriter(fh, opts...)
-	w.fh = fh
-	return w, nil
-}
-
-// NewParquetWriter writes Parquet to dst.
-func NewParquetWriter(dst io.Writer, opts ...ParquetOptions) *ParquetWriter {
-	return &ParquetWriter{dst: dst, o: pqOpts(opts)}
-}
-
-// Write appends f as one or more row groups.
-func (w *ParquetWriter) Write(f *Frame) error {
-	if err := f.live(); err != nil {
-		return err
-	}
-	if w.fw == nil {
-		c, err := codec(w.o.Compression)
-		if err != nil {
-			return err
-		}
-		// Dictionary pages pay for strings; for numbers, hashing every
-		// value costs more write time than it saves space.
-		popts := []parquet.WriterProperty{
-			parquet.WithCompression(c),
-			parquet.WithAllocator(w.o.Allocator),
-			parquet.WithMaxRowGroupLength(int64(w.o.RowGroupRows)),
-			parquet.WithDictionaryDefault(false),
-		}
-		for _, fl := range f.schema {
-			if fl.Type == String {
-				popts = append(popts, parquet.WithDictionaryFor(fl.Name, true))
-			}
-		}
-		props := parquet.NewWriterProperties(popts...)
-		aprops := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(w.o.Allocator))
-		fw, err := pqarrow.NewFileWriter(plainSchema(f.arrowSchema()), w.dst, props, aprops)
-		if err != nil {
-			return err
-		}
-		for k, v := range w.o.Metadata {
-			if err := fw.AppendKeyValueMetadata(k, v); err != nil {
-				return err
-			}
-		}
-		w.fw = fw
-		w.schema = f.Schema()
-	} else if got := f.Schema(); !sameSchema(got, w.schema) {
-		return fmt.Errorf("frame schema (%s) differs from the file's (%s)", got, w.schema)
-	}
-	for lo := 0; lo < f.nrows || (lo == 0 && f.nrows == 0); lo += w.o.RowGroupRows {
-		part := f.Slice(lo, lo+w.o.RowGroupRows).plainStrings()
-		rec := part.Record()
-		err := w.fw.Write(rec)
-		rec.Release()
-		part.Release()
-		if err != nil {
-			return err
-		}
-		if f.nrows == 0 {
-			break
-		}
-	}
-	return nil
-}
-
-func sameSchema(a, b Schema) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name || a[i].Type != b[i].Type {
-			return false
-		}
-	}
-	return true
-}
-
-// Close writes the footer and closes the file made by CreateParquet.
-func (w *ParquetWriter) Close() error {
-	var err error
-	if w.fw != nil {
-		err = w.fw.Close() // closes dst when it is an io.Closer
-	} else if w.fh != nil {
-		err = errors.New("parquet: nothing written")
-		w.fh.Close()
-	}
-	return err
-}
-
-func (w *ParquetWriter) abort() {
-	if w.fw != nil {
-		w.fw.Close()
-	} else if w.fh != nil {
-		w.fh.Close()
-	}
-}
-
 // ParquetReader reads a Parquet file in chunks of at most BatchRows rows,
 // decoding one row group at a time, so memory use is bounded by the row
 // group size the writer chose.
@@ -553,6 +427,26 @@ type ParquetReader struct {
 	rg    int    // next row group to decode
 	cur   *Frame // decoded row group being handed out
 	off   int
+	cols  []int // the columns to decode; nil for all
+}
+
+// project limits decoding to the named columns of a flat file (names it
+// does not have are left for the caller to miss).
+func (r *ParquetReader) project(names map[string]bool) {
+	sc := r.pf.MetaData().Schema
+	as, err := r.fr.Schema()
+	if err != nil || len(as.Fields()) != sc.NumColumns() {
+		return
+	}
+	var cols []int
+	for i, fl := range as.Fields() {
+		if names[fl.Name] {
+			cols = append(cols, i)
+		}
+	}
+	if len(cols) > 0 {
+		r.cols = cols
+	}
 }
 
 // OpenParquet opens path for chunked reading.
@@ -583,9 +477,12 @@ func (r *ParquetReader) Next() (*Frame, error) {
 		if r.rg >= r.pf.NumRowGroups() {
 			return nil, io.EOF
 		}
-		cols := make([]int, r.pf.MetaData().Schema.NumColumns())
-		for i := range cols {
-			cols[i] = i
+		cols := r.cols
+		if cols == nil {
+			cols = make([]int, r.pf.MetaData().Schema.NumColumns())
+			for i := range cols {
+				cols[i] = i
+			}
 		}
 		tbl, err := r.fr.ReadRowGroups(context.Background(), cols, []int{r.rg})
 		if err != nil {
@@ -668,47 +565,6 @@ func foreignDType(dt arrow.DataType) DType {
 	return DType(dt.String())
 }
 
-// plainStrings converts dictionary columns to plain strings before
-// writing: pqarrow v15 fails on long and sliced dictionary arrays. Parquet
-// still dictionary-encodes the pages, and readers ask for dictionary arrays
-// back. It consumes f.
-func (f *Frame) plainStrings() *Frame {
-	need := false
-	for _, c := range f.cols {
-		if c.DataType().ID() == arrow.DICTIONARY {
-			need = true
-		}
-	}
-	if !need {
-		return f
-	}
-	cols := make([]arrow.Array, len(f.cols))
-	for k, c := range f.cols {
-		if c.DataType().ID() == arrow.DICTIONARY {
-			cols[k] = plainStringArray(f.mem, stringsOf(c), validOf(c))
-		} else {
-			c.Retain()
-			cols[k] = c
-		}
-	}
-	out, err := f.derive(f.Names(), cols)
-	f.Release()
-	if err != nil {
-		panic(err)
-	}
-	return out
-}
-
-func plainSchema(s *arrow.Schema) *arrow.Schema {
-	fields := s.Fields()
-	for i, fl := range fields {
-		if fl.Type.ID() == arrow.DICTIONARY {
-			fields[i].Type = arrow.BinaryTypes.String
-		}
-	}
-	return arrow.NewSchema(fields, nil)
-}
-
 // readerProps streams column chunks through a small buffer instead of
 // reading each whole chunk into a fresh allocation first; mem allocates
 // the pages.
@@ -730,4 +586,63 @@ func readProps(pf *file.Reader, batch int64) pqarrow.ArrowReadProperties {
 		}
 	}
 	return props
+}
+
+// unifyDicts joins string dictionary chunks, each with its own dictionary,
+// into one dictionary array: each chunk's levels are looked up once in a
+// shared table and its codes remapped, so no row's string is touched.
+func unifyDicts(mem memory.Allocator, chunks []arrow.Array, nulls bool) (arrow.Array, bool) {
+	n := 0
+	for _, c := range chunks {
+		d, ok := c.(*array.Dictionary)
+		if !ok {
+			return nil, false
+		}
+		if _, ok := d.Indices().(*array.Int32); !ok {
+			return nil, false
+		}
+		if _, ok := d.Dictionary().(*array.String); !ok {
+			return nil, false
+		}
+		n += c.Len()
+	}
+	var levels strDict
+	buf, codes := allocFixed[int32](mem, n)
+	var valid []bool
+	if nulls {
+		valid = make([]bool, n)
+	}
+	off := 0
+	for _, c := range chunks {
+		d := c.(*array.Dictionary)
+		dict := d.Dictionary().(*array.String)
+		remap := make([]int32, dict.Len())
+		for k := range remap {
+			b := []byte(dict.Value(k))
+			code := levels.lookup(b)
+			if code < 0 {
+				code = levels.add(b)
+			}
+			remap[k] = code
+		}
+		chunkNulls := d.NullN() > 0
+		for i, x := range d.Indices().(*array.Int32).Int32Values() {
+			if chunkNulls && d.IsNull(i) {
+				codes[off+i] = 0
+				continue
+			}
+			codes[off+i] = remap[x]
+			if valid != nil {
+				valid[off+i] = true
+			}
+		}
+		off += d.Len()
+	}
+	vb, nn := validityBuf(mem, valid, n)
+	idx := makeArray(arrow.PrimitiveTypes.Int32, n, nn, vb, buf)
+	dict := plainStringArray(mem, levels.levels, nil)
+	out := array.NewDictionaryArray(dictType, idx, dict)
+	idx.Release()
+	dict.Release()
+	return out, true
 }

@@ -50,6 +50,9 @@ func init() {
 		"ReadCSVFrom":       reflect.ValueOf(data.ReadCSVFrom),
 		"ReadParquet":       reflect.ValueOf(data.ReadParquet),
 		"ReadParquetInfo":   reflect.ValueOf(data.ReadParquetInfo),
+		"ScanCSV":           reflect.ValueOf(data.ScanCSV),
+		"ScanParquet":       reflect.ValueOf(data.ScanParquet),
+		"ShowProgress":      reflect.ValueOf(data.ShowProgress),
 		"Std":               reflect.ValueOf(data.Std),
 		"String":            reflect.ValueOf(data.String),
 		"Strings":           reflect.ValueOf(data.Strings),
@@ -77,9 +80,12 @@ func init() {
 		"ParquetReader":  reflect.ValueOf((*data.ParquetReader)(nil)),
 		"ParquetWriter":  reflect.ValueOf((*data.ParquetWriter)(nil)),
 		"Problem":        reflect.ValueOf((*data.Problem)(nil)),
+		"Progress":       reflect.ValueOf((*data.Progress)(nil)),
 		"Report":         reflect.ValueOf((*data.Report)(nil)),
 		"Schema":         reflect.ValueOf((*data.Schema)(nil)),
 		"Series":         reflect.ValueOf((*data.Series)(nil)),
+		"Stream":         reflect.ValueOf((*data.Stream)(nil)),
+		"StreamGroupBy":  reflect.ValueOf((*data.StreamGroupBy)(nil)),
 		"ValueCount":     reflect.ValueOf((*data.ValueCount)(nil)),
 	}
 }

@@ -1,0 +1,218 @@
+package data
+
+import (
+	"fmt"
+	"math/bits"
+	"unsafe"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+)
+
+// A join is a hash join built on the right frame and probed with the left
+// one. Right rows are chained by key (head[code] is the first row with that
+// key, next links the rest in row order), so the output lists each left row's
+// matches in right-row order, left rows in order. Probing reads the table
+// only, so row ranges of the left frame are probed in parallel and their
+// results joined end to end.
+
+// joinChunkRows is the left-side row range one probe task covers.
+const joinChunkRows = 1 << 16
+
+// matchRows returns the row pairs of the join of f and r on columns li and
+// ri; rrows holds -1 for a left row without a match (left joins only).
+func matchRows(f, r *Frame, li, ri []int, left bool) ([]int32, []int32, error) {
+	if len(li) == 1 {
+		if lv, rv, ok := intKeys(f.cols[li[0]], r.cols[ri[0]]); ok {
+			lrows, rrows := intJoin(f.cols[li[0]], lv, r.cols[ri[0]], rv, left)
+			return lrows, rrows, nil
+		}
+	}
+	codes := make([][]int32, len(li))
+	cards := make([]int, len(li))
+	errs := make([]error, len(li))
+	parallel(len(li), func(k int) {
+		codes[k], cards[k], errs[k] = codeKeys([]arrow.Array{f.cols[li[k]], r.cols[ri[k]]})
+	})
+	for k, e := range errs {
+		if e != nil {
+			return nil, nil, fmt.Errorf("%q: %w", f.schema[li[k]].Name, e)
+		}
+	}
+	keys, nk := codes[0], cards[0]
+	if len(codes) > 1 {
+		keys, nk = combine(codes, cards, false)
+	}
+	lk, rk := keys[:f.nrows], keys[f.nrows:]
+	head, next := chainRows(nk, len(rk), func(i int) int32 { return rk[i] })
+	lrows, rrows := probe(f.nrows, left, head, next, func(lo int, dst []int32) { copy(dst, lk[lo:]) })
+	return lrows, rrows, nil
+}
+
+// intKeys returns the values of two int64 or two timestamp key columns.
+func intKeys(l, r arrow.Array) ([]int64, []int64, bool) {
+	switch a := l.(type) {
+	case *array.Int64:
+		if b, ok := r.(*array.Int64); ok {
+			return a.Int64Values(), b.Int64Values(), true
+		}
+	case *array.Timestamp:
+		if b, ok := r.(*array.Timestamp); ok {
+			return tsInts(a.TimestampValues()), tsInts(b.TimestampValues()), true
+		}
+	}
+	return nil, nil, false
+}
+
+// tsInts views timestamps as the int64s they are.
+func tsInts(ts []arrow.Timestamp) []int64 {
+	return unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(ts))), len(ts))
+}
+
+// intJoin joins on one integer key without coding the left side. When
+// the right keys span a range not much wider than the two frames are long,
+// a key indexes the chain heads directly, and left keys in order (ids,
+// dates) read the heads in order too. Otherwise the right keys go into an
+// intTable, fronted by a bitmap of their hashes that turns away most left
+// keys without a match while the bitmap still fits in cache.
+func intJoin(la arrow.Array, lv []int64, ra arrow.Array, rv []int64, left bool) ([]int32, []int32) {
+	rnull, lnull := ra.NullN() > 0, la.NullN() > 0
+	lo, hi, found := int64(0), int64(-1), false
+	for i, x := range rv {
+		if rnull && ra.IsNull(i) {
+			continue
+		}
+		if !found {
+			lo, hi, found = x, x, true
+		}
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	if span := uint64(hi - lo); found && span < uint64(max(1<<16, 2*(len(lv)+len(rv)))) {
+		head, next := chainRows(int(span)+1, len(rv), func(i int) int32 {
+			if rnull && ra.IsNull(i) {
+				return -1
+			}
+			return int32(rv[i] - lo)
+		})
+		return probe(len(lv), left, head, next, func(at int, dst []int32) {
+			for k := range dst {
+				x := lv[at+k] - lo
+				if uint64(x) > span || (lnull && la.IsNull(at+k)) {
+					dst[k] = -1
+					continue
+				}
+				dst[k] = int32(x)
+			}
+		})
+	}
+	t := newIntTable(len(rv))
+	rcodes := make([]int32, len(rv))
+	filter := newHashFilter(len(rv))
+	for i, x := range rv {
+		if rnull && ra.IsNull(i) {
+			rcodes[i] = -1
+			continue
+		}
+		rcodes[i] = t.code(uint64(x))
+		filter.add(uint64(x))
+	}
+	head, next := chainRows(int(t.n), len(rv), func(i int) int32 { return rcodes[i] })
+	return probe(len(lv), left, head, next, func(at int, dst []int32) {
+		for k := range dst {
+			x := uint64(lv[at+k])
+			if !filter.has(x) || (lnull && la.IsNull(at+k)) {
+				dst[k] = -1
+				continue
+			}
+			dst[k] = t.lookup(x)
+		}
+	})
+}
+
+// hashFilter is a one-hash Bloom filter of 16 bits per key: about one key
+// in sixteen without a match gets through to the table.
+type hashFilter struct {
+	bits  []uint64
+	shift uint8
+}
+
+func newHashFilter(n int) hashFilter {
+	size := 1 << 10
+	for size < 16*n {
+		size *= 2
+	}
+	return hashFilter{bits: make([]uint64, size/64), shift: uint8(64 - bits.TrailingZeros(uint(size)))}
+}
+
+func (h hashFilter) add(k uint64) {
+	b := hashInt(k) * 0xbf58476d1ce4e5b9 >> h.shift
+	h.bits[b/64] |= 1 << (b % 64)
+}
+
+func (h hashFilter) has(k uint64) bool {
+	b := hashInt(k) * 0xbf58476d1ce4e5b9 >> h.shift
+	return h.bits[b/64]&(1<<(b%64)) != 0
+}
+
+// chainRows links the rows of each code: head[c] is the first row with
+// code c and next[row] the following one, -1 ending a chain.
+func chainRows(nk, n int, code func(i int) int32) (head, next []int32) {
+	head = make([]int32, nk)
+	for i := range head {
+		head[i] = -1
+	}
+	next = make([]int32, n)
+	for i := n - 1; i >= 0; i-- {
+		if c := code(i); c >= 0 {
+			next[i] = head[c]
+			head[c] = int32(i)
+		} else {
+			next[i] = -1
+		}
+	}
+	return head, next
+}
+
+// probe codes ranges of the n left rows in parallel: codes fills dst with
+// the right-side codes (-1 for none) of the rows from lo on. The pairs of
+// all ranges are joined in row order.
+func probe(n int, left bool, head, next []int32, codes func(lo int, dst []int32)) ([]int32, []int32) {
+	parts := (n + joinChunkRows - 1) / joinChunkRows
+	lparts := make([][]int32, parts)
+	rparts := make([][]int32, parts)
+	parallel(parts, func(p int) {
+		lo, hi := p*joinChunkRows, min(n, (p+1)*joinChunkRows)
+		var lrows, rrows []int32
+		cs := make([]int32, hi-lo)
+		codes(lo, cs)
+		for k, c := range cs {
+			j := int32(-1)
+			if c >= 0 {
+				j = head[c]
+			}
+			if j < 0 {
+				if left {
+					lrows = append(lrows, int32(lo+k))
+					rrows = append(rrows, -1)
+				}
+				continue
+			}
+			for ; j >= 0; j = next[j] {
+				lrows = append(lrows, int32(lo+k))
+				rrows = append(rrows, j)
+			}
+		}
+		lparts[p], rparts[p] = lrows, rrows
+	})
+	total := 0
+	for _, p := range lparts {
+		total += len(p)
+	}
+	lrows := make([]int32, 0, total)
+	rrows := make([]int32, 0, total)
+	for p := range lparts {
+		lrows = append(lrows, lparts[p]...)
+		rrows = append(rrows, rparts[p]...)
+	}
+	return lrows, rrows
+}
