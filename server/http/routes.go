@@ -185,7 +185,7 @@ func (s *Server) routes() []route {
 			errors: []int{404, 409}, handler: s.deleteRun},
 		{method: "DELETE", path: "/api/datasets/{name}", summary: "Delete a dataset and its versions (409 while a model trains on it or a run read it)", status: 204,
 			errors: []int{404, 409}, handler: s.deleteDataset},
-	}, s.scheduleRoutes()...)
+	}, append(s.scheduleRoutes(), s.predictRoutes()...)...)
 }
 
 func (s *Server) deleteDataset(w http.ResponseWriter, r *http.Request) {
@@ -363,6 +363,10 @@ func (s *Server) getTrained(w http.ResponseWriter, r *http.Request) {
 func (s *Server) setAlias(w http.ResponseWriter, r *http.Request) {
 	var req aliasRequest
 	if err := s.decode(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if err := s.warmBeforeAlias(r, r.PathValue("name"), req.Version); err != nil {
 		s.error(w, r, err)
 		return
 	}
