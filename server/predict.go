@@ -52,6 +52,9 @@ type PredictService interface {
 	// Warm loads model@version ahead of requests, so that moving an alias
 	// to it does not make the first requests wait.
 	Warm(ctx context.Context, model string, version int) error
+	// Moved says an alias of model moved: names of the model are resolved
+	// afresh from the next request on.
+	Moved(model string)
 	// SetCanary sends Weight (0 to 1) of the model's alias and default
 	// requests to Version; a zero Weight removes the canary.
 	SetCanary(ctx context.Context, c Canary) (*Canary, error)

@@ -371,6 +371,9 @@ func (s *Server) setAlias(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.TrainedModels.SetAlias(r.Context(), r.PathValue("name"), r.PathValue("alias"), req.Version)
+	if err == nil && s.Predict != nil {
+		s.Predict.Moved(r.PathValue("name"))
+	}
 	respond(s, w, r, 200, t, err)
 }
 

@@ -220,25 +220,44 @@ func (e *entry) batchLoop() {
 		}
 		batch := []*call{first}
 		n := len(first.rows.Data)
-		timer := time.NewTimer(e.s.MaxWait)
+		// With no MaxWait, a batch is what queued up while the worker was
+		// busy: no request waits for others.
+		var wait <-chan time.Time
+		var timer *time.Timer
+		if e.s.MaxWait > 0 {
+			timer = time.NewTimer(e.s.MaxWait)
+			wait = timer.C
+		}
 	gather:
 		for n < e.s.MaxBatch {
-			select {
-			case c, ok := <-e.batches:
-				if !ok {
+			var c *call
+			var ok bool
+			if wait == nil {
+				select {
+				case c, ok = <-e.batches:
+				default:
 					break gather
 				}
-				if !slices.Equal(c.rows.Columns, first.rows.Columns) || n+len(c.rows.Data) > e.s.MaxBatch {
-					next = c
+			} else {
+				select {
+				case c, ok = <-e.batches:
+				case <-wait:
 					break gather
 				}
-				batch = append(batch, c)
-				n += len(c.rows.Data)
-			case <-timer.C:
+			}
+			if !ok {
 				break gather
 			}
+			if !slices.Equal(c.rows.Columns, first.rows.Columns) || n+len(c.rows.Data) > e.s.MaxBatch {
+				next = c
+				break gather
+			}
+			batch = append(batch, c)
+			n += len(c.rows.Data)
 		}
-		timer.Stop()
+		if timer != nil {
+			timer.Stop()
+		}
 		e.runBatch(batch)
 	}
 }

@@ -59,6 +59,7 @@ const (
 	DefaultIdleTimeout    = 15 * time.Minute
 	DefaultLoadTimeout    = 2 * time.Minute
 	DefaultRequestTimeout = 30 * time.Second
+	DefaultMaxBatch       = 64
 	// MaxRows bounds the rows of one request.
 	MaxRows = 100000
 )
@@ -78,15 +79,24 @@ type Service struct {
 	LoadTimeout    time.Duration
 	RequestTimeout time.Duration
 	// MaxBatch > 1 combines concurrent requests with the same columns into
-	// one call of the recipe, of up to MaxBatch rows, waiting at most
-	// MaxWait for more. Off by default: a recipe whose Load numbers rows
-	// sees the batch's numbering.
+	// one call of the recipe, of up to MaxBatch rows. With MaxWait zero a
+	// batch is what queued while the worker was busy, so no request waits
+	// for others; with MaxWait a batch waits that long for more. A recipe
+	// whose Load numbers rows (as the propensity template's row_id does)
+	// sees the batch's numbering; its scores are the same.
 	MaxBatch int
 	MaxWait  time.Duration
 	Log      *slog.Logger
 
+	// ResolveTTL is how long a resolved name (model@alias) is reused
+	// before the store is asked again (default 1s). Aliases moved through
+	// this server's API take effect at once (Moved); moved by another
+	// server or a schedule's promotion, within ResolveTTL.
+	ResolveTTL time.Duration
+
 	once     sync.Once
 	metrics  *Metrics
+	resolved sync.Map // ref → resolution
 	mu       sync.Mutex
 	warm     map[string]*entry // by "model@version"
 	canaries map[string]server.Canary
@@ -109,8 +119,8 @@ func (s *Service) setup() {
 		if s.RequestTimeout <= 0 {
 			s.RequestTimeout = DefaultRequestTimeout
 		}
-		if s.MaxBatch > 1 && s.MaxWait <= 0 {
-			s.MaxWait = 2 * time.Millisecond
+		if s.ResolveTTL <= 0 {
+			s.ResolveTTL = time.Second
 		}
 		if s.Log == nil {
 			s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -229,7 +239,7 @@ func (s *Service) predict(ctx context.Context, ref string, rows server.Rows) (*s
 // resolve finds the trained version that serves ref, applying a canary
 // to alias and default requests.
 func (s *Service) resolve(ctx context.Context, ref string) (*server.TrainedModel, error) {
-	t, err := s.Store.FindTrainedModel(ctx, ref)
+	t, err := s.lookup(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -242,12 +252,48 @@ func (s *Service) resolve(ctx context.Context, ref string) (*server.TrainedModel
 	if !ok || c.Version == t.Version || rand.Float64() >= c.Weight {
 		return t, nil
 	}
-	ct, err := s.Store.FindTrainedModel(ctx, t.Model+"@"+strconv.Itoa(c.Version))
+	ct, err := s.lookup(ctx, t.Model+"@"+strconv.Itoa(c.Version))
 	if err != nil {
 		// The canary's version was deleted: serve the alias.
 		return t, nil
 	}
 	return ct, nil
+}
+
+// resolution is a name resolved at a time.
+type resolution struct {
+	t     *server.TrainedModel
+	model string // the model part of the name, for Moved
+	at    time.Time
+}
+
+// lookup resolves ref through the store, reusing a resolution younger
+// than ResolveTTL. Failures are not kept: a model trained a moment later
+// is found.
+func (s *Service) lookup(ctx context.Context, ref string) (*server.TrainedModel, error) {
+	if v, ok := s.resolved.Load(ref); ok {
+		if r := v.(resolution); time.Since(r.at) < s.ResolveTTL {
+			return r.t, nil
+		}
+	}
+	t, err := s.Store.FindTrainedModel(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	model, _, _ := strings.Cut(ref, "@")
+	s.resolved.Store(ref, resolution{t: t, model: model, at: time.Now()})
+	return t, nil
+}
+
+// Moved implements server.PredictService: names of model resolve afresh.
+func (s *Service) Moved(model string) {
+	s.setup()
+	s.resolved.Range(func(k, v any) bool {
+		if r := v.(resolution); r.model == model || r.t.Model == model {
+			s.resolved.Delete(k)
+		}
+		return true
+	})
 }
 
 // entry returns the warm version t, loading it when it is not warm.
@@ -445,8 +491,8 @@ func encodeRows(rows server.Rows) ([]byte, error) {
 }
 
 // decodeScores reads a serving worker's CSV reply.
-func decodeScores(b []byte) ([]string, [][]string, error) {
-	r := csv.NewReader(bytes.NewReader(b))
+func decodeScores(b string) ([]string, [][]string, error) {
+	r := csv.NewReader(strings.NewReader(b))
 	recs, err := r.ReadAll()
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the recipe's scores: %w", err)

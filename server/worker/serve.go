@@ -32,13 +32,13 @@ import (
 type Request struct {
 	// CSV holds the rows with a header row, as a scoring run's input file
 	// does.
-	CSV []byte `json:"csv"`
+	CSV string `json:"csv"`
 }
 
 // Reply is a serving worker's answer to a Request.
 type Reply struct {
 	// CSV holds the scores with a header row, as a scoring run saves them.
-	CSV []byte `json:"csv,omitempty"`
+	CSV string `json:"csv,omitempty"`
 	// Types are the column types of a *data.Frame output ("float64",
 	// "string", ...), empty for other frames.
 	Types []string `json:"types,omitempty"`
@@ -104,7 +104,7 @@ func serve(ctx context.Context, job Job, ev *events, br *bufio.Reader) (res *Res
 
 // scoreRequest scores one request's rows.
 func scoreRequest(ctx context.Context, p *Program, cfg recipe.Config, m recipe.Model, path string, req Request) *Reply {
-	if err := os.WriteFile(path, req.CSV, 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(req.CSV), 0o600); err != nil {
 		return &Reply{Error: "writing the rows for the recipe: " + err.Error()}
 	}
 	var s *recipe.Scored
@@ -119,7 +119,7 @@ func scoreRequest(ctx context.Context, p *Program, cfg recipe.Config, m recipe.M
 	if err := encodeCSV(s.Output, &buf); err != nil {
 		return &Reply{Error: err.Error()}
 	}
-	rep := &Reply{CSV: buf.Bytes(), RowsIn: s.RowsIn}
+	rep := &Reply{CSV: buf.String(), RowsIn: s.RowsIn}
 	if df, ok := s.Output.(*data.Frame); ok {
 		for _, f := range df.Schema() {
 			rep.Types = append(rep.Types, string(f.Type))
@@ -259,7 +259,7 @@ func (s *Scorer) Score(ctx context.Context, csv []byte, timeout time.Duration) (
 		return nil, ErrScorerGone
 	default:
 	}
-	b, _ := json.Marshal(Request{CSV: csv})
+	b, _ := json.Marshal(Request{CSV: string(csv)})
 	if _, err := s.stdin.Write(append(b, '\n')); err != nil {
 		s.kill()
 		return nil, ErrScorerGone
