@@ -98,4 +98,3 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// The answer is JSON either way: it is what scripts read.
 	return printJSON(stdout, res)
 }
-

@@ -49,9 +49,9 @@ func thousandRows(t *testing.T, file string, synthetic func() (*data.Frame, erro
 	var f *data.Frame
 	var err error
 	if real := sharedDataset(t, file); real != "" {
-		all, err := data.ReadCSV(real)
-		if err != nil {
-			t.Fatal(err)
+		all, rerr := data.ReadCSV(real)
+		if rerr != nil {
+			t.Fatal(rerr)
 		}
 		step := all.NumRows() / 1000
 		idx := make([]int, 1000)

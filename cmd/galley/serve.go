@@ -20,8 +20,8 @@ import (
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/datasets"
-	"github.com/galley-dev/galley/server/online"
 	galleyhttp "github.com/galley-dev/galley/server/http"
+	"github.com/galley-dev/galley/server/online"
 	"github.com/galley-dev/galley/server/scheduler"
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/web"

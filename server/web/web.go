@@ -261,7 +261,7 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"mul100": func(f float64) float64 { return f * 100 },
 	"duration": func(ms int64) string {
 		if ms <= 0 {
