@@ -376,6 +376,9 @@ func (c *Client) PredictJSON(ctx context.Context, ref string, rows []byte) (*Pre
 
 // SetCanary implements part of server.PredictService.
 func (c *Client) SetCanary(ctx context.Context, cn server.Canary) (*server.Canary, error) {
+	if cn.Weight == 0 {
+		return &cn, c.do(ctx, "DELETE", "/api/models/"+seg(cn.Model)+"/canary", nil, nil, "", nil)
+	}
 	var out server.Canary
 	err := c.json(ctx, "PUT", "/api/models/"+seg(cn.Model)+"/canary", canaryRequest{Version: cn.Version, Weight: cn.Weight}, &out)
 	return &out, err

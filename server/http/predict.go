@@ -72,14 +72,15 @@ func (s *Server) predictRoutes() []route {
 			status: 200, response: server.Canary{}, errors: []int{404}, handler: s.getCanary},
 		{method: "PUT", path: "/api/models/{name}/canary", summary: "Send a share (weight 0 to 1; 0 removes the canary) of the model's alias and default prediction requests to a version",
 			body: canaryRequest{}, status: 200, response: server.Canary{}, errors: []int{404, 413}, handler: s.setCanary},
+		{method: "DELETE", path: "/api/models/{name}/canary", summary: "Remove the model's canary", status: 204, errors: []int{404}, handler: s.deleteCanary},
 		{method: "GET", path: "/api/serving", summary: "Trained versions kept warm for online scoring, with their counters, and canaries",
-			status: 200, response: servingResponse{}, handler: s.serving},
+			status: 200, response: servingResponse{}, errors: []int{404}, handler: s.serving},
 	}
 }
 
 func (s *Server) predictService() (server.PredictService, error) {
 	if s.Predict == nil {
-		return nil, server.Errorf(server.ENOTIMPLEMENTED, "this server does not score online")
+		return nil, server.Errorf(server.ENOTFOUND, "this server does not score online")
 	}
 	return s.Predict, nil
 }
@@ -321,17 +322,41 @@ func (s *Server) setCanary(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	var req canaryRequest
+	// Decoded with pointers to tell a missing field from zero; both are
+	// required (canaryRequest documents them).
+	var req struct {
+		Version *int     `json:"version"`
+		Weight  *float64 `json:"weight"`
+	}
 	if err := s.decode(w, r, &req); err != nil {
 		s.error(w, r, err)
+		return
+	}
+	switch {
+	case req.Version == nil || req.Weight == nil:
+		s.error(w, r, server.Errorf(server.EINVALID, "give both version and weight (weight 0 removes the canary)"))
+		return
+	case *req.Version < 1:
+		s.error(w, r, server.Errorf(server.EINVALID, "version %d is not a trained version number", *req.Version))
 		return
 	}
 	if _, err := s.Models.FindModel(r.Context(), r.PathValue("name")); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	c, err := ps.SetCanary(r.Context(), server.Canary{Model: r.PathValue("name"), Version: req.Version, Weight: req.Weight})
+	c, err := ps.SetCanary(r.Context(), server.Canary{Model: r.PathValue("name"), Version: *req.Version, Weight: *req.Weight})
 	respond(s, w, r, 200, c, err)
+}
+
+func (s *Server) deleteCanary(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.predictService()
+	if err == nil {
+		_, err = s.Models.FindModel(r.Context(), r.PathValue("name"))
+	}
+	if err == nil {
+		_, err = ps.SetCanary(r.Context(), server.Canary{Model: r.PathValue("name")})
+	}
+	s.deleted(w, r, err)
 }
 
 func (s *Server) serving(w http.ResponseWriter, r *http.Request) {

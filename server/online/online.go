@@ -225,6 +225,9 @@ func (s *Service) predict(ctx context.Context, ref string, rows server.Rows) (*s
 			continue
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, t, ctx.Err()
+			}
 			if !errors.Is(err, errRetired) && server.ErrorCode(err) == server.EINTERNAL {
 				// A worker that failed or timed out is not used again.
 				s.drop(e)

@@ -248,34 +248,48 @@ func (p *Pool) startConfined(dir string, warn func(string)) (*exec.Cmd, io.Write
 }
 
 // Score sends csv (rows with a header row) to the worker and returns its
-// reply. When the reply does not come within timeout, or ctx ends first,
-// the worker is stopped: its state is unknown, and the caller starts
-// another. ErrScorerGone means the worker had ended.
+// reply. When the reply does not come within timeout the worker is
+// stopped: its state is unknown, and the caller starts another. When ctx
+// ends first Score returns at once, and the worker's reply, when it comes,
+// is dropped: a client that went away does not cost the others the warm
+// worker. ErrScorerGone means the worker had ended.
 func (s *Scorer) Score(ctx context.Context, csv []byte, timeout time.Duration) (*Reply, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	select {
 	case <-s.exited:
+		s.mu.Unlock()
 		return nil, ErrScorerGone
 	default:
 	}
 	b, _ := json.Marshal(Request{CSV: string(csv)})
 	if _, err := s.stdin.Write(append(b, '\n')); err != nil {
 		s.kill()
+		s.mu.Unlock()
 		return nil, ErrScorerGone
 	}
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
+	type answer struct {
+		rep *Reply
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		defer s.mu.Unlock()
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		select {
+		case rep := <-s.replies:
+			done <- answer{rep: rep}
+		case <-s.exited:
+			done <- answer{err: fmt.Errorf("%w while scoring: %v %s", ErrScorerGone, s.waitErr, s.stderr.String())}
+		case <-timer.C:
+			s.kill()
+			done <- answer{err: fmt.Errorf("the recipe did not score the rows within %s; its worker was stopped", timeout)}
+		}
+	}()
 	select {
-	case rep := <-s.replies:
-		return rep, nil
-	case <-s.exited:
-		return nil, fmt.Errorf("%w while scoring: %v %s", ErrScorerGone, s.waitErr, s.stderr.String())
-	case <-timer.C:
-		s.kill()
-		return nil, fmt.Errorf("the recipe did not score the rows within %s; its worker was stopped", timeout)
+	case a := <-done:
+		return a.rep, a.err
 	case <-ctx.Done():
-		s.kill()
 		return nil, ctx.Err()
 	}
 }
