@@ -172,8 +172,13 @@ func (e *entry) score(ctx context.Context, rows server.Rows, body []byte) (*scor
 // send scores one CSV body in the worker.
 func (e *entry) send(ctx context.Context, body []byte) (*scored, error) {
 	rep, err := e.scorer.Score(ctx, body, e.s.RequestTimeout)
-	if errors.Is(err, worker.ErrScorerGone) {
+	if err == worker.ErrScorerGone {
+		// It had ended before this request: the caller loads it again.
 		return nil, err
+	}
+	if errors.Is(err, worker.ErrScorerGone) {
+		e.s.Log.Error("online scoring: the serving worker died", "model", e.ref, "err", err)
+		return nil, server.Errorf(server.EINTERNAL, "the serving worker of %s died while scoring these rows (see the server log); the next request starts another", e.ref)
 	}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -220,7 +220,7 @@ func (s *Service) predict(ctx context.Context, ref string, rows server.Rows) (*s
 			return nil, t, err
 		}
 		rep, err := e.score(ctx, rows, body)
-		if (errors.Is(err, errRetired) || errors.Is(err, worker.ErrScorerGone)) && attempt == 0 && ctx.Err() == nil {
+		if (err == errRetired || err == worker.ErrScorerGone) && attempt == 0 && ctx.Err() == nil {
 			s.drop(e)
 			continue
 		}

@@ -87,7 +87,7 @@ def train_peers(csv_path, tmp):
                                  ("cat", OneHotEncoder(handle_unknown="ignore"), categorical)])
         model = Pipeline([("pre", pre), ("clf", clf)]).fit(X, y)
         path = os.path.join(tmp, "mlflow-" + name)
-        mlflow.sklearn.save_model(model, path, pyfunc_predict_fn="predict_proba")
+        mlflow.sklearn.save_model(model, path, serialization_format="cloudpickle", pyfunc_predict_fn="predict_proba")
         paths[name] = path
     return paths
 
@@ -134,15 +134,23 @@ def run(repo_root):
 
         # MLflow: the same data, its own pipelines.
         peers = train_peers(csv_path, tmp)
-        mlflow_bin = os.path.join(os.path.dirname(sys.executable), "mlflow")
+        venv_bin = os.path.dirname(sys.executable)
+        mlflow_bin = os.path.join(venv_bin, "mlflow")
+        # mlflow models serve starts uvicorn by name.
+        peer_env = dict(os.environ, PATH=venv_bin + os.pathsep + os.environ.get("PATH", ""))
         peer_urls = {}
         for name, path in peers.items():
             p = free_port()
             proc = subprocess.Popen([mlflow_bin, "models", "serve", "-m", path, "--env-manager", "local", "--host", "127.0.0.1",
                                      "-p", str(p)], stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, f"mlflow-{name}.log"), "w"),
-                                    start_new_session=True)
+                                    env=peer_env, start_new_session=True)
             procs.append(proc)
-            wait_http(f"http://127.0.0.1:{p}/ping", proc=proc)
+            try:
+                wait_http(f"http://127.0.0.1:{p}/ping", timeout=300, proc=proc)
+            except RuntimeError:
+                with open(os.path.join(tmp, f"mlflow-{name}.log")) as f:
+                    sys.stderr.write(f.read()[-4000:])
+                raise
             peer_urls[name] = f"http://127.0.0.1:{p}/invocations"
 
         out = []
