@@ -26,7 +26,8 @@ func TestMain(m *testing.M) {
 }
 
 // recipeBody scores each row with the model's N; a row whose id is
-// "sleep" or "crash" makes the recipe hang or its process die.
+// "sleep" or "crash" makes the recipe hang or exceed its memory limit
+// (which ends its process).
 const recipeBody = `import (
 	"time"
 
@@ -34,6 +35,8 @@ const recipeBody = `import (
 )
 
 type M struct{ N int }
+
+var hog [][]byte
 
 func Load(cfg recipe.Config) (recipe.Frame, error) { return recipe.ReadCSV(cfg.Input(), cfg.Limit()) }
 
@@ -49,8 +52,10 @@ func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, err
 	case "sleep":
 		time.Sleep(time.Hour)
 	case "crash":
-		go func() { panic("the worker dies") }()
-		time.Sleep(time.Hour)
+		// Past the worker's memory limit: the worker process exits.
+		for {
+			hog = append(hog, make([]byte, 1<<20))
+		}
 	}
 	n := make([]float64, len(ids))
 	for i := range n {
@@ -99,7 +104,7 @@ func fixture(t *testing.T, versions int, tweak func(*online.Service)) *online.Se
 			t.Fatal(err)
 		}
 	}
-	pool := &worker.Pool{Command: []string{os.Args[0]}, Env: []string{"GALLEY_TEST_WORKER=1"}, Dir: filepath.Join(dir, "work"), MemoryLimit: 1 << 30}
+	pool := &worker.Pool{Command: []string{os.Args[0]}, Env: []string{"GALLEY_TEST_WORKER=1"}, Dir: filepath.Join(dir, "work"), MemoryLimit: 256 << 20}
 	s := &online.Service{Store: db, Workers: pool, Dir: filepath.Join(dir, "serving"), LoadTimeout: time.Minute}
 	if tweak != nil {
 		tweak(s)
