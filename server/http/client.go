@@ -376,11 +376,12 @@ func (c *Client) PredictJSON(ctx context.Context, ref string, rows []byte) (*Pre
 
 // SetCanary implements part of server.PredictService.
 func (c *Client) SetCanary(ctx context.Context, cn server.Canary) (*server.Canary, error) {
-	if cn.Weight == 0 {
-		return &cn, c.do(ctx, "DELETE", "/api/models/"+seg(cn.Model)+"/canary", nil, nil, "", nil)
+	req := canaryRequest{Weight: cn.Weight}
+	if cn.Version != 0 {
+		req.Version = &cn.Version
 	}
 	var out server.Canary
-	err := c.json(ctx, "PUT", "/api/models/"+seg(cn.Model)+"/canary", canaryRequest{Version: cn.Version, Weight: cn.Weight}, &out)
+	err := c.json(ctx, "PUT", "/api/models/"+seg(cn.Model)+"/canary", req, &out)
 	return &out, err
 }
 

@@ -54,8 +54,9 @@ type predictResponse struct {
 	Version      int              `json:"version"`
 }
 
+// canaryRequest sets a canary; removing one (weight 0) needs no version.
 type canaryRequest struct {
-	Version int     `json:"version" openapi:"exactVersion"`
+	Version *int    `json:"version,omitempty" openapi:"exactVersion"`
 	Weight  float64 `json:"weight" openapi:"weight"`
 }
 
@@ -68,11 +69,10 @@ func (s *Server) predictRoutes() []route {
 	return []route{
 		{method: "POST", path: "/api/models/{model}/predict", summary: "Score rows online with a trained model (MODEL, MODEL@VERSION or MODEL@ALIAS); MLflow-compatible JSON",
 			body: predictRequest{}, status: 200, response: predictResponse{}, errors: []int{404, 413}, handler: s.predict},
-		{method: "GET", path: "/api/models/{name}/canary", summary: "Show the model's canary: the share of its alias and default prediction requests sent to another version",
+		{method: "GET", path: "/api/models/{name}/canary", summary: "Show the model's canary: the share of its alias and default prediction requests sent to another version (weight 0: none)",
 			status: 200, response: server.Canary{}, errors: []int{404}, handler: s.getCanary},
 		{method: "PUT", path: "/api/models/{name}/canary", summary: "Send a share (weight 0 to 1; 0 removes the canary) of the model's alias and default prediction requests to a version",
 			body: canaryRequest{}, status: 200, response: server.Canary{}, errors: []int{404, 413}, handler: s.setCanary},
-		{method: "DELETE", path: "/api/models/{name}/canary", summary: "Remove the model's canary", status: 204, errors: []int{404}, handler: s.deleteCanary},
 		{method: "GET", path: "/api/serving", summary: "Trained versions kept warm for online scoring, with their counters, and canaries",
 			status: 200, response: servingResponse{}, errors: []int{404}, handler: s.serving},
 	}
@@ -307,6 +307,7 @@ func (s *Server) getCanary(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	// A model without a canary has one of weight 0.
 	c := server.Canary{Model: r.PathValue("name")}
 	for _, x := range ps.Canaries(r.Context()) {
 		if x.Model == c.Model {
@@ -332,31 +333,26 @@ func (s *Server) setCanary(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	version := 0
 	switch {
-	case req.Version == nil || req.Weight == nil:
-		s.error(w, r, server.Errorf(server.EINVALID, "give both version and weight (weight 0 removes the canary)"))
+	case req.Weight == nil:
+		s.error(w, r, server.Errorf(server.EINVALID, "give the weight: the share of requests for the canary, from 0 to 1 (0 removes it)"))
 		return
-	case *req.Version < 1:
+	case req.Version != nil && *req.Version < 1:
 		s.error(w, r, server.Errorf(server.EINVALID, "version %d is not a trained version number", *req.Version))
+		return
+	case req.Version != nil:
+		version = *req.Version
+	case *req.Weight != 0:
+		s.error(w, r, server.Errorf(server.EINVALID, "give the version the canary's requests go to"))
 		return
 	}
 	if _, err := s.Models.FindModel(r.Context(), r.PathValue("name")); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	c, err := ps.SetCanary(r.Context(), server.Canary{Model: r.PathValue("name"), Version: *req.Version, Weight: *req.Weight})
+	c, err := ps.SetCanary(r.Context(), server.Canary{Model: r.PathValue("name"), Version: version, Weight: *req.Weight})
 	respond(s, w, r, 200, c, err)
-}
-
-func (s *Server) deleteCanary(w http.ResponseWriter, r *http.Request) {
-	ps, err := s.predictService()
-	if err == nil {
-		_, err = s.Models.FindModel(r.Context(), r.PathValue("name"))
-	}
-	if err == nil {
-		_, err = ps.SetCanary(r.Context(), server.Canary{Model: r.PathValue("name")})
-	}
-	s.deleted(w, r, err)
 }
 
 func (s *Server) serving(w http.ResponseWriter, r *http.Request) {

@@ -9,8 +9,10 @@ recipe's own Load and Score in a warm sandboxed worker); MLflow serves a scikit-
 and scaling) ending in a LightGBM classifier or a logistic regression, trained on the same Telco data, saved
 with `mlflow.sklearn.save_model` (pyfunc predicting probabilities). Both sides use their defaults: one galley
 worker process per trained version, micro-batching of requests that queue while it is busy; MLflow's default
-worker count. Each measurement follows a 2 s warm-up at the same rate. The goal: galley's p99 at most 0.2x
-MLflow's, and under 5 ms at 500 requests/s.
+worker count. Each measurement follows a 2 s warm-up at the same rate. Percentiles are of the requests answered
+within the load generator's 10 s timeout; the rest count as errors (and an achieved rate below the target means
+the server fell behind, so its queue grew for the whole run). The goal: galley's p99 at most 0.2x MLflow's, and
+under 5 ms at 500 requests/s.
 """
 
 import json
@@ -24,7 +26,7 @@ import tempfile
 import time
 import urllib.request
 
-RATES = (100, 500)
+RATES = (20, 100, 500)
 SECONDS = 10
 WARMUP = 2
 
@@ -158,6 +160,9 @@ def run(repo_root):
             for rate in RATES:
                 g = load(loadgen, f"{url}/api/models/churn-{kind}@1/predict", body, rate)
                 m = load(loadgen, peer_urls[peer], body, rate)
+                # Latencies are of the requests answered; a side with errors
+                # (timeouts, once its queue grows past 10 s) is slower than
+                # its percentiles say.
                 ratio = g["p99_ms"] / m["p99_ms"] if m["p99_ms"] else None
                 met = g["errors"] == 0 and ratio is not None and ratio <= 0.2 and (rate != 500 or g["p99_ms"] < 5)
                 out.append({
@@ -171,6 +176,7 @@ def run(repo_root):
                     "met": "yes" if met else "no",
                     "galley errors": g["errors"], "peer errors": m["errors"],
                     "galley rate": round(g["achieved_rate"]), "peer rate": round(m["achieved_rate"]),
+                    "peer first error": (m.get("first_error") or "")[:80].replace("|", "/"),
                 })
         return out
     finally:
