@@ -22,6 +22,7 @@ import (
 	"github.com/galley-dev/galley/server/datasets"
 	galleyhttp "github.com/galley-dev/galley/server/http"
 	"github.com/galley-dev/galley/server/objectstore"
+	"github.com/galley-dev/galley/server/online"
 	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/scheduler"
 	"github.com/galley-dev/galley/server/sqlite"
@@ -33,7 +34,7 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the companion server: recipes, models, schedules, training and scoring runs",
-		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--storage URL] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N] [--lease D]",
+		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--storage URL] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N] [--lease D] [--serve-versions N] [--serve-idle D] [--predict-timeout D] [--predict-batch N] [--predict-wait D] [--max-predict-body SIZE]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &serveMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["serve"], stderr)
@@ -50,6 +51,12 @@ func init() {
 			finish := executionFlags(fs, &m.execution)
 			fs.IntVar(&m.MaxAttempts, "max-attempts", 3, "attempts per run for failures worth retrying")
 			fs.DurationVar(&m.ReadTimeout, "read-timeout", 15*time.Minute, "longest a client may take to send a request, upload included")
+			fs.IntVar(&m.ServeVersions, "serve-versions", online.DefaultMaxWarm, "trained versions kept warm for online scoring, one worker process each")
+			fs.DurationVar(&m.ServeIdle, "serve-idle", online.DefaultIdleTimeout, "retire a warm version nobody asked for in this long")
+			fs.DurationVar(&m.PredictTimeout, "predict-timeout", online.DefaultRequestTimeout, "longest the recipe may take to score one online request")
+			fs.IntVar(&m.PredictBatch, "predict-batch", online.DefaultMaxBatch, "score online requests that queued while the worker was busy together, up to N rows (1: one request at a time)")
+			fs.DurationVar(&m.PredictWait, "predict-wait", 0, "longest a request waits for others to batch with (0: it never waits; batches form only under load)")
+			predictBody := fs.String("max-predict-body", "4MiB", "largest online prediction request body")
 			upload := fs.String("max-upload", "1GiB", "largest dataset upload")
 			body := fs.String("max-body", "16MiB", "largest JSON request body, notebooks included")
 			if err := fs.Parse(args); err != nil {
@@ -70,7 +77,7 @@ func init() {
 			for _, f := range []struct {
 				s   string
 				dst *int64
-			}{{*upload, &m.MaxUpload}, {*body, &m.MaxBody}} {
+			}{{*upload, &m.MaxUpload}, {*body, &m.MaxBody}, {*predictBody, &m.MaxPredictBody}} {
 				if *f.dst, err = parseSize(f.s); err != nil {
 					return fmt.Errorf("%w: %v", errUsage, err)
 				}
@@ -119,8 +126,16 @@ type serveMain struct {
 	ReadTimeout   time.Duration
 	MaxUpload     int64
 	MaxBody       int64
-	Stdout        io.Writer
-	Stderr        io.Writer
+	// Online scoring: warm versions kept, idle retention, the time one
+	// request may take, micro-batching and the request body limit.
+	ServeVersions  int
+	ServeIdle      time.Duration
+	PredictTimeout time.Duration
+	PredictBatch   int
+	PredictWait    time.Duration
+	MaxPredictBody int64
+	Stdout         io.Writer
+	Stderr         io.Writer
 
 	closeOnce  sync.Once
 	closeErr   error
@@ -138,6 +153,8 @@ type serveMain struct {
 	// schedDone reports the end of the scheduler, which fires schedules
 	// into the same run queue the pool drains.
 	schedDone chan error
+	// onlineDone reports the end of the online scoring service.
+	onlineDone chan error
 }
 
 // URL is the address the server listens on, once Run has returned. A
@@ -246,10 +263,15 @@ func (m *serveMain) Run(ctx context.Context) error {
 	// Runs queued through this server have their input snapshot published
 	// for workers elsewhere, then are dispatched at once.
 	runs := queue.Dispatching(&worker.Runs{RunService: m.db, Objects: m.objects, Datasets: ds, Dir: filepath.Join(m.Home, "server", "work"), Log: log}, q)
+	// Online scoring runs the recipes in warm worker processes of the
+	// same pool settings (sandbox, memory limit), outside its run slots.
+	predict := &online.Service{Store: m.db, Workers: pool, Dir: filepath.Join(m.Home, "server", "work", "serving"), MaxWarm: m.ServeVersions,
+		IdleTimeout: m.ServeIdle, RequestTimeout: m.PredictTimeout, MaxBatch: m.PredictBatch, MaxWait: m.PredictWait, Log: log}
 	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: trained, Runs: runs, Datasets: ds, Schedules: m.db,
+		Predict: predict, Metrics: predict.Metrics().Handler(), MaxPredictBytes: m.MaxPredictBody,
 		Token: m.Token, TokenFile: m.tokenFile, AllowedHosts: m.AllowHosts, AllowedOrigins: m.AllowOrigins, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log,
 		// The pages sit beside the API, behind the same guard, and act only through it.
-		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: trained, Runs: runs, Datasets: ds, Schedules: m.db, Log: log}}
+		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: trained, Runs: runs, Datasets: ds, Schedules: m.db, Predict: predict, Log: log}}
 	if m.HeaderTimeout <= 0 {
 		m.HeaderTimeout = 10 * time.Second
 	}
@@ -267,6 +289,8 @@ func (m *serveMain) Run(ctx context.Context) error {
 	m.schedDone = make(chan error, 1)
 	sched := &scheduler.Scheduler{Store: m.db, Log: log}
 	go func() { m.schedDone <- sched.Run(poolCtx) }()
+	m.onlineDone = make(chan error, 1)
+	go func() { m.onlineDone <- predict.Run(poolCtx) }()
 	go func() {
 		if err := m.http.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("serving", "err", err)
@@ -356,7 +380,7 @@ func (m *serveMain) close() error {
 	}
 	if m.stop != nil {
 		m.stop()
-		errs = append(errs, <-m.poolDone, <-m.schedDone)
+		errs = append(errs, <-m.poolDone, <-m.schedDone, <-m.onlineDone)
 	}
 	if m.queue != nil {
 		m.queue.Close()

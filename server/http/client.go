@@ -347,3 +347,48 @@ func ClientFromEnv(url string) *Client {
 	}
 	return NewClient(url, clientToken(url, catalog.Home()))
 }
+
+// PredictResponse is the answer to a prediction request.
+type PredictResponse struct {
+	// Predictions hold one object per row of the recipe's scores.
+	Predictions  []map[string]any `json:"predictions"`
+	TrainedModel string           `json:"trained_model"`
+	Model        string           `json:"model"`
+	Version      int              `json:"version"`
+}
+
+// PredictJSON scores rows given in one of the MLflow JSON forms
+// (dataframe_split, dataframe_records, instances) with the trained model
+// ref names. Numbers keep their exact value (json.Number).
+func (c *Client) PredictJSON(ctx context.Context, ref string, rows []byte) (*PredictResponse, error) {
+	var raw bytes.Buffer
+	if err := c.do(ctx, "POST", "/api/models/"+seg(ref)+"/predict", nil, bytes.NewReader(rows), "application/json", &raw); err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(&raw)
+	dec.UseNumber()
+	var out PredictResponse
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("decoding the server's predictions: %w", err)
+	}
+	return &out, nil
+}
+
+// SetCanary implements part of server.PredictService.
+func (c *Client) SetCanary(ctx context.Context, cn server.Canary) (*server.Canary, error) {
+	req := canaryRequest{Weight: cn.Weight}
+	if cn.Version != 0 {
+		req.Version = &cn.Version
+	}
+	var out server.Canary
+	err := c.json(ctx, "PUT", "/api/models/"+seg(cn.Model)+"/canary", req, &out)
+	return &out, err
+}
+
+// ServingStatus returns the warm versions and canaries of the online
+// scoring service.
+func (c *Client) ServingStatus(ctx context.Context) ([]server.ServingModel, []server.Canary, error) {
+	var out servingResponse
+	err := c.json(ctx, "GET", "/api/serving", nil, &out)
+	return out.Serving, out.Canaries, err
+}

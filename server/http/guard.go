@@ -66,9 +66,13 @@ func mutating(method string) bool {
 	return true
 }
 
+// metricsPath serves the online scoring counters; like the API, and
+// unlike the pages, it takes the bearer token (or the pages' cookie).
+const metricsPath = "/metrics"
+
 // page reports whether r is for the web pages rather than the API.
 func (s *Server) page(r *http.Request) bool {
-	return s.Pages != nil && !strings.HasPrefix(r.URL.Path, "/api/")
+	return s.Pages != nil && !strings.HasPrefix(r.URL.Path, "/api/") && r.URL.Path != metricsPath
 }
 
 // authorized checks the bearer token, or the cookie the pages keep it in.

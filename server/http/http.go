@@ -66,6 +66,10 @@ type Server struct {
 	Runs          server.RunService
 	Datasets      server.DatasetService
 	Schedules     server.ScheduleService
+	// Predict scores rows online; Metrics serves its counters at /metrics
+	// in Prometheus text format, behind the token like the API.
+	Predict server.PredictService
+	Metrics http.Handler
 
 	// Token, when set, must be presented as "Authorization: Bearer TOKEN"
 	// on every request except the health check and the OpenAPI document.
@@ -83,6 +87,8 @@ type Server struct {
 	// MaxDatasetBytes bounds dataset uploads.
 	MaxBodyBytes    int64
 	MaxDatasetBytes int64
+	// MaxPredictBytes bounds prediction request bodies.
+	MaxPredictBytes int64
 	// MaxUploads bounds the dataset uploads one client (IP address) may
 	// have under way at once, so that a few slow clients cannot hold
 	// every connection and temporary file.
@@ -111,7 +117,11 @@ func (s *Server) Handler() http.Handler {
 	if s.MaxUploads <= 0 {
 		s.MaxUploads = DefaultMaxUploads
 	}
+	if s.MaxPredictBytes <= 0 {
+		s.MaxPredictBytes = DefaultMaxPredictBytes
+	}
 	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /metrics", s.metricsHandler)
 	routes := s.routes()
 	for _, r := range routes {
 		h := s.checkQuery(r.query, r.handler)
@@ -332,7 +342,12 @@ func page(r *http.Request) (server.Page, error) {
 // decode reads a JSON body of at most MaxBodyBytes into v: one JSON value
 // and nothing after it but white space.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
-	body := http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)
+	return s.decodeLimit(w, r, v, s.MaxBodyBytes)
+}
+
+// decodeLimit is decode with a limit of its own.
+func (s *Server) decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	body := http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(body)
 	err := dec.Decode(v)
 	if err == nil {

@@ -56,10 +56,20 @@ var constraints = map[string]map[string]any{
 	// A Jupyter notebook, as the .ipynb file holds it: what the server reads
 	// of nbformat 4.
 	"notebook": notebookSchema,
+	// Rows to score: MLflow's dataframe_split and dataframe_records forms.
+	"frameSplit": {"type": "object", "required": []any{"columns", "data"}, "properties": map[string]any{
+		"columns": map[string]any{"type": "array", "items": stringSchema},
+		"data":    map[string]any{"type": "array", "items": map[string]any{"type": "array", "items": cellSchema}},
+		"index":   map[string]any{"type": "array"},
+	}},
+	"frameRecords": {"type": "array", "items": map[string]any{"type": "object", "additionalProperties": cellSchema}},
+	// A share of requests.
+	"weight": {"type": "number", "minimum": 0, "maximum": 1},
 }
 
 var (
 	stringSchema   = map[string]any{"type": "string"}
+	cellSchema     = map[string]any{"nullable": true, "anyOf": []any{stringSchema, map[string]any{"type": "number"}, map[string]any{"type": "boolean"}}}
 	notebookSchema = map[string]any{
 		"type":     "object",
 		"required": []any{"nbformat", "nbformat_minor", "cells"},
@@ -89,7 +99,7 @@ var (
 )
 
 // pathConstraint names the constraint of each path parameter.
-var pathConstraint = map[string]string{"name": "name", "alias": "alias", "ref": "trainedRef", "id": "id", "version": "version"}
+var pathConstraint = map[string]string{"model": "trainedModel", "name": "name", "alias": "alias", "ref": "trainedRef", "id": "id", "version": "version"}
 
 // constraint returns a copy of the schema of kind, which callers may extend.
 func constraint(kind string) map[string]any {

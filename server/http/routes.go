@@ -186,7 +186,7 @@ func (s *Server) routes() []route {
 			errors: []int{404, 409}, handler: s.deleteRun},
 		{method: "DELETE", path: "/api/datasets/{name}", summary: "Delete a dataset and its versions (409 while a model trains on it or a run read it)", status: 204,
 			errors: []int{404, 409}, handler: s.deleteDataset},
-	}, s.scheduleRoutes()...)
+	}, append(s.scheduleRoutes(), s.predictRoutes()...)...)
 }
 
 func (s *Server) deleteDataset(w http.ResponseWriter, r *http.Request) {
@@ -367,7 +367,14 @@ func (s *Server) setAlias(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	if err := s.warmBeforeAlias(r, r.PathValue("name"), req.Version); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	t, err := s.TrainedModels.SetAlias(r.Context(), r.PathValue("name"), r.PathValue("alias"), req.Version)
+	if err == nil && s.Predict != nil {
+		s.Predict.Moved(r.PathValue("name"))
+	}
 	respond(s, w, r, 200, t, err)
 }
 

@@ -63,7 +63,10 @@ type Handler struct {
 	Datasets      server.DatasetService
 	// Schedules, when set, adds the schedules pages and links to them.
 	Schedules server.ScheduleService
-	Log       *slog.Logger
+	// Predict, when set, adds the services page: the trained versions
+	// kept warm for online scoring and their counters.
+	Predict server.PredictService
+	Log     *slog.Logger
 
 	// PollInterval is how often a live feed asks the run service for new
 	// log lines and state changes (the services have no notifications).
@@ -124,6 +127,7 @@ func (h *Handler) init() {
 	m.HandleFunc("GET /ui/datasets/{name}", h.datasetPage)
 	m.HandleFunc("GET /ui/schedules", h.schedulesPage)
 	m.HandleFunc("GET /ui/schedules/{name}", h.schedulePage)
+	m.HandleFunc("GET /ui/services", h.servicesPage)
 	m.HandleFunc("GET /ui/live/runs", h.liveRuns)
 	m.HandleFunc("GET /ui/live/runs/{id}", h.liveRun)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -257,7 +261,8 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"mul100": func(f float64) float64 { return f * 100 },
 	"duration": func(ms int64) string {
 		if ms <= 0 {
 			return ""

@@ -35,6 +35,9 @@ const (
 	KindTrain    = "train"
 	KindScore    = "score"
 	KindValidate = "validate"
+	// KindServe keeps a recipe and its trained model loaded and scores the
+	// rows of each request it reads after the job (serve.go).
+	KindServe = "serve"
 )
 
 // Job is what a worker process is asked to do.
@@ -68,6 +71,10 @@ type Job struct {
 type Event struct {
 	Log    string  `json:"log,omitempty"`
 	Result *Result `json:"result,omitempty"`
+	// Ready says a serving worker has loaded its recipe and model; Reply
+	// answers one of its requests.
+	Ready bool   `json:"ready,omitempty"`
+	Reply *Reply `json:"reply,omitempty"`
 }
 
 // Result ends a worker's event stream.
@@ -153,11 +160,13 @@ func Child(ctx context.Context, stdin io.Reader, stdout io.Writer) int {
 		fmt.Fprintf(os.Stderr, "galley run-attempt: bad job: %v\n", err)
 		return exitBadRequest
 	}
-	go func() {
-		// The server keeps stdin open while it waits for us.
-		io.Copy(io.Discard, br)
-		os.Exit(exitOrphaned)
-	}()
+	if job.Kind != KindServe {
+		go func() {
+			// The server keeps stdin open while it waits for us.
+			io.Copy(io.Discard, br)
+			os.Exit(exitOrphaned)
+		}()
+	}
 	if job.Sandbox != nil {
 		msg, err := confine(job.Sandbox)
 		if err != nil {
@@ -169,6 +178,14 @@ func Child(ctx context.Context, stdin io.Reader, stdout io.Writer) int {
 	if job.MemoryLimit > 0 {
 		debug.SetMemoryLimit(job.MemoryLimit)
 		go watchMemory(job.MemoryLimit, ev)
+	}
+	if job.Kind == KindServe {
+		// A serving worker answers requests until stdin closes; it
+		// reports a result only when it cannot start.
+		if res := serve(ctx, job, ev, br); res != nil {
+			ev.send(Event{Result: res})
+		}
+		return 0
 	}
 	res := run(ctx, job, ev)
 	ev.send(Event{Result: res})
@@ -328,23 +345,40 @@ func savable(f recipe.Frame) bool {
 
 // writeCSV saves a scoring run's output frame to path.
 func writeCSV(out recipe.Frame, path string) error {
-	if df, ok := out.(*data.Frame); ok {
-		if err := df.WriteCSV(path); err != nil {
-			return fmt.Errorf("writing the scores: %w", err)
-		}
-		return nil
-	}
-	w, ok := out.(recipe.CSVWriter)
-	if !ok {
-		return fmt.Errorf("recipe Score returned %T, which cannot be saved: return a *data.Frame or a frame with a WriteCSV(io.Writer) method such as *recipe.Table", out)
+	if !savable(out) {
+		return unsavable(out)
 	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	err = w.WriteCSV(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	err = encodeCSV(out, f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("writing the scores: %w", cerr)
+	}
+	return err
+}
+
+func unsavable(out recipe.Frame) error {
+	return fmt.Errorf("recipe Score returned %T, which cannot be saved: return a *data.Frame or a frame with a WriteCSV(io.Writer) method such as *recipe.Table", out)
+}
+
+// encodeCSV writes scores as CSV with a header row: the one encoding of
+// scores, for scoring runs and online requests alike, so both give the
+// same text for the same rows.
+func encodeCSV(out recipe.Frame, dst io.Writer) error {
+	var err error
+	switch f := out.(type) {
+	case *data.Frame:
+		w := data.NewCSVWriter(dst)
+		err = w.Write(f)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+	case recipe.CSVWriter:
+		err = f.WriteCSV(dst)
+	default:
+		return unsavable(out)
 	}
 	if err != nil {
 		return fmt.Errorf("writing the scores: %w", err)

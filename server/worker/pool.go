@@ -511,15 +511,11 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 			job.Sandbox.Read = append(job.Sandbox.Read, f)
 		}
 	}
-	cmd, stdin, stdout, stderr, err := p.start(dir, sysProcAttr(p.Network))
-	if err != nil && isolatesNetwork(cmd.SysProcAttr) {
-		// Some containers refuse new namespaces: run without one and say
-		// so, rather than not at all; Landlock still refuses TCP.
+	cmd, stdin, stdout, stderr, err := p.startConfined(dir, func(line string) {
 		if h.logs != nil {
-			h.logs([]string{fmt.Sprintf("sandbox: WARNING: no network namespace for the worker (%v); the recipe may reach the network except over TCP where Landlock refuses it", err)})
+			h.logs([]string{line})
 		}
-		cmd, stdin, stdout, stderr, err = p.start(dir, withoutNetworkNamespace(cmd.SysProcAttr))
-	}
+	})
 	if err != nil {
 		return outcome{err: fmt.Errorf("starting the worker: %w", err)}
 	}
