@@ -51,6 +51,8 @@ func init() {
 			fs.DurationVar(&m.ReadTimeout, "read-timeout", 15*time.Minute, "longest a client may take to send a request, upload included")
 			fs.BoolVar(&m.KeepRunFiles, "keep-run-files", false, "keep each run's exported input in its run directory after the run ends")
 			fs.IntVar(&m.MaxLogLines, "max-log-lines", 10000, "log lines kept per run, over all its attempts; later lines are dropped with a marker")
+			fs.IntVar(&m.ProfileHistory, "profile-history", server.DefaultProfileHistory, "attribute changes each profile keeps per model; older ones are dropped")
+			fs.DurationVar(&m.ProfileHistoryAge, "profile-history-age", 0, "drop profile attribute changes older than this (e.g. 2160h), keeping each profile's newest; 0 keeps them")
 			upload := fs.String("max-upload", "1GiB", "largest dataset upload")
 			body := fs.String("max-body", "16MiB", "largest JSON request body, notebooks included")
 			if err := fs.Parse(args); err != nil {
@@ -121,8 +123,11 @@ type serveMain struct {
 	// KeepRunFiles keeps runs' exported inputs; MaxLogLines caps logs.
 	KeepRunFiles bool
 	MaxLogLines  int
-	MaxUpload    int64
-	MaxBody      int64
+	// ProfileHistory and ProfileHistoryAge bound profile history.
+	ProfileHistory    int
+	ProfileHistoryAge time.Duration
+	MaxUpload         int64
+	MaxBody           int64
 	// WorkerCommand starts a worker process; default: this executable with
 	// the "worker" subcommand.
 	WorkerCommand []string
@@ -220,6 +225,11 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.ProfileHistory < 0 || m.ProfileHistoryAge < 0 {
+		m.db.Close()
+		return fmt.Errorf("%w: --profile-history and --profile-history-age must be 0 or more", errUsage)
+	}
+	m.db.SetProfileRetention(server.ProfileRetention{MaxChanges: m.ProfileHistory, MaxAge: m.ProfileHistoryAge})
 	cmd := m.WorkerCommand
 	if len(cmd) == 0 {
 		exe, err := os.Executable()
@@ -238,10 +248,10 @@ func (m *serveMain) Run(ctx context.Context) error {
 		m.db.Close()
 		return fmt.Errorf("listening on %s: %w", m.Addr, err)
 	}
-	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db,
+	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db, Profiles: m.db,
 		Token: m.Token, TokenFile: m.tokenFile, AllowedHosts: m.AllowHosts, AllowedOrigins: m.AllowOrigins, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log,
 		// The pages sit beside the API, behind the same guard, and act only through it.
-		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db, Log: log}}
+		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: m.db, Runs: m.db, Datasets: ds, Schedules: m.db, Profiles: m.db, Log: log}}
 	if m.HeaderTimeout <= 0 {
 		m.HeaderTimeout = 10 * time.Second
 	}

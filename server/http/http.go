@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"regexp"
 	"slices"
@@ -66,6 +67,8 @@ type Server struct {
 	Runs          server.RunService
 	Datasets      server.DatasetService
 	Schedules     server.ScheduleService
+	// Profiles serves profile sets; nil answers their routes with 501.
+	Profiles server.ProfileService
 
 	// Token, when set, must be presented as "Authorization: Bearer TOKEN"
 	// on every request except the health check and the OpenAPI document.
@@ -219,6 +222,15 @@ func (s *Server) checkQuery(params []param, next http.HandlerFunc) http.HandlerF
 			switch {
 			case len(vs) > 1:
 				err = server.Errorf(server.EINVALID, "%s is given %d times: give it once", p.name, len(vs))
+			case p.typ != "string" && constraints[p.typ]["type"] == "number":
+				if x, perr := strconv.ParseFloat(v, 64); perr != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+					err = server.Errorf(server.EINVALID, "%s=%q is not a finite number", p.name, v)
+				}
+			case p.typ != "string" && constraints[p.typ]["type"] == "string":
+				c := constraints[p.typ]
+				if re, ok := c["pattern"].(string); ok && !regexp.MustCompile(re).MatchString(v) {
+					err = server.Errorf(server.EINVALID, "%s=%q is invalid: it must match %s", p.name, v, re)
+				}
 			case p.typ != "string":
 				c := constraints[p.typ]
 				lo, hi := bound(c["minimum"]), bound(c["maximum"])

@@ -53,6 +53,7 @@ var dialect = sqlstore.Dialect{
 	SkipLocked: " FOR UPDATE SKIP LOCKED",
 	Greatest:   "greatest",
 	NewRunID:   "DEFAULT",
+	JSONNumber: `(%s::jsonb ->> ?)::float8`,
 }
 
 // connectTimeout bounds how long Open waits for an unreachable server.

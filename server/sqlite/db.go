@@ -47,8 +47,9 @@ var dialect = sqlstore.Dialect{
 	SkipLocked: "",
 	Greatest:   "max",
 	// A deleted run's id is never given to another run.
-	NewRunID:  `max(coalesce((SELECT max(id) FROM runs), 0), coalesce((SELECT max(id) FROM deleted_runs), 0)) + 1`,
-	KeepRunID: `INSERT OR IGNORE INTO deleted_runs (id) VALUES (?)`,
+	NewRunID:   `max(coalesce((SELECT max(id) FROM runs), 0), coalesce((SELECT max(id) FROM deleted_runs), 0)) + 1`,
+	KeepRunID:  `INSERT OR IGNORE INTO deleted_runs (id) VALUES (?)`,
+	JSONNumber: `json_extract(%s, '$."' || ? || '"')`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

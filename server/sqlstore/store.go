@@ -47,6 +47,9 @@ type Dialect struct {
 	// run's id (its one parameter) for NewRunID, so that no later run
 	// takes it; a sequence needs none.
 	KeepRunID string
+	// JSONNumber reads the number under a key (one parameter) of the JSON
+	// object in the text column %s, NULL when it has none.
+	JSONNumber string
 }
 
 // Store is an open galley database. The stores embed it, so its exported
@@ -59,6 +62,8 @@ type Store struct {
 	Datasets server.DatasetService
 	// MaxAttempts is how many times a run may be attempted (default 3).
 	MaxAttempts int
+	// ProfileRetention bounds the attribute history profiles keep.
+	ProfileRetention server.ProfileRetention
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }

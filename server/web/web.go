@@ -63,7 +63,9 @@ type Handler struct {
 	Datasets      server.DatasetService
 	// Schedules, when set, adds the schedules pages and links to them.
 	Schedules server.ScheduleService
-	Log       *slog.Logger
+	// Profiles, when set, adds the profile pages.
+	Profiles server.ProfileService
+	Log      *slog.Logger
 
 	// PollInterval is how often a live feed asks the run service for new
 	// log lines and state changes (the services have no notifications).
@@ -124,6 +126,11 @@ func (h *Handler) init() {
 	m.HandleFunc("GET /ui/datasets/{name}", h.datasetPage)
 	m.HandleFunc("GET /ui/schedules", h.schedulesPage)
 	m.HandleFunc("GET /ui/schedules/{name}", h.schedulePage)
+	if h.Profiles != nil {
+		m.HandleFunc("GET /ui/profiles", h.profileSetsPage)
+		m.HandleFunc("GET /ui/profiles/{name}", h.profileSetPage)
+		m.HandleFunc("GET /ui/profiles/{name}/{id}", h.profilePage)
+	}
 	m.HandleFunc("GET /ui/live/runs", h.liveRuns)
 	m.HandleFunc("GET /ui/live/runs/{id}", h.liveRun)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
