@@ -56,7 +56,9 @@ type ProfileAttributes struct {
 	// Schedule and NominalTime name the schedule slot of a scheduled run.
 	Schedule    string     `json:"schedule,omitempty"`
 	NominalTime *time.Time `json:"nominal_time,omitempty"`
-	ScoredAt    time.Time  `json:"scored_at"`
+	// ScoredAt is when these values were written: a later run that
+	// computes the same values changes nothing, its time included.
+	ScoredAt time.Time `json:"scored_at"`
 }
 
 // ProfileChange is one change of a profile's attributes: the values a
@@ -105,8 +107,8 @@ type ProfileRow struct {
 // ProfileWriteResult counts what an upsert did.
 type ProfileWriteResult struct {
 	// Changed rows wrote new attribute values (and a history entry);
-	// Unchanged rows held what the profile already had, or were older
-	// than what it had.
+	// Unchanged rows held what the profile already had, or came from an
+	// earlier run than the one it had.
 	Changed   int `json:"changed"`
 	Unchanged int `json:"unchanged"`
 	// Created counts identities new to the set.

@@ -281,6 +281,7 @@ func exportProfiles(ctx context.Context, c *galleyhttp.Client, set, model, forma
 		w = data.NewCSVWriter(dst)
 	}
 	var names []string
+	withClass := false
 	n, after := 0, ""
 	for first := true; ; first = false {
 		page, _, err := c.FindProfiles(ctx, server.ProfileFilter{Set: set, Model: model, After: after, Page: server.Page{Limit: server.MaxLimit}})
@@ -290,6 +291,7 @@ func exportProfiles(ctx context.Context, c *galleyhttp.Client, set, model, forma
 		if first {
 			seen := map[string]bool{}
 			for _, p := range page {
+				withClass = withClass || p.Attributes[0].Class != ""
 				for k := range p.Attributes[0].Scores {
 					if !seen[k] {
 						seen[k] = true
@@ -302,7 +304,7 @@ func exportProfiles(ctx context.Context, c *galleyhttp.Client, set, model, forma
 		if len(page) == 0 && !first {
 			break
 		}
-		f, err := profileFrame(page, model, names)
+		f, err := profileFrame(page, model, names, withClass)
 		if err != nil {
 			return n, err
 		}
@@ -321,8 +323,9 @@ func exportProfiles(ctx context.Context, c *galleyhttp.Client, set, model, forma
 }
 
 // profileFrame lays out one page of profiles as rows of model's
-// attributes; scores a profile lacks are null.
-func profileFrame(page []*server.Profile, model string, names []string) (*data.Frame, error) {
+// attributes; scores a profile lacks are null. The class column is left
+// out for models that predict none.
+func profileFrame(page []*server.Profile, model string, names []string, withClass bool) (*data.Frame, error) {
 	ids, trained, class := make([]string, len(page)), make([]string, len(page)), make([]string, len(page))
 	runs, scored := make([]int64, len(page)), make([]time.Time, len(page))
 	scores, valid := make([][]float64, len(names)), make([][]bool, len(names))
@@ -353,6 +356,9 @@ func profileFrame(page []*server.Profile, model string, names []string) (*data.F
 	for k, name := range names {
 		cols = append(cols, data.Float64s(name, scores[k]).WithValid(valid[k]))
 	}
-	cols = append(cols, data.Strings("class", class), data.Strings("trained_model", trained), data.Int64s("run_id", runs), data.Times("scored_at", scored))
+	if withClass {
+		cols = append(cols, data.Strings("class", class))
+	}
+	cols = append(cols, data.Strings("trained_model", trained), data.Int64s("run_id", runs), data.Times("scored_at", scored))
 	return data.New(cols...)
 }

@@ -85,10 +85,18 @@ func placeholders(rows, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
 
+// heldAttributes is what a profile holds of one model before a write.
+type heldAttributes struct {
+	run                    int64
+	scores, class, trained string
+}
+
 // upsertProfiles writes w through tx. A row changes a profile when the
-// profile has no attributes of w.Model yet or has them from an earlier
-// run (a lower run id); the same run written again, or an earlier run
-// finishing late, changes nothing. Each change is one history row.
+// profile has no attributes of w.Model yet, or has other values from an
+// earlier run (a lower run id). The same run written again, an earlier run
+// finishing late, or a later run that computed the same values (scores,
+// class and trained version) changes nothing. Each change is one history
+// row.
 func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileWrite) (server.ProfileWriteResult, error) {
 	var res server.ProfileWriteResult
 	if err := checkProfileWrite(w); err != nil {
@@ -120,23 +128,23 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 		for _, r := range rows {
 			args = append(args, r.ID)
 		}
-		q, err := tx.QueryContext(ctx, `SELECT profile_id, model, run_id FROM profile_attributes WHERE set_id = ? AND profile_id IN (`+
+		q, err := tx.QueryContext(ctx, `SELECT profile_id, model, run_id, scores, class, trained_model FROM profile_attributes WHERE set_id = ? AND profile_id IN (`+
 			strings.TrimSuffix(strings.Repeat("?, ", len(rows)), ", ")+`)`, args...)
 		if err != nil {
 			return res, db.errorf("reading profiles: %w", err)
 		}
 		known := map[string]bool{}
-		runOf := map[string]int64{}
+		held := map[string]heldAttributes{}
 		for q.Next() {
 			var id, model string
-			var run int64
-			if err := q.Scan(&id, &model, &run); err != nil {
+			var h heldAttributes
+			if err := q.Scan(&id, &model, &h.run, &h.scores, &h.class, &h.trained); err != nil {
 				q.Close()
 				return res, err
 			}
 			known[id] = true
 			if model == w.Model {
-				runOf[id] = run
+				held[id] = h
 			}
 		}
 		q.Close()
@@ -144,8 +152,12 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 			return res, err
 		}
 		changed := rows[:0:0]
+		var changedScores []string
 		for _, r := range rows {
-			if run, ok := runOf[r.ID]; ok && run >= w.RunID {
+			buf = scoresJSON(buf[:0], w.ScoreNames, r.Scores)
+			if h, ok := held[r.ID]; ok && (h.run >= w.RunID || h.scores == string(buf) && h.class == r.Class && h.trained == w.TrainedModel) {
+				// The same run again, an earlier run finishing late, or a
+				// later one that found the same values: nothing changes.
 				res.Unchanged++
 				continue
 			}
@@ -153,15 +165,15 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 				res.Created++
 			}
 			changed = append(changed, r)
+			changedScores = append(changedScores, string(buf))
 		}
 		res.Changed += len(changed)
 		if len(changed) == 0 {
 			continue
 		}
 		vals := make([]any, 0, len(changed)*10)
-		for _, r := range changed {
-			buf = scoresJSON(buf[:0], w.ScoreNames, r.Scores)
-			vals = append(vals, setID, r.ID, w.Model, string(buf), r.Class, w.TrainedModel, w.RunID, w.Schedule, nominal, scoredAt)
+		for i, r := range changed {
+			vals = append(vals, setID, r.ID, w.Model, changedScores[i], r.Class, w.TrainedModel, w.RunID, w.Schedule, nominal, scoredAt)
 		}
 		const cols = `set_id, profile_id, model, scores, class, trained_model, run_id, schedule, nominal_time, scored_at`
 		if _, err := tx.ExecContext(ctx, `INSERT INTO profile_history (`+cols+`) VALUES `+placeholders(len(changed), 10), vals...); err != nil {
@@ -174,7 +186,7 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 			WHERE profile_attributes.run_id < excluded.run_id`, vals...); err != nil {
 			return res, db.errorf("writing profiles: %w", err)
 		}
-		if err := db.trimHistory(ctx, tx, setID, w.Model, changed, runOf); err != nil {
+		if err := db.trimHistory(ctx, tx, setID, w.Model, changed, held); err != nil {
 			return res, err
 		}
 	}
@@ -202,14 +214,14 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 
 // trimHistory keeps the newest MaxChanges history rows of each changed
 // profile that had this model's attributes before (new ones have one row).
-func (db *Store) trimHistory(ctx context.Context, tx conn, setID int64, model string, changed []server.ProfileRow, runOf map[string]int64) error {
+func (db *Store) trimHistory(ctx context.Context, tx conn, setID int64, model string, changed []server.ProfileRow, held map[string]heldAttributes) error {
 	keep := db.ProfileRetention.MaxChanges
 	if keep <= 0 {
 		keep = server.DefaultProfileHistory
 	}
 	args := []any{setID, model}
 	for _, r := range changed {
-		if _, had := runOf[r.ID]; had {
+		if _, had := held[r.ID]; had {
 			args = append(args, r.ID)
 		}
 	}

@@ -134,6 +134,15 @@ func testProfiles(t *testing.T, s Store) {
 	if _, total, _ := s.ProfileHistory(ctx, "customers", "c2", server.Page{}); total != 2 {
 		t.Errorf("history of c2 has %d entries after an older run's write, want 2", total)
 	}
+	// A later run of the same version that finds the same values, as
+	// scoring the same input again does, changes nothing either.
+	third := scoreInto(t, s, v2, rowsOf("c2", 0.3, "No", "c3", 0.97, "Yes", "c4", 0.6, "Yes"))
+	if p, _ := s.FindProfile(ctx, "customers", "c2"); p.Attributes[0].RunID != second.ID {
+		t.Errorf("run %d with the same values took over c2 from run %d: %+v", third.ID, second.ID, p.Attributes[0])
+	}
+	if _, total, _ := s.ProfileHistory(ctx, "customers", "c3", server.Page{}); total != 2 {
+		t.Errorf("history of c3 has %d entries after a run with the same values, want 2", total)
+	}
 	_, _, err = s.ProfileHistory(ctx, "customers", "nobody", server.Page{})
 	wantCode(t, err, server.ENOTFOUND)
 	_, _, err = s.ProfileHistory(ctx, "nowhere", "c1", server.Page{})
