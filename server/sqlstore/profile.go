@@ -85,6 +85,55 @@ func placeholders(rows, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
 
+// stmts prepares the statements an upsert runs once per full chunk, so
+// that a large write parses each of them once; other statements run
+// unprepared.
+type stmts struct {
+	tx conn
+	m  map[string]*sql.Stmt
+}
+
+func (s *stmts) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.m[query]; ok {
+		return st, nil
+	}
+	st, err := s.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.m[query] = st
+	return st, nil
+}
+
+func (s *stmts) exec(ctx context.Context, full bool, query string, args ...any) error {
+	if !full {
+		_, err := s.tx.ExecContext(ctx, query, args...)
+		return err
+	}
+	st, err := s.get(ctx, query)
+	if err == nil {
+		_, err = st.ExecContext(ctx, args...)
+	}
+	return err
+}
+
+func (s *stmts) query(ctx context.Context, full bool, query string, args ...any) (*sql.Rows, error) {
+	if !full {
+		return s.tx.QueryContext(ctx, query, args...)
+	}
+	st, err := s.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (s *stmts) close() {
+	for _, st := range s.m {
+		st.Close()
+	}
+}
+
 // heldAttributes is what a profile holds of one model before a write.
 type heldAttributes struct {
 	run                    int64
@@ -120,6 +169,8 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 		return res, db.errorf("reading profile set %s: %w", w.Set, err)
 	}
 	var buf []byte
+	st := &stmts{tx: tx, m: map[string]*sql.Stmt{}}
+	defer st.close()
 	for lo := 0; lo < len(w.Rows); lo += profileChunk {
 		rows := w.Rows[lo:min(lo+profileChunk, len(w.Rows))]
 		// What the profiles hold now: their run per model, for this model.
@@ -128,7 +179,7 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 		for _, r := range rows {
 			args = append(args, r.ID)
 		}
-		q, err := tx.QueryContext(ctx, `SELECT profile_id, model, run_id, scores, class, trained_model FROM profile_attributes WHERE set_id = ? AND profile_id IN (`+
+		q, err := st.query(ctx, len(rows) == profileChunk, `SELECT profile_id, model, run_id, scores, class, trained_model FROM profile_attributes WHERE set_id = ? AND profile_id IN (`+
 			strings.TrimSuffix(strings.Repeat("?, ", len(rows)), ", ")+`)`, args...)
 		if err != nil {
 			return res, db.errorf("reading profiles: %w", err)
@@ -176,17 +227,18 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 			vals = append(vals, setID, r.ID, w.Model, changedScores[i], r.Class, w.TrainedModel, w.RunID, w.Schedule, nominal, scoredAt)
 		}
 		const cols = `set_id, profile_id, model, scores, class, trained_model, run_id, schedule, nominal_time, scored_at`
-		if _, err := tx.ExecContext(ctx, `INSERT INTO profile_history (`+cols+`) VALUES `+placeholders(len(changed), 10), vals...); err != nil {
+		full := len(changed) == profileChunk
+		if err := st.exec(ctx, full, `INSERT INTO profile_history (`+cols+`) VALUES `+placeholders(len(changed), 10), vals...); err != nil {
 			return res, db.errorf("recording profile history: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO profile_attributes (`+cols+`) VALUES `+placeholders(len(changed), 10)+`
+		if err := st.exec(ctx, full, `INSERT INTO profile_attributes (`+cols+`) VALUES `+placeholders(len(changed), 10)+`
 			ON CONFLICT (set_id, profile_id, model) DO UPDATE SET scores = excluded.scores, class = excluded.class,
 			trained_model = excluded.trained_model, run_id = excluded.run_id, schedule = excluded.schedule,
 			nominal_time = excluded.nominal_time, scored_at = excluded.scored_at
 			WHERE profile_attributes.run_id < excluded.run_id`, vals...); err != nil {
 			return res, db.errorf("writing profiles: %w", err)
 		}
-		if err := db.trimHistory(ctx, tx, setID, w.Model, changed, held); err != nil {
+		if err := db.trimHistory(ctx, st, setID, w.Model, changed, held); err != nil {
 			return res, err
 		}
 	}
@@ -214,7 +266,7 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 
 // trimHistory keeps the newest MaxChanges history rows of each changed
 // profile that had this model's attributes before (new ones have one row).
-func (db *Store) trimHistory(ctx context.Context, tx conn, setID int64, model string, changed []server.ProfileRow, held map[string]heldAttributes) error {
+func (db *Store) trimHistory(ctx context.Context, st *stmts, setID int64, model string, changed []server.ProfileRow, held map[string]heldAttributes) error {
 	keep := db.ProfileRetention.MaxChanges
 	if keep <= 0 {
 		keep = server.DefaultProfileHistory
@@ -229,7 +281,7 @@ func (db *Store) trimHistory(ctx context.Context, tx conn, setID int64, model st
 		return nil
 	}
 	args = append(args, keep)
-	_, err := tx.ExecContext(ctx, `DELETE FROM profile_history WHERE seq IN (SELECT seq FROM (
+	err := st.exec(ctx, len(args) == profileChunk+3, `DELETE FROM profile_history WHERE seq IN (SELECT seq FROM (
 		SELECT seq, row_number() OVER (PARTITION BY profile_id ORDER BY seq DESC) AS n FROM profile_history
 		WHERE set_id = ? AND model = ? AND profile_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(args)-3), ", ")+`)) t WHERE n > ?)`, args...)
 	if err != nil {

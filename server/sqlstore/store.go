@@ -120,6 +120,17 @@ func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	return c.q.QueryRowContext(ctx, c.rebind(query), args...)
 }
 
+// PrepareContext prepares a statement on the connection or transaction.
+func (c conn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	p, ok := c.q.(interface {
+		PrepareContext(context.Context, string) (*sql.Stmt, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("sqlstore: %T cannot prepare statements", c.q)
+	}
+	return p.PrepareContext(ctx, c.rebind(query))
+}
+
 func (db *Store) now() time.Time { return db.Now().UTC() }
 
 // Times are stored as text, so that text order is time order (the

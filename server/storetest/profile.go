@@ -268,3 +268,48 @@ func testScoringGuards(t *testing.T, s Store) {
 		t.Errorf("trained model's dataset snapshot = %q, want d@1", tm.DatasetSnapshot)
 	}
 }
+
+// testProfileBulk writes more rows than one statement carries, twice, as
+// large scoring runs do: every row lands, and a rerun of the same run
+// changes none.
+func testProfileBulk(t *testing.T, s Store) {
+	const n = 2503
+	write := func(run int64, shift float64) *server.ProfileWrite {
+		w := &server.ProfileWrite{Set: "bulk", Model: "m", TrainedModel: fmt.Sprintf("m@%d", run), RunID: run, ScoreNames: []string{"p", "q"}}
+		for i := 0; i < n; i++ {
+			w.Rows = append(w.Rows, server.ProfileRow{ID: fmt.Sprintf("id-%05d", n-i), Scores: []float64{float64(i)/n + shift, float64(i)}, Class: "c"})
+		}
+		return w
+	}
+	res, err := s.UpsertProfiles(ctx, write(1, 0))
+	must(t, err)
+	if res.Created != n || res.Changed != n {
+		t.Fatalf("first bulk write = %+v", res)
+	}
+	res, err = s.UpsertProfiles(ctx, write(1, 0))
+	must(t, err)
+	if res.Unchanged != n || res.Changed != 0 {
+		t.Fatalf("rewrite of the same run = %+v", res)
+	}
+	res, err = s.UpsertProfiles(ctx, write(2, 1))
+	must(t, err)
+	if res.Changed != n || res.Created != 0 {
+		t.Fatalf("second run's bulk write = %+v", res)
+	}
+	sets, _, err := s.FindProfileSets(ctx, server.Page{})
+	must(t, err)
+	if sets[0].Profiles != n {
+		t.Errorf("bulk set has %d profiles, want %d", sets[0].Profiles, n)
+	}
+	for _, i := range []int{0, 999, 1000, 2502} {
+		id := fmt.Sprintf("id-%05d", n-i)
+		p, err := s.FindProfile(ctx, "bulk", id)
+		must(t, err)
+		if a := p.Attributes[0]; a.RunID != 2 || a.Scores["p"] != float64(i)/n+1 || a.Scores["q"] != float64(i) {
+			t.Errorf("profile %s = %+v", id, a)
+		}
+		if _, total, _ := s.ProfileHistory(ctx, "bulk", id, server.Page{}); total != 2 {
+			t.Errorf("history of %s has %d entries, want 2", id, total)
+		}
+	}
+}

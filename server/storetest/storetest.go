@@ -87,6 +87,7 @@ func Exercise(t *testing.T, newStore NewStore) {
 		{"Profiles", testProfiles},
 		{"ProfileFilters", testProfileFilters},
 		{"ProfileRetention", testProfileRetention},
+		{"ProfileBulk", testProfileBulk},
 		{"ScoringGuards", testScoringGuards},
 	}
 	for _, tt := range tests {
