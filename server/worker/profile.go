@@ -1,8 +1,10 @@
 package worker
 
 import (
+	"encoding/csv"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 
 	"github.com/galley-dev/galley/server"
@@ -14,14 +16,18 @@ import (
 // ids such as 0042 keep their zeros), every numeric column is a score and
 // the first text column besides the identity is the predicted class.
 func profileScores(csvPath, idColumn string) (*server.ProfileWrite, error) {
+	header, err := csvHeader(csvPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading the scores: %w", err)
+	}
+	if !slices.Contains(header, idColumn) {
+		return nil, server.Errorf(server.EINVALID, "the scoring output has no column %s to key the profiles by: it has %v; give the identity column with --id", idColumn, header)
+	}
 	f, err := data.ReadCSV(csvPath, data.CSVOptions{Types: map[string]data.DType{idColumn: data.String}})
 	if err != nil {
 		return nil, fmt.Errorf("reading the scores: %w", err)
 	}
 	defer f.Release()
-	if !f.Has(idColumn) {
-		return nil, server.Errorf(server.EINVALID, "the scoring output has no column %s to key the profiles by: it has %v; give the identity column with --id", idColumn, f.Names())
-	}
 	idCol, _ := f.Column(idColumn)
 	if n := idCol.NullCount(); n > 0 {
 		return nil, server.Errorf(server.EINVALID, "the identity column %s is empty in %d rows of the scoring output: every profile needs an id", idColumn, n)
@@ -82,4 +88,14 @@ func profileScores(csvPath, idColumn string) (*server.ProfileWrite, error) {
 		return nil, server.Errorf(server.EINVALID, "the scoring output holds an infinite score: profiles keep finite numbers")
 	}
 	return w, nil
+}
+
+// csvHeader reads the column names of a CSV file.
+func csvHeader(path string) ([]string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return csv.NewReader(fh).Read()
 }
