@@ -54,6 +54,9 @@ var dialect = sqlstore.Dialect{
 	Greatest:   "greatest",
 	NewRunID:   "DEFAULT",
 	JSONNumber: `(%s::jsonb ->> ?)::float8`,
+	// A generic plan made while a profile set is small scans it whole
+	// once it is large.
+	PreparedPlans: `SET LOCAL plan_cache_mode = force_custom_plan`,
 }
 
 // connectTimeout bounds how long Open waits for an unreachable server.

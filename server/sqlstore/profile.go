@@ -168,6 +168,11 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 	if err := tx.QueryRowContext(ctx, `SELECT id, models FROM profile_sets WHERE name = ?`+db.d.ForUpdate, w.Set).Scan(&setID, &modelsText); err != nil {
 		return res, db.errorf("reading profile set %s: %w", w.Set, err)
 	}
+	if db.d.PreparedPlans != "" {
+		if _, err := tx.ExecContext(ctx, db.d.PreparedPlans); err != nil {
+			return res, db.errorf("writing profiles: %w", err)
+		}
+	}
 	var buf []byte
 	st := &stmts{tx: tx, m: map[string]*sql.Stmt{}}
 	defer st.close()

@@ -47,6 +47,10 @@ type Dialect struct {
 	// run's id (its one parameter) for NewRunID, so that no later run
 	// takes it; a sequence needs none.
 	KeepRunID string
+	// PreparedPlans, when set, is run at the start of a transaction that
+	// reuses prepared statements over a growing table, so that they are
+	// planned for each execution rather than once, on the table as it was.
+	PreparedPlans string
 	// JSONNumber reads the number under a key (one parameter) of the JSON
 	// object in the text column %s, NULL when it has none.
 	JSONNumber string

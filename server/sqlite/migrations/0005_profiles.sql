@@ -10,9 +10,11 @@ CREATE TABLE profile_sets (
 );
 
 -- The latest attributes each model wrote into each profile. Scores are a
--- JSON object of numbers by name.
+-- JSON object of numbers by name. set_id names a profile_sets row; sets are
+-- never deleted, and a foreign key would check every one of the millions of
+-- rows a scoring run writes.
 CREATE TABLE profile_attributes (
-	set_id        INTEGER NOT NULL REFERENCES profile_sets (id),
+	set_id        INTEGER NOT NULL,
 	profile_id    TEXT NOT NULL,
 	model         TEXT NOT NULL,
 	scores        TEXT NOT NULL,
@@ -28,7 +30,7 @@ CREATE TABLE profile_attributes (
 -- Every change of a profile's attributes, within the retention setting.
 CREATE TABLE profile_history (
 	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-	set_id        INTEGER NOT NULL REFERENCES profile_sets (id),
+	set_id        INTEGER NOT NULL,
 	profile_id    TEXT NOT NULL,
 	model         TEXT NOT NULL,
 	scores        TEXT NOT NULL,
