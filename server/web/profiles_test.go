@@ -48,7 +48,7 @@ func TestProfilePages(t *testing.T) {
 		t.Fatalf("lookup ended at %s with %d", resp.Request.URL, resp.StatusCode)
 	}
 	page = f.get(t, "/ui/profiles/customers/7590-VHVEG", 200)
-	has(t, page, "profile", "Profile 7590-VHVEG", "m@2", "0.64", `id="profile-history"`, "2 changes, newest first", "0.82")
+	has(t, page, "profile", "Profile 7590-VHVEG", "m@2", "0.64", `id="profile-history"`, "Changes, newest first (2 kept)", "0.82")
 	if i, j := strings.Index(page, "#"+strconv.FormatInt(runs[1], 10)), strings.LastIndex(page, "#"+strconv.FormatInt(runs[0], 10)); i < 0 || j < i {
 		t.Errorf("history does not list run %d before run %d", runs[1], runs[0])
 	}
