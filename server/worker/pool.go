@@ -223,7 +223,13 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 				// the run without leaving a version behind.
 				w, err := profileScores(job.Output, run.Profile.ID)
 				if err != nil {
-					log.Error("reading scores for the profile set", "err", err)
+					// Output that does not fit the profile set fails the run,
+					// as a recipe's own error does: the server is fine.
+					if server.ErrorCode(err) == server.EINTERNAL {
+						log.Error("reading scores for the profile set", "err", err)
+					} else {
+						log.Info("the scores do not fit the profile set", "err", err)
+					}
 					p.appendLogs(bg, run.ID, []string{"writing the scores into profile set " + run.Profile.Name + " failed: " + errText(err)})
 					p.Store.FinishRun(bg, run.ID, server.RunResult{State: server.RunFailed, Error: "writing the scores into profile set " + run.Profile.Name + " failed: " + errText(err)})
 					return
