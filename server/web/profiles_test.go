@@ -37,6 +37,7 @@ func TestProfilePages(t *testing.T) {
 		must(t, err)
 		runs = append(runs, run.ID)
 	}
+	has(t, f.get(t, "/ui/runs/"+strconv.FormatInt(runs[1], 10), 200), "run page", `id="run-profile"`, `href="/ui/profiles/customers"`, "customerID")
 	page := f.get(t, "/ui/profiles", 200)
 	has(t, page, "/ui/profiles", `href="/ui/profiles/customers"`, `<td class="num">3</td>`, `href="/ui/models/m"`, `id="profile-lookup"`)
 
