@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -284,15 +285,24 @@ func exportProfiles(ctx context.Context, c *galleyhttp.Client, set, model, forma
 	withClass := false
 	n, after := 0, ""
 	for first := true; ; first = false {
-		page, _, err := c.FindProfiles(ctx, server.ProfileFilter{Set: set, Model: model, After: after, Page: server.Page{Limit: server.MaxLimit}})
+		// Pages of the whole set by id cost the same wherever they start;
+		// profiles the model did not score are left out here.
+		all, _, err := c.FindProfiles(ctx, server.ProfileFilter{Set: set, After: after, Page: server.Page{Limit: server.MaxLimit}})
 		if err != nil {
 			return n, err
+		}
+		var page []*server.Profile
+		for _, p := range all {
+			if slices.ContainsFunc(p.Attributes, func(a server.ProfileAttributes) bool { return a.Model == model }) {
+				page = append(page, p)
+			}
 		}
 		if first {
 			seen := map[string]bool{}
 			for _, p := range page {
-				withClass = withClass || p.Attributes[0].Class != ""
-				for k := range p.Attributes[0].Scores {
+				a := attributesOf(p, model)
+				withClass = withClass || a.Class != ""
+				for k := range a.Scores {
 					if !seen[k] {
 						seen[k] = true
 						names = append(names, k)
@@ -302,7 +312,11 @@ func exportProfiles(ctx context.Context, c *galleyhttp.Client, set, model, forma
 			sort.Strings(names)
 		}
 		if len(page) == 0 && !first {
-			break
+			if len(all) < server.MaxLimit {
+				break
+			}
+			after = all[len(all)-1].ID
+			continue
 		}
 		f, err := profileFrame(page, model, names, withClass)
 		if err != nil {
@@ -314,12 +328,22 @@ func exportProfiles(ctx context.Context, c *galleyhttp.Client, set, model, forma
 			return n, err
 		}
 		n += len(page)
-		if len(page) < server.MaxLimit {
+		if len(all) < server.MaxLimit {
 			break
 		}
-		after = page[len(page)-1].ID
+		after = all[len(all)-1].ID
 	}
 	return n, w.Close()
+}
+
+// attributesOf returns model's attributes in p, which has them.
+func attributesOf(p *server.Profile, model string) *server.ProfileAttributes {
+	for j := range p.Attributes {
+		if p.Attributes[j].Model == model {
+			return &p.Attributes[j]
+		}
+	}
+	return &server.ProfileAttributes{}
 }
 
 // profileFrame lays out one page of profiles as rows of model's
@@ -333,15 +357,7 @@ func profileFrame(page []*server.Profile, model string, names []string, withClas
 		scores[k], valid[k] = make([]float64, len(page)), make([]bool, len(page))
 	}
 	for i, p := range page {
-		var a *server.ProfileAttributes
-		for j := range p.Attributes {
-			if p.Attributes[j].Model == model {
-				a = &p.Attributes[j]
-			}
-		}
-		if a == nil {
-			return nil, fmt.Errorf("profile %s has no scores of %s", p.ID, model)
-		}
+		a := attributesOf(p, model)
 		ids[i], trained[i], class[i], runs[i], scored[i] = p.ID, a.TrainedModel, a.Class, a.RunID, a.ScoredAt
 		for k, name := range names {
 			scores[k][i], valid[k][i] = a.Scores[name]

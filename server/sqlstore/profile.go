@@ -455,7 +455,12 @@ func (db *Store) FindProfiles(ctx context.Context, f server.ProfileFilter) ([]*s
 		return nil, 0, server.Errorf(server.EINVALID, "min and max bound a score: name it with score (and its model)")
 	}
 	var total int
-	if err := db.db.QueryRowContext(ctx, `SELECT `+count+` FROM profile_attributes`+where, args...).Scan(&total); err != nil {
+	if f.Model == "" {
+		// The set counts its identities as they arrive.
+		if err := db.db.QueryRowContext(ctx, `SELECT profiles FROM profile_sets WHERE id = ?`, setID).Scan(&total); err != nil {
+			return nil, 0, db.errorf("counting profiles: %w", err)
+		}
+	} else if err := db.db.QueryRowContext(ctx, `SELECT `+count+` FROM profile_attributes`+where, args...).Scan(&total); err != nil {
 		return nil, 0, db.errorf("counting profiles: %w", err)
 	}
 	if f.After != "" {
