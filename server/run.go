@@ -56,6 +56,8 @@ type Run struct {
 	// OutputName and OutputSnapshot are the dataset a scoring run writes.
 	OutputName     string `json:"output_name,omitempty"`
 	OutputSnapshot string `json:"output_snapshot,omitempty"`
+	// Profile is the profile set a scoring run writes its scores into.
+	Profile *ProfileTarget `json:"profile,omitempty"`
 	// Schedule and NominalTime name the schedule slot that started the
 	// run: NominalTime is the slot's time, not when the run started.
 	Schedule    string     `json:"schedule,omitempty"`
@@ -111,7 +113,15 @@ type ScoreRequest struct {
 	// TrainedModel is "model", "model@N" or "model@alias".
 	TrainedModel string `json:"trained_model"`
 	Input        string `json:"input"`
-	Output       string `json:"output"`
+	// Output is the dataset the scores are saved as, a new version each
+	// run; it may be left out when Profile is given.
+	Output string `json:"output,omitempty"`
+	// Profile upserts the scores into a profile set when the run
+	// succeeds.
+	Profile *ProfileTarget `json:"profile,omitempty"`
+	// Force lets Output be a dataset a model trains on, which is refused
+	// otherwise: scores would become the next training's data.
+	Force bool `json:"force,omitempty"`
 }
 
 // RunFilter selects runs. Lists order by "id" (default, newest first as
@@ -131,7 +141,9 @@ type RunService interface {
 	// values of the wrong type, ENOTFOUND for an unknown model or dataset.
 	Train(ctx context.Context, req TrainRequest) (*Run, error)
 	// Score queues a scoring run. ENOTFOUND for an unknown trained model
-	// or input dataset, EINVALID for a bad output name.
+	// or input dataset, EINVALID for a bad output or profile name or
+	// neither given, ECONFLICT when Output is a model's training dataset
+	// and Force is not set.
 	Score(ctx context.Context, req ScoreRequest) (*Run, error)
 	FindRun(ctx context.Context, id int64) (*Run, error)
 	FindRuns(ctx context.Context, f RunFilter) ([]*Run, int, error)
@@ -165,6 +177,9 @@ type RunResult struct {
 	// Output is the dataset version ("name@N") a successful scoring run
 	// saved, with its lineage, before reporting.
 	Output string `json:"output,omitempty"`
+	// Profile is the scores a successful scoring run that targets a
+	// profile set writes there, in the transaction that finishes the run.
+	Profile *ProfileWrite `json:"-"`
 }
 
 // Claim names one attempt of a run held by one process: what it writes
@@ -227,9 +242,9 @@ type RunQueue interface {
 	// AppendRunLogs adds lines to a run's log.
 	AppendRunLogs(ctx context.Context, id int64, lines []string) error
 	// FinishRun records the outcome of a running run's attempt: on success
-	// the trained model is created, or the output dataset recorded.
-	// ECONFLICT unless the run is still running under c, so an attempt is
-	// finished at most once.
+	// the trained model is created, or the output dataset recorded and the
+	// profile scores upserted. ECONFLICT unless the run is still running
+	// under c, so an attempt is finished at most once.
 	FinishRun(ctx context.Context, c Claim, res RunResult) (*Run, error)
 	// RetryRun returns a running run to the queue, due at at, recording why.
 	RetryRun(ctx context.Context, c Claim, at time.Time, reason string) error

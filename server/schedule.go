@@ -21,6 +21,11 @@ type Schedule struct {
 	// a slot fires) or "name@N"; Output is the dataset it writes.
 	Input  string `json:"input,omitempty"`
 	Output string `json:"output,omitempty"`
+	// Profile: a score schedule's runs upsert their scores into this
+	// profile set.
+	Profile *ProfileTarget `json:"profile,omitempty"`
+	// Force lets Output be a dataset a model trains on.
+	Force bool `json:"force,omitempty"`
 	// Params override the model's values for train schedules.
 	Params map[string]string `json:"params,omitempty"`
 	Timing Timing            `json:"schedule"`

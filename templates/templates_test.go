@@ -517,6 +517,9 @@ func TestTemplatesOnServer(t *testing.T) {
 			if tp.name == "propensity" {
 				checkNoDuration(t, s, in, model, data)
 			}
+			if tp.name == "churn" {
+				checkProfiles(t, s, tp, in, model, data)
+			}
 		})
 	}
 }
@@ -552,6 +555,135 @@ func checkScores(t *testing.T, tp template, in input, text string) {
 	mean := sum / float64(in.rows)
 	if hi-lo < 0.3 || math.Abs(mean-in.rate) > 0.05 {
 		t.Errorf("probabilities range over [%.3f, %.3f] with mean %.3f; want a spread around the base rate %.3f", lo, hi, mean, in.rate)
+	}
+}
+
+// galleyFails runs a CLI command that must fail and returns its stderr.
+func (s *serve) galleyFails(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(s.bin, append(args, "--server", s.url)...)
+	cmd.Env = append(os.Environ(), "GALLEY_TOKEN=", "GALLEY_HOME="+s.home)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatalf("galley %s succeeded; want it refused", strings.Join(args, " "))
+	}
+	return stderr.String()
+}
+
+// checkProfiles takes the churn template where its README ends: the scores
+// of both trained versions land in the customers profile set keyed by
+// customerID. Each customer has one profile holding the newer run's
+// scores (the same as that run's output dataset) and a history of both
+// runs; scoring the same version again changes nothing; export writes every
+// profile. Scoring into the model's own training dataset is refused.
+func checkProfiles(t *testing.T, s *serve, tp template, in input, model, firstScores string) {
+	t.Helper()
+	stderr := s.galleyFails(t, "score", model+"@1", "--input", tp.dataset, "--output", tp.dataset)
+	if !strings.Contains(stderr, "training dataset of model "+model) || !strings.Contains(stderr, "--force") {
+		t.Errorf("scoring into the training dataset: %s", stderr)
+	}
+	first := s.run(t, "score", model+"@1", "--input", tp.dataset, "--profile", "customers", "--id", tp.id)
+	if first.Profile == nil || first.Profile.Name != "customers" || first.RowsOut != in.rows || first.OutputSnapshot != "" {
+		t.Errorf("scoring run into the profile set = %+v", first)
+	}
+	second := s.run(t, "score", model+"@2", "--input", tp.dataset, "--profile", "customers", "--id", tp.id, "--output", "churn-scores-2")
+	var sets []server.ProfileSet
+	if err := json.Unmarshal([]byte(s.galley(t, "profile", "list", "--json")), &sets); err != nil {
+		t.Fatal(err)
+	}
+	if len(sets) != 1 || sets[0].Name != "customers" || sets[0].Profiles != in.rows || !slices.Equal(sets[0].Models, []string{model}) {
+		t.Fatalf("profile sets = %+v; want customers with one profile for each of %d customers", sets, in.rows)
+	}
+	// The newer run's scores, as its output dataset has them.
+	second2 := map[string]string{}
+	recs, err := csv.NewReader(strings.NewReader(s.galley(t, "dataset", "show", "churn-scores-2", "--data"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[1:] {
+		second2[r[0]] = r[1]
+	}
+	firstOf := map[string]string{}
+	recs, _ = csv.NewReader(strings.NewReader(firstScores)).ReadAll()
+	for _, r := range recs[1:] {
+		firstOf[r[0]] = r[1]
+	}
+	type shown struct {
+		server.Profile
+		History []server.ProfileChange `json:"history"`
+	}
+	for _, id := range []string{in.ids[0], in.ids[len(in.ids)/2], in.ids[len(in.ids)-1]} {
+		var p shown
+		if err := json.Unmarshal([]byte(s.galley(t, "profile", "show", "customers", id, "--json")), &p); err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Attributes) != 1 {
+			t.Fatalf("profile %s = %+v", id, p)
+		}
+		a := p.Attributes[0]
+		want, _ := strconv.ParseFloat(second2[id], 64)
+		if a.TrainedModel != model+"@2" || a.RunID != second.ID || a.Scores[tp.score] != want {
+			t.Errorf("profile %s = %+v; want run %d's %s = %v", id, a, second.ID, tp.score, want)
+		}
+		was, _ := strconv.ParseFloat(firstOf[id], 64)
+		if len(p.History) != 2 || p.History[0].RunID != second.ID || p.History[1].RunID != first.ID || p.History[1].Scores[tp.score] != was {
+			t.Errorf("history of %s = %+v; want run %d, then run %d with %v", id, p.History, second.ID, first.ID, was)
+		}
+	}
+	// The precomputed lookup.
+	var looked server.ProfileAttributes
+	if err := json.Unmarshal([]byte(s.galley(t, "profile", "scores", "customers", in.ids[0], "--json")), &looked); err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := strconv.ParseFloat(second2[in.ids[0]], 64); looked.Scores[tp.score] != want || looked.RunID != second.ID {
+		t.Errorf("profile scores of %s = %+v, want %v from run %d", in.ids[0], looked, want, second.ID)
+	}
+	// Scoring the same version again computes the same values: nothing
+	// changes.
+	third := s.run(t, "score", model+"@2", "--input", tp.dataset, "--profile", "customers", "--id", tp.id)
+	var p shown
+	if err := json.Unmarshal([]byte(s.galley(t, "profile", "show", "customers", in.ids[1], "--json")), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Attributes[0].RunID != second.ID || len(p.History) != 2 {
+		t.Errorf("after run %d scored the same values again, profile %s = %+v with %d history entries; want run %d's and 2", third.ID, in.ids[1], p.Attributes[0], len(p.History), second.ID)
+	}
+	// Customers at risk: churn_probability >= 0.7, highest first.
+	var risky []server.Profile
+	if err := json.Unmarshal([]byte(s.galley(t, "profile", "list", "customers", "--model", model, "--score", tp.score, "--min", "0.7", "--limit", "1000", "--json")), &risky); err != nil {
+		t.Fatal(err)
+	}
+	wantRisky := 0
+	for _, v := range second2 {
+		if x, _ := strconv.ParseFloat(v, 64); x >= 0.7 {
+			wantRisky++
+		}
+	}
+	if len(risky) != min(wantRisky, 1000) || len(risky) > 1 && risky[0].Attributes[0].Scores[tp.score] < risky[len(risky)-1].Attributes[0].Scores[tp.score] {
+		t.Errorf("profiles with %s >= 0.7: %d listed, want %d, highest first", tp.score, len(risky), min(wantRisky, 1000))
+	}
+	dir := t.TempDir()
+	for _, format := range []string{"csv", "parquet"} {
+		path := filepath.Join(dir, "customers."+format)
+		s.galley(t, "profile", "export", "customers", "--format", format, "-o", path)
+		var f *data.Frame
+		if format == "csv" {
+			f, err = data.ReadCSV(path, data.CSVOptions{Types: map[string]data.DType{"id": data.String}})
+		} else {
+			f, err = data.ReadParquet(path)
+		}
+		if err != nil {
+			t.Fatalf("reading the %s export: %v", format, err)
+		}
+		col, _ := f.Column(tp.score)
+		ids, _ := f.Column("id")
+		if f.NumRows() != in.rows || col == nil || ids == nil {
+			t.Errorf("%s export: %d rows, columns %v; want %d with %s", format, f.NumRows(), f.Names(), in.rows, tp.score)
+		} else if got, want := fmt.Sprint(col.Value(0)), second2[fmt.Sprint(ids.Value(0))]; got != want {
+			t.Errorf("%s export: first profile's %s = %s, want %s", format, tp.score, got, want)
+		}
+		f.Release()
 	}
 }
 

@@ -22,6 +22,9 @@ type store interface {
 	server.RunQueue
 	server.ScheduleService
 	server.ScheduleQueue
+	server.ProfileService
+	// SetProfileRetention bounds the attribute history profiles keep.
+	SetProfileRetention(server.ProfileRetention)
 	// DatasetInUse says which models and runs still use a dataset, so the
 	// catalog refuses to delete it.
 	DatasetInUse(ctx context.Context, name string) error

@@ -51,7 +51,8 @@ func TestAPIFuzz(t *testing.T) {
 	}
 
 	// Something to find: recipe sleepy, model nap trained once (run 1) with
-	// the alias production, and its scores in dataset scored (run 2).
+	// the alias production, its scores in dataset scored (run 2) and in
+	// profile set customers (run 3).
 	setupSleepy(t, url)
 	if r := decodeRun(t, first(galley(t, url, 0, "train", "nap", "--wait", "--json"))); r.ID != 1 || r.State != "succeeded" {
 		t.Fatalf("training run = %+v", r)
@@ -59,6 +60,10 @@ func TestAPIFuzz(t *testing.T) {
 	galley(t, url, 0, "model", "alias", "nap", "production", "1")
 	if r := decodeRun(t, first(galley(t, url, 0, "score", "nap@production", "--input", "small", "--output", "scored", "--wait", "--json"))); r.ID != 2 || r.State != "succeeded" {
 		t.Fatalf("scoring run = %+v", r)
+	}
+	// And profile set customers, keyed by customerID (run 3).
+	if r := decodeRun(t, first(galley(t, url, 0, "score", "nap@production", "--input", "small", "--profile", "customers", "--id", "customerID", "--wait", "--json"))); r.ID != 3 || r.State != "succeeded" {
+		t.Fatalf("scoring run into a profile set = %+v", r)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)

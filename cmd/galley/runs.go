@@ -121,6 +121,9 @@ func printRun(w io.Writer, r *server.Run) {
 	if r.TrainedModel != "" {
 		fmt.Fprintf(w, "trained  %s\n", r.TrainedModel)
 	}
+	if p := r.Profile; p != nil {
+		fmt.Fprintf(w, "profile  %s by %s\n", p.Name, p.ID)
+	}
 	if r.OutputSnapshot != "" || r.OutputName != "" {
 		fmt.Fprintf(w, "output   %s\n", firstOf(r.OutputSnapshot, r.OutputName))
 	}

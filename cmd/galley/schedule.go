@@ -16,7 +16,7 @@ func init() {
 	register(&command{
 		name:    "schedule",
 		summary: "train or score models on a timetable: cron expressions or intervals, exactly one run per slot",
-		usage: `galley schedule create NAME (--train MODEL | --score MODEL[@ALIAS|@VERSION] --input DATASET[@VERSION] --output NAME)
+		usage: `galley schedule create NAME (--train MODEL | --score MODEL[@ALIAS|@VERSION] --input DATASET[@VERSION] [--output NAME [--force]] [--profile SET --id COLUMN])
            (--cron EXPR [--tz ZONE] | --every DURATION | --on-new-data) [--start T] [--end T] [--max-runs N] [--jitter D]
            [--overlap skip|buffer-one|buffer-all|cancel-other|allow] [--catch-up latest|none|all] [--catch-up-window D]
            [--pause-after-failures N] [--backfill-concurrency N] [-p key=value]...
@@ -67,6 +67,9 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		score := fs.String("score", "", "trained model to score with: MODEL, MODEL@VERSION or MODEL@ALIAS, resolved at each slot")
 		input := fs.String("input", "", "dataset to score: NAME (its latest version at each slot) or NAME@VERSION")
 		output := fs.String("output", "", "dataset the scores go to")
+		profile := fs.String("profile", "", "profile set the scores are upserted into")
+		id := fs.String("id", "", "the scoring output's identity column that keys the profiles (with --profile)")
+		force := fs.Bool("force", false, "write --output even when a model trains on that dataset")
 		expr := fs.String("cron", "", "five-field cron expression or @hourly, @daily, @weekly, @monthly, @yearly")
 		every := fs.String("every", "", "fixed interval such as 15m or 24h")
 		onNewData := fs.Bool("on-new-data", false, "also (or, without --cron and --every, only) fire once for every new snapshot of the input dataset")
@@ -99,9 +102,15 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		case *train != "":
 			s.Kind, s.Model = server.RunTrain, *train
 		default:
-			s.Kind, s.Model = server.RunScore, *score
-			if *input == "" || *output == "" {
-				return fmt.Errorf("%w: a scoring schedule needs --input and --output", errUsage)
+			s.Kind, s.Model, s.Force = server.RunScore, *score, *force
+			if *input == "" || *output == "" && *profile == "" {
+				return fmt.Errorf("%w: a scoring schedule needs --input, and --output or --profile", errUsage)
+			}
+			if (*profile == "") != (*id == "") {
+				return fmt.Errorf("%w: --profile SET and --id COLUMN go together", errUsage)
+			}
+			if *profile != "" {
+				s.Profile = &server.ProfileTarget{Name: *profile, ID: *id}
 			}
 		}
 		if *expr != "" && *every != "" || *expr == "" && *every == "" && !*onNewData {
@@ -381,7 +390,13 @@ func printSchedule(w io.Writer, s *server.Schedule) {
 	}
 	fmt.Fprintf(w, "model    %s\n", s.Model)
 	if s.Kind == server.RunScore {
-		fmt.Fprintf(w, "input    %s\noutput   %s\n", s.Input, s.Output)
+		fmt.Fprintf(w, "input    %s\n", s.Input)
+		if s.Output != "" {
+			fmt.Fprintf(w, "output   %s\n", s.Output)
+		}
+		if p := s.Profile; p != nil {
+			fmt.Fprintf(w, "profile  %s by %s\n", p.Name, p.ID)
+		}
 	}
 	if len(s.Params) > 0 {
 		fmt.Fprintf(w, "params   %s\n", kv(s.Params))

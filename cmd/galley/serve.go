@@ -57,6 +57,8 @@ func init() {
 			fs.IntVar(&m.PredictBatch, "predict-batch", online.DefaultMaxBatch, "score online requests that queued while the worker was busy together, up to N rows (1: one request at a time)")
 			fs.DurationVar(&m.PredictWait, "predict-wait", 0, "longest a request waits for others to batch with (0: it never waits; batches form only under load)")
 			predictBody := fs.String("max-predict-body", "4MiB", "largest online prediction request body")
+			fs.IntVar(&m.ProfileHistory, "profile-history", server.DefaultProfileHistory, "attribute changes each profile keeps per model; older ones are dropped")
+			fs.DurationVar(&m.ProfileHistoryAge, "profile-history-age", 0, "drop profile attribute changes older than this (e.g. 2160h), keeping each profile's newest; 0 keeps them")
 			upload := fs.String("max-upload", "1GiB", "largest dataset upload")
 			body := fs.String("max-body", "16MiB", "largest JSON request body, notebooks included")
 			if err := fs.Parse(args); err != nil {
@@ -124,8 +126,11 @@ type serveMain struct {
 	// send its request headers and its whole request (default 10s, 15m).
 	HeaderTimeout time.Duration
 	ReadTimeout   time.Duration
-	MaxUpload     int64
-	MaxBody       int64
+	// ProfileHistory and ProfileHistoryAge bound profile history.
+	ProfileHistory    int
+	ProfileHistoryAge time.Duration
+	MaxUpload         int64
+	MaxBody           int64
 	// Online scoring: warm versions kept, idle retention, the time one
 	// request may take, micro-batching and the request body limit.
 	ServeVersions  int
@@ -244,6 +249,11 @@ func (m *serveMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.ProfileHistory < 0 || m.ProfileHistoryAge < 0 {
+		m.db.Close()
+		return fmt.Errorf("%w: --profile-history and --profile-history-age must be 0 or more", errUsage)
+	}
+	m.db.SetProfileRetention(server.ProfileRetention{MaxChanges: m.ProfileHistory, MaxAge: m.ProfileHistoryAge})
 	pool, q, err := m.execution.start(ctx, m.db, ds, m.objects, dbURL, m.Home, log)
 	if err != nil {
 		m.db.Close()
@@ -267,11 +277,11 @@ func (m *serveMain) Run(ctx context.Context) error {
 	// same pool settings (sandbox, memory limit), outside its run slots.
 	predict := &online.Service{Store: m.db, Workers: pool, Dir: filepath.Join(m.Home, "server", "work", "serving"), MaxWarm: m.ServeVersions,
 		IdleTimeout: m.ServeIdle, RequestTimeout: m.PredictTimeout, MaxBatch: m.PredictBatch, MaxWait: m.PredictWait, Log: log}
-	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: trained, Runs: runs, Datasets: ds, Schedules: m.db,
+	api := &galleyhttp.Server{Recipes: recipes, Models: m.db, TrainedModels: trained, Runs: runs, Datasets: ds, Schedules: m.db, Profiles: m.db,
 		Predict: predict, Metrics: predict.Metrics().Handler(), MaxPredictBytes: m.MaxPredictBody,
 		Token: m.Token, TokenFile: m.tokenFile, AllowedHosts: m.AllowHosts, AllowedOrigins: m.AllowOrigins, MaxBodyBytes: m.MaxBody, MaxDatasetBytes: m.MaxUpload, Log: log,
 		// The pages sit beside the API, behind the same guard, and act only through it.
-		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: trained, Runs: runs, Datasets: ds, Schedules: m.db, Predict: predict, Log: log}}
+		Pages: &web.Handler{Recipes: recipes, Models: m.db, TrainedModels: trained, Runs: runs, Datasets: ds, Schedules: m.db, Profiles: m.db, Predict: predict, Log: log}}
 	if m.HeaderTimeout <= 0 {
 		m.HeaderTimeout = 10 * time.Second
 	}

@@ -75,6 +75,24 @@ func TestServeOnPostgres(t *testing.T) {
 	if n := pgCount(t, dsn, `SELECT count(*) FROM trained_models`); n != 2 {
 		t.Errorf("%d trained models in PostgreSQL, want 2", n)
 	}
+	// Both versions score the 50 customers into a profile set: 50 profiles
+	// in PostgreSQL, each with two history entries.
+	for _, ref := range []string{"nap@1", "nap@2"} {
+		out, _ = galley(t, m.URL(), 0, "score", ref, "--input", "small", "--profile", "customers", "--id", "customerID", "--wait", "--json")
+		if r := decodeRun(t, out); r.State != server.RunSucceeded || r.RowsOut != 50 {
+			t.Fatalf("scoring %s into profile set customers = %+v", ref, r)
+		}
+	}
+	if n := pgCount(t, dsn, `SELECT count(*) FROM profile_attributes`); n != 50 {
+		t.Errorf("%d profile attribute rows in PostgreSQL, want 50", n)
+	}
+	if n := pgCount(t, dsn, `SELECT count(*) FROM profile_history`); n != 100 {
+		t.Errorf("%d profile history rows in PostgreSQL, want 100", n)
+	}
+	p, err := c.FindProfile(context.Background(), "customers", "C00007")
+	if err != nil || len(p.Attributes) != 1 || p.Attributes[0].TrainedModel != "nap@2" {
+		t.Errorf("profile C00007 = %+v, %v; want nap@2's attributes", p, err)
+	}
 	if _, err := os.Stat(filepath.Join(home, "server", "galley.db")); err == nil {
 		t.Errorf("a SQLite database was created beside PostgreSQL")
 	}

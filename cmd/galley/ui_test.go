@@ -313,6 +313,18 @@ func TestBrowser(t *testing.T) {
 	shot("dataset-lineage")
 	step("open the training data", chromedp.Navigate(url+"/ui/datasets/telco-churn"), chromedp.WaitVisible("table.preview"))
 	shot("dataset")
+	// Profiles: churn-model@2 scores every customer into profile set
+	// customers; the lookup form opens one customer's profile.
+	galley(t, url, 0, "score", "churn-model@2", "--input", "telco-churn", "--profile", "customers", "--id", "customerID", "--wait")
+	head, _ := os.ReadFile(csv)
+	lines := strings.SplitN(string(head), "\n", 3)
+	customer := strings.SplitN(lines[1], ",", 2)[0]
+	step("open the profiles", chromedp.Navigate(url+"/ui/profiles"), chromedp.WaitVisible("#profile-lookup"))
+	wait("the customers set", text("#profile-sets", "customers"))
+	step("look up a customer", chromedp.SendKeys(`#profile-lookup input[name="id"]`, customer), chromedp.Submit("#profile-lookup"),
+		chromedp.WaitVisible("#profile-history"))
+	wait("the customer's scores", text("main", "Profile "+customer)+" && "+text("main", "churn_probability")+" && "+text("#profile-history", "churn-model@2"))
+	shot("profile")
 	// Schedules: a scoring schedule whose backfill of two past hours fills
 	// its history, and a nightly training; the schedule's page pauses and
 	// resumes it through the API.

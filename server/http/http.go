@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"regexp"
 	"slices"
@@ -70,6 +71,8 @@ type Server struct {
 	// in Prometheus text format, behind the token like the API.
 	Predict server.PredictService
 	Metrics http.Handler
+	// Profiles serves profile sets; nil answers their routes with 501.
+	Profiles server.ProfileService
 
 	// Token, when set, must be presented as "Authorization: Bearer TOKEN"
 	// on every request except the health check and the OpenAPI document.
@@ -229,6 +232,15 @@ func (s *Server) checkQuery(params []param, next http.HandlerFunc) http.HandlerF
 			switch {
 			case len(vs) > 1:
 				err = server.Errorf(server.EINVALID, "%s is given %d times: give it once", p.name, len(vs))
+			case p.typ != "string" && constraints[p.typ]["type"] == "number":
+				if x, perr := strconv.ParseFloat(v, 64); perr != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+					err = server.Errorf(server.EINVALID, "%s=%q is not a finite number", p.name, v)
+				}
+			case p.typ != "string" && constraints[p.typ]["type"] == "string":
+				c := constraints[p.typ]
+				if re, ok := c["pattern"].(string); ok && !regexp.MustCompile(re).MatchString(v) {
+					err = server.Errorf(server.EINVALID, "%s=%q is invalid: it must match %s", p.name, v, re)
+				}
 			case p.typ != "string":
 				c := constraints[p.typ]
 				lo, hi := bound(c["minimum"]), bound(c["maximum"])

@@ -39,7 +39,7 @@ func newServer(t *testing.T, tweak func(*galleyhttp.Server)) (*httptest.Server, 
 		*sqlite.DB
 		storetest.Converter
 	}{db, storetest.Converter{Store: db}}
-	s := &galleyhttp.Server{Recipes: recipes, Models: db, TrainedModels: db, Runs: db, Datasets: ds, Schedules: db}
+	s := &galleyhttp.Server{Recipes: recipes, Models: db, TrainedModels: db, Runs: db, Datasets: ds, Schedules: db, Profiles: db}
 	if tweak != nil {
 		tweak(s)
 	}
@@ -53,6 +53,13 @@ func newServer(t *testing.T, tweak func(*galleyhttp.Server)) (*httptest.Server, 
 type remote struct {
 	*galleyhttp.Client
 	server.RunQueue
+	profileWriter
+}
+
+// profileWriter is the store side of profiles: scoring runs write them.
+type profileWriter interface {
+	UpsertProfiles(ctx context.Context, w *server.ProfileWrite) (server.ProfileWriteResult, error)
+	SetProfileRetention(server.ProfileRetention)
 }
 
 // TestConformanceOverHTTP runs the store suite through the client and the
@@ -60,7 +67,7 @@ type remote struct {
 func TestConformanceOverHTTP(t *testing.T) {
 	storetest.Exercise(t, func(t *testing.T) storetest.Store {
 		ts, db := newServer(t, nil)
-		return remote{Client: galleyhttp.NewClient(ts.URL, ""), RunQueue: db}
+		return remote{Client: galleyhttp.NewClient(ts.URL, ""), RunQueue: db, profileWriter: db}
 	})
 }
 

@@ -99,7 +99,7 @@ var (
 )
 
 // pathConstraint names the constraint of each path parameter.
-var pathConstraint = map[string]string{"model": "trainedModel", "name": "name", "alias": "alias", "ref": "trainedRef", "id": "id", "version": "version"}
+var pathConstraint = map[string]string{"model": "trainedModel", "name": "name", "alias": "alias", "ref": "trainedRef", "id": "id", "version": "version", "key": "profileKey"}
 
 // constraint returns a copy of the schema of kind, which callers may extend.
 func constraint(kind string) map[string]any {
@@ -228,6 +228,10 @@ func operationID(r route) string {
 
 var timeType = reflect.TypeOf(time.Time{})
 
+// schemaExtender is a wire type whose schema says more than its fields do,
+// such as which of its optional fields must be given together.
+type schemaExtender interface{ extendSchema(map[string]any) }
+
 // schemaOf describes t as a JSON schema, registering named struct types in
 // schemas and referring to them.
 func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
@@ -269,6 +273,9 @@ func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
 			s := map[string]any{"type": "object", "properties": props}
 			if len(required) > 0 {
 				s["required"] = required
+			}
+			if e, ok := reflect.New(t).Elem().Interface().(schemaExtender); ok {
+				e.extendSchema(s)
 			}
 			schemas[name] = s
 		}

@@ -80,9 +80,32 @@ type trainRequest struct {
 }
 
 type scoreRequest struct {
-	TrainedModel string `json:"trained_model" openapi:"trainedModel"`
-	Input        string `json:"input" openapi:"dataset"`
-	Output       string `json:"output" openapi:"name"`
+	TrainedModel string                `json:"trained_model" openapi:"trainedModel"`
+	Input        string                `json:"input" openapi:"dataset"`
+	Output       *string               `json:"output,omitempty" openapi:"name"`
+	Profile      *profileTargetRequest `json:"profile,omitempty"`
+	Force        bool                  `json:"force,omitempty"`
+}
+
+// extendSchema says what the fields cannot: a scoring run writes its
+// scores somewhere.
+func (scoreRequest) extendSchema(s map[string]any) {
+	s["anyOf"] = []any{
+		map[string]any{"required": []any{"output"}, "properties": map[string]any{"output": map[string]any{"type": "string"}}},
+		map[string]any{"required": []any{"profile"}, "properties": map[string]any{"profile": map[string]any{"type": "object"}}},
+	}
+}
+
+func (req *scoreRequest) request() (server.ScoreRequest, error) {
+	out := server.ScoreRequest{TrainedModel: req.TrainedModel, Input: req.Input, Force: req.Force}
+	var err error
+	if out.Output, err = optional(req.Output, "output"); err != nil {
+		return out, err
+	}
+	if p := req.Profile; p != nil {
+		out.Profile = &server.ProfileTarget{Name: p.Name, ID: p.ID}
+	}
+	return out, nil
 }
 
 type aliasRequest struct {
@@ -156,8 +179,8 @@ func (s *Server) routes() []route {
 			status: 200, response: list[*server.Run]{}, handler: s.listRuns},
 		{method: "POST", path: "/api/runs/train", summary: "Queue a training run", body: trainRequest{}, status: 201, response: server.Run{},
 			errors: []int{404, 413}, handler: s.train},
-		{method: "POST", path: "/api/runs/score", summary: "Queue a scoring run", body: scoreRequest{}, status: 201, response: server.Run{},
-			errors: []int{404, 413}, handler: s.score},
+		{method: "POST", path: "/api/runs/score", summary: "Queue a scoring run into an output dataset, a profile set or both (409 when the output is a model's training dataset and force is not set)", body: scoreRequest{}, status: 201, response: server.Run{},
+			errors: []int{404, 409, 413}, handler: s.score},
 		{method: "GET", path: "/api/runs/{id}", summary: "Show a run", status: 200, response: server.Run{}, errors: []int{404}, handler: s.getRun},
 		{method: "POST", path: "/api/runs/{id}/cancel", summary: "Cancel a queued or running run", status: 200, response: server.Run{},
 			errors: []int{404, 409}, handler: s.cancelRun},
@@ -186,7 +209,7 @@ func (s *Server) routes() []route {
 			errors: []int{404, 409}, handler: s.deleteRun},
 		{method: "DELETE", path: "/api/datasets/{name}", summary: "Delete a dataset and its versions (409 while a model trains on it or a run read it)", status: 204,
 			errors: []int{404, 409}, handler: s.deleteDataset},
-	}, append(s.scheduleRoutes(), s.predictRoutes()...)...)
+	}, append(append(s.scheduleRoutes(), s.predictRoutes()...), s.profileRoutes()...)...)
 }
 
 func (s *Server) deleteDataset(w http.ResponseWriter, r *http.Request) {
@@ -411,7 +434,12 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	run, err := s.Runs.Score(r.Context(), server.ScoreRequest{TrainedModel: req.TrainedModel, Input: req.Input, Output: req.Output})
+	sr, err := req.request()
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	run, err := s.Runs.Score(r.Context(), sr)
 	respond(s, w, r, 201, run, err)
 }
 

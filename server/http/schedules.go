@@ -22,6 +22,8 @@ type scheduleRequest struct {
 	Model               string                     `json:"model" openapi:"trainedModel"`
 	Input               *string                    `json:"input,omitempty" openapi:"dataset"`
 	Output              *string                    `json:"output,omitempty" openapi:"name"`
+	Profile             *profileTargetRequest      `json:"profile,omitempty"`
+	Force               bool                       `json:"force,omitempty"`
 	Params              map[string]json.RawMessage `json:"params,omitempty" openapi:"params"`
 	Schedule            timingRequest              `json:"schedule"`
 	Overlap             *string                    `json:"overlap,omitempty" openapi:"overlap"`
@@ -164,7 +166,10 @@ func (t *timingRequest) timing() (server.Timing, error) {
 
 func (req *scheduleRequest) schedule() (*server.Schedule, error) {
 	sc := &server.Schedule{Name: req.Name, Kind: server.RunKind(req.Kind), Model: req.Model,
-		PauseAfterFailures: req.PauseAfterFailures, BackfillConcurrency: req.BackfillConcurrency}
+		PauseAfterFailures: req.PauseAfterFailures, BackfillConcurrency: req.BackfillConcurrency, Force: req.Force}
+	if p := req.Profile; p != nil {
+		sc.Profile = &server.ProfileTarget{Name: p.Name, ID: p.ID}
+	}
 	var err error
 	for _, f := range []struct {
 		p    *string
@@ -331,7 +336,11 @@ func nonEmpty(s string) *string {
 func (c *Client) CreateSchedule(ctx context.Context, sc *server.Schedule) error {
 	req := scheduleRequest{Name: sc.Name, Kind: string(sc.Kind), Model: sc.Model, Input: nonEmpty(sc.Input), Output: nonEmpty(sc.Output),
 		Params: rawParams(sc.Params), Schedule: timingOf(sc.Timing), Overlap: nonEmpty(sc.Overlap), CatchUp: nonEmpty(sc.CatchUp),
-		CatchUpWindow: nonEmpty(sc.CatchUpWindow), PauseAfterFailures: sc.PauseAfterFailures, BackfillConcurrency: sc.BackfillConcurrency}
+		CatchUpWindow: nonEmpty(sc.CatchUpWindow), PauseAfterFailures: sc.PauseAfterFailures, BackfillConcurrency: sc.BackfillConcurrency,
+		Force: sc.Force}
+	if p := sc.Profile; p != nil {
+		req.Profile = &profileTargetRequest{Name: p.Name, ID: p.ID}
+	}
 	if p := sc.Promote; p != nil {
 		req.Promote = &promotionRequest{Alias: p.Alias, Metric: p.Metric, Tolerance: p.Tolerance, LowerIsBetter: p.LowerIsBetter}
 	}

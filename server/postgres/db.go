@@ -53,6 +53,10 @@ var dialect = sqlstore.Dialect{
 	SkipLocked: " FOR UPDATE SKIP LOCKED",
 	Greatest:   "greatest",
 	NewRunID:   "DEFAULT",
+	JSONNumber: `(%s::jsonb ->> ?)::float8`,
+	// A generic plan made while a profile set is small scans it whole
+	// once it is large.
+	PreparedPlans: `SET LOCAL plan_cache_mode = force_custom_plan`,
 }
 
 // connectTimeout bounds how long Open waits for an unreachable server.

@@ -33,7 +33,7 @@ func newStore(db *postgres.DB, ds *datasets.Datasets) store {
 	return store{db, ds, storetest.Converter{Store: db}}
 }
 
-func open(t *testing.T) store {
+func open(t testing.TB) store {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t)
 	ds, err := datasets.Open(filepath.Join(t.TempDir(), "datasets"))

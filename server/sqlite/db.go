@@ -47,8 +47,9 @@ var dialect = sqlstore.Dialect{
 	SkipLocked: "",
 	Greatest:   "max",
 	// A deleted run's id is never given to another run.
-	NewRunID:  `max(coalesce((SELECT max(id) FROM runs), 0), coalesce((SELECT max(id) FROM deleted_runs), 0)) + 1`,
-	KeepRunID: `INSERT OR IGNORE INTO deleted_runs (id) VALUES (?)`,
+	NewRunID:   `max(coalesce((SELECT max(id) FROM runs), 0), coalesce((SELECT max(id) FROM deleted_runs), 0)) + 1`,
+	KeepRunID:  `INSERT OR IGNORE INTO deleted_runs (id) VALUES (?)`,
+	JSONNumber: `json_extract(%s, '$."' || ? || '"')`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -58,7 +59,7 @@ func Open(path string, datasets server.DatasetService) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate"
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)

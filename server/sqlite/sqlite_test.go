@@ -48,7 +48,7 @@ func (s store) DeleteDataset(ctx context.Context, name string) error {
 	return s.Datasets.DeleteDataset(ctx, name)
 }
 
-func open(t *testing.T) store {
+func open(t testing.TB) store {
 	t.Helper()
 	dir := t.TempDir()
 	ds, err := datasets.Open(filepath.Join(dir, "datasets"))

@@ -64,8 +64,21 @@ func (db *Store) prepareScore(ctx context.Context, req server.ScoreRequest) (*se
 	if req.TrainedModel == "" {
 		return nil, 0, server.Errorf(server.EINVALID, "no trained model given: name one as MODEL, MODEL@VERSION or MODEL@ALIAS")
 	}
-	if err := checkName("output dataset", req.Output); err != nil {
-		return nil, 0, err
+	if req.Output != "" {
+		if err := checkName("output dataset", req.Output); err != nil {
+			return nil, 0, err
+		}
+	}
+	if req.Output == "" && req.Profile == nil {
+		return nil, 0, server.Errorf(server.EINVALID, "no output given: name a dataset to save the scores as (--output NAME), a profile set to write them into (--profile NAME --id COLUMN), or both")
+	}
+	if p := req.Profile; p != nil {
+		if err := checkName("profile", p.Name); err != nil {
+			return nil, 0, err
+		}
+		if p.ID == "" || len(p.ID) > 200 {
+			return nil, 0, server.Errorf(server.EINVALID, "profile set %s needs the scoring output's identity column, of 1 to 200 characters: give it with --id COLUMN (such as customerID)", p.Name)
+		}
 	}
 	if req.Input == "" {
 		return nil, 0, server.Errorf(server.EINVALID, "no input dataset given: pass --input DATASET")
@@ -82,8 +95,27 @@ func (db *Store) prepareScore(ctx context.Context, req server.ScoreRequest) (*se
 	if err != nil {
 		return nil, 0, err
 	}
+	if req.Output != "" && !req.Force {
+		if err := db.checkNotTrainingData(ctx, req.Output); err != nil {
+			return nil, 0, err
+		}
+	}
 	return &server.Run{Kind: server.RunScore, Model: t.Model, RecipeVersionID: t.RecipeVersionID, Params: t.Params,
-		InputSnapshot: ds.Snapshot(), TrainedModel: t.Ref(), OutputName: req.Output}, m.ID, nil
+		InputSnapshot: ds.Snapshot(), TrainedModel: t.Ref(), OutputName: req.Output, Profile: req.Profile}, m.ID, nil
+}
+
+// checkNotTrainingData refuses output, the dataset a scoring run would add
+// a version to, when a model trains on it: its next training would read
+// scores instead of data.
+func (db *Store) checkNotTrainingData(ctx context.Context, output string) error {
+	var model string
+	err := db.db.QueryRowContext(ctx, `SELECT name FROM models WHERE dataset = ? OR substr(dataset, 1, ?) = ? ORDER BY name LIMIT 1`, output, len(output)+1, output+"@").Scan(&model)
+	if err == sql.ErrNoRows {
+		return nil
+	} else if err != nil {
+		return db.errorf("checking the output dataset: %w", err)
+	}
+	return server.Errorf(server.ECONFLICT, "dataset %s is the training dataset of model %s: scores saved there would replace what its next training reads; choose another output name, or pass --force (\"force\": true) to write there on purpose", output, model)
 }
 
 func (db *Store) insertRun(ctx context.Context, r *server.Run, modelID int64) (*server.Run, error) {
@@ -115,9 +147,13 @@ func (db *Store) insertRunWith(ctx context.Context, ex execer, r *server.Run, mo
 	if r.NominalTime != nil {
 		nominal = fmtFixed(*r.NominalTime)
 	}
+	var profile, profileID string
+	if r.Profile != nil {
+		profile, profileID = r.Profile.Name, r.Profile.ID
+	}
 	var id int64
-	err := ex.QueryRowContext(ctx, `INSERT INTO runs (id, kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time, baseline)
-		VALUES (`+db.d.NewRunID+`, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, FormatTime(now), FormatTime(now), sched, nominal, r.Baseline).Scan(&id)
+	err := ex.QueryRowContext(ctx, `INSERT INTO runs (id, kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time, baseline, profile, profile_id)
+		VALUES (`+db.d.NewRunID+`, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, FormatTime(now), FormatTime(now), sched, nominal, r.Baseline, profile, profileID).Scan(&id)
 	if err != nil {
 		return 0, db.errorf("queueing run: %w", err)
 	}
@@ -127,7 +163,7 @@ func (db *Store) insertRunWith(ctx context.Context, ex execer, r *server.Run, mo
 const runSelect = `SELECT r.id, r.kind, r.state, r.attempt, r.max_attempts, m.name, r.recipe_version_id, r.params, r.input_snapshot, r.trained_model,
 	r.output_name, r.output_snapshot, r.metrics, r.rows_in, r.rows_out, r.error, r.worker_pid, r.cancel_requested, r.created_at, r.scheduled_at,
 	r.started_at, r.finished_at, r.duration_ms, coalesce((SELECT name FROM schedules WHERE id = r.schedule_id), ''), r.nominal_time,
-	r.promotion, r.baseline, r.baseline_metrics, r.curves, r.owner, r.dispatch FROM runs r JOIN models m ON m.id = r.model_id`
+	r.promotion, r.baseline, r.baseline_metrics, r.curves, r.owner, r.dispatch, r.profile, r.profile_id FROM runs r JOIN models m ON m.id = r.model_id`
 
 // baselineResult is how runs.baseline_metrics holds a baseline evaluation.
 type baselineResult struct {
@@ -139,9 +175,10 @@ func scanRun(s scanner) (*server.Run, error) {
 	var r server.Run
 	var params, metrics, created, scheduled, curves string
 	var started, finished, nominal, promotion, baseline sql.NullString
+	var profile, profileID string
 	if err := s.Scan(&r.ID, &r.Kind, &r.State, &r.Attempt, &r.MaxAttempts, &r.Model, &r.RecipeVersionID, &params, &r.InputSnapshot, &r.TrainedModel,
 		&r.OutputName, &r.OutputSnapshot, &metrics, &r.RowsIn, &r.RowsOut, &r.Error, &r.WorkerPID, &r.CancelRequested, &created, &scheduled,
-		&started, &finished, &r.DurationMS, &r.Schedule, &nominal, &promotion, &r.Baseline, &baseline, &curves, &r.Owner, &r.Dispatch); err != nil {
+		&started, &finished, &r.DurationMS, &r.Schedule, &nominal, &promotion, &r.Baseline, &baseline, &curves, &r.Owner, &r.Dispatch, &profile, &profileID); err != nil {
 		return nil, err
 	}
 	if baseline.Valid {
@@ -156,6 +193,9 @@ func scanRun(s scanner) (*server.Run, error) {
 	r.StartedAt, r.FinishedAt, r.NominalTime = parseTimePtr(started), parseTimePtr(finished), parseTimePtr(nominal)
 	if promotion.Valid {
 		json.Unmarshal([]byte(promotion.String), &r.Promotion)
+	}
+	if profile != "" {
+		r.Profile = &server.ProfileTarget{Name: profile, ID: profileID}
 	}
 	return &r, nil
 }
@@ -369,10 +409,23 @@ func (db *Store) FinishRun(ctx context.Context, c server.Claim, res server.RunRe
 				}
 				trained = fmt.Sprintf("%s@%d", r.Model, next)
 			case server.RunScore:
-				if res.Output == "" {
+				if r.OutputName != "" && res.Output == "" {
 					return fmt.Errorf("a successful scoring run must name the dataset version it wrote")
 				}
 				output = res.Output
+				if r.Profile != nil {
+					if res.Profile == nil {
+						return fmt.Errorf("a successful scoring run into profile set %s must carry its scores", r.Profile.Name)
+					}
+					w := *res.Profile
+					w.Set, w.Model, w.TrainedModel, w.RunID, w.Schedule, w.NominalTime = r.Profile.Name, r.Model, r.TrainedModel, r.ID, r.Schedule, r.NominalTime
+					if w.ScoredAt.IsZero() {
+						w.ScoredAt = now
+					}
+					if _, err := db.upsertProfiles(ctx, tx, &w); err != nil {
+						return err
+					}
+				}
 			}
 		}
 		// Only the claim's attempt finishes, once: a second finish (a

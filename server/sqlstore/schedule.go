@@ -90,8 +90,8 @@ func (db *Store) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 	}
 	switch s.Kind {
 	case server.RunTrain:
-		if s.Input != "" || s.Output != "" {
-			return server.Errorf(server.EINVALID, "a train schedule takes no input or output: it trains on the model's dataset")
+		if s.Input != "" || s.Output != "" || s.Profile != nil {
+			return server.Errorf(server.EINVALID, "a train schedule takes no input, output or profile: it trains on the model's dataset")
 		}
 		if s.Model != modelName {
 			return server.Errorf(server.EINVALID, "a train schedule names a model, not a trained version: use %s", modelName)
@@ -117,7 +117,8 @@ func (db *Store) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 		if _, err := db.FindTrainedModel(ctx, s.Model); err != nil {
 			return server.Errorf(server.EINVALID, "cannot schedule scoring with %s: %s", s.Model, server.ErrorMessage(err))
 		}
-		if _, _, err := db.prepareScore(ctx, server.ScoreRequest{TrainedModel: s.Model, Input: s.Input, Output: s.Output}); err != nil {
+		if _, _, err := db.prepareScore(ctx, server.ScoreRequest{TrainedModel: s.Model, Input: s.Input, Output: s.Output,
+			Profile: s.Profile, Force: s.Force}); err != nil {
 			return err
 		}
 	default:
@@ -146,13 +147,18 @@ func (db *Store) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 		b, _ := json.Marshal(s.Promote)
 		promote = string(b)
 	}
+	var profile, profileID string
+	if s.Profile != nil {
+		profile, profileID = s.Profile.Name, s.Profile.ID
+	}
 	var id int64
 	err = db.db.QueryRowContext(ctx, `INSERT INTO schedules (name, kind, model_id, target, input, output, params, timing, overlap, catch_up, catch_up_window,
-		pause_after_failures, backfill_concurrency, promote, state, next_fire, next_local, next_due, last_snapshot, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?) RETURNING id`,
+		pause_after_failures, backfill_concurrency, promote, state, next_fire, next_local, next_due, last_snapshot, created_at, updated_at,
+		profile, profile_id, force_output)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		s.Name, s.Kind, modelID, s.Model, s.Input, s.Output, string(params), string(timing), s.Overlap, s.CatchUp, s.CatchUpWindow,
 		s.PauseAfterFailures, s.BackfillConcurrency, promote, next, first.Local, due, lastSnapshot,
-		fmtFixed(now), fmtFixed(now)).Scan(&id)
+		fmtFixed(now), fmtFixed(now), profile, profileID, s.Force).Scan(&id)
 	if db.isUnique(err) {
 		return server.Errorf(server.ECONFLICT, "schedule %s already exists: pick another name or delete it first", s.Name)
 	} else if err != nil {
@@ -174,16 +180,20 @@ func (db *Store) CreateSchedule(ctx context.Context, s *server.Schedule) error {
 
 const scheduleSelect = `SELECT s.id, s.name, s.kind, s.target, s.input, s.output, s.params, s.timing, s.overlap, s.catch_up, s.catch_up_window,
 	s.pause_after_failures, s.backfill_concurrency, s.promote, s.state, s.reason, s.next_fire, s.next_local, s.next_due, s.last_snapshot, s.fired, s.version,
-	s.created_at, s.updated_at FROM schedules s`
+	s.created_at, s.updated_at, s.profile, s.profile_id, s.force_output FROM schedules s`
 
 func scanSchedule(sc scanner) (*server.Schedule, error) {
 	var s server.Schedule
 	var params, timing, created, updated string
 	var next, due, promote sql.NullString
+	var profile, profileID string
 	if err := sc.Scan(&s.ID, &s.Name, &s.Kind, &s.Model, &s.Input, &s.Output, &params, &timing, &s.Overlap, &s.CatchUp, &s.CatchUpWindow,
 		&s.PauseAfterFailures, &s.BackfillConcurrency, &promote, &s.State, &s.Reason, &next, &s.NextLocal, &due, &s.LastSnapshot, &s.Fired, &s.Version,
-		&created, &updated); err != nil {
+		&created, &updated, &profile, &profileID, &s.Force); err != nil {
 		return nil, err
+	}
+	if profile != "" {
+		s.Profile = &server.ProfileTarget{Name: profile, ID: profileID}
 	}
 	json.Unmarshal([]byte(params), &s.Params)
 	json.Unmarshal([]byte(timing), &s.Timing)

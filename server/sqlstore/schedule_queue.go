@@ -127,7 +127,8 @@ func (db *Store) PrepareRun(ctx context.Context, s *server.Schedule, snapshot st
 		if snapshot != "" {
 			input = snapshot
 		}
-		r, _, err = db.prepareScore(ctx, server.ScoreRequest{TrainedModel: s.Model, Input: input, Output: s.Output})
+		r, _, err = db.prepareScore(ctx, server.ScoreRequest{TrainedModel: s.Model, Input: input, Output: s.Output,
+			Profile: s.Profile, Force: s.Force})
 	}
 	if err == nil && snapshot != "" {
 		// The snapshot that fired the slot, not whatever is latest now.

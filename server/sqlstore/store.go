@@ -47,6 +47,13 @@ type Dialect struct {
 	// run's id (its one parameter) for NewRunID, so that no later run
 	// takes it; a sequence needs none.
 	KeepRunID string
+	// PreparedPlans, when set, is run at the start of a transaction that
+	// reuses prepared statements over a growing table, so that they are
+	// planned for each execution rather than once, on the table as it was.
+	PreparedPlans string
+	// JSONNumber reads the number under a key (one parameter) of the JSON
+	// object in the text column %s, NULL when it has none.
+	JSONNumber string
 }
 
 // Store is an open galley database. The stores embed it, so its exported
@@ -59,6 +66,8 @@ type Store struct {
 	Datasets server.DatasetService
 	// MaxAttempts is how many times a run may be attempted (default 3).
 	MaxAttempts int
+	// ProfileRetention bounds the attribute history profiles keep.
+	ProfileRetention server.ProfileRetention
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }
@@ -113,6 +122,17 @@ func (c conn) QueryContext(ctx context.Context, query string, args ...any) (*sql
 
 func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return c.q.QueryRowContext(ctx, c.rebind(query), args...)
+}
+
+// PrepareContext prepares a statement on the connection or transaction.
+func (c conn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	p, ok := c.q.(interface {
+		PrepareContext(context.Context, string) (*sql.Stmt, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("sqlstore: %T cannot prepare statements", c.q)
+	}
+	return p.PrepareContext(ctx, c.rebind(query))
 }
 
 func (db *Store) now() time.Time { return db.Now().UTC() }

@@ -52,6 +52,7 @@ func ExerciseSchedules(t *testing.T, newStore NewScheduleStore) {
 		{"EndAndMaxRuns", testEnd},
 		{"DaylightSaving", testScheduleDST},
 		{"ScoreResolvesAtFireTime", testScoreSchedule},
+		{"ScoreIntoProfile", testScheduleProfile},
 		{"Promotion", testPromotion},
 		{"OnNewData", testOnNewData},
 		{"DeleteScheduled", testDeleteScheduled},
@@ -513,6 +514,61 @@ func testScoreSchedule(t *testing.T, f *fixture) {
 	last := runs[len(runs)-1]
 	if last.ID == run.ID || last.Kind != server.RunScore || last.TrainedModel != "m@2" || last.OutputName != "scores" || last.Schedule != "score" {
 		t.Errorf("scheduled scoring run = %+v; want m@2 resolved at fire time", last)
+	}
+}
+
+// testScheduleProfile fires a score schedule that writes into a profile
+// set: its runs carry the target, and the scores land keyed by identity
+// with the slot's nominal time. Output into the model's training dataset
+// is refused unless forced.
+func testScheduleProfile(t *testing.T, f *fixture) {
+	_, err := f.s.Train(ctx, server.TrainRequest{Model: "m"})
+	must(t, err)
+	f.finish(server.RunSucceeded)
+	err = f.s.CreateSchedule(ctx, &server.Schedule{Name: "into-d", Kind: server.RunScore, Model: "m", Input: "d", Output: "d", Timing: server.Timing{Cron: "@hourly"}})
+	wantCode(t, err, server.ECONFLICT)
+	err = f.s.CreateSchedule(ctx, &server.Schedule{Name: "train-profile", Kind: server.RunTrain, Model: "m", Profile: &server.ProfileTarget{Name: "customers", ID: "id"},
+		Timing: server.Timing{Cron: "@hourly"}})
+	wantCode(t, err, server.EINVALID)
+	forced := f.create("forced", func(s *server.Schedule) {
+		s.Kind, s.Model, s.Input, s.Output, s.Force = server.RunScore, "m", "d", "d", true
+		s.Timing = server.Timing{Cron: "@daily"}
+	})
+	if !forced.Force {
+		t.Errorf("forced schedule = %+v", forced)
+	}
+	sc := f.create("profiles", func(s *server.Schedule) {
+		s.Kind, s.Model, s.Input = server.RunScore, "m@1", "d"
+		s.Profile = &server.ProfileTarget{Name: "customers", ID: "id"}
+		s.Timing = server.Timing{Cron: "@hourly"}
+	})
+	if sc.Profile == nil || sc.Profile.Name != "customers" || sc.Profile.ID != "id" || sc.Output != "" {
+		t.Fatalf("created schedule = %+v", sc)
+	}
+	f.step(time.Hour)
+	runs := f.runs()
+	last := runs[len(runs)-1]
+	if last.Schedule != "profiles" || last.Profile == nil || last.Profile.Name != "customers" || last.NominalTime == nil {
+		t.Fatalf("scheduled run = %+v; want it to target profile set customers", last)
+	}
+	claimed, err := f.s.ClaimRun(ctx)
+	for err == nil && claimed != nil && claimed.ID != last.ID {
+		// The forced schedule's run, if its first slot came due too.
+		if _, err = f.s.FinishRun(ctx, claimed.Claim(), server.RunResult{State: server.RunFailed, Error: "not this one"}); err == nil {
+			claimed, err = f.s.ClaimRun(ctx)
+		}
+	}
+	must(t, err)
+	if claimed == nil {
+		t.Fatalf("run %d was never claimed", last.ID)
+	}
+	_, err = f.s.FinishRun(ctx, claimed.Claim(), server.RunResult{State: server.RunSucceeded,
+		Profile: &server.ProfileWrite{ScoreNames: []string{"score"}, Rows: []server.ProfileRow{{ID: "1", Scores: []float64{0.25}}}}})
+	must(t, err)
+	p, err := f.s.FindProfile(ctx, "customers", "1")
+	must(t, err)
+	if a := p.Attributes[0]; a.Schedule != "profiles" || a.NominalTime == nil || !a.NominalTime.Equal(*last.NominalTime) || a.RunID != claimed.ID {
+		t.Errorf("profile written by the schedule = %+v; want its schedule, slot and run", a)
 	}
 }
 

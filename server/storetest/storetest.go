@@ -25,6 +25,10 @@ type Store interface {
 	server.RunService
 	server.DatasetService
 	server.RunQueue
+	server.ProfileService
+	// UpsertProfiles writes profile scores directly, as FinishRun does.
+	UpsertProfiles(ctx context.Context, w *server.ProfileWrite) (server.ProfileWriteResult, error)
+	SetProfileRetention(server.ProfileRetention)
 }
 
 // NewStore returns an empty store which allows 2 attempts per run. A store
@@ -81,6 +85,11 @@ func Exercise(t *testing.T, newStore NewStore) {
 		{"RunLists", testRunLists},
 		{"Deletes", testDeletes},
 		{"DeletedNumbers", testDeletedNumbers},
+		{"Profiles", testProfiles},
+		{"ProfileFilters", testProfileFilters},
+		{"ProfileRetention", testProfileRetention},
+		{"ProfileBulk", testProfileBulk},
+		{"ScoringGuards", testScoringGuards},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -456,10 +456,10 @@ func retryOf(run *server.Run) (path, body string) {
 	case server.RunTrain:
 		path, v = "/api/runs/train", server.TrainRequest{Model: run.Model, Params: run.Params}
 	case server.RunScore:
-		if run.OutputName == "" || run.TrainedModel == "" {
+		if run.OutputName == "" && run.Profile == nil || run.TrainedModel == "" {
 			return "", ""
 		}
-		path, v = "/api/runs/score", server.ScoreRequest{TrainedModel: run.TrainedModel, Input: run.InputSnapshot, Output: run.OutputName}
+		path, v = "/api/runs/score", server.ScoreRequest{TrainedModel: run.TrainedModel, Input: run.InputSnapshot, Output: run.OutputName, Profile: run.Profile}
 	default:
 		return "", ""
 	}

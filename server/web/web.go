@@ -66,7 +66,9 @@ type Handler struct {
 	// Predict, when set, adds the services page: the trained versions
 	// kept warm for online scoring and their counters.
 	Predict server.PredictService
-	Log     *slog.Logger
+	// Profiles, when set, adds the profile pages.
+	Profiles server.ProfileService
+	Log      *slog.Logger
 
 	// PollInterval is how often a live feed asks the run service for new
 	// log lines and state changes (the services have no notifications).
@@ -128,6 +130,11 @@ func (h *Handler) init() {
 	m.HandleFunc("GET /ui/schedules", h.schedulesPage)
 	m.HandleFunc("GET /ui/schedules/{name}", h.schedulePage)
 	m.HandleFunc("GET /ui/services", h.servicesPage)
+	if h.Profiles != nil {
+		m.HandleFunc("GET /ui/profiles", h.profileSetsPage)
+		m.HandleFunc("GET /ui/profiles/{name}", h.profileSetPage)
+		m.HandleFunc("GET /ui/profiles/{name}/{id}", h.profilePage)
+	}
 	m.HandleFunc("GET /ui/live/runs", h.liveRuns)
 	m.HandleFunc("GET /ui/live/runs/{id}", h.liveRun)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -41,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	db.MaxAttempts = 2
-	h := &Handler{Recipes: withImport(db), Models: db, TrainedModels: db, Runs: db, Datasets: cat, Schedules: db, PollInterval: 20e6}
+	h := &Handler{Recipes: withImport(db), Models: db, TrainedModels: db, Runs: db, Datasets: cat, Schedules: db, Profiles: db, PollInterval: 20e6}
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &fixture{db: db, cat: cat, h: h, url: ts.URL}

@@ -226,18 +226,38 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 				}
 			}
 		} else {
-			v, err := p.saveOutput(bg, run, key)
-			if err != nil {
-				log.Error("saving scoring output", "err", err)
-				p.appendLogs(bg, run.ID, []string{"saving the scores failed: " + server.ErrorMessage(err)})
-				p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: "saving the scores failed: " + errText(err)})
-				return
+			if run.Profile != nil {
+				// Read before the dataset is saved, so that bad output fails
+				// the run without leaving a version behind.
+				w, err := profileScores(job.Output, run.Profile.ID)
+				if err != nil {
+					// Output that does not fit the profile set fails the run,
+					// as a recipe's own error does: the server is fine.
+					if server.ErrorCode(err) == server.EINTERNAL {
+						log.Error("reading scores for the profile set", "err", err)
+					} else {
+						log.Info("the scores do not fit the profile set", "err", err)
+					}
+					p.appendLogs(bg, run.ID, []string{"writing the scores into profile set " + run.Profile.Name + " failed: " + errText(err)})
+					p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: "writing the scores into profile set " + run.Profile.Name + " failed: " + errText(err)})
+					return
+				}
+				res.Profile, res.RowsOut = w, len(w.Rows)
 			}
-			res.Output, res.RowsOut = v.Snapshot(), v.Rows
+			if run.OutputName != "" {
+				v, err := p.saveOutput(bg, run, key)
+				if err != nil {
+					log.Error("saving scoring output", "err", err)
+					p.appendLogs(bg, run.ID, []string{"saving the scores failed: " + server.ErrorMessage(err)})
+					p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: "saving the scores failed: " + errText(err)})
+					return
+				}
+				res.Output, res.RowsOut = v.Snapshot(), v.Rows
+			}
 		}
 		if _, err := p.Store.FinishRun(bg, run.Claim(), res); err != nil {
 			log.Error("recording success", "err", err)
-			p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: "recording the result failed: " + err.Error()})
+			p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: "recording the result failed: " + errText(err)})
 		}
 		return
 	}
