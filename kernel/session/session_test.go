@@ -360,8 +360,10 @@ func TestInterrupt(t *testing.T) {
 	h.recvReply(h.c.Control, ir)
 	var reply map[string]any
 	decode(t, h.recvReply(h.c.Shell, req), &reply)
-	if took := time.Since(begin); took > time.Second {
-		t.Errorf("interrupt took %v, want under 1s", took)
+	// The cell would sleep far longer; the bound tells an interrupt that
+	// works from one that waits for the cell, not how fast it is.
+	if took := time.Since(begin); took > 10*time.Second {
+		t.Errorf("interrupt took %v: it waited for the cell", took)
 	}
 	if reply["status"] != "error" || reply["ename"] != "Interrupted" {
 		t.Fatalf("reply %v", reply)
@@ -376,8 +378,8 @@ func TestInterrupt(t *testing.T) {
 	begin = time.Now()
 	h.recvReply(h.c.Control, h.send(h.c.Control, "interrupt_request", map[string]any{}))
 	decode(t, h.recvReply(h.c.Shell, req), &reply)
-	if took := time.Since(begin); took > time.Second {
-		t.Errorf("killing a hung cell took %v, want under 1s", took)
+	if took := time.Since(begin); took > 10*time.Second {
+		t.Errorf("killing a hung cell took %v: it waited for the cell", took)
 	}
 	if reply["status"] != "error" || !strings.Contains(reply["evalue"].(string), "restarted") {
 		t.Fatalf("reply %v", reply)
