@@ -112,6 +112,11 @@ type Tree struct {
 	Right       []int32   `json:"right"`
 	Gain        []float64 `json:"gain"`
 	LeafValue   []float64 `json:"leaf_value"`
+	// Count and LeafCount are the training rows that reached each split
+	// node and each leaf; explanations weight the paths a row does not
+	// take by them. Models saved before they were recorded lack them.
+	Count     []int64 `json:"count,omitempty"`
+	LeafCount []int64 `json:"leaf_count,omitempty"`
 
 	// binThreshold is the split in bin numbers; set only while training.
 	binThreshold []uint8

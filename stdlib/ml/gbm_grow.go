@@ -265,6 +265,7 @@ func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, sp
 		t.Threshold = append(t.Threshold, g.bm.binners[s.feature].upper[s.bin])
 		t.MissingLeft = append(t.MissingLeft, s.missingLeft)
 		t.Gain = append(t.Gain, s.gain)
+		t.Count = append(t.Count, l.n)
 		t.Left = append(t.Left, 0)
 		t.Right = append(t.Right, 0)
 		if l.parent >= 0 {
@@ -304,6 +305,7 @@ func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, sp
 			}
 		}
 		t.LeafValue = append(t.LeafValue, -l.g/(l.h+p.L2)*p.LearningRate)
+		t.LeafCount = append(t.LeafCount, l.n)
 	}
 	return t, leaves
 }

@@ -45,6 +45,9 @@ type LinearModel struct {
 	Features  []string  `json:"features"`
 	Weights   []float64 `json:"weights"`
 	Intercept float64   `json:"intercept"`
+	// Means are the features' training means, from which contributions
+	// are measured; models saved before they were recorded lack them.
+	Means []float64 `json:"means,omitempty"`
 	// Logistic reports that predictions pass through the sigmoid.
 	Logistic   bool `json:"logistic"`
 	Iterations int  `json:"iterations,omitempty"`
@@ -349,7 +352,7 @@ func FitLogistic(m *Matrix, y []float64, p LogisticParams) (*LinearModel, error)
 	default:
 		return nil, fmt.Errorf("logistic: unknown solver %q (use lbfgs or newton)", p.Solver)
 	}
-	return &LinearModel{Features: m.Names, Weights: x[:d:d], Intercept: x[d], Logistic: true, Iterations: iters}, nil
+	return &LinearModel{Features: m.Names, Weights: x[:d:d], Intercept: x[d], Means: columnMeans(m), Logistic: true, Iterations: iters}, nil
 }
 
 // FitLinear fits least squares (ridge when Alpha > 0) of y on m's columns.
@@ -440,7 +443,18 @@ func FitLinear(m *Matrix, y []float64, p LinearParams) (*LinearModel, error) {
 		}
 	}
 	b := ym - floats.Dot(w, means)
-	return &LinearModel{Features: m.Names, Weights: w, Intercept: b}, nil
+	return &LinearModel{Features: m.Names, Weights: w, Intercept: b, Means: means}, nil
+}
+
+func columnMeans(m *Matrix) []float64 {
+	means := make([]float64, len(m.Cols))
+	if m.Rows == 0 {
+		return means
+	}
+	for j, c := range m.Cols {
+		means[j] = floats.Sum(c) / float64(m.Rows)
+	}
+	return means
 }
 
 func checkFinite(m *Matrix) error {
