@@ -37,6 +37,19 @@ func newShapWork(depth int) *shapWork {
 	return w
 }
 
+// recip[i] is 1/i: the path updates divide only by small integers, and
+// multiplying by a stored reciprocal is several times faster.
+var recip = func() (r [maxPath + 2]float64) {
+	for i := 1; i < len(r); i++ {
+		r[i] = 1 / float64(i)
+	}
+	return r
+}()
+
+// maxPath bounds the path length: a path holds each feature at most once,
+// and a tree of at most 255 splits is at most that deep.
+const maxPath = 256
+
 // extend adds a feature to the path, updating the subset weights.
 func extend(m []pathElem, zero, one float64, feature int32) []pathElem {
 	l := len(m)
@@ -45,27 +58,32 @@ func extend(m []pathElem, zero, one float64, feature int32) []pathElem {
 		w = 1
 	}
 	m = append(m, pathElem{feature: feature, zero: zero, one: one, weight: w})
-	fl := float64(l + 1)
+	inv := recip[l+1]
 	for i := l - 1; i >= 0; i-- {
-		m[i+1].weight += one * m[i].weight * float64(i+1) / fl
-		m[i].weight = zero * m[i].weight * float64(l-i) / fl
+		m[i+1].weight += one * m[i].weight * float64(i+1) * inv
+		m[i].weight = zero * m[i].weight * float64(l-i) * inv
 	}
 	return m
 }
 
-// unwind removes path element i, undoing its extend.
+// unwind removes path element i, undoing its extend. A path element's
+// one fraction is 0 or 1: whether the row itself passes.
 func unwind(m []pathElem, i int) []pathElem {
 	l := len(m) - 1
 	one, zero := m[i].one, m[i].zero
 	n := m[l].weight
 	fl := float64(l + 1)
-	for j := l - 1; j >= 0; j-- {
-		if one != 0 {
+	if one != 0 {
+		invFl := recip[l+1]
+		for j := l - 1; j >= 0; j-- {
 			t := m[j].weight
-			m[j].weight = n * fl / (float64(j+1) * one)
-			n = t - m[j].weight*zero*float64(l-j)/fl
-		} else {
-			m[j].weight = m[j].weight * fl / (zero * float64(l-j))
+			m[j].weight = n * fl * recip[j+1] / one
+			n = t - m[j].weight*zero*float64(l-j)*invFl
+		}
+	} else {
+		s := fl / zero
+		for j := l - 1; j >= 0; j-- {
+			m[j].weight = m[j].weight * s * recip[l-j]
 		}
 	}
 	for j := i; j < l; j++ {
@@ -79,19 +97,23 @@ func unwind(m []pathElem, i int) []pathElem {
 func unwoundSum(m []pathElem, i int) float64 {
 	l := len(m) - 1
 	one, zero := m[i].one, m[i].zero
-	n := m[l].weight
 	fl := float64(l + 1)
 	total := 0.0
-	for j := l - 1; j >= 0; j-- {
-		if one != 0 {
-			t := n * fl / (float64(j+1) * one)
+	if one != 0 {
+		n := m[l].weight
+		a := fl / one
+		b := zero / fl
+		for j := l - 1; j >= 0; j-- {
+			t := n * a * recip[j+1]
 			total += t
-			n = m[j].weight - t*zero*float64(l-j)/fl
-		} else {
-			total += m[j].weight * fl / (zero * float64(l-j))
+			n = m[j].weight - t*b*float64(l-j)
 		}
+		return total
 	}
-	return total
+	for j := l - 1; j >= 0; j-- {
+		total += m[j].weight * recip[l-j]
+	}
+	return total * fl / zero
 }
 
 // goesLeft reports whether value v takes node i's left branch.
@@ -206,6 +228,9 @@ func (g *GBM) Contributions(m *Matrix) ([]float64, float64, error) {
 			base += t.LeafValue[0]
 		}
 		depth = max(depth, t.depth())
+	}
+	if min(depth, d)+2 > maxPath {
+		return nil, 0, fmt.Errorf("ml: trees %d deep over %d features are too deep to explain (at most %d)", depth, d, maxPath-2)
 	}
 	out := make([]float64, m.Rows*d)
 	parallelBlocks(m.Rows, workerCount(0), func(_, lo, hi int) {

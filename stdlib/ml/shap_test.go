@@ -176,3 +176,19 @@ func TestContributionsNeedCounts(t *testing.T) {
 		t.Fatalf("got %v, want the error asking to retrain", err)
 	}
 }
+
+func BenchmarkTreeSHAP(b *testing.B) {
+	m, y, _ := synthBinary(50_000, 30, 1)
+	g, err := FitGBM(m, y, nil, nil, GBMParams{Trees: 100, Seed: 1}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := sliceRows(m, 0, 2000)
+	b.ResetTimer()
+	for range b.N {
+		if _, _, err := g.Contributions(rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows.Rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
