@@ -37,9 +37,15 @@ type GBMParams struct {
 	EarlyStopping int
 	// Metric is the validation metric: "logloss" or "auc" for binary,
 	// "rmse" for regression [logloss / rmse].
-	Metric  string
-	Seed    uint64
-	Threads int // cores used; 0 means all
+	Metric string
+	// ClassWeight "balanced" weighs each class of a binary label by
+	// n / (2·nₖ); PositiveWeight instead weighs positive rows by a fixed
+	// factor (LightGBM's scale_pos_weight). Weights scale each row's
+	// gradient and hessian.
+	ClassWeight    string
+	PositiveWeight float64
+	Seed           uint64
+	Threads        int // cores used; 0 means all
 }
 
 func (p *GBMParams) defaults() error {
@@ -78,6 +84,9 @@ func (p *GBMParams) defaults() error {
 	}
 	if p.MaxBins > 255 || p.MaxBins < 2 {
 		return fmt.Errorf("gbm: MaxBins must be in [2, 255], got %d", p.MaxBins)
+	}
+	if (p.ClassWeight != "" || p.PositiveWeight != 0) && p.Objective != ObjectiveBinary {
+		return errors.New("gbm: ClassWeight and PositiveWeight need the binary objective")
 	}
 	if p.RowSample < 0 || p.RowSample > 1 || p.FeatureSample < 0 || p.FeatureSample > 1 {
 		return errors.New("gbm: RowSample and FeatureSample must be in (0, 1]")
@@ -239,12 +248,22 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 		vbm = binWith(valid, binners, workers, false)
 	}
 
-	model := &GBM{Objective: p.Objective, Features: slices.Clone(m.Names), SplitGain: make([]float64, d), Splits: make([]int, d)}
-	ymean := 0.0
-	for _, v := range y {
-		ymean += v
+	sw, err := rowClassWeights(y, p.ClassWeight, p.PositiveWeight)
+	if err != nil {
+		return nil, fmt.Errorf("gbm: %w", err)
 	}
-	ymean /= float64(n)
+	model := &GBM{Objective: p.Objective, Features: slices.Clone(m.Names), SplitGain: make([]float64, d), Splits: make([]int, d)}
+	// The starting score is the (weighted) mean label.
+	ymean, wsum := 0.0, 0.0
+	for i, v := range y {
+		w := 1.0
+		if sw != nil {
+			w = sw[i]
+		}
+		ymean += w * v
+		wsum += w
+	}
+	ymean /= wsum
 	if binary {
 		pm := math.Min(math.Max(ymean, 1e-15), 1-1e-15)
 		model.InitScore = math.Log(pm / (1 - pm))
@@ -281,6 +300,10 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 					gp[i] = gradPair{pr - y[i], h}
 				} else {
 					gp[i] = gradPair{score[i] - y[i], 1}
+				}
+				if sw != nil {
+					gp[i].g *= sw[i]
+					gp[i].h *= sw[i]
 				}
 			}
 		})

@@ -121,3 +121,47 @@ func TestGBMRegression(t *testing.T) {
 		t.Errorf("gbm R² %.4f (linear %.4f)", r2, lr2)
 	}
 }
+
+func TestGBMClassWeights(t *testing.T) {
+	m, y, _ := synthBinary(6000, 6, 21)
+	// Keep about one positive in five so the weights matter.
+	for i := range y {
+		if y[i] == 1 && i%2 == 0 {
+			y[i] = 0
+		}
+	}
+	meanPred := func(p GBMParams) (float64, *GBM) {
+		p.Trees, p.Seed = 30, 1
+		g, err := FitGBM(m, y, nil, nil, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := 0.0
+		for _, v := range g.Predict(m, nil) {
+			s += v
+		}
+		return s / float64(m.Rows), g
+	}
+	rate := 0.0
+	for _, v := range y {
+		rate += v
+	}
+	rate /= float64(len(y))
+	plain, _ := meanPred(GBMParams{})
+	balanced, gb := meanPred(GBMParams{ClassWeight: "balanced"})
+	heavy, _ := meanPred(GBMParams{PositiveWeight: 4})
+	if math.Abs(plain-rate) > 0.02 {
+		t.Errorf("unweighted mean prediction %.3f, positive rate %.3f", plain, rate)
+	}
+	if math.Abs(gb.InitScore) > 1e-9 || math.Abs(balanced-0.5) > 0.08 {
+		t.Errorf("balanced: init score %v, mean prediction %.3f; want 0 and about 0.5", gb.InitScore, balanced)
+	}
+	if heavy <= plain+0.1 {
+		t.Errorf("positive weight 4 moved the mean prediction from %.3f only to %.3f", plain, heavy)
+	}
+	for _, bad := range []GBMParams{{ClassWeight: "weird"}, {PositiveWeight: -1}, {Objective: ObjectiveRegression, PositiveWeight: 2}} {
+		if _, err := FitGBM(m, y, nil, nil, bad, nil); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}

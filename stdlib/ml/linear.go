@@ -54,13 +54,27 @@ type LinearModel struct {
 }
 
 func classWeights(y []float64, p LogisticParams) ([]float64, error) {
-	if p.ClassWeight == "" && p.PositiveWeight == 0 {
+	sw, err := rowClassWeights(y, p.ClassWeight, p.PositiveWeight)
+	if err != nil {
+		return nil, fmt.Errorf("logistic: %w", err)
+	}
+	return sw, nil
+}
+
+// rowClassWeights returns each row's weight for 0/1 labels y: nil when
+// classWeight is "" and positiveWeight 0 (all rows weigh 1), n / (2·nₖ)
+// for "balanced", or positiveWeight for positive rows and 1 for others.
+func rowClassWeights(y []float64, classWeight string, positiveWeight float64) ([]float64, error) {
+	if classWeight == "" && positiveWeight == 0 {
 		return nil, nil
 	}
+	if positiveWeight < 0 || math.IsNaN(positiveWeight) || math.IsInf(positiveWeight, 0) {
+		return nil, fmt.Errorf("positive weight must be a positive number, got %v", positiveWeight)
+	}
 	wPos, wNeg := 1.0, 1.0
-	switch p.ClassWeight {
+	switch classWeight {
 	case "":
-		wPos = p.PositiveWeight
+		wPos = positiveWeight
 	case "balanced":
 		var pos float64
 		for _, v := range y {
@@ -68,11 +82,11 @@ func classWeights(y []float64, p LogisticParams) ([]float64, error) {
 		}
 		n := float64(len(y))
 		if pos == 0 || pos == n {
-			return nil, errors.New("logistic: balanced class weights need both classes in the labels")
+			return nil, errors.New("balanced class weights need both classes in the labels")
 		}
 		wPos, wNeg = n/(2*pos), n/(2*(n-pos))
 	default:
-		return nil, fmt.Errorf("logistic: unknown class weight %q (use \"balanced\" or PositiveWeight)", p.ClassWeight)
+		return nil, fmt.Errorf("unknown class weight %q (use \"balanced\" or PositiveWeight)", classWeight)
 	}
 	sw := make([]float64, len(y))
 	for i, v := range y {
