@@ -127,8 +127,10 @@ type Driver struct {
 
 // RowExplanation is one row's score and its largest drivers.
 type RowExplanation struct {
-	Margin     float64 // raw score: Base + Σ contributions
-	Prediction float64 // probability for binary models, value for regression
+	Margin float64 // raw score: Base + Σ contributions
+	// Prediction is the probability for binary models (calibrated when
+	// the model is), the value for regression.
+	Prediction float64
 	Drivers    []Driver
 	// Other is the summed contribution of the columns not in Drivers.
 	Other float64
@@ -200,6 +202,9 @@ func (m *Model) ExplainTable(t *Table, k int) (*Explanation, error) {
 			r := RowExplanation{Margin: c.Margin[i], Prediction: c.Margin[i], Drivers: drivers[i*k : (i+1)*k : (i+1)*k]}
 			if m.Task == TaskBinary {
 				r.Prediction = sigmoid(c.Margin[i])
+				if m.Calibration != nil {
+					r.Prediction = m.Calibration.apply(r.Prediction)
+				}
 			}
 			var top float64
 			for n, j := range order[:k] {

@@ -163,6 +163,11 @@ func (m *Model) validate() error {
 	default:
 		return fmt.Errorf("unknown model kind %q", m.Kind)
 	}
+	if m.Calibration != nil {
+		if err := m.Calibration.validate(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
