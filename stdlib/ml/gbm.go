@@ -195,7 +195,9 @@ type Progress struct {
 
 func (p Progress) String() string {
 	s := fmt.Sprintf("%s round %d/%d", p.Model, p.Round, p.Rounds)
-	if p.Metric != "" {
+	if p.Model == "search" {
+		s = fmt.Sprintf("search: %d/%d trials done  best mean %s %.5f (trial %d)", p.Round, p.Rounds, p.Metric, p.Valid, p.BestRound)
+	} else if p.Metric != "" {
 		s += fmt.Sprintf("  train %s %.5f", p.Metric, p.Train)
 		if p.HasValid {
 			s += fmt.Sprintf("  valid %s %.5f (best round %d)", p.Metric, p.Valid, p.BestRound)
