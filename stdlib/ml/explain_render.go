@@ -27,7 +27,6 @@ func (e *Explanation) DisplayData() display.Data {
 	n := min(len(e.Rows), explainShown)
 	rows := make([][]string, n)
 	var text strings.Builder
-	fmt.Fprintf(&text, "base %.4f (%s)\n", e.Base, e.Scale)
 	for i, r := range e.Rows[:n] {
 		row := []string{fmt.Sprint(i), fmt.Sprintf("%.4f", r.Prediction)}
 		fmt.Fprintf(&text, "%d  %.4f", i, r.Prediction)
@@ -44,7 +43,7 @@ func (e *Explanation) DisplayData() display.Data {
 		caption += fmt.Sprintf("; first %d of %d rows", n, len(e.Rows))
 	}
 	d := display.HTML(htmlTable(caption, header, rows))
-	d.Bundle[display.MIMEText] = text.String()
+	d.Bundle[display.MIMEText] = caption + "\n" + text.String()
 	return d
 }
 

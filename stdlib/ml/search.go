@@ -373,8 +373,9 @@ func (r *SearchResult) DisplayData() display.Data {
 	header := append([]string{"rank", "trial"}, r.Params...)
 	header = append(header, r.Metric+" mean", r.Metric+" std", "fit s")
 	rows := make([][]string, len(r.Trials))
+	caption := fmt.Sprintf("Search: %d trials ranked by mean %s over folds", len(r.Trials), r.Metric)
 	var text strings.Builder
-	fmt.Fprintf(&text, "%d trials ranked by %s\n", len(r.Trials), r.Metric)
+	fmt.Fprintln(&text, caption)
 	for i, t := range r.Trials {
 		row := []string{fmt.Sprint(i + 1), fmt.Sprint(t.Number)}
 		for _, v := range t.Values {
@@ -384,7 +385,7 @@ func (r *SearchResult) DisplayData() display.Data {
 		rows[i] = row
 		fmt.Fprintln(&text, strings.Join(row, "  "))
 	}
-	d := display.HTML(htmlTable(fmt.Sprintf("Search: %d trials ranked by mean %s over folds", len(r.Trials), r.Metric), header, rows))
+	d := display.HTML(htmlTable(caption, header, rows))
 	d.Bundle[display.MIMEText] = text.String()
 	return d
 }
