@@ -451,12 +451,12 @@ func TestTemplatesOnServer(t *testing.T) {
 			nb := filepath.Join(tp.name, tp.name+".ipynb")
 			start := time.Now()
 			out = s.galley(t, "recipe", "create", nb, "--name", tp.name)
-			if !strings.Contains(out, "created recipe "+tp.name+" version 1 (6 parameters") {
+			if !strings.Contains(out, fmt.Sprintf("created recipe %s version 1 (%d parameters", tp.name, len(tp.params()))) {
 				t.Fatalf("recipe create: %s", out)
 			}
 			t.Logf("recipe create with its dry run took %s", time.Since(start).Round(time.Millisecond))
 			out = s.galley(t, "recipe", "show", tp.name)
-			for _, p := range []string{"modelKind", "trees", "learningRate", "maxLeaves", "testFraction", "seed"} {
+			for _, p := range tp.params() {
 				if !strings.Contains(out, p) {
 					t.Errorf("recipe show lists no parameter %s:\n%s", p, out)
 				}
@@ -474,7 +474,7 @@ func TestTemplatesOnServer(t *testing.T) {
 				}
 			}
 			// Exploration cells stay in the notebook.
-			for _, gone := range []string{"sample.Locate", "recipe.Try", "data.Profile"} {
+			for _, gone := range []string{"sample.Locate", "recipe.Try", "data.Profile", "ml.Search", ".Waterfall("} {
 				if strings.Contains(src, gone) {
 					t.Errorf("recipe source contains %s, which only exploration cells use", gone)
 				}
@@ -535,6 +535,15 @@ func TestTemplatesOnServer(t *testing.T) {
 func metricSummary(m map[string]float64) string {
 	return fmt.Sprintf("auc %.4f, logloss %.4f, lift_top_decile %.2f, gain_top_30_pct %.3f, accuracy %.4f",
 		m["auc"], m["logloss"], m["lift_top_decile"], m["gain_top_30_pct"], m["accuracy"])
+}
+
+// params returns the parameters the template's recipe declares.
+func (tp template) params() []string {
+	p := []string{"modelKind", "trees", "learningRate", "maxLeaves", "testFraction", "seed"}
+	if tp.drivers > 0 {
+		p = append(p, "drivers")
+	}
+	return p
 }
 
 // columns returns the scored output's columns.

@@ -44,8 +44,13 @@ type GBMParams struct {
 	// gradient and hessian.
 	ClassWeight    string
 	PositiveWeight float64
-	Seed           uint64
-	Threads        int // cores used; 0 means all
+	// Monotone constrains features by name: 1 makes predictions
+	// non-decreasing in the feature, -1 non-increasing, 0 leaves it free.
+	// Each tree keeps the order by bounding its leaves' values (LightGBM's
+	// "basic" method).
+	Monotone map[string]int `json:",omitempty"`
+	Seed     uint64
+	Threads  int // cores used; 0 means all
 }
 
 func (p *GBMParams) defaults() error {
@@ -221,6 +226,10 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 		return nil, err
 	}
 	n, d := m.Rows, len(m.Cols)
+	mono, err := monotoneByFeature(p.Monotone, m.Names)
+	if err != nil {
+		return nil, err
+	}
 	if len(y) != n {
 		return nil, fmt.Errorf("gbm: %d labels for %d rows", len(y), n)
 	}
@@ -285,6 +294,7 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 	}
 	gp := make([]gradPair, n)
 	g := newGrower(&p, bm, workers)
+	g.mono = mono
 	rng := rand.New(rand.NewPCG(p.Seed, 0x67626d))
 	inBag := make([]bool, n)
 	bestMetric, bestRound := math.Inf(1), 0
@@ -413,6 +423,32 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 		t.binThreshold = nil
 	}
 	return model, nil
+}
+
+// monotoneByFeature turns constraints by name into one per feature, or
+// nil when there are none.
+func monotoneByFeature(byName map[string]int, names []string) ([]int8, error) {
+	if len(byName) == 0 {
+		return nil, nil
+	}
+	out := make([]int8, len(names))
+	var unknown []string
+	for name, c := range byName {
+		if c < -1 || c > 1 {
+			return nil, fmt.Errorf("gbm: monotone constraint for %q is %d; use 1, -1 or 0", name, c)
+		}
+		j := slices.Index(names, name)
+		if j < 0 {
+			unknown = append(unknown, name)
+			continue
+		}
+		out[j] = int8(c)
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("gbm: monotone constraint on %s, which %s not a feature", quoteList(unknown), isAre(len(unknown)))
+	}
+	return out, nil
 }
 
 func gbmMetric(metric string, binary bool, y, score []float64) float64 {
