@@ -131,9 +131,8 @@ func fitIsotonic(y, p []float64) *Calibrator {
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
 	type block struct {
-		sum, n   float64
-		lo, hi   float64 // score range
-		pointSum float64
+		sum, n float64
+		lo, hi float64 // score range
 	}
 	var blocks []block
 	for k := 0; k < len(idx); {
