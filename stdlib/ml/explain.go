@@ -55,6 +55,12 @@ func (m *Model) ContributionsTable(t *Table) (*Contributions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ml: %w", err)
 	}
+	return m.contributions(X)
+}
+
+// contributions explains the rows of X, the pipeline's output.
+func (m *Model) contributions(X *Matrix) (*Contributions, error) {
+	var err error
 	var raw []float64
 	var base float64
 	var margin []float64
@@ -168,10 +174,19 @@ func (m *Model) Explain(f *data.Frame, k int) (*Explanation, error) {
 
 // ExplainTable is Explain for a Table.
 func (m *Model) ExplainTable(t *Table, k int) (*Explanation, error) {
+	X, err := m.Pipeline.Transform(t)
+	if err != nil {
+		return nil, fmt.Errorf("ml: %w", err)
+	}
+	return m.explain(t, X, k)
+}
+
+// explain explains the rows of t, whose pipeline output is X.
+func (m *Model) explain(t *Table, X *Matrix, k int) (*Explanation, error) {
 	if k < 1 {
 		return nil, fmt.Errorf("ml: Explain needs k ≥ 1 drivers per row, got %d", k)
 	}
-	c, err := m.ContributionsTable(t)
+	c, err := m.contributions(X)
 	if err != nil {
 		return nil, err
 	}

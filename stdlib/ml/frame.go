@@ -155,7 +155,7 @@ func (m *Model) ScoreWith(f *data.Frame, o ScoreOptions) (*data.Frame, error) {
 	if err != nil || o.Drivers == 0 {
 		return out, err
 	}
-	e, err := m.ExplainTable(t, o.Drivers)
+	e, err := m.explain(t, X, o.Drivers)
 	if err != nil {
 		out.Release()
 		return nil, err
