@@ -24,11 +24,12 @@
 // whichever side each split learned is better. Training is deterministic
 // for a given seed and thread count. GBMParams.ClassWeight ("balanced")
 // and PositiveWeight weigh the classes of a binary label, as LogisticParams'
-// fields of the same names do.
+// fields of the same names do. GBMParams.Monotone makes predictions
+// non-decreasing (1) or non-increasing (-1) in named features by bounding
+// leaf values, as LightGBM's basic method does.
 //
-// Not built yet: multiclass (softmax) objectives and their metrics, native
-// categorical splits (string columns need Ordinal or OneHot), and monotone
-// constraints.
+// Not built yet: multiclass (softmax) objectives and their metrics, and
+// native categorical splits (string columns need Ordinal or OneHot).
 //
 // # Pipelines
 //
