@@ -203,6 +203,9 @@ func (t *Tree) depth() int {
 	return walk(0)
 }
 
+// shapBlock is the rows an explaining worker takes at a time.
+const shapBlock = 64
+
 // errNoCounts is returned for models saved before trees recorded how many
 // training rows reached each node.
 var errNoCounts = errors.New("ml: this model's trees do not record training row counts, which explanations need; retrain it with this version")
@@ -233,7 +236,11 @@ func (g *GBM) Contributions(m *Matrix) ([]float64, float64, error) {
 		return nil, 0, fmt.Errorf("ml: trees %d deep over %d features are too deep to explain (at most %d)", depth, d, maxPath-2)
 	}
 	out := make([]float64, m.Rows*d)
-	parallelBlocks(m.Rows, workerCount(0), func(_, lo, hi int) {
+	// Rows cost far more here than in prediction, so small blocks handed
+	// out in turn keep every core busy to the end.
+	blocks := (m.Rows + shapBlock - 1) / shapBlock
+	parallelItems(blocks, workerCount(0), func(b int) {
+		lo, hi := b*shapBlock, min((b+1)*shapBlock, m.Rows)
 		w := newShapWork(depth)
 		x := make([]float64, d)
 		for i := lo; i < hi; i++ {
