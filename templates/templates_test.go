@@ -39,7 +39,10 @@ type template struct {
 	label     string // label column and its positive value
 	positive  string
 	id, score string // the scored output's columns
-	rate      string // metric holding the held-out positive rate
+	// drivers is how many top drivers Score writes after the score, three
+	// columns each.
+	drivers int
+	rate    string // metric holding the held-out positive rate
 	// minAUC is the held-out AUC the default model must reach on the real
 	// data and on the synthetic look-alike, whose signal is weaker.
 	minAUC, minAUCSynthetic float64
@@ -49,7 +52,7 @@ var templates = []template{
 	{
 		name: "churn", dataset: "telco-churn", file: sample.TelcoFile,
 		synthetic: func() (*data.Frame, error) { return sample.Churn(7043, 1) },
-		label:     "Churn", positive: "Yes", id: "customerID", score: "churn_probability", rate: "churn_rate",
+		label:     "Churn", positive: "Yes", id: "customerID", score: "churn_probability", rate: "churn_rate", drivers: 3,
 		minAUC: 0.80, minAUCSynthetic: 0.72,
 	},
 	{
@@ -291,12 +294,20 @@ func TestNotebooksRunInKernel(t *testing.T) {
 				t.Errorf("Train printed %v, want gbm on the %d training rows", m, trainRows)
 			}
 			// The last cell shows the head of the scores.
-			head := fmt.Sprintf("Frame 5 rows × 2 columns\n%s", tp.id)
+			head := fmt.Sprintf("Frame 5 rows × %d columns\n%s", len(tp.columns()), tp.id)
 			if !strings.Contains(text, head) || !strings.Contains(text, tp.score) {
 				t.Errorf("no head of the scores with columns %s, %s in the output", tp.id, tp.score)
 			}
 			switch tp.name {
 			case "churn":
+				// The explanations and tuning section: a table of drivers
+				// for eight customers, a waterfall and a ranked search.
+				if !strings.Contains(text, "Top 3 drivers per row (contributions in log-odds") {
+					t.Errorf("no table of explanations in the output")
+				}
+				if !regexp.MustCompile(`(?m)^Search: 4 trials ranked by mean auc over folds$`).MatchString(text) {
+					t.Errorf("no search results table in the output")
+				}
 				// Load fills the blank TotalCharges of new customers.
 				if !regexp.MustCompile(`(?m)^TotalCharges +float64 +null +0\.0% `).MatchString(text) {
 					t.Errorf("the profile does not show TotalCharges as a float64 column without nulls")
@@ -440,12 +451,12 @@ func TestTemplatesOnServer(t *testing.T) {
 			nb := filepath.Join(tp.name, tp.name+".ipynb")
 			start := time.Now()
 			out = s.galley(t, "recipe", "create", nb, "--name", tp.name)
-			if !strings.Contains(out, "created recipe "+tp.name+" version 1 (6 parameters") {
+			if !strings.Contains(out, fmt.Sprintf("created recipe %s version 1 (%d parameters", tp.name, len(tp.params()))) {
 				t.Fatalf("recipe create: %s", out)
 			}
 			t.Logf("recipe create with its dry run took %s", time.Since(start).Round(time.Millisecond))
 			out = s.galley(t, "recipe", "show", tp.name)
-			for _, p := range []string{"modelKind", "trees", "learningRate", "maxLeaves", "testFraction", "seed"} {
+			for _, p := range tp.params() {
 				if !strings.Contains(out, p) {
 					t.Errorf("recipe show lists no parameter %s:\n%s", p, out)
 				}
@@ -463,7 +474,7 @@ func TestTemplatesOnServer(t *testing.T) {
 				}
 			}
 			// Exploration cells stay in the notebook.
-			for _, gone := range []string{"sample.Locate", "recipe.Try", "data.Profile"} {
+			for _, gone := range []string{"sample.Locate", "recipe.Try", "data.Profile", "ml.Search", ".Waterfall("} {
 				if strings.Contains(src, gone) {
 					t.Errorf("recipe source contains %s, which only exploration cells use", gone)
 				}
@@ -506,8 +517,8 @@ func TestTemplatesOnServer(t *testing.T) {
 			if err := json.Unmarshal([]byte(s.galley(t, "dataset", "show", scores, "--json")), &v); err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(v.Columns, []string{tp.id, tp.score}) || v.Rows != in.rows {
-				t.Errorf("scores dataset = %d rows, columns %v; want %d rows of %s, %s", v.Rows, v.Columns, in.rows, tp.id, tp.score)
+			if !slices.Equal(v.Columns, tp.columns()) || v.Rows != in.rows {
+				t.Errorf("scores dataset = %d rows, columns %v; want %d rows of %v", v.Rows, v.Columns, in.rows, tp.columns())
 			}
 			if l := v.Lineage; l == nil || l.Recipe != tp.name || l.TrainedModel != model+"@1" || l.InputSnapshot != tp.dataset+"@1" || l.RunID != sc.ID {
 				t.Errorf("scores lineage = %+v", v.Lineage)
@@ -529,6 +540,41 @@ func metricSummary(m map[string]float64) string {
 		m["auc"], m["logloss"], m["lift_top_decile"], m["gain_top_30_pct"], m["accuracy"])
 }
 
+// params returns the parameters the template's recipe declares.
+func (tp template) params() []string {
+	p := []string{"modelKind", "trees", "learningRate", "maxLeaves", "testFraction", "seed"}
+	if tp.drivers > 0 {
+		p = append(p, "drivers")
+	}
+	return p
+}
+
+// columns returns the scored output's columns.
+func (tp template) columns() []string {
+	cols := []string{tp.id, tp.score}
+	for i := 1; i <= tp.drivers; i++ {
+		d := fmt.Sprintf("driver_%d", i)
+		cols = append(cols, d, d+"_value", d+"_contribution")
+	}
+	return cols
+}
+
+// checkDrivers checks a score row's drivers: distinct input columns, each
+// with a value and a contribution no smaller than the next one's.
+func checkDrivers(t *testing.T, tp template, row int, r []string) {
+	t.Helper()
+	seen := map[string]bool{}
+	prev := math.Inf(1)
+	for i := 0; i < tp.drivers; i++ {
+		name, value, contrib := r[3*i], r[3*i+1], r[3*i+2]
+		c, err := strconv.ParseFloat(contrib, 64)
+		if name == "" || name == tp.id || name == tp.label || seen[name] || value == "" || err != nil || math.Abs(c) > prev+1e-12 {
+			t.Fatalf("score row %d: driver %d is %q = %q contributing %q; want distinct feature columns with values, by falling size", row, i+1, name, value, contrib)
+		}
+		seen[name], prev = true, math.Abs(c)
+	}
+}
+
 // checkScores reads the scoring output: one row per input row in input
 // order, keyed by the id the input has (or the row number Load gives it),
 // with probabilities that vary and rank positives above negatives.
@@ -538,8 +584,8 @@ func checkScores(t *testing.T, tp template, in input, text string) {
 	if err != nil {
 		t.Fatalf("scores are not CSV: %v", err)
 	}
-	if len(recs) != in.rows+1 || !slices.Equal(recs[0], []string{tp.id, tp.score}) {
-		t.Fatalf("scores: %d lines, header %v; want %d rows under %s,%s", len(recs), recs[0], in.rows, tp.id, tp.score)
+	if len(recs) != in.rows+1 || !slices.Equal(recs[0], tp.columns()) {
+		t.Fatalf("scores: %d lines, header %v; want %d rows under %v", len(recs), recs[0], in.rows, tp.columns())
 	}
 	lo, hi, sum := 1.0, 0.0, 0.0
 	for i, r := range recs[1:] {
@@ -551,6 +597,7 @@ func checkScores(t *testing.T, tp template, in input, text string) {
 			t.Fatalf("score row %d: %s = %q, want a probability", i+1, tp.score, r[1])
 		}
 		lo, hi, sum = min(lo, p), max(hi, p), sum+p
+		checkDrivers(t, tp, i+1, r[2:])
 	}
 	mean := sum / float64(in.rows)
 	if hi-lo < 0.3 || math.Abs(mean-in.rate) > 0.05 {

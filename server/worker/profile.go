@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/stdlib/data"
@@ -15,6 +17,9 @@ import (
 // into a profile set: idColumn is the identity (read as text, so that
 // ids such as 0042 keep their zeros), every numeric column is a score and
 // the first text column besides the identity is the predicted class.
+// The explanation columns ml.ScoreOptions.Drivers adds (driver_N,
+// driver_N_value, driver_N_contribution) are neither: profiles do not keep
+// them, the output dataset does.
 func profileScores(csvPath, idColumn string) (*server.ProfileWrite, error) {
 	header, err := csvHeader(csvPath)
 	if err != nil {
@@ -40,7 +45,7 @@ func profileScores(csvPath, idColumn string) (*server.ProfileWrite, error) {
 	var scores [][]float64
 	var class []string
 	for _, fl := range f.Schema() {
-		if fl.Name == idColumn {
+		if fl.Name == idColumn || isDriverColumn(fl.Name) {
 			continue
 		}
 		c, _ := f.Column(fl.Name)
@@ -98,4 +103,19 @@ func csvHeader(path string) ([]string, error) {
 	}
 	defer fh.Close()
 	return csv.NewReader(fh).Read()
+}
+
+// isDriverColumn reports whether name is one of the explanation columns
+// scoring writes beside the scores: driver_N, driver_N_value or
+// driver_N_contribution.
+func isDriverColumn(name string) bool {
+	rest, ok := strings.CutPrefix(name, "driver_")
+	if !ok {
+		return false
+	}
+	n, suffix, _ := strings.Cut(rest, "_")
+	if _, err := strconv.Atoi(n); err != nil {
+		return false
+	}
+	return suffix == "" || suffix == "value" || suffix == "contribution"
 }

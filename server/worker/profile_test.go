@@ -33,6 +33,17 @@ func TestProfileScores(t *testing.T) {
 			t.Errorf("row 2 = %+v", r)
 		}
 	})
+	t.Run("drivers are left out", func(t *testing.T) {
+		csv := "customerID,driver_1,driver_1_value,driver_1_contribution,churn_probability,driver_10_contribution,driver_x\n" +
+			"a,Contract,Month-to-month,0.5,0.8,0.1,Yes\n"
+		w, err := profileScores(write(t, csv), "customerID")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(w.ScoreNames, ",") != "churn_probability" || w.Rows[0].Class != "Yes" {
+			t.Errorf("write = %+v, want churn_probability the only score and driver_x the class", w)
+		}
+	})
 	for _, tc := range []struct{ name, csv, want string }{
 		{"no id column", "id,p\n1,0.5\n", "no column customerID"},
 		{"duplicate id", "customerID,p\na,0.5\na,0.6\n", `id "a" is in rows 1 and 2`},

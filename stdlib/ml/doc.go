@@ -22,7 +22,14 @@
 // the histogram subtraction trick, row and feature subsampling, L2 leaf
 // penalty, early stopping on a validation set and missing values sent to
 // whichever side each split learned is better. Training is deterministic
-// for a given seed and thread count.
+// for a given seed and thread count. GBMParams.ClassWeight ("balanced")
+// and PositiveWeight weigh the classes of a binary label, as LogisticParams'
+// fields of the same names do. GBMParams.Monotone makes predictions
+// non-decreasing (1) or non-increasing (-1) in named features by bounding
+// leaf values, as LightGBM's basic method does.
+//
+// Not built yet: multiclass (softmax) objectives and their metrics, and
+// native categorical splits (string columns need Ordinal or OneHot).
 //
 // # Pipelines
 //
@@ -40,6 +47,43 @@
 // chunk by chunk from a data.CSVReader to a data.CSVWriter. Scoring is
 // parallel and allocates per chunk, never per row.
 //
+// # Explanations
+//
+// Model.Explain(f, k) gives the k input columns that moved each row's
+// score most, with the row's value of each and its contribution, and
+// renders as a table; Explanation.Waterfall(i) draws row i's score building
+// up from the base value (plot.Waterfall). Contributions are additive on
+// the margin (log-odds for binary models): base + Σ contributions = margin
+// for every row. Trees get exact TreeSHAP values (Lundberg et al.'s
+// polynomial-time algorithm, weighting the branches a row does not take
+// by the training rows that went each way, as LightGBM's pred_contrib
+// does); linear models get wⱼ·(xⱼ − x̄ⱼ) from the training means. A column
+// the pipeline expands (one-hot categories, missing indicators) gets the
+// sum of its features'. Model.Contributions returns the whole matrix, and
+// ScoreOptions{Drivers: k} writes driver_i, driver_i_value and
+// driver_i_contribution beside each score, so a scoring run carries the
+// reasons with the scores.
+//
+//	why, _ := m.Explain(customers, 3)
+//	why.Waterfall(0)
+//	scored, _ := m.ScoreWith(customers, ml.ScoreOptions{Drivers: 3})
+//
+// # Calibration and search
+//
+// Model.Calibrate(f, method) fits Platt scaling (CalibratePlatt) or
+// isotonic regression (CalibrateIsotonic) on held-out rows; the model then
+// predicts calibrated probabilities and saves the calibration with it.
+// Search tries hyperparameters by (stratified) cross-validation — the full
+// grid of each Param's Values, or Trials random draws from values or
+// ranges — running fits in parallel across cores, with a live progress bar
+// through SearchOptions.Progress and a results table, best first; its Best
+// field is the winning Spec.
+//
+//	res, _ := ml.Search(train, spec, ml.SearchOptions{
+//		Params: []ml.Param{{Name: "LearningRate", Min: 0.02, Max: 0.3, Log: true}},
+//		Trials: 8, Folds: 3, Progress: ml.ShowProgress(0),
+//	})
+//
 // # Model files
 //
 // Save writes a zip holding manifest.json (format name and version) and
@@ -53,5 +97,7 @@
 // (NaN for missing) and string columns, Matrix is a column-major feature
 // matrix, and FitLogistic, FitLinear and FitGBM train directly on it.
 // Metrics (AUC, AUCPR, LogLoss, ConfusionAt, Lift, Calibration, RMSE, MAE,
-// R2) take label and prediction slices.
+// R2) take label and prediction slices; GBM.Contributions and
+// LinearModel.Contributions explain a Matrix, and FitCalibrator calibrates
+// score slices.
 package ml

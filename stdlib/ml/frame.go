@@ -90,6 +90,11 @@ type ScoreOptions struct {
 	Column string
 	// IgnoreExtra accepts input columns the model was not trained on.
 	IgnoreExtra bool
+	// Drivers, when above 0, also writes each row's largest drivers of its
+	// score (see Model.Explain): for rank i from 1 to Drivers, columns
+	// driver_i (the input column), driver_i_value (the row's value of it,
+	// as text) and driver_i_contribution (its part in the margin).
+	Drivers int
 }
 
 // Predict returns predictions for the rows of f: probabilities of the
@@ -135,11 +140,39 @@ func (m *Model) ScoreWith(f *data.Frame, o ScoreOptions) (*data.Frame, error) {
 	if f.Has(col) {
 		return nil, fmt.Errorf("ml: frame already has a column %q; choose another with ScoreOptions.Column", col)
 	}
-	p, err := m.predictFrame(f, nil)
+	if o.Drivers < 0 {
+		return nil, fmt.Errorf("ml: ScoreOptions.Drivers is %d; use 0 for no drivers or a positive count", o.Drivers)
+	}
+	t, err := FrameTable(f)
 	if err != nil {
 		return nil, err
 	}
-	return f.WithColumn(data.Float64s(col, p))
+	X, err := m.Pipeline.Transform(t)
+	if err != nil {
+		return nil, fmt.Errorf("ml: %w", err)
+	}
+	out, err := f.WithColumn(data.Float64s(col, m.predictMatrix(X, nil)))
+	if err != nil || o.Drivers == 0 {
+		return out, err
+	}
+	e, err := m.explain(t, X, o.Drivers)
+	if err != nil {
+		out.Release()
+		return nil, err
+	}
+	for _, s := range e.driverColumns() {
+		if f.Has(s.Name()) {
+			out.Release()
+			return nil, fmt.Errorf("ml: frame already has a column %q, which ScoreOptions.Drivers writes; rename it first", s.Name())
+		}
+		next, err := out.WithColumn(s)
+		out.Release()
+		if err != nil {
+			return nil, err
+		}
+		out = next
+	}
+	return out, nil
 }
 
 // FrameSource yields frames one chunk at a time and io.EOF at the end;

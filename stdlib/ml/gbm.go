@@ -37,9 +37,20 @@ type GBMParams struct {
 	EarlyStopping int
 	// Metric is the validation metric: "logloss" or "auc" for binary,
 	// "rmse" for regression [logloss / rmse].
-	Metric  string
-	Seed    uint64
-	Threads int // cores used; 0 means all
+	Metric string
+	// ClassWeight "balanced" weighs each class of a binary label by
+	// n / (2·nₖ); PositiveWeight instead weighs positive rows by a fixed
+	// factor (LightGBM's scale_pos_weight). Weights scale each row's
+	// gradient and hessian.
+	ClassWeight    string
+	PositiveWeight float64
+	// Monotone constrains features by name: 1 makes predictions
+	// non-decreasing in the feature, -1 non-increasing, 0 leaves it free.
+	// Each tree keeps the order by bounding its leaves' values (LightGBM's
+	// "basic" method).
+	Monotone map[string]int `json:",omitempty"`
+	Seed     uint64
+	Threads  int // cores used; 0 means all
 }
 
 func (p *GBMParams) defaults() error {
@@ -79,6 +90,9 @@ func (p *GBMParams) defaults() error {
 	if p.MaxBins > 255 || p.MaxBins < 2 {
 		return fmt.Errorf("gbm: MaxBins must be in [2, 255], got %d", p.MaxBins)
 	}
+	if (p.ClassWeight != "" || p.PositiveWeight != 0) && p.Objective != ObjectiveBinary {
+		return errors.New("gbm: ClassWeight and PositiveWeight need the binary objective")
+	}
 	if p.RowSample < 0 || p.RowSample > 1 || p.FeatureSample < 0 || p.FeatureSample > 1 {
 		return errors.New("gbm: RowSample and FeatureSample must be in (0, 1]")
 	}
@@ -112,6 +126,11 @@ type Tree struct {
 	Right       []int32   `json:"right"`
 	Gain        []float64 `json:"gain"`
 	LeafValue   []float64 `json:"leaf_value"`
+	// Count and LeafCount are the training rows that reached each split
+	// node and each leaf; explanations weight the paths a row does not
+	// take by them. Models saved before they were recorded lack them.
+	Count     []int64 `json:"count,omitempty"`
+	LeafCount []int64 `json:"leaf_count,omitempty"`
 
 	// binThreshold is the split in bin numbers; set only while training.
 	binThreshold []uint8
@@ -181,7 +200,9 @@ type Progress struct {
 
 func (p Progress) String() string {
 	s := fmt.Sprintf("%s round %d/%d", p.Model, p.Round, p.Rounds)
-	if p.Metric != "" {
+	if p.Model == "search" {
+		s = fmt.Sprintf("search: %d/%d trials done  best mean %s %.5f (trial %d)", p.Round, p.Rounds, p.Metric, p.Valid, p.BestRound)
+	} else if p.Metric != "" {
 		s += fmt.Sprintf("  train %s %.5f", p.Metric, p.Train)
 		if p.HasValid {
 			s += fmt.Sprintf("  valid %s %.5f (best round %d)", p.Metric, p.Valid, p.BestRound)
@@ -205,6 +226,10 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 		return nil, err
 	}
 	n, d := m.Rows, len(m.Cols)
+	mono, err := monotoneByFeature(p.Monotone, m.Names)
+	if err != nil {
+		return nil, err
+	}
 	if len(y) != n {
 		return nil, fmt.Errorf("gbm: %d labels for %d rows", len(y), n)
 	}
@@ -234,12 +259,22 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 		vbm = binWith(valid, binners, workers, false)
 	}
 
-	model := &GBM{Objective: p.Objective, Features: slices.Clone(m.Names), SplitGain: make([]float64, d), Splits: make([]int, d)}
-	ymean := 0.0
-	for _, v := range y {
-		ymean += v
+	sw, err := rowClassWeights(y, p.ClassWeight, p.PositiveWeight)
+	if err != nil {
+		return nil, fmt.Errorf("gbm: %w", err)
 	}
-	ymean /= float64(n)
+	model := &GBM{Objective: p.Objective, Features: slices.Clone(m.Names), SplitGain: make([]float64, d), Splits: make([]int, d)}
+	// The starting score is the (weighted) mean label.
+	ymean, wsum := 0.0, 0.0
+	for i, v := range y {
+		w := 1.0
+		if sw != nil {
+			w = sw[i]
+		}
+		ymean += w * v
+		wsum += w
+	}
+	ymean /= wsum
 	if binary {
 		pm := math.Min(math.Max(ymean, 1e-15), 1-1e-15)
 		model.InitScore = math.Log(pm / (1 - pm))
@@ -259,6 +294,7 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 	}
 	gp := make([]gradPair, n)
 	g := newGrower(&p, bm, workers)
+	g.mono = mono
 	rng := rand.New(rand.NewPCG(p.Seed, 0x67626d))
 	inBag := make([]bool, n)
 	bestMetric, bestRound := math.Inf(1), 0
@@ -276,6 +312,10 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 					gp[i] = gradPair{pr - y[i], h}
 				} else {
 					gp[i] = gradPair{score[i] - y[i], 1}
+				}
+				if sw != nil {
+					gp[i].g *= sw[i]
+					gp[i].h *= sw[i]
 				}
 			}
 		})
@@ -383,6 +423,32 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 		t.binThreshold = nil
 	}
 	return model, nil
+}
+
+// monotoneByFeature turns constraints by name into one per feature, or
+// nil when there are none.
+func monotoneByFeature(byName map[string]int, names []string) ([]int8, error) {
+	if len(byName) == 0 {
+		return nil, nil
+	}
+	out := make([]int8, len(names))
+	var unknown []string
+	for name, c := range byName {
+		if c < -1 || c > 1 {
+			return nil, fmt.Errorf("gbm: monotone constraint for %q is %d; use 1, -1 or 0", name, c)
+		}
+		j := slices.Index(names, name)
+		if j < 0 {
+			unknown = append(unknown, name)
+			continue
+		}
+		out[j] = int8(c)
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("gbm: monotone constraint on %s, which %s not a feature", quoteList(unknown), isAre(len(unknown)))
+	}
+	return out, nil
 }
 
 func gbmMetric(metric string, binary bool, y, score []float64) float64 {

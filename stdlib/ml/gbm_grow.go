@@ -23,6 +23,8 @@ type leaf struct {
 	// parent node and side pointing at this leaf; parent < 0 for the root
 	parent int
 	isLeft bool
+	// lo and hi bound the leaf's value under monotone constraints.
+	lo, hi float64
 }
 
 // grower holds the state reused across trees.
@@ -37,6 +39,9 @@ type grower struct {
 	feats    []int
 	// used[f] is feature f's bins, the missing one included.
 	used []int
+	// mono holds each feature's monotone constraint (1, -1 or 0); nil
+	// when there are none.
+	mono []int8
 }
 
 func newGrower(p *GBMParams, bm *binMatrix, workers int) *grower {
@@ -127,6 +132,10 @@ func (g *grower) findSplit(l *leaf) {
 	if l.n < int64(2*p.MinDataInLeaf) || l.h < 2*p.MinHessianInLeaf {
 		return
 	}
+	if g.mono != nil {
+		g.findSplitMonotone(l)
+		return
+	}
 	parent := leafScore(l.g, l.h, p.L2)
 	minN := int64(p.MinDataInLeaf)
 	cntPerHess := float64(l.n) / l.h
@@ -157,6 +166,80 @@ func (g *grower) findSplit(l *leaf) {
 			try(t, lg, lh, false)
 			try(t, lg+miss.g, lh+miss.h, true)
 		}
+	}
+}
+
+// leafOutput is the value minimising a leaf's loss within [lo, hi], and
+// score the loss reduction it gives (leafScore when unbounded).
+func leafOutput(gs, hs, l2, lo, hi float64) float64 {
+	return math.Min(math.Max(-gs/(hs+l2), lo), hi)
+}
+
+func outputScore(gs, hs, l2, o float64) float64 { return -(2*gs*o + (hs+l2)*o*o) }
+
+// findSplitMonotone is findSplit under monotone constraints: the children's
+// values are bounded by the leaf's, and a split on a constrained feature
+// whose children's values would break its order is not taken.
+func (g *grower) findSplitMonotone(l *leaf) {
+	p := g.p
+	parent := outputScore(l.g, l.h, p.L2, leafOutput(l.g, l.h, p.L2, l.lo, l.hi))
+	minN := int64(p.MinDataInLeaf)
+	cntPerHess := float64(l.n) / l.h
+	for _, f := range g.feats {
+		c := g.mono[f]
+		nb := g.bm.binners[f].bins()
+		h := l.hist[f][:nb+1]
+		miss := h[nb]
+		var lg, lh float64
+		try := func(t int, gl, hl float64, missLeft bool) {
+			nl := int64(hl*cntPerHess + 0.5)
+			gr, hr, nr := l.g-gl, l.h-hl, l.n-nl
+			if nl < minN || nr < minN || hl < p.MinHessianInLeaf || hr < p.MinHessianInLeaf {
+				return
+			}
+			lo := leafOutput(gl, hl, p.L2, l.lo, l.hi)
+			ro := leafOutput(gr, hr, p.L2, l.lo, l.hi)
+			if c > 0 && lo > ro || c < 0 && lo < ro {
+				return
+			}
+			gain := outputScore(gl, hl, p.L2, lo) + outputScore(gr, hr, p.L2, ro) - parent
+			if gain > l.best.gain {
+				l.best = split{gain: gain, feature: f, bin: uint8(t), missingLeft: missLeft, lg: gl, lh: hl}
+			}
+		}
+		for t := 0; t < nb-1; t++ {
+			lg += h[t].g
+			lh += h[t].h
+			if miss.h == 0 {
+				try(t, lg, lh, 2*lh >= l.h)
+				continue
+			}
+			try(t, lg, lh, false)
+			try(t, lg+miss.g, lh+miss.h, true)
+		}
+	}
+}
+
+// bound sets the children's value bounds after l splits: they inherit
+// l's, and a split on a constrained feature puts the boundary between
+// them at the midpoint of their values.
+func (g *grower) bound(l, left, right *leaf) {
+	left.lo, left.hi, right.lo, right.hi = l.lo, l.hi, l.lo, l.hi
+	if g.mono == nil {
+		return
+	}
+	c := g.mono[l.best.feature]
+	if c == 0 {
+		return
+	}
+	p := g.p
+	lo := leafOutput(left.g, left.h, p.L2, l.lo, l.hi)
+	ro := leafOutput(right.g, right.h, p.L2, l.lo, l.hi)
+	mid := (lo + ro) / 2
+	if c > 0 {
+		left.hi, right.lo = mid, mid
+	} else {
+		left.lo, right.hi = mid, mid
 	}
 }
 
@@ -235,7 +318,7 @@ func (g *grower) partitionRange(l *leaf, lo, hi int) (int, int) {
 // whose ranges of idx say which rows each leaf holds.
 func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, splits []int) (*Tree, []*leaf) {
 	p := g.p
-	root := &leaf{start: 0, end: n, parent: -1, hist: g.getHist()}
+	root := &leaf{start: 0, end: n, parent: -1, hist: g.getHist(), lo: math.Inf(-1), hi: math.Inf(1)}
 	g.buildHist(root.hist, 0, n, gp, identity)
 	// Node totals come from any one feature's histogram.
 	for _, b := range root.hist[0] {
@@ -265,6 +348,7 @@ func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, sp
 		t.Threshold = append(t.Threshold, g.bm.binners[s.feature].upper[s.bin])
 		t.MissingLeft = append(t.MissingLeft, s.missingLeft)
 		t.Gain = append(t.Gain, s.gain)
+		t.Count = append(t.Count, l.n)
 		t.Left = append(t.Left, 0)
 		t.Right = append(t.Right, 0)
 		if l.parent >= 0 {
@@ -278,6 +362,7 @@ func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, sp
 		splits[s.feature]++
 		left := &leaf{start: l.start, end: mid, g: s.lg, h: s.lh, n: int64(mid - l.start), depth: l.depth + 1, parent: int(node), isLeft: true}
 		right := &leaf{start: mid, end: l.end, g: l.g - s.lg, h: l.h - s.lh, n: int64(l.end - mid), depth: l.depth + 1, parent: int(node)}
+		g.bound(l, left, right)
 		small, large := left, right
 		if left.n > right.n {
 			small, large = right, left
@@ -303,7 +388,8 @@ func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, sp
 				t.Right[l.parent] = int32(^i)
 			}
 		}
-		t.LeafValue = append(t.LeafValue, -l.g/(l.h+p.L2)*p.LearningRate)
+		t.LeafValue = append(t.LeafValue, leafOutput(l.g, l.h, p.L2, l.lo, l.hi)*p.LearningRate)
+		t.LeafCount = append(t.LeafCount, l.n)
 	}
 	return t, leaves
 }

@@ -121,3 +121,108 @@ func TestGBMRegression(t *testing.T) {
 		t.Errorf("gbm R² %.4f (linear %.4f)", r2, lr2)
 	}
 }
+
+func TestGBMClassWeights(t *testing.T) {
+	m, y, _ := synthBinary(6000, 6, 21)
+	// Keep about one positive in five so the weights matter.
+	for i := range y {
+		if y[i] == 1 && i%2 == 0 {
+			y[i] = 0
+		}
+	}
+	meanPred := func(p GBMParams) (float64, *GBM) {
+		p.Trees, p.Seed = 30, 1
+		g, err := FitGBM(m, y, nil, nil, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := 0.0
+		for _, v := range g.Predict(m, nil) {
+			s += v
+		}
+		return s / float64(m.Rows), g
+	}
+	rate := 0.0
+	for _, v := range y {
+		rate += v
+	}
+	rate /= float64(len(y))
+	plain, _ := meanPred(GBMParams{})
+	balanced, gb := meanPred(GBMParams{ClassWeight: "balanced"})
+	heavy, _ := meanPred(GBMParams{PositiveWeight: 4})
+	if math.Abs(plain-rate) > 0.02 {
+		t.Errorf("unweighted mean prediction %.3f, positive rate %.3f", plain, rate)
+	}
+	if math.Abs(gb.InitScore) > 1e-9 || math.Abs(balanced-0.5) > 0.08 {
+		t.Errorf("balanced: init score %v, mean prediction %.3f; want 0 and about 0.5", gb.InitScore, balanced)
+	}
+	if heavy <= plain+0.1 {
+		t.Errorf("positive weight 4 moved the mean prediction from %.3f only to %.3f", plain, heavy)
+	}
+	for _, bad := range []GBMParams{{ClassWeight: "weird"}, {PositiveWeight: -1}, {Objective: ObjectiveRegression, PositiveWeight: 2}} {
+		if _, err := FitGBM(m, y, nil, nil, bad, nil); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+// violations counts rows whose prediction moves against dir as feature f
+// steps over a grid, the other features fixed.
+func violations(g *GBM, m *Matrix, f int, dir float64, rows int) int {
+	grid := []float64{-3, -2, -1.5, -1, -0.5, -0.25, 0, 0.25, 0.5, 1, 1.5, 2, 3}
+	probe := &Matrix{Names: m.Names, Rows: len(grid)}
+	bad := 0
+	for i := 0; i < rows; i++ {
+		probe.Cols = probe.Cols[:0]
+		for j, c := range m.Cols {
+			col := make([]float64, len(grid))
+			for k := range col {
+				col[k] = c[i]
+				if j == f {
+					col[k] = grid[k]
+				}
+			}
+			probe.Cols = append(probe.Cols, col)
+		}
+		p := g.Predict(probe, nil)
+		for k := 1; k < len(p); k++ {
+			if (p[k]-p[k-1])*dir < -1e-12 {
+				bad++
+				break
+			}
+		}
+	}
+	return bad
+}
+
+func TestGBMMonotoneConstraints(t *testing.T) {
+	m, y, _ := synthBinary(5000, 6, 31)
+	m = m2imputed(m)
+	// x5 enters through sin(2·x5), so free trees rise and fall in it; x1
+	// lowers the odds.
+	free, err := FitGBM(m, y, nil, nil, GBMParams{Trees: 40, Seed: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if violations(free, m, 5, 1, 200) == 0 {
+		t.Fatal("unconstrained trees are already monotone in x5; the test proves nothing")
+	}
+	mono, err := FitGBM(m, y, nil, nil, GBMParams{Trees: 40, Seed: 2, Monotone: map[string]int{"x5": 1, "x1": -1}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := violations(mono, m, 5, 1, 200); v != 0 {
+		t.Errorf("%d rows decrease in x5 under a non-decreasing constraint", v)
+	}
+	if v := violations(mono, m, 1, -1, 200); v != 0 {
+		t.Errorf("%d rows increase in x1 under a non-increasing constraint", v)
+	}
+	if auc := AUC(y, mono.Predict(m, nil)); auc < 0.7 {
+		t.Errorf("constrained model AUC %.3f", auc)
+	}
+	for _, bad := range []map[string]int{{"nope": 1}, {"x1": 2}} {
+		if _, err := FitGBM(m, y, nil, nil, GBMParams{Trees: 2, Monotone: bad}, nil); err == nil {
+			t.Errorf("constraint %v accepted", bad)
+		}
+	}
+}

@@ -45,19 +45,36 @@ type LinearModel struct {
 	Features  []string  `json:"features"`
 	Weights   []float64 `json:"weights"`
 	Intercept float64   `json:"intercept"`
+	// Means are the features' training means, from which contributions
+	// are measured; models saved before they were recorded lack them.
+	Means []float64 `json:"means,omitempty"`
 	// Logistic reports that predictions pass through the sigmoid.
 	Logistic   bool `json:"logistic"`
 	Iterations int  `json:"iterations,omitempty"`
 }
 
 func classWeights(y []float64, p LogisticParams) ([]float64, error) {
-	if p.ClassWeight == "" && p.PositiveWeight == 0 {
+	sw, err := rowClassWeights(y, p.ClassWeight, p.PositiveWeight)
+	if err != nil {
+		return nil, fmt.Errorf("logistic: %w", err)
+	}
+	return sw, nil
+}
+
+// rowClassWeights returns each row's weight for 0/1 labels y: nil when
+// classWeight is "" and positiveWeight 0 (all rows weigh 1), n / (2·nₖ)
+// for "balanced", or positiveWeight for positive rows and 1 for others.
+func rowClassWeights(y []float64, classWeight string, positiveWeight float64) ([]float64, error) {
+	if classWeight == "" && positiveWeight == 0 {
 		return nil, nil
 	}
+	if positiveWeight < 0 || math.IsNaN(positiveWeight) || math.IsInf(positiveWeight, 0) {
+		return nil, fmt.Errorf("positive weight must be a positive number, got %v", positiveWeight)
+	}
 	wPos, wNeg := 1.0, 1.0
-	switch p.ClassWeight {
+	switch classWeight {
 	case "":
-		wPos = p.PositiveWeight
+		wPos = positiveWeight
 	case "balanced":
 		var pos float64
 		for _, v := range y {
@@ -65,11 +82,11 @@ func classWeights(y []float64, p LogisticParams) ([]float64, error) {
 		}
 		n := float64(len(y))
 		if pos == 0 || pos == n {
-			return nil, errors.New("logistic: balanced class weights need both classes in the labels")
+			return nil, errors.New("balanced class weights need both classes in the labels")
 		}
 		wPos, wNeg = n/(2*pos), n/(2*(n-pos))
 	default:
-		return nil, fmt.Errorf("logistic: unknown class weight %q (use \"balanced\" or PositiveWeight)", p.ClassWeight)
+		return nil, fmt.Errorf("unknown class weight %q (use \"balanced\" or PositiveWeight)", classWeight)
 	}
 	sw := make([]float64, len(y))
 	for i, v := range y {
@@ -349,7 +366,7 @@ func FitLogistic(m *Matrix, y []float64, p LogisticParams) (*LinearModel, error)
 	default:
 		return nil, fmt.Errorf("logistic: unknown solver %q (use lbfgs or newton)", p.Solver)
 	}
-	return &LinearModel{Features: m.Names, Weights: x[:d:d], Intercept: x[d], Logistic: true, Iterations: iters}, nil
+	return &LinearModel{Features: m.Names, Weights: x[:d:d], Intercept: x[d], Means: columnMeans(m), Logistic: true, Iterations: iters}, nil
 }
 
 // FitLinear fits least squares (ridge when Alpha > 0) of y on m's columns.
@@ -440,7 +457,18 @@ func FitLinear(m *Matrix, y []float64, p LinearParams) (*LinearModel, error) {
 		}
 	}
 	b := ym - floats.Dot(w, means)
-	return &LinearModel{Features: m.Names, Weights: w, Intercept: b}, nil
+	return &LinearModel{Features: m.Names, Weights: w, Intercept: b, Means: means}, nil
+}
+
+func columnMeans(m *Matrix) []float64 {
+	means := make([]float64, len(m.Cols))
+	if m.Rows == 0 {
+		return means
+	}
+	for j, c := range m.Cols {
+		means[j] = floats.Sum(c) / float64(m.Rows)
+	}
+	return means
 }
 
 func checkFinite(m *Matrix) error {

@@ -97,6 +97,9 @@ type Model struct {
 	Pipeline  *Pipeline    `json:"pipeline"`
 	Linear    *LinearModel `json:"linear,omitempty"`
 	GBM       *GBM         `json:"gbm,omitempty"`
+	// Calibration, set by Calibrate, maps binary probabilities to
+	// calibrated ones.
+	Calibration *Calibrator `json:"calibration,omitempty"`
 	// TrainMetrics are measured on the training rows; ValidMetrics on
 	// the validation rows when given.
 	TrainMetrics *Metrics `json:"train_metrics,omitempty"`
@@ -285,6 +288,15 @@ func (m *Model) metrics(y, p []float64) *Metrics {
 }
 
 func (m *Model) predictMatrix(X *Matrix, out []float64) []float64 {
+	out = m.rawPredict(X, out)
+	if m.Calibration != nil {
+		out = m.Calibration.Apply(out, out)
+	}
+	return out
+}
+
+// rawPredict is predictMatrix without calibration.
+func (m *Model) rawPredict(X *Matrix, out []float64) []float64 {
 	if m.GBM != nil {
 		return m.GBM.Predict(X, out)
 	}

@@ -146,6 +146,9 @@ func (m *Model) validate() error {
 			if len(t.Threshold) != nodes || len(t.MissingLeft) != nodes || len(t.Left) != nodes || len(t.Right) != nodes || len(t.LeafValue) != nodes+1 {
 				return fmt.Errorf("tree %d: node arrays disagree", k)
 			}
+			if (t.Count != nil || t.LeafCount != nil) && (len(t.Count) != nodes || len(t.LeafCount) != nodes+1) {
+				return fmt.Errorf("tree %d: node counts disagree with its nodes", k)
+			}
 			for i := 0; i < nodes; i++ {
 				if t.Feature[i] < 0 || int(t.Feature[i]) >= d {
 					return fmt.Errorf("tree %d: feature %d out of range", k, t.Feature[i])
@@ -159,6 +162,11 @@ func (m *Model) validate() error {
 		}
 	default:
 		return fmt.Errorf("unknown model kind %q", m.Kind)
+	}
+	if m.Calibration != nil {
+		if err := m.Calibration.validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -26,6 +26,9 @@ func TestParity(t *testing.T) {
 		}
 		Trees  int
 		Repeat int
+		// ShapRows is how many training rows the explanation throughput
+		// is measured on.
+		ShapRows int
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {
@@ -126,6 +129,15 @@ func TestParity(t *testing.T) {
 		out := make([]float64, tk.treeTrain.Rows)
 		sec := best(func() { g.Predict(tk.treeTrain, out) })
 		res["gbm_predict_rows_per_s"] = float64(tk.treeTrain.Rows) / sec
+		if tk.name == "synth" && cfg.ShapRows > 0 {
+			rows := sliceRows(tk.treeTrain, 0, min(cfg.ShapRows, tk.treeTrain.Rows))
+			sec := best(func() {
+				if _, _, err := g.Contributions(rows); err != nil {
+					t.Fatal(err)
+				}
+			})
+			res["gbm_shap_rows_per_s"] = float64(rows.Rows) / sec
+		}
 		results[tk.name] = res
 		t.Logf("%s: %v", tk.name, res)
 	}

@@ -71,6 +71,9 @@ type Pipeline struct {
 	// feature columns produced, in order.
 	Inputs   []Field  `json:"inputs,omitempty"`
 	Features []string `json:"features,omitempty"`
+	// Sources names, for each feature, the input column it derives from
+	// (a one-hot column's categorical column, an indicator's numeric one).
+	Sources []string `json:"sources,omitempty"`
 }
 
 // NewPipeline returns an empty pipeline, which passes numeric columns through.
@@ -101,7 +104,7 @@ func TreePipeline(drop ...string) *Pipeline {
 
 func (p *Pipeline) add(s *Step) *Pipeline {
 	p.Steps = append(p.Steps, s)
-	p.Inputs, p.Features = nil, nil
+	p.Inputs, p.Features, p.Sources = nil, nil, nil
 	return p
 }
 
@@ -166,7 +169,9 @@ func (p *Pipeline) String() string {
 
 // work is a column in flight through the pipeline.
 type work struct {
-	name   string
+	name string
+	// source is the input column the values derive from.
+	source string
 	kind   Kind
 	num    []float64
 	str    []string
@@ -245,7 +250,7 @@ func tableWork(t *Table) []*work {
 }
 
 func columnWork(c *Column) *work {
-	return &work{name: c.Name, kind: c.Kind, num: c.Num, str: c.Str, valid: c.Valid, codes: c.Codes, levels: c.Levels}
+	return &work{name: c.Name, source: c.Name, kind: c.Kind, num: c.Num, str: c.Str, valid: c.Valid, codes: c.Codes, levels: c.Levels}
 }
 
 func findWork(ws []*work, name string) int {
@@ -413,6 +418,10 @@ func (p *Pipeline) Fit(t *Table) (*Matrix, error) {
 	if p.Features == nil {
 		p.Features = []string{}
 	}
+	p.Sources = make([]string, len(ws))
+	for j, w := range ws {
+		p.Sources[j] = w.source
+	}
 	return m, nil
 }
 
@@ -494,9 +503,9 @@ func (s *Step) apply(ws []*work, n int) ([]*work, error) {
 					v[r] = x
 				}
 			}
-			out[i] = &work{name: w.name, kind: Numeric, num: v}
+			out[i] = &work{name: w.name, source: w.source, kind: Numeric, num: v}
 			if ind != nil {
-				out = slices.Insert(out, i+1, &work{name: w.name + "_missing", kind: Numeric, num: ind})
+				out = slices.Insert(out, i+1, &work{name: w.name + "_missing", source: w.source, kind: Numeric, num: ind})
 			}
 		case "scale":
 			v := make([]float64, n)
@@ -504,7 +513,7 @@ func (s *Step) apply(ws []*work, n int) ([]*work, error) {
 			for r, x := range w.num {
 				v[r] = (x - fc.Mean) * inv
 			}
-			out[i] = &work{name: w.name, kind: Numeric, num: v}
+			out[i] = &work{name: w.name, source: w.source, kind: Numeric, num: v}
 		case "bin":
 			v := make([]float64, n)
 			for r, x := range w.num {
@@ -514,7 +523,7 @@ func (s *Step) apply(ws []*work, n int) ([]*work, error) {
 					v[r] = float64(sort.SearchFloat64s(fc.Edges, x))
 				}
 			}
-			out[i] = &work{name: w.name, kind: Numeric, num: v}
+			out[i] = &work{name: w.name, source: w.source, kind: Numeric, num: v}
 		case "ordinal":
 			codes := make([]int32, n)
 			if bad, ok := w.categoryCodes(fc.lookup, codes); ok && s.Unseen == UnseenError {
@@ -528,13 +537,13 @@ func (s *Step) apply(ws []*work, n int) ([]*work, error) {
 					v[r] = float64(c)
 				}
 			}
-			out[i] = &work{name: w.name, kind: Numeric, num: v}
+			out[i] = &work{name: w.name, source: w.source, kind: Numeric, num: v}
 		case "onehot":
 			k := len(fc.Categories)
 			buf := make([]float64, n*k)
 			cols := make([]*work, k)
 			for j, c := range fc.Categories {
-				cols[j] = &work{name: w.name + "=" + c, kind: Numeric, num: buf[j*n : (j+1)*n : (j+1)*n]}
+				cols[j] = &work{name: w.name + "=" + c, source: w.source, kind: Numeric, num: buf[j*n : (j+1)*n : (j+1)*n]}
 			}
 			codes := make([]int32, n)
 			if bad, ok := w.categoryCodes(fc.lookup, codes); ok && s.Unseen == UnseenError {

@@ -3,6 +3,7 @@ package plot
 import (
 	"encoding/json"
 	"encoding/xml"
+	"math"
 	"strings"
 	"testing"
 
@@ -29,6 +30,7 @@ func TestCharts(t *testing.T) {
 		"box":       func() (*Chart, error) { return Box(f, "g", "v") },
 		"box one":   func() (*Chart, error) { return Box(f, "", "n") },
 		"heatmap":   func() (*Chart, error) { return Heatmap(f, "g", "h", "v") },
+		"waterfall": func() (*Chart, error) { return Waterfall(f, "g", "v", -2) },
 	}
 	for name, make := range charts {
 		t.Run(name, func(t *testing.T) {
@@ -57,6 +59,38 @@ func TestCharts(t *testing.T) {
 		if _, err := bad(); err == nil {
 			t.Error("want error")
 		}
+	}
+}
+
+func TestWaterfallRunsFromStartToTotal(t *testing.T) {
+	f, err := data.New(data.Strings("feature", []string{"tenure", "contract", "tenure"}), data.Float64s("contribution", []float64{0.5, -0.25, 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Waterfall(f, "feature", "contribution", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := c.Spec()["data"].(map[string]any)["values"].([]map[string]any)
+	want := []struct {
+		step     string
+		from, to float64
+		kind     string
+	}{{"start", 0, -1, "start"}, {"tenure", -1, -0.5, "increase"}, {"contract", -0.5, -0.75, "decrease"}, {"tenure (2)", -0.75, 0.25, "increase"}, {"total", 0, 0.25, "total"}}
+	if len(values) != len(want) {
+		t.Fatalf("%d bars, want %d", len(values), len(want))
+	}
+	for i, w := range want {
+		v := values[i]
+		if v["step"] != w.step || v["from"] != w.from || v["to"] != w.to || v["kind"] != w.kind {
+			t.Errorf("bar %d = %v, want %+v", i, v, w)
+		}
+	}
+	if _, err := Waterfall(f, "feature", "contribution", math.NaN()); err == nil {
+		t.Error("NaN start accepted")
+	}
+	if _, err := Waterfall(f, "nope", "contribution", 0); err == nil {
+		t.Error("missing column accepted")
 	}
 }
 

@@ -16,6 +16,7 @@ func init() {
 		"Histogram": reflect.ValueOf(plot.Histogram),
 		"Line":      reflect.ValueOf(plot.Line),
 		"Scatter":   reflect.ValueOf(plot.Scatter),
+		"Waterfall": reflect.ValueOf(plot.Waterfall),
 
 		// type definitions
 		"Chart":   reflect.ValueOf((*plot.Chart)(nil)),

@@ -1,0 +1,323 @@
+package ml
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exact TreeSHAP (Lundberg, Erion and Lee, "Consistent individualized
+// feature attribution for tree ensembles", Algorithm 2): each row's
+// Shapley values for one tree in time proportional to leaves × depth²,
+// where the value of a feature subset S is the tree's expected output
+// given the features in S, the other splits being averaged by the share of
+// training rows that went each way. The ensemble's values are the sums of
+// its trees'.
+
+// pathElem is one feature on the path from the root to the current node:
+// the share of rows that pass it when the feature is unknown (zero) and
+// whether the row itself passes (one), with the weight of subsets of the
+// path's features of each size.
+type pathElem struct {
+	feature int32
+	zero    float64
+	one     float64
+	weight  float64
+}
+
+// shapWork is one worker's scratch space: a path for each depth.
+type shapWork struct {
+	paths [][]pathElem
+}
+
+func newShapWork(depth int) *shapWork {
+	w := &shapWork{paths: make([][]pathElem, depth+2)}
+	for d := range w.paths {
+		w.paths[d] = make([]pathElem, 0, d+2)
+	}
+	return w
+}
+
+// recip[i] is 1/i: the path updates divide only by small integers, and
+// multiplying by a stored reciprocal is several times faster.
+var recip = func() (r [maxPath + 2]float64) {
+	for i := 1; i < len(r); i++ {
+		r[i] = 1 / float64(i)
+	}
+	return r
+}()
+
+// maxPath bounds the path length: a path holds each feature at most once,
+// and a tree of at most 255 splits is at most that deep.
+const maxPath = 256
+
+// extend adds a feature to the path, updating the subset weights.
+func extend(m []pathElem, zero, one float64, feature int32) []pathElem {
+	l := len(m)
+	w := 0.0
+	if l == 0 {
+		w = 1
+	}
+	m = append(m, pathElem{feature: feature, zero: zero, one: one, weight: w})
+	inv := recip[l+1]
+	for i := l - 1; i >= 0; i-- {
+		m[i+1].weight += one * m[i].weight * float64(i+1) * inv
+		m[i].weight = zero * m[i].weight * float64(l-i) * inv
+	}
+	return m
+}
+
+// unwind removes path element i, undoing its extend. A path element's
+// one fraction is 0 or 1: whether the row itself passes.
+func unwind(m []pathElem, i int) []pathElem {
+	l := len(m) - 1
+	one, zero := m[i].one, m[i].zero
+	n := m[l].weight
+	fl := float64(l + 1)
+	if one != 0 {
+		invFl := recip[l+1]
+		for j := l - 1; j >= 0; j-- {
+			t := m[j].weight
+			m[j].weight = n * fl * recip[j+1] / one
+			n = t - m[j].weight*zero*float64(l-j)*invFl
+		}
+	} else {
+		s := fl / zero
+		for j := l - 1; j >= 0; j-- {
+			m[j].weight = m[j].weight * s * recip[l-j]
+		}
+	}
+	for j := i; j < l; j++ {
+		m[j].feature, m[j].zero, m[j].one = m[j+1].feature, m[j+1].zero, m[j+1].one
+	}
+	return m[:l]
+}
+
+// unwoundSum is the total weight the path would have with element i
+// unwound, computed without changing it.
+func unwoundSum(m []pathElem, i int) float64 {
+	l := len(m) - 1
+	one, zero := m[i].one, m[i].zero
+	fl := float64(l + 1)
+	total := 0.0
+	if one != 0 {
+		n := m[l].weight
+		a := fl / one
+		b := zero / fl
+		for j := l - 1; j >= 0; j-- {
+			t := n * a * recip[j+1]
+			total += t
+			n = m[j].weight - t*b*float64(l-j)
+		}
+		return total
+	}
+	for j := l - 1; j >= 0; j-- {
+		total += m[j].weight * recip[l-j]
+	}
+	return total * fl / zero
+}
+
+// goesLeft reports whether value v takes node i's left branch.
+func (t *Tree) goesLeft(i int32, v float64) bool {
+	if v != v {
+		return t.MissingLeft[i]
+	}
+	return v <= t.Threshold[i]
+}
+
+// count returns the training rows at child reference c.
+func (t *Tree) count(c int32) float64 {
+	if c < 0 {
+		return float64(t.LeafCount[^c])
+	}
+	return float64(t.Count[c])
+}
+
+// expected returns the tree's mean output over its training rows.
+func (t *Tree) expected() float64 {
+	total := 0.0
+	var s float64
+	for i, v := range t.LeafValue {
+		s += v * float64(t.LeafCount[i])
+		total += float64(t.LeafCount[i])
+	}
+	if total == 0 {
+		return 0
+	}
+	return s / total
+}
+
+// shap adds the tree's Shapley values for the row x (one value per
+// feature) to phi.
+func (t *Tree) shap(x []float64, phi []float64, w *shapWork) {
+	if len(t.Feature) == 0 {
+		return
+	}
+	w.paths[0] = w.paths[0][:0]
+	t.shapRecurse(0, x, phi, w, 0, 1, 1, -1)
+}
+
+// shapRecurse visits node ref (a split index, or ^leaf) at path depth
+// depth, after the path of the parent has been copied into paths[depth].
+func (t *Tree) shapRecurse(ref int32, x, phi []float64, w *shapWork, depth int, zero, one float64, feature int32) {
+	m := extend(w.paths[depth], zero, one, feature)
+	if ref < 0 {
+		v := t.LeafValue[^ref]
+		for i := 1; i < len(m); i++ {
+			phi[m[i].feature] += unwoundSum(m, i) * (m[i].one - m[i].zero) * v
+		}
+		return
+	}
+	f := t.Feature[ref]
+	hot, cold := t.Right[ref], t.Left[ref]
+	if t.goesLeft(ref, x[f]) {
+		hot, cold = cold, hot
+	}
+	iz, io := 1.0, 1.0
+	for k := 1; k < len(m); k++ {
+		if m[k].feature == f {
+			iz, io = m[k].zero, m[k].one
+			m = unwind(m, k)
+			break
+		}
+	}
+	r := float64(t.Count[ref])
+	// Each child extends its own copy of this node's path.
+	w.paths[depth+1] = append(w.paths[depth+1][:0], m...)
+	t.shapRecurse(hot, x, phi, w, depth+1, iz*t.count(hot)/r, io, f)
+	w.paths[depth+1] = append(w.paths[depth+1][:0], m...)
+	t.shapRecurse(cold, x, phi, w, depth+1, iz*t.count(cold)/r, 0, f)
+}
+
+// depth returns the longest root-to-leaf path of the tree.
+func (t *Tree) depth() int {
+	var walk func(c int32) int
+	walk = func(c int32) int {
+		if c < 0 {
+			return 0
+		}
+		return 1 + max(walk(t.Left[c]), walk(t.Right[c]))
+	}
+	if len(t.Feature) == 0 {
+		return 0
+	}
+	return walk(0)
+}
+
+// shapBlock is the rows an explaining worker takes at a time.
+const shapBlock = 64
+
+// errNoCounts is returned for models saved before trees recorded how many
+// training rows reached each node.
+var errNoCounts = errors.New("ml: this model's trees do not record training row counts, which explanations need; retrain it with this version")
+
+// Contributions returns each row's exact Shapley values on the margin
+// scale (log-odds for the binary objective), row-major with one value per
+// feature, and the base value they start from: for every row, the base
+// plus the row's values equals the model's raw margin.
+func (g *GBM) Contributions(m *Matrix) ([]float64, float64, error) {
+	d := len(g.Features)
+	if len(m.Cols) != d {
+		return nil, 0, fmt.Errorf("ml: %d feature columns for a model with %d features", len(m.Cols), d)
+	}
+	base := g.InitScore
+	depth := 0
+	for _, t := range g.Trees {
+		if len(t.Feature) > 0 && (len(t.Count) != len(t.Feature) || len(t.LeafCount) != len(t.LeafValue)) {
+			return nil, 0, errNoCounts
+		}
+		if len(t.LeafCount) == len(t.LeafValue) {
+			base += t.expected()
+		} else {
+			base += t.LeafValue[0]
+		}
+		depth = max(depth, t.depth())
+	}
+	if min(depth, d)+2 > maxPath {
+		return nil, 0, fmt.Errorf("ml: trees %d deep over %d features are too deep to explain (at most %d)", depth, d, maxPath-2)
+	}
+	out := make([]float64, m.Rows*d)
+	// Rows cost far more here than in prediction, so small blocks handed
+	// out in turn keep every core busy to the end.
+	blocks := (m.Rows + shapBlock - 1) / shapBlock
+	parallelItems(blocks, workerCount(0), func(b int) {
+		lo, hi := b*shapBlock, min((b+1)*shapBlock, m.Rows)
+		w := newShapWork(depth)
+		x := make([]float64, d)
+		for i := lo; i < hi; i++ {
+			for j, c := range m.Cols {
+				x[j] = c[i]
+			}
+			phi := out[i*d : (i+1)*d]
+			for _, t := range g.Trees {
+				t.shap(x, phi, w)
+			}
+		}
+	})
+	return out, base, nil
+}
+
+// Margin returns the model's raw score for m's rows: the log-odds for the
+// binary objective, the prediction otherwise.
+func (g *GBM) Margin(m *Matrix) []float64 {
+	out := make([]float64, m.Rows)
+	parallelBlocks(m.Rows, workerCount(0), func(_, lo, hi int) {
+		x := make([]float64, len(m.Cols))
+		for i := lo; i < hi; i++ {
+			for j, c := range m.Cols {
+				x[j] = c[i]
+			}
+			s := g.InitScore
+			for _, t := range g.Trees {
+				s += t.value(x)
+			}
+			out[i] = s
+		}
+	})
+	return out
+}
+
+// value walks the tree for row x and returns its leaf's value.
+func (t *Tree) value(x []float64) float64 {
+	if len(t.Feature) == 0 {
+		return t.LeafValue[0]
+	}
+	c := int32(0)
+	for c >= 0 {
+		if t.goesLeft(c, x[t.Feature[c]]) {
+			c = t.Left[c]
+		} else {
+			c = t.Right[c]
+		}
+	}
+	return t.LeafValue[^c]
+}
+
+// Contributions returns each row's per-feature contributions on the margin
+// scale (log-odds for logistic models), row-major, and the base they start
+// from. Feature j contributes wⱼ·(xⱼ − x̄ⱼ) with x̄ⱼ its training mean, which
+// are the exact Shapley values of a linear model with independent
+// features; the base is the margin at the training means.
+func (lm *LinearModel) Contributions(m *Matrix) ([]float64, float64, error) {
+	d := len(lm.Weights)
+	if len(m.Cols) != d {
+		return nil, 0, fmt.Errorf("ml: %d feature columns for a model with %d features", len(m.Cols), d)
+	}
+	means := lm.Means
+	if len(means) != d {
+		means = make([]float64, d)
+	}
+	base := lm.Intercept
+	for j, w := range lm.Weights {
+		base += w * means[j]
+	}
+	out := make([]float64, m.Rows*d)
+	parallelBlocks(m.Rows, workerCount(0), func(_, lo, hi int) {
+		for j, c := range m.Cols {
+			w, mu := lm.Weights[j], means[j]
+			for i := lo; i < hi; i++ {
+				out[i*d+j] = w * (c[i] - mu)
+			}
+		}
+	})
+	return out, base, nil
+}
