@@ -2,8 +2,6 @@ package data
 
 import (
 	"fmt"
-	"html"
-	"sync"
 	"time"
 
 	"github.com/galley-dev/galley/stdlib/display"
@@ -41,15 +39,12 @@ func formatBytes(n int64) string {
 func (p Progress) DisplayData() display.Data {
 	frac := 0.0
 	if p.Total > 0 {
-		frac = min(1, float64(p.Done)/float64(p.Total))
+		frac = float64(p.Done) / float64(p.Total)
 	}
 	if p.Finished {
 		frac = 1
 	}
-	bar := fmt.Sprintf(`<div style="width:240px;height:10px;background:#eee;display:inline-block;vertical-align:middle"><div style="width:%.0f%%;height:10px;background:#4c78a8"></div></div>`, frac*100)
-	d := display.HTML(fmt.Sprintf(`<div style="font-family:monospace;font-size:12px">%s %s</div>`, bar, html.EscapeString(p.String())))
-	d.Bundle[display.MIMEText] = p.String()
-	return d
+	return display.ProgressBar(frac, p.String())
 }
 
 // ShowProgress returns a callback for Stream.Progress that shows the read
@@ -59,29 +54,6 @@ func (p Progress) DisplayData() display.Data {
 //
 //	err = s.Progress(data.ShowProgress(0)).WriteParquet("big.parquet")
 func ShowProgress(interval time.Duration) func(Progress) {
-	if interval == 0 {
-		interval = 250 * time.Millisecond
-	}
-	var (
-		mu   sync.Mutex
-		h    *display.Handle
-		last time.Time
-	)
-	return func(p Progress) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch {
-		case h == nil:
-			hd := display.Show(p)
-			h = &hd
-		case p.Finished || time.Since(last) >= interval:
-			h.Update(p)
-		default:
-			return
-		}
-		last = time.Now()
-		if p.Finished {
-			h = nil // a stream reusing the callback starts a new output
-		}
-	}
+	live := display.NewLive(interval)
+	return func(p Progress) { live.Report(p, p.Finished) }
 }

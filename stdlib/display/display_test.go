@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/galley-dev/galley/stdlib/display"
 )
@@ -131,5 +132,25 @@ func TestJSONAndVegaLite(t *testing.T) {
 	}
 	if _, ok := display.VegaLite(spec, "").Bundle[display.MIMESVG]; ok {
 		t.Error("VegaLite without a fallback must not carry an empty SVG")
+	}
+}
+
+func TestLive(t *testing.T) {
+	r := capture(t)
+	live := display.NewLive(time.Hour)
+	live.Report(display.Text("1"), false)
+	live.Report(display.Text("2"), false) // within the interval: not shown
+	live.Report(display.Text("3"), true)  // final: always shown
+	live.Report(display.Text("4"), false) // after the final one: a new output
+	if got := strings.Join(r.events, " "); got != "display update display" {
+		t.Fatalf("events %q, want display update display", got)
+	}
+	if got := r.data[1].Bundle[display.MIMEText]; got != "3" || r.ids[1] != r.ids[0] || r.ids[2] == r.ids[0] {
+		t.Errorf("update = %v (ids %v), want the final report on the first output, then a new one", got, r.ids)
+	}
+	bar := display.ProgressBar(1.5, "a<b")
+	if bar.Bundle[display.MIMEText] != "a<b" || !strings.Contains(bar.Bundle[display.MIMEHTML].(string), "width:100%") ||
+		!strings.Contains(bar.Bundle[display.MIMEHTML].(string), "a&lt;b") {
+		t.Errorf("bar = %v", bar.Bundle)
 	}
 }

@@ -24,7 +24,9 @@ func init() {
 		"MIMEText":     reflect.ValueOf(constant.MakeFromLiteral("\"text/plain\"", token.STRING, 0)),
 		"MIMEVegaLite": reflect.ValueOf(constant.MakeFromLiteral("\"application/vnd.vegalite.v5+json\"", token.STRING, 0)),
 		"Markdown":     reflect.ValueOf(display.Markdown),
+		"NewLive":      reflect.ValueOf(display.NewLive),
 		"PNG":          reflect.ValueOf(display.PNG),
+		"ProgressBar":  reflect.ValueOf(display.ProgressBar),
 		"Render":       reflect.ValueOf(display.Render),
 		"SVG":          reflect.ValueOf(display.SVG),
 		"SetPublisher": reflect.ValueOf(display.SetPublisher),
@@ -36,6 +38,7 @@ func init() {
 		"Bundle":    reflect.ValueOf((*display.Bundle)(nil)),
 		"Data":      reflect.ValueOf((*display.Data)(nil)),
 		"Handle":    reflect.ValueOf((*display.Handle)(nil)),
+		"Live":      reflect.ValueOf((*display.Live)(nil)),
 		"Publisher": reflect.ValueOf((*display.Publisher)(nil)),
 		"Renderer":  reflect.ValueOf((*display.Renderer)(nil)),
 
