@@ -66,8 +66,8 @@ func TestNew(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the new notebook does not convert into a recipe: %v", err)
 	}
-	if len(rec.Params) != 6 {
-		t.Errorf("recipe parameters = %v, want the template's 6", rec.Params)
+	if len(rec.Params) != 7 {
+		t.Errorf("recipe parameters = %v, want the template's 7", rec.Params)
 	}
 	if !strings.Contains(out.String(), "galley recipe create "+filepath.Join(dir, "churn.ipynb")) {
 		t.Errorf("stdout = %q, want the next steps", out.String())

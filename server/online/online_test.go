@@ -93,11 +93,11 @@ func fixture(t *testing.T, versions int, tweak func(*online.Service)) *online.Se
 		if err := os.WriteFile(artifact, []byte(fmt.Sprintf(`{"type":"main.M","json":{"N":%d}}`, v*10)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		run, err := db.Train(ctx, server.TrainRequest{Model: "m"})
-		if err != nil {
+		if _, err := db.Train(ctx, server.TrainRequest{Model: "m"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.ClaimRun(ctx); err != nil {
+		run, err := db.ClaimRun(ctx)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.FinishRun(ctx, run.Claim(), server.RunResult{State: server.RunSucceeded, Artifact: artifact}); err != nil {

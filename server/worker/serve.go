@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/stdlib/data"
 	"github.com/galley-dev/galley/stdlib/recipe"
 )
@@ -170,8 +171,17 @@ func (p *Pool) StartScorer(ctx context.Context, spec ServeSpec, load time.Durati
 	if len(p.Command) == 0 {
 		return nil, errors.New("no worker command configured")
 	}
-	job := Job{Kind: KindServe, Source: spec.Source, Values: spec.Values, ModelIn: spec.ModelIn, MemoryLimit: p.MemoryLimit,
-		Sandbox: &Sandbox{Dir: spec.Dir, Network: p.Network, Read: []string{spec.ModelIn}}}
+	modelIn := spec.ModelIn
+	if objectstore.IsKey(modelIn) {
+		// The model is in the object store: the worker reads a copy in
+		// its own directory, as a scoring run's does.
+		modelIn = filepath.Join(spec.Dir, "model.json")
+		if err := p.Objects.Fetch(ctx, spec.ModelIn, modelIn); err != nil {
+			return nil, fmt.Errorf("fetching the model: %w", err)
+		}
+	}
+	job := Job{Kind: KindServe, Source: spec.Source, Values: spec.Values, ModelIn: modelIn, MemoryLimit: p.MemoryLimit,
+		Sandbox: &Sandbox{Dir: spec.Dir, Network: p.Network, Read: []string{modelIn}}}
 	cmd, stdin, stdout, stderr, err := p.startConfined(spec.Dir, func(line string) {
 		if spec.Log != nil {
 			spec.Log(line)
