@@ -279,6 +279,11 @@ func buildStrings(mem memory.Allocator, segs []*csvSeg, j, total int) arrow.Arra
 			}
 		}
 	}
+	if len(levels) == 0 {
+		// Every value is null: there is nothing to code, and the codes of
+		// the null rows would index an empty dictionary.
+		useDict = false
+	}
 	vb, nulls := segValidity(mem, segs, j, total)
 	if useDict {
 		ibuf, dst := allocFixed[int32](mem, total)

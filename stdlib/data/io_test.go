@@ -449,3 +449,30 @@ func TestReadParquetManyPages(t *testing.T) {
 		g.Release()
 	}
 }
+
+// TestReadCSVColumnEmptyInEveryRow: a text column with no value in any row,
+// in a file long enough to be read in several parallel segments, is read as
+// a string column of nulls.
+func TestReadCSVColumnEmptyInEveryRow(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,p,class\n")
+	for i := range 7000 {
+		fmt.Fprintf(&b, "%d,0.%d,\n", i, i%10)
+	}
+	path := filepath.Join(t.TempDir(), "empty.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := ReadCSV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	c, err := f.Column("class")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.NumRows() != 7000 || c.DType() != String || c.NullCount() != 7000 {
+		t.Errorf("rows %d, class %s with %d nulls; want 7000 rows, a string column of nulls", f.NumRows(), c.DType(), c.NullCount())
+	}
+}
