@@ -489,6 +489,14 @@ func TestTemplatesOnServer(t *testing.T) {
 				t.Errorf("training run = %+v", r)
 			}
 			checkMetrics(t, tp, in, r.Metrics, tp.auc(in))
+			if tp.name == "churn" {
+				// The churn template records the curves the model comparison overlays.
+				for _, name := range []string{"roc", "lift"} {
+					if c := r.Curves[name]; len(c.X) < 2 || len(c.X) != len(c.Y) {
+						t.Errorf("training run curve %s = %+v, want its points", name, c)
+					}
+				}
+			}
 			logs := s.galley(t, "runs", "logs", strconv.FormatInt(r.ID, 10))
 			if m := trainedLine.FindStringSubmatch(logs); m == nil || m[1] != "gbm" {
 				t.Errorf("training logs: %s", logs)
