@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	csvenc "encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -325,6 +327,21 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible("#profile-history"))
 	wait("the customer's scores", text("main", "Profile "+customer)+" && "+text("main", "churn_probability")+" && "+text("#profile-history", "churn-model@2"))
 	shot("profile")
+	// Services: one customer scored online warms churn-model@2, which the
+	// services page lists with its counters.
+	rec, err := csvenc.NewReader(strings.NewReader(lines[0] + "\n" + lines[1])).ReadAll()
+	if err != nil || len(rec) != 2 {
+		t.Fatalf("reading the first customer: %v", err)
+	}
+	body, _ := json.Marshal(map[string]any{"dataframe_split": map[string]any{"columns": rec[0], "data": [][]string{rec[1]}}})
+	rows := filepath.Join(t.TempDir(), "customer.json")
+	if err := os.WriteFile(rows, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	galley(t, url, 0, "predict", "churn-model@2", "--json", "@"+rows)
+	step("open the services", chromedp.Navigate(url+"/ui/services"), chromedp.WaitVisible("#serving-table"))
+	wait("the warm version", text("#serving-table", "churn-model@2"))
+	shot("services")
 	// Schedules: a scoring schedule whose backfill of two past hours fills
 	// its history, and a nightly training; the schedule's page pauses and
 	// resumes it through the API.
