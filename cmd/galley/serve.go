@@ -28,6 +28,7 @@ import (
 	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/web"
 	"github.com/galley-dev/galley/server/worker"
+	"github.com/galley-dev/galley/stdlib/catalog"
 )
 
 func init() {
@@ -185,14 +186,8 @@ func (m *serveMain) Run(ctx context.Context) error {
 	}
 	log := slog.New(slog.NewTextHandler(m.Stderr, nil))
 	if m.Home == "" {
-		m.Home = os.Getenv("GALLEY_HOME")
-	}
-	if m.Home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return fmt.Errorf("finding a home directory: %w: pass --home", err)
-		}
-		m.Home = filepath.Join(h, ".galley")
+		// As every command: $GALLEY_HOME, else ~/.galley.
+		m.Home = catalog.Home()
 	}
 	host, _, err := net.SplitHostPort(m.Addr)
 	if err != nil {

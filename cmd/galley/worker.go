@@ -14,6 +14,7 @@ import (
 	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/worker"
+	"github.com/galley-dev/galley/stdlib/catalog"
 )
 
 func init() {
@@ -87,14 +88,8 @@ func (m *workerMain) Run(ctx context.Context) error {
 	}
 	log := slog.New(slog.NewTextHandler(m.Stderr, nil))
 	if m.Home == "" {
-		m.Home = os.Getenv("GALLEY_HOME")
-	}
-	if m.Home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return fmt.Errorf("finding a home directory: %w: pass --home", err)
-		}
-		m.Home = filepath.Join(h, ".galley")
+		// As every command: $GALLEY_HOME, else ~/.galley.
+		m.Home = catalog.Home()
 	}
 	dbURL, err := parseDatabase(m.Database, m.Home)
 	if err != nil {
