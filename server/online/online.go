@@ -44,6 +44,7 @@ import (
 
 // Store is what the service reads from the server's store.
 type Store interface {
+	FindModel(ctx context.Context, name string) (*server.Model, error)
 	FindTrainedModel(ctx context.Context, ref string) (*server.TrainedModel, error)
 	FindRecipeVersionByID(ctx context.Context, id int64) (*server.RecipeVersion, error)
 }
@@ -399,6 +400,14 @@ func (s *Service) SetCanary(ctx context.Context, c server.Canary) (*server.Canar
 		return &c, nil
 	}
 	t, err := s.Store.FindTrainedModel(ctx, c.Model+"@"+strconv.Itoa(c.Version))
+	if server.ErrorCode(err) == server.ENOTFOUND {
+		// The model in the path is the resource: only its absence is a
+		// 404. A version it lacks is a bad request body.
+		if _, merr := s.Store.FindModel(ctx, c.Model); merr != nil {
+			return nil, merr
+		}
+		return nil, server.Errorf(server.EINVALID, "model %s has no trained version %d: list its versions with 'galley model show %s'", c.Model, c.Version, c.Model)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -234,8 +234,11 @@ func TestCanary(t *testing.T) {
 	if _, err := s.SetCanary(ctx, server.Canary{Model: "m", Version: 1, Weight: 1.5}); server.ErrorCode(err) != server.EINVALID {
 		t.Errorf("weight 1.5: %v", err)
 	}
-	if _, err := s.SetCanary(ctx, server.Canary{Model: "m", Version: 9, Weight: 0.5}); server.ErrorCode(err) != server.ENOTFOUND {
-		t.Errorf("unknown version: %v", err)
+	if _, err := s.SetCanary(ctx, server.Canary{Model: "m", Version: 9, Weight: 0.5}); server.ErrorCode(err) != server.EINVALID {
+		t.Errorf("unknown version: %v, want invalid (the model exists)", err)
+	}
+	if _, err := s.SetCanary(ctx, server.Canary{Model: "nope", Version: 1, Weight: 0.5}); server.ErrorCode(err) != server.ENOTFOUND {
+		t.Errorf("unknown model: %v, want not found", err)
 	}
 	if _, err := s.SetCanary(ctx, server.Canary{Model: "m", Version: 1, Weight: 0.5}); err != nil {
 		t.Fatal(err)
