@@ -57,6 +57,7 @@ var dialect = sqlstore.Dialect{
 	// A generic plan made while a profile set is small scans it whole
 	// once it is large.
 	PreparedPlans: `SET LOCAL plan_cache_mode = force_custom_plan`,
+	Analyze:       `ANALYZE profile_attributes, profile_history`,
 }
 
 // connectTimeout bounds how long Open waits for an unreachable server.

@@ -173,6 +173,11 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 			return res, db.errorf("writing profiles: %w", err)
 		}
 	}
+	if db.d.Analyze != "" && len(w.Rows) > profileChunk {
+		if _, err := tx.ExecContext(ctx, db.d.Analyze); err != nil {
+			return res, db.errorf("writing profiles: %w", err)
+		}
+	}
 	var buf []byte
 	st := &stmts{tx: tx, m: map[string]*sql.Stmt{}}
 	defer st.close()

@@ -51,6 +51,11 @@ type Dialect struct {
 	// reuses prepared statements over a growing table, so that they are
 	// planned for each execution rather than once, on the table as it was.
 	PreparedPlans string
+	// Analyze, when set, refreshes the planner's statistics of the
+	// profile tables before a write of many profiles: a set filled since
+	// the last automatic analysis looks empty to the planner, which then
+	// reads every profile of the set for each chunk of the write.
+	Analyze string
 	// JSONNumber reads the number under a key (one parameter) of the JSON
 	// object in the text column %s, NULL when it has none.
 	JSONNumber string
