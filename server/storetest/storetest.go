@@ -92,6 +92,7 @@ func Exercise(t *testing.T, newStore NewStore) {
 		{"ProfileBulk", testProfileBulk},
 		{"ScoringGuards", testScoringGuards},
 		{"Canaries", testCanaries},
+		{"ProfileDrivers", testProfileDrivers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
