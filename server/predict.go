@@ -34,11 +34,33 @@ type Prediction struct {
 
 // Canary sends a share of the requests that name a model by alias, or by
 // its name alone, to another trained version, to try it on live traffic.
-// Requests naming a version explicitly are never redirected.
+// Requests naming a version explicitly are never redirected. Canaries are
+// kept in the server's database, so that every server on it applies the
+// same split and a restart keeps it.
 type Canary struct {
 	Model   string  `json:"model"`
 	Version int     `json:"version"`
 	Weight  float64 `json:"weight"`
+	// UpdatedAt is when the canary was set; zero for a model without one.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// CheckWeight refuses a canary weight that is not a share from 0 to 1.
+func (c Canary) CheckWeight() error {
+	if c.Weight < 0 || c.Weight > 1 || c.Weight != c.Weight {
+		return Errorf(EINVALID, "weight %v is out of range: give the share of requests for the canary, from 0 to 1", c.Weight)
+	}
+	return nil
+}
+
+// CanaryService keeps the canaries of models.
+type CanaryService interface {
+	// SetCanary sets model c.Model's canary; a zero Weight removes it.
+	// ENOTFOUND for an unknown model; EINVALID for a weight outside 0 to
+	// 1 or a version the model lacks.
+	SetCanary(ctx context.Context, c Canary) (*Canary, error)
+	// FindCanaries lists the canaries set, by model name.
+	FindCanaries(ctx context.Context) ([]Canary, error)
 }
 
 // PredictService scores rows online with a trained model, through the
@@ -59,7 +81,7 @@ type PredictService interface {
 	// requests to Version; a zero Weight removes the canary.
 	SetCanary(ctx context.Context, c Canary) (*Canary, error)
 	// Canaries lists the canaries set.
-	Canaries(ctx context.Context) []Canary
+	Canaries(ctx context.Context) ([]Canary, error)
 	// Serving reports the trained versions kept warm.
 	Serving(ctx context.Context) []ServingModel
 }

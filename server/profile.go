@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"math"
 	"regexp"
 	"time"
 )
@@ -50,6 +51,11 @@ type ProfileAttributes struct {
 	// Class is the predicted class: the scoring output's first text
 	// column besides the identity, "" when it has none.
 	Class string `json:"class,omitempty"`
+	// Drivers are the top drivers of the scores, most influential first,
+	// as the scoring output's explanation columns (driver_N,
+	// driver_N_value, driver_N_contribution) give them; none when it has
+	// no such columns.
+	Drivers []Driver `json:"drivers,omitempty"`
 	// TrainedModel is the trained version that scored ("churn@3").
 	TrainedModel string `json:"trained_model"`
 	RunID        int64  `json:"run_id"`
@@ -59,6 +65,43 @@ type ProfileAttributes struct {
 	// ScoredAt is when these values were written: a later run that
 	// computes the same values changes nothing, its time included.
 	ScoredAt time.Time `json:"scored_at"`
+}
+
+// Driver is one input column's part in a score: the column, the
+// identity's value of it (as text) and its contribution to the model's
+// raw score (log-odds for a binary classifier).
+type Driver struct {
+	Feature      string  `json:"feature"`
+	Value        string  `json:"value"`
+	Contribution float64 `json:"contribution"`
+}
+
+// Limits of the drivers a profile keeps per model.
+const (
+	// MaxProfileDrivers bounds the drivers of one score row.
+	MaxProfileDrivers = 20
+	// MaxDriverText bounds a driver's feature name and value, in bytes.
+	MaxDriverText = 200
+)
+
+// CheckDrivers refuses drivers a profile cannot keep: too many, without a
+// feature name, with text over MaxDriverText or a contribution that is not
+// a finite number.
+func CheckDrivers(ds []Driver) error {
+	if len(ds) > MaxProfileDrivers {
+		return Errorf(EINVALID, "%d drivers for one score: profiles keep at most %d; write fewer (the recipe's drivers parameter)", len(ds), MaxProfileDrivers)
+	}
+	for i, d := range ds {
+		switch {
+		case d.Feature == "":
+			return Errorf(EINVALID, "driver %d names no input column", i+1)
+		case len(d.Feature) > MaxDriverText || len(d.Value) > MaxDriverText:
+			return Errorf(EINVALID, "driver %d (%.40s) is longer than %d bytes", i+1, d.Feature, MaxDriverText)
+		case math.IsNaN(d.Contribution) || math.IsInf(d.Contribution, 0):
+			return Errorf(EINVALID, "driver %d (%s) has contribution %v: give a finite number", i+1, d.Feature, d.Contribution)
+		}
+	}
+	return nil
 }
 
 // ProfileChange is one change of a profile's attributes: the values a
@@ -99,9 +142,10 @@ type ProfileWrite struct {
 
 // ProfileRow is one identity's scores in a ProfileWrite.
 type ProfileRow struct {
-	ID     string
-	Scores []float64
-	Class  string
+	ID      string
+	Scores  []float64
+	Class   string
+	Drivers []Driver
 }
 
 // ProfileWriteResult counts what an upsert did.

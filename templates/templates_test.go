@@ -651,18 +651,18 @@ func checkProfiles(t *testing.T, s *serve, tp template, in input, model, firstSc
 		t.Fatalf("profile sets = %+v; want customers with one profile for each of %d customers", sets, in.rows)
 	}
 	// The newer run's scores, as its output dataset has them.
-	second2 := map[string]string{}
+	second2, secondRow := map[string]string{}, map[string][]string{}
 	recs, err := csv.NewReader(strings.NewReader(s.galley(t, "dataset", "show", "churn-scores-2", "--data"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range recs[1:] {
-		second2[r[0]] = r[1]
+		second2[r[0]], secondRow[r[0]] = r[1], r
 	}
-	firstOf := map[string]string{}
+	firstOf, firstRow := map[string]string{}, map[string][]string{}
 	recs, _ = csv.NewReader(strings.NewReader(firstScores)).ReadAll()
 	for _, r := range recs[1:] {
-		firstOf[r[0]] = r[1]
+		firstOf[r[0]], firstRow[r[0]] = r[1], r
 	}
 	type shown struct {
 		server.Profile
@@ -683,8 +683,15 @@ func checkProfiles(t *testing.T, s *serve, tp template, in input, model, firstSc
 		}
 		was, _ := strconv.ParseFloat(firstOf[id], 64)
 		if len(p.History) != 2 || p.History[0].RunID != second.ID || p.History[1].RunID != first.ID || p.History[1].Scores[tp.score] != was {
-			t.Errorf("history of %s = %+v; want run %d, then run %d with %v", id, p.History, second.ID, first.ID, was)
+			t.Fatalf("history of %s = %+v; want run %d, then run %d with %v", id, p.History, second.ID, first.ID, was)
 		}
+		// The drivers beside each score, as each run's output has them.
+		sameDrivers(t, tp, "profile "+id, a.Drivers, secondRow[id])
+		sameDrivers(t, tp, "latest history entry of "+id, p.History[0].Drivers, secondRow[id])
+		sameDrivers(t, tp, "earlier history entry of "+id, p.History[1].Drivers, firstRow[id])
+	}
+	if out := s.galley(t, "profile", "show", "customers", in.ids[0]); !strings.Contains(out, "drivers (contribution") || !strings.Contains(out, secondRow[in.ids[0]][2]+" = "+secondRow[in.ids[0]][3]) {
+		t.Errorf("profile show lists no drivers:\n%s", out)
 	}
 	// The precomputed lookup.
 	var looked server.ProfileAttributes
@@ -694,6 +701,7 @@ func checkProfiles(t *testing.T, s *serve, tp template, in input, model, firstSc
 	if want, _ := strconv.ParseFloat(second2[in.ids[0]], 64); looked.Scores[tp.score] != want || looked.RunID != second.ID {
 		t.Errorf("profile scores of %s = %+v, want %v from run %d", in.ids[0], looked, want, second.ID)
 	}
+	sameDrivers(t, tp, "profile scores of "+in.ids[0], looked.Drivers, secondRow[in.ids[0]])
 	// Scoring the same version again computes the same values: nothing
 	// changes.
 	third := s.run(t, "score", model+"@2", "--input", tp.dataset, "--profile", "customers", "--id", tp.id)
@@ -733,12 +741,32 @@ func checkProfiles(t *testing.T, s *serve, tp template, in input, model, firstSc
 		}
 		col, _ := f.Column(tp.score)
 		ids, _ := f.Column("id")
+		if last := fmt.Sprintf("driver_%d_contribution", tp.drivers); !f.Has(last) {
+			t.Errorf("%s export has columns %v, without the drivers' (%s)", format, f.Names(), last)
+		}
 		if f.NumRows() != in.rows || col == nil || ids == nil {
 			t.Errorf("%s export: %d rows, columns %v; want %d with %s", format, f.NumRows(), f.Names(), in.rows, tp.score)
 		} else if got, want := fmt.Sprint(col.Value(0)), second2[fmt.Sprint(ids.Value(0))]; got != want {
 			t.Errorf("%s export: first profile's %s = %s, want %s", format, tp.score, got, want)
 		}
 		f.Release()
+	}
+}
+
+// sameDrivers fails unless drivers are the ones of a scoring output row
+// (id, score, then three columns per driver), contributions to the bit.
+func sameDrivers(t *testing.T, tp template, what string, drivers []server.Driver, row []string) {
+	t.Helper()
+	var want []server.Driver
+	for i := 0; i < tp.drivers; i++ {
+		c, err := strconv.ParseFloat(row[2+3*i+2], 64)
+		if err != nil {
+			t.Fatalf("output row %v: %v", row, err)
+		}
+		want = append(want, server.Driver{Feature: row[2+3*i], Value: row[2+3*i+1], Contribution: c})
+	}
+	if len(want) == 0 || !slices.Equal(drivers, want) {
+		t.Errorf("%s: drivers %+v, want %+v as the scoring output has them", what, drivers, want)
 	}
 }
 

@@ -23,6 +23,7 @@ type store interface {
 	server.ScheduleService
 	server.ScheduleQueue
 	server.ProfileService
+	server.CanaryService
 	// SetProfileRetention bounds the attribute history profiles keep.
 	SetProfileRetention(server.ProfileRetention)
 	// DatasetInUse says which models and runs still use a dataset, so the

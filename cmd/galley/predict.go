@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +17,7 @@ func init() {
 		name:    "predict",
 		summary: "score rows online with a trained model; set canaries; show warm models",
 		usage: `galley predict MODEL[@VERSION|@ALIAS] --json ROWS|@FILE
-       galley predict canary MODEL --version N --weight W
+       galley predict canary MODEL [--version N --weight W]
        galley predict status`,
 		run: runPredict,
 	})
@@ -33,7 +34,18 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		c, err := api().SetCanary(ctx, server.Canary{Model: pos[0], Version: *version, Weight: *weight})
+		// Without --weight the canary is shown, not changed.
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		if given["version"] && !given["weight"] {
+			return fmt.Errorf("%w: give --weight too: the share of requests for version %d, from 0 to 1", errUsage, *version)
+		}
+		var c *server.Canary
+		if given["weight"] {
+			c, err = api().SetCanary(ctx, server.Canary{Model: pos[0], Version: *version, Weight: *weight})
+		} else {
+			c, err = api().Canary(ctx, pos[0])
+		}
 		if err != nil {
 			return explain(err)
 		}

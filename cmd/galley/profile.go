@@ -106,11 +106,12 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if a.Class != "" {
 				fmt.Fprintf(stdout, "  %-24s %s\n", "class", a.Class)
 			}
+			printDrivers(stdout, a.Drivers)
 		}
 		fmt.Fprintf(stdout, "\nhistory (%d changes, newest first)\n", total)
-		tw := table(stdout, "SCORED\tMODEL\tTRAINED MODEL\tRUN\tSCORES\tCLASS")
+		tw := table(stdout, "SCORED\tMODEL\tTRAINED MODEL\tRUN\tSCORES\tCLASS\tDRIVERS")
 		for _, h := range hist {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", h.ScoredAt.Format("2006-01-02 15:04:05"), h.Model, h.TrainedModel, h.RunID, scoreText(h.Scores), h.Class)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", h.ScoredAt.Format("2006-01-02 15:04:05"), h.Model, h.TrainedModel, h.RunID, scoreText(h.Scores), h.Class, driverNames(h.Drivers))
 		}
 		return footer(tw, stdout, len(hist), total)
 	case "scores":
@@ -131,6 +132,7 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stdout, " class=%s", a.Class)
 		}
 		fmt.Fprintln(stdout)
+		printDrivers(stdout, a.Drivers)
 		return nil
 	case "export":
 		model := fs.String("model", "", "the model whose scores to export (default: the set's only model)")
@@ -224,6 +226,26 @@ func listProfileSets(ctx context.Context, c *galleyhttp.Client, p server.Page, a
 	return footer(tw, stdout, len(items), total)
 }
 
+// printDrivers lists a score's drivers, most influential first.
+func printDrivers(w io.Writer, ds []server.Driver) {
+	if len(ds) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "  drivers (contribution to the raw score, such as the log-odds)")
+	for _, d := range ds {
+		fmt.Fprintf(w, "    %-40s %+.4g\n", d.Feature+" = "+d.Value, d.Contribution)
+	}
+}
+
+// driverNames lists the drivers' columns, most influential first.
+func driverNames(ds []server.Driver) string {
+	names := make([]string, len(ds))
+	for i, d := range ds {
+		names[i] = d.Feature
+	}
+	return strings.Join(names, ",")
+}
+
 func sortedScores(m map[string]float64) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -282,7 +304,7 @@ func exportProfiles(ctx context.Context, c *galleyhttp.Client, set, model, forma
 		w = data.NewCSVWriter(dst)
 	}
 	var names []string
-	withClass := false
+	withClass, drivers := false, 0
 	n, after := 0, ""
 	for first := true; ; first = false {
 		// Pages of the whole set by id cost the same wherever they start;
@@ -302,6 +324,7 @@ func exportProfiles(ctx context.Context, c *galleyhttp.Client, set, model, forma
 			for _, p := range page {
 				a := attributesOf(p, model)
 				withClass = withClass || a.Class != ""
+				drivers = max(drivers, len(a.Drivers))
 				for k := range a.Scores {
 					if !seen[k] {
 						seen[k] = true
@@ -318,7 +341,7 @@ func exportProfiles(ctx context.Context, c *galleyhttp.Client, set, model, forma
 			after = all[len(all)-1].ID
 			continue
 		}
-		f, err := profileFrame(page, model, names, withClass)
+		f, err := profileFrame(page, model, names, withClass, drivers)
 		if err != nil {
 			return n, err
 		}
@@ -348,8 +371,10 @@ func attributesOf(p *server.Profile, model string) *server.ProfileAttributes {
 
 // profileFrame lays out one page of profiles as rows of model's
 // attributes; scores a profile lacks are null. The class column is left
-// out for models that predict none.
-func profileFrame(page []*server.Profile, model string, names []string, withClass bool) (*data.Frame, error) {
+// out for models that predict none; drivers take the scoring output's
+// columns (driver_N, driver_N_value, driver_N_contribution) for N up to
+// drivers, null past a profile's own.
+func profileFrame(page []*server.Profile, model string, names []string, withClass bool, drivers int) (*data.Frame, error) {
 	ids, trained, class := make([]string, len(page)), make([]string, len(page)), make([]string, len(page))
 	runs, scored := make([]int64, len(page)), make([]time.Time, len(page))
 	scores, valid := make([][]float64, len(names)), make([][]bool, len(names))
@@ -361,6 +386,9 @@ func profileFrame(page []*server.Profile, model string, names []string, withClas
 		ids[i], trained[i], class[i], runs[i], scored[i] = p.ID, a.TrainedModel, a.Class, a.RunID, a.ScoredAt
 		for k, name := range names {
 			scores[k][i], valid[k][i] = a.Scores[name]
+		}
+		if len(a.Drivers) > drivers {
+			return nil, fmt.Errorf("profile %s has %d drivers, more than the %d of the first profiles exported: the set was scored with different drivers settings: score it again with one setting to export it", p.ID, len(a.Drivers), drivers)
 		}
 		for name := range a.Scores {
 			if sort.SearchStrings(names, name) == len(names) || names[sort.SearchStrings(names, name)] != name {
@@ -374,6 +402,18 @@ func profileFrame(page []*server.Profile, model string, names []string, withClas
 	}
 	if withClass {
 		cols = append(cols, data.Strings("class", class))
+	}
+	for k := range drivers {
+		feat, val := make([]string, len(page)), make([]string, len(page))
+		con, valid := make([]float64, len(page)), make([]bool, len(page))
+		for i, p := range page {
+			if ds := attributesOf(p, model).Drivers; k < len(ds) {
+				feat[i], val[i], con[i], valid[i] = ds[k].Feature, ds[k].Value, ds[k].Contribution, true
+			}
+		}
+		name := "driver_" + strconv.Itoa(k+1)
+		cols = append(cols, data.Strings(name, feat).WithValid(valid), data.Strings(name+"_value", val).WithValid(valid),
+			data.Float64s(name+"_contribution", con).WithValid(valid))
 	}
 	cols = append(cols, data.Strings("trained_model", trained), data.Int64s("run_id", runs), data.Times("scored_at", scored))
 	return data.New(cols...)

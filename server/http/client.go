@@ -374,8 +374,14 @@ func (c *Client) PredictJSON(ctx context.Context, ref string, rows []byte) (*Pre
 	return &out, nil
 }
 
-// SetCanary implements part of server.PredictService.
+var _ server.CanaryService = (*Client)(nil)
+
+// SetCanary implements server.CanaryService.
 func (c *Client) SetCanary(ctx context.Context, cn server.Canary) (*server.Canary, error) {
+	// JSON has no NaN or infinity to send.
+	if err := cn.CheckWeight(); err != nil {
+		return nil, err
+	}
 	req := canaryRequest{Weight: cn.Weight}
 	if cn.Version != 0 {
 		req.Version = &cn.Version
@@ -383,6 +389,19 @@ func (c *Client) SetCanary(ctx context.Context, cn server.Canary) (*server.Canar
 	var out server.Canary
 	err := c.json(ctx, "PUT", "/api/models/"+seg(cn.Model)+"/canary", req, &out)
 	return &out, err
+}
+
+// Canary returns model's canary, one of weight 0 when it has none.
+func (c *Client) Canary(ctx context.Context, model string) (*server.Canary, error) {
+	var out server.Canary
+	err := c.json(ctx, "GET", "/api/models/"+seg(model)+"/canary", nil, &out)
+	return &out, err
+}
+
+// FindCanaries implements server.CanaryService.
+func (c *Client) FindCanaries(ctx context.Context) ([]server.Canary, error) {
+	_, canaries, err := c.ServingStatus(ctx)
+	return canaries, err
 }
 
 // ServingStatus returns the warm versions and canaries of the online

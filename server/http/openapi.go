@@ -316,7 +316,7 @@ func addFields(t reflect.Type, props map[string]any, required *[]string, schemas
 		} else {
 			props[name] = schemaOf(f.Type, schemas)
 		}
-		if !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
+		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") && f.Type.Kind() != reflect.Pointer {
 			*required = append(*required, name)
 		}
 	}

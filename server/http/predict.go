@@ -307,9 +307,14 @@ func (s *Server) getCanary(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	list, err := ps.Canaries(r.Context())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	// A model without a canary has one of weight 0.
 	c := server.Canary{Model: r.PathValue("name")}
-	for _, x := range ps.Canaries(r.Context()) {
+	for _, x := range list {
 		if x.Model == c.Model {
 			c = x
 		}
@@ -361,7 +366,12 @@ func (s *Server) serving(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, 200, servingResponse{Serving: ps.Serving(r.Context()), Canaries: ps.Canaries(r.Context())})
+	canaries, err := ps.Canaries(r.Context())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, 200, servingResponse{Serving: ps.Serving(r.Context()), Canaries: canaries})
 }
 
 // warmBeforeAlias loads the version an alias is about to name, when the

@@ -17,7 +17,10 @@
 //
 // Requests may be combined into micro-batches (MaxBatch, MaxWait); a
 // canary sends a share of a model's alias and default requests to another
-// version. Counters are kept per model and version in Prometheus form.
+// version. Canaries are kept in the store, so that every server on one
+// database applies the same split: each server reads them again at most
+// ResolveTTL after it last did. Counters are kept per model and version in
+// Prometheus form.
 package online
 
 import (
@@ -35,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/galley-dev/galley/server"
@@ -47,6 +51,7 @@ type Store interface {
 	FindModel(ctx context.Context, name string) (*server.Model, error)
 	FindTrainedModel(ctx context.Context, ref string) (*server.TrainedModel, error)
 	FindRecipeVersionByID(ctx context.Context, id int64) (*server.RecipeVersion, error)
+	server.CanaryService
 }
 
 // Workers starts serving workers; *worker.Pool is one.
@@ -89,10 +94,11 @@ type Service struct {
 	MaxWait  time.Duration
 	Log      *slog.Logger
 
-	// ResolveTTL is how long a resolved name (model@alias) is reused
-	// before the store is asked again (default 1s). Aliases moved through
-	// this server's API take effect at once (Moved); moved by another
-	// server or a schedule's promotion, within ResolveTTL.
+	// ResolveTTL is how long a resolved name (model@alias), and the
+	// canaries read, are reused before the store is asked again (default
+	// 1s). Aliases moved and canaries set through this server's API take
+	// effect at once; through another server or a schedule's promotion,
+	// within ResolveTTL.
 	ResolveTTL time.Duration
 
 	once     sync.Once
@@ -100,8 +106,18 @@ type Service struct {
 	resolved sync.Map // ref → resolution
 	mu       sync.Mutex
 	warm     map[string]*entry // by "model@version"
-	canaries map[string]server.Canary
 	closed   bool
+
+	// canaries are those read from the store last, with when; reloadMu
+	// lets one request at a time read them again.
+	canaries atomic.Pointer[canaryView]
+	reloadMu sync.Mutex
+}
+
+// canaryView is the canaries as read from the store at a time.
+type canaryView struct {
+	byModel map[string]server.Canary
+	at      time.Time
 }
 
 var _ server.PredictService = (*Service)(nil)
@@ -128,7 +144,6 @@ func (s *Service) setup() {
 		}
 		s.metrics = newMetrics()
 		s.warm = map[string]*entry{}
-		s.canaries = map[string]server.Canary{}
 	})
 }
 
@@ -250,18 +265,46 @@ func (s *Service) resolve(ctx context.Context, ref string) (*server.TrainedModel
 	if explicitVersion.MatchString(ref) {
 		return t, nil
 	}
-	s.mu.Lock()
-	c, ok := s.canaries[t.Model]
-	s.mu.Unlock()
+	view, err := s.currentCanaries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := view.byModel[t.Model]
 	if !ok || c.Version == t.Version || rand.Float64() >= c.Weight {
 		return t, nil
 	}
 	ct, err := s.lookup(ctx, t.Model+"@"+strconv.Itoa(c.Version))
-	if err != nil {
-		// The canary's version was deleted: serve the alias.
+	if server.ErrorCode(err) == server.ENOTFOUND {
+		// The canary was removed and its version deleted since the
+		// canaries were read: serve the alias.
 		return t, nil
 	}
-	return ct, nil
+	return ct, err
+}
+
+// currentCanaries returns the canaries, read from the store again when they
+// were read longer than ResolveTTL ago.
+func (s *Service) currentCanaries(ctx context.Context) (*canaryView, error) {
+	if v := s.canaries.Load(); v != nil && time.Since(v.at) < s.ResolveTTL {
+		return v, nil
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	// Another request may have read them while this one waited.
+	if v := s.canaries.Load(); v != nil && time.Since(v.at) < s.ResolveTTL {
+		return v, nil
+	}
+	at := time.Now()
+	list, err := s.Store.FindCanaries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the canaries: %w", err)
+	}
+	v := &canaryView{byModel: make(map[string]server.Canary, len(list)), at: at}
+	for _, c := range list {
+		v.byModel[c.Model] = c
+	}
+	s.canaries.Store(v)
+	return v, nil
 }
 
 // resolution is a name resolved at a time.
@@ -387,48 +430,22 @@ func (s *Service) Warm(ctx context.Context, model string, version int) error {
 	return err
 }
 
-// SetCanary implements server.PredictService.
+// SetCanary implements server.PredictService: the store keeps the
+// canary, and this server applies it from the next request on.
 func (s *Service) SetCanary(ctx context.Context, c server.Canary) (*server.Canary, error) {
 	s.setup()
-	if c.Weight < 0 || c.Weight > 1 || c.Weight != c.Weight {
-		return nil, server.Errorf(server.EINVALID, "weight %v is out of range: give the share of requests for the canary, from 0 to 1", c.Weight)
-	}
-	if c.Weight == 0 {
-		s.mu.Lock()
-		delete(s.canaries, c.Model)
-		s.mu.Unlock()
-		return &c, nil
-	}
-	t, err := s.Store.FindTrainedModel(ctx, c.Model+"@"+strconv.Itoa(c.Version))
-	if server.ErrorCode(err) == server.ENOTFOUND {
-		// The model in the path is the resource: only its absence is a
-		// 404. A version it lacks is a bad request body.
-		if _, merr := s.Store.FindModel(ctx, c.Model); merr != nil {
-			return nil, merr
-		}
-		return nil, server.Errorf(server.EINVALID, "model %s has no trained version %d: list its versions with 'galley model show %s'", c.Model, c.Version, c.Model)
-	}
+	out, err := s.Store.SetCanary(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	c.Model, c.Version = t.Model, t.Version
-	s.mu.Lock()
-	s.canaries[c.Model] = c
-	s.mu.Unlock()
-	return &c, nil
+	s.canaries.Store(nil)
+	return out, nil
 }
 
-// Canaries implements server.PredictService.
-func (s *Service) Canaries(ctx context.Context) []server.Canary {
+// Canaries implements server.PredictService, from the store.
+func (s *Service) Canaries(ctx context.Context) ([]server.Canary, error) {
 	s.setup()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []server.Canary{}
-	for _, c := range s.canaries {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Model < out[j].Model })
-	return out
+	return s.Store.FindCanaries(ctx)
 }
 
 // Serving implements server.PredictService.

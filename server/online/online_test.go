@@ -263,3 +263,49 @@ func TestCanary(t *testing.T) {
 		predict(t, s, "m", 2, "no canary")
 	}
 }
+
+// TestCanaryIsShared: a canary set through one service is applied by
+// another on the same database within its ResolveTTL, and by a service
+// started afterwards (a restarted server) at once.
+func TestCanaryIsShared(t *testing.T) {
+	a := fixture(t, 2, nil)
+	start := func(ttl time.Duration) *online.Service {
+		s := &online.Service{Store: a.Store, Workers: a.Workers, Dir: t.TempDir(), LoadTimeout: time.Minute, ResolveTTL: ttl}
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		t.Cleanup(func() { stop(); <-done })
+		return s
+	}
+	const ttl = 300 * time.Millisecond
+	b := start(ttl)
+	predict(t, b, "m", 2, "before") // the newest version, and the canaries read
+	ctx := context.Background()
+	set := time.Now()
+	if _, err := a.SetCanary(ctx, server.Canary{Model: "m", Version: 1, Weight: 1}); err != nil {
+		t.Fatal(err)
+	}
+	predict(t, a, "m", 1, "at once where it was set")
+	for {
+		p, err := b.Predict(ctx, "m", rows("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Version == 1 {
+			break
+		}
+		if time.Since(set) > ttl+2*time.Second {
+			t.Fatalf("the other service still serves m@%d %s after the canary was set (ResolveTTL %s)", p.Version, time.Since(set), ttl)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("the other service applied the canary %s after it was set", time.Since(set).Round(time.Millisecond))
+	if list, err := b.Canaries(ctx); err != nil || len(list) != 1 || list[0].Version != 1 || list[0].Weight != 1 {
+		t.Errorf("canaries through the other service = %+v, %v", list, err)
+	}
+	predict(t, start(time.Hour), "m", 1, "a service started later applies it")
+	if _, err := b.SetCanary(ctx, server.Canary{Model: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	predict(t, b, "m", 2, "removed")
+}

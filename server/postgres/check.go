@@ -10,4 +10,5 @@ var (
 	_ server.RunQueue            = (*DB)(nil)
 	_ server.ScheduleService     = (*DB)(nil)
 	_ server.ScheduleQueue       = (*DB)(nil)
+	_ server.CanaryService       = (*DB)(nil)
 )

@@ -9,4 +9,5 @@ var (
 	_ server.RunService          = (*DB)(nil)
 	_ server.DatasetService      = (*DB)(nil)
 	_ server.RunQueue            = (*DB)(nil)
+	_ server.CanaryService       = (*DB)(nil)
 )

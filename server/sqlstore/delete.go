@@ -115,6 +115,10 @@ func (db *Store) DeleteTrainedModel(ctx context.Context, ref string) error {
 			`SELECT alias FROM aliases WHERE trained_model_id = ? ORDER BY alias`, t.ID); err != nil {
 			return err
 		}
+		if err := conflict(ctx, tx, t.Ref()+" is the canary of model %s: remove the canary first ('galley predict canary "+t.Model+" --weight 0')",
+			`SELECT m.name FROM canaries c JOIN models m ON m.id = c.model_id WHERE c.trained_model_id = ?`, t.ID); err != nil {
+			return err
+		}
 		if err := conflict(ctx, tx, t.Ref()+" is used by scoring run(s) %s: delete them first ('galley runs delete ID')",
 			`SELECT CAST(id AS TEXT) FROM runs WHERE kind = 'score' AND trained_model = ? ORDER BY id`, t.Ref()); err != nil {
 			return err

@@ -12,7 +12,7 @@ import (
 	"github.com/galley-dev/galley/server"
 )
 
-// profileChunk is how many rows one statement of an upsert carries: ten
+// profileChunk is how many rows one statement of an upsert carries: eleven
 // parameters a row stays well below both databases' limits.
 const profileChunk = 1000
 
@@ -50,6 +50,9 @@ func checkProfileWrite(w *server.ProfileWrite) error {
 		if len(r.Scores) != len(w.ScoreNames) {
 			return server.Errorf(server.EINVALID, "row %d (id %s) has %d scores for %d score names", i+1, r.ID, len(r.Scores), len(w.ScoreNames))
 		}
+		if err := server.CheckDrivers(r.Drivers); err != nil {
+			return server.Errorf(server.EINVALID, "row %d (id %s): %s", i+1, r.ID, server.ErrorMessage(err))
+		}
 		if _, dup := seen[r.ID]; dup {
 			return server.Errorf(server.EINVALID, "id %q appears more than once in the scores: a profile takes one row per identity; make the id column unique", r.ID)
 		}
@@ -78,6 +81,16 @@ func scoresJSON(buf []byte, names []string, vals []float64) []byte {
 		buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
 	}
 	return append(buf, '}')
+}
+
+// driversJSON writes a row's drivers as a JSON array, "" for none.
+// CheckDrivers has refused what JSON cannot say.
+func driversJSON(ds []server.Driver) string {
+	if len(ds) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(ds)
+	return string(b)
 }
 
 func placeholders(rows, cols int) string {
@@ -136,15 +149,15 @@ func (s *stmts) close() {
 
 // heldAttributes is what a profile holds of one model before a write.
 type heldAttributes struct {
-	run                    int64
-	scores, class, trained string
+	run                             int64
+	scores, class, trained, drivers string
 }
 
 // upsertProfiles writes w through tx. A row changes a profile when the
 // profile has no attributes of w.Model yet, or has other values from an
 // earlier run (a lower run id). The same run written again, an earlier run
 // finishing late, or a later run that computed the same values (scores,
-// class and trained version) changes nothing. Each change is one history
+// class, drivers and trained version) changes nothing. Each change is one history
 // row.
 func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileWrite) (server.ProfileWriteResult, error) {
 	var res server.ProfileWriteResult
@@ -189,7 +202,7 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 		for _, r := range rows {
 			args = append(args, r.ID)
 		}
-		q, err := st.query(ctx, len(rows) == profileChunk, `SELECT profile_id, model, run_id, scores, class, trained_model FROM profile_attributes WHERE set_id = ? AND profile_id IN (`+
+		q, err := st.query(ctx, len(rows) == profileChunk, `SELECT profile_id, model, run_id, scores, class, trained_model, drivers FROM profile_attributes WHERE set_id = ? AND profile_id IN (`+
 			strings.TrimSuffix(strings.Repeat("?, ", len(rows)), ", ")+`)`, args...)
 		if err != nil {
 			return res, db.errorf("reading profiles: %w", err)
@@ -199,7 +212,7 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 		for q.Next() {
 			var id, model string
 			var h heldAttributes
-			if err := q.Scan(&id, &model, &h.run, &h.scores, &h.class, &h.trained); err != nil {
+			if err := q.Scan(&id, &model, &h.run, &h.scores, &h.class, &h.trained, &h.drivers); err != nil {
 				q.Close()
 				return res, err
 			}
@@ -213,10 +226,11 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 			return res, err
 		}
 		changed := rows[:0:0]
-		var changedScores []string
+		var changedScores, changedDrivers []string
 		for _, r := range rows {
 			buf = scoresJSON(buf[:0], w.ScoreNames, r.Scores)
-			if h, ok := held[r.ID]; ok && (h.run >= w.RunID || h.scores == string(buf) && h.class == r.Class && h.trained == w.TrainedModel) {
+			drivers := driversJSON(r.Drivers)
+			if h, ok := held[r.ID]; ok && (h.run >= w.RunID || h.scores == string(buf) && h.class == r.Class && h.drivers == drivers && h.trained == w.TrainedModel) {
 				// The same run again, an earlier run finishing late, or a
 				// later one that found the same values: nothing changes.
 				res.Unchanged++
@@ -227,22 +241,23 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 			}
 			changed = append(changed, r)
 			changedScores = append(changedScores, string(buf))
+			changedDrivers = append(changedDrivers, drivers)
 		}
 		res.Changed += len(changed)
 		if len(changed) == 0 {
 			continue
 		}
-		vals := make([]any, 0, len(changed)*10)
+		vals := make([]any, 0, len(changed)*11)
 		for i, r := range changed {
-			vals = append(vals, setID, r.ID, w.Model, changedScores[i], r.Class, w.TrainedModel, w.RunID, w.Schedule, nominal, scoredAt)
+			vals = append(vals, setID, r.ID, w.Model, changedScores[i], r.Class, changedDrivers[i], w.TrainedModel, w.RunID, w.Schedule, nominal, scoredAt)
 		}
-		const cols = `set_id, profile_id, model, scores, class, trained_model, run_id, schedule, nominal_time, scored_at`
+		const cols = `set_id, profile_id, model, scores, class, drivers, trained_model, run_id, schedule, nominal_time, scored_at`
 		full := len(changed) == profileChunk
-		if err := st.exec(ctx, full, `INSERT INTO profile_history (`+cols+`) VALUES `+placeholders(len(changed), 10), vals...); err != nil {
+		if err := st.exec(ctx, full, `INSERT INTO profile_history (`+cols+`) VALUES `+placeholders(len(changed), 11), vals...); err != nil {
 			return res, db.errorf("recording profile history: %w", err)
 		}
-		if err := st.exec(ctx, full, `INSERT INTO profile_attributes (`+cols+`) VALUES `+placeholders(len(changed), 10)+`
-			ON CONFLICT (set_id, profile_id, model) DO UPDATE SET scores = excluded.scores, class = excluded.class,
+		if err := st.exec(ctx, full, `INSERT INTO profile_attributes (`+cols+`) VALUES `+placeholders(len(changed), 11)+`
+			ON CONFLICT (set_id, profile_id, model) DO UPDATE SET scores = excluded.scores, class = excluded.class, drivers = excluded.drivers,
 			trained_model = excluded.trained_model, run_id = excluded.run_id, schedule = excluded.schedule,
 			nominal_time = excluded.nominal_time, scored_at = excluded.scored_at
 			WHERE profile_attributes.run_id < excluded.run_id`, vals...); err != nil {
@@ -342,17 +357,20 @@ func (db *Store) FindProfileSets(ctx context.Context, p server.Page) ([]*server.
 	return list, total, rows.Err()
 }
 
-const attrColumns = `profile_id, model, scores, class, trained_model, run_id, schedule, nominal_time, scored_at`
+const attrColumns = `profile_id, model, scores, class, drivers, trained_model, run_id, schedule, nominal_time, scored_at`
 
 func scanAttributes(s scanner) (string, server.ProfileAttributes, error) {
 	var a server.ProfileAttributes
-	var id, scores, scored string
+	var id, scores, drivers, scored string
 	var nominal sql.NullString
-	if err := s.Scan(&id, &a.Model, &scores, &a.Class, &a.TrainedModel, &a.RunID, &a.Schedule, &nominal, &scored); err != nil {
+	if err := s.Scan(&id, &a.Model, &scores, &a.Class, &drivers, &a.TrainedModel, &a.RunID, &a.Schedule, &nominal, &scored); err != nil {
 		return "", a, err
 	}
 	a.Scores = map[string]float64{}
 	json.Unmarshal([]byte(scores), &a.Scores)
+	if drivers != "" {
+		json.Unmarshal([]byte(drivers), &a.Drivers)
+	}
 	a.NominalTime, a.ScoredAt = parseTimePtr(nominal), ParseTime(scored)
 	return id, a, nil
 }

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -311,5 +313,52 @@ func testProfileBulk(t *testing.T, s Store) {
 		if _, total, _ := s.ProfileHistory(ctx, "bulk", id, server.Page{}); total != 2 {
 			t.Errorf("history of %s has %d entries, want 2", id, total)
 		}
+	}
+}
+
+// testProfileDrivers keeps each profile's drivers with its scores: read
+// back in rank order, in history too; drivers that differ are a change of
+// the profile even when the scores are the same; bad drivers are refused.
+func testProfileDrivers(t *testing.T, s Store) {
+	trained(t, s)
+	d1 := []server.Driver{{Feature: "Contract", Value: "Month-to-month", Contribution: 0.91}, {Feature: "tenure", Value: "1", Contribution: 0.6},
+		{Feature: "TechSupport", Value: "Yes", Contribution: -0.25}}
+	first := scoreInto(t, s, "m@1", []server.ProfileRow{{ID: "c1", Scores: []float64{0.8}, Class: "Yes", Drivers: d1}, {ID: "c2", Scores: []float64{0.1}, Class: "No"}})
+	p, err := s.FindProfile(ctx, "customers", "c1")
+	must(t, err)
+	if a := p.Attributes[0]; !slices.Equal(a.Drivers, d1) || a.RunID != first.ID {
+		t.Errorf("c1 = %+v; want run %d's drivers %+v", a, first.ID, d1)
+	}
+	if p, _ := s.FindProfile(ctx, "customers", "c2"); len(p.Attributes[0].Drivers) != 0 {
+		t.Errorf("c2, scored without drivers, = %+v", p.Attributes[0])
+	}
+	// A later run of the same version: c1's score is the same and its
+	// drivers are not (a change); c2's values are all the same (none).
+	d2 := []server.Driver{{Feature: "tenure", Value: "2", Contribution: 0.7}, {Feature: "Contract", Value: "Month-to-month", Contribution: 0.5}}
+	second := scoreInto(t, s, "m@1", []server.ProfileRow{{ID: "c1", Scores: []float64{0.8}, Class: "Yes", Drivers: d2}, {ID: "c2", Scores: []float64{0.1}, Class: "No"}})
+	hist, total, err := s.ProfileHistory(ctx, "customers", "c1", server.Page{})
+	must(t, err)
+	if total != 2 || hist[0].RunID != second.ID || !slices.Equal(hist[0].Drivers, d2) || hist[1].RunID != first.ID || !slices.Equal(hist[1].Drivers, d1) {
+		t.Errorf("history of c1 = %d %+v; want run %d with %+v, then run %d with %+v", total, hist, second.ID, d2, first.ID, d1)
+	}
+	if _, total, _ := s.ProfileHistory(ctx, "customers", "c2", server.Page{}); total != 1 {
+		t.Errorf("history of c2 has %d entries after a run with the same values, want 1", total)
+	}
+	many := make([]server.Driver, server.MaxProfileDrivers+1)
+	for i := range many {
+		many[i] = server.Driver{Feature: fmt.Sprintf("f%d", i), Contribution: 1}
+	}
+	for _, ds := range [][]server.Driver{
+		many,
+		{{Feature: "", Value: "x", Contribution: 1}},
+		{{Feature: "f", Value: "x", Contribution: math.NaN()}},
+		{{Feature: "f", Value: strings.Repeat("x", server.MaxDriverText+1), Contribution: 1}},
+	} {
+		_, err := s.UpsertProfiles(ctx, &server.ProfileWrite{Set: "customers", Model: "m", TrainedModel: "m@1", RunID: second.ID + 1,
+			ScoreNames: []string{"churn_probability"}, Rows: []server.ProfileRow{{ID: "c3", Scores: []float64{0.5}, Drivers: ds}}})
+		wantCode(t, err, server.EINVALID)
+	}
+	if _, err := s.FindProfile(ctx, "customers", "c3"); server.ErrorCode(err) != server.ENOTFOUND {
+		t.Errorf("a refused write created profile c3: %v", err)
 	}
 }

@@ -570,6 +570,35 @@ func testScheduleProfile(t *testing.T, f *fixture) {
 	if a := p.Attributes[0]; a.Schedule != "profiles" || a.NominalTime == nil || !a.NominalTime.Equal(*last.NominalTime) || a.RunID != claimed.ID {
 		t.Errorf("profile written by the schedule = %+v; want its schedule, slot and run", a)
 	}
+	// Re-running the slot scores the same values again: the profile keeps
+	// the first run's attributes and its history gains nothing.
+	_, err = f.s.RerunSlot(ctx, "profiles", server.Rerun{Slot: *last.NominalTime})
+	must(t, err)
+	f.step(time.Second)
+	runs = f.runs()
+	again := runs[len(runs)-1]
+	if again.ID == claimed.ID || again.Schedule != "profiles" || again.NominalTime == nil || !again.NominalTime.Equal(*last.NominalTime) {
+		t.Fatalf("re-run of the slot = %+v", again)
+	}
+	for claimed, err = f.s.ClaimRun(ctx); err == nil && claimed != nil && claimed.ID != again.ID; claimed, err = f.s.ClaimRun(ctx) {
+		_, err = f.s.FinishRun(ctx, claimed.Claim(), server.RunResult{State: server.RunFailed, Error: "not this one"})
+		must(t, err)
+	}
+	must(t, err)
+	if claimed == nil {
+		t.Fatalf("run %d was never claimed", again.ID)
+	}
+	_, err = f.s.FinishRun(ctx, claimed.Claim(), server.RunResult{State: server.RunSucceeded,
+		Profile: &server.ProfileWrite{ScoreNames: []string{"score"}, Rows: []server.ProfileRow{{ID: "1", Scores: []float64{0.25}}}}})
+	must(t, err)
+	p, err = f.s.FindProfile(ctx, "customers", "1")
+	must(t, err)
+	if a := p.Attributes[0]; a.RunID == again.ID {
+		t.Errorf("the slot's re-run, which scored the same values, took over the profile: %+v", a)
+	}
+	if _, total, err := f.s.ProfileHistory(ctx, "customers", "1", server.Page{}); err != nil || total != 1 {
+		t.Errorf("history after the slot's re-run = %d entries (%v), want 1", total, err)
+	}
 }
 
 // testConcurrentSteps plans the same step twice from the same reading, as

@@ -26,6 +26,7 @@ type Store interface {
 	server.DatasetService
 	server.RunQueue
 	server.ProfileService
+	server.CanaryService
 	// UpsertProfiles writes profile scores directly, as FinishRun does.
 	UpsertProfiles(ctx context.Context, w *server.ProfileWrite) (server.ProfileWriteResult, error)
 	SetProfileRetention(server.ProfileRetention)
@@ -90,6 +91,8 @@ func Exercise(t *testing.T, newStore NewStore) {
 		{"ProfileRetention", testProfileRetention},
 		{"ProfileBulk", testProfileBulk},
 		{"ScoringGuards", testScoringGuards},
+		{"Canaries", testCanaries},
+		{"ProfileDrivers", testProfileDrivers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,7 +19,8 @@ func TestProfilePages(t *testing.T) {
 	var runs []int64
 	for i, rows := range [][]server.ProfileRow{
 		{{ID: "7590-VHVEG", Scores: []float64{0.82}, Class: "Yes"}, {ID: "5575-GNVDE", Scores: []float64{0.1}, Class: "No"}},
-		{{ID: "7590-VHVEG", Scores: []float64{0.64}, Class: "Yes"}, {ID: "3668-QPYBK", Scores: []float64{0.91}, Class: "Yes"}},
+		{{ID: "7590-VHVEG", Scores: []float64{0.64}, Class: "Yes", Drivers: []server.Driver{{Feature: "Contract", Value: "Month-to-month", Contribution: 0.912},
+			{Feature: "TechSupport", Value: "Yes", Contribution: -0.25}}}, {ID: "3668-QPYBK", Scores: []float64{0.91}, Class: "Yes"}},
 	} {
 		ref := []string{"m@1", "m@2"}[i]
 		run, err := f.db.Score(ctx, server.ScoreRequest{TrainedModel: ref, Input: "d@1", Profile: &server.ProfileTarget{Name: "customers", ID: "customerID"}})
@@ -50,7 +51,13 @@ func TestProfilePages(t *testing.T) {
 		t.Fatalf("lookup ended at %s with %d", resp.Request.URL, resp.StatusCode)
 	}
 	page = f.get(t, "/ui/profiles/customers/7590-VHVEG", 200)
-	has(t, page, "profile", "Profile 7590-VHVEG", "m@2", "0.64", `id="profile-history"`, "Changes, newest first (2 kept)", "0.82")
+	has(t, page, "profile", "Profile 7590-VHVEG", "m@2", "0.64", `id="profile-history"`, "Changes, newest first (2 kept)", "0.82",
+		`<tr data-driver="Contract"><th scope="row">Contract</th><td>Month-to-month</td><td class="num">&#43;0.912</td><td>raises the score</td></tr>`, // html/template writes + as &#43;
+		`<tr data-driver="TechSupport"><th scope="row">TechSupport</th><td>Yes</td><td class="num">-0.25</td><td>lowers the score</td></tr>`,
+		"Contract &#43;0.912, TechSupport -0.25")
+	if strings.Index(page, `data-driver="Contract"`) > strings.Index(page, `data-driver="TechSupport"`) {
+		t.Errorf("the drivers are not listed in rank order")
+	}
 	if i, j := strings.Index(page, "#"+strconv.FormatInt(runs[1], 10)), strings.LastIndex(page, "#"+strconv.FormatInt(runs[0], 10)); i < 0 || j < i {
 		t.Errorf("history does not list run %d before run %d", runs[1], runs[0])
 	}

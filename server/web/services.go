@@ -17,6 +17,11 @@ func (h *Handler) servicesPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, server.Errorf(server.ENOTFOUND, "this server does not score online"))
 		return
 	}
-	v := servicesView{Serving: h.Predict.Serving(r.Context()), Canaries: h.Predict.Canaries(r.Context())}
+	canaries, err := h.Predict.Canaries(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := servicesView{Serving: h.Predict.Serving(r.Context()), Canaries: canaries}
 	h.render(w, r, "services", "Services", "services", v)
 }

@@ -17,8 +17,8 @@ type serving struct {
 	canaries []server.Canary
 }
 
-func (s *serving) Serving(context.Context) []server.ServingModel { return s.models }
-func (s *serving) Canaries(context.Context) []server.Canary      { return s.canaries }
+func (s *serving) Serving(context.Context) []server.ServingModel     { return s.models }
+func (s *serving) Canaries(context.Context) ([]server.Canary, error) { return s.canaries, nil }
 
 func TestServicesPage(t *testing.T) {
 	f := newFixture(t)
