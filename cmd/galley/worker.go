@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 
-	"github.com/galley-dev/galley/server/datasets"
 	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/worker"
@@ -100,16 +98,12 @@ func (m *workerMain) Run(ctx context.Context) error {
 	if m.objects, err = openStorage(ctx, m.Storage, m.Home); err != nil {
 		return err
 	}
-	cat, err := datasets.Open(filepath.Join(m.Home, "datasets"))
-	if err != nil {
+	var ds datasetService
+	if m.db, ds, err = openStore(dbURL, "catalog", m.Storage, m.Home, m.objects, 1); err != nil {
 		m.objects.Close()
 		return err
 	}
-	if m.db, err = dbURL.open(cat, 1); err != nil {
-		m.objects.Close()
-		return err
-	}
-	_, q, err := m.execution.start(ctx, m.db, cat, m.objects, dbURL, m.Home, log)
+	_, q, err := m.execution.start(ctx, m.db, ds, m.objects, dbURL, m.Home, log)
 	if err != nil {
 		m.db.Close()
 		m.objects.Close()
