@@ -230,6 +230,11 @@ func TestScaleOutPostgres(t *testing.T) {
 	if _, versions, err := b.FindDatasetVersions(context.Background(), "scores", server.Page{Limit: 1}); err != nil || versions != 20 {
 		t.Errorf("server B lists %d versions of scores (%v), want 20", versions, err)
 	}
+	// A version a worker wrote downloads through server B, which fetches
+	// it from the bucket into its own cache.
+	if data, _ := galley(t, urlB, 0, "dataset", "show", "scores@20", "--data"); strings.Count(data, "\n") != 51 {
+		t.Errorf("scores@20 through server B has %d lines, want a header and 50 rows", strings.Count(data, "\n"))
+	}
 
 	// Exactly once, in the bucket: a model per trained version and scores
 	// per scoring run, keyed by run; every registered version's file, and

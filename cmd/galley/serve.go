@@ -40,7 +40,7 @@ func init() {
 			fs.StringVar(&m.Addr, "addr", "127.0.0.1:8780", "address to listen on; a non-loopback address requires a token")
 			fs.StringVar(&m.Home, "home", "", "galley's state directory (default $GALLEY_HOME or ~/.galley)")
 			fs.StringVar(&m.Database, "database", "", "the server's database: sqlite:PATH (default $GALLEY_HOME/server/galley.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
-			fs.StringVar(&m.Storage, "storage", "", "where runs keep dataset snapshots, trained models and scores: file:///DIR (default $GALLEY_HOME/server/objects) or s3://BUCKET/PREFIX?endpoint=URL&region=REGION (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+			fs.StringVar(&m.Storage, "storage", "", "where runs keep dataset snapshots, trained models and scores: file:///DIR (default $GALLEY_HOME/server/objects) or s3://BUCKET/PREFIX?endpoint=URL&region=REGION (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); when given, datasets live there too, numbered in the database, shared by every server and worker on both")
 			fs.StringVar(&m.Token, "token", os.Getenv("GALLEY_TOKEN"), "bearer token clients must send (default $GALLEY_TOKEN, else a random token kept in HOME/server/token)")
 			fs.BoolVar(&m.NoToken, "no-token", false, "accept requests without a token (loopback addresses only; any local program or user can then run code)")
 			allowHosts := fs.String("allow-host", "", "comma-separated host names clients may use besides IP addresses and localhost")
