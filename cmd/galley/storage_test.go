@@ -273,3 +273,40 @@ func TestRefusalsWriteNothing(t *testing.T) {
 		t.Errorf("%d tables written to a database that galley refused", n)
 	}
 }
+
+// TestGCSharedCatalog: on the shared catalog (SQLite and a file store
+// here), galley gc removes dataset files no version names once they are an
+// hour old, and keeps registered versions and recent files, which may be
+// uploads under way.
+func TestGCSharedCatalog(t *testing.T) {
+	home, store := t.TempDir(), t.TempDir()
+	storage := "file://" + store
+	m := startServe(t, home, func(m *serveMain) { m.Storage = storage; m.Workers = 0 })
+	data := filepath.Join(t.TempDir(), "small.csv")
+	os.WriteFile(data, []byte("a,b\n1,2\n3,4\n"), 0o644)
+	galley(t, m.URL(), 0, "dataset", "import", data, "--name", "small")
+	registered, err := filepath.Glob(filepath.Join(store, "datasets", "small", "*.parquet"))
+	if err != nil || len(registered) != 1 {
+		t.Fatalf("the store holds %v (%v), want the one version's file", registered, err)
+	}
+	old, recent := filepath.Join(store, "datasets", "small", "run-9-1.parquet"), filepath.Join(store, "datasets", "small", "run-9-2.parquet")
+	for _, p := range []string{old, recent} {
+		os.WriteFile(p, []byte("staged by an attempt that lost its run"), 0o644)
+	}
+	earlier := time.Now().Add(-2 * time.Hour)
+	for _, p := range append([]string{old}, registered...) {
+		os.Chtimes(p, earlier, earlier)
+	}
+	out := cli(t, 0, "gc", "--home", home, "--storage", storage)
+	if !strings.Contains(out, "dataset files no version names: 1 file(s)") {
+		t.Errorf("gc: %s", out)
+	}
+	for p, want := range map[string]bool{old: false, recent: true, registered[0]: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("after gc, %s exists = %v, want %v", p, err == nil, want)
+		}
+	}
+	if v, _ := galley(t, m.URL(), 0, "dataset", "show", "small", "--data"); !strings.Contains(v, "3,4") {
+		t.Errorf("small after gc: %s", v)
+	}
+}
