@@ -266,8 +266,10 @@ func TestScaleOutPostgres(t *testing.T) {
 	}
 	registered := pgCount(t, dsn, `SELECT count(*) FROM catalog_versions`)
 	files := count("datasets/", ".parquet")
-	if files < registered || files > registered+2 {
-		t.Errorf("%d dataset files in the bucket for %d registered versions; at most the 2 killed attempts may leave one each", files, registered)
+	// A killed process may leave the staged output of each attempt it was
+	// running: two in the worker, one in server A.
+	if files < registered || files > registered+3 {
+		t.Errorf("%d dataset files in the bucket for %d registered versions; only the 3 attempts the killed processes ran may leave one each", files, registered)
 	}
 	var missing []string
 	for _, key := range strings.Fields(pgRows(t, dsn, `SELECT object FROM catalog_versions`)) {
