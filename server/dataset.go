@@ -24,8 +24,27 @@ type DatasetVersion struct {
 	Bytes     int64     `json:"bytes"`
 	Lineage   *Lineage  `json:"lineage,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
-	// Path is the file on the server's disk.
+	// Path is the file on the server's disk. In the shared catalog it is
+	// the local copy of Object, which may not have been fetched yet.
 	Path string `json:"-"`
+	// Object is the key of the version's Parquet file in the object
+	// store, for versions of the shared catalog.
+	Object string `json:"-"`
+}
+
+// DatasetObject is a dataset version's data already written to the object
+// store (as Parquet), for the shared catalog to register as a version.
+type DatasetObject struct {
+	Name    string
+	Object  string
+	Rows    int
+	Columns []string
+	Bytes   int64
+	Source  string
+	Lineage *Lineage
+	// Replaces is the version this one takes the place of, for a schedule
+	// slot that ran again; 0 registers the next version.
+	Replaces int
 }
 
 // Snapshot is how runs refer to the version: "name@N".

@@ -116,6 +116,11 @@ type ScoreRequest struct {
 	// Output is the dataset the scores are saved as, a new version each
 	// run; it may be left out when Profile is given.
 	Output string `json:"output,omitempty"`
+	// OutputObject is, on the shared catalog, the output a successful
+	// scoring run wrote to the object store, instead of Output: FinishRun
+	// registers it as a dataset version in the transaction that records
+	// the success, so a run succeeds with its output or leaves none.
+	OutputObject *DatasetObject `json:"-"`
 	// Profile upserts the scores into a profile set when the run
 	// succeeds.
 	Profile *ProfileTarget `json:"profile,omitempty"`
@@ -177,6 +182,11 @@ type RunResult struct {
 	// Output is the dataset version ("name@N") a successful scoring run
 	// saved, with its lineage, before reporting.
 	Output string `json:"output,omitempty"`
+	// OutputObject is, on the shared catalog, the output a successful
+	// scoring run wrote to the object store, instead of Output: FinishRun
+	// registers it as a dataset version in the transaction that records
+	// the success, so a run succeeds with its output or leaves none.
+	OutputObject *DatasetObject `json:"-"`
 	// Profile is the scores a successful scoring run that targets a
 	// profile set writes there, in the transaction that finishes the run.
 	Profile *ProfileWrite `json:"-"`

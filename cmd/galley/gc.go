@@ -72,6 +72,8 @@ func (g *garbage) collect(ctx context.Context, runs bool) error {
 		filepath.Join(g.Home, "datasets", ".uploads", "import-*"),
 		filepath.Join(g.Home, "datasets", "*", ".saving-*"),
 		filepath.Join(g.Home, "server", "datasets", ".import-*"),
+		filepath.Join(g.Home, "server", "cache", ".tmp", "*"),
+		filepath.Join(g.Home, "server", "cache", "datasets", "*", ".*.part"),
 	} {
 		matches, _ := filepath.Glob(pat)
 		for _, m := range matches {
@@ -145,7 +147,10 @@ const staleUpload = time.Hour
 //   - snapshots/NAME/vN.csv that no queued or running run reads (a later
 //     run publishes the snapshot again from the catalog);
 //   - anything else under runs/ an hour old: the remains of an
-//     interrupted write to a file store.
+//     interrupted write to a file store;
+//   - datasets/NAME/... an hour old that no version of the shared catalog
+//     names: staged output of an attempt that lost its run, or a failed
+//     upload.
 //
 // Objects are listed before runs are read, so a snapshot published for a
 // run created meanwhile is not taken.
@@ -157,6 +162,26 @@ func (g *garbage) sweepObjects(ctx context.Context, db store, objects *objectsto
 	snapshots, err := objects.List(ctx, "snapshots/", maxSweep)
 	if err != nil {
 		return err
+	}
+	// Versions of the shared catalog: an object no version names is
+	// staged output of an attempt that lost its run, or an upload that
+	// failed; an hour's grace leaves those under way alone.
+	if reg, ok := db.(interface {
+		CatalogObjects(ctx context.Context) (map[string]bool, error)
+	}); ok {
+		files, err := objects.List(ctx, "datasets/", maxSweep)
+		if err != nil {
+			return err
+		}
+		registered, err := reg.CatalogObjects(ctx)
+		if err != nil {
+			return err
+		}
+		for _, o := range files {
+			if !registered[o.Key] && time.Since(o.Modified) > staleUpload {
+				g.removeObject(ctx, objects, "dataset files no version names", o)
+			}
+		}
 	}
 	inUse := map[string]bool{}
 	for _, state := range []server.RunState{server.RunQueued, server.RunRunning} {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/galley-dev/galley/server"
 	galleyhttp "github.com/galley-dev/galley/server/http"
+	"github.com/galley-dev/galley/server/objectstore"
+	"github.com/galley-dev/galley/server/objectstore/s3test"
 	"github.com/galley-dev/galley/server/postgres/pgtest"
 )
 
@@ -37,8 +40,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startWorkerProcess starts 'galley worker' on database with home as the
-// shared home and returns it once it has said it is taking runs.
+// startWorkerProcess starts 'galley worker' on database with home as its
+// home and returns it once it has said it is taking runs.
 func startWorkerProcess(t testing.TB, home, database string, stderr *syncBuffer, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(galleyBinary(t), append([]string{"worker", "--home", home, "--database", database}, args...)...)
@@ -85,13 +88,21 @@ func waitHeld(t *testing.T, c *galleyhttp.Client, pid int) *server.Run {
 	return nil
 }
 
-// TestScaleOutPostgres runs two servers and three workers on one
-// PostgreSQL database and one shared home: 40 training and scoring runs
-// submitted through both servers each finish exactly once, though a
-// worker and a server are killed with SIGKILL while running runs.
+// TestScaleOutPostgres runs two servers and three workers, each with a
+// home of its own (as on five machines), on one PostgreSQL database and
+// one S3 bucket: the dataset uploaded through one server is read by runs
+// on every worker, and 40 training and scoring runs submitted through both
+// servers each finish exactly once, with one trained model or one output
+// version each, though a worker and a server are killed with SIGKILL while
+// running runs.
 func TestScaleOutPostgres(t *testing.T) {
+	s3 := s3test.New(t)
+	s3.SetEnv(t)
+	storage := s3.NewBucket(t)
 	dsn := pgtest.NewDatabase(t)
-	home := t.TempDir()
+	// Servers with homes of their own share a token only when given one.
+	token := "scale-out-token"
+	t.Setenv("GALLEY_TOKEN", token)
 	logs := map[string]*syncBuffer{}
 	buf := func(name string) *syncBuffer { logs[name] = &syncBuffer{}; return logs[name] }
 	t.Cleanup(func() {
@@ -102,16 +113,20 @@ func TestScaleOutPostgres(t *testing.T) {
 			t.Logf("--- River jobs not completed ---\n%s", pgRows(t, dsn, `SELECT id, state, attempt, args::text, attempted_by::text, errors::text FROM river_job WHERE state <> 'completed'`))
 		}
 	})
-	common := []string{"--database", dsn, "--lease", "3s", "--max-attempts", "3"}
-	serverA, urlA := startServeProcess(t, home, buf("server A"), append(common, "--workers", "1")...)
-	_, urlB := startServeProcess(t, home, buf("server B"), append(common, "--workers", "0")...)
+	var homes []string
+	home := func() string { h := t.TempDir(); homes = append(homes, h); return h }
+	common := []string{"--database", dsn, "--storage", storage, "--token", token, "--lease", "3s", "--max-attempts", "3"}
+	serverA, urlA := startServeProcess(t, home(), buf("server A"), append(common, "--workers", "1")...)
+	_, urlB := startServeProcess(t, home(), buf("server B"), append(common, "--workers", "0")...)
 	var workers []*exec.Cmd
 	for i := range 3 {
-		workers = append(workers, startWorkerProcess(t, home, dsn, buf(fmt.Sprintf("worker %d", i)), "--concurrency", "2", "--lease", "3s"))
+		workers = append(workers, startWorkerProcess(t, home(), dsn, buf(fmt.Sprintf("worker %d", i)), "--storage", storage, "--concurrency", "2", "--lease", "3s"))
 	}
+	// Uploaded through A, trained through B: B and the workers see the
+	// dataset through the database and the bucket.
 	setupSleepy(t, urlA)
 	galley(t, urlB, 0, "train", "nap", "--wait")
-	a, b := galleyhttp.ClientFromEnv(urlA), galleyhttp.ClientFromEnv(urlB)
+	b := galleyhttp.ClientFromEnv(urlB)
 
 	var ids []int64
 	for i := range 40 {
@@ -131,7 +146,6 @@ func TestScaleOutPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	workers[0].Wait()
-	_ = a
 	victimA := waitHeld(t, b, serverA.Process.Pid)
 	if err := serverA.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -191,26 +205,89 @@ func TestScaleOutPostgres(t *testing.T) {
 	if total != 0 {
 		t.Errorf("%d runs still running: %+v", total, running)
 	}
+
+	// Exactly once, in the database: one trained model per training run,
+	// one version of scores per scoring run, each naming its own run.
+	if n := pgCount(t, dsn, `SELECT count(*) FROM runs WHERE state = 'succeeded' AND finished_at IS NOT NULL AND owner = ''`); n != 41 {
+		t.Errorf("%d runs recorded as finished, want 41", n)
+	}
 	if n := pgCount(t, dsn, `SELECT count(*) FROM trained_models`); n != 21 {
 		t.Errorf("%d trained models, want 21 (one per successful training)", n)
 	}
 	if n := pgCount(t, dsn, `SELECT count(DISTINCT run_id) FROM trained_models`); n != 21 {
 		t.Errorf("trained models came from %d runs, want 21", n)
 	}
+	if n := pgCount(t, dsn, `SELECT count(*) FROM catalog_versions v JOIN catalog_datasets d ON d.id = v.dataset_id WHERE d.name = 'scores'`); n != 20 {
+		t.Errorf("%d versions of scores, want 20 (one per scoring run)", n)
+	}
+	if n := pgCount(t, dsn, `SELECT count(*) FROM runs r JOIN catalog_versions v ON v.run_id = r.id JOIN catalog_datasets d ON d.id = v.dataset_id
+		WHERE r.kind = 'score' AND r.output_snapshot = d.name || '@' || v.version`); n != 20 {
+		t.Errorf("%d scoring runs name the version registered for them, want 20", n)
+	}
 	if n := pgCount(t, dsn, `SELECT count(*) FROM river_job WHERE kind = 'galley.run'`); n < 41 {
 		t.Errorf("%d River jobs for 41 runs and their retries: the runs did not go through the queue", n)
 	}
-	// A scoring attempt killed between saving its output and recording
-	// it leaves a version no run names (see docs/deploy.md).
-	_, versions, err := b.FindDatasetVersions(context.Background(), "scores", server.Page{Limit: 1})
+	if _, versions, err := b.FindDatasetVersions(context.Background(), "scores", server.Page{Limit: 1}); err != nil || versions != 20 {
+		t.Errorf("server B lists %d versions of scores (%v), want 20", versions, err)
+	}
+	// A version a worker wrote downloads through server B, which fetches
+	// it from the bucket into its own cache.
+	if data, _ := galley(t, urlB, 0, "dataset", "show", "scores@20", "--data"); strings.Count(data, "\n") != 51 {
+		t.Errorf("scores@20 through server B has %d lines, want a header and 50 rows", strings.Count(data, "\n"))
+	}
+
+	// Exactly once, in the bucket: a model per trained version and scores
+	// per scoring run, keyed by run; every registered version's file, and
+	// of files staged by attempts that did not finish, only those that an
+	// attempt killed between staging and recording its run left.
+	objects, err := objectstore.Open(context.Background(), storage)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if versions < len(outputs) {
-		t.Errorf("%d versions of scores for %d scoring runs", versions, len(outputs))
+	defer objects.Close()
+	count := func(prefix, suffix string) int {
+		list, err := objects.List(context.Background(), prefix, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, o := range list {
+			if strings.HasSuffix(o.Key, suffix) {
+				n++
+			}
+		}
+		return n
 	}
-	t.Logf("40 runs through 2 servers and 3 workers; runs %d and %d were taken back after their processes were killed; %d attempts were killed after logging success and before recording it; %d versions of scores for %d scoring runs",
-		victim.ID, victimA.ID, unrecorded, versions, len(outputs))
+	if n := count("runs/", "/model.json"); n != 21 {
+		t.Errorf("%d models in the bucket, want 21", n)
+	}
+	if n := count("runs/", "/output.csv"); n != 20 {
+		t.Errorf("%d scoring outputs in the bucket, want 20", n)
+	}
+	registered := pgCount(t, dsn, `SELECT count(*) FROM catalog_versions`)
+	files := count("datasets/", ".parquet")
+	// A killed process may leave the staged output of each attempt it was
+	// running: two in the worker, one in server A.
+	if files < registered || files > registered+3 {
+		t.Errorf("%d dataset files in the bucket for %d registered versions; only the 3 attempts the killed processes ran may leave one each", files, registered)
+	}
+	var missing []string
+	for _, key := range strings.Fields(pgRows(t, dsn, `SELECT object FROM catalog_versions`)) {
+		if ok, err := objects.Exists(context.Background(), key); err != nil || !ok {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("registered versions without their file: %v", missing)
+	}
+	// No process kept datasets in a catalog of its own.
+	for _, h := range homes {
+		if _, err := os.Stat(filepath.Join(h, "datasets")); err == nil {
+			t.Errorf("%s has a local dataset catalog", h)
+		}
+	}
+	t.Logf("40 runs through 2 servers and 3 workers with homes of their own; runs %d and %d were taken back after their processes were killed; %d attempts were killed after logging success and before recording it; %d dataset files for %d versions",
+		victim.ID, victimA.ID, unrecorded, files, registered)
 }
 
 // pgRows prints the rows q selects, one a line.

@@ -19,13 +19,11 @@ import (
 	"time"
 
 	"github.com/galley-dev/galley/server"
-	"github.com/galley-dev/galley/server/datasets"
 	galleyhttp "github.com/galley-dev/galley/server/http"
 	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/server/online"
 	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/scheduler"
-	"github.com/galley-dev/galley/server/sqlite"
 	"github.com/galley-dev/galley/server/web"
 	"github.com/galley-dev/galley/server/worker"
 	"github.com/galley-dev/galley/stdlib/catalog"
@@ -42,7 +40,7 @@ func init() {
 			fs.StringVar(&m.Addr, "addr", "127.0.0.1:8780", "address to listen on; a non-loopback address requires a token")
 			fs.StringVar(&m.Home, "home", "", "galley's state directory (default $GALLEY_HOME or ~/.galley)")
 			fs.StringVar(&m.Database, "database", "", "the server's database: sqlite:PATH (default $GALLEY_HOME/server/galley.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
-			fs.StringVar(&m.Storage, "storage", "", "where runs keep dataset snapshots, trained models and scores: file:///DIR (default $GALLEY_HOME/server/objects) or s3://BUCKET/PREFIX?endpoint=URL&region=REGION (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+			fs.StringVar(&m.Storage, "storage", "", "where runs keep dataset snapshots, trained models and scores: file:///DIR (default $GALLEY_HOME/server/objects) or s3://BUCKET/PREFIX?endpoint=URL&region=REGION (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); when given, datasets live there too, numbered in the database, shared by every server and worker on both")
 			fs.StringVar(&m.Token, "token", os.Getenv("GALLEY_TOKEN"), "bearer token clients must send (default $GALLEY_TOKEN, else a random token kept in HOME/server/token)")
 			fs.BoolVar(&m.NoToken, "no-token", false, "accept requests without a token (loopback addresses only; any local program or user can then run code)")
 			allowHosts := fs.String("allow-host", "", "comma-separated host names clients may use besides IP addresses and localhost")
@@ -218,30 +216,12 @@ func (m *serveMain) Run(ctx context.Context) error {
 			m.objects = nil
 		}
 	}()
-	var ds interface {
-		server.DatasetService
-		worker.Datasets
+	var ds datasetService
+	if m.db, ds, err = openStore(dbURL, m.Datasets, m.Storage, m.Home, m.objects, m.MaxAttempts); err != nil {
+		return err
 	}
-	switch m.Datasets {
-	case "csv":
-		if m.db, err = dbURL.open(nil, m.MaxAttempts); err == nil {
-			ds = m.db.(*sqlite.DB)
-		}
-	case "", "catalog":
-		// The Parquet catalog notebooks share.
-		var cat *datasets.Datasets
-		if cat, err = datasets.Open(filepath.Join(m.Home, "datasets")); err == nil {
-			m.db, err = dbURL.open(cat, m.MaxAttempts)
-			ds = cat
-			if err == nil {
-				// Models and runs that use a dataset live in the database.
-				cat.InUse = m.db.DatasetInUse
-			}
-		}
-	default:
-		return fmt.Errorf("%w: --datasets %q: use csv or catalog", errUsage, m.Datasets)
-	}
-	if err != nil {
+	if err := m.loadToken(); err != nil {
+		m.db.Close()
 		return err
 	}
 	if m.ProfileHistory < 0 || m.ProfileHistoryAge < 0 {
@@ -349,7 +329,18 @@ func (m *serveMain) setupToken(host string) error {
 		m.Token = strings.TrimSpace(m.Token)
 		return nil
 	}
+	// The token file is read, or made, once the database has opened
+	// (loadToken): a server that cannot start writes nothing.
 	m.tokenFile = galleyhttp.TokenPath(m.Home)
+	return nil
+}
+
+// loadToken reads the token file setupToken chose, creating it on first
+// start.
+func (m *serveMain) loadToken() error {
+	if m.tokenFile == "" {
+		return nil
+	}
 	t, _, err := galleyhttp.LoadToken(m.tokenFile)
 	if err != nil {
 		return fmt.Errorf("reading the server token: %w", err)

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -13,8 +15,10 @@ import (
 	"time"
 
 	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/datasets"
 	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/server/objectstore/s3test"
+	"github.com/galley-dev/galley/server/postgres"
 	"github.com/galley-dev/galley/server/postgres/pgtest"
 )
 
@@ -171,5 +175,138 @@ func TestServeBadStorage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRefusalsWriteNothing: galley serve and galley worker set up for
+// several machines (PostgreSQL and an S3 bucket, the shared dataset
+// catalog) refuse a database or a store they cannot use at start, saying
+// what to change, and write nothing: not under their home, not in the
+// bucket, not in the database.
+func TestRefusalsWriteNothing(t *testing.T) {
+	srv := s3test.New(t)
+	srv.SetEnv(t)
+	good := srv.NewBucket(t)
+	u, _ := url.Parse(good)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreachable := "postgres://galley:secret@" + closed.Addr().String() + "/galley"
+	closed.Close()
+	newer := pgtest.NewDatabase(t)
+	db, err := postgres.Open(newer, &datasets.Shared{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("pgx", newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`INSERT INTO migrations (name) VALUES ('migrations/9999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	empty := pgtest.NewDatabase(t)
+	tests := []struct {
+		name, database, storage, secret string
+		want                            []string
+	}{
+		{"unreachable database", unreachable, good, "", []string{"cannot connect to database galley", "connection refused"}},
+		{"wrong database password", strings.Replace(empty, pgtest.Password, "wrong", 1), good, "", []string{"cannot connect", "password authentication failed"}},
+		{"schema newer than the binary", newer, good, "", []string{"newer than this galley binary", "9999_future.sql", "upgrade galley"}},
+		{"missing bucket", empty, srv.URL("no-such-bucket", "galley"), "", []string{`bucket "no-such-bucket" does not exist`, "create it first"}},
+		{"wrong store credentials", empty, good, "not-the-secret", []string{"access denied", "AWS_SECRET_ACCESS_KEY"}},
+	}
+	for _, tt := range tests {
+		for _, process := range []string{"serve", "worker"} {
+			t.Run(tt.name+"/"+process, func(t *testing.T) {
+				if tt.secret != "" {
+					t.Setenv("AWS_SECRET_ACCESS_KEY", tt.secret)
+				}
+				home := t.TempDir()
+				before := pgCount(t, newer, `SELECT count(*) FROM migrations`)
+				ex := execution{Workers: 1, WorkerCommand: []string{"false"}, Lease: 3 * time.Second}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				var err error
+				if process == "serve" {
+					m := &serveMain{Addr: "127.0.0.1:0", Home: home, Database: tt.database, Storage: tt.storage, MaxAttempts: 1, execution: ex}
+					err = m.Run(ctx)
+					m.Close()
+				} else {
+					m := &workerMain{Home: home, Database: tt.database, Storage: tt.storage, execution: ex}
+					err = m.Run(ctx)
+					m.Close()
+				}
+				if err == nil {
+					t.Fatalf("galley %s started", process)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not say %q", err, w)
+					}
+				}
+				if strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), pgtest.Password) {
+					t.Errorf("error shows a password: %v", err)
+				}
+				filepath.WalkDir(home, func(path string, d fs.DirEntry, err error) error {
+					if path != home {
+						t.Errorf("galley %s wrote %s", process, path)
+					}
+					return nil
+				})
+				filepath.WalkDir(srv.ObjectPath(u.Host, ""), func(path string, d fs.DirEntry, err error) error {
+					if err == nil && !d.IsDir() {
+						t.Errorf("galley %s wrote %s to the bucket", process, path)
+					}
+					return nil
+				})
+				if after := pgCount(t, newer, `SELECT count(*) FROM migrations`); after != before {
+					t.Errorf("the newer database's migrations went from %d to %d", before, after)
+				}
+			})
+		}
+	}
+	if n := pgCount(t, empty, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'`); n != 0 {
+		t.Errorf("%d tables written to a database that galley refused", n)
+	}
+}
+
+// TestGCSharedCatalog: on the shared catalog (SQLite and a file store
+// here), galley gc removes dataset files no version names once they are an
+// hour old, and keeps registered versions and recent files, which may be
+// uploads under way.
+func TestGCSharedCatalog(t *testing.T) {
+	home, store := t.TempDir(), t.TempDir()
+	storage := "file://" + store
+	m := startServe(t, home, func(m *serveMain) { m.Storage = storage; m.Workers = 0 })
+	data := filepath.Join(t.TempDir(), "small.csv")
+	os.WriteFile(data, []byte("a,b\n1,2\n3,4\n"), 0o644)
+	galley(t, m.URL(), 0, "dataset", "import", data, "--name", "small")
+	registered, err := filepath.Glob(filepath.Join(store, "datasets", "small", "*.parquet"))
+	if err != nil || len(registered) != 1 {
+		t.Fatalf("the store holds %v (%v), want the one version's file", registered, err)
+	}
+	old, recent := filepath.Join(store, "datasets", "small", "run-9-1.parquet"), filepath.Join(store, "datasets", "small", "run-9-2.parquet")
+	for _, p := range []string{old, recent} {
+		os.WriteFile(p, []byte("staged by an attempt that lost its run"), 0o644)
+	}
+	earlier := time.Now().Add(-2 * time.Hour)
+	for _, p := range append([]string{old}, registered...) {
+		os.Chtimes(p, earlier, earlier)
+	}
+	out := cli(t, 0, "gc", "--home", home, "--storage", storage)
+	if !strings.Contains(out, "dataset files no version names: 1 file(s)") {
+		t.Errorf("gc: %s", out)
+	}
+	for p, want := range map[string]bool{old: false, recent: true, registered[0]: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("after gc, %s exists = %v, want %v", p, err == nil, want)
+		}
+	}
+	if v, _ := galley(t, m.URL(), 0, "dataset", "show", "small", "--data"); !strings.Contains(v, "3,4") {
+		t.Errorf("small after gc: %s", v)
 	}
 }

@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 
-	"github.com/galley-dev/galley/server/datasets"
 	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/server/queue"
 	"github.com/galley-dev/galley/server/worker"
@@ -25,9 +23,9 @@ func init() {
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &workerMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["worker"], stderr)
-			fs.StringVar(&m.Home, "home", "", "galley's state directory, shared with the servers: datasets and run files (default $GALLEY_HOME or ~/.galley)")
+			fs.StringVar(&m.Home, "home", "", "galley's state directory: run files, cached datasets, and the dataset catalog when --storage is not given (default $GALLEY_HOME or ~/.galley)")
 			fs.StringVar(&m.Database, "database", "", "the servers' database: postgres://USER:PASSWORD@HOST:PORT/DATABASE or sqlite:PATH (default $GALLEY_HOME/server/galley.db)")
-			fs.StringVar(&m.Storage, "storage", "", "the servers' object store: file:///DIR or s3://BUCKET/PREFIX?endpoint=URL&region=REGION (default $GALLEY_HOME/server/objects)")
+			fs.StringVar(&m.Storage, "storage", "", "the servers' object store: file:///DIR or s3://BUCKET/PREFIX?endpoint=URL&region=REGION (default $GALLEY_HOME/server/objects); when given, datasets come from it and the database, not from HOME/datasets")
 			fs.IntVar(&m.Workers, "concurrency", 2, "runs executed at the same time")
 			queues := fs.String("queues", "train,score", "the kinds of run to take: train, score or both")
 			finish := executionFlags(fs, &m.execution)
@@ -100,16 +98,12 @@ func (m *workerMain) Run(ctx context.Context) error {
 	if m.objects, err = openStorage(ctx, m.Storage, m.Home); err != nil {
 		return err
 	}
-	cat, err := datasets.Open(filepath.Join(m.Home, "datasets"))
-	if err != nil {
+	var ds datasetService
+	if m.db, ds, err = openStore(dbURL, "catalog", m.Storage, m.Home, m.objects, 1); err != nil {
 		m.objects.Close()
 		return err
 	}
-	if m.db, err = dbURL.open(cat, 1); err != nil {
-		m.objects.Close()
-		return err
-	}
-	_, q, err := m.execution.start(ctx, m.db, cat, m.objects, dbURL, m.Home, log)
+	_, q, err := m.execution.start(ctx, m.db, ds, m.objects, dbURL, m.Home, log)
 	if err != nil {
 		m.db.Close()
 		m.objects.Close()

@@ -3,6 +3,10 @@
 // implements server.DatasetService and records the lineage of scoring
 // output beside each snapshot (vNNNNNN.lineage.json), where the catalog
 // itself does not look.
+//
+// Shared is the same service for servers and workers on several machines:
+// the snapshots are objects in the object store, numbered and described in
+// the server's database, with a local copy kept as a cache.
 package datasets
 
 import (
@@ -98,9 +102,9 @@ func (d *Datasets) importCSV(name, path, source string, lin *server.Lineage) (*s
 
 // storeCSV reads CSV from path and stores it through save, with lin.
 func (d *Datasets) storeCSV(name, path, source string, lin *server.Lineage, save func(*data.Frame, string) (catalog.Version, error)) (*server.DatasetVersion, error) {
-	frame, err := data.ReadCSV(path)
+	frame, err := readCSV(path)
 	if err != nil {
-		return nil, server.Errorf(server.EINVALID, "the dataset is not valid CSV with a header row: %s; fix the file and import it again", csvProblem(err, path))
+		return nil, err
 	}
 	defer frame.Release()
 	if lin != nil {
@@ -154,6 +158,15 @@ func (d *Datasets) ExportCSV(ctx context.Context, ref, path string) error {
 	}
 	defer f.Release()
 	return f.WriteCSV(path)
+}
+
+// readCSV reads an uploaded or scored CSV file with inferred column types.
+func readCSV(path string) (*data.Frame, error) {
+	frame, err := data.ReadCSV(path)
+	if err != nil {
+		return nil, server.Errorf(server.EINVALID, "the dataset is not valid CSV with a header row: %s; fix the file and import it again", csvProblem(err, path))
+	}
+	return frame, nil
 }
 
 var (

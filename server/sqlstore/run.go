@@ -409,6 +409,18 @@ func (db *Store) FinishRun(ctx context.Context, c server.Claim, res server.RunRe
 				}
 				trained = fmt.Sprintf("%s@%d", r.Model, next)
 			case server.RunScore:
+				if o := res.OutputObject; o != nil {
+					// The shared catalog's version is registered here, so
+					// that it exists exactly when the run succeeded.
+					if o.Name != r.OutputName {
+						return fmt.Errorf("run %d writes dataset %s, not %s", id, r.OutputName, o.Name)
+					}
+					v, err := db.putCatalogVersion(ctx, tx, o, id)
+					if err != nil {
+						return err
+					}
+					res.Output = v.Snapshot()
+				}
 				if r.OutputName != "" && res.Output == "" {
 					return fmt.Errorf("a successful scoring run must name the dataset version it wrote")
 				}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -93,17 +94,27 @@ func (h *Handler) datasetPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if v.Preview, err = readPreview(v.Version, p.Offset, min(p.Limit, 100)); err != nil {
-		// The page still shows versions and lineage; the rows are one
-		// command away.
-		v.PreviewError = err.Error()
-	} else {
-		q2 := q
-		q2.Set("version", fmt.Sprint(v.Version.Version))
-		v.Preview.Pager = pagerOf(q2, server.Page{Offset: p.Offset, Limit: min(p.Limit, 100)}, v.Version.Rows)
+	// A version kept elsewhere (the shared catalog) is fetched to its
+	// local copy first.
+	var fetchErr error
+	if f, ok := h.Datasets.(localCopies); ok {
+		_, fetchErr = f.Fetch(ctx, v.Version)
 	}
-	if v.Profile, err = profileOf(v.Version); err != nil {
-		v.ProfileError = err.Error()
+	if fetchErr != nil {
+		v.PreviewError, v.ProfileError = fetchErr.Error(), fetchErr.Error()
+	} else {
+		if v.Preview, err = readPreview(v.Version, p.Offset, min(p.Limit, 100)); err != nil {
+			// The page still shows versions and lineage; the rows are one
+			// command away.
+			v.PreviewError = err.Error()
+		} else {
+			q2 := q
+			q2.Set("version", fmt.Sprint(v.Version.Version))
+			v.Preview.Pager = pagerOf(q2, server.Page{Offset: p.Offset, Limit: min(p.Limit, 100)}, v.Version.Rows)
+		}
+		if v.Profile, err = profileOf(v.Version); err != nil {
+			v.ProfileError = err.Error()
+		}
 	}
 	if l := v.Version.Lineage; l != nil {
 		v.Lineage = &lineage{Lineage: l}
@@ -117,6 +128,12 @@ func (h *Handler) datasetPage(w http.ResponseWriter, r *http.Request) {
 		v.Lineage.RecipeVersion, _ = h.Recipes.FindRecipeVersion(ctx, l.Recipe, l.RecipeVersion)
 	}
 	h.render(w, r, "dataset", "Dataset "+name, "datasets", v)
+}
+
+// localCopies is implemented by dataset services that keep versions
+// elsewhere and local copies of them at DatasetVersion.Path.
+type localCopies interface {
+	Fetch(ctx context.Context, v *server.DatasetVersion) (string, error)
 }
 
 // preview is a page of a dataset version's rows as text.

@@ -227,7 +227,7 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 			}
 		} else {
 			if run.Profile != nil {
-				// Read before the dataset is saved, so that bad output fails
+				// Read before the output is saved, so that bad output fails
 				// the run without leaving a version behind.
 				w, err := profileScores(job.Output, run.Profile.ID)
 				if err != nil {
@@ -244,16 +244,8 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 				}
 				res.Profile, res.RowsOut = w, len(w.Rows)
 			}
-			if run.OutputName != "" {
-				v, err := p.saveOutput(bg, run, key)
-				if err != nil {
-					log.Error("saving scoring output", "err", err)
-					p.appendLogs(bg, run.ID, []string{"saving the scores failed: " + server.ErrorMessage(err)})
-					p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: "saving the scores failed: " + errText(err)})
-					return
-				}
-				res.Output, res.RowsOut = v.Snapshot(), v.Rows
-			}
+			p.commitOutput(bg, run, key, res, log)
+			return
 		}
 		if _, err := p.Store.FinishRun(bg, run.Claim(), res); err != nil {
 			log.Error("recording success", "err", err)
@@ -317,49 +309,140 @@ func (p *Pool) upload(ctx context.Context, run *server.Run, job Job) (string, er
 	return key, nil
 }
 
-// saveOutput stores a scoring run's scores, read back from the object
-// store at key, in the catalog with their lineage: the catalog gets exactly
-// what the store holds, whichever machine wrote it.
-func (p *Pool) saveOutput(ctx context.Context, run *server.Run, key string) (*server.DatasetVersion, error) {
+// OutputStager is a dataset service whose versions are registered in the
+// run store (the shared catalog, datasets.Shared): a scoring attempt's
+// output is staged in the object store, and FinishRun registers it in the
+// transaction that records the run's success.
+type OutputStager interface {
+	// StageOutput stores attempt's scores (CSV at csvPath) as an
+	// unregistered version of name.
+	StageOutput(ctx context.Context, name, csvPath string, run int64, attempt int, lin *server.Lineage) (*server.DatasetObject, error)
+	// DropObject removes a staged or replaced version's file.
+	DropObject(ctx context.Context, key string)
+}
+
+// commitOutput records a successful scoring attempt, whose scores are in
+// the object store at key, together with its output dataset version, and
+// is the one place that does so.
+//
+// On the shared catalog (Datasets is an OutputStager) the scores are staged
+// as this attempt's own object and registered by FinishRun in the
+// transaction that records the success: the version exists exactly when
+// the run succeeded, and an attempt that lost its claim (its process was
+// taken for dead, or the run was retried) registers nothing, its staged
+// object removed. On a local catalog the version is saved first and then
+// the run recorded; the version is keyed by the run, so a retried attempt
+// replaces what an earlier attempt of the run saved instead of adding a
+// second version.
+//
+// A schedule slot that ran again replaces its earlier run's version in
+// both cases.
+func (p *Pool) commitOutput(ctx context.Context, run *server.Run, key string, res server.RunResult, log *slog.Logger) {
+	fail := func(what string, err error) {
+		log.Error(what, "err", err)
+		p.appendLogs(ctx, run.ID, []string{what + ": " + server.ErrorMessage(err)})
+		if _, ferr := p.Store.FinishRun(ctx, run.Claim(), server.RunResult{State: server.RunFailed, Error: what + ": " + errText(err)}); ferr != nil {
+			log.Error("recording failure", "err", ferr)
+		}
+	}
+	if run.OutputName == "" {
+		if _, err := p.Store.FinishRun(ctx, run.Claim(), res); err != nil {
+			fail("recording the result failed", err)
+		}
+		return
+	}
+	csvPath, lin, earlier, err := p.prepareOutput(ctx, run, key)
+	if csvPath != "" {
+		defer os.Remove(csvPath)
+	}
+	if err != nil {
+		fail("saving the scores failed", err)
+		return
+	}
+	if earlier != nil {
+		what := "the output of run %d for the same slot"
+		if earlier.Lineage.RunID == run.ID {
+			what = "the output an earlier attempt of run %d saved"
+		}
+		p.appendLogs(ctx, run.ID, []string{fmt.Sprintf("replacing %s, "+what, earlier.Snapshot(), earlier.Lineage.RunID)})
+	}
+	stager, shared := p.Datasets.(OutputStager)
+	if !shared {
+		var v *server.DatasetVersion
+		if earlier == nil {
+			v, err = p.Datasets.SaveOutput(ctx, run.OutputName, csvPath, lin)
+		} else {
+			v, err = p.Datasets.ReplaceOutput(ctx, earlier.Snapshot(), csvPath, lin)
+		}
+		if err != nil {
+			fail("saving the scores failed", err)
+			return
+		}
+		res.Output, res.RowsOut = v.Snapshot(), v.Rows
+		if _, err := p.Store.FinishRun(ctx, run.Claim(), res); err != nil {
+			fail("recording the result failed", err)
+		}
+		return
+	}
+	o, err := stager.StageOutput(ctx, run.OutputName, csvPath, run.ID, run.Attempt, lin)
+	if err != nil {
+		fail("saving the scores failed", err)
+		return
+	}
+	if earlier != nil {
+		o.Replaces = earlier.Version
+	}
+	res.OutputObject, res.RowsOut = o, o.Rows
+	if _, err := p.Store.FinishRun(ctx, run.Claim(), res); err != nil {
+		// A conflict rolled the registration back: the staged file is
+		// nobody's. After another error the transaction may have
+		// committed, so the file stays ('galley gc' removes it if not).
+		if server.ErrorCode(err) == server.ECONFLICT {
+			stager.DropObject(ctx, o.Object)
+		}
+		fail("recording the result failed", err)
+		return
+	}
+	if earlier != nil && earlier.Object != o.Object {
+		stager.DropObject(ctx, earlier.Object)
+	}
+}
+
+// prepareOutput fetches a scoring run's scores back from the object store
+// at key into its run directory (so the catalog gets exactly what the store
+// holds, whichever machine wrote it), and returns them with their lineage
+// and the version they replace, if any: one an earlier run of the same
+// schedule slot, or an earlier attempt of this run, wrote.
+func (p *Pool) prepareOutput(ctx context.Context, run *server.Run, key string) (string, *server.Lineage, *server.DatasetVersion, error) {
 	v, err := p.Store.FindRecipeVersionByID(ctx, run.RecipeVersionID)
 	if err != nil {
-		return nil, err
+		return "", nil, nil, err
 	}
 	dir := p.runDir(run.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return "", nil, nil, err
 	}
 	csvPath := filepath.Join(dir, "output.csv")
 	if err := p.Objects.Fetch(ctx, key, csvPath); err != nil {
-		return nil, err
+		return "", nil, nil, err
 	}
-	defer os.Remove(csvPath)
 	lin := &server.Lineage{RunID: run.ID, Recipe: v.Recipe, RecipeVersion: v.Version, RecipeVersionID: v.ID,
 		TrainedModel: run.TrainedModel, Params: run.Params, InputSnapshot: run.InputSnapshot, Schedule: run.Schedule, NominalTime: run.NominalTime}
-	earlier, err := p.slotOutput(ctx, run.OutputName, lin)
-	if err != nil {
-		return nil, err
+	earlier, err := p.earlierOutput(ctx, run.OutputName, lin)
+	if err != nil || earlier == nil {
+		return csvPath, lin, nil, err
 	}
-	if earlier == nil {
-		return p.Datasets.SaveOutput(ctx, run.OutputName, csvPath, lin)
-	}
-	// The slot ran before (re-run, or a retry after the output was saved):
-	// its output is replaced, not added to.
 	lin.ReplacedRuns = append(append([]int64(nil), earlier.Lineage.ReplacedRuns...), earlier.Lineage.RunID)
 	if earlier.Lineage.RunID == run.ID {
 		lin.ReplacedRuns = earlier.Lineage.ReplacedRuns
 	}
-	p.appendLogs(ctx, run.ID, []string{fmt.Sprintf("replacing %s, the output of run %d for the same slot", earlier.Snapshot(), earlier.Lineage.RunID)})
-	return p.Datasets.ReplaceOutput(ctx, earlier.Snapshot(), csvPath, lin)
+	return csvPath, lin, earlier, nil
 }
 
-// slotOutput finds the version of dataset name that an earlier run of
-// lin's schedule slot wrote; nil when there is none, or lin is not a
-// scheduled run's.
-func (p *Pool) slotOutput(ctx context.Context, name string, lin *server.Lineage) (*server.DatasetVersion, error) {
-	if lin.Schedule == "" || lin.NominalTime == nil {
-		return nil, nil
-	}
+// earlierOutput finds the version of dataset name that an earlier attempt of
+// lin's run, or an earlier run of lin's schedule slot, wrote; nil when
+// there is none.
+func (p *Pool) earlierOutput(ctx context.Context, name string, lin *server.Lineage) (*server.DatasetVersion, error) {
 	for page := (server.Page{Limit: 100}); ; page.Offset += page.Limit {
 		vs, total, err := p.Datasets.FindDatasetVersions(ctx, name, page)
 		if server.ErrorCode(err) == server.ENOTFOUND {
@@ -368,7 +451,7 @@ func (p *Pool) slotOutput(ctx context.Context, name string, lin *server.Lineage)
 			return nil, err
 		}
 		for _, v := range vs {
-			if v.Lineage.SameSlot(lin) {
+			if v.Lineage.SameSlot(lin) || (v.Lineage != nil && v.Lineage.RunID == lin.RunID) {
 				return v, nil
 			}
 		}

@@ -296,12 +296,7 @@ func (c *Catalog) writeTemp(name string, f *data.Frame, source string) (string, 
 	}
 	tmpPath := tmp.Name()
 	tmp.Close()
-	meta := map[string]string{
-		metaRows:    strconv.Itoa(f.NumRows()),
-		metaCreated: time.Now().UTC().Format(time.RFC3339Nano),
-		metaSource:  source,
-	}
-	if err := f.WriteParquet(tmpPath, data.ParquetOptions{Compression: "zstd", Metadata: meta}); err != nil {
+	if err := WriteSnapshot(tmpPath, f, source); err != nil {
 		os.Remove(tmpPath)
 		return "", fmt.Errorf("dataset %q: %w", name, err)
 	}
@@ -310,6 +305,19 @@ func (c *Catalog) writeTemp(name string, f *data.Frame, source string) (string, 
 		return "", fmt.Errorf("catalog: %w", err)
 	}
 	return tmpPath, nil
+}
+
+// WriteSnapshot writes f to path as a catalog snapshot is written:
+// zstd-compressed Parquet whose footer records its row count, creation
+// time and source. The server's shared catalog keeps its versions in the
+// object store in this form.
+func WriteSnapshot(path string, f *data.Frame, source string) error {
+	meta := map[string]string{
+		metaRows:    strconv.Itoa(f.NumRows()),
+		metaCreated: time.Now().UTC().Format(time.RFC3339Nano),
+		metaSource:  source,
+	}
+	return f.WriteParquet(path, data.ParquetOptions{Compression: "zstd", Metadata: meta})
 }
 
 func syncFile(path string) error {

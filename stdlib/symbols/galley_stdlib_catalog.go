@@ -19,6 +19,7 @@ func init() {
 		"Load":           reflect.ValueOf(catalog.Load),
 		"Names":          reflect.ValueOf(catalog.Names),
 		"Open":           reflect.ValueOf(catalog.Open),
+		"WriteSnapshot":  reflect.ValueOf(catalog.WriteSnapshot),
 
 		// type definitions
 		"Catalog": reflect.ValueOf((*catalog.Catalog)(nil)),
