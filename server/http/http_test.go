@@ -142,6 +142,19 @@ func TestErrorsAndLimits(t *testing.T) {
 	}
 }
 
+// TestWithoutProfiles checks that a server without a profile service
+// answers every profile endpoint with 501, and only once.
+func TestWithoutProfiles(t *testing.T) {
+	ts, _ := newServer(t, func(s *galleyhttp.Server) { s.Profiles = nil })
+	for _, path := range []string{"/api/profiles", "/api/profiles/customers", "/api/profiles/customers/c1",
+		"/api/profiles/customers/c1/history", "/api/profiles/customers/c1/scores"} {
+		status, body := do(t, "GET", ts.URL+path, "", "", nil)
+		if status != 501 || body["code"] != "not_implemented" || body["message"] != "this server keeps no profiles" {
+			t.Errorf("GET %s = %d %v, want 501 saying the server keeps no profiles", path, status, body)
+		}
+	}
+}
+
 // TestAllowHeader checks that 405 answers list the methods of the resource
 // the path names, not those of a wildcard route that also matches it.
 func TestAllowHeader(t *testing.T) {
