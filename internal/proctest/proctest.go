@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -151,6 +152,44 @@ func FreePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Shared is a server that a test package starts once, when a test first
+// asks for it, and stops after all its tests:
+//
+//	var shared = proctest.Shared[*Server]{Start: Start}
+//
+//	func TestMain(m *testing.M) { os.Exit(shared.Main(m, "mytest")) }
+type Shared[S interface{ Stop() error }] struct {
+	// Start starts the server.
+	Start func() (S, error)
+
+	once    sync.Once
+	srv     S
+	err     error
+	started bool
+}
+
+// Get returns the server, starting it on the first call; a start that
+// failed fails every call with its error.
+func (sh *Shared[S]) Get() (S, error) {
+	sh.once.Do(func() {
+		sh.srv, sh.err = sh.Start()
+		sh.started = sh.err == nil
+	})
+	return sh.srv, sh.err
+}
+
+// Main runs m's tests, then stops the server if a test started it; a stop
+// that fails is reported on standard error after name.
+func (sh *Shared[S]) Main(m *testing.M, name string) int {
+	code := m.Run()
+	if sh.started {
+		if err := sh.srv.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		}
+	}
+	return code
 }
 
 // Missing reports that a test cannot run because something it needs, as

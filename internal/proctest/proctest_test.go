@@ -137,3 +137,28 @@ func TestFreePort(t *testing.T) {
 		t.Fatalf("FreePort = %d, %v", port, err)
 	}
 }
+
+type fakeServer struct{ stops int }
+
+func (f *fakeServer) Stop() error { f.stops++; return nil }
+
+func TestSharedStartsOnce(t *testing.T) {
+	starts := 0
+	sh := Shared[*fakeServer]{Start: func() (*fakeServer, error) { starts++; return &fakeServer{}, nil }}
+	a, err := sh.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := sh.Get(); b != a || starts != 1 {
+		t.Errorf("second Get = %p after %d starts, want the first server (%p) and one start", b, starts, a)
+	}
+	failing := Shared[*fakeServer]{Start: func() (*fakeServer, error) { starts++; return nil, errors.New("no binary") }}
+	for range 2 {
+		if _, err := failing.Get(); err == nil || err.Error() != "no binary" {
+			t.Errorf("Get = %v, want the start's error", err)
+		}
+	}
+	if starts != 2 {
+		t.Errorf("%d starts, want a failed start tried once", starts)
+	}
+}

@@ -34,7 +34,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -61,32 +60,20 @@ type Server struct {
 	next atomic.Int64
 }
 
-var (
-	shared    *Server
-	sharedErr error
-	once      sync.Once
-)
+var shared = proctest.Shared[*Server]{Start: Start}
 
 // Main runs the tests of a package that uses Shared and stops the shared
 // server afterwards. Call it from TestMain.
-func Main(m *testing.M) int {
-	code := m.Run()
-	if shared != nil {
-		if err := shared.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "s3test:", err)
-		}
-	}
-	return code
-}
+func Main(m *testing.M) int { return shared.Main(m, "s3test") }
 
 // Shared returns the package's shared server, starting it on first use.
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
-	once.Do(func() { shared, sharedErr = Start() })
-	if sharedErr != nil {
-		Missing(tb, sharedErr)
+	s, err := shared.Get()
+	if err != nil {
+		Missing(tb, err)
 	}
-	return shared
+	return s
 }
 
 // New starts a server of test t's own, stopped when the test ends: for

@@ -31,7 +31,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -59,32 +58,20 @@ type Server struct {
 	next atomic.Int64
 }
 
-var (
-	shared    *Server
-	sharedErr error
-	once      sync.Once
-)
+var shared = proctest.Shared[*Server]{Start: Start}
 
 // Main runs the tests of a package that uses NewDatabase and stops the
 // shared server afterwards. Call it from TestMain.
-func Main(m *testing.M) int {
-	code := m.Run()
-	if shared != nil {
-		if err := shared.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "pgtest:", err)
-		}
-	}
-	return code
-}
+func Main(m *testing.M) int { return shared.Main(m, "pgtest") }
 
 // Shared returns the package's shared server, starting it on first use.
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
-	once.Do(func() { shared, sharedErr = Start() })
-	if sharedErr != nil {
-		Missing(tb, sharedErr)
+	s, err := shared.Get()
+	if err != nil {
+		Missing(tb, err)
 	}
-	return shared
+	return s
 }
 
 // NewDatabase creates an empty database on the shared server and returns
