@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +123,16 @@ func TestScheduleCommands(t *testing.T) {
 	}
 	if fired < 3 {
 		t.Errorf("history = %+v; want at least 3 slots that started runs", slots)
+	}
+	out, _ = galley(t, url, 0, "schedule", "history", "tick", "--limit", "1")
+	if !regexp.MustCompile(`\(1 of \d+ shown; use --limit and --offset for more\)`).MatchString(out) {
+		t.Errorf("history --limit 1 printed %q; want it to say how many more there are", out)
+	}
+	// Backfilling a slot that already ran queues nothing and says so.
+	from := slots[0].Time.UTC().Format(time.RFC3339)
+	out, _ = galley(t, url, 0, "schedule", "backfill", "tick", "--from", from, "--to", from)
+	if !strings.Contains(out, "queued 0 slot(s) to run") || !strings.Contains(out, "; 1 already had a run") {
+		t.Errorf("backfill of a slot that ran printed %q", out)
 	}
 	c := galleyhttp.ClientFromEnv(url)
 	r, err := c.FindRun(context.Background(), slots[0].RunID)
