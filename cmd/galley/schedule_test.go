@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -201,12 +200,7 @@ func TestScheduleCommands(t *testing.T) {
 // clockNotebook is a recipe whose training prints the nominal time of its
 // schedule slot.
 func clockNotebook(t testing.TB) string {
-	cell := func(tags []string, src string) map[string]any {
-		return map[string]any{"cell_type": "code", "id": fmt.Sprintf("c%d", len(src)), "metadata": map[string]any{"tags": tags}, "source": src, "outputs": []any{}}
-	}
-	b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 4, "metadata": map[string]any{}, "cells": []any{
-		cell([]string{"parameters"}, "label := \"churn\""),
-		cell(nil, `import (
+	return recipeNotebook(t, "clock", "label := \"churn\"", `import (
 	"fmt"
 	"time"
 
@@ -222,11 +216,7 @@ func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) {
 	return Model{Rows: f.NumRows()}, nil
 }
 
-func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`),
-	}})
-	p := filepath.Join(t.TempDir(), "clock.ipynb")
-	os.WriteFile(p, b, 0o644)
-	return p
+func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`)
 }
 
 // TestSchedulesExactlyOnceAcrossServers runs two galley serve processes on
