@@ -7,30 +7,20 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/galley-dev/galley/server"
-	"github.com/galley-dev/galley/server/datasets"
 	galleyhttp "github.com/galley-dev/galley/server/http"
 	"github.com/galley-dev/galley/server/sqlite"
+	"github.com/galley-dev/galley/server/sqlite/sqlitetest"
 	"github.com/galley-dev/galley/server/storetest"
 )
 
 func newServer(t *testing.T, tweak func(*galleyhttp.Server)) (*httptest.Server, *sqlite.DB) {
 	t.Helper()
-	dir := t.TempDir()
-	ds, err := datasets.Open(filepath.Join(dir, "datasets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(filepath.Join(dir, "galley.db"), ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, ds := sqlitetest.Open(t)
 	db.MaxAttempts = 2
 	// As galley serve wires them: the catalog asks the database before
 	// deleting a dataset that models or runs use.
