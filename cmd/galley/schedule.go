@@ -140,12 +140,8 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		items, total, err := api().FindSchedules(ctx, server.ScheduleFilter{Model: *model, State: server.ScheduleState(*state), Page: *p})
-		return out(items, err, func() error {
-			tw := table(stdout, "NAME\tKIND\tMODEL\tTIMING\tSTATE\tNEXT\tFIRED")
-			for _, s := range items {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Name, s.Kind, s.Model, timingText(s.Timing), s.State, nextText(s), s.Fired)
-			}
-			return footer(tw, stdout, len(items), total)
+		return printList(stdout, *asJSON, items, total, err, "NAME\tKIND\tMODEL\tTIMING\tSTATE\tNEXT\tFIRED", func(w io.Writer, s *server.Schedule) {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Name, s.Kind, s.Model, timingText(s.Timing), s.State, nextText(s), s.Fired)
 		})
 	case "show":
 		name, err := one()
