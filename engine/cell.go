@@ -32,30 +32,37 @@ type chunk struct {
 	tuple bool
 }
 
+// srcToken is a token of Go source, at byte offset off.
+type srcToken struct {
+	off int
+	tok token.Token
+	lit string
+}
+
+// scanTokens returns the tokens of Go source src, with the semicolons Go
+// inserts at line ends; errh, unless nil, hears of malformed tokens at
+// positions in a file named filename.
+func scanTokens(filename, src string, errh scanner.ErrorHandler) []srcToken {
+	file := token.NewFileSet().AddFile(filename, -1, len(src))
+	var s scanner.Scanner
+	s.Init(file, []byte(src), errh, 0)
+	var toks []srcToken
+	for {
+		pos, t, lit := s.Scan()
+		if t == token.EOF {
+			return toks
+		}
+		toks = append(toks, srcToken{file.Offset(pos), t, lit})
+	}
+}
+
 // splitCell cuts a cell into top-level chunks at the semicolons (written or
 // implied by newlines) that are outside any brackets. Go's grammar cannot
 // parse declarations and statements together, so each chunk is classified
 // by its first tokens and later placed where Go allows it.
 func splitCell(src string) ([]chunk, error) {
-	fset := token.NewFileSet()
-	file := fset.AddFile(cellFile, -1, len(src))
 	var errs scanner.ErrorList
-	var s scanner.Scanner
-	s.Init(file, []byte(src), func(pos token.Position, msg string) { errs.Add(pos, msg) }, 0)
-
-	type tok struct {
-		off int
-		tok token.Token
-		lit string
-	}
-	var toks []tok
-	for {
-		pos, t, lit := s.Scan()
-		if t == token.EOF {
-			break
-		}
-		toks = append(toks, tok{file.Offset(pos), t, lit})
-	}
+	toks := scanTokens(cellFile, src, func(pos token.Position, msg string) { errs.Add(pos, msg) })
 	if errs.Len() > 0 {
 		return nil, errs
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/types"
+	"strings"
 )
 
 // Compiled packages that read values by reflection (encoding/json,
@@ -81,4 +82,77 @@ func (r *rewriter) convFunc(kind string, t types.Type, params, prologue string, 
 	}
 	r.hoistOrder = append(r.hoistOrder, fmt.Sprintf("func %s(v %s%s) any {\n%s%s}\n", name, ts, params, prologue, b))
 	return name
+}
+
+// elemFunc says how a converting function's body passes on an element
+// expr of type et, or false when it cannot.
+type elemFunc func(et types.Type, expr string) (string, bool)
+
+// convElem is the elemFunc of a kind of conversion: an element goes
+// through conv's function for its type, with extra arguments after it,
+// or as it is when its type needs none.
+func convElem(conv func(types.Type) string, extra string) elemFunc {
+	return func(et types.Type, expr string) (string, bool) {
+		if c := conv(et); c != "" {
+			return c + "(" + expr + extra + ")", true
+		}
+		if mentionsCellType(et) {
+			return "", false
+		}
+		return expr, true
+	}
+}
+
+// nilPointerCheck starts a body that returns nil for a nil pointer v, when
+// t is a pointer type.
+func nilPointerCheck(t types.Type) string {
+	if _, ok := t.Underlying().(*types.Pointer); ok {
+		return "if v == nil {\nreturn nil\n}\n"
+	}
+	return ""
+}
+
+// listBody writes the body converting a slice or array u into []any of
+// its converted elements; a nil slice becomes nil.
+func listBody(b *strings.Builder, u types.Type, elem elemFunc) bool {
+	var et types.Type
+	if s, ok := u.(*types.Slice); ok {
+		et = s.Elem()
+		b.WriteString("if v == nil {\nreturn nil\n}\n")
+	} else {
+		et = u.(*types.Array).Elem()
+	}
+	e, ok := elem(et, "e")
+	if !ok {
+		return false
+	}
+	fmt.Fprintf(b, "out := []any{}\nfor _, e := range v {\nout = append(out, %s)\n}\nreturn out\n", e)
+	return true
+}
+
+// mapBody writes the body converting a map u into map[string]any of its
+// converted elements under the string key returns for the key k (such as
+// "string(k)"), asked only once the elements can be converted; a nil map
+// becomes nil.
+func mapBody(b *strings.Builder, u *types.Map, elem elemFunc, key func() string) bool {
+	e, ok := elem(u.Elem(), "e")
+	if !ok {
+		return false
+	}
+	fmt.Fprintf(b, "if v == nil {\nreturn nil\n}\nout := map[string]any{}\nfor k, e := range v {\nout[%s] = %s\n}\nreturn out\n", key(), e)
+	return true
+}
+
+// stringKey is the key of a map whose keys are strings, for mapBody.
+func stringKey() string { return "string(k)" }
+
+// pointerBody writes the body converting what the pointer u points to; a
+// nil pointer becomes nilResult.
+func pointerBody(b *strings.Builder, u *types.Pointer, elem elemFunc, nilResult string) bool {
+	e, ok := elem(u.Elem(), "*v")
+	if !ok {
+		return false
+	}
+	fmt.Fprintf(b, "if v == nil {\nreturn %s\n}\nreturn %s\n", nilResult, e)
+	return true
 }

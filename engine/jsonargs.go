@@ -42,23 +42,11 @@ func (r *rewriter) jsonBody(t types.Type) (string, bool) {
 		if sel := ms.Lookup(nil, m); sel != nil {
 			sig := sel.Type().(*types.Signature)
 			if sig.Params().Len() == 0 && sig.Results().Len() == 2 {
-				nilCheck := ""
-				if _, ok := t.Underlying().(*types.Pointer); ok {
-					nilCheck = "if v == nil {\nreturn nil\n}\n"
-				}
-				return fmt.Sprintf("%sreturn %s.%sFunc(v.%s)\n", nilCheck, rtName, m, m), true
+				return fmt.Sprintf("%sreturn %s.%sFunc(v.%s)\n", nilPointerCheck(t), rtName, m, m), true
 			}
 		}
 	}
-	elem := func(et types.Type, expr string) (string, bool) {
-		if conv := r.jsonConv(et); conv != "" {
-			return conv + "(" + expr + ")", true
-		}
-		if mentionsCellType(et) {
-			return "", false
-		}
-		return expr, true
-	}
+	elem := convElem(r.jsonConv, "")
 	var b strings.Builder
 	switch u := t.Underlying().(type) {
 	case *types.Struct:
@@ -93,39 +81,27 @@ func (r *rewriter) jsonBody(t types.Type) (string, bool) {
 		fmt.Fprintf(&b, "return %s.JSONObject{Names: []string{%s}, Vals: []any{%s}, OmitEmpty: []bool{%s}, Raw: []any{%s}}\n",
 			rtName, strings.Join(names, ", "), strings.Join(vals, ", "), strings.Join(omit, ", "), strings.Join(raw, ", "))
 	case *types.Slice, *types.Array:
-		var et types.Type
-		if s, ok := u.(*types.Slice); ok {
-			et = s.Elem()
-			b.WriteString("if v == nil {\nreturn nil\n}\n")
-		} else {
-			et = u.(*types.Array).Elem()
-		}
-		e, ok := elem(et, "e")
-		if !ok {
+		if !listBody(&b, u, elem) {
 			return "", false
 		}
-		fmt.Fprintf(&b, "out := []any{}\nfor _, e := range v {\nout = append(out, %s)\n}\nreturn out\n", e)
 	case *types.Map:
 		if mentionsCellType(u.Key()) && !isStringKind(u.Key()) {
 			return "", false
 		}
-		e, ok := elem(u.Elem(), "e")
-		if !ok {
-			return "", false
-		}
-		b.WriteString("if v == nil {\nreturn nil\n}\nout := map[string]any{}\nfor k, e := range v {\n")
-		if isStringKind(u.Key()) {
-			fmt.Fprintf(&b, "out[string(k)] = %s\n}\nreturn out\n", e)
-		} else {
+		key := func() string {
+			if isStringKind(u.Key()) {
+				return "string(k)"
+			}
 			// json writes other keys as their decimal text.
-			fmt.Fprintf(&b, "out[%s.Sprint(k)] = %s\n}\nreturn out\n", r.fmtPkg(), e)
+			return r.fmtPkg() + ".Sprint(k)"
+		}
+		if !mapBody(&b, u, elem, key) {
+			return "", false
 		}
 	case *types.Pointer:
-		e, ok := elem(u.Elem(), "*v")
-		if !ok {
+		if !pointerBody(&b, u, elem, "nil") {
 			return "", false
 		}
-		fmt.Fprintf(&b, "if v == nil {\nreturn nil\n}\nreturn %s\n", e)
 	default:
 		b.WriteString("return v\n")
 	}

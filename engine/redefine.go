@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"go/ast"
-	"go/scanner"
 	"go/token"
 	"go/types"
 	"regexp"
@@ -95,19 +94,13 @@ func sameTokens(a, b string) bool {
 }
 
 func tokens(src string) []string {
-	var s scanner.Scanner
-	fset := token.NewFileSet()
-	s.Init(fset.AddFile("", -1, len(src)), []byte(src), nil, 0)
 	var out []string
-	for {
-		_, tok, lit := s.Scan()
-		if tok == token.EOF {
-			return out
-		}
-		if tok != token.SEMICOLON {
-			out = append(out, tok.String()+" "+lit)
+	for _, t := range scanTokens("", src, nil) {
+		if t.tok != token.SEMICOLON {
+			out = append(out, t.tok.String()+" "+t.lit)
 		}
 	}
+	return out
 }
 
 // supersede returns a copy of the session in which the earlier definitions
@@ -270,23 +263,7 @@ func (s *session) interpTypeNames(expr string) string {
 // expr for which rename says so. A qualified name (pkg.T) is left alone,
 // and so is a name followed by a type: a field or parameter name.
 func renameTypeIdents(expr string, rename func(string) (string, bool)) string {
-	var sc scanner.Scanner
-	fset := token.NewFileSet()
-	file := fset.AddFile("", -1, len(expr))
-	sc.Init(file, []byte(expr), nil, 0)
-	type tok struct {
-		off int
-		tok token.Token
-		lit string
-	}
-	var toks []tok
-	for {
-		pos, t, lit := sc.Scan()
-		if t == token.EOF {
-			break
-		}
-		toks = append(toks, tok{file.Offset(pos), t, lit})
-	}
+	toks := scanTokens("", expr, nil)
 	var b strings.Builder
 	at := 0
 	for i, t := range toks {

@@ -41,15 +41,7 @@ func (r *rewriter) templateConv(t types.Type) string {
 }
 
 func (r *rewriter) templateBody(t types.Type) (string, bool) {
-	elem := func(et types.Type, expr string) (string, bool) {
-		if conv := r.templateConv(et); conv != "" {
-			return conv + "(" + expr + ", d+1)", true
-		}
-		if mentionsCellType(et) {
-			return "", false
-		}
-		return expr, true
-	}
+	elem := convElem(r.templateConv, ", d+1")
 	var b strings.Builder
 	// A cell's struct, or a pointer to one, is described with its methods;
 	// other pointers by what they point to.
@@ -68,11 +60,9 @@ func (r *rewriter) templateBody(t types.Type) (string, bool) {
 	}
 	switch u := u.(type) {
 	case *types.Pointer:
-		e, ok := elem(u.Elem(), "*v")
-		if !ok {
+		if !pointerBody(&b, u, elem, "v") {
 			return "", false
 		}
-		fmt.Fprintf(&b, "if v == nil {\nreturn v\n}\nreturn %s\n", e)
 	case *types.Struct:
 		if st == nil {
 			return "", false // a struct type without a name
@@ -123,27 +113,13 @@ func (r *rewriter) templateBody(t types.Type) (string, bool) {
 		fmt.Fprintf(&b, "return %s.TemplateStruct([]string{%s}, []any{%s}, []bool{%s})\n",
 			rtName, strings.Join(names, ", "), strings.Join(vals, ", "), strings.Join(oks, ", "))
 	case *types.Slice, *types.Array:
-		var et types.Type
-		if s, ok := u.(*types.Slice); ok {
-			et = s.Elem()
-			b.WriteString("if v == nil {\nreturn nil\n}\n")
-		} else {
-			et = u.(*types.Array).Elem()
-		}
-		e, ok := elem(et, "e")
-		if !ok {
+		if !listBody(&b, u, elem) {
 			return "", false
 		}
-		fmt.Fprintf(&b, "out := []any{}\nfor _, e := range v {\nout = append(out, %s)\n}\nreturn out\n", e)
 	case *types.Map:
-		if !isStringKind(u.Key()) {
+		if !isStringKind(u.Key()) || !mapBody(&b, u, elem, stringKey) {
 			return "", false
 		}
-		e, ok := elem(u.Elem(), "e")
-		if !ok {
-			return "", false
-		}
-		fmt.Fprintf(&b, "if v == nil {\nreturn nil\n}\nout := map[string]any{}\nfor k, e := range v {\nout[string(k)] = %s\n}\nreturn out\n", e)
 	default:
 		b.WriteString("return v\n")
 	}

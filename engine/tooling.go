@@ -5,7 +5,6 @@ import (
 	"go/ast"
 	"go/doc/comment"
 	"go/parser"
-	"go/scanner"
 	"go/token"
 	"go/types"
 	"slices"
@@ -75,15 +74,8 @@ func (e *Engine) scopeAt(partial string) (*types.Scope, *cellUnit) {
 // closers returns the brackets that close those src leaves open.
 func closers(src string) string {
 	var open []byte
-	fset := token.NewFileSet()
-	var s scanner.Scanner
-	s.Init(fset.AddFile("", -1, len(src)), []byte(src), nil, 0)
-	for {
-		_, tok, _ := s.Scan()
-		if tok == token.EOF {
-			break
-		}
-		switch tok {
+	for _, t := range scanTokens("", src, nil) {
+		switch t.tok {
 		case token.LBRACE:
 			open = append(open, '}')
 		case token.LPAREN:
@@ -384,29 +376,21 @@ func (e *Engine) IsComplete(code string) (status, indent string) {
 		return "complete", ""
 	}
 	depth := 0
-	fset := token.NewFileSet()
-	file := fset.AddFile("", -1, len(code))
-	var s scanner.Scanner
 	unterminated := false
-	s.Init(file, []byte(code), func(_ token.Position, msg string) {
+	var last token.Token
+	for _, t := range scanTokens("", code, func(_ token.Position, msg string) {
 		if strings.Contains(msg, "not terminated") {
 			unterminated = true
 		}
-	}, 0)
-	var last token.Token
-	for {
-		_, tok, _ := s.Scan()
-		if tok == token.EOF {
-			break
-		}
-		switch tok {
+	}) {
+		switch t.tok {
 		case token.LBRACE, token.LPAREN, token.LBRACK:
 			depth++
 		case token.RBRACE, token.RPAREN, token.RBRACK:
 			depth--
 		}
-		if tok != token.SEMICOLON {
-			last = tok
+		if t.tok != token.SEMICOLON {
+			last = t.tok
 		}
 	}
 	switch {

@@ -50,10 +50,7 @@ func xmlTypeName(t types.Type) string {
 }
 
 func (r *rewriter) xmlBody(t types.Type) (string, bool) {
-	nilCheck := ""
-	if _, ok := t.Underlying().(*types.Pointer); ok {
-		nilCheck = "if v == nil {\nreturn nil\n}\n"
-	}
+	nilCheck := nilPointerCheck(t)
 	ms := types.NewMethodSet(t)
 	if sel := ms.Lookup(nil, "MarshalXML"); sel != nil && sigString(sel.Type().(*types.Signature)) == "func(*encoding/xml.Encoder, encoding/xml.StartElement) error" {
 		return fmt.Sprintf("%sreturn %s.MarshalXMLFunc{TypeName: %q, F: v.MarshalXML}\n", nilCheck, rtName, xmlTypeName(t)), true
@@ -61,15 +58,7 @@ func (r *rewriter) xmlBody(t types.Type) (string, bool) {
 	if sel := ms.Lookup(nil, "MarshalText"); sel != nil && textMarshaler(sel.Type().(*types.Signature)) {
 		return fmt.Sprintf("%sreturn %s.XMLTextFunc{TypeName: %q, F: v.MarshalText}\n", nilCheck, rtName, xmlTypeName(t)), true
 	}
-	elem := func(et types.Type, expr string) (string, bool) {
-		if conv := r.xmlConv(et); conv != "" {
-			return conv + "(" + expr + ")", true
-		}
-		if mentionsCellType(et) {
-			return "", false
-		}
-		return expr, true
-	}
+	elem := convElem(r.xmlConv, "")
 	var b strings.Builder
 	switch u := t.Underlying().(type) {
 	case *types.Struct:
@@ -101,24 +90,13 @@ func (r *rewriter) xmlBody(t types.Type) (string, bool) {
 		fmt.Fprintf(&b, "return %s.XMLStruct(%q, []string{%s}, []string{%s}, []any{%s})\n",
 			rtName, typeName, strings.Join(names, ", "), strings.Join(tags, ", "), strings.Join(vals, ", "))
 	case *types.Slice, *types.Array:
-		var et types.Type
-		if s, ok := u.(*types.Slice); ok {
-			et = s.Elem()
-			b.WriteString("if v == nil {\nreturn nil\n}\n")
-		} else {
-			et = u.(*types.Array).Elem()
-		}
-		e, ok := elem(et, "e")
-		if !ok {
+		if !listBody(&b, u, elem) {
 			return "", false
 		}
-		fmt.Fprintf(&b, "out := []any{}\nfor _, e := range v {\nout = append(out, %s)\n}\nreturn out\n", e)
 	case *types.Pointer:
-		e, ok := elem(u.Elem(), "*v")
-		if !ok {
+		if !pointerBody(&b, u, elem, "nil") {
 			return "", false
 		}
-		fmt.Fprintf(&b, "if v == nil {\nreturn nil\n}\nreturn %s\n", e)
 	case *types.Map:
 		return "", false // xml refuses maps
 	default:

@@ -118,12 +118,7 @@ func TestRunRetention(t *testing.T) {
 	}
 	url := m.URL()
 	setupSleepy(t, url)
-	cell := func(tags []string, src string) map[string]any {
-		return map[string]any{"cell_type": "code", "id": fmt.Sprintf("c%d", len(src)), "metadata": map[string]any{"tags": tags}, "source": src, "outputs": []any{}}
-	}
-	b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 4, "metadata": map[string]any{}, "cells": []any{
-		cell([]string{"parameters"}, "lines := 0\nflaky := false"),
-		cell(nil, `import (
+	nb := recipeNotebook(t, "chatty", "lines := 0\nflaky := false", `import (
 	"errors"
 	"fmt"
 
@@ -144,10 +139,7 @@ func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) {
 	return Model{Rows: f.NumRows()}, nil
 }
 
-func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`),
-	}})
-	nb := filepath.Join(t.TempDir(), "chatty.ipynb")
-	os.WriteFile(nb, b, 0o644)
+func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`)
 	galley(t, url, 0, "recipe", "create", "chatty", nb)
 	galley(t, url, 0, "model", "create", "talk", "--recipe", "chatty", "--dataset", "small", "-p", "lines=5000")
 	r := decodeRun(t, first(galley(t, url, 0, "train", "talk", "--wait", "--json")))

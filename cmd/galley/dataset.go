@@ -62,17 +62,9 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		items, total, err := api().FindDatasets(ctx, server.DatasetFilter{Page: *p})
-		if err != nil {
-			return explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, items)
-		}
-		tw := table(stdout, "NAME\tLATEST\tUPDATED")
-		for _, d := range items {
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", d.Name, d.LatestVersion, d.UpdatedAt.Format("2006-01-02 15:04"))
-		}
-		return footer(tw, stdout, len(items), total)
+		return printList(stdout, *asJSON, items, total, err, "NAME\tLATEST\tUPDATED", func(w io.Writer, d *server.Dataset) {
+			fmt.Fprintf(w, "%s\t%d\t%s\n", d.Name, d.LatestVersion, d.UpdatedAt.Format("2006-01-02 15:04"))
+		})
 	case "show":
 		data := fs.Bool("data", false, "print the version's CSV")
 		pos, err := parseArgs(fs, args[1:], 1)

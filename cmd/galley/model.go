@@ -71,17 +71,9 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		items, total, err := api().FindModels(ctx, server.ModelFilter{Recipe: *rec, Page: *p})
-		if err != nil {
-			return explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, items)
-		}
-		tw := table(stdout, "NAME\tRECIPE\tDATASET\tPARAMS")
-		for _, m := range items {
-			fmt.Fprintf(tw, "%s\t%s@%d\t%s\t%s\n", m.Name, m.Recipe, m.RecipeVersion, m.Dataset, kv(m.Params))
-		}
-		return footer(tw, stdout, len(items), total)
+		return printList(stdout, *asJSON, items, total, err, "NAME\tRECIPE\tDATASET\tPARAMS", func(w io.Writer, m *server.Model) {
+			fmt.Fprintf(w, "%s\t%s@%d\t%s\t%s\n", m.Name, m.Recipe, m.RecipeVersion, m.Dataset, kv(m.Params))
+		})
 	case "show":
 		pos, err := parseArgs(fs, args[1:], 1)
 		if err != nil {

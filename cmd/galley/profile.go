@@ -56,19 +56,11 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		f := server.ProfileFilter{Set: pos[0], Model: *model, Score: *score, Min: lo.v, Max: hi.v, Page: *p}
 		items, total, err := api().FindProfiles(ctx, f)
-		if err != nil {
-			return explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, items)
-		}
-		tw := table(stdout, "ID\tMODEL\tSCORES\tCLASS\tTRAINED MODEL\tSCORED")
-		for _, pr := range items {
+		return printList(stdout, *asJSON, items, total, err, "ID\tMODEL\tSCORES\tCLASS\tTRAINED MODEL\tSCORED", func(w io.Writer, pr *server.Profile) {
 			for _, a := range pr.Attributes {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", pr.ID, a.Model, scoreText(a.Scores), a.Class, a.TrainedModel, a.ScoredAt.Format("2006-01-02 15:04"))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", pr.ID, a.Model, scoreText(a.Scores), a.Class, a.TrainedModel, a.ScoredAt.Format("2006-01-02 15:04"))
 			}
-		}
-		return footer(tw, stdout, len(items), total)
+		})
 	case "show":
 		history := fs.Int("history", 10, "history entries to show")
 		pos, err := parseArgs(fs, args[1:], 2)
@@ -213,17 +205,9 @@ func (f *floatFlag) Set(s string) error {
 
 func listProfileSets(ctx context.Context, c *galleyhttp.Client, p server.Page, asJSON bool, stdout io.Writer) error {
 	items, total, err := c.FindProfileSets(ctx, p)
-	if err != nil {
-		return explain(err)
-	}
-	if asJSON {
-		return printJSON(stdout, items)
-	}
-	tw := table(stdout, "SET\tPROFILES\tMODELS\tUPDATED")
-	for _, s := range items {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", s.Name, s.Profiles, strings.Join(s.Models, ","), s.UpdatedAt.Format("2006-01-02 15:04"))
-	}
-	return footer(tw, stdout, len(items), total)
+	return printList(stdout, asJSON, items, total, err, "SET\tPROFILES\tMODELS\tUPDATED", func(w io.Writer, s *server.ProfileSet) {
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", s.Name, s.Profiles, strings.Join(s.Models, ","), s.UpdatedAt.Format("2006-01-02 15:04"))
+	})
 }
 
 // printDrivers lists a score's drivers, most influential first.

@@ -82,17 +82,9 @@ func runRecipe(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		items, total, err := api().FindRecipes(ctx, server.RecipeFilter{Page: *p})
-		if err != nil {
-			return explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, items)
-		}
-		tw := table(stdout, "NAME\tLATEST\tUPDATED")
-		for _, r := range items {
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", r.Name, r.LatestVersion, r.UpdatedAt.Format("2006-01-02 15:04"))
-		}
-		return footer(tw, stdout, len(items), total)
+		return printList(stdout, *asJSON, items, total, err, "NAME\tLATEST\tUPDATED", func(w io.Writer, r *server.Recipe) {
+			fmt.Fprintf(w, "%s\t%d\t%s\n", r.Name, r.LatestVersion, r.UpdatedAt.Format("2006-01-02 15:04"))
+		})
 	case "show":
 		source := fs.Bool("source", false, "print the recipe's Go source")
 		pos, err := parseArgs(fs, args[1:], 1)
@@ -190,6 +182,24 @@ func table(w io.Writer, header string) *tabwriter.Writer {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, header)
 	return tw
+}
+
+// printList prints one page of a list a server answered: its error
+// explained; the items as JSON with --json; else a table under header, a
+// row of it written by row for each item, and a note when the page does
+// not hold all total items.
+func printList[T any](stdout io.Writer, asJSON bool, items []T, total int, err error, header string, row func(w io.Writer, item T)) error {
+	if err != nil {
+		return explain(err)
+	}
+	if asJSON {
+		return printJSON(stdout, items)
+	}
+	tw := table(stdout, header)
+	for _, it := range items {
+		row(tw, it)
+	}
+	return footer(tw, stdout, len(items), total)
 }
 
 func footer(tw *tabwriter.Writer, w io.Writer, shown, total int) error {

@@ -61,21 +61,13 @@ func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		items, total, err := api().FindRuns(ctx, server.RunFilter{State: server.RunState(*state), Kind: server.RunKind(*kind), Model: *model, Schedule: *schedule, Page: *p})
-		if err != nil {
-			return explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, items)
-		}
-		tw := table(stdout, "ID\tKIND\tSTATE\tMODEL\tATTEMPT\tINPUT\tOUTPUT\tDURATION")
-		for _, r := range items {
+		return printList(stdout, *asJSON, items, total, err, "ID\tKIND\tSTATE\tMODEL\tATTEMPT\tINPUT\tOUTPUT\tDURATION", func(w io.Writer, r *server.Run) {
 			out := r.TrainedModel
 			if r.Kind == server.RunScore {
 				out = r.OutputSnapshot
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", r.ID, r.Kind, r.State, r.Model, r.Attempt, r.MaxAttempts, r.InputSnapshot, out, time.Duration(r.DurationMS)*time.Millisecond)
-		}
-		return footer(tw, stdout, len(items), total)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", r.ID, r.Kind, r.State, r.Model, r.Attempt, r.MaxAttempts, r.InputSnapshot, out, time.Duration(r.DurationMS)*time.Millisecond)
+		})
 	case "show", "cancel":
 		pos, err := parseArgs(fs, args[1:], 1)
 		if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,12 +17,7 @@ import (
 // outside its run directory, reach the network, and look at its
 // environment. It prints one PROBE line per attempt.
 func proberNotebook(t testing.TB) string {
-	cell := func(tags []string, src string) map[string]any {
-		return map[string]any{"cell_type": "code", "id": fmt.Sprintf("c%d", len(src)), "metadata": map[string]any{"tags": tags}, "source": src, "outputs": []any{}}
-	}
-	b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 4, "metadata": map[string]any{}, "cells": []any{
-		cell([]string{"parameters"}, "tokenfile := \"\"\notherdb := \"\"\noutside := \"\"\naddr := \"\""),
-		cell(nil, `import (
+	return recipeNotebook(t, "prober", "tokenfile := \"\"\notherdb := \"\"\noutside := \"\"\naddr := \"\"", `import (
 	"fmt"
 	"net"
 	"os"
@@ -75,11 +69,7 @@ func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) {
 	return Model{Rows: f.NumRows()}, nil
 }
 
-func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`),
-	}})
-	p := filepath.Join(t.TempDir(), "prober.ipynb")
-	os.WriteFile(p, b, 0o644)
-	return p
+func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`)
 }
 
 // requireLandlock fails in CI, and skips elsewhere, when this kernel cannot
@@ -181,12 +171,7 @@ func TestRecipeNetworkOn(t *testing.T) {
 func TestGoroutineMemoryLimit(t *testing.T) {
 	m := startServe(t, t.TempDir(), func(m *serveMain) { m.MemoryLimit = 256 << 20 })
 	url := m.URL()
-	cell := func(tags []string, src string) map[string]any {
-		return map[string]any{"cell_type": "code", "id": fmt.Sprintf("c%d", len(src)), "metadata": map[string]any{"tags": tags}, "source": src, "outputs": []any{}}
-	}
-	b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 4, "metadata": map[string]any{}, "cells": []any{
-		cell([]string{"parameters"}, "goroutines := 0"),
-		cell(nil, `import (
+	nb := recipeNotebook(t, "spawner", "goroutines := 0", `import (
 	"fmt"
 	"time"
 
@@ -207,10 +192,7 @@ func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) {
 	return Model{Rows: f.NumRows()}, nil
 }
 
-func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`),
-	}})
-	nb := filepath.Join(t.TempDir(), "spawner.ipynb")
-	os.WriteFile(nb, b, 0o644)
+func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`)
 	data := filepath.Join(t.TempDir(), "small.csv")
 	os.WriteFile(data, syntheticChurn(20, 3), 0o644)
 	galley(t, url, 0, "dataset", "import", data, "--name", "small")

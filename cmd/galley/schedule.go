@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/cron"
+	galleyhttp "github.com/galley-dev/galley/server/http"
 )
 
 func init() {
@@ -51,15 +53,19 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		return pos[0], nil
 	}
-	show := func(s *server.Schedule, err error) error {
+	// out prints a server's answer v: as JSON with --json, else as text
+	// does.
+	out := func(v any, err error, text func() error) error {
 		if err != nil {
 			return explain(err)
 		}
 		if *asJSON {
-			return printJSON(stdout, s)
+			return printJSON(stdout, v)
 		}
-		printSchedule(stdout, s)
-		return nil
+		return text()
+	}
+	show := func(s *server.Schedule, err error) error {
+		return out(s, err, func() error { printSchedule(stdout, s); return nil })
 	}
 	switch args[0] {
 	case "create":
@@ -116,18 +122,8 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if *expr != "" && *every != "" || *expr == "" && *every == "" && !*onNewData {
 			return fmt.Errorf("%w: give either --cron EXPR or --every DURATION, and/or --on-new-data", errUsage)
 		}
-		for _, f := range []struct {
-			text, flag string
-			dst        **time.Time
-		}{{*start, "--start", &s.Timing.StartTime}, {*end, "--end", &s.Timing.EndTime}} {
-			if f.text == "" {
-				continue
-			}
-			t, err := parseWhen(f.text, *tz, f.flag)
-			if err != nil {
-				return err
-			}
-			*f.dst = &t
+		if err := parseBounds(&s.Timing, *start, *end, *tz); err != nil {
+			return err
 		}
 		if len(ps) == 0 {
 			s.Params = nil
@@ -144,17 +140,9 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		items, total, err := api().FindSchedules(ctx, server.ScheduleFilter{Model: *model, State: server.ScheduleState(*state), Page: *p})
-		if err != nil {
-			return explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, items)
-		}
-		tw := table(stdout, "NAME\tKIND\tMODEL\tTIMING\tSTATE\tNEXT\tFIRED")
-		for _, s := range items {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Name, s.Kind, s.Model, timingText(s.Timing), s.State, nextText(s), s.Fired)
-		}
-		return footer(tw, stdout, len(items), total)
+		return printList(stdout, *asJSON, items, total, err, "NAME\tKIND\tMODEL\tTIMING\tSTATE\tNEXT\tFIRED", func(w io.Writer, s *server.Schedule) {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Name, s.Kind, s.Model, timingText(s.Timing), s.State, nextText(s), s.Fired)
+		})
 	case "show":
 		name, err := one()
 		if err != nil {
@@ -193,18 +181,8 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		if *expr != "" || *every != "" || *onNewData {
 			t := server.Timing{Cron: *expr, Every: *every, TimeZone: *tz, OnNewData: *onNewData}
-			for _, f := range []struct {
-				text, flag string
-				dst        **time.Time
-			}{{*start, "--start", &t.StartTime}, {*end, "--end", &t.EndTime}} {
-				if f.text == "" {
-					continue
-				}
-				when, err := parseWhen(f.text, *tz, f.flag)
-				if err != nil {
-					return err
-				}
-				*f.dst = &when
+			if err := parseBounds(&t, *start, *end, *tz); err != nil {
+				return err
 			}
 			u.Timing = &t
 		} else if *tz != "" || *start != "" || *end != "" {
@@ -229,14 +207,10 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		if err := api().DeleteSchedule(ctx, name); err != nil {
-			return explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, map[string]string{"deleted": name})
-		}
-		fmt.Fprintf(stdout, "deleted schedule %s; its runs remain\n", name)
-		return nil
+		return out(map[string]string{"deleted": name}, api().DeleteSchedule(ctx, name), func() error {
+			fmt.Fprintf(stdout, "deleted schedule %s; its runs remain\n", name)
+			return nil
+		})
 	case "next":
 		n := fs.Int("n", 10, "how many slots (1 to 100)")
 		name, err := one()
@@ -244,17 +218,13 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		slots, err := api().NextSlots(ctx, name, *n)
-		if err != nil {
-			return explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, slots)
-		}
-		tw := table(stdout, "LOCAL\tUTC")
-		for _, sl := range slots {
-			fmt.Fprintf(tw, "%s\t%s\n", sl.Local, sl.Time.Format(time.RFC3339))
-		}
-		return tw.Flush()
+		return out(slots, err, func() error {
+			tw := table(stdout, "LOCAL\tUTC")
+			for _, sl := range slots {
+				fmt.Fprintf(tw, "%s\t%s\n", sl.Local, sl.Time.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		})
 	case "history":
 		p := pageFlags(fs)
 		name, err := one()
@@ -262,17 +232,9 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		items, total, err := api().ScheduleSlots(ctx, name, *p)
-		if err != nil {
-			return explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, items)
-		}
-		printSlots(stdout, items)
-		if total > len(items) {
-			fmt.Fprintf(stdout, "(%d of %d shown; use --limit and --offset for more)\n", len(items), total)
-		}
-		return nil
+		return out(items, err, func() error {
+			return footer(slotTable(stdout, items), stdout, len(items), total)
+		})
 	case "backfill":
 		from := fs.String("from", "", "first slot time")
 		to := fs.String("to", "", "last slot time (inclusive)")
@@ -282,13 +244,9 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		c := api()
-		zone := *tz
-		if zone == "" {
-			s, err := c.FindSchedule(ctx, name)
-			if err != nil {
-				return explain(err)
-			}
-			zone = s.Timing.TimeZone
+		zone, err := scheduleZone(ctx, c, name, *tz)
+		if err != nil {
+			return err
 		}
 		var b server.Backfill
 		if b.From, err = parseWhen(*from, zone, "--from"); err != nil {
@@ -298,15 +256,10 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		res, err := c.BackfillSchedule(ctx, name, b)
-		if err != nil {
-			return explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, res)
-		}
-		fmt.Fprintf(stdout, "queued %d slot(s) to run (as many at a time as the schedule's backfill concurrency); %d already had a run\n", len(res.Queued), len(res.Existing))
-		printSlots(stdout, res.Queued)
-		return nil
+		return out(res, err, func() error {
+			fmt.Fprintf(stdout, "queued %d slot(s) to run (as many at a time as the schedule's backfill concurrency); %d already had a run\n", len(res.Queued), len(res.Existing))
+			return slotTable(stdout, res.Queued).Flush()
+		})
 	case "rerun":
 		slot := fs.String("slot", "", "the slot's time, as history prints it")
 		tz := fs.String("tz", "", "zone of a time given without one (default: the schedule's)")
@@ -315,30 +268,53 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		c := api()
-		zone := *tz
-		if zone == "" {
-			s, err := c.FindSchedule(ctx, name)
-			if err != nil {
-				return explain(err)
-			}
-			zone = s.Timing.TimeZone
+		zone, err := scheduleZone(ctx, c, name, *tz)
+		if err != nil {
+			return err
 		}
 		var rr server.Rerun
 		if rr.Slot, err = parseWhen(*slot, zone, "--slot"); err != nil {
 			return err
 		}
 		sl, err := c.RerunSlot(ctx, name, rr)
-		if err != nil {
-			return explain(err)
-		}
-		if *asJSON {
-			return printJSON(stdout, sl)
-		}
-		fmt.Fprintf(stdout, "slot %s queued to run again (as many at a time as the schedule's backfill concurrency); a scoring run replaces the slot's earlier output\n", sl.Local)
-		printSlots(stdout, []*server.Slot{sl})
-		return nil
+		return out(sl, err, func() error {
+			fmt.Fprintf(stdout, "slot %s queued to run again (as many at a time as the schedule's backfill concurrency); a scoring run replaces the slot's earlier output\n", sl.Local)
+			return slotTable(stdout, []*server.Slot{sl}).Flush()
+		})
 	}
 	return fmt.Errorf("%w: unknown schedule subcommand %q", errUsage, args[0])
+}
+
+// parseBounds sets t's start and end from the texts of --start and --end
+// ("" for none), read in zone.
+func parseBounds(t *server.Timing, start, end, zone string) error {
+	for _, f := range []struct {
+		text, flag string
+		dst        **time.Time
+	}{{start, "--start", &t.StartTime}, {end, "--end", &t.EndTime}} {
+		if f.text == "" {
+			continue
+		}
+		when, err := parseWhen(f.text, zone, f.flag)
+		if err != nil {
+			return err
+		}
+		*f.dst = &when
+	}
+	return nil
+}
+
+// scheduleZone is the zone of the times given to a subcommand of schedule
+// name: tz when given, else the schedule's own.
+func scheduleZone(ctx context.Context, c *galleyhttp.Client, name, tz string) (string, error) {
+	if tz != "" {
+		return tz, nil
+	}
+	s, err := c.FindSchedule(ctx, name)
+	if err != nil {
+		return "", explain(err)
+	}
+	return s.Timing.TimeZone, nil
 }
 
 // parseWhen reads a time given as RFC 3339, or as a date or date and time
@@ -440,7 +416,8 @@ func printSchedule(w io.Writer, s *server.Schedule) {
 	fmt.Fprintf(w, "fired    %d run(s)\n", s.Fired)
 }
 
-func printSlots(w io.Writer, slots []*server.Slot) {
+// slotTable writes slots into a table on w, to be flushed.
+func slotTable(w io.Writer, slots []*server.Slot) *tabwriter.Writer {
 	tw := table(w, "LOCAL\tUTC\tSTATUS\tRUN\tREASON")
 	for _, sl := range slots {
 		run := "-"
@@ -456,5 +433,5 @@ func printSlots(w io.Writer, slots []*server.Slot) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sl.Local, sl.Time.Format(time.RFC3339), sl.Status, run, sl.Reason)
 	}
-	tw.Flush()
+	return tw
 }

@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +123,16 @@ func TestScheduleCommands(t *testing.T) {
 	if fired < 3 {
 		t.Errorf("history = %+v; want at least 3 slots that started runs", slots)
 	}
+	out, _ = galley(t, url, 0, "schedule", "history", "tick", "--limit", "1")
+	if !regexp.MustCompile(`\(1 of \d+ shown; use --limit and --offset for more\)`).MatchString(out) {
+		t.Errorf("history --limit 1 printed %q; want it to say how many more there are", out)
+	}
+	// Backfilling a slot that already ran queues nothing and says so.
+	from := slots[0].Time.UTC().Format(time.RFC3339)
+	out, _ = galley(t, url, 0, "schedule", "backfill", "tick", "--from", from, "--to", from)
+	if !strings.Contains(out, "queued 0 slot(s) to run") || !strings.Contains(out, "; 1 already had a run") {
+		t.Errorf("backfill of a slot that ran printed %q", out)
+	}
 	c := galleyhttp.ClientFromEnv(url)
 	r, err := c.FindRun(context.Background(), slots[0].RunID)
 	if err != nil || r.Schedule != "tick" || r.NominalTime == nil || !r.NominalTime.Equal(slots[0].Time) {
@@ -190,12 +200,7 @@ func TestScheduleCommands(t *testing.T) {
 // clockNotebook is a recipe whose training prints the nominal time of its
 // schedule slot.
 func clockNotebook(t testing.TB) string {
-	cell := func(tags []string, src string) map[string]any {
-		return map[string]any{"cell_type": "code", "id": fmt.Sprintf("c%d", len(src)), "metadata": map[string]any{"tags": tags}, "source": src, "outputs": []any{}}
-	}
-	b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 4, "metadata": map[string]any{}, "cells": []any{
-		cell([]string{"parameters"}, "label := \"churn\""),
-		cell(nil, `import (
+	return recipeNotebook(t, "clock", "label := \"churn\"", `import (
 	"fmt"
 	"time"
 
@@ -211,11 +216,7 @@ func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) {
 	return Model{Rows: f.NumRows()}, nil
 }
 
-func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`),
-	}})
-	p := filepath.Join(t.TempDir(), "clock.ipynb")
-	os.WriteFile(p, b, 0o644)
-	return p
+func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`)
 }
 
 // TestSchedulesExactlyOnceAcrossServers runs two galley serve processes on

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/galley-dev/galley/internal/proctest"
 	"github.com/galley-dev/galley/kernel/jupytertest"
 )
 
@@ -231,12 +231,10 @@ func browser(t *testing.T, chromium string) (context.Context, context.CancelFunc
 // token and isolated config, and waits until its API answers.
 func startLab(t *testing.T, py, root, prefix string) (url, token string) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := proctest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	token = fmt.Sprintf("galley-%d", time.Now().UnixNano())
 	url = fmt.Sprintf("http://127.0.0.1:%d", port)
 
@@ -258,53 +256,35 @@ func startLab(t *testing.T, py, root, prefix string) (url, token string) {
 		"JUPYTERLAB_WORKSPACES_DIR="+filepath.Join(home, "workspaces"),
 		"GALLEY_HISTORY_FILE="+filepath.Join(home, "history.jsonl"),
 	)
-	logf, err := os.Create(filepath.Join(home, "lab.log"))
+	lab, err := proctest.Start("JupyterLab", cmd, filepath.Join(home, "lab.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start JupyterLab: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		// SIGTERM makes jupyter_server shut its kernels down before it
 		// exits; SIGINT would only ask for confirmation on its terminal.
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := exited
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
+		if err := lab.Stop(syscall.SIGTERM, 15*time.Second); err != nil {
+			t.Log(err)
 		}
-		logf.Close()
 		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("JupyterLab log:\n%s", b)
+			t.Logf("JupyterLab log:\n%s", lab.Log(0))
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("JupyterLab exited before answering; log:\n%s", b)
-		default:
-		}
+	err = lab.WaitReady(60*time.Second, 250*time.Millisecond, func() error {
 		resp, err := http.Get(url + "/api/status?token=" + token)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return url, token
-			}
+		if err != nil {
+			return err
 		}
-		time.Sleep(250 * time.Millisecond)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status: %s", resp.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err) // the cleanup logs the whole log
 	}
-	b, _ := os.ReadFile(logf.Name())
-	t.Fatalf("JupyterLab did not answer on %s within 60s; log:\n%s", url, b)
-	return "", ""
+	return url, token
 }
 
 func writeNotebook(t *testing.T, path, kernel string, sources []string) {

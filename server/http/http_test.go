@@ -7,31 +7,21 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/galley-dev/galley/server"
-	"github.com/galley-dev/galley/server/datasets"
 	galleyhttp "github.com/galley-dev/galley/server/http"
 	"github.com/galley-dev/galley/server/online"
 	"github.com/galley-dev/galley/server/sqlite"
+	"github.com/galley-dev/galley/server/sqlite/sqlitetest"
 	"github.com/galley-dev/galley/server/storetest"
 )
 
 func newServer(t *testing.T, tweak func(*galleyhttp.Server)) (*httptest.Server, *sqlite.DB) {
 	t.Helper()
-	dir := t.TempDir()
-	ds, err := datasets.Open(filepath.Join(dir, "datasets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(filepath.Join(dir, "galley.db"), ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, ds := sqlitetest.Open(t)
 	db.MaxAttempts = 2
 	// As galley serve wires them: the catalog asks the database before
 	// deleting a dataset that models or runs use.
@@ -144,6 +134,19 @@ func TestErrorsAndLimits(t *testing.T) {
 				t.Errorf("body = %v, want code %s and message containing %q", body, tt.code, tt.msg)
 			}
 		})
+	}
+}
+
+// TestWithoutProfiles checks that a server without a profile service
+// answers every profile endpoint with 501, and only once.
+func TestWithoutProfiles(t *testing.T) {
+	ts, _ := newServer(t, func(s *galleyhttp.Server) { s.Profiles = nil })
+	for _, path := range []string{"/api/profiles", "/api/profiles/customers", "/api/profiles/customers/c1",
+		"/api/profiles/customers/c1/history", "/api/profiles/customers/c1/scores"} {
+		status, body := do(t, "GET", ts.URL+path, "", "", nil)
+		if status != 501 || body["code"] != "not_implemented" || body["message"] != "this server keeps no profiles" {
+			t.Errorf("GET %s = %d %v, want 501 saying the server keeps no profiles", path, status, body)
+		}
 	}
 }
 

@@ -65,83 +65,60 @@ func (s *Server) profileRoutes() []route {
 	}
 }
 
-func (s *Server) profiles() (server.ProfileService, error) {
+// profiles returns the server's profile service, or answers that it keeps
+// none and returns nil.
+func (s *Server) profiles(w http.ResponseWriter, r *http.Request) server.ProfileService {
 	if s.Profiles == nil {
-		return nil, server.Errorf(server.ENOTIMPLEMENTED, "this server keeps no profiles")
+		s.error(w, r, server.Errorf(server.ENOTIMPLEMENTED, "this server keeps no profiles"))
 	}
-	return s.Profiles, nil
+	return s.Profiles
 }
 
 func (s *Server) listProfileSets(w http.ResponseWriter, r *http.Request) {
-	svc, err := s.profiles()
-	if err != nil {
-		s.error(w, r, err)
-		return
+	if svc := s.profiles(w, r); svc != nil {
+		listPage(s, w, r, func(p server.Page) ([]*server.ProfileSet, int, error) { return svc.FindProfileSets(r.Context(), p) })
 	}
-	p, err := page(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	items, total, err := svc.FindProfileSets(r.Context(), p)
-	respondList(s, w, r, items, total, p, err)
 }
 
 func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
-	svc, err := s.profiles()
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	p, err := page(r)
-	if err != nil {
-		s.error(w, r, err)
+	svc := s.profiles(w, r)
+	if svc == nil {
 		return
 	}
 	q := r.URL.Query()
-	f := server.ProfileFilter{Set: r.PathValue("name"), Model: q.Get("model"), Score: q.Get("score"), After: q.Get("after"), Page: p}
-	for _, b := range []struct {
-		name string
-		dst  **float64
-	}{{"min", &f.Min}, {"max", &f.Max}} {
-		if v := q.Get(b.name); v != "" {
-			x, _ := strconv.ParseFloat(v, 64) // checkQuery checked it
-			*b.dst = &x
+	listPage(s, w, r, func(p server.Page) ([]*server.Profile, int, error) {
+		f := server.ProfileFilter{Set: r.PathValue("name"), Model: q.Get("model"), Score: q.Get("score"), After: q.Get("after"), Page: p}
+		for _, b := range []struct {
+			name string
+			dst  **float64
+		}{{"min", &f.Min}, {"max", &f.Max}} {
+			if v := q.Get(b.name); v != "" {
+				x, _ := strconv.ParseFloat(v, 64) // checkQuery checked it
+				*b.dst = &x
+			}
 		}
-	}
-	items, total, err := svc.FindProfiles(r.Context(), f)
-	respondList(s, w, r, items, total, p, err)
+		return svc.FindProfiles(r.Context(), f)
+	})
 }
 
 func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) {
-	svc, err := s.profiles()
-	if err != nil {
-		s.error(w, r, err)
-		return
+	if svc := s.profiles(w, r); svc != nil {
+		p, err := svc.FindProfile(r.Context(), r.PathValue("name"), r.PathValue("key"))
+		respond(s, w, r, 200, p, err)
 	}
-	p, err := svc.FindProfile(r.Context(), r.PathValue("name"), r.PathValue("key"))
-	respond(s, w, r, 200, p, err)
 }
 
 func (s *Server) profileHistory(w http.ResponseWriter, r *http.Request) {
-	svc, err := s.profiles()
-	if err != nil {
-		s.error(w, r, err)
-		return
+	if svc := s.profiles(w, r); svc != nil {
+		listPage(s, w, r, func(p server.Page) ([]*server.ProfileChange, int, error) {
+			return svc.ProfileHistory(r.Context(), r.PathValue("name"), r.PathValue("key"), p)
+		})
 	}
-	p, err := page(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	items, total, err := svc.ProfileHistory(r.Context(), r.PathValue("name"), r.PathValue("key"), p)
-	respondList(s, w, r, items, total, p, err)
 }
 
 func (s *Server) profileScores(w http.ResponseWriter, r *http.Request) {
-	svc, err := s.profiles()
-	if err != nil {
-		s.error(w, r, err)
+	svc := s.profiles(w, r)
+	if svc == nil {
 		return
 	}
 	p, err := svc.FindProfile(r.Context(), r.PathValue("name"), r.PathValue("key"))

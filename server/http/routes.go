@@ -247,12 +247,20 @@ func (s *Server) deleteRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listRecipes(w http.ResponseWriter, r *http.Request) {
+	listPage(s, w, r, func(p server.Page) ([]*server.Recipe, int, error) {
+		return s.Recipes.FindRecipes(r.Context(), server.RecipeFilter{Name: r.URL.Query().Get("name"), Page: p})
+	})
+}
+
+// listPage answers a list request: it reads the page the query asks for,
+// finds it and writes it with respondList.
+func listPage[T any](s *Server, w http.ResponseWriter, r *http.Request, find func(server.Page) ([]T, int, error)) {
 	p, err := page(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	items, total, err := s.Recipes.FindRecipes(r.Context(), server.RecipeFilter{Name: r.URL.Query().Get("name"), Page: p})
+	items, total, err := find(p)
 	respondList(s, w, r, items, total, p, err)
 }
 
@@ -302,13 +310,9 @@ func (s *Server) getRecipe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listRecipeVersions(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	items, total, err := s.Recipes.FindRecipeVersions(r.Context(), r.PathValue("name"), p)
-	respondList(s, w, r, items, total, p, err)
+	listPage(s, w, r, func(p server.Page) ([]*server.RecipeVersion, int, error) {
+		return s.Recipes.FindRecipeVersions(r.Context(), r.PathValue("name"), p)
+	})
 }
 
 func pathInt(r *http.Request, name string) (int64, error) {
@@ -330,13 +334,9 @@ func (s *Server) getRecipeVersion(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	items, total, err := s.Models.FindModels(r.Context(), server.ModelFilter{Recipe: r.URL.Query().Get("recipe"), Page: p})
-	respondList(s, w, r, items, total, p, err)
+	listPage(s, w, r, func(p server.Page) ([]*server.Model, int, error) {
+		return s.Models.FindModels(r.Context(), server.ModelFilter{Recipe: r.URL.Query().Get("recipe"), Page: p})
+	})
 }
 
 func (s *Server) createModel(w http.ResponseWriter, r *http.Request) {
@@ -365,18 +365,13 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listTrained(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
 	name := r.PathValue("name")
-	if _, err := s.Models.FindModel(r.Context(), name); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	items, total, err := s.TrainedModels.FindTrainedModels(r.Context(), server.TrainedModelFilter{Model: name, Page: p})
-	respondList(s, w, r, items, total, p, err)
+	listPage(s, w, r, func(p server.Page) ([]*server.TrainedModel, int, error) {
+		if _, err := s.Models.FindModel(r.Context(), name); err != nil {
+			return nil, 0, err
+		}
+		return s.TrainedModels.FindTrainedModels(r.Context(), server.TrainedModelFilter{Model: name, Page: p})
+	})
 }
 
 func (s *Server) getTrained(w http.ResponseWriter, r *http.Request) {
@@ -402,15 +397,11 @@ func (s *Server) setAlias(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
 	q := r.URL.Query()
-	items, total, err := s.Runs.FindRuns(r.Context(), server.RunFilter{Kind: server.RunKind(q.Get("kind")), State: server.RunState(q.Get("state")), Model: q.Get("model"),
-		Schedule: q.Get("schedule"), Page: p})
-	respondList(s, w, r, items, total, p, err)
+	listPage(s, w, r, func(p server.Page) ([]*server.Run, int, error) {
+		return s.Runs.FindRuns(r.Context(), server.RunFilter{Kind: server.RunKind(q.Get("kind")), State: server.RunState(q.Get("state")), Model: q.Get("model"),
+			Schedule: q.Get("schedule"), Page: p})
+	})
 }
 
 func (s *Server) train(w http.ResponseWriter, r *http.Request) {
@@ -483,13 +474,9 @@ func (s *Server) runLogs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	items, total, err := s.Datasets.FindDatasets(r.Context(), server.DatasetFilter{Page: p})
-	respondList(s, w, r, items, total, p, err)
+	listPage(s, w, r, func(p server.Page) ([]*server.Dataset, int, error) {
+		return s.Datasets.FindDatasets(r.Context(), server.DatasetFilter{Page: p})
+	})
 }
 
 func (s *Server) getDataset(w http.ResponseWriter, r *http.Request) {
@@ -498,13 +485,9 @@ func (s *Server) getDataset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listDatasetVersions(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	items, total, err := s.Datasets.FindDatasetVersions(r.Context(), r.PathValue("name"), p)
-	respondList(s, w, r, items, total, p, err)
+	listPage(s, w, r, func(p server.Page) ([]*server.DatasetVersion, int, error) {
+		return s.Datasets.FindDatasetVersions(r.Context(), r.PathValue("name"), p)
+	})
 }
 
 func (s *Server) importDataset(w http.ResponseWriter, r *http.Request) {

@@ -202,14 +202,10 @@ func (req *scheduleRequest) schedule() (*server.Schedule, error) {
 }
 
 func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
 	q := r.URL.Query()
-	items, total, err := s.Schedules.FindSchedules(r.Context(), server.ScheduleFilter{Model: q.Get("model"), State: server.ScheduleState(q.Get("state")), Page: p})
-	respondList(s, w, r, items, total, p, err)
+	listPage(s, w, r, func(p server.Page) ([]*server.Schedule, int, error) {
+		return s.Schedules.FindSchedules(r.Context(), server.ScheduleFilter{Model: q.Get("model"), State: server.ScheduleState(q.Get("state")), Page: p})
+	})
 }
 
 func (s *Server) createSchedule(w http.ResponseWriter, r *http.Request) {
@@ -262,11 +258,7 @@ func (s *Server) updateSchedule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteSchedule(w http.ResponseWriter, r *http.Request) {
-	if err := s.Schedules.DeleteSchedule(r.Context(), r.PathValue("name")); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.deleted(w, r, s.Schedules.DeleteSchedule(r.Context(), r.PathValue("name")))
 }
 
 func (s *Server) pauseSchedule(w http.ResponseWriter, r *http.Request) {
@@ -289,13 +281,9 @@ func (s *Server) nextSlots(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listSlots(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	items, total, err := s.Schedules.ScheduleSlots(r.Context(), r.PathValue("name"), p)
-	respondList(s, w, r, items, total, p, err)
+	listPage(s, w, r, func(p server.Page) ([]*server.Slot, int, error) {
+		return s.Schedules.ScheduleSlots(r.Context(), r.PathValue("name"), p)
+	})
 }
 
 func (s *Server) backfill(w http.ResponseWriter, r *http.Request) {

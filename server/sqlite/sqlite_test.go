@@ -13,6 +13,7 @@ import (
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/datasets"
 	"github.com/galley-dev/galley/server/sqlite"
+	"github.com/galley-dev/galley/server/sqlite/sqlitetest"
 	"github.com/galley-dev/galley/server/storetest"
 )
 
@@ -50,16 +51,7 @@ func (s store) DeleteDataset(ctx context.Context, name string) error {
 
 func open(t testing.TB) store {
 	t.Helper()
-	dir := t.TempDir()
-	ds, err := datasets.Open(filepath.Join(dir, "datasets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(filepath.Join(dir, "galley.db"), ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, ds := sqlitetest.Open(t)
 	ds.InUse = db.DatasetInUse
 	return store{db, ds}
 }

@@ -25,17 +25,9 @@ type datasetsView struct {
 }
 
 func (h *Handler) datasetsPage(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r.URL.Query(), 50)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ds, total, err := h.Datasets.FindDatasets(r.Context(), server.DatasetFilter{Page: p})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.render(w, r, "datasets", "Datasets", "datasets", datasetsView{Datasets: ds, Pager: pagerOf(r.URL.Query(), p, total)})
+	listPage(h, w, r, "datasets", "Datasets", func(p server.Page) ([]*server.Dataset, int, error) {
+		return h.Datasets.FindDatasets(r.Context(), server.DatasetFilter{Page: p})
+	}, func(ds []*server.Dataset, pg pager) any { return datasetsView{Datasets: ds, Pager: pg} })
 }
 
 // datasetView is a dataset, one version's schema and a page of its rows,

@@ -148,17 +148,9 @@ type recipesView struct {
 }
 
 func (h *Handler) recipesPage(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r.URL.Query(), 50)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	recipes, total, err := h.Recipes.FindRecipes(r.Context(), server.RecipeFilter{Page: p})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.render(w, r, "recipes", "Recipes", "recipes", recipesView{Recipes: recipes, Pager: pagerOf(r.URL.Query(), p, total)})
+	listPage(h, w, r, "recipes", "Recipes", func(p server.Page) ([]*server.Recipe, int, error) {
+		return h.Recipes.FindRecipes(r.Context(), server.RecipeFilter{Page: p})
+	}, func(recipes []*server.Recipe, pg pager) any { return recipesView{Recipes: recipes, Pager: pg} })
 }
 
 // recipeView is one recipe, one of its versions in full, and its models.
@@ -218,17 +210,9 @@ type modelsView struct {
 }
 
 func (h *Handler) modelsPage(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r.URL.Query(), 50)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	models, total, err := h.Models.FindModels(r.Context(), server.ModelFilter{Page: p})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.render(w, r, "models", "Models", "models", modelsView{Models: models, Pager: pagerOf(r.URL.Query(), p, total)})
+	listPage(h, w, r, "models", "Models", func(p server.Page) ([]*server.Model, int, error) {
+		return h.Models.FindModels(r.Context(), server.ModelFilter{Page: p})
+	}, func(models []*server.Model, pg pager) any { return modelsView{Models: models, Pager: pg} })
 }
 
 // modelView is a model with its trained versions side by side.

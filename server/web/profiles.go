@@ -21,17 +21,9 @@ func (h *Handler) profileSetsPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/ui/profiles/"+url.PathEscape(set)+"/"+url.PathEscape(id), http.StatusFound)
 		return
 	}
-	p, err := pageOf(r.URL.Query(), 50)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	sets, total, err := h.Profiles.FindProfileSets(r.Context(), p)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.render(w, r, "profiles", "Profiles", "profiles", profileSetsView{Sets: sets, Pager: pagerOf(r.URL.Query(), p, total)})
+	listPage(h, w, r, "profiles", "Profiles", func(p server.Page) ([]*server.ProfileSet, int, error) {
+		return h.Profiles.FindProfileSets(r.Context(), p)
+	}, func(sets []*server.ProfileSet, pg pager) any { return profileSetsView{Sets: sets, Pager: pg} })
 }
 
 // profileSetView is one set's profiles, filtered by a score range.

@@ -209,6 +209,24 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}{status, msg}})
 }
 
+// listPage renders template name (also the navigation entry it marks),
+// titled title, for one page of a list: it reads the page from the query,
+// finds its items with find, and renders the view that view makes of them
+// and their pager.
+func listPage[T any](h *Handler, w http.ResponseWriter, r *http.Request, name, title string, find func(server.Page) ([]T, int, error), view func([]T, pager) any) {
+	p, err := pageOf(r.URL.Query(), 50)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	items, total, err := find(p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, name, title, name, view(items, pagerOf(r.URL.Query(), p, total)))
+}
+
 // pageOf reads offset and limit from the query; bad values are EINVALID.
 func pageOf(q url.Values, limit int) (server.Page, error) {
 	p := server.Page{Limit: limit}

@@ -14,6 +14,7 @@ import (
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/datasets"
 	"github.com/galley-dev/galley/server/sqlite"
+	"github.com/galley-dev/galley/server/sqlite/sqlitetest"
 	"github.com/galley-dev/galley/server/storetest"
 	"github.com/galley-dev/galley/stdlib/recipe"
 )
@@ -30,16 +31,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	cat, err := datasets.Open(filepath.Join(dir, "datasets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(filepath.Join(dir, "galley.db"), cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, cat := sqlitetest.Open(t)
 	db.MaxAttempts = 2
 	h := &Handler{Recipes: withImport(db), Models: db, TrainedModels: db, Runs: db, Datasets: cat, Schedules: db, Profiles: db, PollInterval: 20e6}
 	ts := httptest.NewServer(h)

@@ -44,3 +44,17 @@ fmt.Print(sb.String())
 //  }
 // }
 // "20.0C"
+// -- cell --
+// Map keys other than strings are written as their decimal text; arrays,
+// nil pointers and nil slices as Go writes them.
+b, _ = json.Marshal(map[int]Place{2: {"B", 1}, 1: {"A", 2}})
+fmt.Println(string(b))
+b, _ = json.Marshal([2]*Place{{"P", 0}, nil})
+fmt.Println(string(b))
+var none []Reading
+b, _ = json.Marshal(none)
+fmt.Println(string(b))
+// Output:
+// {"1":{"Name":"A"},"2":{"Name":"B"}}
+// [{"Name":"P"},null]
+// null

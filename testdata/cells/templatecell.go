@@ -57,3 +57,11 @@ err = h.Execute(&sb, Link{"x"})
 sb.String(), err
 // Output:
 // "<b>&lt;x&gt;</b>" <nil>
+// -- cell --
+// Maps with string keys and nil pointers are seen as Go's are.
+out.Reset()
+m := template.Must(template.New("m").Parse("{{.a.Full}} {{if .a.Boss}}boss{{else}}no boss{{end}}\n"))
+_ = m.Execute(&out, map[string]User{"a": {First: "Ada", Last: "L"}})
+fmt.Print(out.String())
+// Output:
+// Ada L no boss

@@ -25,7 +25,6 @@
 package s3test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -35,11 +34,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/galley-dev/galley/internal/proctest"
 )
 
 // Credentials the server accepts; tests may try others to see them refused.
@@ -56,38 +56,24 @@ type Server struct {
 
 	dir  string
 	data string
-	cmd  *exec.Cmd
-	done chan error
-	log  bytes.Buffer
+	proc *proctest.Process
 	next atomic.Int64
 }
 
-var (
-	shared    *Server
-	sharedErr error
-	once      sync.Once
-)
+var shared = proctest.Shared[*Server]{Start: Start}
 
 // Main runs the tests of a package that uses Shared and stops the shared
 // server afterwards. Call it from TestMain.
-func Main(m *testing.M) int {
-	code := m.Run()
-	if shared != nil {
-		if err := shared.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "s3test:", err)
-		}
-	}
-	return code
-}
+func Main(m *testing.M) int { return shared.Main(m, "s3test") }
 
 // Shared returns the package's shared server, starting it on first use.
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
-	once.Do(func() { shared, sharedErr = Start() })
-	if sharedErr != nil {
-		Missing(tb, sharedErr)
+	s, err := shared.Get()
+	if err != nil {
+		Missing(tb, err)
 	}
-	return shared
+	return s
 }
 
 // New starts a server of test t's own, stopped when the test ends: for
@@ -111,11 +97,7 @@ func New(tb testing.TB) *Server {
 // CI=true, a skip otherwise.
 func Missing(tb testing.TB, err error) {
 	tb.Helper()
-	msg := fmt.Sprintf("an S3-compatible server is needed for this test: %v (run 'make s3server', which builds versitygw from the Go module proxy)", err)
-	if os.Getenv("CI") == "true" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg + " (set CI=true to make this a failure)")
+	proctest.Missing(tb, fmt.Sprintf("an S3-compatible server is needed for this test: %v (run 'make s3server', which builds versitygw from the Go module proxy)", err))
 }
 
 // Env is the environment a galley process needs to reach the server with
@@ -225,7 +207,7 @@ func Start() (*Server, error) {
 	// A port taken between the probe and the server's start is retried.
 	for try := 0; try < 3; try++ {
 		var port int
-		if port, err = freePort(); err != nil {
+		if port, err = proctest.FreePort(); err != nil {
 			break
 		}
 		if err = s.start(bin, port); err == nil {
@@ -238,57 +220,32 @@ func Start() (*Server, error) {
 
 func (s *Server) start(bin string, port int) error {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s.log.Reset()
-	s.cmd = exec.Command(bin, "--access", AccessKey, "--secret", SecretKey, "--region", Region, "--port", addr,
+	cmd := exec.Command(bin, "--access", AccessKey, "--secret", SecretKey, "--region", Region, "--port", addr,
 		"posix", "--sidecar", filepath.Join(s.dir, "meta"), s.data)
-	s.cmd.Stdout, s.cmd.Stderr = &s.log, &s.log
 	// Its own process group, so a stop reaches anything it starts.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", bin, err)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proc, err := proctest.Start("versitygw", cmd, filepath.Join(s.dir, "versitygw.log"))
+	if err != nil {
+		return err
 	}
-	s.done = make(chan error, 1)
-	go func() { s.done <- s.cmd.Wait() }()
 	s.Endpoint = "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.done:
-			return fmt.Errorf("versitygw exited: %v\n%s", err, s.log.String())
-		default:
-		}
-		// Any HTTP answer, an S3 error included, means it is serving.
-		if resp, err := http.Get(s.Endpoint + "/"); err == nil {
+	// Any HTTP answer, an S3 error included, means it is serving.
+	err = proc.WaitReady(30*time.Second, 50*time.Millisecond, func() error {
+		resp, err := http.Get(s.Endpoint + "/")
+		if err == nil {
 			resp.Body.Close()
-			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
+		return err
+	})
+	if err != nil {
+		proc.Kill()
+		return err
 	}
-	s.kill()
-	return fmt.Errorf("versitygw did not answer on %s within 30s:\n%s", addr, s.log.String())
-}
-
-func (s *Server) kill() {
-	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	<-s.done
+	s.proc = proc
+	return nil
 }
 
 // Stop stops the server and removes its directory.
 func (s *Server) Stop() error {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		s.kill()
-	}
-	return os.RemoveAll(s.dir)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return errors.Join(s.proc.Stop(syscall.SIGTERM, 10*time.Second), os.RemoveAll(s.dir))
 }

@@ -31,14 +31,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+
+	"github.com/galley-dev/galley/internal/proctest"
 )
 
 // Password is the superuser's password; the server asks for it on TCP
@@ -54,37 +54,24 @@ type Server struct {
 	User string
 
 	dir  string
-	cmd  *exec.Cmd
-	done chan error
+	proc *proctest.Process
 	next atomic.Int64
 }
 
-var (
-	shared    *Server
-	sharedErr error
-	once      sync.Once
-)
+var shared = proctest.Shared[*Server]{Start: Start}
 
 // Main runs the tests of a package that uses NewDatabase and stops the
 // shared server afterwards. Call it from TestMain.
-func Main(m *testing.M) int {
-	code := m.Run()
-	if shared != nil {
-		if err := shared.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "pgtest:", err)
-		}
-	}
-	return code
-}
+func Main(m *testing.M) int { return shared.Main(m, "pgtest") }
 
 // Shared returns the package's shared server, starting it on first use.
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
-	once.Do(func() { shared, sharedErr = Start() })
-	if sharedErr != nil {
-		Missing(tb, sharedErr)
+	s, err := shared.Get()
+	if err != nil {
+		Missing(tb, err)
 	}
-	return shared
+	return s
 }
 
 // NewDatabase creates an empty database on the shared server and returns
@@ -98,11 +85,7 @@ func NewDatabase(tb testing.TB) string {
 // a skip otherwise.
 func Missing(tb testing.TB, err error) {
 	tb.Helper()
-	msg := fmt.Sprintf("PostgreSQL is needed for this test: %v (install Debian's postgresql package: 'apt-get install postgresql', or run 'make postgres')", err)
-	if os.Getenv("CI") == "true" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg + " (set CI=true to make this a failure)")
+	proctest.Missing(tb, fmt.Sprintf("PostgreSQL is needed for this test: %v (install Debian's postgresql package: 'apt-get install postgresql', or run 'make postgres')", err))
 }
 
 // URL returns the URL of database db as user with password.
@@ -191,30 +174,21 @@ func Start() (*Server, error) {
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	initdb.Dir = dir
 	if out, err := initdb.CombinedOutput(); err != nil {
-		return fail(fmt.Errorf("initdb: %v: %s", err, lastLines(out)))
+		return fail(fmt.Errorf("initdb: %v: %s", err, proctest.LastLines(out, 10)))
 	}
-	if s.Port, err = freePort(); err != nil {
-		return fail(err)
-	}
-	logFile, err := os.Create(filepath.Join(dir, "postgres.log"))
-	if err != nil {
+	if s.Port, err = proctest.FreePort(); err != nil {
 		return fail(err)
 	}
 	// Durability settings are off: the cluster is thrown away after the
 	// tests.
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(s.Port),
+	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(s.Port),
 		"-c", "listen_addresses="+s.Host, "-c", "unix_socket_directories=", "-c", "fsync=off",
 		"-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
-	s.cmd.Dir = dir
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		logFile.Close()
-		return fail(fmt.Errorf("starting postgres: %w", err))
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
+	if s.proc, err = proctest.Start("postgres", cmd, filepath.Join(dir, "postgres.log")); err != nil {
+		return fail(err)
 	}
-	logFile.Close()
-	s.done = make(chan error, 1)
-	go func() { s.done <- s.cmd.Wait() }()
 	if err := s.waitReady(30 * time.Second); err != nil {
 		s.Stop()
 		return nil, err
@@ -228,43 +202,21 @@ func (s *Server) waitReady(limit time.Duration) error {
 		return err
 	}
 	defer db.Close()
-	deadline := time.Now().Add(limit)
-	for {
+	return s.proc.WaitReady(limit, 100*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		select {
-		case werr := <-s.done:
-			s.done <- werr
-			log, _ := os.ReadFile(filepath.Join(s.dir, "postgres.log"))
-			return fmt.Errorf("postgres exited: %v: %s", werr, lastLines(log))
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("postgres did not accept connections within %s: %v", limit, err)
-		}
-	}
+		defer cancel()
+		return db.PingContext(ctx)
+	})
 }
 
 // Stop shuts the server down and removes its files.
 func (s *Server) Stop() error {
 	defer os.RemoveAll(s.dir)
-	if s.cmd == nil || s.cmd.Process == nil {
+	if s.proc == nil {
 		return nil
 	}
 	// SIGINT is PostgreSQL's fast shutdown.
-	s.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-s.done:
-		return nil
-	case <-time.After(20 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-		return errors.New("postgres did not stop within 20s; killed")
-	}
+	return s.proc.Stop(syscall.SIGINT, 20*time.Second)
 }
 
 // credential is whom PostgreSQL runs as: nil (this process's user) unless
@@ -280,21 +232,4 @@ func credential() (*syscall.Credential, error) {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func lastLines(b []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 10 {
-		lines = lines[len(lines)-10:]
-	}
-	return strings.Join(lines, "\n")
 }
