@@ -123,10 +123,12 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 				clear(cur)
 				fixed := min(t.depth, predictAllSteps)
 				if t.cats != nil {
-					// Rows walk a tree with categorical splits to their
-					// leaves one by one; the steps below then find none
-					// left to move.
-					walkCategorical(&t, rows, d, cur)
+					// A tree with categorical splits moves the block a
+					// level at a time to the bottom; the steps below
+					// then find no row left to move.
+					for range t.depth {
+						stepCategorical(&t, rows, d, cur)
+					}
 					fixed = 0
 				}
 				for range fixed {
@@ -260,27 +262,22 @@ func inCategorySet(set []uint64, v float64) bool {
 	return float64(c) == v && set[c>>6]>>(c&63)&1 != 0
 }
 
-// walkCategorical moves each row of the block, whose features are
-// rows[i*d:i*d+d], from the root of t to its leaf, for trees with
-// categorical splits.
-func walkCategorical(t *compiledTree, rows []float64, d int, cur []int32) {
-	for i := range cur {
-		x := rows[i*d : (i+1)*d]
-		n := int32(0)
-		for n < t.splits {
-			nd := &t.nodes[n]
-			v := x[nd.feature]
-			var left bool
-			switch {
-			case v != v:
-				left = nd.missingLeft != 0
-			case t.cats[n] != nil:
-				left = inCategorySet(t.cats[n], v)
-			default:
-				left = v <= nd.threshold
-			}
-			n = nd.child[b2i(left)]
+// stepCategorical is stepAll for a tree with categorical splits: it
+// moves each row of the block from node cur[i] to the child its value
+// picks, leaving rows at a leaf there.
+func stepCategorical(t *compiledTree, rows []float64, d int, cur []int32) {
+	for i, n := range cur {
+		nd := &t.nodes[n]
+		v := rows[i*d+int(nd.feature)]
+		var left bool
+		switch {
+		case v != v:
+			left = nd.missingLeft != 0
+		case n < t.splits && t.cats[n] != nil:
+			left = inCategorySet(t.cats[n], v)
+		default:
+			left = v <= nd.threshold
 		}
-		cur[i] = n
+		cur[i] = nd.child[b2i(left)]
 	}
 }

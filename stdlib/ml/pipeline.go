@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Unseen-category policies for OneHot and Ordinal.
+// Unseen-category policies for OneHot, Ordinal and Category.
 const (
 	UnseenIgnore = "ignore" // encode as all zeros (OneHot), missing (Ordinal) or a rare category (Category)
 	UnseenError  = "error"  // fail the transform, naming the column and value
