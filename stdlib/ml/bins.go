@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -13,12 +14,39 @@ const binSampleRows = 200_000
 // binner maps one feature's values to small bin numbers. Bin b holds values
 // x with upper[b-1] < x ≤ upper[b]; the last upper bound is +Inf. Missing
 // values get bin len(upper).
+//
+// A categorical feature's binner has cats instead: bin b holds category
+// code cats[b], most frequent first, and its last bin (code -1) gathers
+// the categories too rare to get a bin of their own and codes not seen in
+// training, which no split sends left.
 type binner struct {
 	upper []float64
+	cats  []int32
+	// catBin maps a category code to its bin.
+	catBin []uint8
 }
 
-func (b *binner) bins() int    { return len(b.upper) }
-func (b *binner) missing() int { return len(b.upper) }
+func (b *binner) bins() int {
+	if b.cats != nil {
+		return len(b.cats)
+	}
+	return len(b.upper)
+}
+func (b *binner) missing() int { return b.bins() }
+
+// other is a categorical binner's bin of rare and unseen categories.
+func (b *binner) other() int { return len(b.cats) - 1 }
+
+// binCat is bin for a categorical feature.
+func (b *binner) binCat(x float64) uint8 {
+	if x != x {
+		return uint8(len(b.cats))
+	}
+	if x >= 0 && x < float64(len(b.catBin)) && x == math.Trunc(x) {
+		return b.catBin[int(x)]
+	}
+	return uint8(b.other())
+}
 
 func (b *binner) bin(x float64) uint8 {
 	if x != x {
@@ -89,6 +117,58 @@ func newBinner(values []float64, maxBins int) *binner {
 	return &binner{upper: upper}
 }
 
+// maxCategoryCode bounds the category codes a categorical feature may hold.
+const maxCategoryCode = 1<<20 - 1
+
+// checkCategories reports a categorical column's first value that is not
+// a category code.
+func checkCategories(name string, values []float64) error {
+	for _, x := range values {
+		if x == x && (x < 0 || x > maxCategoryCode || x != math.Trunc(x)) {
+			return fmt.Errorf("gbm: categorical feature %q holds %v; category codes are whole numbers from 0 to %d (NaN for missing)", name, x, maxCategoryCode)
+		}
+	}
+	return nil
+}
+
+// newCatBinner gives each of the maxBins-1 most frequent categories of
+// values its own bin, and the rest a shared last bin.
+func newCatBinner(values []float64, maxBins int) *binner {
+	counts := map[int32]int{}
+	for _, x := range values {
+		if x == x && x >= 0 {
+			counts[int32(x)]++
+		}
+	}
+	cats := make([]int32, 0, len(counts)+1)
+	for c := range counts {
+		cats = append(cats, c)
+	}
+	slices.SortFunc(cats, func(a, b int32) int {
+		if counts[a] != counts[b] {
+			return counts[b] - counts[a]
+		}
+		return int(a - b)
+	})
+	if len(cats) > maxBins-1 {
+		cats = cats[:maxBins-1]
+	}
+	top := int32(-1)
+	for _, c := range cats {
+		top = max(top, c)
+	}
+	b := &binner{catBin: make([]uint8, top+1)}
+	other := uint8(len(cats))
+	for i := range b.catBin {
+		b.catBin[i] = other
+	}
+	for i, c := range cats {
+		b.catBin[c] = uint8(i)
+	}
+	b.cats = append(cats, -1)
+	return b
+}
+
 // binMatrix is the data quantised, stored row by row: bin of feature f in
 // row i is data[i*features+f]. Rows are laid out contiguously because
 // histograms are built by walking a leaf's rows, touching every feature of
@@ -124,6 +204,10 @@ func fitBinners(m *Matrix, maxBins int, seed uint64, workers int) []*binner {
 			}
 			col = s
 		}
+		if m.categorical(f) {
+			out[f] = newCatBinner(col, maxBins)
+			return
+		}
 		out[f] = newBinner(col, maxBins)
 	})
 	return out
@@ -141,6 +225,16 @@ func binWith(m *Matrix, binners []*binner, workers int, withCols bool) *binMatri
 		for f, col := range m.Cols {
 			b := binners[f]
 			out := bm.data[lo*d : hi*d]
+			if b.cats != nil {
+				for i, x := range col[lo:hi] {
+					v := b.binCat(x)
+					out[i*d+f] = v
+					if withCols {
+						bm.cols[f*m.Rows+lo+i] = v
+					}
+				}
+				continue
+			}
 			if withCols {
 				c := bm.cols[f*m.Rows+lo : f*m.Rows+hi]
 				for i, x := range col[lo:hi] {

@@ -7,7 +7,7 @@
 //	train, test, _ := frame.StratifiedSplit("Churn", 0.25, 7)
 //	m, err := ml.Train(train, test, ml.Spec{
 //		Label:    "Churn",                        // "Yes"/"No", bool or 0/1
-//		Pipeline: ml.TreePipeline("customerID"),  // ordinal codes; drop the ID
+//		Pipeline: ml.TreePipeline("customerID"),  // categories as they are; drop the ID
 //		GBM:      &ml.GBMParams{Trees: 300, LearningRate: 0.05, EarlyStopping: 30},
 //		Progress: ml.ShowProgress(0),             // live bar in the cell
 //	})
@@ -28,14 +28,25 @@
 // non-decreasing (1) or non-increasing (-1) in named features by bounding
 // leaf values, as LightGBM's basic method does.
 //
-// Not built yet: multiclass (softmax) objectives and their metrics, and
-// native categorical splits (string columns need Ordinal or OneHot).
+// String columns need no encoding for trees: TreePipeline's Category step
+// hands them over as categories, and a node splits one by sending a set of
+// its categories left and the rest right, chosen as LightGBM chooses it
+// (each category against the rest when there are few; otherwise the
+// categories ordered by Σgradient/(Σhessian+CatSmooth) and the best run
+// from either end, with the regularisation of GBMParams' Cat fields).
+// Missing values are a category of their own that the split places;
+// categories too rare to place and categories first seen when scoring go
+// right. Saved trees list each categorical split's left categories, and
+// explanations show the row's category as the driver's value.
+//
+// Not built yet: multiclass (softmax) objectives and their metrics.
 //
 // # Pipelines
 //
 // A Pipeline is a list of steps — Select, Drop, Impute (with missing-value
-// indicators), Scale, OneHot and Ordinal (with a policy for categories not
-// seen in training), and quantile Bin — fitted on training data. Steps given
+// indicators), Scale, OneHot, Ordinal and Category (with a policy for
+// categories not seen in training), and quantile Bin — fitted on training
+// data. Steps given
 // no column names apply to every column of their kind, so LinearPipeline()
 // and TreePipeline() suit most tables.
 //

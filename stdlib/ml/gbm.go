@@ -32,6 +32,23 @@ type GBMParams struct {
 	RowSample        float64 // fraction of rows drawn for each tree [1]
 	FeatureSample    float64 // fraction of features drawn for each tree [1]
 	MaxBins          int     // bins per feature, at most 255 [255]
+	// Categorical features (see Matrix.Categorical and Pipeline.Category)
+	// split by sets of categories, as LightGBM's do. A feature with fewer
+	// than MaxCatToOneHot categories [4] tries each category (or missing)
+	// against all others. Otherwise the categories of a node holding at
+	// least CatSmooth rows [10] are sorted by Σgradient / (Σhessian +
+	// CatSmooth), and the left set is the best run of at most
+	// MaxCatThreshold of them [32] from either end of that order, each
+	// candidate adding at least MinDataPerGroup rows [100] and leaving as
+	// many on the right; such a split's children get CatL2 [10] added to
+	// their L2 penalty. Missing values are a category of their own; rare
+	// categories and codes not seen in training go right. A negative
+	// CatSmooth, CatL2 or MinDataPerGroup means 0.
+	MaxCatToOneHot  int
+	MaxCatThreshold int
+	MinDataPerGroup int
+	CatSmooth       float64
+	CatL2           float64
 	// EarlyStopping stops when the validation metric has not improved for
 	// this many rounds and keeps the best round; 0 disables it.
 	EarlyStopping int
@@ -90,6 +107,24 @@ func (p *GBMParams) defaults() error {
 	if p.MaxBins > 255 || p.MaxBins < 2 {
 		return fmt.Errorf("gbm: MaxBins must be in [2, 255], got %d", p.MaxBins)
 	}
+	if p.MaxCatToOneHot == 0 {
+		p.MaxCatToOneHot = 4
+	}
+	if p.MaxCatThreshold == 0 {
+		p.MaxCatThreshold = 32
+	}
+	if p.MinDataPerGroup == 0 {
+		p.MinDataPerGroup = 100
+	}
+	if p.CatSmooth == 0 {
+		p.CatSmooth = 10
+	}
+	if p.CatL2 == 0 {
+		p.CatL2 = 10
+	}
+	if p.MaxCatToOneHot < 0 || p.MaxCatThreshold < 0 {
+		return errors.New("gbm: MaxCatToOneHot and MaxCatThreshold must not be negative")
+	}
 	if (p.ClassWeight != "" || p.PositiveWeight != 0) && p.Objective != ObjectiveBinary {
 		return errors.New("gbm: ClassWeight and PositiveWeight need the binary objective")
 	}
@@ -118,6 +153,8 @@ func (p *GBMParams) defaults() error {
 // Tree is one regression tree stored as parallel node arrays. Left and
 // Right hold a node index when ≥ 0 and ^leaf when < 0. A row goes left when
 // its feature value is ≤ Threshold, or when it is missing and MissingLeft.
+// At a categorical split a row goes left when its category code is one of
+// the node's Categories, or when it is missing and MissingLeft.
 type Tree struct {
 	Feature     []int32   `json:"feature"`
 	Threshold   []float64 `json:"threshold"`
@@ -131,10 +168,23 @@ type Tree struct {
 	// take by them. Models saved before they were recorded lack them.
 	Count     []int64 `json:"count,omitempty"`
 	LeafCount []int64 `json:"leaf_count,omitempty"`
+	// Categories holds, for each split node, the category codes that go
+	// left, ascending: null at a threshold split, a list (empty when only
+	// missing values go left) at a categorical one, whose Threshold is
+	// unused. The codes index the categories of the pipeline's Category
+	// step. Trees without categorical splits, and models saved before
+	// they existed, leave it out.
+	Categories [][]int32 `json:"categories,omitempty"`
 
 	// binThreshold is the split in bin numbers; set only while training.
 	binThreshold []uint8
+	// binCats holds a categorical split's left bins, nil at other nodes;
+	// set only while training.
+	binCats []*[4]uint64
 }
+
+// categorical reports whether node i splits by categories.
+func (t *Tree) categorical(i int32) bool { return int(i) < len(t.Categories) && t.Categories[i] != nil }
 
 // Leaves returns the number of leaves.
 func (t *Tree) Leaves() int { return len(t.LeafValue) }
@@ -148,7 +198,13 @@ func (t *Tree) binValue(bm *binMatrix, i int) float64 {
 		f := t.Feature[n]
 		b := bm.at(i, int(f))
 		var next int32
-		if int(b) == bm.binners[f].missing() {
+		if int(n) < len(t.binCats) && t.binCats[n] != nil {
+			// The left bins include the missing one when it goes left.
+			next = t.Right[n]
+			if t.binCats[n][b>>6]>>(b&63)&1 != 0 {
+				next = t.Left[n]
+			}
+		} else if int(b) == bm.binners[f].missing() {
 			if t.MissingLeft[n] {
 				next = t.Left[n]
 			} else {
@@ -241,6 +297,17 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 	}
 	if p.EarlyStopping > 0 && valid == nil {
 		return nil, errors.New("gbm: early stopping needs a validation set")
+	}
+	for j, col := range m.Cols {
+		if !m.categorical(j) {
+			continue
+		}
+		if mono != nil && mono[j] != 0 {
+			return nil, fmt.Errorf("gbm: monotone constraint on categorical feature %q; categories have no order", m.Names[j])
+		}
+		if err := checkCategories(m.Names[j], col); err != nil {
+			return nil, err
+		}
 	}
 	binary := p.Objective == ObjectiveBinary
 	if binary {
@@ -420,7 +487,7 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 	}
 	model.BestRound = bestRound
 	for _, t := range model.Trees {
-		t.binThreshold = nil
+		t.binThreshold, t.binCats = nil, nil
 	}
 	return model, nil
 }

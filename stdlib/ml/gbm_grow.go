@@ -11,6 +11,11 @@ type split struct {
 	bin         uint8
 	missingLeft bool
 	lg, lh      float64
+	// cats, at a categorical split, marks the bins going left (the
+	// missing bin among them when missingLeft); nil at a threshold split.
+	cats *[4]uint64
+	// catL2 is the extra L2 penalty the children's values take.
+	catL2 float64
 }
 
 type leaf struct {
@@ -25,6 +30,9 @@ type leaf struct {
 	isLeft bool
 	// lo and hi bound the leaf's value under monotone constraints.
 	lo, hi float64
+	// l2 is the L2 penalty on the leaf's value: GBMParams.L2, plus
+	// CatL2 for a child of a sorted categorical split.
+	l2 float64
 }
 
 // grower holds the state reused across trees.
@@ -42,6 +50,8 @@ type grower struct {
 	// mono holds each feature's monotone constraint (1, -1 or 0); nil
 	// when there are none.
 	mono []int8
+	// catOrder is scratch space for ordering a feature's categories.
+	catOrder []int
 }
 
 func newGrower(p *GBMParams, bm *binMatrix, workers int) *grower {
@@ -140,6 +150,10 @@ func (g *grower) findSplit(l *leaf) {
 	minN := int64(p.MinDataInLeaf)
 	cntPerHess := float64(l.n) / l.h
 	for _, f := range g.feats {
+		if g.bm.binners[f].cats != nil {
+			g.findCategorySplit(l, f, parent, false)
+			continue
+		}
 		nb := g.bm.binners[f].bins()
 		h := l.hist[f][:nb+1]
 		miss := h[nb]
@@ -186,6 +200,10 @@ func (g *grower) findSplitMonotone(l *leaf) {
 	minN := int64(p.MinDataInLeaf)
 	cntPerHess := float64(l.n) / l.h
 	for _, f := range g.feats {
+		if g.bm.binners[f].cats != nil {
+			g.findCategorySplit(l, f, parent, true)
+			continue
+		}
 		c := g.mono[f]
 		nb := g.bm.binners[f].bins()
 		h := l.hist[f][:nb+1]
@@ -292,11 +310,17 @@ func (g *grower) partition(l *leaf) int {
 func (g *grower) partitionRange(l *leaf, lo, hi int) (int, int) {
 	s := l.best
 	var goesLeft [256]uint8
-	for b := 0; b <= int(s.bin); b++ {
-		goesLeft[b] = 1
-	}
-	if s.missingLeft {
-		goesLeft[g.bm.binners[s.feature].missing()] = 1
+	if s.cats != nil {
+		for b := range goesLeft {
+			goesLeft[b] = uint8(s.cats[b>>6] >> (b & 63) & 1)
+		}
+	} else {
+		for b := 0; b <= int(s.bin); b++ {
+			goesLeft[b] = 1
+		}
+		if s.missingLeft {
+			goesLeft[g.bm.binners[s.feature].missing()] = 1
+		}
 	}
 	col := g.bm.col(s.feature)
 	idx := g.idx[lo:hi]
@@ -318,7 +342,7 @@ func (g *grower) partitionRange(l *leaf, lo, hi int) (int, int) {
 // whose ranges of idx say which rows each leaf holds.
 func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, splits []int) (*Tree, []*leaf) {
 	p := g.p
-	root := &leaf{start: 0, end: n, parent: -1, hist: g.getHist(), lo: math.Inf(-1), hi: math.Inf(1)}
+	root := &leaf{start: 0, end: n, parent: -1, hist: g.getHist(), lo: math.Inf(-1), hi: math.Inf(1), l2: p.L2}
 	g.buildHist(root.hist, 0, n, gp, identity)
 	// Node totals come from any one feature's histogram.
 	for _, b := range root.hist[0] {
@@ -345,10 +369,11 @@ func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, sp
 		node := int32(len(t.Feature))
 		t.Feature = append(t.Feature, int32(s.feature))
 		t.binThreshold = append(t.binThreshold, s.bin)
-		t.Threshold = append(t.Threshold, g.bm.binners[s.feature].upper[s.bin])
+		t.Threshold = append(t.Threshold, g.splitThreshold(s))
 		t.MissingLeft = append(t.MissingLeft, s.missingLeft)
 		t.Gain = append(t.Gain, s.gain)
 		t.Count = append(t.Count, l.n)
+		g.recordCategories(t, s)
 		t.Left = append(t.Left, 0)
 		t.Right = append(t.Right, 0)
 		if l.parent >= 0 {
@@ -360,8 +385,8 @@ func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, sp
 		}
 		gainImp[s.feature] += s.gain
 		splits[s.feature]++
-		left := &leaf{start: l.start, end: mid, g: s.lg, h: s.lh, n: int64(mid - l.start), depth: l.depth + 1, parent: int(node), isLeft: true}
-		right := &leaf{start: mid, end: l.end, g: l.g - s.lg, h: l.h - s.lh, n: int64(l.end - mid), depth: l.depth + 1, parent: int(node)}
+		left := &leaf{start: l.start, end: mid, g: s.lg, h: s.lh, n: int64(mid - l.start), depth: l.depth + 1, parent: int(node), isLeft: true, l2: p.L2 + s.catL2}
+		right := &leaf{start: mid, end: l.end, g: l.g - s.lg, h: l.h - s.lh, n: int64(l.end - mid), depth: l.depth + 1, parent: int(node), l2: p.L2 + s.catL2}
 		g.bound(l, left, right)
 		small, large := left, right
 		if left.n > right.n {
@@ -388,7 +413,7 @@ func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, sp
 				t.Right[l.parent] = int32(^i)
 			}
 		}
-		t.LeafValue = append(t.LeafValue, leafOutput(l.g, l.h, p.L2, l.lo, l.hi)*p.LearningRate)
+		t.LeafValue = append(t.LeafValue, leafOutput(l.g, l.h, l.l2, l.lo, l.hi)*p.LearningRate)
 		t.LeafCount = append(t.LeafCount, l.n)
 	}
 	return t, leaves

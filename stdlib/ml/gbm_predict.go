@@ -24,6 +24,10 @@ type compiledTree struct {
 	splits int32
 	// depth is the longest path from the root to a leaf.
 	depth int
+	// cats holds each categorical split's left categories as a bit set
+	// over codes, nil at threshold splits; nil for a tree without
+	// categorical splits.
+	cats [][]uint64
 }
 
 // compileTree lays t out for prediction: split nodes keep their indices
@@ -39,6 +43,14 @@ func compileTree(t *Tree) compiledTree {
 	}
 	for i := range t.Feature {
 		ct.nodes[i] = node{threshold: t.Threshold[i], feature: t.Feature[i], child: [2]int32{ref(t.Right[i]), ref(t.Left[i])}, missingLeft: int32(b2i(t.MissingLeft[i]))}
+	}
+	if t.Categories != nil {
+		ct.cats = make([][]uint64, splits)
+		for i, codes := range t.Categories {
+			if codes != nil {
+				ct.cats[i] = categorySet(codes)
+			}
+		}
 	}
 	for i, v := range t.LeafValue {
 		k := int32(splits + i)
@@ -110,6 +122,15 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 			for _, t := range trees {
 				clear(cur)
 				fixed := min(t.depth, predictAllSteps)
+				if t.cats != nil {
+					// A tree with categorical splits moves the block a
+					// level at a time to the bottom; the steps below
+					// then find no row left to move.
+					for range t.depth {
+						stepCategorical(&t, rows, d, cur)
+					}
+					fixed = 0
+				}
 				for range fixed {
 					if missing {
 						stepAll(t.nodes, rows, d, cur)
@@ -216,4 +237,47 @@ func stepBlock(nodes []node, splits int32, rows []float64, d int, cur []int32, a
 		k += b2i(n < splits)
 	}
 	return k
+}
+
+// categorySet returns codes as a bit set.
+func categorySet(codes []int32) []uint64 {
+	top := int32(0)
+	for _, c := range codes {
+		top = max(top, c)
+	}
+	set := make([]uint64, top/64+1)
+	for _, c := range codes {
+		set[c>>6] |= 1 << (c & 63)
+	}
+	return set
+}
+
+// inCategorySet reports whether v is the code of a category in set.
+// Codes not in it, negative or fractional ones included, are not.
+func inCategorySet(set []uint64, v float64) bool {
+	if !(v >= 0 && v < float64(len(set)*64)) {
+		return false
+	}
+	c := int(v)
+	return float64(c) == v && set[c>>6]>>(c&63)&1 != 0
+}
+
+// stepCategorical is stepAll for a tree with categorical splits: it
+// moves each row of the block from node cur[i] to the child its value
+// picks, leaving rows at a leaf there.
+func stepCategorical(t *compiledTree, rows []float64, d int, cur []int32) {
+	for i, n := range cur {
+		nd := &t.nodes[n]
+		v := rows[i*d+int(nd.feature)]
+		var left bool
+		switch {
+		case v != v:
+			left = nd.missingLeft != 0
+		case n < t.splits && t.cats[n] != nil:
+			left = inCategorySet(t.cats[n], v)
+		default:
+			left = v <= nd.threshold
+		}
+		cur[i] = nd.child[b2i(left)]
+	}
 }

@@ -213,6 +213,9 @@ func TrainTable(train, valid *Table, spec Spec) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ml: %w", err)
 	}
+	if kind != KindGBM && X.Categorical != nil {
+		return nil, fmt.Errorf("ml: the pipeline's Category step keeps %s as categories, which only trees can split; give a %s model OneHot instead", quoteList(categoricalNames(X)), kind)
+	}
 	var XV *Matrix
 	if valid != nil {
 		if XV, err = p.Transform(valid.without(spec.Label)); err != nil {
@@ -272,6 +275,17 @@ func TrainTable(train, valid *Table, spec Spec) (*Model, error) {
 		report(spec.Progress, pr)
 	}
 	return m, nil
+}
+
+// categoricalNames returns the features of m that hold category codes.
+func categoricalNames(m *Matrix) []string {
+	var out []string
+	for j, name := range m.Names {
+		if m.categorical(j) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func report(fn func(Progress), p Progress) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 )
 
 // Model files are zip archives holding two JSON documents:
@@ -23,9 +24,10 @@ import (
 // stored as null.
 const (
 	modelFormat = "galley-model"
-	// ModelFormatVersion is the model file version this package writes
-	// and the newest it reads.
-	ModelFormatVersion = 1
+	// ModelFormatVersion is the newest model file version this package
+	// reads and writes. Version 2 added categorical splits; a model
+	// without them is written as version 1, which older releases read.
+	ModelFormatVersion = 2
 )
 
 type manifest struct {
@@ -60,7 +62,7 @@ func (m *Model) Write(w io.Writer) error {
 		enc.SetIndent("", " ")
 		return enc.Encode(v)
 	}
-	if err := put("manifest.json", manifest{Format: modelFormat, Version: ModelFormatVersion, Kind: m.Kind, Task: m.Task, Label: m.Label}); err != nil {
+	if err := put("manifest.json", manifest{Format: modelFormat, Version: m.formatVersion(), Kind: m.Kind, Task: m.Task, Label: m.Label}); err != nil {
 		return fmt.Errorf("ml: writing model: %w", err)
 	}
 	if err := put("model.json", m); err != nil {
@@ -125,6 +127,20 @@ func Read(r io.ReaderAt, size int64) (*Model, error) {
 	return m, nil
 }
 
+// formatVersion is the oldest model file version that holds m, so that
+// releases that cannot score a model refuse its file instead of
+// misreading it.
+func (m *Model) formatVersion() int {
+	if m.GBM != nil {
+		for _, t := range m.GBM.Trees {
+			if t.Categories != nil {
+				return 2
+			}
+		}
+	}
+	return 1
+}
+
 // validate checks that a decoded model is internally consistent, so a
 // corrupt file fails at load rather than panicking while scoring.
 func (m *Model) validate() error {
@@ -148,6 +164,19 @@ func (m *Model) validate() error {
 			}
 			if (t.Count != nil || t.LeafCount != nil) && (len(t.Count) != nodes || len(t.LeafCount) != nodes+1) {
 				return fmt.Errorf("tree %d: node counts disagree with its nodes", k)
+			}
+			if t.Categories != nil && len(t.Categories) != nodes {
+				return fmt.Errorf("tree %d: %d category sets for %d nodes", k, len(t.Categories), nodes)
+			}
+			for i, codes := range t.Categories {
+				for _, c := range codes {
+					if c < 0 || c > maxCategoryCode {
+						return fmt.Errorf("tree %d: category code %d at node %d out of range", k, c, i)
+					}
+				}
+				if !slices.IsSorted(codes) {
+					return fmt.Errorf("tree %d: category codes at node %d not in order", k, i)
+				}
 			}
 			for i := 0; i < nodes; i++ {
 				if t.Feature[i] < 0 || int(t.Feature[i]) >= d {

@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// Unseen-category policies for OneHot and Ordinal.
+// Unseen-category policies for OneHot, Ordinal and Category.
 const (
-	UnseenIgnore = "ignore" // encode as all zeros (OneHot) or missing (Ordinal)
+	UnseenIgnore = "ignore" // encode as all zeros (OneHot), missing (Ordinal) or a rare category (Category)
 	UnseenError  = "error"  // fail the transform, naming the column and value
 )
 
@@ -91,15 +91,18 @@ func LinearPipeline(drop ...string) *Pipeline {
 	return p.Impute(ImputeMedian, true).Scale().OneHot(UnseenIgnore)
 }
 
-// TreePipeline is the usual preparation for gradient-boosted trees: ordinal
-// codes for categorical columns, numeric columns untouched (trees route
-// missing values themselves). Columns named in drop are left out.
+// TreePipeline is the usual preparation for gradient-boosted trees:
+// categorical columns kept as categories, which the trees split by sets
+// (Category, unseen categories going with the rare ones), numeric columns
+// untouched (trees route missing values themselves). Columns named in
+// drop are left out. For ordinal codes instead, build the pipeline with
+// Ordinal.
 func TreePipeline(drop ...string) *Pipeline {
 	p := NewPipeline()
 	if len(drop) > 0 {
 		p.Drop(drop...)
 	}
-	return p.Ordinal(UnseenIgnore)
+	return p.Category(UnseenIgnore)
 }
 
 func (p *Pipeline) add(s *Step) *Pipeline {
@@ -143,6 +146,18 @@ func (p *Pipeline) Ordinal(unseen string, columns ...string) *Pipeline {
 	return p.add(&Step{Op: "ordinal", Unseen: unseen, Columns: columns})
 }
 
+// Category keeps categorical columns as categories for gradient-boosted
+// trees to split on natively: each becomes codes 0..k-1 in sorted category
+// order, marked as categorical in the feature matrix, and a tree node
+// sends a set of categories left and the rest right instead of cutting
+// the codes' order. Missing values stay missing (trees learn where they
+// go); with UnseenIgnore a category not seen in training goes right at
+// every split, as rare categories do. Linear models cannot take such
+// columns: give them OneHot.
+func (p *Pipeline) Category(unseen string, columns ...string) *Pipeline {
+	return p.add(&Step{Op: "category", Unseen: unseen, Columns: columns})
+}
+
 // Bin replaces numeric columns by their quantile bin, 0..bins-1, computed
 // on training data; missing values stay missing.
 func (p *Pipeline) Bin(bins int, columns ...string) *Pipeline {
@@ -178,6 +193,9 @@ type work struct {
 	valid  []bool
 	codes  []int32
 	levels []string
+	// cat marks a numeric column of category codes made by Category;
+	// numeric steps leave it alone.
+	cat bool
 }
 
 // categories calls fn(i, value, present) for each row of a categorical
@@ -268,7 +286,7 @@ func (s *Step) resolve(ws []*work, kind Kind) ([]string, error) {
 	if len(s.Columns) == 0 {
 		var out []string
 		for _, w := range ws {
-			if w.kind == kind {
+			if w.kind == kind && !w.cat {
 				out = append(out, w.name)
 			}
 		}
@@ -280,7 +298,7 @@ func (s *Step) resolve(ws []*work, kind Kind) ([]string, error) {
 		switch {
 		case i < 0:
 			missing = append(missing, c)
-		case ws[i].kind != kind:
+		case ws[i].kind != kind || ws[i].cat:
 			wrong = append(wrong, c)
 		}
 	}
@@ -351,7 +369,7 @@ func (p *Pipeline) Fit(t *Table) (*Matrix, error) {
 					s.Fitted = append(s.Fitted, FittedColumn{Name: c, Mean: m, Std: sd})
 				}
 			}
-		case "onehot", "ordinal":
+		case "onehot", "ordinal", "category":
 			if s.Unseen != UnseenIgnore && s.Unseen != UnseenError && s.Unseen != "" {
 				return nil, fmt.Errorf("%s: unknown unseen-category policy %q (use %q or %q)", s.Op, s.Unseen, UnseenIgnore, UnseenError)
 			}
@@ -414,6 +432,7 @@ func (p *Pipeline) Fit(t *Table) (*Matrix, error) {
 		m.Names = append(m.Names, w.name)
 		m.Cols = append(m.Cols, w.num)
 	}
+	m.Categorical = categoricalFlags(ws)
 	p.Features = slices.Clone(m.Names)
 	if p.Features == nil {
 		p.Features = []string{}
@@ -480,8 +499,11 @@ func (s *Step) apply(ws []*work, n int) ([]*work, error) {
 		}
 		w := out[i]
 		want := Numeric
-		if s.Op == "onehot" || s.Op == "ordinal" {
+		if s.Op == "onehot" || s.Op == "ordinal" || s.Op == "category" {
 			want = Categorical
+		}
+		if w.cat {
+			return nil, fmt.Errorf("%s: column %q holds category codes from an earlier Category step", s.Op, fc.Name)
 		}
 		if w.kind != want {
 			return nil, fmt.Errorf("%s: column %q is %s, want %s", s.Op, fc.Name, w.kind, want)
@@ -538,6 +560,24 @@ func (s *Step) apply(ws []*work, n int) ([]*work, error) {
 				}
 			}
 			out[i] = &work{name: w.name, source: w.source, kind: Numeric, num: v}
+		case "category":
+			codes := make([]int32, n)
+			if bad, ok := w.categoryCodes(fc.lookup, codes); ok && s.Unseen == UnseenError {
+				return nil, fmt.Errorf("category: column %q has category %q not seen in training", fc.Name, bad)
+			}
+			v := make([]float64, n)
+			for r, c := range codes {
+				switch {
+				case c == -1:
+					v[r] = math.NaN()
+				case c < 0:
+					// Unseen: a code no split sends left.
+					v[r] = -1
+				default:
+					v[r] = float64(c)
+				}
+			}
+			out[i] = &work{name: w.name, source: w.source, kind: Numeric, num: v, cat: true}
 		case "onehot":
 			k := len(fc.Categories)
 			buf := make([]float64, n*k)
@@ -600,7 +640,23 @@ func (p *Pipeline) Transform(t *Table) (*Matrix, error) {
 	for j, w := range ws {
 		m.Cols[j] = w.num
 	}
+	m.Categorical = categoricalFlags(ws)
 	return m, nil
+}
+
+// categoricalFlags marks the columns of category codes, or returns nil
+// when there are none.
+func categoricalFlags(ws []*work) []bool {
+	var out []bool
+	for j, w := range ws {
+		if w.cat {
+			if out == nil {
+				out = make([]bool, len(ws))
+			}
+			out[j] = true
+		}
+	}
+	return out
 }
 
 func quoteList(s []string) string {

@@ -3,6 +3,7 @@ package ml
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Exact TreeSHAP (Lundberg, Erion and Lee, "Consistent individualized
@@ -120,6 +121,14 @@ func unwoundSum(m []pathElem, i int) float64 {
 func (t *Tree) goesLeft(i int32, v float64) bool {
 	if v != v {
 		return t.MissingLeft[i]
+	}
+	if t.categorical(i) {
+		c := int32(v)
+		if float64(c) != v {
+			return false
+		}
+		_, found := slices.BinarySearch(t.Categories[i], c)
+		return found
 	}
 	return v <= t.Threshold[i]
 }

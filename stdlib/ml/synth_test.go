@@ -44,7 +44,7 @@ func b2f(b bool) float64 {
 }
 
 func sliceRows(m *Matrix, lo, hi int) *Matrix {
-	out := &Matrix{Names: m.Names, Rows: hi - lo}
+	out := &Matrix{Names: m.Names, Rows: hi - lo, Categorical: m.Categorical}
 	for _, c := range m.Cols {
 		out.Cols = append(out.Cols, c[lo:hi])
 	}

@@ -171,7 +171,15 @@ type Matrix struct {
 	Names []string
 	Cols  [][]float64
 	Rows  int
+	// Categorical marks the features that hold category codes (whole
+	// numbers from 0, NaN for missing) rather than quantities; nil means
+	// none do. Trees split such a feature by a set of categories instead
+	// of a threshold. The pipeline's Category step sets it.
+	Categorical []bool
 }
+
+// categorical reports whether feature j holds category codes.
+func (m *Matrix) categorical(j int) bool { return j < len(m.Categorical) && m.Categorical[j] }
 
 // Field names one input column of a model and its type.
 type Field struct {

@@ -44,7 +44,7 @@ func init() {
 		"Load":                reflect.ValueOf(ml.Load),
 		"LogLoss":             reflect.ValueOf(ml.LogLoss),
 		"MAE":                 reflect.ValueOf(ml.MAE),
-		"ModelFormatVersion":  reflect.ValueOf(constant.MakeFromLiteral("1", token.INT, 0)),
+		"ModelFormatVersion":  reflect.ValueOf(constant.MakeFromLiteral("2", token.INT, 0)),
 		"NewPipeline":         reflect.ValueOf(ml.NewPipeline),
 		"NewTable":            reflect.ValueOf(ml.NewTable),
 		"Numeric":             reflect.ValueOf(ml.Numeric),
