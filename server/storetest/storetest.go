@@ -82,6 +82,7 @@ func Exercise(t *testing.T, newStore NewStore) {
 		{"Cancel", testCancel},
 		{"RetryAndRecover", testRetryRecover},
 		{"Leases", testLeases},
+		{"Parts", testParts},
 		{"RunLists", testRunLists},
 		{"Deletes", testDeletes},
 		{"DeletedNumbers", testDeletedNumbers},
