@@ -192,6 +192,13 @@ func TestPartitionedScoring(t *testing.T) {
 		t.Fatalf("unpartitioned run = %s, parts %+v, %d rows out: %s", whole.State, whole.Parts, whole.RowsOut, whole.Error)
 	}
 	t.Logf("unpartitioned: %d rows scored in %s (run %s)", rows, time.Since(start).Round(time.Millisecond), time.Duration(whole.DurationMS)*time.Millisecond)
+	if os.Getenv("DEBUG_LOGS") != "" {
+		ls, _ := c.RunLogs(ctx, whole.ID, 0)
+		for _, l := range ls {
+			t.Log(l.Time.Format("05.000"), l.Text)
+		}
+		t.Log(whole.StartedAt, whole.FinishedAt, whole.CreatedAt)
+	}
 
 	db, err := sqlite.Open(dbPath, nil)
 	if err != nil {
@@ -250,6 +257,10 @@ func TestPartitionedScoring(t *testing.T) {
 	victim.Wait()
 
 	parted := waitRunUntil(t, c, id, time.Now().Add(10*time.Minute))
+	if os.Getenv("DEBUG_LOGS") != "" {
+		l, _ := galley(t, urlA, 0, "runs", "logs", strconv.FormatInt(id, 10))
+		t.Log(l)
+	}
 	t.Logf("partitioned: %d rows scored in %s across 3 workers, two of them disturbed", rows, time.Since(start).Round(time.Millisecond))
 	if parted.State != server.RunSucceeded {
 		t.Fatalf("partitioned run = %s: %s\nparts: %s", parted.State, parted.Error, partsText(db, id))

@@ -35,14 +35,11 @@ func (db *Store) PlanParts(ctx context.Context, c server.Claim, parts []server.R
 	if len(parts) == 0 {
 		return nil, server.Errorf(server.EINVALID, "a partitioned run needs at least one part")
 	}
-	max := db.MaxAttempts
-	if max < 1 {
-		max = 1
-	}
 	now := FormatTime(db.now())
 	err := db.tx(ctx, func(tx conn) error {
-		var n int
-		err := tx.QueryRowContext(ctx, `SELECT parts FROM runs WHERE id = ? AND state = 'running' AND attempt = ? AND owner = ?`+db.d.ForUpdate, c.Run, c.Attempt, c.Owner).Scan(&n)
+		// Each part may take as many attempts as its run.
+		var n, max int
+		err := tx.QueryRowContext(ctx, `SELECT parts, max_attempts FROM runs WHERE id = ? AND state = 'running' AND attempt = ? AND owner = ?`+db.d.ForUpdate, c.Run, c.Attempt, c.Owner).Scan(&n, &max)
 		if err == sql.ErrNoRows {
 			return lostClaim(c)
 		} else if err != nil {
