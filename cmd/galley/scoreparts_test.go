@@ -126,7 +126,9 @@ func writeLinearCSV(t testing.TB, path string, n int, seed int64, label bool, po
 }
 
 // scorePartsRows is the size of the input TestPartitionedScoring scores:
-// 5,000,000 rows unless GALLEY_SCORE_PARTS_ROWS says otherwise.
+// 500,000 rows unless GALLEY_SCORE_PARTS_ROWS says otherwise. The test
+// passes with 5,000,000 (GALLEY_SCORE_PARTS_ROWS=5000000) but takes
+// minutes on two cores, too long for every make test.
 func scorePartsRows(t testing.TB) int {
 	if s := os.Getenv("GALLEY_SCORE_PARTS_ROWS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -135,7 +137,7 @@ func scorePartsRows(t testing.TB) int {
 		}
 		return n
 	}
-	return 5000000
+	return 500000
 }
 
 // TestPartitionedScoring scores a large input in parts across three
@@ -192,13 +194,6 @@ func TestPartitionedScoring(t *testing.T) {
 		t.Fatalf("unpartitioned run = %s, parts %+v, %d rows out: %s", whole.State, whole.Parts, whole.RowsOut, whole.Error)
 	}
 	t.Logf("unpartitioned: %d rows scored in %s (run %s)", rows, time.Since(start).Round(time.Millisecond), time.Duration(whole.DurationMS)*time.Millisecond)
-	if os.Getenv("DEBUG_LOGS") != "" {
-		ls, _ := c.RunLogs(ctx, whole.ID, 0)
-		for _, l := range ls {
-			t.Log(l.Time.Format("05.000"), l.Text)
-		}
-		t.Log(whole.StartedAt, whole.FinishedAt, whole.CreatedAt)
-	}
 
 	db, err := sqlite.Open(dbPath, nil)
 	if err != nil {
@@ -257,10 +252,6 @@ func TestPartitionedScoring(t *testing.T) {
 	victim.Wait()
 
 	parted := waitRunUntil(t, c, id, time.Now().Add(10*time.Minute))
-	if os.Getenv("DEBUG_LOGS") != "" {
-		l, _ := galley(t, urlA, 0, "runs", "logs", strconv.FormatInt(id, 10))
-		t.Log(l)
-	}
 	t.Logf("partitioned: %d rows scored in %s across 3 workers, two of them disturbed", rows, time.Since(start).Round(time.Millisecond))
 	if parted.State != server.RunSucceeded {
 		t.Fatalf("partitioned run = %s: %s\nparts: %s", parted.State, parted.Error, partsText(db, id))

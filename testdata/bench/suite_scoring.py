@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 
-ROWS = 2_000_000
+ROWS = int(os.environ.get("GALLEY_BENCH_SCORE_ROWS", 2_000_000))
 
 
 def run(repo_root):
