@@ -135,7 +135,7 @@ func printRun(w io.Writer, r *server.Run) {
 		if p.Failed+p.Cancelled > 0 {
 			fmt.Fprintf(w, ", %d failed, %d cancelled", p.Failed, p.Cancelled)
 		}
-		fmt.Fprintf(w, " (at most %d rows each)\n", r.PartitionRows)
+		fmt.Fprintf(w, " (partition rows %d)\n", r.PartitionRows)
 	} else if r.Kind == server.RunScore && r.PartitionRows > 0 && !r.State.Final() {
 		fmt.Fprintf(w, "parts    inputs of more than %d rows are scored in parts\n", r.PartitionRows)
 	}

@@ -288,7 +288,7 @@ func TestPartitionedScoring(t *testing.T) {
 		t.Errorf("log of the partitioned run:\n%s", logs)
 	}
 	show, _ := galley(t, urlA, 0, "runs", "show", strconv.FormatInt(id, 10))
-	if !strings.Contains(show, fmt.Sprintf("parts    6 of 6 succeeded, 0 running, 0 queued (at most %d rows each)", partRows)) {
+	if !strings.Contains(show, fmt.Sprintf("parts    6 of 6 succeeded, 0 running, 0 queued (partition rows %d)", partRows)) {
 		t.Errorf("runs show:\n%s", show)
 	}
 	// The assembled output is the unpartitioned one, byte for byte, in

@@ -59,6 +59,10 @@ func (p *Pool) partitioned(ctx context.Context, run *server.Run) bool {
 	return true
 }
 
+// maxParts bounds the parts of one run: an input of more rows than
+// PartitionRows × maxParts is cut into maxParts bigger parts.
+const maxParts = 1000
+
 // partPoll is how often a coordinator with no part to execute looks at
 // its parts.
 const partPoll = 200 * time.Millisecond
@@ -189,7 +193,12 @@ func (p *Pool) planParts(ctx context.Context, run *server.Run) ([]*server.RunPar
 		return nil, err
 	}
 	defer r.Close()
-	_, plan, err := splitCSV(r, int64(run.PartitionRows))
+	per := int64(run.PartitionRows)
+	if v, err := p.Datasets.FindDatasetVersion(ctx, run.InputSnapshot); err == nil && int64(v.Rows) > per*maxParts {
+		// Bigger parts rather than more of them than the limit.
+		per = (int64(v.Rows) + maxParts - 1) / maxParts
+	}
+	_, plan, err := splitCSV(r, per)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", run.InputSnapshot, err)
 	}
@@ -201,8 +210,8 @@ func (p *Pool) planParts(ctx context.Context, run *server.Run) ([]*server.RunPar
 	for _, pt := range ps {
 		rows += pt.Rows
 	}
-	p.appendLogs(ctx, run.ID, []string{fmt.Sprintf("split %d input rows into %d parts of at most %d rows (--score-partition-rows) in %s",
-		rows, len(ps), run.PartitionRows, time.Since(start).Round(time.Millisecond))})
+	p.appendLogs(ctx, run.ID, []string{fmt.Sprintf("split %d input rows into %d parts of at most %d rows (--score-partition-rows %d, at most %d parts) in %s",
+		rows, len(ps), per, run.PartitionRows, maxParts, time.Since(start).Round(time.Millisecond))})
 	return ps, nil
 }
 
