@@ -3,7 +3,8 @@
 Go benchmark `BenchmarkScoringThroughput` in cmd/galley/scoreparts_test.go. A `galley serve` without workers of
 its own and `galley worker` processes (one slot each) on one SQLite database and one home; the input is a
 synthetic CSV of 2,000,000 rows (an id and three numbers), scored by a logistic model (stdlib/ml) through the
-recipe's own `Load` and `Score`. Three runs, one after another: unpartitioned with one worker; partitioned in
+recipe's own `Load` and `Score`. The input's snapshot is published to the object store before the clock runs.
+Three runs, one after another: unpartitioned with one worker; partitioned in
 eight parts with one worker; the same with two workers. Scoring time runs from the run's start to the log line
 saying its attempt succeeded (splitting, the parts' worker processes, ranged reads of the snapshot and assembling
 the parts included; saving the output as a dataset version, the same for all three, excluded); "whole run"
