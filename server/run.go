@@ -58,6 +58,11 @@ type Run struct {
 	OutputSnapshot string `json:"output_snapshot,omitempty"`
 	// Profile is the profile set a scoring run writes its scores into.
 	Profile *ProfileTarget `json:"profile,omitempty"`
+	// PartitionRows is the most input rows one part of a scoring run
+	// scores, fixed when the run is created (0: the run is never split);
+	// Parts counts its parts by state once it is split (see RunPart).
+	PartitionRows int            `json:"partition_rows,omitempty"`
+	Parts         *PartsProgress `json:"parts,omitempty"`
 	// Schedule and NominalTime name the schedule slot that started the
 	// run: NominalTime is the slot's time, not when the run started.
 	Schedule    string     `json:"schedule,omitempty"`

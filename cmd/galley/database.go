@@ -20,12 +20,16 @@ type store interface {
 	server.TrainedModelService
 	server.RunService
 	server.RunQueue
+	server.PartQueue
 	server.ScheduleService
 	server.ScheduleQueue
 	server.ProfileService
 	server.CanaryService
 	// SetProfileRetention bounds the attribute history profiles keep.
 	SetProfileRetention(server.ProfileRetention)
+	// SetScorePartitionRows sets the partition size new scoring runs
+	// record (--score-partition-rows).
+	SetScorePartitionRows(int)
 	// DatasetInUse says which models and runs still use a dataset, so the
 	// catalog refuses to delete it.
 	DatasetInUse(ctx context.Context, name string) error

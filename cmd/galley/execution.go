@@ -95,7 +95,7 @@ func (e execution) start(ctx context.Context, db store, ds worker.Datasets, obje
 	// worker processes, so a server without workers for runs keeps one
 	// slot for that.
 	pool := &worker.Pool{Store: db, Datasets: ds, Objects: objects, Command: cmd, Size: max(e.Workers, 1), Timeout: e.RunTimeout, MemoryLimit: e.MemoryLimit,
-		Dir: filepath.Join(home, "server", "work"), Network: e.RecipeNetwork, KeepRunFiles: e.KeepRunFiles, MaxLogLines: e.MaxLogLines, Log: log}
+		Dir: filepath.Join(home, "server", "work"), Network: e.RecipeNetwork, KeepRunFiles: e.KeepRunFiles, MaxLogLines: e.MaxLogLines, Lease: e.Lease, Log: log}
 	cfg := queue.Config{Store: db, Concurrency: e.Workers, Kinds: e.Kinds, Lease: e.Lease, Log: log,
 		JobTimeout: e.RunTimeout + 5*time.Minute}
 	if e.Workers > 0 {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/galley-dev/galley/server"
@@ -206,7 +207,14 @@ func (g *garbage) sweepObjects(ctx context.Context, db store, objects *objectsto
 	for _, o := range runObjects {
 		id, name, ok := objectstore.RunOf(o.Key)
 		r, err := db.FindRun(ctx, id)
+		part := ok && strings.HasPrefix(name, "parts/")
 		switch {
+		case part && err == nil && !r.State.Final():
+			// The scores of a part of a run still being scored.
+		case part && (err == nil || server.ErrorCode(err) == server.ENOTFOUND):
+			g.removeObject(ctx, objects, "parts of finished or deleted runs", o)
+		case part:
+			return err
 		case !ok || (name != "model.json" && name != "output.csv"):
 			if time.Since(o.Modified) > staleUpload {
 				g.removeObject(ctx, objects, "interrupted uploads", o)

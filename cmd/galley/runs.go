@@ -122,6 +122,15 @@ func printRun(w io.Writer, r *server.Run) {
 	if r.RowsIn > 0 || r.RowsOut > 0 {
 		fmt.Fprintf(w, "rows     %d in, %d out\n", r.RowsIn, r.RowsOut)
 	}
+	if p := r.Parts; p != nil {
+		fmt.Fprintf(w, "parts    %d of %d succeeded, %d running, %d queued", p.Succeeded, p.Total, p.Running, p.Queued)
+		if p.Failed+p.Cancelled > 0 {
+			fmt.Fprintf(w, ", %d failed, %d cancelled", p.Failed, p.Cancelled)
+		}
+		fmt.Fprintf(w, " (partition rows %d)\n", r.PartitionRows)
+	} else if r.Kind == server.RunScore && r.PartitionRows > 0 && !r.State.Final() {
+		fmt.Fprintf(w, "parts    inputs of more than %d rows are scored in parts\n", r.PartitionRows)
+	}
 	if len(r.Metrics) > 0 {
 		fmt.Fprintf(w, "metrics  %s\n", metrics(r.Metrics))
 	}

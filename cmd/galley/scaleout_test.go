@@ -317,7 +317,7 @@ func pgRows(t *testing.T, dsn, q string) string {
 }
 
 // waitRunUntil waits until run id is final or the deadline passes.
-func waitRunUntil(t *testing.T, c *galleyhttp.Client, id int64, deadline time.Time) *server.Run {
+func waitRunUntil(t testing.TB, c *galleyhttp.Client, id int64, deadline time.Time) *server.Run {
 	t.Helper()
 	for {
 		r, err := c.FindRun(context.Background(), id)

@@ -33,7 +33,7 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the companion server: recipes, models, schedules, training and scoring runs",
-		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--storage URL] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N] [--lease D] [--serve-versions N] [--serve-idle D] [--predict-timeout D] [--predict-batch N] [--predict-wait D] [--max-predict-body SIZE]",
+		usage:   "galley serve [--addr HOST:PORT] [--home DIR] [--database URL] [--storage URL] [--token TOKEN | --no-token] [--allow-host NAME,...] [--allow-origin URL,...] [--datasets catalog|csv] [--workers N] [--run-timeout D] [--memory-limit SIZE] [--recipe-network on|off] [--max-attempts N] [--score-partition-rows N] [--max-upload SIZE] [--max-body SIZE] [--read-timeout D] [--keep-run-files] [--max-log-lines N] [--lease D] [--serve-versions N] [--serve-idle D] [--predict-timeout D] [--predict-batch N] [--predict-wait D] [--max-predict-body SIZE]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &serveMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["serve"], stderr)
@@ -49,6 +49,7 @@ func init() {
 			fs.IntVar(&m.Workers, "workers", 2, "runs this server executes at the same time (0: none; 'galley worker' processes run them)")
 			finish := executionFlags(fs, &m.execution)
 			fs.IntVar(&m.MaxAttempts, "max-attempts", 3, "attempts per run for failures worth retrying")
+			fs.IntVar(&m.ScorePartitionRows, "score-partition-rows", DefaultScorePartitionRows, "score inputs of more rows than this in parts of at most this many rows, one job each across all workers (0: never split)")
 			fs.DurationVar(&m.ReadTimeout, "read-timeout", 15*time.Minute, "longest a client may take to send a request, upload included")
 			fs.IntVar(&m.ServeVersions, "serve-versions", online.DefaultMaxWarm, "trained versions kept warm for online scoring, one worker process each")
 			fs.DurationVar(&m.ServeIdle, "serve-idle", online.DefaultIdleTimeout, "retire a warm version nobody asked for in this long")
@@ -71,6 +72,9 @@ func init() {
 			}
 			if m.Workers < 0 {
 				return fmt.Errorf("%w: --workers %d: use 0 or more", errUsage, m.Workers)
+			}
+			if m.ScorePartitionRows < 0 {
+				return fmt.Errorf("%w: --score-partition-rows %d: use 0 (never split) or more", errUsage, m.ScorePartitionRows)
 			}
 			fs.Visit(func(f *flag.Flag) { m.tokenGiven = m.tokenGiven || f.Name == "token" })
 			m.AllowHosts, m.AllowOrigins = splitList(*allowHosts), splitList(*allowOrigins)
@@ -97,6 +101,13 @@ func init() {
 	})
 }
 
+// DefaultScorePartitionRows is the partition size of scoring runs unless
+// --score-partition-rows says otherwise: large enough that starting a
+// part's worker process (about a tenth of a second) is small beside
+// scoring its rows, small enough that a 5-million-row input spreads over
+// ten workers.
+const DefaultScorePartitionRows = 500000
+
 // serveMain is the server program: tests start it on port 0 with a
 // temporary home and stop it with Close.
 type serveMain struct {
@@ -119,6 +130,9 @@ type serveMain struct {
 	AllowHosts   []string
 	AllowOrigins []string
 	MaxAttempts  int
+	// ScorePartitionRows is the partition size recorded on new scoring
+	// runs: inputs of more rows are scored in parts (0: never split).
+	ScorePartitionRows int
 	// execution is how the server's own workers execute runs.
 	execution
 	// HeaderTimeout and ReadTimeout bound how long a client may take to
@@ -229,6 +243,7 @@ func (m *serveMain) Run(ctx context.Context) error {
 		return fmt.Errorf("%w: --profile-history and --profile-history-age must be 0 or more", errUsage)
 	}
 	m.db.SetProfileRetention(server.ProfileRetention{MaxChanges: m.ProfileHistory, MaxAge: m.ProfileHistoryAge})
+	m.db.SetScorePartitionRows(m.ScorePartitionRows)
 	pool, q, err := m.execution.start(ctx, m.db, ds, m.objects, dbURL, m.Home, log)
 	if err != nil {
 		m.db.Close()

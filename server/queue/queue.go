@@ -102,6 +102,7 @@ type Queue struct {
 	cfg    Config
 	client interface {
 		insert(ctx context.Context, ds []server.Dispatch) error
+		insertParts(ctx context.Context, ds []server.PartDispatch) error
 		start(ctx context.Context) error
 		stop(ctx context.Context) error
 	}
@@ -167,6 +168,10 @@ func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], migrate 
 	if cfg.Concurrency > 0 {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &runWorker{q: q})
+		_, parts := cfg.Executor.(PartExecutor)
+		if _, ok := cfg.Store.(PartStore); ok && parts && slices.Contains(cfg.Kinds, server.RunScore) {
+			river.AddWorker(workers, &partWorker{q: q})
+		}
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{}
 		for _, k := range cfg.Kinds {
@@ -254,13 +259,17 @@ func (q *Queue) dispatchLoop(ctx context.Context) {
 	}
 }
 
-// Dispatch inserts a job for every due queued run that has none yet. Runs
-// due later (retries backing off) are dispatched when they fall due.
+// Dispatch inserts a job for every due queued run, and every due queued
+// part of a partitioned run, that has none yet. Runs due later (retries
+// backing off) are dispatched when they fall due.
 func (q *Queue) Dispatch(ctx context.Context) error {
 	for {
 		ds, err := q.cfg.Store.PendingDispatches(ctx, dispatchBatch)
-		if err != nil || len(ds) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(ds) == 0 {
+			return q.dispatchParts(ctx)
 		}
 		if err := q.client.insert(ctx, ds); err != nil {
 			return err
@@ -269,7 +278,7 @@ func (q *Queue) Dispatch(ctx context.Context) error {
 			return err
 		}
 		if len(ds) < dispatchBatch {
-			return nil
+			return q.dispatchParts(ctx)
 		}
 	}
 }

@@ -180,6 +180,9 @@ func (db *Store) DeleteRun(ctx context.Context, id int64) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM run_logs WHERE run_id = ?`, id); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM run_parts WHERE run_id = ?`, id); err != nil {
+			return err
+		}
 		if db.d.KeepRunID != "" {
 			if _, err := tx.ExecContext(ctx, db.d.KeepRunID, id); err != nil {
 				return err

@@ -65,16 +65,19 @@ func (db *Store) ClaimQueuedRun(ctx context.Context, id int64, seq int, owner st
 
 // RenewLeases implements server.RunQueue.
 func (db *Store) RenewLeases(ctx context.Context, owner string, lease time.Duration) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE runs SET lease_until = ? WHERE owner = ? AND state = 'running'`, FormatTime(db.now().Add(lease)), owner)
-	if err != nil {
-		return db.errorf("renewing leases: %w", err)
+	until := FormatTime(db.now().Add(lease))
+	for _, table := range []string{"runs", "run_parts"} {
+		if _, err := db.db.ExecContext(ctx, `UPDATE `+table+` SET lease_until = ? WHERE owner = ? AND state = 'running'`, until, owner); err != nil {
+			return db.errorf("renewing leases: %w", err)
+		}
 	}
 	return nil
 }
 
 // RunOwners implements server.RunQueue.
 func (db *Store) RunOwners(ctx context.Context) ([]string, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT DISTINCT owner FROM runs WHERE state = 'running' AND owner <> ''`)
+	rows, err := db.db.QueryContext(ctx, `SELECT owner FROM runs WHERE state = 'running' AND owner <> ''
+		UNION SELECT owner FROM run_parts WHERE state = 'running' AND owner <> ''`)
 	if err != nil {
 		return nil, db.errorf("listing run owners: %w", err)
 	}
@@ -92,11 +95,15 @@ func (db *Store) RunOwners(ctx context.Context) ([]string, error) {
 
 // RedispatchStale implements server.RunQueue.
 func (db *Store) RedispatchStale(ctx context.Context, before time.Time) (int, error) {
-	res, err := db.db.ExecContext(ctx, `UPDATE runs SET dispatch = dispatch + 1
-		WHERE state = 'queued' AND dispatched = dispatch AND dispatched_at < ?`, FormatTime(before))
-	if err != nil {
-		return 0, db.errorf("dispatching runs again: %w", err)
+	var n int64
+	for _, table := range []string{"runs", "run_parts"} {
+		res, err := db.db.ExecContext(ctx, `UPDATE `+table+` SET dispatch = dispatch + 1
+			WHERE state = 'queued' AND dispatched = dispatch AND dispatched_at < ?`, FormatTime(before))
+		if err != nil {
+			return 0, db.errorf("dispatching runs again: %w", err)
+		}
+		k, _ := res.RowsAffected()
+		n += k
 	}
-	n, _ := res.RowsAffected()
 	return int(n), nil
 }

@@ -151,9 +151,13 @@ func (db *Store) insertRunWith(ctx context.Context, ex execer, r *server.Run, mo
 	if r.Profile != nil {
 		profile, profileID = r.Profile.Name, r.Profile.ID
 	}
+	partitionRows := 0
+	if r.Kind == server.RunScore && db.ScorePartitionRows > 0 {
+		partitionRows = db.ScorePartitionRows
+	}
 	var id int64
-	err := ex.QueryRowContext(ctx, `INSERT INTO runs (id, kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time, baseline, profile, profile_id)
-		VALUES (`+db.d.NewRunID+`, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, FormatTime(now), FormatTime(now), sched, nominal, r.Baseline, profile, profileID).Scan(&id)
+	err := ex.QueryRowContext(ctx, `INSERT INTO runs (id, kind, state, max_attempts, model_id, recipe_version_id, params, input_snapshot, trained_model, output_name, created_at, scheduled_at, schedule_id, nominal_time, baseline, profile, profile_id, partition_rows)
+		VALUES (`+db.d.NewRunID+`, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Kind, max, modelID, r.RecipeVersionID, string(params), r.InputSnapshot, r.TrainedModel, r.OutputName, FormatTime(now), FormatTime(now), sched, nominal, r.Baseline, profile, profileID, partitionRows).Scan(&id)
 	if err != nil {
 		return 0, db.errorf("queueing run: %w", err)
 	}
@@ -163,7 +167,7 @@ func (db *Store) insertRunWith(ctx context.Context, ex execer, r *server.Run, mo
 const runSelect = `SELECT r.id, r.kind, r.state, r.attempt, r.max_attempts, m.name, r.recipe_version_id, r.params, r.input_snapshot, r.trained_model,
 	r.output_name, r.output_snapshot, r.metrics, r.rows_in, r.rows_out, r.error, r.worker_pid, r.cancel_requested, r.created_at, r.scheduled_at,
 	r.started_at, r.finished_at, r.duration_ms, coalesce((SELECT name FROM schedules WHERE id = r.schedule_id), ''), r.nominal_time,
-	r.promotion, r.baseline, r.baseline_metrics, r.curves, r.owner, r.dispatch, r.profile, r.profile_id FROM runs r JOIN models m ON m.id = r.model_id`
+	r.promotion, r.baseline, r.baseline_metrics, r.curves, r.owner, r.dispatch, r.profile, r.profile_id, r.partition_rows, r.parts FROM runs r JOIN models m ON m.id = r.model_id`
 
 // baselineResult is how runs.baseline_metrics holds a baseline evaluation.
 type baselineResult struct {
@@ -176,9 +180,10 @@ func scanRun(s scanner) (*server.Run, error) {
 	var params, metrics, created, scheduled, curves string
 	var started, finished, nominal, promotion, baseline sql.NullString
 	var profile, profileID string
+	var parts int
 	if err := s.Scan(&r.ID, &r.Kind, &r.State, &r.Attempt, &r.MaxAttempts, &r.Model, &r.RecipeVersionID, &params, &r.InputSnapshot, &r.TrainedModel,
 		&r.OutputName, &r.OutputSnapshot, &metrics, &r.RowsIn, &r.RowsOut, &r.Error, &r.WorkerPID, &r.CancelRequested, &created, &scheduled,
-		&started, &finished, &r.DurationMS, &r.Schedule, &nominal, &promotion, &r.Baseline, &baseline, &curves, &r.Owner, &r.Dispatch, &profile, &profileID); err != nil {
+		&started, &finished, &r.DurationMS, &r.Schedule, &nominal, &promotion, &r.Baseline, &baseline, &curves, &r.Owner, &r.Dispatch, &profile, &profileID, &r.PartitionRows, &parts); err != nil {
 		return nil, err
 	}
 	if baseline.Valid {
@@ -197,6 +202,10 @@ func scanRun(s scanner) (*server.Run, error) {
 	if profile != "" {
 		r.Profile = &server.ProfileTarget{Name: profile, ID: profileID}
 	}
+	if parts > 0 {
+		// Counted by state by the caller (countParts).
+		r.Parts = &server.PartsProgress{Total: parts}
+	}
 	return &r, nil
 }
 
@@ -205,6 +214,11 @@ func (db *Store) FindRun(ctx context.Context, id int64) (*server.Run, error) {
 	r, err := scanRun(db.db.QueryRowContext(ctx, runSelect+` WHERE r.id = ?`, id))
 	if err != nil {
 		return nil, NotFound(err, "run %d not found: list runs with 'galley runs list'", id)
+	}
+	if r.Parts != nil {
+		if err := db.countParts(ctx, r.ID, r.Parts); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -257,7 +271,18 @@ func (db *Store) FindRuns(ctx context.Context, f server.RunFilter) ([]*server.Ru
 		}
 		list = append(list, r)
 	}
-	return list, total, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	rows.Close()
+	for _, r := range list {
+		if r.Parts != nil {
+			if err := db.countParts(ctx, r.ID, r.Parts); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	return list, total, nil
 }
 
 // CancelRun implements server.RunService.
@@ -333,6 +358,13 @@ func (db *Store) AppendRunLogs(ctx context.Context, id int64, lines []string) er
 	}
 	now := FormatTime(db.now())
 	return db.tx(ctx, func(tx conn) error {
+		// The parts of a partitioned run append from several processes
+		// at once: the run's row orders them.
+		if db.d.ForUpdate != "" {
+			if _, err := tx.ExecContext(ctx, `SELECT id FROM runs WHERE id = ?`+db.d.ForUpdate, id); err != nil {
+				return err
+			}
+		}
 		var seq int
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM run_logs WHERE run_id = ?`, id).Scan(&seq); err != nil {
 			return err
@@ -542,6 +574,13 @@ func (db *Store) RecoverRuns(ctx context.Context, dead []string) (int, error) {
 			`UPDATE runs SET state = 'queued', scheduled_at = ?, error = 'the process running attempt ' || attempt || ' stopped; retrying', ` + requeued + `
 				WHERE attempt < max_attempts AND ` + gone,
 			`UPDATE runs SET state = 'failed', finished_at = ?, error = 'the process running attempt ' || attempt || ' of ' || max_attempts || ' stopped; no attempts left', worker_pid = 0, owner = '', lease_until = NULL
+				WHERE ` + gone,
+			// Parts of partitioned runs, each on its own.
+			`UPDATE run_parts SET state = 'cancelled', finished_at = ?, error = 'cancelled; the process running it stopped', worker_pid = 0, owner = '', lease_until = NULL
+				WHERE run_id IN (SELECT id FROM runs WHERE cancel_requested = true OR state IN ('failed', 'cancelled')) AND ` + gone,
+			`UPDATE run_parts SET state = 'queued', scheduled_at = ?, error = 'the process running attempt ' || attempt || ' of this part stopped; retrying', ` + requeued + `
+				WHERE attempt < max_attempts AND ` + gone,
+			`UPDATE run_parts SET state = 'failed', finished_at = ?, error = 'the process running attempt ' || attempt || ' of ' || max_attempts || ' of this part stopped; no attempts left', worker_pid = 0, owner = '', lease_until = NULL
 				WHERE ` + gone,
 		}
 		for _, s := range stmts {

@@ -71,6 +71,10 @@ type Store struct {
 	Datasets server.DatasetService
 	// MaxAttempts is how many times a run may be attempted (default 3).
 	MaxAttempts int
+	// ScorePartitionRows is the partition size recorded on new scoring
+	// runs: an input of more rows is scored in parts of at most this many
+	// rows across all workers (0: never split). See server.RunPart.
+	ScorePartitionRows int
 	// ProfileRetention bounds the attribute history profiles keep.
 	ProfileRetention server.ProfileRetention
 	// Now returns the current time; tests replace it.

@@ -83,6 +83,7 @@ func Exercise(t *testing.T, newStore NewStore) {
 		{"Cancel", testCancel},
 		{"RetryAndRecover", testRetryRecover},
 		{"Leases", testLeases},
+		{"Parts", testParts},
 		{"RunLists", testRunLists},
 		{"Deletes", testDeletes},
 		{"DeletedNumbers", testDeletedNumbers},

@@ -24,6 +24,7 @@ import (
 // Store is what the pool needs from the server's store.
 type Store interface {
 	server.RunQueue
+	server.PartQueue
 	FindRun(ctx context.Context, id int64) (*server.Run, error)
 	FindTrainedModel(ctx context.Context, ref string) (*server.TrainedModel, error)
 	RunLogs(ctx context.Context, id int64, after int) ([]server.LogLine, error)
@@ -64,6 +65,10 @@ type Pool struct {
 	// (default 10,000); the rest are counted and dropped, with a line
 	// saying so.
 	MaxLogLines int
+	// Lease is how long this process holds the parts of partitioned runs
+	// it takes without renewing them (default 30s), as the queue holds
+	// runs.
+	Lease time.Duration
 	// Size bounds concurrent runs (default 2).
 	Size int
 	// Timeout bounds one attempt (default 30 minutes).
@@ -110,6 +115,9 @@ func (p *Pool) defaults() {
 	}
 	if p.Timeout <= 0 {
 		p.Timeout = 30 * time.Minute
+	}
+	if p.Lease <= 0 {
+		p.Lease = 30 * time.Second
 	}
 	if p.MaxLogLines <= 0 {
 		p.MaxLogLines = 10000
@@ -175,6 +183,9 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	defer p.retain(context.WithoutCancel(ctx), run.ID)
 	log := p.Log.With("run", run.ID, "kind", run.Kind, "attempt", run.Attempt)
 	log.Info("run started")
+	if p.partitioned(ctx, run) {
+		return
+	}
 	job, err := p.job(ctx, run)
 	var out outcome
 	var key string // the object the run produced
@@ -217,35 +228,16 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 		return
 	case out.res != nil && out.res.OK:
 		res := server.RunResult{State: server.RunSucceeded, Metrics: out.res.Metrics, RowsIn: out.res.RowsIn, RowsOut: out.res.RowsOut}
-		if run.Kind == server.RunTrain {
-			res.Artifact, res.Curves = key, out.res.Curves
-			if run.Baseline != "" {
-				res.BaselineMetrics, res.BaselineError = out.res.BaselineMetrics, out.res.BaselineError
-				if job.ModelIn == "" {
-					res.BaselineError = fmt.Sprintf("the baseline %s is gone: it was deleted after the slot fired", run.Baseline)
-				}
-			}
-		} else {
-			if run.Profile != nil {
-				// Read before the output is saved, so that bad output fails
-				// the run without leaving a version behind.
-				w, err := profileScores(job.Output, run.Profile.ID)
-				if err != nil {
-					// Output that does not fit the profile set fails the run,
-					// as a recipe's own error does: the server is fine.
-					if server.ErrorCode(err) == server.EINTERNAL {
-						log.Error("reading scores for the profile set", "err", err)
-					} else {
-						log.Info("the scores do not fit the profile set", "err", err)
-					}
-					p.appendLogs(bg, run.ID, []string{"writing the scores into profile set " + run.Profile.Name + " failed: " + errText(err)})
-					p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: "writing the scores into profile set " + run.Profile.Name + " failed: " + errText(err)})
-					return
-				}
-				res.Profile, res.RowsOut = w, len(w.Rows)
-			}
-			p.commitOutput(bg, run, key, res, log)
+		if run.Kind == server.RunScore {
+			p.commitScores(bg, run, job.Output, key, res)
 			return
+		}
+		res.Artifact, res.Curves = key, out.res.Curves
+		if run.Baseline != "" {
+			res.BaselineMetrics, res.BaselineError = out.res.BaselineMetrics, out.res.BaselineError
+			if job.ModelIn == "" {
+				res.BaselineError = fmt.Sprintf("the baseline %s is gone: it was deleted after the slot fired", run.Baseline)
+			}
 		}
 		if _, err := p.Store.FinishRun(bg, run.Claim(), res); err != nil {
 			log.Error("recording success", "err", err)
@@ -268,6 +260,33 @@ func (p *Pool) execute(ctx context.Context, run *server.Run) {
 	if _, err := p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: msg}); err != nil {
 		log.Error("recording failure", "err", err)
 	}
+}
+
+// commitScores commits what a successful scoring run produced: its scores
+// at the local file output, kept in the object store at key, go into its
+// profile set and its output dataset, and the run is finished with res.
+// Unpartitioned and partitioned runs alike end here.
+func (p *Pool) commitScores(bg context.Context, run *server.Run, output, key string, res server.RunResult) {
+	log := p.Log.With("run", run.ID, "kind", run.Kind, "attempt", run.Attempt)
+	if run.Profile != nil {
+		// Read before the dataset is saved, so that bad output fails
+		// the run without leaving a version behind.
+		w, err := profileScores(output, run.Profile.ID)
+		if err != nil {
+			// Output that does not fit the profile set fails the run,
+			// as a recipe's own error does: the server is fine.
+			if server.ErrorCode(err) == server.EINTERNAL {
+				log.Error("reading scores for the profile set", "err", err)
+			} else {
+				log.Info("the scores do not fit the profile set", "err", err)
+			}
+			p.appendLogs(bg, run.ID, []string{"writing the scores into profile set " + run.Profile.Name + " failed: " + errText(err)})
+			p.Store.FinishRun(bg, run.Claim(), server.RunResult{State: server.RunFailed, Error: "writing the scores into profile set " + run.Profile.Name + " failed: " + errText(err)})
+			return
+		}
+		res.Profile, res.RowsOut = w, len(w.Rows)
+	}
+	p.commitOutput(bg, run, key, res, log)
 }
 
 // retain removes a finished run's directory, unless KeepRunFiles: its

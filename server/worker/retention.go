@@ -90,7 +90,13 @@ func (s *Runs) DeleteRun(ctx context.Context, id int64) error {
 	if err := s.RunService.DeleteRun(ctx, id); err != nil {
 		return err
 	}
-	for _, key := range []string{objectstore.ArtifactKey(id), objectstore.OutputKey(id)} {
+	keys := []string{objectstore.ArtifactKey(id), objectstore.OutputKey(id)}
+	// Parts are removed when their run ends; any left by a failure go too.
+	parts, _ := s.Objects.List(ctx, objectstore.PartsPrefix(id), 100000)
+	for _, o := range parts {
+		keys = append(keys, o.Key)
+	}
+	for _, key := range keys {
 		removeObject(ctx, s.Objects, s.Log, key)
 	}
 	return nil

@@ -1,0 +1,59 @@
+"""Partitioned scoring: throughput of one large input with one and two worker processes.
+
+Go benchmark `BenchmarkScoringThroughput` in cmd/galley/scoreparts_test.go. A `galley serve` without workers of
+its own and `galley worker` processes (one slot each) on one SQLite database and one home; the input is a
+synthetic CSV of 2,000,000 rows (an id and three numbers), scored by a logistic model (stdlib/ml) through the
+recipe's own `Load` and `Score`. The input's snapshot is published to the object store before the clock runs.
+Three runs, one after another: unpartitioned with one worker; partitioned in
+eight parts with one worker; the same with two workers. Scoring time runs from the run's start to the log line
+saying its attempt succeeded (splitting, the parts' worker processes, ranged reads of the snapshot and assembling
+the parts included; saving the output as a dataset version, the same for all three, excluded); "whole run"
+adds that save. The goal is two workers at least 1.7 times one; the overhead row compares partitioned and
+unpartitioned with one worker (per row). The load average before the runs is reported: the machine is shared.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+ROWS = int(os.environ.get("GALLEY_BENCH_SCORE_ROWS", 2_000_000))
+
+
+def run(repo_root):
+    load = os.getloadavg()
+    env = dict(os.environ, GALLEY_BENCH_SCORE_ROWS=str(ROWS))
+    res = subprocess.run(
+        ["go", "test", "-count=1", "-run", "^$", "-bench", "^BenchmarkScoringThroughput$", "-benchtime", "1x",
+         "-timeout", "60m", "./cmd/galley"],
+        cwd=repo_root, capture_output=True, text=True, env=env,
+    )
+    if res.returncode != 0:
+        raise RuntimeError(f"BenchmarkScoringThroughput failed:\n{res.stdout}\n{res.stderr}")
+    m = re.search(r"^BenchmarkScoringThroughput(-\d+)?\s+\d+\s+(.*)$", res.stdout, re.M)
+    if not m:
+        raise RuntimeError(f"no result:\n{res.stdout}")
+    fields = m.group(2).split()
+    x = {unit: float(v) for v, unit in zip(fields[::2], fields[1::2])}
+    la = f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} before"
+    speedup = x["2workers-rows/s"] / x["1worker-rows/s"]
+    per_row_us = (1 / x["1worker-rows/s"] - 1 / x["unpartitioned-rows/s"]) * 1e6
+    rows = []
+    for case, key in (("unpartitioned, 1 worker", "unpartitioned"), ("partitioned, 1 worker", "1worker"),
+                      ("partitioned, 2 workers", "2workers")):
+        rows.append({"suite": "scoring", "case": case, "rows": ROWS, "parts": int(x["parts"]) if key != "unpartitioned" else 1,
+                     "scoring": f"{x[key + '-rows/s']:,.0f} rows/s", "whole run": f"{x[key + '-total-rows/s']:,.0f} rows/s",
+                     "peer": "", "goal": "report", "met": "", "note": la})
+    rows.append({"suite": "scoring", "case": "2 workers ÷ 1 worker (partitioned)", "rows": ROWS, "parts": int(x["parts"]),
+                 "scoring": f"{speedup:.2f}×", "whole run": f"{x['2workers-total-rows/s'] / x['1worker-total-rows/s']:.2f}×",
+                 "peer": "", "goal": "≥ 1.7× (scoring)", "met": "yes" if speedup >= 1.7 else "no", "note": la})
+    rows.append({"suite": "scoring", "case": "partitioning overhead, 1 worker", "rows": ROWS, "parts": int(x["parts"]),
+                 "scoring": f"{per_row_us:+.2f} µs/row ({x['unpartitioned-rows/s'] / x['1worker-rows/s'] - 1:+.1%})",
+                 "whole run": "", "peer": "", "goal": "report", "met": "", "note": la})
+    return rows
+
+
+if __name__ == "__main__":
+    repo = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
+    for r in run(os.path.abspath(repo)):
+        print(r)
