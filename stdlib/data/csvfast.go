@@ -50,6 +50,9 @@ func (e *csvEngine) fastField(c *segCol, buf []byte, p int, end byte) int {
 	if p >= n {
 		return fastNo
 	}
+	if c.kind == kSkip {
+		return ends(buf, e.fieldEnd(buf, p), end)
+	}
 	if q := ends(buf, p, end); q >= 0 {
 		// An empty field.
 		if c.kind == kStr && !e.cv.empty {
