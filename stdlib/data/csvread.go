@@ -54,6 +54,9 @@ type csvEngine struct {
 	fastOK   bool // the delimiter cannot be part of a number or bool
 	numNull  bool // some null token starts like a number
 	atEOF    bool // buf ends the input (else its last record may be cut off)
+	// skipRun[j] counts the columns from j on, up to the first one
+	// read, that are not read (kSkip)
+	skipRun []int
 }
 
 func newCSVEngine(cv *converter, buf []byte, delim byte) *csvEngine {
@@ -296,6 +299,15 @@ func (e *csvEngine) rebuild(s *csvSeg, j int, k colKind, n int, tok *recTok) {
 // last record that continues past it.
 func readCSVSegments(e *csvEngine, line, pos, segBytes int, g *faultGuard) (*Frame, int, error) {
 	buf, cv := e.buf, e.cv
+	e.skipRun = make([]int, e.ncols)
+	for j := e.ncols - 1; j >= 0; j-- {
+		if e.kinds[j] == kSkip {
+			e.skipRun[j] = 1
+			if j+1 < e.ncols {
+				e.skipRun[j] += e.skipRun[j+1]
+			}
+		}
+	}
 	segs := cutSegments(buf, pos, segBytes)
 	// Line numbers at each cut, valid for cuts that turn out to be record
 	// boundaries.

@@ -141,6 +141,25 @@ func (r *CSVReader) window(from, want int) (int, error) {
 	off, count := from, 0 // off: past the last line end found, from r.start
 	for {
 		b := r.buf[r.start+off : r.end]
+		// Whole blocks of line ends are counted at once; the cut is
+		// looked for line by line only in the block holding it.
+		const block = 64 << 10
+		for len(b) > block && count < want {
+			n := bytes.Count(b[:block], []byte{'\n'})
+			if count+n >= want {
+				break
+			}
+			if n > 0 {
+				// off stays just past a line end: move it to the block's
+				// last one.
+				last := bytes.LastIndexByte(b[:block], '\n')
+				count += n
+				off += last + 1
+				b = b[last+1:]
+				continue
+			}
+			break
+		}
 		for count < want {
 			i := bytes.IndexByte(b, '\n')
 			if i < 0 {

@@ -273,7 +273,9 @@ func FuzzReadCSV(f *testing.F) {
 		"n\n1\n\r\n2\n-\n3\n",
 		// Quoted line breaks where a window of a few lines ends.
 		"a,b\r\n1,\"x\r\ny\"\r\n2,\"\n\n\"\r\n3, \r\n4,\"q\"\"\nr\"\n",
-		"a,b,c\n1,2,3\n4,5\n6,\"7\n8\",9\n"} {
+		"a,b,c\n1,2,3\n4,5\n6,\"7\n8\",9\n",
+		// Columns passed over hold quotes, \r and empty first fields.
+		"a,b,c,d\n,1,\"x,y\",\n,2,q\"r,\r\n3,3,,z\r\n,4,\"\"\"\",w\n"} {
 		f.Add([]byte(s), uint8(0))
 		f.Add([]byte(s), uint8(4))
 	}
@@ -308,9 +310,17 @@ func FuzzReadCSV(f *testing.F) {
 		// the same rows, problems and first error as one window.
 		if segErr == nil && seg.NumRows() > 0 {
 			types := seg.DTypes()
-			window := func(chunk int) ([]string, []Problem, error) {
+			// sel: the columns compared; project: decode only those.
+			window := func(chunk int, sel []string, project bool) ([]string, []Problem, error) {
 				r := NewCSVReader(strings.NewReader(string(in)), CSVOptions{BadRows: o.BadRows, Types: types, ChunkRows: chunk, Allocator: mem})
 				r.segBytes = 1
+				if project {
+					need := map[string]bool{}
+					for _, n := range sel {
+						need[n] = true
+					}
+					r.project(need)
+				}
 				var cells []string
 				for {
 					g, err := r.Next()
@@ -323,17 +333,36 @@ func FuzzReadCSV(f *testing.F) {
 					if g.NumRows() > chunk {
 						t.Fatalf("chunk of %d rows, want at most %d", g.NumRows(), chunk)
 					}
-					cells = append(cells, cellsOf(g)...)
+					h, err := g.Select(sel...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cells = append(cells, cellsOf(h)...)
+					h.Release()
 					g.Release()
 				}
 			}
-			wantCells, wantProblems, wantErr := window(1 << 30)
-			gotCells, gotProblems, gotErr := window(1 + int(policy/3)%4)
+			names := seg.Names()
+			wantCells, wantProblems, wantErr := window(1<<30, names, false)
+			gotCells, gotProblems, gotErr := window(1+int(policy/3)%4, names, false)
 			if fmt.Sprint(wantErr) != fmt.Sprint(gotErr) {
 				t.Fatalf("windowed error %v, want %v", gotErr, wantErr)
 			}
 			if wantErr == nil && (!reflect.DeepEqual(gotCells, wantCells) || fmt.Sprint(gotProblems) != fmt.Sprint(wantProblems)) {
 				t.Fatalf("windowed read gave %q with problems %+v, want %q with %+v", gotCells, gotProblems, wantCells, wantProblems)
+			}
+			// Decoding every other column reads the same values of those,
+			// when no value of the others was bad.
+			var odd []string
+			for j := 1; j < len(names); j += 2 {
+				odd = append(odd, names[j])
+			}
+			if wantErr == nil && len(wantProblems) == 0 && len(odd) > 0 {
+				want, _, _ := window(1<<30, odd, false)
+				got, _, err := window(1+int(policy/3)%4, odd, true)
+				if err != nil || !reflect.DeepEqual(got, want) {
+					t.Fatalf("decoding %v only: %q (%v), want %q", odd, got, err, want)
+				}
 			}
 		}
 		if segErr == nil {
