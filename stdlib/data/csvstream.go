@@ -214,6 +214,8 @@ func (r *CSVReader) Next() (*Frame, error) {
 		if f != nil {
 			return f, nil
 		}
+		// Only blank lines or skipped rows: read on from where they ended.
+		from, want = 0, r.o.ChunkRows
 		if used == 0 && !atEOF {
 			// The first record runs past the window's last line end:
 			// take in the whole record and ChunkRows-1 lines after it,
