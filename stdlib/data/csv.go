@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 	"unsafe"
 
-	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
@@ -44,8 +41,9 @@ type CSVOptions struct {
 	// NullValues are the values read as null; nil means DefaultNullValues.
 	NullValues []string
 	BadRows    BadRows
-	// ChunkRows is how many rows each Next of a CSVReader returns
-	// (default 65536). The first chunk fixes the inferred types.
+	// ChunkRows is how many rows each Next of a CSVReader returns at most
+	// (default 65536): fewer where quoted fields hold line breaks or lines
+	// are blank. The first chunk fixes the inferred types.
 	ChunkRows int
 	Allocator memory.Allocator // default memory.DefaultAllocator
 }
@@ -123,7 +121,10 @@ func readCSVGuarded(buf []byte, file string, o CSVOptions, segBytes int, g *faul
 	if err != nil {
 		return nil, err
 	}
-	return readCSVSegments(p, conv, buf, pos, segBytes, g)
+	e := newCSVEngine(conv, buf, p.delim)
+	e.atEOF = true
+	f, _, err := readCSVSegments(e, p.line, pos, segBytes, g)
+	return f, err
 }
 
 func (cv *converter) where(line int) string {
@@ -135,31 +136,39 @@ func newParser(buf []byte, file string, o CSVOptions) *csvParser {
 	if o.Delimiter == 0 {
 		d = detectDelimiter(buf)
 	}
-	return &csvParser{delim: d, file: file, line: 1, policy: o.BadRows}
+	return &csvParser{delim: d, file: file, line: 1}
 }
 
 // header parses the first record into column names. With NoHeader it only
-// counts the fields and consumes nothing.
+// counts the fields and consumes nothing. Blank lines before it are
+// skipped.
 func (p *csvParser) header(buf []byte, atEOF bool, o CSVOptions) ([]string, int, error) {
-	var c rawChunk
-	line := p.line
-	policy := p.policy
-	p.policy = BadRowsError
-	n, err := p.parse(buf, atEOF, &c, 1)
-	p.policy = policy
-	if err != nil {
-		return nil, 0, err
-	}
-	if c.nrows == 0 {
-		if !atEOF {
-			return nil, 0, errNeedMore
+	tok := &recTok{delim: p.delim}
+	pos, line := 0, p.line
+	var fields [][]byte
+	for fields == nil {
+		if pos >= len(buf) {
+			if !atEOF {
+				return nil, 0, errNeedMore
+			}
+			return nil, 0, fmt.Errorf("%s: no header line (empty input)", p.where(line))
 		}
-		return nil, 0, fmt.Errorf("%s: no header line (empty input)", p.where(line))
+		next, lines, st := tok.next(buf, pos, atEOF)
+		switch st {
+		case recNeedMore:
+			return nil, 0, errNeedMore
+		case recUnterminated:
+			return nil, 0, fmt.Errorf("%s: unterminated quoted field", p.where(line))
+		case recOK:
+			fields = tok.fields
+		}
+		pos = next
+		line += lines
 	}
-	names := make([]string, c.ncols)
+	names := make([]string, len(fields))
 	seen := map[string]int{}
 	for j := range names {
-		name := strings.TrimSpace(string(c.field(0, j)))
+		name := strings.TrimSpace(string(fields[j]))
 		if o.NoHeader || name == "" {
 			name = fmt.Sprintf("col%d", j+1)
 		}
@@ -171,29 +180,23 @@ func (p *csvParser) header(buf []byte, atEOF bool, o CSVOptions) ([]string, int,
 		names[j] = name
 	}
 	if o.NoHeader {
-		p.line = line
 		return names, 0, nil
 	}
-	return names, n, nil
+	p.line = line
+	return names, pos, nil
 }
 
 var errNeedMore = errors.New("need more input")
 
-func mergeProblems(a, b []Problem) []Problem {
-	out := append(append([]Problem(nil), a...), b...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
-	return out
-}
-
-// converter turns raw chunks into typed Arrow columns.
+// converter holds what converting fields to values needs: the column
+// names, the null tokens and the forced types.
 type converter struct {
 	names  []string
 	file   string
 	o      CSVOptions
 	nulls  map[string]bool
-	first  [256]bool // first bytes of null tokens, to skip most lookups
-	empty  bool      // "" is a null token
-	forced []DType   // per column: the type to use, or "" to infer
+	empty  bool    // "" is a null token
+	forced []DType // per column: the type to use, or "" to infer
 }
 
 func newConverter(names []string, file string, o CSVOptions) (*converter, error) {
@@ -202,8 +205,6 @@ func newConverter(names []string, file string, o CSVOptions) (*converter, error)
 		c.nulls[v] = true
 		if v == "" {
 			c.empty = true
-		} else {
-			c.first[v[0]] = true
 		}
 	}
 	for name, t := range o.Types {
@@ -226,102 +227,6 @@ func indexOf(names []string, name string) int {
 		}
 	}
 	return -1
-}
-
-// convert builds a frame from chunks. fixed, when not nil, gives every
-// column's type (later chunks of a stream).
-func (cv *converter) convert(chunks []*rawChunk, fixed []DType) (*Frame, error) {
-	mem := cv.o.Allocator
-	ncols := len(cv.names)
-	total := 0
-	for _, c := range chunks {
-		total += c.nrows
-	}
-	cols := make([]arrow.Array, ncols)
-	results := make([]colResult, ncols)
-	parallel(ncols, func(j int) {
-		t := cv.forced[j]
-		if fixed != nil {
-			t = fixed[j]
-		}
-		if t != "" {
-			results[j] = cv.column(chunks, j, t, false, total)
-			return
-		}
-		for _, t := range []DType{Int64, Float64, Bool, Timestamp, String} {
-			r := cv.column(chunks, j, t, true, total)
-			if !r.failed {
-				if t != String && r.nonNull == 0 {
-					r.arr.Release()
-					continue
-				}
-				results[j] = r
-				return
-			}
-		}
-	})
-	var problems []Problem
-	skip := map[int]bool{}
-	var err error
-	for j, r := range results {
-		cols[j] = r.arr
-		if r.err != nil && err == nil {
-			err = r.err
-		}
-		problems = append(problems, r.problems...)
-		for _, row := range r.skip {
-			skip[row] = true
-		}
-	}
-	if err != nil {
-		releaseAll(cols)
-		return nil, err
-	}
-	f, err := newFrame(mem, append([]string(nil), cv.names...), cols)
-	if err != nil {
-		return nil, err
-	}
-	if len(skip) > 0 {
-		keep := make([]int32, 0, f.nrows-len(skip))
-		for i := 0; i < f.nrows; i++ {
-			if !skip[i] {
-				keep = append(keep, int32(i))
-			}
-		}
-		g := f.take(keep)
-		f.Release()
-		f = g
-	}
-	f.problems = mergeProblems(nil, problems)
-	return f, nil
-}
-
-type colResult struct {
-	arr      arrow.Array
-	failed   bool // strict conversion met a value of another type
-	nonNull  int
-	problems []Problem
-	skip     []int
-	err      error
-}
-
-// isNull reports whether raw field b is null for a column of type t.
-func (cv *converter) isNull(b []byte, t DType) bool {
-	if len(b) == 0 {
-		return cv.empty || t != String
-	}
-	if cv.first[b[0]] && cv.nulls[string(b)] {
-		return true
-	}
-	if t != String {
-		for _, ch := range b {
-			if ch != ' ' && ch != '\t' {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 func bstr(b []byte) string {
@@ -363,120 +268,4 @@ func parseBool(s string) (bool, bool) {
 		return false, true
 	}
 	return false, false
-}
-
-// column converts column j of every chunk to type t. In strict mode the
-// first unparsable value fails the attempt; otherwise it is handled by the
-// bad-row policy.
-func (cv *converter) column(chunks []*rawChunk, j int, t DType, strict bool, total int) colResult {
-	mem := cv.o.Allocator
-	var res colResult
-	var valid []bool
-	setNull := func(i int) {
-		if valid == nil {
-			valid = make([]bool, total)
-			for k := range valid {
-				valid[k] = true
-			}
-		}
-		valid[i] = false
-	}
-	var (
-		ibuf, fbuf *memory.Buffer
-		ints       []int64
-		floats     []float64
-		bools      []bool
-		strs       []string
-		layout     int
-	)
-	switch t {
-	case Int64, Timestamp:
-		ibuf, ints = allocFixed[int64](mem, total)
-	case Float64:
-		fbuf, floats = allocFixed[float64](mem, total)
-	case Bool:
-		bools = make([]bool, total)
-	case String:
-		strs = make([]string, total)
-	}
-	release := func() {
-		if ibuf != nil {
-			ibuf.Release()
-		}
-		if fbuf != nil {
-			fbuf.Release()
-		}
-	}
-	row := 0
-	for _, c := range chunks {
-		for r := 0; r < c.nrows; r, row = r+1, row+1 {
-			b := c.field(r, j)
-			if c.forcedNull(r, j) || cv.isNull(b, t) {
-				setNull(row)
-				continue
-			}
-			res.nonNull++
-			ok := true
-			switch t {
-			case Int64:
-				v, err := strconv.ParseInt(strings.TrimSpace(bstr(b)), 10, 64)
-				ints[row], ok = v, err == nil
-			case Float64:
-				v, err := strconv.ParseFloat(strings.TrimSpace(bstr(b)), 64)
-				floats[row], ok = v, err == nil
-			case Bool:
-				bools[row], ok = parseBool(strings.TrimSpace(bstr(b)))
-			case Timestamp:
-				var tm time.Time
-				tm, ok = parseTime(strings.TrimSpace(bstr(b)), &layout)
-				ints[row] = tm.UnixMicro()
-			case String:
-				strs[row] = bstr(b)
-			}
-			if ok {
-				continue
-			}
-			if strict {
-				release()
-				return colResult{failed: true}
-			}
-			setNull(row)
-			val := string(b)
-			if len(val) > 40 {
-				val = val[:40] + "…"
-			}
-			reason := fmt.Sprintf("cannot parse %q as %s", val, t)
-			switch cv.o.BadRows {
-			case BadRowsError:
-				release()
-				return colResult{err: fmt.Errorf("%s: column %q: %s (set CSVOptions.Types to read it as another type, or BadRows to null or skip bad values)",
-					(&csvParser{file: cv.file}).where(int(c.lines[r])), cv.names[j], reason)}
-			case BadRowsNull:
-				res.problems = append(res.problems, Problem{File: cv.file, Line: int(c.lines[r]), Column: cv.names[j], Value: val, Reason: reason, Action: "null"})
-			case BadRowsSkip:
-				res.problems = append(res.problems, Problem{File: cv.file, Line: int(c.lines[r]), Column: cv.names[j], Value: val, Reason: reason, Action: "skip"})
-				res.skip = append(res.skip, row)
-			}
-		}
-	}
-	vb, nulls := validityBuf(mem, valid, total)
-	switch t {
-	case Int64:
-		res.arr = makeArray(arrow.PrimitiveTypes.Int64, total, nulls, vb, ibuf)
-	case Timestamp:
-		res.arr = makeArray(tsType, total, nulls, vb, ibuf)
-	case Float64:
-		res.arr = makeArray(arrow.PrimitiveTypes.Float64, total, nulls, vb, fbuf)
-	case Bool:
-		if vb != nil {
-			vb.Release()
-		}
-		res.arr = boolArray(mem, bools, valid)
-	case String:
-		if vb != nil {
-			vb.Release()
-		}
-		res.arr = stringArray(mem, strs, valid)
-	}
-	return res
 }

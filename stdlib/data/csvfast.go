@@ -16,6 +16,7 @@ import (
 const (
 	fastNo       = -1 // the general path must read the field
 	fastNewLevel = -2 // the field is a string without a code yet
+	skipMore     = -3 // skipFields: go on to the next field
 )
 
 // fastRow converts the record at buf[pos:] and returns where the next one
@@ -24,13 +25,21 @@ func (e *csvEngine) fastRow(s *csvSeg, buf []byte, pos int) int {
 	cols := s.cols
 	last := len(cols) - 1
 	p := pos
-	for j := range cols {
+	for j := 0; j < len(cols); j++ {
 		c := &cols[j]
-		end := e.delim
-		if j == last {
-			end = '\n'
+		var q int
+		if c.kind == kSkip {
+			// A run of columns nobody reads is passed over at once.
+			k := e.skipRun[j]
+			q = e.skipFields(buf, p, k, j+k-1 == last)
+			j += k - 1
+		} else {
+			end := e.delim
+			if j == last {
+				end = '\n'
+			}
+			q = e.fastField(c, buf, p, end)
 		}
-		q := e.fastField(c, buf, p, end)
 		if q < 0 {
 			for k := 0; k < j; k++ {
 				cols[k].pop()
@@ -151,6 +160,54 @@ func (e *csvEngine) fastField(c *segCol, buf []byte, p int, end byte) int {
 		c.valid = append(c.valid, true)
 	}
 	return q
+}
+
+// skipFields returns the index of the terminator after the k fields at
+// buf[p:], the last of them ending the record when atEnd, or fastNo when
+// one of them holds a quote or a \r, or the record has other fields than
+// that: the general path then reads them.
+func (e *csvEngine) skipFields(buf []byte, p, k int, atEnd bool) int {
+	dm, nm := uint64(e.delim)*ones, uint64('\n')*ones
+	const qm, rm = uint64('"') * ones, uint64('\r') * ones
+	at := func(i int) int {
+		switch buf[i] {
+		case e.delim:
+			if k--; k > 0 {
+				return skipMore
+			}
+			if atEnd {
+				return fastNo
+			}
+			return i
+		case '\n':
+			if k == 1 && atEnd {
+				return i
+			}
+		case '\r':
+			if k == 1 && atEnd && i+1 < len(buf) && buf[i+1] == '\n' {
+				return i + 1
+			}
+		}
+		return fastNo
+	}
+	i := p
+	for ; i+8 <= len(buf); i += 8 {
+		w := binary.LittleEndian.Uint64(buf[i:])
+		for m := zeroBytes(w^dm) | zeroBytes(w^nm) | zeroBytes(w^qm) | zeroBytes(w^rm); m != 0; m &= m - 1 {
+			if q := at(i + bits.TrailingZeros64(m)>>3); q != skipMore {
+				return q
+			}
+		}
+	}
+	for ; i < len(buf); i++ {
+		switch buf[i] {
+		case e.delim, '\n', '"', '\r':
+			if q := at(i); q != skipMore {
+				return q
+			}
+		}
+	}
+	return fastNo
 }
 
 // ends returns the index of the terminator end at buf[i], taking \r\n for

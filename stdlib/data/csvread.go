@@ -14,8 +14,9 @@ import (
 // segments are parsed speculatively: a segment counts only if the one before
 // it ended exactly at the cut, and otherwise the two are parsed again as one.
 // The typed slices are then merged column by column into Arrow arrays.
-// CSVReader keeps the chunked engine in csvparse.go; both implement the same
-// grammar, and the fuzz test holds them to the same results.
+// CSVReader runs the same engine over one window of its input at a time;
+// the last record of a window that does not end the input may be cut off,
+// and is left for the next window.
 //
 // Its parts: typed segment columns and the value parsers in
 // csvread_columns.go, the record tokenizer in csvread_tokens.go, and the
@@ -52,6 +53,10 @@ type csvEngine struct {
 	nullLens [256]uint64
 	fastOK   bool // the delimiter cannot be part of a number or bool
 	numNull  bool // some null token starts like a number
+	atEOF    bool // buf ends the input (else its last record may be cut off)
+	// skipRun[j] counts the columns from j on, up to the first one
+	// read, that are not read (kSkip)
+	skipRun []int
 }
 
 func newCSVEngine(cv *converter, buf []byte, delim byte) *csvEngine {
@@ -95,7 +100,7 @@ func (e *csvEngine) null(b []byte, k colKind) bool {
 // parseSeg tokenizes and converts buf[s.lo:s.hi].
 func (e *csvEngine) parseSeg(s *csvSeg) {
 	buf := e.buf[:s.hi]
-	atEOF := s.hi == len(e.buf)
+	atEOF := s.hi == len(e.buf) && e.atEOF
 	cv := e.cv
 	policy := cv.o.BadRows
 	tok := &recTok{delim: e.delim}
@@ -164,7 +169,7 @@ func (e *csvEngine) parseSeg(s *csvSeg) {
 		}
 		fields := tok.fields
 		if nf := len(fields); nf != e.ncols {
-			reason := fmt.Sprintf("expected %d fields, got %d", e.ncols, nf)
+			reason := raggedReason(cv.names, nf)
 			switch policy {
 			case BadRowsError:
 				s.err = fmt.Errorf("%s: %s (set BadRows to BadRowsNull or BadRowsSkip to continue)", cv.where(at), reason)
@@ -181,6 +186,9 @@ func (e *csvEngine) parseSeg(s *csvSeg) {
 		skipped := false
 		for j := range s.cols {
 			c := &s.cols[j]
+			if c.kind == kSkip {
+				continue
+			}
 			if j >= len(fields) {
 				c.appendNull(r)
 				continue
@@ -221,6 +229,14 @@ func (e *csvEngine) parseSeg(s *csvSeg) {
 		}
 		pos = next
 	}
+}
+
+// raggedReason says how a record of nf fields misses the columns.
+func raggedReason(names []string, nf int) string {
+	if nf < len(names) {
+		return fmt.Sprintf("expected %d fields, got %d: no value for column %q", len(names), nf, names[nf])
+	}
+	return fmt.Sprintf("expected %d fields, got %d: field %d is past the last column %q", len(names), nf, len(names)+1, names[len(names)-1])
 }
 
 // rawField returns field j of the segment's row r, tokenizing it again;
@@ -277,9 +293,21 @@ func (e *csvEngine) rebuild(s *csvSeg, j int, k colKind, n int, tok *recTok) {
 	}
 }
 
-// readCSVSegments parses buf[pos:] in segments of at least segBytes.
-func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int, g *faultGuard) (*Frame, error) {
-	e := newCSVEngine(cv, buf, p.delim)
+// readCSVSegments parses e.buf[pos:], whose first record starts on line
+// line, in segments of at least segBytes. It returns the frame and where
+// parsing stopped: the end of e.buf, or (unless e.atEOF) the start of a
+// last record that continues past it.
+func readCSVSegments(e *csvEngine, line, pos, segBytes int, g *faultGuard) (*Frame, int, error) {
+	buf, cv := e.buf, e.cv
+	e.skipRun = make([]int, e.ncols)
+	for j := e.ncols - 1; j >= 0; j-- {
+		if e.kinds[j] == kSkip {
+			e.skipRun[j] = 1
+			if j+1 < e.ncols {
+				e.skipRun[j] += e.skipRun[j+1]
+			}
+		}
+	}
 	segs := cutSegments(buf, pos, segBytes)
 	// Line numbers at each cut, valid for cuts that turn out to be record
 	// boundaries.
@@ -287,7 +315,7 @@ func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int,
 	parallel(len(segs), func(k int) {
 		g.do(func() { counts[k] = bytes.Count(buf[segs[k].lo:segs[k].hi], []byte{'\n'}) })
 	})
-	line, rows := p.line, 0
+	rows := 0
 	for k, s := range segs {
 		s.line = line
 		line += counts[k]
@@ -301,14 +329,15 @@ func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int,
 	parallel(len(segs), func(k int) { g.do(func() { e.parseSeg(segs[k]) }) })
 	if err := g.failed(); err != nil {
 		e.releaseSlabs()
-		return nil, err
+		return nil, 0, err
 	}
 	// Keep the segments that start on a record boundary; parse again
-	// those that did not.
+	// those that did not. Only the last may stop short, when its last
+	// record continues past buf.
 	var kept []*csvSeg
 	for k := 0; k < len(segs); k++ {
 		s := segs[k]
-		for s.err == nil && s.end != s.hi {
+		for s.err == nil && s.end != s.hi && k+1 < len(segs) {
 			// The cut fell inside a quoted field: take the next
 			// segment in too.
 			k++
@@ -317,11 +346,12 @@ func readCSVSegments(p *csvParser, cv *converter, buf []byte, pos, segBytes int,
 		}
 		if s.err != nil {
 			e.releaseSlabs()
-			return nil, s.err
+			return nil, 0, s.err
 		}
 		kept = append(kept, s)
 	}
-	return e.merge(kept, g)
+	f, err := e.merge(kept, g)
+	return f, kept[len(kept)-1].end, err
 }
 
 func (e *csvEngine) releaseSlabs() {

@@ -19,6 +19,7 @@ const (
 	kBool
 	kTime
 	kStr
+	kSkip // not decoded: a stream's steps do not need the column
 )
 
 func kindOf(t DType) colKind {

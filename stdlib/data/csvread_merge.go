@@ -19,6 +19,9 @@ func (e *csvEngine) merge(segs []*csvSeg, g *faultGuard) (*Frame, error) {
 	cols := make([]arrow.Array, e.ncols)
 	parallel(e.ncols, func(j int) {
 		k := e.kinds[j]
+		if k == kSkip {
+			return
+		}
 		if k == kNone {
 			for _, s := range segs {
 				k = join(k, s.cols[j].kind)
@@ -51,7 +54,15 @@ func (e *csvEngine) merge(segs []*csvSeg, g *faultGuard) (*Frame, error) {
 		}
 		base += len(s.rows)
 	}
-	f, err := newFrame(mem, append([]string(nil), e.cv.names...), cols)
+	var names []string
+	kept := cols[:0]
+	for j, a := range cols {
+		if e.kinds[j] != kSkip {
+			names = append(names, e.cv.names[j])
+			kept = append(kept, a)
+		}
+	}
+	f, err := newFrame(mem, names, kept)
 	if err != nil {
 		return nil, err
 	}

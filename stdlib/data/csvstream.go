@@ -13,10 +13,13 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 )
 
-// CSVReader reads a CSV file in chunks of CSVOptions.ChunkRows rows, for
-// files larger than memory. Types are inferred from the first chunk (or set
-// with CSVOptions.Types) and then fixed: a later value that does not parse
-// is a bad row under the chosen policy.
+// CSVReader reads a CSV file in chunks of at most CSVOptions.ChunkRows
+// rows, for files larger than memory. Each chunk is a window of the input
+// cut after ChunkRows line ends, parsed by ReadCSV's engine on every core,
+// so a chunk has fewer rows only where quoted fields hold line breaks or
+// lines are blank. Types are inferred from the first chunk (or set with
+// CSVOptions.Types) and then fixed: a later value that does not parse is a
+// bad row under the chosen policy.
 //
 //	r, err := data.OpenCSV("big.csv", data.CSVOptions{ChunkRows: 100_000})
 //	defer r.Close()
@@ -35,11 +38,13 @@ type CSVReader struct {
 	p        *csvParser
 	conv     *converter
 	names    []string
-	types    []DType
+	need     map[string]bool // columns to decode; nil: all
+	kinds    []colKind       // per column, once the first chunk fixed them (kSkip: not decoded)
 	buf      []byte
 	start    int
 	end      int
 	eof      bool
+	segBytes int // smallest part of a window parsed on its own
 	problems []Problem
 	err      error
 }
@@ -58,10 +63,10 @@ func OpenCSV(path string, opts ...CSVOptions) (*CSVReader, error) {
 
 // NewCSVReader reads CSV text from src in chunks.
 func NewCSVReader(src io.Reader, opts ...CSVOptions) *CSVReader {
-	return &CSVReader{src: src, o: csvOpts(opts), buf: make([]byte, 1<<20)}
+	return &CSVReader{src: src, o: csvOpts(opts), buf: make([]byte, 1<<20), segBytes: csvSegmentBytes}
 }
 
-// fill reads more input, growing the buffer when a record fills it.
+// fill reads more input, growing the buffer when the unread part fills it.
 func (r *CSVReader) fill() error {
 	if r.start > 0 {
 		copy(r.buf, r.buf[r.start:r.end])
@@ -126,6 +131,56 @@ func (r *CSVReader) Names() []string { return r.names }
 // Problems lists every bad row seen so far.
 func (r *CSVReader) Problems() []Problem { return r.problems }
 
+// project limits the columns decoded to those named in need (the others
+// are still split off, never converted). Called before the first chunk.
+func (r *CSVReader) project(need map[string]bool) { r.need = need }
+
+// window returns where the next chunk's bytes end: just past the want-th
+// line end after r.start+from, or at the end of the input.
+func (r *CSVReader) window(from, want int) (int, error) {
+	off, count := from, 0 // off: past the last line end found, from r.start
+	for {
+		b := r.buf[r.start+off : r.end]
+		// Whole blocks of line ends are counted at once; the cut is
+		// looked for line by line only in the block holding it.
+		const block = 64 << 10
+		for len(b) > block && count < want {
+			n := bytes.Count(b[:block], []byte{'\n'})
+			if count+n >= want {
+				break
+			}
+			if n > 0 {
+				// off stays just past a line end: move it to the block's
+				// last one.
+				last := bytes.LastIndexByte(b[:block], '\n')
+				count += n
+				off += last + 1
+				b = b[last+1:]
+				continue
+			}
+			break
+		}
+		for count < want {
+			i := bytes.IndexByte(b, '\n')
+			if i < 0 {
+				break
+			}
+			count++
+			off += i + 1
+			b = b[i+1:]
+		}
+		if count == want {
+			return r.start + off, nil
+		}
+		if r.eof {
+			return r.end, nil
+		}
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
+	}
+}
+
 // Next returns the next chunk, or io.EOF when the input is exhausted.
 func (r *CSVReader) Next() (*Frame, error) {
 	if r.err != nil {
@@ -137,47 +192,126 @@ func (r *CSVReader) Next() (*Frame, error) {
 			return nil, err
 		}
 	}
-	c := &rawChunk{ncols: len(r.names)}
-	for c.nrows < r.o.ChunkRows {
-		n, err := r.p.parse(r.buf[r.start:r.end], r.eof, c, r.o.ChunkRows)
-		r.start += n
+	from, want := 0, r.o.ChunkRows
+	for {
+		cut, err := r.window(from, want)
 		if err != nil {
 			r.err = err
 			return nil, err
 		}
 		if r.eof && r.start >= r.end {
-			break
+			r.err = io.EOF
+			return nil, io.EOF
 		}
-		if c.nrows < r.o.ChunkRows {
-			if err := r.fill(); err != nil {
+		atEOF := r.eof && cut == r.end
+		f, used, err := r.parse(r.buf[r.start:cut], atEOF)
+		if err != nil {
+			r.err = err
+			return nil, err
+		}
+		r.p.line += bytes.Count(r.buf[r.start:r.start+used], []byte{'\n'})
+		r.start += used
+		if f != nil {
+			return f, nil
+		}
+		// Only blank lines or skipped rows: read on from where they ended.
+		from, want = 0, r.o.ChunkRows
+		if used == 0 && !atEOF {
+			// The first record runs past the window's last line end:
+			// take in the whole record and ChunkRows-1 lines after it,
+			// which end at most as many records.
+			if from, err = r.recordEnd(); err != nil {
 				r.err = err
 				return nil, err
 			}
+			want = r.o.ChunkRows - 1
 		}
 	}
-	if c.nrows == 0 && r.eof && r.start >= r.end {
-		if len(r.p.problems) > 0 {
-			r.problems = append(r.problems, r.p.problems...)
-			r.p.problems = nil
+}
+
+// recordEnd returns where the record at r.start (after any blank lines)
+// ends, from r.start, reading more input as needed.
+func (r *CSVReader) recordEnd() (int, error) {
+	tok := &recTok{delim: r.p.delim}
+	for {
+		for pos := r.start; pos < r.end; {
+			next, _, st := tok.next(r.buf[:r.end], pos, r.eof)
+			if st == recNeedMore {
+				break
+			}
+			if st != recBlank {
+				return next - r.start, nil
+			}
+			pos = next
 		}
-		r.err = io.EOF
-		return nil, io.EOF
+		if r.eof {
+			return r.end - r.start, nil
+		}
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
 	}
-	f, err := r.conv.convert([]*rawChunk{c}, r.types)
+}
+
+// parse reads the records of buf with the segmented engine and returns
+// them as a frame (nil when none were left after bad rows) and how many
+// bytes they took; unless atEOF, a record cut off at the end of buf is
+// left for the next window.
+func (r *CSVReader) parse(buf []byte, atEOF bool) (*Frame, int, error) {
+	e := newCSVEngine(r.conv, buf, r.p.delim)
+	e.atEOF = atEOF
+	if r.kinds != nil {
+		copy(e.kinds, r.kinds)
+	} else if r.need != nil {
+		kept := 0
+		for j, name := range r.names {
+			if r.need[name] {
+				kept++
+			} else {
+				e.kinds[j] = kSkip
+			}
+		}
+		if kept == 0 {
+			// Nothing named is in the file: keep the first column so
+			// chunks still count rows, and let the step name the problem.
+			e.kinds[0] = r.kinds0()
+		}
+	}
+	var g faultGuard
+	f, used, err := readCSVSegments(e, r.p.line, 0, r.segBytes, &g)
 	if err != nil {
-		r.err = err
-		return nil, err
+		return nil, 0, err
 	}
-	if r.types == nil {
-		r.types = make([]DType, len(f.schema))
-		for i, fl := range f.schema {
-			r.types[i] = fl.Type
+	r.problems = append(r.problems, f.problems...)
+	if f.NumRows() == 0 {
+		f.Release()
+		return nil, used, nil
+	}
+	if r.kinds == nil {
+		// The first chunk fixes the types of the columns it inferred.
+		r.kinds = append([]colKind(nil), e.kinds...)
+		for j, k := range r.kinds {
+			if k == kSkip {
+				continue
+			}
+			i := f.schema.Index(r.names[j])
+			t := f.schema[i].Type
+			r.kinds[j] = kindOf(t)
+			if r.conv.forced[j] == "" {
+				r.conv.forced[j] = t
+			}
 		}
 	}
-	f.problems = mergeProblems(r.p.problems, f.problems)
-	r.p.problems = nil
-	r.problems = append(r.problems, f.problems...)
-	return f, nil
+	return f, used, nil
+}
+
+// kinds0 is the kind the first column is read as when no column is
+// needed: its forced type's, else inferred.
+func (r *CSVReader) kinds0() colKind {
+	if t := r.conv.forced[0]; t != "" {
+		return kindOf(t)
+	}
+	return kNone
 }
 
 // Close closes the file opened by OpenCSV.
@@ -243,12 +377,13 @@ func (w *CSVWriter) Write(f *Frame) error {
 	}
 	// Format a block of rows per column in parallel, then interleave.
 	const block = 8192
-	cells := make([][][]byte, len(f.cols))
+	cols := f.arrays()
+	cells := make([][][]byte, len(cols))
 	for lo := 0; lo < f.nrows; lo += block {
 		hi := min(lo+block, f.nrows)
-		parallel(len(f.cols), func(j int) { cells[j] = w.format(f, j, lo, hi, cells[j]) })
+		parallel(len(cols), func(j int) { cells[j] = w.format(f, j, lo, hi, cells[j]) })
 		for i := 0; i < hi-lo; i++ {
-			for j := range f.cols {
+			for j := range cols {
 				if j > 0 {
 					w.w.WriteByte(w.delim)
 				}
@@ -264,7 +399,7 @@ func (w *CSVWriter) Write(f *Frame) error {
 
 func (w *CSVWriter) format(f *Frame, j, lo, hi int, out [][]byte) [][]byte {
 	out = out[:0]
-	arr := f.cols[j]
+	arr := f.col(j)
 	var scratch []byte
 	for i := lo; i < hi; i++ {
 		scratch = scratch[len(scratch):]

@@ -69,9 +69,15 @@
 // and gives the same result as the in-memory GroupBy (float sums may differ
 // in the last bits, being added in another order); NUnique, Median, Quantile
 // and Std need a whole group at once and are refused. Collect gathers a
-// stream filtered down to what fits in memory into one frame. A CSV stream
-// parses with the serial chunk reader, several times slower per row than
-// ReadCSV's parallel one.
+// stream filtered down to what fits in memory into one frame.
+//
+// Every chunk of a CSV stream is parsed by ReadCSV's engine on all cores:
+// the reader takes in the next ChunkRows lines, the engine cuts them into
+// segments at line ends (parsing again as one any two whose cut fell inside
+// a quoted field), and a record cut off at the end of the window waits for
+// the next one. A stream decodes only the columns its steps and its
+// consumer read: a Parquet stream reads no others, a CSV stream splits
+// them off without converting them.
 //
 // # Operations
 //

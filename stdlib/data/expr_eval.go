@@ -18,7 +18,7 @@ func (e *Expr) eval(f *Frame) (*vec, error) {
 		if i < 0 {
 			return nil, f.missing(e.name)
 		}
-		return colVec(f.cols[i]), nil
+		return colVec(f.col(i)), nil
 	case "lit":
 		return litVec(e.val)
 	case "in":

@@ -25,6 +25,7 @@ type Frame struct {
 	nrows    int
 	refs     atomic.Int64
 	problems []Problem
+	pending  *pendingRows // a filter's rows, gathered column by column on first use
 }
 
 // ErrReleased is returned by operations on a frame whose memory has been
@@ -130,6 +131,7 @@ func (f *Frame) Release() {
 		return
 	}
 	if f.refs.Add(-1) == 0 {
+		f.pending.release()
 		releaseAll(f.cols)
 		f.cols = nil
 	}
@@ -188,15 +190,15 @@ func (f *Frame) Column(name string) (*Column, error) {
 	if i < 0 {
 		return nil, f.missing(name)
 	}
-	return &Column{field: f.schema[i], arr: f.cols[i]}, nil
+	return &Column{field: f.schema[i], arr: f.col(i)}, nil
 }
 
 // ColumnAt returns the i-th column, or nil when i is out of range.
 func (f *Frame) ColumnAt(i int) *Column {
-	if i < 0 || i >= len(f.cols) {
+	if i < 0 || i >= len(f.schema) || f.live() != nil {
 		return nil
 	}
-	return &Column{field: f.schema[i], arr: f.cols[i]}
+	return &Column{field: f.schema[i], arr: f.col(i)}
 }
 
 // missing builds the error for an unknown column, listing what exists.
@@ -219,13 +221,13 @@ func (f *Frame) indexes(names []string) ([]int, error) {
 // Record returns f as an Arrow record that shares f's arrays. The caller
 // releases the record.
 func (f *Frame) Record() arrow.Record {
-	return array.NewRecord(f.arrowSchema(), f.cols, int64(f.nrows))
+	return array.NewRecord(f.arrowSchema(), f.arrays(), int64(f.nrows))
 }
 
 func (f *Frame) arrowSchema() *arrow.Schema {
 	fields := make([]arrow.Field, len(f.schema))
 	for i, c := range f.schema {
-		fields[i] = arrow.Field{Name: c.Name, Type: f.cols[i].DataType(), Nullable: true}
+		fields[i] = arrow.Field{Name: c.Name, Type: f.col(i).DataType(), Nullable: true}
 	}
 	return arrow.NewSchema(fields, nil)
 }
@@ -234,8 +236,8 @@ func (f *Frame) arrowSchema() *arrow.Schema {
 func (f *Frame) pick(idx []int, names []string) (*Frame, error) {
 	cols := make([]arrow.Array, len(idx))
 	for k, i := range idx {
-		f.cols[i].Retain()
-		cols[k] = f.cols[i]
+		cols[k] = f.col(i)
+		cols[k].Retain()
 	}
 	return f.derive(names, cols)
 }
@@ -320,7 +322,7 @@ func (f *Frame) withArray(name string, a arrow.Array) (*Frame, error) {
 	names := f.schema.Names()
 	cols := make([]arrow.Array, 0, len(names)+1)
 	replaced := false
-	for i, c := range f.cols {
+	for i, c := range f.arrays() {
 		if names[i] == name {
 			cols = append(cols, a)
 			replaced = true
@@ -341,8 +343,8 @@ func (f *Frame) withArray(name string, a arrow.Array) (*Frame, error) {
 func (f *Frame) Slice(i, j int) *Frame {
 	i = max(0, min(i, f.nrows))
 	j = max(i, min(j, f.nrows))
-	cols := make([]arrow.Array, len(f.cols))
-	for k, c := range f.cols {
+	cols := make([]arrow.Array, len(f.schema))
+	for k, c := range f.arrays() {
 		cols[k] = array.NewSlice(c, int64(i), int64(j))
 	}
 	out, err := f.derive(f.schema.Names(), cols)
@@ -377,9 +379,9 @@ func (f *Frame) Take(rows []int) (*Frame, error) {
 
 // take gathers rows; columns are gathered in parallel.
 func (f *Frame) take(idx []int32) *Frame {
-	cols := make([]arrow.Array, len(f.cols))
+	cols := make([]arrow.Array, len(f.schema))
 	neg := hasNeg(idx)
-	parallel(len(f.cols), func(k int) { cols[k] = takeRows(f.mem, f.cols[k], idx, neg) })
+	parallel(len(cols), func(k int) { cols[k] = takeRows(f.mem, f.col(k), idx, neg) })
 	out, err := f.derive(f.schema.Names(), cols)
 	if err != nil {
 		panic(err)

@@ -115,13 +115,13 @@ func (g *GroupBy) Agg(aggs ...Agg) (*Frame, error) {
 	}
 	parallel(len(out), func(k int) {
 		if k < len(keyIdx) {
-			out[k] = take(f.mem, f.cols[keyIdx[k]], first)
+			out[k] = take(f.mem, f.col(keyIdx[k]), first)
 			return
 		}
 		a := aggs[k-len(keyIdx)]
 		var arr arrow.Array
 		if a.op != "count" {
-			arr = f.cols[cols[k-len(keyIdx)]]
+			arr = f.col(cols[k-len(keyIdx)])
 		}
 		out[k] = aggregate(f, a, arr, groups, ng)
 	})

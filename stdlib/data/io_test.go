@@ -178,8 +178,10 @@ func TestChunkedCSVAndParquet(t *testing.T) {
 	if err := pw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if total != 1000 || chunks != 4 {
-		t.Errorf("read %d rows in %d chunks", total, chunks)
+	// Each record spans two lines (its quoted field holds a line break),
+	// and a chunk takes in 300 lines: 150 records.
+	if total != 1000 || chunks != 7 {
+		t.Errorf("read %d rows in %d chunks, want 1000 in 7", total, chunks)
 	}
 	pr, err := OpenParquet(filepath.Join(dir, "c.parquet"), ParquetOptions{BatchRows: 250, Allocator: mem})
 	if err != nil {
@@ -268,7 +270,12 @@ func FuzzReadCSV(f *testing.F) {
 		"a,b,c,d\r\n1,x,0.5,true\r\n2,y,-1.25,FALSE\r\n,x,,\r\n-0,y,.5,True\r\n3,x,5.,false\r\n",
 		"a,b,c\n1,x,1.5\n2,x,2\n3,y,0.1234567890123456789012\n4,x,9007199254740993.5\n5,\"x\",-0.0\n6,x\r,1\n",
 		"a,b\n1,u\n2,u\n3\n4,u,5\n5,NA\n6,u\n7,1.5\n8,u\n",
-		"n\n1\n\r\n2\n-\n3\n"} {
+		"n\n1\n\r\n2\n-\n3\n",
+		// Quoted line breaks where a window of a few lines ends.
+		"a,b\r\n1,\"x\r\ny\"\r\n2,\"\n\n\"\r\n3, \r\n4,\"q\"\"\nr\"\n",
+		"a,b,c\n1,2,3\n4,5\n6,\"7\n8\",9\n",
+		// Columns passed over hold quotes, \r and empty first fields.
+		"a,b,c,d\n,1,\"x,y\",\n,2,q\"r,\r\n3,3,,z\r\n,4,\"\"\"\",w\n"} {
 		f.Add([]byte(s), uint8(0))
 		f.Add([]byte(s), uint8(4))
 	}
@@ -297,15 +304,69 @@ func FuzzReadCSV(f *testing.F) {
 				sameCSVFrames(t, ref, fr, one.Problems())
 				ref.Release()
 			}
-			seg.Release()
 		}
-		r := NewCSVReader(strings.NewReader(string(in)), CSVOptions{BadRows: BadRows(policy % 3), ChunkRows: 2, Allocator: mem})
-		for {
-			g, err := r.Next()
-			if err != nil {
-				break
+		// With the types fixed, cutting the input into windows of a few
+		// rows, and those into the smallest segments, changes nothing:
+		// the same rows, problems and first error as one window.
+		if segErr == nil && seg.NumRows() > 0 {
+			types := seg.DTypes()
+			// sel: the columns compared; project: decode only those.
+			window := func(chunk int, sel []string, project bool) ([]string, []Problem, error) {
+				r := NewCSVReader(strings.NewReader(string(in)), CSVOptions{BadRows: o.BadRows, Types: types, ChunkRows: chunk, Allocator: mem})
+				r.segBytes = 1
+				if project {
+					need := map[string]bool{}
+					for _, n := range sel {
+						need[n] = true
+					}
+					r.project(need)
+				}
+				var cells []string
+				for {
+					g, err := r.Next()
+					if err == io.EOF {
+						return cells, r.Problems(), nil
+					}
+					if err != nil {
+						return cells, r.Problems(), err
+					}
+					if g.NumRows() > chunk {
+						t.Fatalf("chunk of %d rows, want at most %d", g.NumRows(), chunk)
+					}
+					h, err := g.Select(sel...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cells = append(cells, cellsOf(h)...)
+					h.Release()
+					g.Release()
+				}
 			}
-			g.Release()
+			names := seg.Names()
+			wantCells, wantProblems, wantErr := window(1<<30, names, false)
+			gotCells, gotProblems, gotErr := window(1+int(policy/3)%4, names, false)
+			if fmt.Sprint(wantErr) != fmt.Sprint(gotErr) {
+				t.Fatalf("windowed error %v, want %v", gotErr, wantErr)
+			}
+			if wantErr == nil && (!reflect.DeepEqual(gotCells, wantCells) || fmt.Sprint(gotProblems) != fmt.Sprint(wantProblems)) {
+				t.Fatalf("windowed read gave %q with problems %+v, want %q with %+v", gotCells, gotProblems, wantCells, wantProblems)
+			}
+			// Decoding every other column reads the same values of those,
+			// when no value of the others was bad.
+			var odd []string
+			for j := 1; j < len(names); j += 2 {
+				odd = append(odd, names[j])
+			}
+			if wantErr == nil && len(wantProblems) == 0 && len(odd) > 0 {
+				want, _, _ := window(1<<30, odd, false)
+				got, _, err := window(1+int(policy/3)%4, odd, true)
+				if err != nil || !reflect.DeepEqual(got, want) {
+					t.Fatalf("decoding %v only: %q (%v), want %q", odd, got, err, want)
+				}
+			}
+		}
+		if segErr == nil {
+			seg.Release()
 		}
 		if fr != nil {
 			fr.Release()

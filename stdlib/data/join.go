@@ -66,12 +66,12 @@ func (f *Frame) join(r *Frame, left bool, on []string) (*Frame, error) {
 		names = append(names, name)
 		rcols = append(rcols, j)
 	}
-	cols := make([]arrow.Array, len(f.cols)+len(rcols))
+	cols := make([]arrow.Array, len(f.schema)+len(rcols))
 	parallel(len(cols), func(k int) {
-		if k < len(f.cols) {
-			cols[k] = take(f.mem, f.cols[k], lrows)
+		if k < len(f.schema) {
+			cols[k] = take(f.mem, f.col(k), lrows)
 		} else {
-			cols[k] = take(f.mem, r.cols[rcols[k-len(f.cols)]], rrows)
+			cols[k] = take(f.mem, r.col(rcols[k-len(f.schema)]), rrows)
 		}
 	})
 	return f.derive(names, cols)

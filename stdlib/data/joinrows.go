@@ -23,8 +23,8 @@ const joinChunkRows = 1 << 16
 // ri; rrows holds -1 for a left row without a match (left joins only).
 func matchRows(f, r *Frame, li, ri []int, left bool) ([]int32, []int32, error) {
 	if len(li) == 1 {
-		if lv, rv, ok := intKeys(f.cols[li[0]], r.cols[ri[0]]); ok {
-			lrows, rrows := intJoin(f.cols[li[0]], lv, r.cols[ri[0]], rv, left)
+		if lv, rv, ok := intKeys(f.col(li[0]), r.col(ri[0])); ok {
+			lrows, rrows := intJoin(f.col(li[0]), lv, r.col(ri[0]), rv, left)
 			return lrows, rrows, nil
 		}
 	}
@@ -32,7 +32,7 @@ func matchRows(f, r *Frame, li, ri []int, left bool) ([]int32, []int32, error) {
 	cards := make([]int, len(li))
 	errs := make([]error, len(li))
 	parallel(len(li), func(k int) {
-		codes[k], cards[k], errs[k] = codeKeys([]arrow.Array{f.cols[li[k]], r.cols[ri[k]]})
+		codes[k], cards[k], errs[k] = codeKeys([]arrow.Array{f.col(li[k]), r.col(ri[k])})
 	})
 	for k, e := range errs {
 		if e != nil {

@@ -257,7 +257,7 @@ func (f *Frame) groupRows(keys []string) ([]int32, int, error) {
 	cards := make([]int, len(idx))
 	errs := make([]error, len(idx))
 	parallel(len(idx), func(k int) {
-		codes[k], cards[k], errs[k] = codeKeys([]arrow.Array{f.cols[idx[k]]})
+		codes[k], cards[k], errs[k] = codeKeys([]arrow.Array{f.col(idx[k])})
 	})
 	for k, e := range errs {
 		if e != nil {
@@ -295,7 +295,7 @@ func (f *Frame) groupCodes(keys []string) ([]int32, int, error) {
 	}
 	width := 1
 	for _, i := range idx {
-		d, ok := f.cols[i].(*array.Dictionary)
+		d, ok := f.col(i).(*array.Dictionary)
 		if !ok {
 			return f.groupRows(keys)
 		}
@@ -307,7 +307,7 @@ func (f *Frame) groupCodes(keys []string) ([]int32, int, error) {
 	groups := make([]int32, f.nrows)
 	card := 1
 	for _, i := range idx {
-		d := f.cols[i].(*array.Dictionary)
+		d := f.col(i).(*array.Dictionary)
 		remap, nl := dedupeLevels(d)
 		codes := d.Indices().(*array.Int32).Int32Values()
 		nulls := d.NullN() > 0

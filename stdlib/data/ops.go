@@ -13,7 +13,9 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 )
 
-// Filter keeps the rows where cond is true (null counts as false).
+// Filter keeps the rows where cond is true (null counts as false). Each
+// column of the result is gathered when first used, so a group-by or
+// Select after a filter copies only the columns it reads.
 //
 //	churned, err := f.Filter(data.Col("Churn").Eq("Yes"))
 func (f *Frame) Filter(cond *Expr) (*Frame, error) {
@@ -28,7 +30,7 @@ func (f *Frame) Filter(cond *Expr) (*Frame, error) {
 		return nil, fmt.Errorf("filter: %s is %s, not a condition", cond, v.t)
 	}
 	v = v.broadcast(f.nrows)
-	return f.take(selected(v.b, v.valid)), nil
+	return f.selectRows(selected(v.b, v.valid)), nil
 }
 
 // selected lists the rows where keep (and valid, when not nil) hold. Every
@@ -83,7 +85,7 @@ func (f *Frame) DropNulls(cols ...string) (*Frame, error) {
 	for i := 0; i < f.nrows; i++ {
 		ok := true
 		for _, k := range idx {
-			if f.cols[k].IsNull(i) {
+			if f.col(k).IsNull(i) {
 				ok = false
 				break
 			}
@@ -126,7 +128,7 @@ func (f *Frame) sortPerm(keys []string) ([]int32, error) {
 		if i < 0 {
 			return nil, f.missing(name)
 		}
-		arr := f.cols[i]
+		arr := f.col(i)
 		ks[k] = key{desc: desc, arr: arr}
 		switch a := arr.(type) {
 		case *array.Int64:
@@ -301,12 +303,12 @@ func Concat(frames ...*Frame) (*Frame, error) {
 			return nil, fmt.Errorf("concat: frame %d has columns (%s), frame 0 has (%s)", k, f.schema, f0.schema)
 		}
 	}
-	cols := make([]arrow.Array, len(f0.cols))
+	cols := make([]arrow.Array, len(f0.schema))
 	errs := make([]error, len(cols))
 	parallel(len(cols), func(j int) {
 		parts := make([]arrow.Array, len(frames))
 		for k, f := range frames {
-			parts[k] = f.cols[j]
+			parts[k] = f.col(j)
 		}
 		if f0.schema[j].Type == String {
 			// Dictionaries differ between frames; rebuild from values.

@@ -204,3 +204,90 @@ func TestConcat(t *testing.T) {
 		t.Errorf("concat: %v", strs(t, c, "age"))
 	}
 }
+
+// TestFilterGathersColumnsOnUse holds a filter's lazily gathered columns
+// to those of Take on the same rows, through every way a column is read,
+// and checks that releasing with columns never gathered leaks nothing
+// (people's allocator is checked at cleanup).
+func TestFilterGathersColumnsOnUse(t *testing.T) {
+	f := people(t)
+	cond := Col("age").Gt(30)
+	eager, err := f.Take([]int{0, 1, 3, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eager.Release()
+	uses := map[string]func(t *testing.T, g *Frame) string{
+		"column": func(t *testing.T, g *Frame) string { return fmt.Sprint(strs(t, g, "score")) },
+		"select": func(t *testing.T, g *Frame) string {
+			s, err := g.Select("team", "name")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Release()
+			return s.String()
+		},
+		"group-by": func(t *testing.T, g *Frame) string {
+			s, err := g.GroupBy("team").Agg(Count(), Mean("score"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Release()
+			return s.String()
+		},
+		"filter again": func(t *testing.T, g *Frame) string {
+			s, err := g.Filter(Col("team").Eq("red"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Release()
+			return s.String()
+		},
+		"concat": func(t *testing.T, g *Frame) string {
+			s, err := Concat(g, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Release()
+			return s.String()
+		},
+		"record": func(t *testing.T, g *Frame) string {
+			rec := g.Record()
+			defer rec.Release()
+			return fmt.Sprint(rec.NumRows(), rec.Schema())
+		},
+		"string":  func(t *testing.T, g *Frame) string { return g.String() },
+		"nothing": func(t *testing.T, g *Frame) string { return fmt.Sprint(g.Shape()) },
+	}
+	for name, use := range uses {
+		t.Run(name, func(t *testing.T) {
+			g, err := f.Filter(cond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := use(t, g)
+			g.Release()
+			if want := use(t, eager); got != want {
+				t.Fatalf("after filter: %s\nafter take:   %s", got, want)
+			}
+			if _, err := g.Column("name"); err != ErrReleased {
+				t.Fatalf("released filter result: %v", err)
+			}
+		})
+	}
+	// Concurrent first uses of one column gather it once.
+	g, err := f.Filter(cond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Release()
+	done := make(chan string)
+	for range 4 {
+		go func() { done <- fmt.Sprint(g.ColumnAt(3).Value(2)) }()
+	}
+	for range 4 {
+		if v := <-done; v != "4.5" {
+			t.Fatalf("score of the third kept row: %s", v)
+		}
+	}
+}

@@ -153,14 +153,14 @@ func (w *ParquetWriter) writeRowGroup(f *Frame) error {
 	for i := range ones {
 		ones[i] = 1
 	}
-	errs := make([]error, len(f.cols))
-	parallel(len(f.cols), func(i int) {
+	errs := make([]error, len(f.schema))
+	parallel(len(f.schema), func(i int) {
 		cw, err := rgw.Column(i)
 		if err != nil {
 			errs[i] = err
 			return
 		}
-		errs[i] = w.writeColumn(cw, f.cols[i], ones)
+		errs[i] = w.writeColumn(cw, f.col(i), ones)
 		if errs[i] != nil {
 			errs[i] = fmt.Errorf("column %q: %w", f.schema[i].Name, errs[i])
 		}

@@ -64,7 +64,7 @@ func Profile(f *Frame, label string) (*Report, error) {
 		y, binary = labelValues(c)
 	}
 	parallel(len(f.schema), func(k int) {
-		rep.Columns[k] = profileColumn(&Column{field: f.schema[k], arr: f.cols[k]}, y, binary, f.schema[k].Name == label)
+		rep.Columns[k] = profileColumn(&Column{field: f.schema[k], arr: f.col(k)}, y, binary, f.schema[k].Name == label)
 	})
 	return rep, nil
 }

@@ -16,7 +16,7 @@ const displayRows = 10
 
 // cell formats row i of column k for display; nulls read "null".
 func (f *Frame) cell(k, i int) string {
-	return formatValue(valueAt(f.cols[k], i))
+	return formatValue(valueAt(f.col(k), i))
 }
 
 func formatValue(v any) string {
@@ -139,7 +139,7 @@ func (f *Frame) DisplayData() display.Data {
 		}
 		fmt.Fprintf(&b, `<td style="color:#888;padding:2px 8px">%d</td>`, i)
 		for k, c := range f.schema {
-			v := valueAt(f.cols[k], i)
+			v := valueAt(f.col(k), i)
 			style := "padding:2px 8px"
 			if c.Type.Numeric() || c.Type == Timestamp {
 				style += ";text-align:right"

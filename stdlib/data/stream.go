@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -36,6 +38,14 @@ type Stream struct {
 	rows     int64
 	start    time.Time
 	closed   bool
+	ahead    chan chunk    // the chunk read ahead of the one in use
+	stop     chan struct{} // closed to stop reading ahead
+	reader   sync.WaitGroup
+}
+
+type chunk struct {
+	f   *Frame
+	err error
 }
 
 // Progress reports how far a stream has read its input: Done of Total
@@ -66,13 +76,14 @@ func ScanCSV(path string, opts ...CSVOptions) (*Stream, error) {
 	r := NewCSVReader(cr, opts...)
 	r.file = path
 	return &Stream{
-		source: path,
-		next:   r.Next,
-		close:  fh.Close,
-		done:   func() int64 { return cr.n },
-		total:  st.Size(),
-		unit:   "bytes",
-		start:  time.Now(),
+		source:  path,
+		next:    r.Next,
+		close:   fh.Close,
+		done:    cr.n.Load,
+		total:   st.Size(),
+		unit:    "bytes",
+		start:   time.Now(),
+		project: r.project,
 	}, nil
 }
 
@@ -89,14 +100,16 @@ func ScanParquet(path string, opts ...ParquetOptions) (*Stream, error) {
 	return s, nil
 }
 
+// countingReader counts the bytes read, for progress reports made while
+// the stream reads ahead on another goroutine.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
@@ -146,14 +159,15 @@ func (s *Stream) step(fn func(*Frame) (*Frame, error), need func(map[string]bool
 }
 
 // pushDown tells the source which columns the steps and a consumer that
-// reads the columns in last (nil: all) need, so a Parquet stream decodes
-// only those.
+// reads the columns in last (nil: all) need, so a stream decodes only
+// those: a Parquet stream reads no others, a CSV stream converts no
+// others.
 func (s *Stream) pushDown(last map[string]bool) {
 	need := last
 	for k := len(s.needs) - 1; k >= 0; k-- {
 		need = s.needs[k](need)
 	}
-	if need != nil && s.project != nil && s.rows == 0 {
+	if need != nil && s.project != nil && s.ahead == nil {
 		s.project(need)
 	}
 }
@@ -164,7 +178,7 @@ func (s *Stream) Next() (*Frame, error) {
 	if s.closed {
 		return nil, errors.New("stream already consumed")
 	}
-	f, err := s.next()
+	f, err := s.fetch()
 	if err == io.EOF {
 		s.report(true)
 		return nil, io.EOF
@@ -183,6 +197,43 @@ func (s *Stream) Next() (*Frame, error) {
 		f = g
 	}
 	return f, nil
+}
+
+// fetch returns the source's next chunk. The source is read one chunk
+// ahead on another goroutine, so that parsing or decoding the next chunk
+// overlaps the steps and the consumer's work on this one; memory holds at
+// most three chunks.
+func (s *Stream) fetch() (*Frame, error) {
+	if s.ahead == nil {
+		s.ahead, s.stop = make(chan chunk, 1), make(chan struct{})
+		s.reader.Add(1)
+		go func() {
+			defer s.reader.Done()
+			defer close(s.ahead)
+			for {
+				select {
+				case <-s.stop:
+					return
+				default:
+				}
+				f, err := s.next()
+				select {
+				case s.ahead <- chunk{f, err}:
+				case <-s.stop:
+					f.Release()
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	c, ok := <-s.ahead
+	if !ok {
+		return nil, io.EOF
+	}
+	return c.f, c.err
 }
 
 func (s *Stream) report(finished bool) {
@@ -204,6 +255,13 @@ func (s *Stream) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.stop != nil {
+		close(s.stop)
+		for c := range s.ahead {
+			c.f.Release()
+		}
+		s.reader.Wait()
+	}
 	return s.close()
 }
 

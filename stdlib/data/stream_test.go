@@ -213,8 +213,9 @@ func TestStreamCollectAndBadFilter(t *testing.T) {
 	}
 }
 
-func TestParquetStreamReadsOnlyNeededColumns(t *testing.T) {
-	whole, err := ReadCSV(streamCSV(t, 3000))
+func TestStreamReadsOnlyNeededColumns(t *testing.T) {
+	src := streamCSV(t, 3000)
+	whole, err := ReadCSV(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,32 +224,64 @@ func TestParquetStreamReadsOnlyNeededColumns(t *testing.T) {
 	if err := whole.WriteParquet(pq, ParquetOptions{RowGroupRows: 700}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := ScanParquet(pq)
-	if err != nil {
-		t.Fatal(err)
+	open := map[string]func() (*Stream, error){
+		"csv":     func() (*Stream, error) { return ScanCSV(src, CSVOptions{ChunkRows: 500}) },
+		"parquet": func() (*Stream, error) { return ScanParquet(pq) },
 	}
-	var read []int
-	s.next = func(next func() (*Frame, error)) func() (*Frame, error) {
-		return func() (*Frame, error) {
-			f, err := next()
-			if err == nil {
-				read = append(read, f.NumCols())
+	for name, scan := range open {
+		t.Run(name, func(t *testing.T) {
+			s, err := scan()
+			if err != nil {
+				t.Fatal(err)
 			}
-			return f, err
-		}
-	}(s.next)
-	g, err := s.With("big", Col("units").Mul(2)).Filter(Col("big").Gt(100)).GroupBy("team").Agg(Mean("amount"))
+			var read []int
+			s.next = func(next func() (*Frame, error)) func() (*Frame, error) {
+				return func() (*Frame, error) {
+					f, err := next()
+					if err == nil {
+						read = append(read, f.NumCols())
+					}
+					return f, err
+				}
+			}(s.next)
+			g, err := s.With("big", Col("units").Mul(2)).Filter(Col("big").Gt(100)).GroupBy("team").Agg(Mean("amount"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Release()
+			// team, units (for big) and amount: not id, region or when.
+			for _, n := range read {
+				if n != 3 {
+					t.Fatalf("chunks had %v columns, want 3 each", read)
+				}
+			}
+			if len(read) == 0 || g.NumRows() == 0 {
+				t.Fatalf("%d chunks, %d groups", len(read), g.NumRows())
+			}
+		})
+	}
+}
+
+// TestStreamCloseReleasesReadAhead closes a stream after one chunk, while
+// the next one is read ahead: the checked allocator proves it released.
+func TestStreamCloseReleasesReadAhead(t *testing.T) {
+	mem := checked(t)
+	s, err := ScanCSV(streamCSV(t, 2000), CSVOptions{ChunkRows: 100, Allocator: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer g.Release()
-	// team, units (for big) and amount: not id, region or when.
-	for _, n := range read {
-		if n != 3 {
-			t.Fatalf("chunks had %v columns, want 3 each", read)
-		}
+	f, err := s.Next()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(read) == 0 || g.NumRows() == 0 {
-		t.Fatalf("%d chunks, %d groups", len(read), g.NumRows())
+	if f.NumRows() != 100 {
+		t.Fatalf("first chunk has %d rows", f.NumRows())
+	}
+	f.Release()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Next(); err == nil {
+		t.Fatal("Next after Close: want an error")
 	}
 }
