@@ -52,6 +52,10 @@ type Reply struct {
 // own directory: the one place its sandbox lets it write.
 const requestFile = "request.csv"
 
+// maxKeptReply is the largest reply buffer a serving worker keeps for
+// the next request.
+const maxKeptReply = 1 << 20
+
 // serve is the child side of a serving worker. It returns a result only
 // when it could not start.
 func serve(ctx context.Context, job Job, ev *events, br *bufio.Reader) (res *Result) {
@@ -85,6 +89,14 @@ func serve(ctx context.Context, job Job, ev *events, br *bufio.Reader) (res *Res
 	for _, k := range sortedNames(job.Values) {
 		cfg = cfg.WithValue(k, job.Values[k])
 	}
+	// The request file stays open: each request's rows replace the last
+	// one's, without opening and closing it every time.
+	rf, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return &Result{Error: "creating the file for the rows to score: " + err.Error()}
+	}
+	defer rf.Close()
+	var out bytes.Buffer // the scores' CSV, reused from request to request
 	ev.send(Event{Ready: true})
 	for {
 		line, err := br.ReadBytes('\n')
@@ -99,28 +111,44 @@ func serve(ctx context.Context, job Job, ev *events, br *bufio.Reader) (res *Res
 		}
 		stdout.flush()
 		stderr.flush()
-		ev.send(Event{Reply: scoreRequest(ctx, p, cfg, m, path, req)})
+		ev.send(Event{Reply: scoreRequest(ctx, p, cfg, m, rf, &out, req)})
 	}
 }
 
-// scoreRequest scores one request's rows.
-func scoreRequest(ctx context.Context, p *Program, cfg recipe.Config, m recipe.Model, path string, req Request) *Reply {
-	if err := os.WriteFile(path, []byte(req.CSV), 0o600); err != nil {
+// scoreRequest scores one request's rows: it writes them to rf, the file
+// cfg's input names, and encodes the scores in buf.
+func scoreRequest(ctx context.Context, p *Program, cfg recipe.Config, m recipe.Model, rf *os.File, buf *bytes.Buffer, req Request) *Reply {
+	// Overwrite, then cut what is left of longer rows before (the file's
+	// size is asked, not remembered, in case the recipe wrote to it):
+	// truncating costs more than a one-row request's other file work, and
+	// rows as long as the last ones do not need it.
+	n, err := rf.WriteAt([]byte(req.CSV), 0)
+	var st os.FileInfo
+	if err == nil {
+		st, err = rf.Stat()
+	}
+	if err == nil && st.Size() > int64(n) {
+		err = rf.Truncate(int64(n))
+	}
+	if err != nil {
 		return &Reply{Error: "writing the rows for the recipe: " + err.Error()}
 	}
 	var s *recipe.Scored
-	err := p.Call(ctx, func() (err error) {
+	err = p.Call(ctx, func() (err error) {
 		s, err = recipe.ScoreInput(cfg, p.Funcs, m)
 		return err
 	})
 	if err != nil {
 		return &Reply{Error: err.Error()}
 	}
-	var buf bytes.Buffer
-	if err := encodeCSV(s.Output, &buf); err != nil {
+	buf.Reset()
+	if err := encodeCSV(s.Output, buf); err != nil {
 		return &Reply{Error: err.Error()}
 	}
 	rep := &Reply{CSV: buf.String(), RowsIn: s.RowsIn}
+	if buf.Cap() > maxKeptReply {
+		*buf = bytes.Buffer{} // a large answer's memory is not kept
+	}
 	if df, ok := s.Output.(*data.Frame); ok {
 		for _, f := range df.Schema() {
 			rep.Types = append(rep.Types, string(f.Type))

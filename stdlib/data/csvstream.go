@@ -349,7 +349,14 @@ func NewCSVWriter(dst io.Writer, opts ...CSVOptions) *CSVWriter {
 	if o.Delimiter != 0 {
 		d = byte(o.Delimiter)
 	}
-	return &CSVWriter{w: bufio.NewWriterSize(dst, 1<<20), delim: d}
+	// A large buffer saves system calls on files and pipes; memory
+	// (a *bytes.Buffer, as a serving worker's reply is) gains nothing from
+	// it, and a writer made per small answer would allocate it every time.
+	size := 1 << 20
+	if _, ok := dst.(*bytes.Buffer); ok {
+		size = 4 << 10
+	}
+	return &CSVWriter{w: bufio.NewWriterSize(dst, size), delim: d}
 }
 
 // Write appends the rows of f. The first frame fixes the header; later

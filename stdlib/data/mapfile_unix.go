@@ -3,9 +3,14 @@
 package data
 
 import (
+	"io"
 	"os"
 	"syscall"
 )
+
+// mapMinBytes is the smallest file mapFile maps; smaller ones (such as
+// the few rows a serving worker scores per request) are read.
+const mapMinBytes = 32 << 10
 
 // mapFile maps a regular file read-only instead of copying it into memory;
 // unmap releases it. Reading the mapping faults if the file shrinks
@@ -21,6 +26,11 @@ func mapFile(path string) (buf []byte, unmap func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if size := st.Size(); st.Mode().IsRegular() && size > 0 && size < mapMinBytes {
+		// Mapping a small file costs more than copying it: read it
+		// from the descriptor already open.
+		return readOpen(fh, size)
+	}
 	if size := st.Size(); st.Mode().IsRegular() && size > 0 && size == int64(int(size)) {
 		if b, err := syscall.Mmap(int(fh.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
 			return b, func() { syscall.Munmap(b) }, nil
@@ -28,4 +38,22 @@ func mapFile(path string) (buf []byte, unmap func(), err error) {
 	}
 	b, err := os.ReadFile(path)
 	return b, func() {}, err
+}
+
+// readOpen reads fh, of about size bytes, to its end.
+func readOpen(fh *os.File, size int64) ([]byte, func(), error) {
+	b := make([]byte, 0, size+1) // one byte more: a file that grew is read whole
+	for {
+		n, err := fh.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, func() {}, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }

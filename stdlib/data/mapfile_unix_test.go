@@ -35,3 +35,28 @@ func TestMappedFileTruncated(t *testing.T) {
 		t.Fatalf("error %v", g.failed())
 	}
 }
+
+// A small file is read rather than mapped, whole.
+func TestSmallFileIsRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.csv")
+	want := "a,b\n" + strings.Repeat("1,2\n", 100)
+	if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	buf, unmap, err := mapFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unmap()
+	if string(buf) != want {
+		t.Fatalf("read %d bytes %q..., want %d", len(buf), buf[:min(len(buf), 20)], len(want))
+	}
+	f, err := ReadCSV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	if f.NumRows() != 100 {
+		t.Fatalf("%d rows, want 100", f.NumRows())
+	}
+}

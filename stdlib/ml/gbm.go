@@ -237,6 +237,14 @@ type GBM struct {
 
 	once     sync.Once
 	compiled []compiledTree
+
+	// What Contributions needs of the trees as a whole, worked out once:
+	// a model scoring one row per request would otherwise walk every
+	// tree for it each time.
+	shapOnce  sync.Once
+	shapBase  float64
+	shapDepth int
+	shapErr   error
 }
 
 // Progress reports training progress after a round.

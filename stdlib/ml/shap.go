@@ -228,19 +228,25 @@ func (g *GBM) Contributions(m *Matrix) ([]float64, float64, error) {
 	if len(m.Cols) != d {
 		return nil, 0, fmt.Errorf("ml: %d feature columns for a model with %d features", len(m.Cols), d)
 	}
-	base := g.InitScore
-	depth := 0
-	for _, t := range g.Trees {
-		if len(t.Feature) > 0 && (len(t.Count) != len(t.Feature) || len(t.LeafCount) != len(t.LeafValue)) {
-			return nil, 0, errNoCounts
+	g.shapOnce.Do(func() {
+		g.shapBase = g.InitScore
+		for _, t := range g.Trees {
+			if len(t.Feature) > 0 && (len(t.Count) != len(t.Feature) || len(t.LeafCount) != len(t.LeafValue)) {
+				g.shapErr = errNoCounts
+				return
+			}
+			if len(t.LeafCount) == len(t.LeafValue) {
+				g.shapBase += t.expected()
+			} else {
+				g.shapBase += t.LeafValue[0]
+			}
+			g.shapDepth = max(g.shapDepth, t.depth())
 		}
-		if len(t.LeafCount) == len(t.LeafValue) {
-			base += t.expected()
-		} else {
-			base += t.LeafValue[0]
-		}
-		depth = max(depth, t.depth())
+	})
+	if g.shapErr != nil {
+		return nil, 0, g.shapErr
 	}
+	base, depth := g.shapBase, g.shapDepth
 	if min(depth, d)+2 > maxPath {
 		return nil, 0, fmt.Errorf("ml: trees %d deep over %d features are too deep to explain (at most %d)", depth, d, maxPath-2)
 	}
