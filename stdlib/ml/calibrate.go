@@ -227,6 +227,9 @@ func (c *Calibrator) validate() error {
 //	m, _ := ml.Train(train, nil, spec)
 //	m.Calibrate(calib, ml.CalibrateIsotonic)
 func (m *Model) Calibrate(f *data.Frame, method string) (*Evaluation, error) {
+	if m.Task == TaskMulticlass {
+		return nil, errors.New("ml: calibration is for binary models; a multiclass model's softmax probabilities cannot be calibrated yet")
+	}
 	if m.Task != TaskBinary {
 		return nil, errors.New("ml: only binary models can be calibrated")
 	}

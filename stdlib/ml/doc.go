@@ -39,7 +39,34 @@
 // right. Saved trees list each categorical split's left categories, and
 // explanations show the row's category as the driver's value.
 //
-// Not built yet: multiclass (softmax) objectives and their metrics.
+// Not built yet: multinomial logistic regression.
+//
+// # Multiclass
+//
+// GBMParams{Objective: ObjectiveMulticlass} trains LightGBM's softmax
+// objective on a label of strings or integers, each distinct value a class
+// (at most 256): every round grows one tree per class, each class starts
+// from the log of its share of the rows, and predictions are per-class
+// probabilities. Model.Classes lists the classes (sorted strings, or
+// integers in increasing order); PredictProba gives each row's
+// probabilities and predicted class; Score writes the predicted class in
+// "prediction" and each class's probability in "prediction_<class>".
+// ClassWeight "balanced" weighs class k by n / (k·nₖ). Metrics are the
+// multi-class log loss, accuracy, macro and weighted F1 and the
+// one-vs-rest macro AUC; Evaluation.ClassConfusion gives the confusion
+// matrix with each class's precision and recall, and the evaluation
+// renders both. Explain and Contributions explain each row's predicted
+// class (its raw score before the softmax, additive from that class's
+// base); ExplainClass and ClassContributions explain a chosen class.
+// Calibration is binary only and refuses multiclass models.
+//
+//	m, _ := ml.Train(train, test, ml.Spec{
+//		Label: "education", // 8 classes
+//		GBM:   &ml.GBMParams{Objective: ml.ObjectiveMulticlass, Trees: 200, EarlyStopping: 20},
+//	})
+//	ev, _ := m.Evaluate(test)       // multi_logloss, accuracy, macro_f1, …, confusion matrix
+//	p, _ := m.PredictProba(test)    // p.Row(i), p.Class(i)
+//	why, _ := m.ExplainClass(test, 3, "university.degree")
 //
 // # Pipelines
 //
@@ -108,7 +135,8 @@
 // (NaN for missing) and string columns, Matrix is a column-major feature
 // matrix, and FitLogistic, FitLinear and FitGBM train directly on it.
 // Metrics (AUC, AUCPR, LogLoss, ConfusionAt, Lift, Calibration, RMSE, MAE,
-// R2) take label and prediction slices; GBM.Contributions and
+// R2, and for multiclass MultiLogLoss, MacroAUC, ConfusionMatrix and
+// MulticlassMetrics) take label and prediction slices; GBM.Contributions and
 // LinearModel.Contributions explain a Matrix, and FitCalibrator calibrates
 // score slices.
 package ml

@@ -70,3 +70,56 @@ func ExampleModel_Explain() {
 	// plan = basic raises the log-odds: true
 	// adds up: true
 }
+
+func ExampleMulticlassMetrics() {
+	// Three classes; each row's probabilities of classes 0, 1 and 2.
+	y := []float64{0, 1, 2, 2}
+	p := []float64{
+		0.7, 0.2, 0.1,
+		0.1, 0.6, 0.3,
+		0.2, 0.2, 0.6,
+		0.5, 0.3, 0.2,
+	}
+	fmt.Println(ml.MulticlassMetrics(y, p, 3))
+	c := ml.ConfusionMatrix(y, p, 3, []string{"low", "mid", "high"})
+	fmt.Println(c.Counts, c.Recall(2))
+	// Output:
+	// multi_logloss=0.7469  accuracy=0.7500  macro_f1=0.7778  weighted_f1=0.7500  macro_auc=0.9167  rows=4.0000
+	// [[1 0 0] [0 1 0] [1 0 1]] 0.5
+}
+
+func ExampleModel_PredictProba() {
+	// Size picks the tier: small under 10, medium under 20, large above.
+	var size []float64
+	var tier []string
+	for i := 0; i < 60; i++ {
+		s := float64(i % 30)
+		size = append(size, s)
+		tier = append(tier, []string{"small", "medium", "large"}[int(s)/10])
+	}
+	f, err := data.New(data.Float64s("size", size), data.Strings("tier", tier))
+	if err != nil {
+		panic(err)
+	}
+	m, err := ml.Train(f, nil, ml.Spec{Label: "tier", GBM: &ml.GBMParams{Objective: ml.ObjectiveMulticlass, Trees: 20, MinDataInLeaf: 5}})
+	if err != nil {
+		panic(err)
+	}
+	q, err := data.New(data.Float64s("size", []float64{3, 15, 27}))
+	if err != nil {
+		panic(err)
+	}
+	p, err := m.PredictProba(q)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(m.Classes)
+	for i := 0; i < p.Rows; i++ {
+		fmt.Printf("size %v: %s (%.3f)\n", []float64{3, 15, 27}[i], p.Class(i), p.Row(i)[p.Predicted(i)])
+	}
+	// Output:
+	// [large medium small]
+	// size 3: small (0.945)
+	// size 15: medium (0.945)
+	// size 27: large (0.945)
+}

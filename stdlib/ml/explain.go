@@ -16,6 +16,8 @@ import (
 // prediction for regression). Tree models get exact TreeSHAP values;
 // linear models wⱼ·(xⱼ − x̄ⱼ). A column the pipeline expands into several
 // features (one-hot categories, missing indicators) gets their sum.
+// Multiclass models explain one class's raw score (before the softmax)
+// per row: each row's predicted class, or a chosen one.
 type Contributions struct {
 	// Features are the input columns that feed the model, in schema order.
 	Features []string
@@ -27,6 +29,23 @@ type Contributions struct {
 	Values []float64
 	// Margin is each row's raw model score.
 	Margin []float64
+	// Class names, for multiclass models, the class each row is explained
+	// for, and Bases holds that class's base for each row. Base is then
+	// NaN unless every row is explained for one chosen class.
+	Class []string
+	Bases []float64
+
+	// prob is each multiclass row's probability of its explained class.
+	prob []float64
+}
+
+// RowBase returns row i's base value: Bases[i] for multiclass models, Base
+// otherwise.
+func (c *Contributions) RowBase(i int) float64 {
+	if c.Bases != nil {
+		return c.Bases[i]
+	}
+	return c.Base
 }
 
 // Row returns row i's contributions, one per feature.
@@ -55,16 +74,24 @@ func (m *Model) ContributionsTable(t *Table) (*Contributions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ml: %w", err)
 	}
-	return m.contributions(X)
+	return m.contributions(X, -1)
 }
 
-// contributions explains the rows of X, the pipeline's output.
-func (m *Model) contributions(X *Matrix) (*Contributions, error) {
+// contributions explains the rows of X, the pipeline's output. A
+// multiclass model explains class (an index into Classes), or each row's
+// predicted class when class < 0.
+func (m *Model) contributions(X *Matrix, class int) (*Contributions, error) {
 	var err error
 	var raw []float64
 	var base float64
 	var margin []float64
+	var mc *classExplained
 	switch {
+	case m.GBM != nil && m.Task == TaskMulticlass:
+		if mc, err = m.GBM.explainClasses(X, class); err != nil {
+			return nil, err
+		}
+		raw, base, margin = mc.raw, mc.base, mc.margin
 	case m.GBM != nil:
 		if raw, base, err = m.GBM.Contributions(X); err != nil {
 			return nil, err
@@ -115,6 +142,14 @@ func (m *Model) contributions(X *Matrix) (*Contributions, error) {
 	if m.Task == TaskBinary {
 		c.Scale = "log-odds"
 	}
+	if mc != nil {
+		c.Scale = "class score"
+		c.Class = make([]string, X.Rows)
+		for i, k := range mc.class {
+			c.Class[i] = m.Classes[k]
+		}
+		c.Bases, c.prob = mc.bases, mc.prob
+	}
 	for i := 0; i < X.Rows; i++ {
 		out := c.Values[i*k : (i+1)*k]
 		for j, v := range raw[i*d : (i+1)*d] {
@@ -133,9 +168,14 @@ type Driver struct {
 
 // RowExplanation is one row's score and its largest drivers.
 type RowExplanation struct {
+	// Class is, for multiclass models, the class whose score is
+	// explained; Base is the score's base value.
+	Class  string
+	Base   float64
 	Margin float64 // raw score: Base + Σ contributions
 	// Prediction is the probability for binary models (calibrated when
-	// the model is), the value for regression.
+	// the model is), the value for regression, and for multiclass models
+	// the probability of Class.
 	Prediction float64
 	Drivers    []Driver
 	// Other is the summed contribution of the columns not in Drivers.
@@ -143,7 +183,8 @@ type RowExplanation struct {
 }
 
 // Explanation holds the top drivers of each row's score, most influential
-// first (by absolute contribution).
+// first (by absolute contribution). For multiclass models Base is NaN
+// unless one class was chosen (each row's Base is in its RowExplanation).
 type Explanation struct {
 	Label    string
 	Positive string
@@ -178,15 +219,16 @@ func (m *Model) ExplainTable(t *Table, k int) (*Explanation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ml: %w", err)
 	}
-	return m.explain(t, X, k)
+	return m.explain(t, X, k, -1)
 }
 
-// explain explains the rows of t, whose pipeline output is X.
-func (m *Model) explain(t *Table, X *Matrix, k int) (*Explanation, error) {
+// explain explains the rows of t, whose pipeline output is X; class is as
+// for contributions.
+func (m *Model) explain(t *Table, X *Matrix, k, class int) (*Explanation, error) {
 	if k < 1 {
 		return nil, fmt.Errorf("ml: Explain needs k ≥ 1 drivers per row, got %d", k)
 	}
-	c, err := m.contributions(X)
+	c, err := m.contributions(X, class)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +256,10 @@ func (m *Model) explain(t *Table, X *Matrix, k int) (*Explanation, error) {
 				}
 				return 0
 			})
-			r := RowExplanation{Margin: c.Margin[i], Prediction: c.Margin[i], Drivers: drivers[i*k : (i+1)*k : (i+1)*k]}
+			r := RowExplanation{Base: c.RowBase(i), Margin: c.Margin[i], Prediction: c.Margin[i], Drivers: drivers[i*k : (i+1)*k : (i+1)*k]}
+			if c.Class != nil {
+				r.Class, r.Prediction = c.Class[i], c.prob[i]
+			}
 			if m.Task == TaskBinary {
 				r.Prediction = sigmoid(c.Margin[i])
 				if m.Calibration != nil {
@@ -226,7 +271,7 @@ func (m *Model) explain(t *Table, X *Matrix, k int) (*Explanation, error) {
 				r.Drivers[n] = Driver{Feature: c.Features[j], Value: cellText(cols[j], i), Contribution: row[j]}
 				top += row[j]
 			}
-			r.Other = c.Margin[i] - c.Base - top
+			r.Other = c.Margin[i] - r.Base - top
 			e.Rows[i] = r
 		}
 	})

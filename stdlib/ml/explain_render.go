@@ -2,6 +2,7 @@ package ml
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/galley-dev/galley/stdlib/data"
@@ -20,6 +21,10 @@ func (d Driver) String() string {
 // prediction and the top drivers of each row.
 func (e *Explanation) DisplayData() display.Data {
 	header := []string{"row", "prediction"}
+	multi := len(e.Rows) > 0 && e.Rows[0].Class != ""
+	if multi {
+		header = []string{"row", "class", "probability"}
+	}
 	for i := 1; i <= e.K; i++ {
 		header = append(header, fmt.Sprintf("driver %d", i))
 	}
@@ -29,7 +34,12 @@ func (e *Explanation) DisplayData() display.Data {
 	var text strings.Builder
 	for i, r := range e.Rows[:n] {
 		row := []string{fmt.Sprint(i), fmt.Sprintf("%.4f", r.Prediction)}
-		fmt.Fprintf(&text, "%d  %.4f", i, r.Prediction)
+		if multi {
+			row = []string{fmt.Sprint(i), r.Class, fmt.Sprintf("%.4f", r.Prediction)}
+			fmt.Fprintf(&text, "%d  %s  %.4f", i, r.Class, r.Prediction)
+		} else {
+			fmt.Fprintf(&text, "%d  %.4f", i, r.Prediction)
+		}
 		for _, d := range r.Drivers {
 			row = append(row, d.String())
 			fmt.Fprintf(&text, "  %s", d)
@@ -39,6 +49,9 @@ func (e *Explanation) DisplayData() display.Data {
 		rows[i] = row
 	}
 	caption := fmt.Sprintf("Top %d drivers per row (contributions in %s from a base of %.4f)", e.K, e.Scale, e.Base)
+	if math.IsNaN(e.Base) {
+		caption = fmt.Sprintf("Top %d drivers of each row's predicted class (contributions in %s from the class's base)", e.K, e.Scale)
+	}
 	if len(e.Rows) > n {
 		caption += fmt.Sprintf("; first %d of %d rows", n, len(e.Rows))
 	}
@@ -73,5 +86,8 @@ func (e *Explanation) Waterfall(i int) (*plot.Chart, error) {
 	}
 	defer f.Release()
 	title := fmt.Sprintf("Row %d: prediction %.4f", i, r.Prediction)
-	return plot.Waterfall(f, "driver", col, e.Base, plot.Options{Title: title, Width: 560})
+	if r.Class != "" {
+		title = fmt.Sprintf("Row %d: class %s, probability %.4f", i, r.Class, r.Prediction)
+	}
+	return plot.Waterfall(f, "driver", col, r.Base, plot.Options{Title: title, Width: 560})
 }

@@ -98,8 +98,10 @@ type ScoreOptions struct {
 }
 
 // Predict returns predictions for the rows of f: probabilities of the
-// positive class for binary models, values for regression. Columns other
-// than the model's inputs and label are ignored.
+// positive class for binary models, values for regression, and for
+// multiclass models each row's probability of each class (in Classes
+// order), row after row (PredictProba adds the predicted class). Columns
+// other than the model's inputs and label are ignored.
 func (m *Model) Predict(f *data.Frame) ([]float64, error) {
 	names, types := frameTypes(f)
 	if err := m.checkSchema(names, types, true); err != nil {
@@ -120,7 +122,9 @@ func (m *Model) predictFrame(f *data.Frame, out []float64) ([]float64, error) {
 	return m.predictMatrix(X, out), nil
 }
 
-// Score returns f with a "prediction" column added. f must have exactly
+// Score returns f with a "prediction" column added. A multiclass model
+// writes the predicted class there and each class's probability in a
+// column "prediction_<class>". f must have exactly
 // the columns the model was trained on (the label may also be present);
 // missing, extra and mistyped columns are reported by name.
 func (m *Model) Score(f *data.Frame) (*data.Frame, error) {
@@ -151,11 +155,30 @@ func (m *Model) ScoreWith(f *data.Frame, o ScoreOptions) (*data.Frame, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ml: %w", err)
 	}
-	out, err := f.WithColumn(data.Float64s(col, m.predictMatrix(X, nil)))
-	if err != nil || o.Drivers == 0 {
-		return out, err
+	var preds []data.Series
+	if p := m.predictMatrix(X, nil); m.Task == TaskMulticlass {
+		preds = m.multiclassColumns(col, p, t.Rows())
+	} else {
+		preds = []data.Series{data.Float64s(col, p)}
 	}
-	e, err := m.explain(t, X, o.Drivers)
+	out := f
+	out.Retain()
+	for _, s := range preds {
+		if f.Has(s.Name()) {
+			out.Release()
+			return nil, fmt.Errorf("ml: frame already has a column %q, which scoring writes; rename it first", s.Name())
+		}
+		next, err := out.WithColumn(s)
+		out.Release()
+		if err != nil {
+			return nil, err
+		}
+		out = next
+	}
+	if o.Drivers == 0 {
+		return out, nil
+	}
+	e, err := m.explain(t, X, o.Drivers, -1)
 	if err != nil {
 		out.Release()
 		return nil, err
@@ -234,7 +257,13 @@ func (m *Model) Evaluate(f *data.Frame) (*Evaluation, error) {
 
 // EvaluateTable is Evaluate for a Table.
 func (m *Model) EvaluateTable(t *Table) (*Evaluation, error) {
-	y, _, err := labels(t.Column(m.Label), m.Task, m.Positive)
+	var y []float64
+	var err error
+	if m.Task == TaskMulticlass {
+		y, _, err = classLabels(t.Column(m.Label), m.Classes)
+	} else {
+		y, _, err = labels(t.Column(m.Label), m.Task, m.Positive)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ml: label %q: %w", m.Label, err)
 	}
@@ -242,18 +271,25 @@ func (m *Model) EvaluateTable(t *Table) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.Task == TaskMulticlass {
+		return EvaluateMulticlass(y, p, m.Classes), nil
+	}
 	if m.Task == TaskBinary {
 		return EvaluateBinary(y, p, m.Threshold), nil
 	}
 	return EvaluateRegression(y, p), nil
 }
 
-// Evaluation holds labels, predictions and their metrics.
+// Evaluation holds labels, predictions and their metrics. For multiclass
+// models Y holds class indices into Classes and P each row's class
+// probabilities, row after row; ROC, Lift and Calibration are binary only,
+// and ClassConfusion gives the confusion matrix.
 type Evaluation struct {
 	Task      string
 	Y, P      []float64
 	Threshold float64
 	Metrics   *Metrics
+	Classes   []string
 }
 
 // EvaluateBinary evaluates scores p against 0/1 labels y.
@@ -281,8 +317,12 @@ func (e *Evaluation) Calibration() *CalibrationCurve { return Calibration(e.Y, e
 // Confusion returns the confusion matrix at the evaluation's threshold.
 func (e *Evaluation) Confusion() Confusion { return ConfusionAt(e.Y, e.P, e.Threshold) }
 
-// AUC returns the evaluation's AUC, or NaN for regression.
+// AUC returns the evaluation's AUC (the one-vs-rest macro AUC for
+// multiclass models), or NaN for regression.
 func (e *Evaluation) AUC() float64 {
+	if e.Task == TaskMulticlass {
+		return e.Metrics.Value("macro_auc")
+	}
 	if e.Task != TaskBinary {
 		return math.NaN()
 	}

@@ -15,12 +15,16 @@ import (
 const (
 	ObjectiveBinary     = "binary"     // log loss on 0/1 labels; predicts probabilities
 	ObjectiveRegression = "regression" // squared error
+	// ObjectiveMulticlass is softmax log loss over class indices
+	// 0..k-1: each round grows one tree per class, and predictions are
+	// per-class probabilities.
+	ObjectiveMulticlass = "multiclass"
 )
 
 // GBMParams configures histogram-based gradient-boosted trees. Zero values
 // take the defaults in brackets, which match LightGBM's.
 type GBMParams struct {
-	Objective        string  // ObjectiveBinary or ObjectiveRegression [binary]
+	Objective        string  // ObjectiveBinary, ObjectiveMulticlass or ObjectiveRegression [binary]
 	Trees            int     // boosting rounds [100]
 	LearningRate     float64 // shrinkage [0.1]
 	MaxLeaves        int     // leaves per tree, grown best-first [31]
@@ -53,11 +57,16 @@ type GBMParams struct {
 	// this many rounds and keeps the best round; 0 disables it.
 	EarlyStopping int
 	// Metric is the validation metric: "logloss" or "auc" for binary,
-	// "rmse" for regression [logloss / rmse].
+	// "multi_logloss" or "multi_error" for multiclass, "rmse" for
+	// regression [logloss / multi_logloss / rmse].
 	Metric string
+	// NumClass is the number of classes of a multiclass label; 0 means
+	// one more than the largest label.
+	NumClass int `json:",omitempty"`
 	// ClassWeight "balanced" weighs each class of a binary label by
-	// n / (2·nₖ); PositiveWeight instead weighs positive rows by a fixed
-	// factor (LightGBM's scale_pos_weight). Weights scale each row's
+	// n / (2·nₖ), and of a multiclass label by n / (k·nₖ);
+	// PositiveWeight instead weighs positive rows of a binary label by a
+	// fixed factor (LightGBM's scale_pos_weight). Weights scale each row's
 	// gradient and hessian.
 	ClassWeight    string
 	PositiveWeight float64
@@ -74,8 +83,11 @@ func (p *GBMParams) defaults() error {
 	if p.Objective == "" {
 		p.Objective = ObjectiveBinary
 	}
-	if p.Objective != ObjectiveBinary && p.Objective != ObjectiveRegression {
-		return fmt.Errorf("gbm: unknown objective %q (use %q or %q)", p.Objective, ObjectiveBinary, ObjectiveRegression)
+	if p.Objective != ObjectiveBinary && p.Objective != ObjectiveRegression && p.Objective != ObjectiveMulticlass {
+		return fmt.Errorf("gbm: unknown objective %q (use %q, %q or %q)", p.Objective, ObjectiveBinary, ObjectiveMulticlass, ObjectiveRegression)
+	}
+	if p.NumClass != 0 && (p.Objective != ObjectiveMulticlass || p.NumClass < 2) {
+		return fmt.Errorf("gbm: NumClass %d needs the multiclass objective and at least 2 classes", p.NumClass)
 	}
 	if p.Trees == 0 {
 		p.Trees = 100
@@ -125,16 +137,22 @@ func (p *GBMParams) defaults() error {
 	if p.MaxCatToOneHot < 0 || p.MaxCatThreshold < 0 {
 		return errors.New("gbm: MaxCatToOneHot and MaxCatThreshold must not be negative")
 	}
-	if (p.ClassWeight != "" || p.PositiveWeight != 0) && p.Objective != ObjectiveBinary {
-		return errors.New("gbm: ClassWeight and PositiveWeight need the binary objective")
+	if (p.ClassWeight != "" || p.PositiveWeight != 0) && p.Objective == ObjectiveRegression {
+		return errors.New("gbm: ClassWeight and PositiveWeight need the binary or multiclass objective")
+	}
+	if p.PositiveWeight != 0 && p.Objective == ObjectiveMulticlass {
+		return errors.New(`gbm: PositiveWeight needs the binary objective; weigh multiclass labels with ClassWeight "balanced"`)
 	}
 	if p.RowSample < 0 || p.RowSample > 1 || p.FeatureSample < 0 || p.FeatureSample > 1 {
 		return errors.New("gbm: RowSample and FeatureSample must be in (0, 1]")
 	}
 	if p.Metric == "" {
-		if p.Objective == ObjectiveBinary {
+		switch p.Objective {
+		case ObjectiveBinary:
 			p.Metric = "logloss"
-		} else {
+		case ObjectiveMulticlass:
+			p.Metric = "multi_logloss"
+		default:
 			p.Metric = "rmse"
 		}
 	}
@@ -143,9 +161,16 @@ func (p *GBMParams) defaults() error {
 		if p.Objective != ObjectiveBinary {
 			return fmt.Errorf("gbm: metric %q needs the binary objective", p.Metric)
 		}
+	case "multi_logloss", "multi_error":
+		if p.Objective != ObjectiveMulticlass {
+			return fmt.Errorf("gbm: metric %q needs the multiclass objective", p.Metric)
+		}
 	case "rmse":
+		if p.Objective == ObjectiveMulticlass {
+			return errors.New(`gbm: metric "rmse" does not apply to the multiclass objective (use multi_logloss or multi_error)`)
+		}
 	default:
-		return fmt.Errorf("gbm: unknown metric %q (use logloss, auc or rmse)", p.Metric)
+		return fmt.Errorf("gbm: unknown metric %q (use logloss, auc, multi_logloss, multi_error or rmse)", p.Metric)
 	}
 	return nil
 }
@@ -234,6 +259,11 @@ type GBM struct {
 	// History holds the metric after each round: training loss and, with a
 	// validation set, the validation metric.
 	History []Progress `json:"history,omitempty"`
+	// NumClass is the number of classes of a multiclass model, which
+	// starts class k from InitScores[k] and owns trees k, k+NumClass, …
+	// (one per class per round); 0 for single-output models.
+	NumClass   int       `json:"num_class,omitempty"`
+	InitScores []float64 `json:"init_scores,omitempty"`
 
 	once     sync.Once
 	compiled []compiledTree
@@ -242,8 +272,8 @@ type GBM struct {
 	// a model scoring one row per request would otherwise walk every
 	// tree for it each time.
 	shapOnce  sync.Once
-	shapBase  float64
-	shapDepth int
+	shapBase  []float64
+	shapDepth []int
 	shapErr   error
 }
 
@@ -325,6 +355,14 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 			}
 		}
 	}
+	multi := p.Objective == ObjectiveMulticlass
+	// K is the number of trees a round grows, one per class.
+	K := 1
+	if multi {
+		if K, err = classCount(y, yValid, p.NumClass); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	workers := workerCount(p.Threads)
 	binners := fitBinners(m, p.MaxBins, p.Seed, workers)
@@ -334,11 +372,20 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 		vbm = binWith(valid, binners, workers, false)
 	}
 
-	sw, err := rowClassWeights(y, p.ClassWeight, p.PositiveWeight)
+	var sw []float64
+	if multi {
+		sw, err = multiClassWeights(y, K, p.ClassWeight)
+	} else {
+		sw, err = rowClassWeights(y, p.ClassWeight, p.PositiveWeight)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("gbm: %w", err)
 	}
 	model := &GBM{Objective: p.Objective, Features: slices.Clone(m.Names), SplitGain: make([]float64, d), Splits: make([]int, d)}
+	if multi {
+		model.NumClass = K
+		model.InitScores = classPriors(y, sw, K)
+	}
 	// The starting score is the (weighted) mean label.
 	ymean, wsum := 0.0, 0.0
 	for i, v := range y {
@@ -356,16 +403,29 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 	} else {
 		model.InitScore = ymean
 	}
-	score := make([]float64, n)
-	for i := range score {
-		score[i] = model.InitScore
+	if multi {
+		model.InitScore = 0
 	}
-	var vscore []float64
+	// scores holds each class's scores in turn (one class unless multi).
+	init := model.initScores()
+	scores := make([]float64, n*K)
+	for i := range scores {
+		scores[i] = init[i/n]
+	}
+	var vscores []float64
 	if vbm != nil {
-		vscore = make([]float64, vbm.rows)
-		for i := range vscore {
-			vscore[i] = model.InitScore
+		vscores = make([]float64, vbm.rows*K)
+		for i := range vscores {
+			vscores[i] = init[i/vbm.rows]
 		}
+	}
+	// prob holds each class's softmax probabilities at the start of a
+	// round, from which that round's trees take their gradients.
+	var prob []float64
+	var hessFactor float64
+	if multi {
+		prob = make([]float64, n*K)
+		hessFactor = float64(K) / float64(K-1)
 	}
 	gp := make([]gradPair, n)
 	g := newGrower(&p, bm, workers)
@@ -375,10 +435,24 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 	bestMetric, bestRound := math.Inf(1), 0
 	lowerBetter := p.Metric != "auc"
 
-	for round := 1; round <= p.Trees; round++ {
+	// Each step grows class k's tree of a round; single-output models
+	// have one class.
+	for step := 0; step < p.Trees*K; step++ {
+		round, k := step/K+1, step%K
+		score := scores[k*n : (k+1)*n]
+		var vscore []float64
+		if vscores != nil {
+			vscore = vscores[k*vbm.rows : (k+1)*vbm.rows]
+		}
+		if multi && k == 0 {
+			softmaxColumns(scores, prob, n, K, workers)
+		}
 		parallelBlocks(n, workers, func(_, lo, hi int) {
 			for i := lo; i < hi; i++ {
-				if binary {
+				if multi {
+					pk := prob[k*n+i]
+					gp[i] = gradPair{pk - oneIf(y[i] == float64(k)), max(hessFactor*pk*(1-pk), 1e-16)}
+				} else if binary {
 					pr := sigmoid(score[i])
 					h := pr * (1 - pr)
 					if h < 1e-16 {
@@ -394,13 +468,15 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 				}
 			}
 		})
-		// Rows in the bag for this tree.
+		// Rows in the bag for this tree; a round's trees share one bag.
 		bagged := p.RowSample < 1
 		nb := n
 		if bagged {
 			nb = 0
 			for i := 0; i < n; i++ {
-				inBag[i] = rng.Float64() < p.RowSample
+				if k == 0 {
+					inBag[i] = rng.Float64() < p.RowSample
+				}
 				if inBag[i] {
 					g.idx[nb] = int32(i)
 					nb++
@@ -443,15 +519,20 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 			})
 		}
 		model.Trees = append(model.Trees, tree)
-
-		pr := Progress{Model: "gbm", Round: round, Rounds: p.Trees, Metric: p.Metric, Elapsed: time.Since(start)}
 		if vbm != nil {
 			parallelBlocks(vbm.rows, workers, func(_, lo, hi int) {
 				for i := lo; i < hi; i++ {
 					vscore[i] += tree.binValue(vbm, i)
 				}
 			})
-			pr.Valid = gbmMetric(p.Metric, binary, yValid, vscore)
+		}
+		if k < K-1 {
+			continue
+		}
+
+		pr := Progress{Model: "gbm", Round: round, Rounds: p.Trees, Metric: p.Metric, Elapsed: time.Since(start)}
+		if vbm != nil {
+			pr.Valid = gbmMetric(p.Metric, binary, yValid, vscores)
 			pr.HasValid = true
 			better := pr.Valid < bestMetric
 			if !lowerBetter {
@@ -466,7 +547,7 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 			pr.BestRound = bestRound
 		}
 		if progress != nil || round == p.Trees {
-			pr.Train = gbmMetric(p.Metric, binary, y, score)
+			pr.Train = gbmMetric(p.Metric, binary, y, scores)
 		}
 		stop := p.EarlyStopping > 0 && round-bestRound >= p.EarlyStopping
 		if stop || round == p.Trees {
@@ -481,8 +562,8 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 			break
 		}
 	}
-	if p.EarlyStopping > 0 && bestRound > 0 && bestRound < len(model.Trees) {
-		model.Trees = model.Trees[:bestRound]
+	if p.EarlyStopping > 0 && bestRound > 0 && bestRound*K < len(model.Trees) {
+		model.Trees = model.Trees[:bestRound*K]
 		// Importance counts only the kept trees.
 		clear(model.SplitGain)
 		clear(model.Splits)
@@ -526,8 +607,12 @@ func monotoneByFeature(byName map[string]int, names []string) ([]int8, error) {
 	return out, nil
 }
 
+// gbmMetric measures scores against labels y. Multiclass scores hold each
+// class's scores in turn.
 func gbmMetric(metric string, binary bool, y, score []float64) float64 {
 	switch metric {
+	case "multi_logloss", "multi_error":
+		return multiScoreMetric(metric, y, score)
 	case "auc":
 		return AUC(y, score)
 	case "logloss":

@@ -86,7 +86,9 @@ func (g *GBM) compile() []compiledTree {
 const predictBlock = 64
 
 // Predict writes predictions for m's rows into out (allocated when short)
-// and returns it: probabilities for the binary objective, values otherwise.
+// and returns it: probabilities for the binary objective, values for
+// regression, and for the multiclass objective each row's class
+// probabilities, NumClass of them, row after row.
 //
 // Each tree moves a whole block of rows one level at a time. The rows'
 // walks are independent, so the processor overlaps them instead of
@@ -94,10 +96,12 @@ const predictBlock = 64
 // depends on the data. The first levels step every row; past them, in
 // deep trees, only the rows not yet at a leaf are kept and stepped.
 func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
-	if cap(out) < m.Rows {
-		out = make([]float64, m.Rows)
+	K := g.outputs()
+	init := g.initScores()
+	if cap(out) < m.Rows*K {
+		out = make([]float64, m.Rows*K)
 	}
-	out = out[:m.Rows]
+	out = out[:m.Rows*K]
 	trees := g.compile()
 	binary := g.Objective == ObjectiveBinary
 	d := len(m.Cols)
@@ -114,12 +118,13 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 					missing = missing || v != v
 				}
 			}
-			o := out[b:e]
+			o := out[b*K : e*K]
 			for i := range o {
-				o[i] = g.InitScore
+				o[i] = init[i%K]
 			}
-			cur := at[:len(o)]
-			for _, t := range trees {
+			cur := at[:e-b]
+			for ti, t := range trees {
+				c := ti % K
 				clear(cur)
 				fixed := min(t.depth, predictAllSteps)
 				if t.cats != nil {
@@ -149,12 +154,17 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 					na = stepBlock(t.nodes, t.splits, rows, d, cur, active[:na], missing)
 				}
 				for i, n := range cur {
-					o[i] += t.value[n]
+					o[i*K+c] += t.value[n]
 				}
 			}
 			if binary {
 				for i := range o {
 					o[i] = sigmoid(o[i])
+				}
+			}
+			if K > 1 {
+				for i := 0; i < len(o); i += K {
+					softmaxInPlace(o[i : i+K])
 				}
 			}
 		}

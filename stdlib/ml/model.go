@@ -21,6 +21,9 @@ const (
 const (
 	TaskBinary     = "binary"
 	TaskRegression = "regression"
+	// TaskMulticlass predicts one of several classes, with a probability
+	// for each (GBMs with ObjectiveMulticlass).
+	TaskMulticlass = "multiclass"
 )
 
 // Spec says what to train: the label, how to prepare features, and one
@@ -28,7 +31,8 @@ const (
 type Spec struct {
 	// Label is the target column. For binary tasks it may be 0/1 numbers,
 	// bools, or strings with Positive naming the positive class (inferred
-	// for Yes/No, true/false and 1/0 labels).
+	// for Yes/No, true/false and 1/0 labels). For multiclass tasks it
+	// holds strings or integers, each distinct value a class.
 	Label    string
 	Positive string
 	// Pipeline prepares features; nil means LinearPipeline() for linear
@@ -62,6 +66,9 @@ func (s *Spec) kind() (string, string, error) {
 		kind, task = KindGBM, TaskBinary
 		if s.GBM.Objective == ObjectiveRegression {
 			task = TaskRegression
+		}
+		if s.GBM.Objective == ObjectiveMulticlass {
+			task = TaskMulticlass
 		}
 	}
 	if n != 1 {
@@ -97,6 +104,9 @@ type Model struct {
 	Pipeline  *Pipeline    `json:"pipeline"`
 	Linear    *LinearModel `json:"linear,omitempty"`
 	GBM       *GBM         `json:"gbm,omitempty"`
+	// Classes names a multiclass model's classes in the order of its
+	// outputs: sorted strings, or integers in increasing order.
+	Classes []string `json:"classes,omitempty"`
 	// Calibration, set by Calibrate, maps binary probabilities to
 	// calibrated ones.
 	Calibration *Calibrator `json:"calibration,omitempty"`
@@ -111,6 +121,10 @@ type Model struct {
 func labels(c *Column, task, positive string) ([]float64, string, error) {
 	if c == nil {
 		return nil, "", errors.New("no such column")
+	}
+	if task == TaskMulticlass {
+		y, _, err := classLabels(c, nil)
+		return y, "", err
 	}
 	n := c.Len()
 	y := make([]float64, n)
@@ -152,6 +166,9 @@ func labels(c *Column, task, positive string) ([]float64, string, error) {
 	if nulls > 0 {
 		return nil, "", fmt.Errorf("%d missing labels; drop those rows first (Frame.DropNulls)", nulls)
 	}
+	if len(seen) > 2 {
+		return nil, "", fmt.Errorf("binary label has %d classes; train a multiclass model (GBMParams{Objective: ml.ObjectiveMulticlass})", len(seen))
+	}
 	if positive == "" {
 		for _, pair := range [][2]string{{"Yes", "No"}, {"yes", "no"}, {"true", "false"}, {"True", "False"}, {"1", "0"}, {"Y", "N"}} {
 			_, a := seen[pair[0]]
@@ -170,9 +187,6 @@ func labels(c *Column, task, positive string) ([]float64, string, error) {
 		slices.Sort(vals)
 		return nil, "", fmt.Errorf("cannot tell the positive class among %s; set Spec.Positive", quoteList(vals))
 	}
-	if len(seen) > 2 {
-		return nil, "", fmt.Errorf("binary label has %d classes", len(seen))
-	}
 	w.eachCategory(func(i int, v string, _ bool) {
 		if v == positive {
 			y[i] = 1
@@ -189,13 +203,25 @@ func TrainTable(train, valid *Table, spec Spec) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	y, positive, err := labels(train.Column(spec.Label), task, spec.Positive)
+	var y []float64
+	var positive string
+	var classes []string
+	if task == TaskMulticlass {
+		y, classes, err = classLabels(train.Column(spec.Label), nil)
+	} else {
+		y, positive, err = labels(train.Column(spec.Label), task, spec.Positive)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ml: label %q: %w", spec.Label, err)
 	}
 	var yv []float64
 	if valid != nil {
-		if yv, _, err = labels(valid.Column(spec.Label), task, positive); err != nil {
+		if task == TaskMulticlass {
+			yv, _, err = classLabels(valid.Column(spec.Label), classes)
+		} else {
+			yv, _, err = labels(valid.Column(spec.Label), task, positive)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("ml: validation label %q: %w", spec.Label, err)
 		}
 	}
@@ -222,7 +248,7 @@ func TrainTable(train, valid *Table, spec Spec) (*Model, error) {
 			return nil, fmt.Errorf("ml: validation set: %w", err)
 		}
 	}
-	m := &Model{Kind: kind, Task: task, Label: spec.Label, Positive: positive, Pipeline: p, Threshold: spec.Threshold}
+	m := &Model{Kind: kind, Task: task, Label: spec.Label, Positive: positive, Classes: classes, Pipeline: p, Threshold: spec.Threshold}
 	if m.Threshold == 0 {
 		m.Threshold = 0.5
 	}
@@ -248,6 +274,9 @@ func TrainTable(train, valid *Table, spec Spec) (*Model, error) {
 		gp := *spec.GBM
 		if err := gp.defaults(); err != nil {
 			return nil, err
+		}
+		if classes != nil && gp.NumClass == 0 {
+			gp.NumClass = len(classes)
 		}
 		params = gp
 		m.Meta.Seed = gp.Seed
@@ -295,6 +324,9 @@ func report(fn func(Progress), p Progress) {
 }
 
 func (m *Model) metrics(y, p []float64) *Metrics {
+	if m.Task == TaskMulticlass {
+		return MulticlassMetrics(y, p, len(p)/max(1, len(y)))
+	}
 	if m.Task == TaskBinary {
 		return BinaryMetrics(y, p, m.Threshold)
 	}
@@ -370,7 +402,9 @@ func (m *Model) checkSchema(names []string, types map[string]string, allowExtra 
 func numericType(t string) bool { return t == "int64" || t == "float64" }
 
 // PredictTable returns predictions for the rows of t: probabilities of the
-// positive class for binary models, values for regression.
+// positive class for binary models, values for regression, and for
+// multiclass models each row's probability of each class (in Classes
+// order), row after row.
 func (m *Model) PredictTable(t *Table) ([]float64, error) {
 	types := map[string]string{}
 	for _, c := range t.cols {

@@ -192,6 +192,9 @@ func (m *Model) validate() error {
 	default:
 		return fmt.Errorf("unknown model kind %q", m.Kind)
 	}
+	if err := m.validateClasses(); err != nil {
+		return err
+	}
 	if m.Calibration != nil {
 		if err := m.Calibration.validate(); err != nil {
 			return err

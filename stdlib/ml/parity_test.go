@@ -29,6 +29,10 @@ func TestParity(t *testing.T) {
 		// ShapRows is how many training rows the explanation throughput
 		// is measured on.
 		ShapRows int
+		// Multi is the synthetic multiclass task, when Rows > 0; with
+		// Only "multiclass" it is the only task run.
+		Multi parityMultiConfig
+		Only  string
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {
@@ -38,6 +42,16 @@ func TestParity(t *testing.T) {
 		t.Fatal(err)
 	}
 	results := map[string]map[string]float64{}
+	if cfg.Multi.Rows > 0 {
+		results["multiclass"] = parityMulticlass(t, dir, cfg.Multi, cfg.Trees, cfg.Repeat)
+	}
+	if cfg.Only == "multiclass" {
+		b, _ = json.MarshalIndent(results, "", " ")
+		if err := os.WriteFile(filepath.Join(dir, "galley.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
 
 	type task struct {
 		name                string

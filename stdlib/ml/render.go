@@ -110,6 +110,9 @@ func (t *MetricsTable) DisplayData() display.Data {
 
 // DisplayData renders the evaluation's metrics and confusion matrix.
 func (e *Evaluation) DisplayData() display.Data {
+	if e.Task == TaskMulticlass {
+		return e.displayMulticlass()
+	}
 	md := e.Metrics.DisplayData()
 	if e.Task != TaskBinary {
 		return md
@@ -131,6 +134,9 @@ func (m *Model) DisplayData() display.Data {
 	fmt.Fprintf(&b, "<div><b>%s</b> %s model for <code>%s</code>", html.EscapeString(m.Kind), html.EscapeString(m.Task), html.EscapeString(m.Label))
 	if m.Positive != "" {
 		fmt.Fprintf(&b, " (positive class <code>%s</code>)", html.EscapeString(m.Positive))
+	}
+	if len(m.Classes) > 0 {
+		fmt.Fprintf(&b, " (%d classes: <code>%s</code>)", len(m.Classes), html.EscapeString(strings.Join(m.Classes, ", ")))
 	}
 	fmt.Fprintf(&b, "<br>%d input columns → %d features; trained on %d rows in %.2fs", len(m.Schema), len(m.Pipeline.Features), m.Meta.Rows, m.Meta.Duration.Seconds())
 	if m.GBM != nil {

@@ -38,7 +38,8 @@ type SearchOptions struct {
 	// binary labels) [5].
 	Folds int
 	// Metric ranks the trials: any metric the task reports ("auc",
-	// "logloss", "rmse", …) [auc for binary, rmse for regression].
+	// "logloss", "rmse", "macro_f1", …) [auc for binary, multi_logloss
+	// for multiclass, rmse for regression].
 	Metric string
 	Seed   uint64
 	// Parallel is how many fits run at once, each on an equal share of
@@ -71,7 +72,8 @@ type SearchResult struct {
 }
 
 // higherBetter lists the metrics where larger is better.
-var higherBetter = map[string]bool{"auc": true, "auc_pr": true, "accuracy": true, "precision": true, "recall": true, "f1": true, "r2": true}
+var higherBetter = map[string]bool{"auc": true, "auc_pr": true, "accuracy": true, "precision": true, "recall": true, "f1": true, "r2": true,
+	"macro_f1": true, "weighted_f1": true, "macro_auc": true}
 
 // Search tries hyperparameter settings for spec by cross-validation on
 // f, running fits in parallel across cores, and returns the trials ranked
@@ -222,8 +224,15 @@ func SearchTable(t *Table, spec Spec, o SearchOptions) (*SearchResult, error) {
 		if task == TaskRegression {
 			o.Metric = "rmse"
 		}
+		if task == TaskMulticlass {
+			o.Metric = "multi_logloss"
+		}
 	}
-	if probe := (&Model{Task: task, Threshold: 0.5}).metrics([]float64{0, 1}, []float64{0.2, 0.8}); !slices.Contains(probe.Names, o.Metric) || o.Metric == "rows" {
+	probeP := []float64{0.2, 0.8}
+	if task == TaskMulticlass {
+		probeP = []float64{0.8, 0.2, 0.2, 0.8}
+	}
+	if probe := (&Model{Task: task, Threshold: 0.5}).metrics([]float64{0, 1}, probeP); !slices.Contains(probe.Names, o.Metric) || o.Metric == "rows" {
 		return nil, fmt.Errorf("ml: %s models report no metric %q (use one of %s)", task, o.Metric, strings.Join(slices.DeleteFunc(slices.Clone(probe.Names), func(s string) bool { return s == "rows" }), ", "))
 	}
 	draws, err := o.draws()

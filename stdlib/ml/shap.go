@@ -222,31 +222,52 @@ var errNoCounts = errors.New("ml: this model's trees do not record training row 
 // Contributions returns each row's exact Shapley values on the margin
 // scale (log-odds for the binary objective), row-major with one value per
 // feature, and the base value they start from: for every row, the base
-// plus the row's values equals the model's raw margin.
+// plus the row's values equals the model's raw margin. Multiclass models
+// are explained one class at a time with ClassContributions.
 func (g *GBM) Contributions(m *Matrix) ([]float64, float64, error) {
+	if g.NumClass > 0 {
+		return nil, 0, errors.New("ml: a multiclass model has one set of contributions per class; use ClassContributions")
+	}
+	return g.ClassContributions(m, 0)
+}
+
+// ClassContributions is Contributions for class k of a multiclass model:
+// the Shapley values of class k's raw score (before the softmax), from
+// the trees of that class. For single-output models k must be 0.
+func (g *GBM) ClassContributions(m *Matrix, k int) ([]float64, float64, error) {
 	d := len(g.Features)
 	if len(m.Cols) != d {
 		return nil, 0, fmt.Errorf("ml: %d feature columns for a model with %d features", len(m.Cols), d)
 	}
+	if k < 0 || k >= g.outputs() {
+		return nil, 0, fmt.Errorf("ml: class %d out of range: the model has %d outputs", k, g.outputs())
+	}
+	// Each class's base value and depth are worked out once per model:
+	// online scoring explains one row at a time.
 	g.shapOnce.Do(func() {
-		g.shapBase = g.InitScore
-		for _, t := range g.Trees {
-			if len(t.Feature) > 0 && (len(t.Count) != len(t.Feature) || len(t.LeafCount) != len(t.LeafValue)) {
-				g.shapErr = errNoCounts
-				return
+		n, inits := g.outputs(), g.initScores()
+		g.shapBase, g.shapDepth = make([]float64, n), make([]int, n)
+		for c := range n {
+			g.shapBase[c] = inits[c]
+			for _, t := range g.classTrees(c) {
+				if len(t.Feature) > 0 && (len(t.Count) != len(t.Feature) || len(t.LeafCount) != len(t.LeafValue)) {
+					g.shapErr = errNoCounts
+					return
+				}
+				if len(t.LeafCount) == len(t.LeafValue) {
+					g.shapBase[c] += t.expected()
+				} else {
+					g.shapBase[c] += t.LeafValue[0]
+				}
+				g.shapDepth[c] = max(g.shapDepth[c], t.depth())
 			}
-			if len(t.LeafCount) == len(t.LeafValue) {
-				g.shapBase += t.expected()
-			} else {
-				g.shapBase += t.LeafValue[0]
-			}
-			g.shapDepth = max(g.shapDepth, t.depth())
 		}
 	})
 	if g.shapErr != nil {
 		return nil, 0, g.shapErr
 	}
-	base, depth := g.shapBase, g.shapDepth
+	trees := g.classTrees(k)
+	base, depth := g.shapBase[k], g.shapDepth[k]
 	if min(depth, d)+2 > maxPath {
 		return nil, 0, fmt.Errorf("ml: trees %d deep over %d features are too deep to explain (at most %d)", depth, d, maxPath-2)
 	}
@@ -263,7 +284,7 @@ func (g *GBM) Contributions(m *Matrix) ([]float64, float64, error) {
 				x[j] = c[i]
 			}
 			phi := out[i*d : (i+1)*d]
-			for _, t := range g.Trees {
+			for _, t := range trees {
 				t.shap(x, phi, w)
 			}
 		}
@@ -272,8 +293,15 @@ func (g *GBM) Contributions(m *Matrix) ([]float64, float64, error) {
 }
 
 // Margin returns the model's raw score for m's rows: the log-odds for the
-// binary objective, the prediction otherwise.
-func (g *GBM) Margin(m *Matrix) []float64 {
+// binary objective, the prediction otherwise. For multiclass models it is
+// class 0's score; ClassMargin gives any class's.
+func (g *GBM) Margin(m *Matrix) []float64 { return g.ClassMargin(m, 0) }
+
+// ClassMargin returns class k's raw score (before the softmax) for m's
+// rows; k must be 0 for single-output models.
+func (g *GBM) ClassMargin(m *Matrix, k int) []float64 {
+	trees := g.classTrees(k)
+	base := g.initScores()[k]
 	out := make([]float64, m.Rows)
 	parallelBlocks(m.Rows, workerCount(0), func(_, lo, hi int) {
 		x := make([]float64, len(m.Cols))
@@ -281,13 +309,27 @@ func (g *GBM) Margin(m *Matrix) []float64 {
 			for j, c := range m.Cols {
 				x[j] = c[i]
 			}
-			s := g.InitScore
-			for _, t := range g.Trees {
+			s := base
+			for _, t := range trees {
 				s += t.value(x)
 			}
 			out[i] = s
 		}
 	})
+	return out
+}
+
+// classTrees returns the trees of output k: every tree of a single-output
+// model, trees k, k+NumClass, … of a multiclass one.
+func (g *GBM) classTrees(k int) []*Tree {
+	K := g.outputs()
+	if K == 1 {
+		return g.Trees
+	}
+	out := make([]*Tree, 0, len(g.Trees)/K+1)
+	for i := k; i < len(g.Trees); i += K {
+		out = append(out, g.Trees[i])
+	}
 	return out
 }
 
