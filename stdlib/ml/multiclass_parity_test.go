@@ -64,7 +64,9 @@ func TestMulticlassParityWithLightGBM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := TreePipeline()
+	// Ordinal codes, which LightGBM reads as numbers too, as TestParity
+	// does.
+	p := NewPipeline().Ordinal(UnseenIgnore)
 	mtr, err := p.Fit(tt.without("education"))
 	if err != nil {
 		t.Fatal(err)
