@@ -76,7 +76,7 @@ type GBMParams struct {
 	// "basic" method).
 	Monotone map[string]int `json:",omitempty"`
 	Seed     uint64
-	Threads  int // cores used; 0 means all
+	Threads  int // cores used; 0 means all. The model does not depend on it.
 }
 
 func (p *GBMParams) defaults() error {

@@ -43,7 +43,7 @@ type grower struct {
 	idx      []int32
 	tmp      []int32
 	histPool []hist
-	private  []hist // per-worker histograms for parallel builds
+	private  []hist // per-block histograms for big builds
 	feats    []int
 	// used[f] is feature f's bins, the missing one included.
 	used []int
@@ -58,7 +58,7 @@ func newGrower(p *GBMParams, bm *binMatrix, workers int) *grower {
 	g := &grower{p: p, bm: bm, workers: workers}
 	g.idx = make([]int32, bm.rows)
 	g.tmp = make([]int32, bm.rows)
-	g.private = make([]hist, workers)
+	g.private = make([]hist, histMaxBlocks)
 	g.used = make([]int, bm.features)
 	for f, b := range bm.binners {
 		g.used[f] = b.bins() + 1
@@ -82,14 +82,25 @@ func (g *grower) putHist(h hist) {
 	}
 }
 
-// histMinRows is the fewest rows a histogram worker is given. Leaves
+// histMinRows is the fewest rows a histogram block is given. Leaves
 // deep in a tree hold rows scattered over the matrix, so their build waits
 // on memory and gains from a second core long before it is big.
 const histMinRows = 4096
 
-// buildHist fills hist with the gradient sums of rows idx[start:end],
-// splitting the rows among workers that each fill a private histogram.
+// histMaxBlocks bounds the blocks a histogram build splits its rows into,
+// and so the cores it keeps busy.
+const histMaxBlocks = 8
+
+// buildHist fills hist with the gradient sums of rows idx[start:end].
 // With identity the rows are 0..n-1 in order.
+//
+// Big builds split the rows into blocks, each summed into a histogram of
+// its own, which are then added in block order. The blocks depend on the
+// row count only, never on the number of workers, so every setting of
+// Threads adds the same numbers in the same order and grows the same
+// trees: a sum that differs in its last bit changes a split now and then,
+// and the softmax objective, whose rare classes take leaf values of
+// hundreds, turns such a change into a different model a few rounds on.
 func (g *grower) buildHist(h hist, start, end int, gp []gradPair, identity bool) {
 	n := end - start
 	fill := func(h hist, lo, hi int) {
@@ -100,33 +111,28 @@ func (g *grower) buildHist(h hist, start, end int, gp []gradPair, identity bool)
 		rows := g.idx[start+lo : start+hi]
 		addRowsOrdered(h, g.bm.data, g.bm.features, 0, rows, gp)
 	}
-	workers := min(g.workers, n/histMinRows)
-	if workers <= 1 {
+	blocks := min(histMaxBlocks, n/histMinRows)
+	if blocks <= 1 {
 		fill(h, 0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	per := (n + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		ph := h
-		if w > 0 {
-			if g.private[w] == nil {
-				g.private[w] = make(hist, g.bm.features)
-			} else {
-				clearHist(g.private[w], g.used)
-			}
-			ph = g.private[w]
+	per := (n + blocks - 1) / blocks
+	for b := 1; b < blocks; b++ {
+		if g.private[b] == nil {
+			g.private[b] = make(hist, g.bm.features)
+		} else {
+			clearHist(g.private[b], g.used)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fill(ph, w*per, min((w+1)*per, n))
-		}()
 	}
-	wg.Wait()
-	// Sum in worker order so results do not depend on scheduling.
-	for w := 1; w < workers; w++ {
-		addHist(h, g.private[w], g.used)
+	parallelItems(blocks, g.workers, func(b int) {
+		ph := h
+		if b > 0 {
+			ph = g.private[b]
+		}
+		fill(ph, b*per, min((b+1)*per, n))
+	})
+	for b := 1; b < blocks; b++ {
+		addHist(h, g.private[b], g.used)
 	}
 }
 

@@ -78,9 +78,14 @@ func TestMulticlassParityWithLightGBM(t *testing.T) {
 	// On this task both sides drive some rows' probabilities to the 1e-15
 	// clip (classes of 18 and 1,700 rows, leaves with tiny hessians), so
 	// the log loss is dominated by a few confidently wrong rows and
-	// differs more between two close implementations: measured 1.378
-	// (galley) against 1.331 (LightGBM), accuracy within 0.002.
-	tasks = append(tasks, task{"bank_education", mtr, mte, ytr, yte, len(classes), 0.06, 0.01})
+	// differs more between two close implementations. It also moves with
+	// the order in which histogram sums are added, which decides near ties
+	// that rounds of leaf values in the hundreds then amplify: galley
+	// measured 1.378 summing each node's rows in one pass and 1.419 since
+	// it sums them in blocks fixed by the row count (so that the thread
+	// count does not change the model), against 1.331 for LightGBM, with
+	// accuracy within 0.005 both times.
+	tasks = append(tasks, task{"bank_education", mtr, mte, ytr, yte, len(classes), 0.1, 0.01})
 
 	type cfgTask struct {
 		Name    string `json:"name"`
