@@ -186,15 +186,17 @@ func (db *Store) upsertProfiles(ctx context.Context, tx conn, w *server.ProfileW
 			return res, db.errorf("writing profiles: %w", err)
 		}
 	}
-	if db.d.Analyze != "" && len(w.Rows) > profileChunk {
-		if _, err := tx.ExecContext(ctx, db.d.Analyze); err != nil {
-			return res, db.errorf("writing profiles: %w", err)
-		}
-	}
 	var buf []byte
 	st := &stmts{tx: tx, m: map[string]*sql.Stmt{}}
 	defer st.close()
-	for lo := 0; lo < len(w.Rows); lo += profileChunk {
+	for chunk, lo := 0, 0; lo < len(w.Rows); chunk, lo = chunk+1, lo+profileChunk {
+		// Statistics are refreshed before the write and again each time
+		// the rows it wrote doubled, a handful of times for a large write.
+		if db.d.Analyze != "" && len(w.Rows) > profileChunk && chunk&(chunk-1) == 0 && chunk != 1 {
+			if _, err := tx.ExecContext(ctx, db.d.Analyze); err != nil {
+				return res, db.errorf("writing profiles: %w", err)
+			}
+		}
 		rows := w.Rows[lo:min(lo+profileChunk, len(w.Rows))]
 		// What the profiles hold now: their run per model, for this model.
 		args := make([]any, 0, len(rows)+1)

@@ -5,11 +5,14 @@ machine and are driven by the same open-loop load generator (testdata/bench/load
 seconds whatever the answers, latency counted from when each request was due, so a stalled server shows in the
 percentiles), one after another, with the same JSON body: one Telco customer in MLflow's `dataframe_split` form.
 galley serves the churn template trained on the Telco data through `POST /api/models/churn-gbm@1/predict` (the
-recipe's own Load and Score in a warm sandboxed worker); MLflow serves a scikit-learn pipeline (one-hot encoding
+recipe's own Load and Score in a warm sandboxed worker, with the template's `drivers` parameter at 0, since the peer
+explains nothing); MLflow serves a scikit-learn pipeline (one-hot encoding
 and scaling) ending in a LightGBM classifier or a logistic regression, trained on the same Telco data, saved
 with `mlflow.sklearn.save_model` (pyfunc predicting probabilities). Both sides use their defaults: one galley
 worker process per trained version, micro-batching of requests that queue while it is busy; MLflow's default
-worker count. Each measurement follows a 2 s warm-up at the same rate. Percentiles are of the requests answered
+worker count. Each measurement follows a 2 s warm-up at the same rate. A peer that fell behind goes on working through requests
+its clients gave up on; so that this work does not load the machine during the next measurement, a peer still busy
+15 s after its measurement is restarted. Percentiles are of the requests answered
 within the load generator's 10 s timeout; the rest count as errors (and an achieved rate below the target means
 the server fell behind, so its queue grew for the whole run). The goal: galley's p99 at most 0.2x MLflow's, and
 under 5 ms at 500 requests/s.
@@ -55,6 +58,46 @@ def wait_http(url, timeout=120, proc=None):
 def galley_cli(galley, url, home, *args):
     env = dict(os.environ, GALLEY_HOME=home)
     return subprocess.run([galley, *args, "--server", url], env=env, check=True, capture_output=True, text=True).stdout
+
+
+def stop(p):
+    try:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM) if p.pid == os.getpgid(p.pid) else p.terminate()
+            p.wait(timeout=20)
+    except Exception:
+        p.kill()
+
+
+def group_cpu_ticks(pgid):
+    """CPU ticks used so far by the processes of process group pgid."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def wait_idle(pgid, limit):
+    """Wait until process group pgid uses under 5% of a core over half a second; False if it still does after limit
+    seconds."""
+    hz = os.sysconf("SC_CLK_TCK")
+    end = time.time() + limit
+    before = group_cpu_ticks(pgid)
+    while time.time() < end:
+        time.sleep(0.5)
+        now = group_cpu_ticks(pgid)
+        if (now - before) / hz < 0.025:
+            return True
+        before = now
+    return False
 
 
 def load(loadgen, url, body, rate):
@@ -131,7 +174,7 @@ def run(repo_root):
         galley_cli(galley, url, home, "recipe", "create", "churn", os.path.join(repo_root, "templates", "churn", "churn.ipynb"))
         for kind in ("gbm", "logistic"):
             galley_cli(galley, url, home, "model", "create", "churn-" + kind, "--recipe", "churn", "--dataset", "telco-churn",
-                       "-p", "modelKind=" + kind)
+                       "-p", "modelKind=" + kind, "-p", "drivers=0")
             galley_cli(galley, url, home, "train", "churn-" + kind, "--wait")
 
         # MLflow: the same data, its own pipelines.
@@ -140,11 +183,12 @@ def run(repo_root):
         mlflow_bin = os.path.join(venv_bin, "mlflow")
         # mlflow models serve starts uvicorn by name.
         peer_env = dict(os.environ, PATH=venv_bin + os.pathsep + os.environ.get("PATH", ""))
-        peer_urls = {}
-        for name, path in peers.items():
+        peer_urls, peer_procs = {}, {}
+
+        def start_peer(name):
             p = free_port()
-            proc = subprocess.Popen([mlflow_bin, "models", "serve", "-m", path, "--env-manager", "local", "--host", "127.0.0.1",
-                                     "-p", str(p)], stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, f"mlflow-{name}.log"), "w"),
+            proc = subprocess.Popen([mlflow_bin, "models", "serve", "-m", peers[name], "--env-manager", "local", "--host", "127.0.0.1",
+                                     "-p", str(p)], stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, f"mlflow-{name}.log"), "a"),
                                     env=peer_env, start_new_session=True)
             procs.append(proc)
             try:
@@ -153,13 +197,25 @@ def run(repo_root):
                 with open(os.path.join(tmp, f"mlflow-{name}.log")) as f:
                     sys.stderr.write(f.read()[-4000:])
                 raise
-            peer_urls[name] = f"http://127.0.0.1:{p}/invocations"
+            peer_urls[name], peer_procs[name] = f"http://127.0.0.1:{p}/invocations", proc
 
+        def settle_peer(name):
+            """A server that fell behind keeps working through requests its clients gave up on, which would load
+            the machine during the next measurement: one still busy after a short wait is restarted."""
+            proc = peer_procs[name]
+            if wait_idle(proc.pid, limit=15):
+                return
+            stop(proc)
+            start_peer(name)
+
+        for name in peers:
+            start_peer(name)
         out = []
         for kind, peer in (("gbm", "lightgbm"), ("logistic", "logistic")):
             for rate in RATES:
                 g = load(loadgen, f"{url}/api/models/churn-{kind}@1/predict", body, rate)
                 m = load(loadgen, peer_urls[peer], body, rate)
+                settle_peer(peer)
                 # Latencies are of the requests answered; a side with errors
                 # (timeouts, once its queue grows past 10 s) is slower than
                 # its percentiles say.
@@ -181,10 +237,5 @@ def run(repo_root):
         return out
     finally:
         for p in procs:
-            try:
-                if p.poll() is None:
-                    os.killpg(p.pid, signal.SIGTERM) if p.pid == os.getpgid(p.pid) else p.terminate()
-                    p.wait(timeout=20)
-            except Exception:
-                p.kill()
+            stop(p)
         shutil.rmtree(tmp, ignore_errors=True)
