@@ -51,6 +51,29 @@ func Open(dir string) (*Datasets, error) {
 	return &Datasets{cat: cat, tmp: tmp}, nil
 }
 
+// spoolUpload copies an uploaded CSV into a new file in dir and returns
+// its path; the caller removes it.
+func spoolUpload(dir string, r io.Reader) (string, error) {
+	f, err := os.CreateTemp(dir, "import-*.csv")
+	if err != nil {
+		return "", fmt.Errorf("datasets: %w", err)
+	}
+	n, err := io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n == 0 {
+		err = server.Errorf(server.EINVALID, "the dataset is empty: send CSV with a header row")
+	} else if err != nil {
+		err = fmt.Errorf("reading the upload: %w", err)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 
 func checkName(name string) error {
@@ -78,22 +101,12 @@ func (d *Datasets) ImportDataset(ctx context.Context, name string, r io.Reader) 
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(d.tmp, "import-*.csv")
+	path, err := spoolUpload(d.tmp, r)
 	if err != nil {
-		return nil, fmt.Errorf("catalog: %w", err)
+		return nil, err
 	}
-	defer os.Remove(f.Name())
-	n, err := io.Copy(f, r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the upload: %w", err)
-	}
-	if n == 0 {
-		return nil, server.Errorf(server.EINVALID, "the dataset is empty: send CSV with a header row")
-	}
-	return d.importCSV(name, f.Name(), "upload", nil)
+	defer os.Remove(path)
+	return d.importCSV(name, path, "upload", nil)
 }
 
 func (d *Datasets) importCSV(name, path, source string, lin *server.Lineage) (*server.DatasetVersion, error) {

@@ -107,22 +107,12 @@ func (s *Shared) ImportDataset(ctx context.Context, name string, r io.Reader) (*
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(tmp, "import-*.csv")
+	path, err := spoolUpload(tmp, r)
 	if err != nil {
-		return nil, fmt.Errorf("datasets: %w", err)
+		return nil, err
 	}
-	defer os.Remove(f.Name())
-	n, err := io.Copy(f, r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the upload: %w", err)
-	}
-	if n == 0 {
-		return nil, server.Errorf(server.EINVALID, "the dataset is empty: send CSV with a header row")
-	}
-	o, err := s.stage(ctx, name, f.Name(), objectKey(name, randomID()), "upload")
+	defer os.Remove(path)
+	o, err := s.stage(ctx, name, path, objectKey(name, randomID()), "upload")
 	if err != nil {
 		return nil, err
 	}

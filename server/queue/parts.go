@@ -83,13 +83,8 @@ type partWorker struct {
 
 func (w *partWorker) Work(jobCtx context.Context, job *river.Job[PartArgs]) error {
 	q := w.q
-	q.mu.Lock()
-	runCtx := q.runCtx
-	q.mu.Unlock()
-	ctx, cancel := context.WithCancel(context.WithoutCancel(jobCtx))
-	defer cancel()
-	stop := context.AfterFunc(runCtx, cancel)
-	defer stop()
+	ctx, runCtx, done := q.workContext(jobCtx)
+	defer done()
 	if !slices.Contains(q.cfg.Kinds, server.RunScore) {
 		return fmt.Errorf("queue: part job in a process that takes %v", q.cfg.Kinds)
 	}

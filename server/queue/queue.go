@@ -335,6 +335,18 @@ func (q *Queue) Recover(ctx context.Context) error {
 	return nil
 }
 
+// workContext returns the context a job's work runs in, which ends when
+// the process stops (runCtx, also returned), not when River gives up on
+// the job, and the function releasing it.
+func (q *Queue) workContext(jobCtx context.Context) (ctx, runCtx context.Context, done func()) {
+	q.mu.Lock()
+	runCtx = q.runCtx
+	q.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.WithoutCancel(jobCtx))
+	stop := context.AfterFunc(runCtx, cancel)
+	return ctx, runCtx, func() { stop(); cancel() }
+}
+
 // runWorker works RunArgs jobs.
 type runWorker struct {
 	river.WorkerDefaults[RunArgs]
@@ -343,15 +355,8 @@ type runWorker struct {
 
 func (w *runWorker) Work(jobCtx context.Context, job *river.Job[RunArgs]) error {
 	q := w.q
-	q.mu.Lock()
-	runCtx := q.runCtx
-	q.mu.Unlock()
-	// The run stops when the process stops (runCtx), not when River gives
-	// up on the job.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(jobCtx))
-	defer cancel()
-	stop := context.AfterFunc(runCtx, cancel)
-	defer stop()
+	ctx, runCtx, done := q.workContext(jobCtx)
+	defer done()
 	if !slices.Contains(q.cfg.Kinds, server.RunKind(job.Queue)) {
 		return fmt.Errorf("queue: job for queue %q in a process that takes %v", job.Queue, q.cfg.Kinds)
 	}
