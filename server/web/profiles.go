@@ -119,6 +119,9 @@ func (h *Handler) findSet(r *http.Request, name string) (*server.ProfileSet, err
 type profileView struct {
 	Profile *server.Profile
 	History []*server.ProfileChange
+	// Drivers says whether any change on this page has drivers; the
+	// history shows their column only then.
+	Drivers bool
 	Pager   pager
 }
 
@@ -140,6 +143,9 @@ func (h *Handler) profilePage(w http.ResponseWriter, r *http.Request) {
 	if v.History, total, err = h.Profiles.ProfileHistory(ctx, name, id, p); err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	for _, c := range v.History {
+		v.Drivers = v.Drivers || len(c.Drivers) > 0
 	}
 	v.Pager = pagerOf(r.URL.Query(), p, total)
 	h.render(w, r, "profile", "Profile "+id+" in "+name, "profiles", v)

@@ -61,6 +61,15 @@ func TestProfilePages(t *testing.T) {
 	if i, j := strings.Index(page, "#"+strconv.FormatInt(runs[1], 10)), strings.LastIndex(page, "#"+strconv.FormatInt(runs[0], 10)); i < 0 || j < i {
 		t.Errorf("history does not list run %d before run %d", runs[1], runs[0])
 	}
+	// A profile none of whose changes has drivers shows no drivers column.
+	page = f.get(t, "/ui/profiles/customers/5575-GNVDE", 200)
+	has(t, page, "profile without drivers", "Profile 5575-GNVDE", "0.1")
+	if strings.Contains(page, `<th scope="col">Drivers</th>`) {
+		t.Errorf("the history of a profile without drivers has a drivers column")
+	}
+	if !strings.Contains(f.get(t, "/ui/profiles/customers/7590-VHVEG", 200), `<th scope="col">Drivers</th>`) {
+		t.Errorf("the history of a profile with drivers has no drivers column")
+	}
 	f.get(t, "/ui/profiles/customers/nobody", 404)
 	f.get(t, "/ui/profiles/nowhere", 404)
 
