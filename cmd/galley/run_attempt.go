@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 
 	"github.com/galley-dev/galley/server/worker"
 )
@@ -19,6 +20,12 @@ func init() {
 			if len(args) > 0 {
 				return fmt.Errorf("%w: run-attempt takes no arguments; it is started by 'galley serve' and 'galley worker'", errUsage)
 			}
+			// Ctrl-C in a terminal reaches the whole process group. The
+			// process that started this attempt decides what becomes of
+			// it (it stops attempts with SIGKILL when it must), so the
+			// attempt does not die of an interrupt meant for its parent,
+			// which would count as a failed attempt.
+			signal.Ignore(os.Interrupt)
 			// Standard output carries the event stream; anything else that
 			// writes to it directly (compiled packages) goes to stderr,
 			// which the server keeps for the run's log.
