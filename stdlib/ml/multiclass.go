@@ -257,21 +257,9 @@ func (m *Model) classIndex(class string) (int, error) {
 // drivers of every row's score for class, whichever class the row is
 // predicted to be. Explain explains each row's predicted class.
 func (m *Model) ExplainClass(f *data.Frame, k int, class string) (*Explanation, error) {
-	c, err := m.classIndex(class)
+	t, X, c, err := m.classInput(f, class)
 	if err != nil {
 		return nil, err
-	}
-	names, types := frameTypes(f)
-	if err := m.checkSchema(names, types, true); err != nil {
-		return nil, err
-	}
-	t, err := FrameTable(f)
-	if err != nil {
-		return nil, err
-	}
-	X, err := m.Pipeline.Transform(t)
-	if err != nil {
-		return nil, fmt.Errorf("ml: %w", err)
 	}
 	return m.explain(t, X, k, c)
 }
@@ -279,21 +267,31 @@ func (m *Model) ExplainClass(f *data.Frame, k int, class string) (*Explanation, 
 // ClassContributions is Contributions for one class of a multiclass
 // model: every row's contributions to its score for class.
 func (m *Model) ClassContributions(f *data.Frame, class string) (*Contributions, error) {
-	c, err := m.classIndex(class)
+	_, X, c, err := m.classInput(f, class)
 	if err != nil {
 		return nil, err
+	}
+	return m.contributions(X, c)
+}
+
+// classInput checks f against the model's schema and returns it as a
+// table, its feature matrix and the index of class.
+func (m *Model) classInput(f *data.Frame, class string) (*Table, *Matrix, int, error) {
+	c, err := m.classIndex(class)
+	if err != nil {
+		return nil, nil, 0, err
 	}
 	names, types := frameTypes(f)
 	if err := m.checkSchema(names, types, true); err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	t, err := FrameTable(f)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	X, err := m.Pipeline.Transform(t)
 	if err != nil {
-		return nil, fmt.Errorf("ml: %w", err)
+		return nil, nil, 0, fmt.Errorf("ml: %w", err)
 	}
-	return m.contributions(X, c)
+	return t, X, c, nil
 }
