@@ -12,8 +12,31 @@ import datetime
 import importlib.util
 import os
 import platform
+import re
 import sys
+import time
 import traceback
+
+# Goals a suite states as text and leaves for the runner to judge: "ratio ≤ 0.6", "ratio ≥ 1", "|Δ| ≤ 0.005".
+GOAL_TEXT = re.compile(r"^(ratio|\|Δ\|)\s*(≤|≥|<=|>=)\s*([0-9.]+)$")
+
+
+def judge(row):
+    """Fill a row's met column from its goal text when the suite did not; rows whose goal is not a comparison of
+    the ratio (reports, or goals a suite judges itself) are left as they are."""
+    if "met" in row or row.get("ratio") is None:
+        return
+    m = GOAL_TEXT.match(str(row.get("goal", "")).strip())
+    if not m:
+        return
+    what, op, bound = m.group(1), m.group(2), float(m.group(3))
+    v = abs(row["ratio"]) if what != "ratio" else row["ratio"]
+    ok = v <= bound if op in ("≤", "<=") else v >= bound
+    row["met"] = "yes" if ok else "no"
+
+
+def loadavg():
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def columns(rows):
@@ -54,16 +77,20 @@ def main():
 
     bench_dir = os.path.join(args.repo, "testdata", "bench")
     sections, failed = [], []
+    started = time.monotonic()
     for suite, mod in load_suites(bench_dir, args.only):
         print(f"bench: running suite {suite}", flush=True)
+        t0, load0 = time.monotonic(), loadavg()
         try:
             rows = mod.run(args.repo)
         except Exception:
             traceback.print_exc()
             failed.append(suite)
-            sections.append((suite, None, getattr(mod, "__doc__", "") or ""))
-            continue
-        sections.append((suite, rows, getattr(mod, "__doc__", "") or ""))
+            rows = None
+        for r in rows or []:
+            judge(r)
+        ran = f"This suite ran for {time.monotonic() - t0:.0f} s; load average {load0} when it started, {loadavg()} when it ended."
+        sections.append((suite, rows, getattr(mod, "__doc__", "") or "", ran))
 
     today = datetime.date.today().isoformat()
     lines = [
@@ -74,12 +101,18 @@ def main():
         "(for times) or better; each row's goal says which way it must go.",
         "",
     ]
-    for suite, rows, doc in sections:
+    if not args.only:
+        lines += [f"The whole run took {(time.monotonic() - started) / 60:.0f} minutes.", ""]
+    else:
+        lines += ["Only these suites ran: " + ", ".join(args.only) + ".", ""]
+    for suite, rows, doc, ran in sections:
         lines.append(f"## {suite}")
         lines.append("")
         if doc.strip():
             lines.append(doc.strip())
             lines.append("")
+        lines.append(ran)
+        lines.append("")
         if rows is None:
             lines.append("This suite failed to run; see the output of `make bench`.")
             lines.append("")
