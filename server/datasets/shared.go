@@ -70,8 +70,8 @@ type Shared struct {
 	// InUse, when set, says why a dataset cannot be deleted yet.
 	InUse func(ctx context.Context, name string) error
 
-	mu     sync.Mutex     // guards using and the cache directory's trimming
-	using  map[string]int // local copies in use, by path, and their users
+	mu    sync.Mutex     // guards using and the cache directory's trimming
+	using map[string]int // local copies in use, by path, and their users
 }
 
 var _ server.DatasetService = (*Shared)(nil)
