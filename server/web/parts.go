@@ -10,7 +10,7 @@ import (
 )
 
 // partsView is the parts table of a partitioned scoring run: one row per
-// part, with durations as of Now.
+// part.
 type partsView struct {
 	Parts []partRow
 }
