@@ -16,8 +16,10 @@ import (
 
 // RunPart is one part of a partitioned scoring run.
 type RunPart struct {
-	Run  int64 `json:"run"`
-	Part int   `json:"part"`
+	Run int64 `json:"run"`
+	// Part numbers the run's parts from 0; the run's log and pages show
+	// Part+1 ("part 1 of 4").
+	Part int `json:"part"`
 	// FirstRow and Rows are the input rows the part scores (FirstRow
 	// counts from 0, after the header).
 	FirstRow int64 `json:"first_row"`
@@ -35,8 +37,28 @@ type RunPart struct {
 	WorkerPID   int      `json:"worker_pid,omitempty"`
 	RowsOut     int64    `json:"rows_out"`
 	Error       string   `json:"error,omitempty"`
+	// RanBy is the process that took the latest attempt (Owner while it
+	// runs, kept after it ends); StartedAt is when that attempt started
+	// and FinishedAt when it ended, if it has.
+	RanBy      string     `json:"ran_by,omitempty"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
 	// Dispatch counts the part's trips into the job queue.
 	Dispatch int `json:"-"`
+}
+
+// Duration is how long p's latest attempt ran: until now while it runs,
+// 0 when it never started or was queued again.
+func (p *RunPart) Duration(now time.Time) time.Duration {
+	switch {
+	case p.StartedAt == nil:
+		return 0
+	case p.FinishedAt != nil:
+		return p.FinishedAt.Sub(*p.StartedAt)
+	case p.State == RunRunning:
+		return now.Sub(*p.StartedAt)
+	}
+	return 0
 }
 
 // PartsProgress counts a partitioned run's parts by state.

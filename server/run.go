@@ -162,6 +162,9 @@ type RunService interface {
 	CancelRun(ctx context.Context, id int64) (*Run, error)
 	// RunLogs returns log lines with Seq greater than after.
 	RunLogs(ctx context.Context, id int64, after int) ([]LogLine, error)
+	// FindParts lists a partitioned scoring run's parts in order (none
+	// for a run that is not split, or not yet).
+	FindParts(ctx context.Context, run int64) ([]*RunPart, error)
 	// DeleteRun deletes a finished run and its log. ECONFLICT while it is
 	// queued or running, when a trained model or dataset came from it, or
 	// while a schedule's history records it (deleting the schedule frees it).

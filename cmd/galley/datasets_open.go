@@ -26,11 +26,12 @@ type datasetService interface {
 //     which notebooks on this machine share;
 //   - catalog with --storage: the shared catalog (datasets.Shared), whose
 //     versions are objects in the store, numbered in the database, with
-//     local copies under HOME/server/cache; every server and worker on the
+//     local copies under HOME/server/cache (at most cacheBytes of them
+//     besides those in use); every server and worker on the
 //     same database and store sees the same datasets, whatever its home.
 //
 // A database that cannot be opened leaves nothing behind under home.
-func openStore(dbURL databaseURL, kind, storage, home string, objects *objectstore.Store, maxAttempts int) (store, datasetService, error) {
+func openStore(dbURL databaseURL, kind, storage, home string, objects *objectstore.Store, maxAttempts int, cacheBytes int64) (store, datasetService, error) {
 	switch kind {
 	case "csv":
 		db, err := dbURL.open(nil, maxAttempts)
@@ -43,7 +44,7 @@ func openStore(dbURL databaseURL, kind, storage, home string, objects *objectsto
 		return nil, nil, fmt.Errorf("%w: --datasets %q: use csv or catalog", errUsage, kind)
 	}
 	if storage != "" {
-		shared := &datasets.Shared{Objects: objects, Cache: filepath.Join(home, "server", "cache")}
+		shared := &datasets.Shared{Objects: objects, Cache: filepath.Join(home, "server", "cache"), CacheBytes: cacheBytes}
 		db, err := dbURL.open(shared, maxAttempts)
 		if err != nil {
 			return nil, nil, err

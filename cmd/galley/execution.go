@@ -22,9 +22,12 @@ import (
 type execution struct {
 	// Workers is how many runs the process executes at once; 0 leaves
 	// runs to other processes.
-	Workers       int
-	RunTimeout    time.Duration
-	MemoryLimit   int64
+	Workers     int
+	RunTimeout  time.Duration
+	MemoryLimit int64
+	// CacheBytes bounds the local copies of shared dataset versions kept
+	// besides those in use (--cache-size; 0 keeps none).
+	CacheBytes    int64
 	RecipeNetwork bool
 	KeepRunFiles  bool
 	MaxLogLines   int
@@ -42,6 +45,7 @@ type execution struct {
 func executionFlags(fs *flag.FlagSet, e *execution) func() error {
 	fs.DurationVar(&e.RunTimeout, "run-timeout", 30*time.Minute, "longest a run attempt may take")
 	memory := fs.String("memory-limit", "2GiB", "most heap a worker may use (e.g. 512MiB, 2GiB; 0 for no limit)")
+	cache := fs.String("cache-size", "10GiB", "with --storage, most disk the local copies of dataset versions may take in HOME/server/cache, least recently used removed first (e.g. 500MB, 10GiB; 0: keep a copy only while a run or request reads it)")
 	network := fs.String("recipe-network", "off", "whether recipes may use the network: on or off (off: a network namespace of their own and Landlock, on Linux)")
 	fs.BoolVar(&e.KeepRunFiles, "keep-run-files", false, "keep each run's exported input in its run directory after the run ends")
 	fs.IntVar(&e.MaxLogLines, "max-log-lines", 10000, "log lines kept per run, over all its attempts; later lines are dropped with a marker")
@@ -55,7 +59,10 @@ func executionFlags(fs *flag.FlagSet, e *execution) func() error {
 		}
 		var err error
 		if e.MemoryLimit, err = parseSize(*memory); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return fmt.Errorf("%w: --memory-limit: %v", errUsage, err)
+		}
+		if e.CacheBytes, err = parseSize(*cache); err != nil {
+			return fmt.Errorf("%w: --cache-size: %v", errUsage, err)
 		}
 		if e.Lease < time.Second {
 			return fmt.Errorf("%w: --lease %s is too short: use 1s or more", errUsage, e.Lease)

@@ -21,6 +21,7 @@ func init() {
 		summary: "list, inspect, follow and cancel training and scoring runs",
 		usage: `galley runs list [--state STATE] [--kind train|score] [--model NAME] [--schedule NAME] [--limit N] [--offset N] [--order FIELD]
        galley runs show ID
+       galley runs parts ID
        galley runs logs ID [-f]
        galley runs cancel ID
        galley runs delete ID`,
@@ -91,6 +92,28 @@ func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		printRun(stdout, r)
 		return nil
+	case "parts":
+		pos, err := parseArgs(fs, args[1:], 1)
+		if err != nil {
+			return err
+		}
+		n, err := id(pos[0])
+		if err != nil {
+			return err
+		}
+		if _, err := api().FindRun(ctx, n); err != nil {
+			return explain(err)
+		}
+		parts, err := api().FindParts(ctx, n)
+		now := time.Now()
+		return printList(stdout, *asJSON, parts, len(parts), err, "PART\tROWS\tSTATE\tATTEMPT\tWORKER\tDURATION\tERROR", func(w io.Writer, p *server.RunPart) {
+			worker := p.RanBy
+			if p.WorkerPID > 0 {
+				worker += fmt.Sprintf(" (pid %d)", p.WorkerPID)
+			}
+			fmt.Fprintf(w, "%d\t%d-%d\t%s\t%d/%d\t%s\t%s\t%s\n", p.Part+1, p.FirstRow+1, p.FirstRow+p.Rows, p.State, p.Attempt, p.MaxAttempts,
+				firstOf(worker, "-"), p.Duration(now).Round(time.Millisecond), p.Error)
+		})
 	case "logs":
 		follow := fs.Bool("f", false, "follow the log until the run finishes")
 		pos, err := parseArgs(fs, args[1:], 1)

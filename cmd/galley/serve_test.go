@@ -269,7 +269,7 @@ func sleepyNotebook(t testing.TB) string {
 		return map[string]any{"cell_type": "code", "id": fmt.Sprintf("c%d", len(src)), "metadata": map[string]any{"tags": tags}, "source": src, "outputs": []any{}}
 	}
 	b, _ := json.Marshal(map[string]any{"nbformat": 4, "nbformat_minor": 4, "metadata": map[string]any{}, "cells": []any{
-		cell([]string{"parameters"}, "naptime := 0 // milliseconds Train sleeps"),
+		cell([]string{"parameters"}, "naptime := 0 // milliseconds Train sleeps\nscorenap := 0 // milliseconds Score sleeps"),
 		cell(nil, `import (
 	"fmt"
 	"time"
@@ -287,7 +287,10 @@ func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) {
 	return Model{Rows: f.NumRows()}, nil
 }
 
-func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) { return f, nil }`),
+func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, error) {
+	time.Sleep(time.Duration(scorenap) * time.Millisecond)
+	return f, nil
+}`),
 	}})
 	p := filepath.Join(t.TempDir(), "sleepy.ipynb")
 	os.WriteFile(p, b, 0o644)

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/galley-dev/galley/kernel/jupytertest"
+	"github.com/galley-dev/galley/server"
 )
 
 // TestPagesMounted checks that galley serve answers pages beside the API,
@@ -397,6 +399,40 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after re-running a slot, hourly-scores should still have two versions:\n%s", out)
 	}
 	step("the run links its schedule", chromedp.Click(`#slot-history a[href^="/ui/runs/"]`), chromedp.WaitVisible("#run-schedule"))
+
+	// A partitioned scoring run: its page lists the parts and follows
+	// them over the WebSocket until all have succeeded. The nap model's
+	// Score sleeps, so the page opens while parts run; 50 rows in parts of
+	// at most 20 make three.
+	galley(t, url, 0, "train", "nap", "-p", "scorenap=1500", "--wait")
+	m.db.SetScorePartitionRows(20)
+	queued, _ := galley(t, url, 0, "score", "nap", "--input", "small", "--output", "small-scores", "--json")
+	m.db.SetScorePartitionRows(0)
+	var scoring server.Run
+	if err := json.Unmarshal([]byte(queued), &scoring); err != nil || scoring.PartitionRows != 20 {
+		t.Fatalf("galley score --json printed %q (%v), want a run with partition rows 20", queued, err)
+	}
+	runPage := fmt.Sprintf("%s/ui/runs/%d", url, scoring.ID)
+	step("open the partitioned run", chromedp.Navigate(runPage), chromedp.WaitVisible("#log"),
+		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+	done, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#parts-body .state-succeeded").length`))
+	if err != nil || done == 3 {
+		t.Fatalf("the partitioned run's parts had all succeeded before its page opened (%d, %v): raise scorenap", done, err)
+	}
+	wait("the parts table", `!document.getElementById("parts").hidden && document.querySelectorAll("#parts-body tr").length === 3`)
+	wait("a part running", `document.querySelector("#parts-body .state-running")`)
+	wait("every part succeeded", `document.querySelectorAll("#parts-body .state-succeeded").length === 3 && window.notReloaded`)
+	wait("the run's success", text("#run-state", "succeeded"))
+	for i, want := range []string{"1–20", "21–40", "41–50"} {
+		wait("part "+strconv.Itoa(i+1)+"'s rows", text(fmt.Sprintf(`#parts-body tr[data-part="%d"]`, i+1), want)+" && "+
+			text(fmt.Sprintf(`#parts-body tr[data-part="%d"]`, i+1), "1/2"))
+	}
+	step("scroll to the parts", chromedp.Evaluate[chromedp.Void](`document.getElementById("h-parts").scrollIntoView()`))
+	shot("run-parts")
+	// The same parts through the API, as galley runs parts shows them.
+	if out, _ := galley(t, url, 0, "runs", "parts", strconv.FormatInt(scoring.ID, 10)); !strings.Contains(out, "41-50") || strings.Count(out, "succeeded") != 3 {
+		t.Errorf("galley runs parts printed:\n%s\nwant three succeeded parts, the last of rows 41-50", out)
+	}
 
 	step("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)), chromedp.Navigate(url+"/ui/runs/3"), chromedp.WaitVisible("#log"))
 	shot("run-phone")

@@ -40,7 +40,8 @@ type Registry interface {
 	DeleteCatalogDataset(ctx context.Context, name string) ([]string, error)
 }
 
-// DefaultCacheBytes bounds a Shared catalog's local copies unless set.
+// DefaultCacheBytes is the bound galley serve and galley worker put on
+// their local copies unless --cache-size says otherwise.
 const DefaultCacheBytes = 10 << 30
 
 // Shared is the dataset service of servers and workers sharing one
@@ -50,7 +51,9 @@ const DefaultCacheBytes = 10 << 30
 // rows in the database, where numbers are given out one at a time, so any
 // process on any machine sees the same datasets and versions. Local copies
 // of the files are kept in Cache, named by their key, so a copy is never
-// stale; the least recently used go first once they pass CacheBytes.
+// stale; the least recently used go first once they pass CacheBytes. A
+// copy in use (see Use) is never removed, so a bound of 0 keeps exactly the
+// copies in use: each is removed as soon as its last user is done.
 //
 // Uploads and imports are stored here; a scoring run's output is staged
 // here (StageOutput) and registered with the run's success by the run store
@@ -60,12 +63,15 @@ type Shared struct {
 	Objects  *objectstore.Store
 	// Cache is the directory of local copies, created on first use.
 	Cache string
-	// CacheBytes bounds the copies kept (default DefaultCacheBytes).
+	// CacheBytes bounds the copies kept besides those in use; 0 keeps
+	// none (galley serve and galley worker set DefaultCacheBytes unless
+	// told otherwise).
 	CacheBytes int64
 	// InUse, when set, says why a dataset cannot be deleted yet.
 	InUse func(ctx context.Context, name string) error
 
-	trimMu sync.Mutex
+	mu    sync.Mutex     // guards using and the cache directory's trimming
+	using map[string]int // local copies in use, by path, and their users
 }
 
 var _ server.DatasetService = (*Shared)(nil)
@@ -155,9 +161,11 @@ func (s *Shared) stage(ctx context.Context, name, csvPath, key, source string) (
 	}
 	o := &server.DatasetObject{Name: name, Object: key, Rows: frame.NumRows(), Columns: frame.Schema().Names(), Bytes: st.Size(), Source: source}
 	// The copy just written is the object's: keep it rather than fetch
-	// it back.
+	// it back, if the cache has room for it.
 	if dst := s.local(key); os.MkdirAll(filepath.Dir(dst), 0o755) == nil && os.Rename(f.Name(), dst) == nil {
-		s.trim(dst)
+		s.mu.Lock()
+		s.trim()
+		s.mu.Unlock()
 	}
 	return o, nil
 }
@@ -228,34 +236,48 @@ func (s *Shared) saveOutput(ctx context.Context, name, csvPath string, lin *serv
 	return v, nil
 }
 
-// Fetch makes sure v's local copy (v.Path) is there, fetching it from the
-// object store when it is not, and returns its path.
-func (s *Shared) Fetch(ctx context.Context, v *server.DatasetVersion) (string, error) {
+// Use makes sure v's local copy (v.Path) is there, fetching it from the
+// object store when it is not, and keeps it there until release is
+// called; the copy then counts against CacheBytes like any other.
+func (s *Shared) Use(ctx context.Context, v *server.DatasetVersion) (release func(), err error) {
 	path := s.local(v.Object)
+	v.Path = path
+	s.mu.Lock()
+	if s.using == nil {
+		s.using = map[string]int{}
+	}
+	s.using[path]++
+	s.mu.Unlock()
+	release = func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.using[path]--; s.using[path] <= 0 {
+			delete(s.using, path)
+		}
+		s.trim()
+	}
 	if _, err := os.Stat(path); err == nil {
 		now := time.Now()
 		os.Chtimes(path, now, now) // most recently used
-		return path, nil
+	} else {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			release()
+			return nil, fmt.Errorf("datasets: %w", err)
+		}
+		if err := s.Objects.Fetch(ctx, v.Object, path); err != nil {
+			release()
+			return nil, fmt.Errorf("fetching %s: %w", v.Snapshot(), err)
+		}
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return "", fmt.Errorf("datasets: %w", err)
-	}
-	if err := s.Objects.Fetch(ctx, v.Object, path); err != nil {
-		return "", fmt.Errorf("fetching %s: %w", v.Snapshot(), err)
-	}
-	s.trim(path)
-	return path, nil
+	s.mu.Lock()
+	s.trim()
+	s.mu.Unlock()
+	return release, nil
 }
 
-// trim removes the least recently used local copies until the cache is
-// within its bound, never keep (the copy just made).
-func (s *Shared) trim(keep string) {
-	s.trimMu.Lock()
-	defer s.trimMu.Unlock()
-	limit := s.CacheBytes
-	if limit <= 0 {
-		limit = DefaultCacheBytes
-	}
+// trim removes the least recently used local copies not in use until the
+// cache is within CacheBytes. s.mu must be held.
+func (s *Shared) trim() {
 	type file struct {
 		path string
 		size int64
@@ -276,10 +298,10 @@ func (s *Shared) trim(keep string) {
 	})
 	sort.Slice(files, func(i, j int) bool { return files[i].used.Before(files[j].used) })
 	for _, f := range files {
-		if total <= limit {
+		if total <= s.CacheBytes {
 			break
 		}
-		if f.path != keep && os.Remove(f.path) == nil {
+		if s.using[f.path] == 0 && os.Remove(f.path) == nil {
 			total -= f.size
 		}
 	}
@@ -291,11 +313,12 @@ func (s *Shared) ExportCSV(ctx context.Context, ref, path string) error {
 	if err != nil {
 		return err
 	}
-	local, err := s.Fetch(ctx, v)
+	release, err := s.Use(ctx, v)
 	if err != nil {
 		return err
 	}
-	f, err := data.ReadParquet(local)
+	defer release()
+	f, err := data.ReadParquet(v.Path)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", ref, err)
 	}
@@ -317,7 +340,7 @@ func (s *Shared) FindDatasets(ctx context.Context, f server.DatasetFilter) ([]*s
 }
 
 // FindDatasetVersion implements server.DatasetService. The version's
-// Path names its local copy, which Fetch makes sure of.
+// Path names its local copy, which Use makes sure of.
 func (s *Shared) FindDatasetVersion(ctx context.Context, ref string) (*server.DatasetVersion, error) {
 	name, sel, _ := strings.Cut(ref, "@")
 	n := 0

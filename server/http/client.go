@@ -253,6 +253,12 @@ func (c *Client) RunLogs(ctx context.Context, id int64, after int) ([]server.Log
 	return out, c.do(ctx, "GET", "/api/runs/"+strconv.FormatInt(id, 10)+"/logs", q, nil, "", &out)
 }
 
+// FindParts implements server.RunService.
+func (c *Client) FindParts(ctx context.Context, run int64) ([]*server.RunPart, error) {
+	var out []*server.RunPart
+	return out, c.do(ctx, "GET", "/api/runs/"+strconv.FormatInt(run, 10)+"/parts", nil, nil, "", &out)
+}
+
 // ImportDataset implements server.DatasetService.
 func (c *Client) ImportDataset(ctx context.Context, name string, r io.Reader) (*server.DatasetVersion, error) {
 	var out server.DatasetVersion

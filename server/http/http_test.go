@@ -103,6 +103,7 @@ func TestErrorsAndLimits(t *testing.T) {
 		{"unknown recipe", "GET", "/api/recipes/zzz", "s3cret", "", "", 404, "not_found", `recipe "zzz" not found`},
 		{"unknown run", "GET", "/api/runs/77", "s3cret", "", "", 404, "not_found", "run 77 not found"},
 		{"bad run id", "GET", "/api/runs/abc", "s3cret", "", "", 400, "invalid", "not a whole number"},
+		{"parts of an unknown run", "GET", "/api/runs/77/parts", "s3cret", "", "", 404, "not_found", "run 77 not found"},
 		{"unknown endpoint", "GET", "/api/nothing", "s3cret", "", "", 404, "not_found", "no such endpoint"},
 		{"wrong method", "DELETE", "/api/recipes", "s3cret", "", "", 405, "invalid", "not allowed"},
 		{"bad json", "POST", "/api/recipes", "s3cret", "application/json", "{", 400, "invalid", "not the expected JSON"},

@@ -187,6 +187,8 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/runs/{id}/logs", summary: "A run's log lines after sequence number 'after'",
 			query:  []param{{name: "after", typ: "count", desc: "return lines with a greater sequence number"}},
 			status: 200, response: []server.LogLine{}, errors: []int{404}, handler: s.runLogs},
+		{method: "GET", path: "/api/runs/{id}/parts", summary: "A partitioned scoring run's parts in order: rows, state, attempts, the process that ran each (empty for a run not split)",
+			status: 200, response: []server.RunPart{}, errors: []int{404}, handler: s.runParts},
 
 		{method: "GET", path: "/api/datasets", summary: "List datasets", query: pageParams(server.DatasetOrders), status: 200, response: list[*server.Dataset]{}, handler: s.listDatasets},
 		{method: "GET", path: "/api/datasets/{name}", summary: "Show a dataset", status: 200, response: server.Dataset{}, errors: []int{404}, handler: s.getDataset},
@@ -471,6 +473,23 @@ func (s *Server) runLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	lines, err := s.Runs.RunLogs(r.Context(), id, after)
 	respond(s, w, r, 200, lines, err)
+}
+
+func (s *Server) runParts(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if _, err := s.Runs.FindRun(r.Context(), id); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	parts, err := s.Runs.FindParts(r.Context(), id)
+	if parts == nil {
+		parts = []*server.RunPart{}
+	}
+	respond(s, w, r, 200, parts, err)
 }
 
 func (s *Server) listDatasets(w http.ResponseWriter, r *http.Request) {

@@ -18,14 +18,19 @@ import (
 func (db *Store) SetScorePartitionRows(n int) { db.ScorePartitionRows = n }
 
 const partSelect = `SELECT run_id, part, first_row, rows, header_end, byte_start, byte_end, state, attempt, max_attempts,
-	owner, worker_pid, rows_out, error, dispatch FROM run_parts`
+	owner, worker_pid, rows_out, error, dispatch, ran_by, started_at, finished_at FROM run_parts`
 
 func scanPart(s scanner) (*server.RunPart, error) {
 	var p server.RunPart
+	var started, finished sql.NullString
 	err := s.Scan(&p.Run, &p.Part, &p.FirstRow, &p.Rows, &p.HeaderEnd, &p.ByteStart, &p.ByteEnd, &p.State, &p.Attempt, &p.MaxAttempts,
-		&p.Owner, &p.WorkerPID, &p.RowsOut, &p.Error, &p.Dispatch)
+		&p.Owner, &p.WorkerPID, &p.RowsOut, &p.Error, &p.Dispatch, &p.RanBy, &started, &finished)
 	if err != nil {
 		return nil, err
+	}
+	p.StartedAt, p.FinishedAt = parseTimePtr(started), parseTimePtr(finished)
+	if p.FinishedAt != nil && p.StartedAt != nil && p.FinishedAt.Before(*p.StartedAt) {
+		p.FinishedAt = nil // an earlier attempt's end; the latest is running or queued
 	}
 	return &p, nil
 }
@@ -161,8 +166,8 @@ const partClaimable = ` AND state = 'queued' AND scheduled_at <= ? AND EXISTS (S
 // ClaimQueuedPart implements server.PartQueue.
 func (db *Store) ClaimQueuedPart(ctx context.Context, run int64, part, seq int, owner string, lease time.Duration) (*server.RunPart, error) {
 	now := db.now()
-	res, err := db.db.ExecContext(ctx, `UPDATE run_parts SET state = 'running', attempt = attempt + 1, started_at = ?, worker_pid = 0, owner = ?, lease_until = ?
-		WHERE run_id = ? AND part = ? AND dispatch = ?`+partClaimable, FormatTime(now), owner, FormatTime(now.Add(lease)), run, part, seq, FormatTime(now))
+	res, err := db.db.ExecContext(ctx, `UPDATE run_parts SET state = 'running', attempt = attempt + 1, started_at = ?, worker_pid = 0, owner = ?, ran_by = ?, lease_until = ?
+		WHERE run_id = ? AND part = ? AND dispatch = ?`+partClaimable, FormatTime(now), owner, owner, FormatTime(now.Add(lease)), run, part, seq, FormatTime(now))
 	if err != nil {
 		return nil, db.errorf("claiming part %d of run %d: %w", part, run, err)
 	}
@@ -183,8 +188,8 @@ func (db *Store) ClaimNextPart(ctx context.Context, run int64, owner string, lea
 			return nil, db.errorf("finding a queued part of run %d: %w", run, err)
 		}
 		now := db.now()
-		res, err := db.db.ExecContext(ctx, `UPDATE run_parts SET state = 'running', attempt = attempt + 1, started_at = ?, worker_pid = 0, owner = ?, lease_until = ?
-			WHERE run_id = ? AND part = ?`+partClaimable, FormatTime(now), owner, FormatTime(now.Add(lease)), run, part, FormatTime(now))
+		res, err := db.db.ExecContext(ctx, `UPDATE run_parts SET state = 'running', attempt = attempt + 1, started_at = ?, worker_pid = 0, owner = ?, ran_by = ?, lease_until = ?
+			WHERE run_id = ? AND part = ?`+partClaimable, FormatTime(now), owner, owner, FormatTime(now.Add(lease)), run, part, FormatTime(now))
 		if err != nil {
 			return nil, db.errorf("claiming part %d of run %d: %w", part, run, err)
 		}

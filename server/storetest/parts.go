@@ -54,7 +54,7 @@ func testParts(t *testing.T, s Store) {
 	}
 	a, err := pq.ClaimQueuedPart(ctx, run.ID, 0, pds[0].Seq, "w1", time.Minute)
 	must(t, err)
-	if a == nil || a.State != server.RunRunning || a.Attempt != 1 || a.Owner != "w1" {
+	if a == nil || a.State != server.RunRunning || a.Attempt != 1 || a.Owner != "w1" || a.RanBy != "w1" || a.StartedAt == nil || a.FinishedAt != nil {
 		t.Fatalf("claimed part = %+v", a)
 	}
 	if p, err := pq.ClaimQueuedPart(ctx, run.ID, 0, pds[0].Seq, "w2", time.Minute); p != nil || err != nil {
@@ -110,6 +110,14 @@ func testParts(t *testing.T, s Store) {
 	ps, _ = pq.FindParts(ctx, run.ID)
 	if ps[0].RowsOut != 2 || ps[1].RowsOut != 1 || ps[0].Owner != "" {
 		t.Errorf("finished parts = %+v %+v", ps[0], ps[1])
+	}
+	// A finished part keeps the process that ran its latest attempt and
+	// when that attempt started and ended.
+	for i, want := range []string{"w2", "w3"} {
+		p := ps[i]
+		if p.RanBy != want || p.StartedAt == nil || p.FinishedAt == nil || p.FinishedAt.Before(*p.StartedAt) {
+			t.Errorf("finished part %d ran by %q from %v to %v, want by %s with both times", i, p.RanBy, p.StartedAt, p.FinishedAt, want)
+		}
 	}
 	// A cancelled run's queued parts are cancelled and claimable no more.
 	run2, err := s.Score(ctx, server.ScoreRequest{TrainedModel: "m", Input: "d", Output: "scores2"})

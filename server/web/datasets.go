@@ -90,7 +90,10 @@ func (h *Handler) datasetPage(w http.ResponseWriter, r *http.Request) {
 	// local copy first.
 	var fetchErr error
 	if f, ok := h.Datasets.(localCopies); ok {
-		_, fetchErr = f.Fetch(ctx, v.Version)
+		var release func()
+		if release, fetchErr = f.Use(ctx, v.Version); fetchErr == nil {
+			defer release()
+		}
 	}
 	if fetchErr != nil {
 		v.PreviewError, v.ProfileError = fetchErr.Error(), fetchErr.Error()
@@ -123,9 +126,10 @@ func (h *Handler) datasetPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // localCopies is implemented by dataset services that keep versions
-// elsewhere and local copies of them at DatasetVersion.Path.
+// elsewhere and local copies of them at DatasetVersion.Path, there until
+// release is called.
 type localCopies interface {
-	Fetch(ctx context.Context, v *server.DatasetVersion) (string, error)
+	Use(ctx context.Context, v *server.DatasetVersion) (release func(), err error)
 }
 
 // preview is a page of a dataset version's rows as text.

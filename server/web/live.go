@@ -25,7 +25,7 @@ import (
 
 // liveMsg is one message to the browser.
 type liveMsg struct {
-	Type  string           `json:"type"` // "log", "run", "rows" or "end"
+	Type  string           `json:"type"` // "log", "run", "rows", "parts" or "end"
 	Lines []server.LogLine `json:"lines,omitempty"`
 	Run   *server.Run      `json:"run,omitempty"`
 	HTML  string           `json:"html,omitempty"`
@@ -147,8 +147,9 @@ func (h *Handler) close(c *conn, err error) {
 	h.live.open.Add(-1)
 }
 
-// liveRun streams a run's log lines after ?after=SEQ and its state changes,
-// and ends once the run is final and its log sent.
+// liveRun streams a run's log lines after ?after=SEQ, its state changes
+// and, for a partitioned run, its parts table's rows, and ends once the
+// run is final and its log sent.
 func (h *Handler) liveRun(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -176,7 +177,7 @@ func (h *Handler) liveRun(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) followRun(c *conn, id int64, after int) error {
 	tick := time.NewTicker(h.PollInterval)
 	defer tick.Stop()
-	var last string
+	var last, lastParts string
 	for {
 		lines, err := h.Runs.RunLogs(c.ctx, id, after)
 		if err != nil {
@@ -193,6 +194,20 @@ func (h *Handler) followRun(c *conn, id int64, after int) error {
 		run, err := h.Runs.FindRun(c.ctx, id)
 		if err != nil {
 			return err
+		}
+		// A partitioned run's parts table, whenever a row changes (each
+		// second while parts run, for their durations).
+		if run.Kind == server.RunScore && (run.PartitionRows > 0 || run.Parts != nil) {
+			rows, n, err := h.partRows(c.ctx, id)
+			if err != nil {
+				return err
+			}
+			if rows != lastParts {
+				lastParts = rows
+				if err := c.send(liveMsg{Type: "parts", HTML: rows, Total: n}); err != nil {
+					return err
+				}
+			}
 		}
 		if sig := string(run.State) + "/" + strconv.Itoa(run.Attempt) + "/" + run.Error; sig != last {
 			last = sig

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/galley-dev/galley/server"
 )
@@ -102,6 +103,10 @@ type runView struct {
 	RetryTo string // API path for Retry
 	// Curves are the run's evaluation curves, drawn.
 	Curves []chart
+	// Partitioned says the run may be split into parts (a scoring run
+	// with a partition size); Parts are its parts, once it is split.
+	Partitioned bool
+	Parts       partsView
 }
 
 func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
@@ -130,6 +135,14 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Log = lines
 	v.RetryTo, v.Retry = retryOf(run)
+	if v.Partitioned = run.Kind == server.RunScore && (run.PartitionRows > 0 || run.Parts != nil); v.Partitioned {
+		parts, err := h.Runs.FindParts(r.Context(), id)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		v.Parts = partsViewOf(parts, time.Now())
+	}
 	if len(run.Curves) > 0 {
 		cs, err := curveCharts([]string{"run " + strconv.FormatInt(id, 10)}, []*server.Run{run})
 		if err != nil {

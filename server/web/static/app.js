@@ -93,6 +93,12 @@ function runPage() {
       document.getElementById("cancel").hidden = final;
       if (final && !wasFinal) document.getElementById("run-finished").hidden = false;
       wasFinal = final;
+    } else if (m.type === "parts") {
+      const parts = document.getElementById("parts");
+      if (!parts) return;
+      document.getElementById("parts-body").innerHTML = m.html;
+      document.getElementById("parts-total").textContent = String(m.total || 0);
+      parts.hidden = !m.total;
     } else if (m.type === "end") {
       return "end";
     }
