@@ -1,0 +1,164 @@
+package online_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/galley-dev/galley/server"
+	"github.com/galley-dev/galley/server/datasets"
+	"github.com/galley-dev/galley/server/online"
+	"github.com/galley-dev/galley/server/postgres"
+	"github.com/galley-dev/galley/server/postgres/pgtest"
+)
+
+// pgStore is the postgres store with its datasets in a catalog, as galley
+// serve wires them.
+type pgStore struct {
+	*postgres.DB
+	ds *datasets.Datasets
+}
+
+func (s pgStore) ImportDataset(ctx context.Context, name string, r io.Reader) (*server.DatasetVersion, error) {
+	return s.ds.ImportDataset(ctx, name, r)
+}
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestServesThroughDatabaseOutage stops a real PostgreSQL under a serving
+// service: requests go on with the alias target and canary split read
+// last, the log says so once, /metrics shows the names as stale, and
+// once PostgreSQL is back the service reads them again and applies what
+// changed meanwhile.
+func TestServesThroughDatabaseOutage(t *testing.T) {
+	pg, err := pgtest.Start()
+	if err != nil {
+		pgtest.Missing(t, err)
+		return
+	}
+	t.Cleanup(func() { pg.Stop() })
+	dir := t.TempDir()
+	ds, err := datasets.Open(filepath.Join(dir, "datasets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(pg.NewDatabase(t), ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var log logBuffer
+	const ttl = 200 * time.Millisecond
+	s := fixtureOn(t, pgStore{DB: db, ds: ds}, dir, 2, func(s *online.Service) {
+		s.ResolveTTL = ttl
+		s.Log = slog.New(slog.NewTextHandler(&log, nil))
+	})
+	ctx := context.Background()
+	if _, err := db.SetAlias(ctx, "m", "prod", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetCanary(ctx, server.Canary{Model: "m", Version: 2, Weight: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	// m@prod is m@1 and half its requests go to the canary, m@2.
+	split := func(n int) map[int]int {
+		t.Helper()
+		by := map[int]int{}
+		for i := 0; i < n; i++ {
+			p, err := s.Predict(ctx, "m@prod", rows("x"))
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+			by[p.Version]++
+		}
+		return by
+	}
+	if by := split(20); by[1]+by[2] != 20 || by[1] == 0 || by[2] == 0 {
+		t.Fatalf("before the outage: %v", by)
+	}
+	metric := func(name string) string {
+		rec := httptest.NewRecorder()
+		s.Metrics().Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		for _, line := range strings.Split(rec.Body.String(), "\n") {
+			if v, ok := strings.CutPrefix(line, name+" "); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	if v := metric("galley_predict_config_stale"); v != "0" {
+		t.Fatalf("galley_predict_config_stale = %q before the outage", v)
+	}
+
+	if err := pg.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 15s; log:\n%s", what, log.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("the names are stale once PostgreSQL stopped", func() bool { return metric("galley_predict_config_stale") == "1" })
+	// Several rounds of reads fail while requests are served.
+	by := split(200)
+	time.Sleep(3 * ttl)
+	// Half of 200 each way: 60 to 140 fails by chance with p < 1e-8.
+	if by[1] < 60 || by[2] < 60 {
+		t.Errorf("during the outage m@prod was served by %v; want the alias's m@1 and the canary's m@2 about half each", by)
+	}
+	if n := strings.Count(log.String(), "cannot read aliases and canaries"); n != 1 {
+		t.Errorf("the outage is logged %d times, want once:\n%s", n, log.String())
+	}
+	if v := metric("galley_predict_config_read_errors_total"); v == "" || v == "0" {
+		t.Errorf("galley_predict_config_read_errors_total = %q during the outage", v)
+	}
+	// A name nobody asked for cannot be resolved without the database.
+	if p, err := s.Predict(ctx, "m", rows("x")); err == nil {
+		t.Errorf("m, never resolved, was served by %s during the outage", p.Ref)
+	} else {
+		t.Logf("a name never resolved, during the outage: %v", err)
+	}
+
+	if err := pg.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the names are fresh again once PostgreSQL is back", func() bool { return metric("galley_predict_config_stale") == "0" })
+	if !strings.Contains(log.String(), "the database answers again") {
+		t.Errorf("the end of the outage is not logged:\n%s", log.String())
+	}
+	// What changes in the database now is applied within ResolveTTL.
+	if _, err := db.SetCanary(ctx, server.Canary{Model: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(ttl + ttl/2)
+	if by := split(20); by[1] != 20 {
+		t.Errorf("after the canary was removed in the database, m@prod was served by %v; want m@1 only", by)
+	}
+}
