@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,4 +162,60 @@ func TestServesThroughDatabaseOutage(t *testing.T) {
 	if by := split(20); by[1] != 20 {
 		t.Errorf("after the canary was removed in the database, m@prod was served by %v; want m@1 only", by)
 	}
+}
+
+// slowStore makes reads of names and canaries take delay, as a database
+// far away or overloaded does.
+type slowStore struct {
+	online.Store
+	delay atomic.Int64 // nanoseconds
+}
+
+func (s *slowStore) wait(ctx context.Context) error {
+	select {
+	case <-time.After(time.Duration(s.delay.Load())):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *slowStore) FindTrainedModel(ctx context.Context, ref string) (*server.TrainedModel, error) {
+	if err := s.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.Store.FindTrainedModel(ctx, ref)
+}
+
+func (s *slowStore) FindCanaries(ctx context.Context) ([]server.Canary, error) {
+	if err := s.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.Store.FindCanaries(ctx)
+}
+
+// TestRequestsDoNotWaitForTheStore: once a name and the canaries were
+// read, requests are answered from memory while Run reads them again, so
+// a slow database does not slow them down.
+func TestRequestsDoNotWaitForTheStore(t *testing.T) {
+	var slow *slowStore
+	const ttl = 50 * time.Millisecond
+	s := fixture(t, 2, func(s *online.Service) {
+		slow = &slowStore{Store: s.Store}
+		s.Store = slow
+		s.ResolveTTL = ttl
+	})
+	predict(t, s, "m", 2, "first")
+	slow.delay.Store(int64(2 * time.Second))
+	var worst time.Duration
+	for end := time.Now().Add(20 * ttl); time.Now().Before(end); {
+		start := time.Now()
+		predict(t, s, "m", 2, "again")
+		worst = max(worst, time.Since(start))
+	}
+	// A request that read the store would take 2s.
+	if worst > time.Second {
+		t.Errorf("with reads of the store taking 2s, the slowest request took %s", worst)
+	}
+	t.Logf("slowest request while the store took 2s a read: %s", worst)
 }
