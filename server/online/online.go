@@ -28,6 +28,7 @@
 package online
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -424,22 +425,55 @@ func checkRows(rows server.Rows) error {
 	return nil
 }
 
+// csvWriter is a CSV writer with the buffer it writes to, reused from
+// request to request: csv.NewWriter's own buffer (4 KiB) would otherwise
+// be allocated per request, for a few hundred bytes of rows.
+type csvWriter struct {
+	buf bytes.Buffer
+	w   *csv.Writer
+}
+
+var csvWriters = sync.Pool{New: func() any {
+	cw := &csvWriter{}
+	cw.w = csv.NewWriter(&cw.buf)
+	return cw
+}}
+
+// csvReaders are the buffered readers behind csv.NewReader (which uses a
+// *bufio.Reader it is given as it is), reused likewise.
+var csvReaders = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+
+// maxPooledCSV is the largest CSV buffer kept for reuse.
+const maxPooledCSV = 64 << 10
+
 // encodeRows writes rows as CSV with a header row, as a scoring run's input
 // file is.
 func encodeRows(rows server.Rows) ([]byte, error) {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write(rows.Columns)
-	w.WriteAll(rows.Data)
-	if err := w.Error(); err != nil {
+	cw := csvWriters.Get().(*csvWriter)
+	cw.w.Write(rows.Columns)
+	cw.w.WriteAll(rows.Data)
+	err := cw.w.Error()
+	out := bytes.Clone(cw.buf.Bytes())
+	cw.buf.Reset()
+	if err != nil {
+		// A failed writer keeps its error: it is not reused.
 		return nil, server.Errorf(server.EINVALID, "the rows cannot be written as CSV: %v", err)
 	}
-	return b.Bytes(), nil
+	if cw.buf.Cap() <= maxPooledCSV {
+		csvWriters.Put(cw)
+	}
+	return out, nil
 }
 
 // decodeScores reads a serving worker's CSV reply.
 func decodeScores(b string) ([]string, [][]string, error) {
-	r := csv.NewReader(strings.NewReader(b))
+	br := csvReaders.Get().(*bufio.Reader)
+	br.Reset(strings.NewReader(b))
+	defer func() {
+		br.Reset(nil)
+		csvReaders.Put(br)
+	}()
+	r := csv.NewReader(br)
 	recs, err := r.ReadAll()
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the recipe's scores: %w", err)
