@@ -19,11 +19,12 @@ var errRetired = errors.New("the version was retired")
 
 // entry is one warm trained version: its serving worker and counters.
 type entry struct {
-	s       *Service
-	key     string // model@version
-	ref     string
-	model   string
-	version int
+	s             *Service
+	key           string // model@version
+	ref           string
+	model         string
+	version       int
+	recipeVersion int64 // the recipe version's id
 
 	ready    chan struct{} // closed when loading ended; then err or scorer
 	err      error
@@ -48,7 +49,8 @@ type entry struct {
 }
 
 func newEntry(s *Service, t *server.TrainedModel) *entry {
-	e := &entry{s: s, key: t.Ref(), ref: t.Ref(), model: t.Model, version: t.Version, ready: make(chan struct{}), drained: make(chan struct{})}
+	e := &entry{s: s, key: t.Ref(), ref: t.Ref(), model: t.Model, version: t.Version, recipeVersion: t.RecipeVersionID,
+		ready: make(chan struct{}), drained: make(chan struct{})}
 	e.lastUsed.Store(time.Now().UnixNano())
 	return e
 }

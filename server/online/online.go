@@ -112,6 +112,10 @@ type Service struct {
 	closed  bool
 
 	names names // resolved names and canaries, kept fresh by Run
+	// recipes are the recipe versions of the versions warm, by id, so
+	// that a worker that ended can be started again while the database
+	// cannot be read.
+	recipes sync.Map
 }
 
 var _ server.PredictService = (*Service)(nil)
@@ -199,7 +203,17 @@ func (s *Service) evictIdle(now time.Time) {
 		}
 	}
 	s.metrics.warm.Set(float64(len(s.warm)))
+	used := map[int64]bool{}
+	for _, e := range s.warm {
+		used[e.recipeVersion] = true
+	}
 	s.mu.Unlock()
+	s.recipes.Range(func(k, _ any) bool {
+		if !used[k.(int64)] {
+			s.recipes.Delete(k)
+		}
+		return true
+	})
 	for _, e := range idle {
 		s.Log.Info("online scoring: retiring an idle version", "model", e.ref)
 		go e.retire()
@@ -491,7 +505,12 @@ func prediction(t *server.TrainedModel, rep *scored) *server.Prediction {
 // serveSpec is what the serving worker for t loads.
 func (s *Service) serveSpec(ctx context.Context, t *server.TrainedModel, dir string) (worker.ServeSpec, error) {
 	v, err := s.Store.FindRecipeVersionByID(ctx, t.RecipeVersionID)
-	if err != nil {
+	if err == nil {
+		s.recipes.Store(t.RecipeVersionID, v)
+	} else if kept, ok := s.recipes.Load(t.RecipeVersionID); ok && server.ErrorCode(err) != server.ENOTFOUND {
+		s.storeFailed(err)
+		v = kept.(*server.RecipeVersion)
+	} else {
 		return worker.ServeSpec{}, err
 	}
 	values, err := recipe.Resolve(v.Params, t.Params)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,6 +140,19 @@ func TestServesThroughDatabaseOutage(t *testing.T) {
 	}
 	if v := metric("galley_predict_config_read_errors_total"); v == "" || v == "0" {
 		t.Errorf("galley_predict_config_read_errors_total = %q during the outage", v)
+	}
+	// A worker that ends is started again, with the recipe version read
+	// when it was first loaded.
+	for _, m := range s.Serving(ctx) {
+		if m.Ref == "m@1" {
+			if err := syscall.Kill(m.Pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			waitFor("the worker of m@1 ended", func() bool { return !alive(m.Pid) })
+		}
+	}
+	if by := split(40); by[1] == 0 {
+		t.Errorf("after its worker ended, m@1 served none of 40 requests: %v", by)
 	}
 	// A name nobody asked for cannot be resolved without the database.
 	if p, err := s.Predict(ctx, "m", rows("x")); err == nil {
