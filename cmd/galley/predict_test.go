@@ -384,7 +384,8 @@ func TestOnlineScoring(t *testing.T) {
 			t.Fatalf("/metrics: %d %s", code, body)
 		}
 		for _, want := range []string{`galley_predict_requests_total{code="ok",model="churn",version="1"}`, `galley_predict_requests_total{code="not_found",model="",version=""}`,
-			`galley_predict_errors_total{code="invalid",model="churn"}`, `galley_predict_latency_seconds_bucket{model="propensity",version="1",le=`, "galley_predict_warm_versions"} {
+			`galley_predict_errors_total{code="invalid",model="churn"}`, `galley_predict_latency_seconds_bucket{model="propensity",version="1",le=`, "galley_predict_warm_versions",
+			"\ngalley_predict_config_stale 0\n"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("/metrics lacks %s", want)
 			}

@@ -19,11 +19,12 @@ var errRetired = errors.New("the version was retired")
 
 // entry is one warm trained version: its serving worker and counters.
 type entry struct {
-	s       *Service
-	key     string // model@version
-	ref     string
-	model   string
-	version int
+	s             *Service
+	key           string // model@version
+	ref           string
+	model         string
+	version       int
+	recipeVersion int64 // the recipe version's id
 
 	ready    chan struct{} // closed when loading ended; then err or scorer
 	err      error
@@ -36,14 +37,20 @@ type entry struct {
 	retired  bool
 	drained  chan struct{} // closed when retired with nothing in flight
 
-	batches chan *call // micro-batching, when on
+	// Micro-batching, when on: requests queue while one of them, the
+	// leader, has the worker score a batch; the leader of the next batch
+	// is the first request still queued.
+	bmu   sync.Mutex
+	queue []*call
+	busy  bool // a leader is at work
 
 	lastUsed                        atomic.Int64 // unix nanoseconds
 	requests, errors, rows, latency atomic.Int64 // latency in nanoseconds, summed
 }
 
 func newEntry(s *Service, t *server.TrainedModel) *entry {
-	e := &entry{s: s, key: t.Ref(), ref: t.Ref(), model: t.Model, version: t.Version, ready: make(chan struct{}), drained: make(chan struct{})}
+	e := &entry{s: s, key: t.Ref(), ref: t.Ref(), model: t.Model, version: t.Version, recipeVersion: t.RecipeVersionID,
+		ready: make(chan struct{}), drained: make(chan struct{})}
 	e.lastUsed.Store(time.Now().UnixNano())
 	return e
 }
@@ -84,10 +91,6 @@ func (e *entry) load(t *server.TrainedModel) {
 	}
 	e.loadedAt = time.Now()
 	e.s.metrics.starts.WithLabelValues(e.model).Inc()
-	if e.s.MaxBatch > 1 {
-		e.batches = make(chan *call, 4*e.s.MaxBatch)
-		go e.batchLoop()
-	}
 	e.s.Log.Info("online scoring: loaded", "model", e.ref, "pid", e.scorer.Pid)
 }
 
@@ -126,9 +129,6 @@ func (e *entry) retire() {
 	}
 	e.mu.Unlock()
 	<-e.drained
-	if e.batches != nil {
-		close(e.batches)
-	}
 	if e.scorer != nil {
 		e.scorer.Close()
 	}
@@ -153,10 +153,9 @@ func (e *entry) score(ctx context.Context, rows server.Rows, body []byte) (*scor
 	e.lastUsed.Store(start.UnixNano())
 	var out *scored
 	var err error
-	if e.batches != nil {
-		c := &call{ctx: ctx, rows: rows, body: body, done: make(chan struct{})}
-		e.batches <- c
-		<-c.done
+	if e.s.MaxBatch > 1 {
+		c := &call{ctx: ctx, rows: rows, body: body, done: make(chan struct{}), lead: make(chan struct{})}
+		e.batch(c)
 		out, err = c.out, c.err
 	} else {
 		out, err = e.send(ctx, body)
@@ -207,64 +206,53 @@ type call struct {
 	body []byte
 	out  *scored
 	err  error
-	done chan struct{}
+	done chan struct{} // closed when out or err is set
+	lead chan struct{} // closed when this request is to lead the next batch
 }
 
-// batchLoop combines waiting requests with the same columns into one call
-// of the recipe, up to MaxBatch rows or MaxWait after the first.
-func (e *entry) batchLoop() {
-	var next *call
-	for {
-		first := next
-		next = nil
-		if first == nil {
-			var ok bool
-			if first, ok = <-e.batches; !ok {
-				return
-			}
+// batch scores c in a micro-batch. A request that finds the worker free
+// leads at once, in its own goroutine, so that without load no request
+// passes through another goroutine; under load, requests that queued
+// while the worker was busy go together, with the same columns, up to
+// MaxBatch rows (and waiting up to MaxWait after the first).
+func (e *entry) batch(c *call) {
+	e.bmu.Lock()
+	e.queue = append(e.queue, c)
+	leader := !e.busy
+	e.busy = true
+	e.bmu.Unlock()
+	if !leader {
+		select {
+		case <-c.done:
+			return
+		case <-c.lead:
 		}
-		batch := []*call{first}
-		n := len(first.rows.Data)
-		// With no MaxWait, a batch is what queued up while the worker was
-		// busy: no request waits for others.
-		var wait <-chan time.Time
-		var timer *time.Timer
-		if e.s.MaxWait > 0 {
-			timer = time.NewTimer(e.s.MaxWait)
-			wait = timer.C
-		}
-	gather:
-		for n < e.s.MaxBatch {
-			var c *call
-			var ok bool
-			if wait == nil {
-				select {
-				case c, ok = <-e.batches:
-				default:
-					break gather
-				}
-			} else {
-				select {
-				case c, ok = <-e.batches:
-				case <-wait:
-					break gather
-				}
-			}
-			if !ok {
-				break gather
-			}
-			if !slices.Equal(c.rows.Columns, first.rows.Columns) || n+len(c.rows.Data) > e.s.MaxBatch {
-				next = c
-				break gather
-			}
-			batch = append(batch, c)
-			n += len(c.rows.Data)
-		}
-		if timer != nil {
-			timer.Stop()
-		}
-		e.runBatch(batch)
 	}
+	// c is the first request queued: the batch taken below holds it.
+	if e.s.MaxWait > 0 {
+		time.Sleep(e.s.MaxWait)
+	}
+	e.bmu.Lock()
+	n, k := 0, 0
+	for k < len(e.queue) {
+		q := e.queue[k]
+		if k > 0 && (!slices.Equal(q.rows.Columns, c.rows.Columns) || n+len(q.rows.Data) > e.s.MaxBatch) {
+			break
+		}
+		n += len(q.rows.Data)
+		k++
+	}
+	batch := slices.Clone(e.queue[:k])
+	e.queue = slices.Delete(e.queue, 0, k)
+	e.bmu.Unlock()
+	e.runBatch(batch)
+	e.bmu.Lock()
+	if len(e.queue) > 0 {
+		close(e.queue[0].lead)
+	} else {
+		e.busy = false
+	}
+	e.bmu.Unlock()
 }
 
 // runBatch scores a batch in one call when the recipe keeps one score row

@@ -24,6 +24,10 @@ type Metrics struct {
 	starts   *prometheus.CounterVec
 	batches  prometheus.Histogram
 	warm     prometheus.Gauge
+	// stale is 1 while aliases and canaries cannot be read from the
+	// store; refreshErrors counts the reads that failed.
+	stale         prometheus.Gauge
+	refreshErrors prometheus.Counter
 }
 
 func newMetrics() *Metrics {
@@ -44,8 +48,12 @@ func newMetrics() *Metrics {
 			Help: "Rows per micro-batch that combined several requests.", Buckets: prometheus.ExponentialBuckets(2, 2, 12)}),
 		warm: prometheus.NewGauge(prometheus.GaugeOpts{Name: "galley_predict_warm_versions",
 			Help: "Trained versions kept warm for online scoring."}),
+		stale: prometheus.NewGauge(prometheus.GaugeOpts{Name: "galley_predict_config_stale",
+			Help: "1 while aliases and canaries cannot be read from the database and requests are served with the last ones read, else 0."}),
+		refreshErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "galley_predict_config_read_errors_total",
+			Help: "Failed reads of aliases and canaries from the database."}),
 	}
-	m.reg.MustRegister(m.requests, m.errors, m.rows, m.latency, m.starts, m.batches, m.warm)
+	m.reg.MustRegister(m.requests, m.errors, m.rows, m.latency, m.starts, m.batches, m.warm, m.stale, m.refreshErrors)
 	return m
 }
 

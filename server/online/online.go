@@ -7,23 +7,28 @@
 // through the recipe's own Load and Score, as a scoring run does, so that
 // online and batch scores of the same rows are identical.
 //
-// A request names a model by alias, version or name; the name is resolved
-// on every request, so moving an alias takes effect at once. The version
-// the alias now names is loaded before its first request is answered (or
-// ahead of the move, through Warm), and the version it named keeps its
-// worker until it has been idle for IdleTimeout, so requests under way
-// finish where they started. At most MaxWarm versions are kept; loading
-// another retires the least recently used one once its requests are done.
+// A request names a model by alias, version or name. Names are resolved
+// in memory: Run reads the names requested lately again every half
+// ResolveTTL, so that moving an alias elsewhere takes effect within
+// ResolveTTL (through this server's API, at once), and no request waits
+// for the database. The version the alias now names is loaded before its
+// first request is answered (or ahead of the move, through Warm), and the
+// version it named keeps its worker until it has been idle for
+// IdleTimeout, so requests under way finish where they started. At most
+// MaxWarm versions are kept; loading another retires the least recently
+// used one once its requests are done. When the database cannot be read,
+// requests are served with the names and canaries read last (see names.go).
 //
 // Requests may be combined into micro-batches (MaxBatch, MaxWait); a
 // canary sends a share of a model's alias and default requests to another
 // version. Canaries are kept in the store, so that every server on one
-// database applies the same split: each server reads them again at most
-// ResolveTTL after it last did. Counters are kept per model and version in
+// database applies the same split: each server reads them again with the
+// names. Counters are kept per model and version in
 // Prometheus form.
 package online
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -31,14 +36,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/galley-dev/galley/server"
@@ -94,30 +97,25 @@ type Service struct {
 	MaxWait  time.Duration
 	Log      *slog.Logger
 
-	// ResolveTTL is how long a resolved name (model@alias), and the
-	// canaries read, are reused before the store is asked again (default
-	// 1s). Aliases moved and canaries set through this server's API take
-	// effect at once; through another server or a schedule's promotion,
-	// within ResolveTTL.
+	// ResolveTTL bounds how old a resolved name (model@alias) and the
+	// canaries may be (default 1s): Run reads them again every half
+	// ResolveTTL, off the request path. Aliases moved and canaries set
+	// through this server's API take effect at once; through another
+	// server or a schedule's promotion, within ResolveTTL. Without Run,
+	// a request reads what is older than ResolveTTL itself.
 	ResolveTTL time.Duration
 
-	once     sync.Once
-	metrics  *Metrics
-	resolved sync.Map // ref → resolution
-	mu       sync.Mutex
-	warm     map[string]*entry // by "model@version"
-	closed   bool
+	once    sync.Once
+	metrics *Metrics
+	mu      sync.Mutex
+	warm    map[string]*entry // by "model@version"
+	closed  bool
 
-	// canaries are those read from the store last, with when; reloadMu
-	// lets one request at a time read them again.
-	canaries atomic.Pointer[canaryView]
-	reloadMu sync.Mutex
-}
-
-// canaryView is the canaries as read from the store at a time.
-type canaryView struct {
-	byModel map[string]server.Canary
-	at      time.Time
+	names names // resolved names and canaries, kept fresh by Run
+	// recipes are the recipe versions of the versions warm, by id, so
+	// that a worker that ended can be started again while the database
+	// cannot be read.
+	recipes sync.Map
 }
 
 var _ server.PredictService = (*Service)(nil)
@@ -153,9 +151,16 @@ func (s *Service) Metrics() *Metrics {
 	return s.metrics
 }
 
-// Run retires idle versions until ctx ends, then every version.
+// Run keeps the names requested lately and the canaries fresh, and
+// retires idle versions, until ctx ends; then it retires every version.
 func (s *Service) Run(ctx context.Context) error {
 	s.setup()
+	fresh := make(chan struct{})
+	go func() {
+		defer close(fresh)
+		s.keepFresh(ctx)
+	}()
+	defer func() { <-fresh }()
 	every := s.IdleTimeout / 4
 	if every < time.Second {
 		every = time.Second
@@ -198,7 +203,17 @@ func (s *Service) evictIdle(now time.Time) {
 		}
 	}
 	s.metrics.warm.Set(float64(len(s.warm)))
+	used := map[int64]bool{}
+	for _, e := range s.warm {
+		used[e.recipeVersion] = true
+	}
 	s.mu.Unlock()
+	s.recipes.Range(func(k, _ any) bool {
+		if !used[k.(int64)] {
+			s.recipes.Delete(k)
+		}
+		return true
+	})
 	for _, e := range idle {
 		s.Log.Info("online scoring: retiring an idle version", "model", e.ref)
 		go e.retire()
@@ -253,94 +268,6 @@ func (s *Service) predict(ctx context.Context, ref string, rows server.Rows) (*s
 		e.rows.Add(int64(len(rows.Data)))
 		return prediction(t, rep), t, nil
 	}
-}
-
-// resolve finds the trained version that serves ref, applying a canary
-// to alias and default requests.
-func (s *Service) resolve(ctx context.Context, ref string) (*server.TrainedModel, error) {
-	t, err := s.lookup(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	if explicitVersion.MatchString(ref) {
-		return t, nil
-	}
-	view, err := s.currentCanaries(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, ok := view.byModel[t.Model]
-	if !ok || c.Version == t.Version || rand.Float64() >= c.Weight {
-		return t, nil
-	}
-	ct, err := s.lookup(ctx, t.Model+"@"+strconv.Itoa(c.Version))
-	if server.ErrorCode(err) == server.ENOTFOUND {
-		// The canary was removed and its version deleted since the
-		// canaries were read: serve the alias.
-		return t, nil
-	}
-	return ct, err
-}
-
-// currentCanaries returns the canaries, read from the store again when they
-// were read longer than ResolveTTL ago.
-func (s *Service) currentCanaries(ctx context.Context) (*canaryView, error) {
-	if v := s.canaries.Load(); v != nil && time.Since(v.at) < s.ResolveTTL {
-		return v, nil
-	}
-	s.reloadMu.Lock()
-	defer s.reloadMu.Unlock()
-	// Another request may have read them while this one waited.
-	if v := s.canaries.Load(); v != nil && time.Since(v.at) < s.ResolveTTL {
-		return v, nil
-	}
-	at := time.Now()
-	list, err := s.Store.FindCanaries(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading the canaries: %w", err)
-	}
-	v := &canaryView{byModel: make(map[string]server.Canary, len(list)), at: at}
-	for _, c := range list {
-		v.byModel[c.Model] = c
-	}
-	s.canaries.Store(v)
-	return v, nil
-}
-
-// resolution is a name resolved at a time.
-type resolution struct {
-	t     *server.TrainedModel
-	model string // the model part of the name, for Moved
-	at    time.Time
-}
-
-// lookup resolves ref through the store, reusing a resolution younger
-// than ResolveTTL. Failures are not kept: a model trained a moment later
-// is found.
-func (s *Service) lookup(ctx context.Context, ref string) (*server.TrainedModel, error) {
-	if v, ok := s.resolved.Load(ref); ok {
-		if r := v.(resolution); time.Since(r.at) < s.ResolveTTL {
-			return r.t, nil
-		}
-	}
-	t, err := s.Store.FindTrainedModel(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	model, _, _ := strings.Cut(ref, "@")
-	s.resolved.Store(ref, resolution{t: t, model: model, at: time.Now()})
-	return t, nil
-}
-
-// Moved implements server.PredictService: names of model resolve afresh.
-func (s *Service) Moved(model string) {
-	s.setup()
-	s.resolved.Range(func(k, v any) bool {
-		if r := v.(resolution); r.model == model || r.t.Model == model {
-			s.resolved.Delete(k)
-		}
-		return true
-	})
 }
 
 // entry returns the warm version t, loading it when it is not warm.
@@ -438,7 +365,13 @@ func (s *Service) SetCanary(ctx context.Context, c server.Canary) (*server.Canar
 	if err != nil {
 		return nil, err
 	}
-	s.canaries.Store(nil)
+	// Read them back now, so that the next request applies the change
+	// without reading the store; failing that, it reads them itself.
+	v, err := s.readCanaries(ctx)
+	if err != nil {
+		v = nil
+	}
+	s.names.canaries.Store(v)
 	return out, nil
 }
 
@@ -506,22 +439,55 @@ func checkRows(rows server.Rows) error {
 	return nil
 }
 
+// csvWriter is a CSV writer with the buffer it writes to, reused from
+// request to request: csv.NewWriter's own buffer (4 KiB) would otherwise
+// be allocated per request, for a few hundred bytes of rows.
+type csvWriter struct {
+	buf bytes.Buffer
+	w   *csv.Writer
+}
+
+var csvWriters = sync.Pool{New: func() any {
+	cw := &csvWriter{}
+	cw.w = csv.NewWriter(&cw.buf)
+	return cw
+}}
+
+// csvReaders are the buffered readers behind csv.NewReader (which uses a
+// *bufio.Reader it is given as it is), reused likewise.
+var csvReaders = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+
+// maxPooledCSV is the largest CSV buffer kept for reuse.
+const maxPooledCSV = 64 << 10
+
 // encodeRows writes rows as CSV with a header row, as a scoring run's input
 // file is.
 func encodeRows(rows server.Rows) ([]byte, error) {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write(rows.Columns)
-	w.WriteAll(rows.Data)
-	if err := w.Error(); err != nil {
+	cw := csvWriters.Get().(*csvWriter)
+	cw.w.Write(rows.Columns)
+	cw.w.WriteAll(rows.Data)
+	err := cw.w.Error()
+	out := bytes.Clone(cw.buf.Bytes())
+	cw.buf.Reset()
+	if err != nil {
+		// A failed writer keeps its error: it is not reused.
 		return nil, server.Errorf(server.EINVALID, "the rows cannot be written as CSV: %v", err)
 	}
-	return b.Bytes(), nil
+	if cw.buf.Cap() <= maxPooledCSV {
+		csvWriters.Put(cw)
+	}
+	return out, nil
 }
 
 // decodeScores reads a serving worker's CSV reply.
 func decodeScores(b string) ([]string, [][]string, error) {
-	r := csv.NewReader(strings.NewReader(b))
+	br := csvReaders.Get().(*bufio.Reader)
+	br.Reset(strings.NewReader(b))
+	defer func() {
+		br.Reset(nil)
+		csvReaders.Put(br)
+	}()
+	r := csv.NewReader(br)
 	recs, err := r.ReadAll()
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the recipe's scores: %w", err)
@@ -539,7 +505,12 @@ func prediction(t *server.TrainedModel, rep *scored) *server.Prediction {
 // serveSpec is what the serving worker for t loads.
 func (s *Service) serveSpec(ctx context.Context, t *server.TrainedModel, dir string) (worker.ServeSpec, error) {
 	v, err := s.Store.FindRecipeVersionByID(ctx, t.RecipeVersionID)
-	if err != nil {
+	if err == nil {
+		s.recipes.Store(t.RecipeVersionID, v)
+	} else if kept, ok := s.recipes.Load(t.RecipeVersionID); ok && server.ErrorCode(err) != server.ENOTFOUND {
+		s.storeFailed(err)
+		v = kept.(*server.RecipeVersion)
+	} else {
 		return worker.ServeSpec{}, err
 	}
 	values, err := recipe.Resolve(v.Params, t.Params)

@@ -3,6 +3,7 @@ package online_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,13 +73,30 @@ func Score(cfg recipe.Config, m recipe.Model, f recipe.Frame) (recipe.Frame, err
 // them with real worker processes.
 func fixture(t *testing.T, versions int, tweak func(*online.Service)) *online.Service {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := sqlite.Open(filepath.Join(dir, "galley.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return fixtureOn(t, db, dir, versions, tweak)
+}
+
+// fixtureStore is what a fixture needs of a store.
+type fixtureStore interface {
+	online.Store
+	server.RecipeStore
+	ImportDataset(ctx context.Context, name string, r io.Reader) (*server.DatasetVersion, error)
+	CreateModel(ctx context.Context, m *server.Model) error
+	Train(ctx context.Context, req server.TrainRequest) (*server.Run, error)
+	ClaimRun(ctx context.Context) (*server.Run, error)
+	FinishRun(ctx context.Context, c server.Claim, res server.RunResult) (*server.Run, error)
+}
+
+// fixtureOn is fixture on the store db, with files in dir.
+func fixtureOn(t *testing.T, db fixtureStore, dir string, versions int, tweak func(*online.Service)) *online.Service {
+	t.Helper()
+	ctx := context.Background()
 	if _, _, err := (storetest.Converter{Store: db}).ImportNotebook(ctx, server.NotebookImport{Recipe: "r", Notebook: storetest.Notebook(recipeBody)}); err != nil {
 		t.Fatal(err)
 	}

@@ -305,29 +305,34 @@ func (s *Scorer) Score(ctx context.Context, csv []byte, timeout time.Duration) (
 		s.mu.Unlock()
 		return nil, ErrScorerGone
 	}
-	type answer struct {
-		rep *Reply
-		err error
-	}
-	done := make(chan answer, 1)
-	go func() {
-		defer s.mu.Unlock()
-		timer := time.NewTimer(timeout)
-		defer timer.Stop()
-		select {
-		case rep := <-s.replies:
-			done <- answer{rep: rep}
-		case <-s.exited:
-			done <- answer{err: fmt.Errorf("%w while scoring: %v %s", ErrScorerGone, s.waitErr, s.stderr.String())}
-		case <-timer.C:
-			s.kill()
-			done <- answer{err: fmt.Errorf("the recipe did not score the rows within %s; its worker was stopped", timeout)}
-		}
-	}()
+	// The reply is awaited here rather than in a goroutine of its own: one
+	// handoff less per request. Only a request whose context ends first
+	// leaves a goroutine to take the reply and free the worker.
+	timer := time.NewTimer(timeout)
 	select {
-	case a := <-done:
-		return a.rep, a.err
+	case rep := <-s.replies:
+		timer.Stop()
+		s.mu.Unlock()
+		return rep, nil
+	case <-s.exited:
+		timer.Stop()
+		s.mu.Unlock()
+		return nil, fmt.Errorf("%w while scoring: %v %s", ErrScorerGone, s.waitErr, s.stderr.String())
+	case <-timer.C:
+		s.kill()
+		s.mu.Unlock()
+		return nil, fmt.Errorf("the recipe did not score the rows within %s; its worker was stopped", timeout)
 	case <-ctx.Done():
+		go func() {
+			defer s.mu.Unlock()
+			defer timer.Stop()
+			select {
+			case <-s.replies:
+			case <-s.exited:
+			case <-timer.C:
+				s.kill()
+			}
+		}()
 		return nil, ctx.Err()
 	}
 }

@@ -54,6 +54,8 @@ type Server struct {
 	User string
 
 	dir  string
+	bin  string
+	cred *syscall.Credential
 	proc *proctest.Process
 	next atomic.Int64
 }
@@ -146,7 +148,7 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Host: "127.0.0.1", User: "postgres", dir: dir}
+	s := &Server{Host: "127.0.0.1", User: "postgres", dir: dir, bin: bin, cred: cred}
 	fail := func(err error) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
@@ -179,21 +181,52 @@ func Start() (*Server, error) {
 	if s.Port, err = proctest.FreePort(); err != nil {
 		return fail(err)
 	}
-	// Durability settings are off: the cluster is thrown away after the
-	// tests.
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(s.Port),
-		"-c", "listen_addresses="+s.Host, "-c", "unix_socket_directories=", "-c", "fsync=off",
-		"-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
-	if s.proc, err = proctest.Start("postgres", cmd, filepath.Join(dir, "postgres.log")); err != nil {
+	if err := s.launch(); err != nil {
 		return fail(err)
 	}
-	if err := s.waitReady(30 * time.Second); err != nil {
-		s.Stop()
-		return nil, err
-	}
 	return s, nil
+}
+
+// launch starts PostgreSQL on the cluster in s.dir and waits until it
+// answers.
+func (s *Server) launch() error {
+	// Durability settings are off: the cluster is thrown away after the
+	// tests.
+	cmd := exec.Command(filepath.Join(s.bin, "postgres"), "-D", filepath.Join(s.dir, "data"), "-p", strconv.Itoa(s.Port),
+		"-c", "listen_addresses="+s.Host, "-c", "unix_socket_directories=", "-c", "fsync=off",
+		"-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
+	cmd.Dir = s.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGKILL}
+	var err error
+	if s.proc, err = proctest.Start("postgres", cmd, filepath.Join(s.dir, "postgres.log")); err != nil {
+		return err
+	}
+	if err := s.waitReady(30 * time.Second); err != nil {
+		s.proc.Stop(syscall.SIGINT, 20*time.Second)
+		s.proc = nil
+		return err
+	}
+	return nil
+}
+
+// Halt stops PostgreSQL and keeps its files: clients find no server until
+// Resume starts it again on the same port. For tests of outages; do not
+// halt the shared server.
+func (s *Server) Halt() error {
+	if s.proc == nil {
+		return nil
+	}
+	err := s.proc.Stop(syscall.SIGINT, 20*time.Second)
+	s.proc = nil
+	return err
+}
+
+// Resume starts PostgreSQL again after Halt, with the same databases.
+func (s *Server) Resume() error {
+	if s.proc != nil {
+		return errors.New("pgtest: the server is running")
+	}
+	return s.launch()
 }
 
 func (s *Server) waitReady(limit time.Duration) error {
