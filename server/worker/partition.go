@@ -150,6 +150,12 @@ func (p *Pool) coordinate(ctx context.Context, run *server.Run) {
 			p.dropParts(bg, run.ID)
 			return
 		}
+		if pr.Succeeded == total {
+			a := asm
+			asm = nil
+			p.finishParts(ctx, run, ps, a)
+			return
+		}
 		if streaming && asm == nil && len(ps) > 0 && ps[0].State == server.RunSucceeded {
 			if asm, err = p.startAssembly(run); err != nil {
 				log.Info("assembling a run's scores as its parts succeed; assembling them at the end instead", "err", err)
@@ -162,12 +168,6 @@ func (p *Pool) coordinate(ctx context.Context, run *server.Run) {
 				asm.abort()
 				asm, streaming = nil, false
 			}
-		}
-		if pr.Succeeded == total {
-			a := asm
-			asm = nil
-			p.finishParts(ctx, run, ps, a)
-			return
 		}
 		next, err := p.Store.ClaimNextPart(ctx, run.ID, run.Owner, p.Lease)
 		if err != nil {
@@ -465,8 +465,9 @@ func (p *Pool) partJob(ctx context.Context, run *server.Run, part *server.RunPar
 		MemoryLimit: p.MemoryLimit, NominalTime: run.NominalTime}, nil
 }
 
-// finishParts completes the assembly of the scores of run's parts, all
-// succeeded, (a fresh one when asm is nil) and commits the output.
+// finishParts completes asm, the assembly of the scores of run's parts,
+// now all succeeded (a fresh assembly when asm is nil), and commits the
+// output.
 func (p *Pool) finishParts(ctx context.Context, run *server.Run, parts []*server.RunPart, asm *assembly) {
 	bg := context.WithoutCancel(ctx)
 	start := time.Now()
@@ -496,7 +497,7 @@ func (p *Pool) finishParts(ctx context.Context, run *server.Run, parts []*server
 		return
 	}
 	p.appendLogs(bg, run.ID, []string{
-		fmt.Sprintf("assembled the scores of %d parts in order, the last of them in %s: %d rows", len(parts), time.Since(start).Round(time.Millisecond), rowsOut),
+		fmt.Sprintf("assembled the scores of %d parts in order as they succeeded, the output finished %s after the last: %d rows", len(parts), time.Since(start).Round(time.Millisecond), rowsOut),
 		fmt.Sprintf("attempt %d of %d succeeded", run.Attempt, run.MaxAttempts),
 	})
 	p.commitScores(bg, run, asm.path, key, server.RunResult{State: server.RunSucceeded, RowsIn: int(rowsIn), RowsOut: int(rowsOut)})
