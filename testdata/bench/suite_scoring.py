@@ -24,7 +24,9 @@ bigger input would not change the ratio much and would only make the suite slowe
 On 2 cores, the ratio is bounded by the cores as much as by serial steps: the scoring process of a part reads
 its CSV and scores with up to GOMAXPROCS goroutines (stdlib/data, stdlib/ml), so one worker alone can use both
 cores in those phases (how much it does was not measured: the machine was never quiet), and anything else
-running on the machine takes from the two workers' share first. Measure it on a quiet machine.
+running on the machine takes from the two workers' share first. At load averages of 21 to 36 the ratio was
+1.23×, 1.06× and 0.80× after the cuts, with a part's scoring process taking 1.4 s on average in the two-worker
+runs against 0.5 to 0.7 s in the one-worker runs. Measure it on a quiet machine.
 """
 
 import os
