@@ -353,7 +353,9 @@ func fileSum(t testing.TB, path string) string {
 // with two. Each run's scoring time runs from its start to the log line
 // saying its attempt succeeded (before the output is saved as a dataset,
 // which is the same for all three); the run's whole duration is reported
-// too. Run it with -benchtime 1x (suite scoring of make bench).
+// too. GALLEY_BENCH_SCORE_LOGS names a directory to write each run's log
+// into, every line at its offset from the run's start (whole.log, one.log,
+// two.log). Run it with -benchtime 1x (suite scoring of make bench).
 func BenchmarkScoringThroughput(b *testing.B) {
 	rows := 2000000
 	if s := os.Getenv("GALLEY_BENCH_SCORE_ROWS"); s != "" {
@@ -402,6 +404,17 @@ func BenchmarkScoringThroughput(b *testing.B) {
 		lines, err := c.RunLogs(context.Background(), r.ID, 0)
 		if err != nil {
 			b.Fatal(err)
+		}
+		if d := os.Getenv("GALLEY_BENCH_SCORE_LOGS"); d != "" {
+			// The run's timeline: each log line at its offset from the
+			// run's start (lines are stored in batches, so to about 0.2 s).
+			var sb strings.Builder
+			for _, l := range lines {
+				fmt.Fprintf(&sb, "%8.3f %s\n", l.Time.Sub(*r.StartedAt).Seconds(), l.Text)
+			}
+			if err := os.WriteFile(filepath.Join(d, output+".log"), []byte(sb.String()), 0o644); err != nil {
+				b.Fatal(err)
+			}
 		}
 		for _, l := range lines {
 			if l.Text == fmt.Sprintf("attempt %d of %d succeeded", r.Attempt, r.MaxAttempts) {

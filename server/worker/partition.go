@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -64,8 +63,9 @@ func (p *Pool) partitioned(ctx context.Context, run *server.Run) bool {
 const maxParts = 1000
 
 // partPoll is how often a coordinator with no part to execute looks at
-// its parts.
-const partPoll = 200 * time.Millisecond
+// its parts: often, since the output is assembled as soon as the last
+// part succeeds.
+const partPoll = 50 * time.Millisecond
 
 // coordinate runs a partitioned scoring run to its end.
 func (p *Pool) coordinate(ctx context.Context, run *server.Run) {
@@ -83,6 +83,16 @@ func (p *Pool) coordinate(ctx context.Context, run *server.Run) {
 	}
 	total := len(parts)
 	var last server.PartsProgress
+	// The output is assembled as the parts succeed, in order (see
+	// assembly). If that fails on the way, finishParts assembles it again
+	// once every part has succeeded and reports what goes wrong.
+	var asm *assembly
+	streaming := true
+	defer func() {
+		if asm != nil {
+			asm.abort()
+		}
+	}()
 	for {
 		if ctx.Err() != nil {
 			// The process is stopping: the run goes back to the queue; its
@@ -141,8 +151,23 @@ func (p *Pool) coordinate(ctx context.Context, run *server.Run) {
 			return
 		}
 		if pr.Succeeded == total {
-			p.finishParts(ctx, run, ps)
+			a := asm
+			asm = nil
+			p.finishParts(ctx, run, ps, a)
 			return
+		}
+		if streaming && asm == nil && len(ps) > 0 && ps[0].State == server.RunSucceeded {
+			if asm, err = p.startAssembly(run); err != nil {
+				log.Info("assembling a run's scores as its parts succeed; assembling them at the end instead", "err", err)
+				asm, streaming = nil, false
+			}
+		}
+		if asm != nil {
+			if err := asm.add(ctx, p.Objects, ps); err != nil {
+				log.Info("assembling a run's scores as its parts succeed; assembling them at the end instead", "err", err)
+				asm.abort()
+				asm, streaming = nil, false
+			}
 		}
 		next, err := p.Store.ClaimNextPart(ctx, run.ID, run.Owner, p.Lease)
 		if err != nil {
@@ -218,49 +243,96 @@ func (p *Pool) planParts(ctx context.Context, run *server.Run) ([]*server.RunPar
 // splitCSV cuts CSV text into parts of at most rows records each, at
 // record boundaries (a newline outside quotes), after the header record.
 // It returns where the header ends and the parts, numbered from 0.
+//
+// It reads the text once in large blocks and never parses fields: between
+// quotes it only counts newlines (bytes.Count), so that the split, which
+// runs before any part can start, costs about a copy of the input.
 func splitCSV(r io.Reader, rows int64) (headerEnd int64, parts []server.RunPart, err error) {
 	if rows < 1 {
 		return 0, nil, errors.New("parts need at least 1 row")
 	}
-	br := bufio.NewReaderSize(r, 1<<20)
 	var (
-		off, start, n, row int64
-		inQuote, header    = false, true
+		buf                     = make([]byte, 1<<20)
+		newline                 = []byte{'\n'}
+		off, start, end, n, row int64 // end: where the last record ended
+		inQuote, header         = false, true
 	)
-	cut := func(end int64) {
-		parts = append(parts, server.RunPart{Part: len(parts), FirstRow: row - n, Rows: n, HeaderEnd: headerEnd, ByteStart: start, ByteEnd: end})
-		start, n = end, 0
+	cut := func(at int64) {
+		parts = append(parts, server.RunPart{Part: len(parts), FirstRow: row - n, Rows: n, HeaderEnd: headerEnd, ByteStart: start, ByteEnd: at})
+		start, n = at, 0
+	}
+	// ended counts one record ending at at.
+	ended := func(at int64) {
+		end = at
+		if header {
+			header, headerEnd, start = false, at, at
+			return
+		}
+		n++
+		row++
+		if n == rows {
+			cut(at)
+		}
 	}
 	for {
-		line, err := br.ReadSlice('\n')
-		off += int64(len(line))
-		if bytes.Count(line, []byte{'"'})%2 == 1 {
-			inQuote = !inQuote
-		}
-		ended := len(line) > 0 && line[len(line)-1] == '\n' && !inQuote
-		if err == io.EOF && len(line) > 0 && !inQuote {
-			ended = true // a last record without a newline
-		}
-		if ended {
-			if header {
-				header, headerEnd, start = false, off, off
-			} else {
-				n++
-				row++
-				if n == rows {
-					cut(off)
+		k, rerr := io.ReadFull(r, buf)
+		b := buf[:k]
+		for i := 0; i < len(b); {
+			if inQuote {
+				q := bytes.IndexByte(b[i:], '"')
+				if q < 0 {
+					break
 				}
+				i += q + 1
+				inQuote = false
+				continue
+			}
+			// Up to the next quote every newline ends a record.
+			stop := len(b)
+			if q := bytes.IndexByte(b[i:], '"'); q >= 0 {
+				stop = i + q
+			}
+			for i < stop {
+				// need is the record that ends the header or a part.
+				need := int64(1)
+				if !header {
+					need = rows - n
+				}
+				seg := b[i:stop]
+				if c := int64(bytes.Count(seg, newline)); c < need {
+					if c > 0 {
+						n += c
+						row += c
+						end = off + int64(i+bytes.LastIndexByte(seg, '\n')+1)
+					}
+					i = stop
+					break
+				}
+				for range need {
+					i += bytes.IndexByte(b[i:stop], '\n') + 1
+				}
+				n += need - 1
+				row += need - 1
+				ended(off + int64(i))
+			}
+			if stop < len(b) {
+				i = stop + 1
+				inQuote = true
 			}
 		}
-		if err == io.EOF {
+		off += int64(k)
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break
 		}
-		if err != nil && err != bufio.ErrBufferFull {
-			return 0, nil, err
+		if rerr != nil {
+			return 0, nil, rerr
 		}
 	}
 	if inQuote {
 		return 0, nil, errors.New("a quoted field is not closed before the end of the file")
+	}
+	if end < off {
+		ended(off) // a last record without a newline
 	}
 	if header {
 		return 0, nil, errors.New("the input has no header row")
@@ -393,21 +465,28 @@ func (p *Pool) partJob(ctx context.Context, run *server.Run, part *server.RunPar
 		MemoryLimit: p.MemoryLimit, NominalTime: run.NominalTime}, nil
 }
 
-// finishParts assembles the scores of run's parts, all succeeded, into
-// its output and commits it.
-func (p *Pool) finishParts(ctx context.Context, run *server.Run, parts []*server.RunPart) {
+// finishParts completes asm, the assembly of the scores of run's parts,
+// now all succeeded (a fresh assembly when asm is nil), and commits the
+// output.
+func (p *Pool) finishParts(ctx context.Context, run *server.Run, parts []*server.RunPart, asm *assembly) {
 	bg := context.WithoutCancel(ctx)
 	start := time.Now()
-	path := filepath.Join(p.runDir(run.ID), fmt.Sprintf("output-%d.csv", run.Attempt))
 	var rowsIn, rowsOut int64
 	for _, pt := range parts {
 		rowsIn += pt.Rows
 		rowsOut += pt.RowsOut
 	}
-	err := p.assemble(ctx, run.ID, parts, path)
+	var err error
+	if asm == nil {
+		asm, err = p.startAssembly(run)
+	}
 	var key string
 	if err == nil {
-		key, err = p.Objects.PutOutput(bg, run.ID, path)
+		if err = asm.add(ctx, p.Objects, parts); err != nil {
+			asm.abort()
+		} else {
+			key, err = asm.finish()
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -418,83 +497,13 @@ func (p *Pool) finishParts(ctx context.Context, run *server.Run, parts []*server
 		return
 	}
 	p.appendLogs(bg, run.ID, []string{
-		fmt.Sprintf("assembled the scores of %d parts in order in %s: %d rows", len(parts), time.Since(start).Round(time.Millisecond), rowsOut),
+		fmt.Sprintf("assembled the scores of %d parts in order as they succeeded, the output finished %s after the last: %d rows", len(parts), time.Since(start).Round(time.Millisecond), rowsOut),
 		fmt.Sprintf("attempt %d of %d succeeded", run.Attempt, run.MaxAttempts),
 	})
-	p.commitScores(bg, run, path, key, server.RunResult{State: server.RunSucceeded, RowsIn: int(rowsIn), RowsOut: int(rowsOut)})
-	os.Remove(path)
+	p.commitScores(bg, run, asm.path, key, server.RunResult{State: server.RunSucceeded, RowsIn: int(rowsIn), RowsOut: int(rowsOut)})
+	os.Remove(asm.path)
 	if r, err := p.Store.FindRun(bg, run.ID); err == nil && r.State.Final() {
 		p.dropParts(bg, run.ID)
-	}
-}
-
-// assemble writes the parts' scores, in order, to path: the header once,
-// then every part's rows. Parts whose header differs from the first's
-// fail the run: the recipe's Score gave different columns for some rows.
-func (p *Pool) assemble(ctx context.Context, id int64, parts []*server.RunPart, path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	err = func() error {
-		var header []byte
-		for _, pt := range parts {
-			r, err := p.Objects.Reader(ctx, objectstore.PartKey(id, pt.Part))
-			if err != nil {
-				return err
-			}
-			br := bufio.NewReaderSize(r, 1<<20)
-			h, err := readRecord(br)
-			if err != nil {
-				r.Close()
-				return fmt.Errorf("part %d: reading its header: %w", pt.Part+1, err)
-			}
-			if header == nil {
-				header = h
-				w.Write(h)
-			} else if !bytes.Equal(h, header) {
-				r.Close()
-				return server.Errorf(server.EINVALID, "part %d's scores have the columns %q but part 1's have %q: Score must give the same columns for every part of its input, or score this input unpartitioned (--score-partition-rows 0)",
-					pt.Part+1, bytes.TrimSpace(h), bytes.TrimSpace(header))
-			}
-			_, err = io.Copy(w, br)
-			r.Close()
-			if err != nil {
-				return fmt.Errorf("part %d: %w", pt.Part+1, err)
-			}
-		}
-		return w.Flush()
-	}()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
-}
-
-// readRecord reads one CSV record, up to a newline outside quotes.
-func readRecord(br *bufio.Reader) ([]byte, error) {
-	var rec []byte
-	quotes := 0
-	for {
-		line, err := br.ReadSlice('\n')
-		rec = append(rec, line...)
-		quotes += bytes.Count(line, []byte{'"'})
-		if err == nil && quotes%2 == 0 {
-			return rec, nil
-		}
-		if err == io.EOF {
-			if len(rec) == 0 {
-				return nil, errors.New("the part wrote no scores, not even a header")
-			}
-			return rec, nil
-		}
-		if err != nil && err != bufio.ErrBufferFull {
-			return nil, err
-		}
 	}
 }
 
