@@ -29,8 +29,10 @@ type execution struct {
 	// besides those in use (--cache-size; 0 keeps none).
 	CacheBytes    int64
 	RecipeNetwork bool
-	KeepRunFiles  bool
-	MaxLogLines   int
+	// RecipeCPUs caps the cores each recipe process uses (0: all).
+	RecipeCPUs   int
+	KeepRunFiles bool
+	MaxLogLines  int
 	// Lease is how long a process may go silent before others take its
 	// runs back; Kinds are the kinds of run it takes (default all).
 	Lease time.Duration
@@ -47,6 +49,7 @@ func executionFlags(fs *flag.FlagSet, e *execution) func() error {
 	memory := fs.String("memory-limit", "2GiB", "most heap a worker may use (e.g. 512MiB, 2GiB; 0 for no limit)")
 	cache := fs.String("cache-size", "10GiB", "with --storage, most disk the local copies of dataset versions may take in HOME/server/cache, least recently used removed first (e.g. 500MB, 10GiB; 0: keep a copy only while a run or request reads it)")
 	network := fs.String("recipe-network", "off", "whether recipes may use the network: on or off (off: a network namespace of their own and Landlock, on Linux)")
+	fs.IntVar(&e.RecipeCPUs, "recipe-cpus", 0, "most cores each recipe process runs on at once (its GOMAXPROCS); 0: every core of the machine")
 	fs.BoolVar(&e.KeepRunFiles, "keep-run-files", false, "keep each run's exported input in its run directory after the run ends")
 	fs.IntVar(&e.MaxLogLines, "max-log-lines", 10000, "log lines kept per run, over all its attempts; later lines are dropped with a marker")
 	fs.DurationVar(&e.Lease, "lease", 30*time.Second, "how long a process may go without renewing its hold on its runs before other processes take them back")
@@ -63,6 +66,9 @@ func executionFlags(fs *flag.FlagSet, e *execution) func() error {
 		}
 		if e.CacheBytes, err = parseSize(*cache); err != nil {
 			return fmt.Errorf("%w: --cache-size: %v", errUsage, err)
+		}
+		if e.RecipeCPUs < 0 {
+			return fmt.Errorf("%w: --recipe-cpus %d: use 0 (every core) or a number of cores", errUsage, e.RecipeCPUs)
 		}
 		if e.Lease < time.Second {
 			return fmt.Errorf("%w: --lease %s is too short: use 1s or more", errUsage, e.Lease)
@@ -102,7 +108,7 @@ func (e execution) start(ctx context.Context, db store, ds worker.Datasets, obje
 	// worker processes, so a server without workers for runs keeps one
 	// slot for that.
 	pool := &worker.Pool{Store: db, Datasets: ds, Objects: objects, Command: cmd, Size: max(e.Workers, 1), Timeout: e.RunTimeout, MemoryLimit: e.MemoryLimit,
-		Dir: filepath.Join(home, "server", "work"), Network: e.RecipeNetwork, KeepRunFiles: e.KeepRunFiles, MaxLogLines: e.MaxLogLines, Lease: e.Lease, Log: log}
+		Dir: filepath.Join(home, "server", "work"), Network: e.RecipeNetwork, CPUs: e.RecipeCPUs, KeepRunFiles: e.KeepRunFiles, MaxLogLines: e.MaxLogLines, Lease: e.Lease, Log: log}
 	cfg := queue.Config{Store: db, Concurrency: e.Workers, Kinds: e.Kinds, Lease: e.Lease, Log: log,
 		JobTimeout: e.RunTimeout + 5*time.Minute}
 	if e.Workers > 0 {

@@ -365,13 +365,20 @@ func BenchmarkScoringThroughput(b *testing.B) {
 		}
 	}
 	partRows := (rows + 7) / 8
+	// GALLEY_BENCH_SCORE_CPUS caps each worker's recipe processes at that
+	// many cores (--recipe-cpus), so that each worker stands for a machine
+	// of its own.
+	workerArgs := []string{"--concurrency", "1"}
+	if s := os.Getenv("GALLEY_BENCH_SCORE_CPUS"); s != "" {
+		workerArgs = append(workerArgs, "--recipe-cpus", s)
+	}
 	home := b.TempDir()
 	logs := &syncBuffer{}
 	common := []string{"--workers", "0", "--max-attempts", "1"}
 	_, urlA := startServeProcess(b, home, logs, append(common, "--score-partition-rows", strconv.Itoa(partRows))...)
 	_, urlB := startServeProcess(b, home, logs, append(common, "--score-partition-rows", "0")...)
 	db := "sqlite:" + filepath.Join(home, "server", "galley.db")
-	startWorkerProcess(b, home, db, logs, "--concurrency", "1")
+	startWorkerProcess(b, home, db, logs, workerArgs...)
 	dir := b.TempDir()
 	writeLinearCSV(b, filepath.Join(dir, "train.csv"), 5000, 1, true, -1)
 	writeLinearCSV(b, filepath.Join(dir, "big.csv"), rows, 2, false, -1)
@@ -430,7 +437,7 @@ func BenchmarkScoringThroughput(b *testing.B) {
 	b.ResetTimer()
 	whole, wholeTotal := score(urlB, "whole")
 	one, oneTotal := score(urlA, "one")
-	startWorkerProcess(b, home, db, logs, "--concurrency", "1")
+	startWorkerProcess(b, home, db, logs, workerArgs...)
 	two, twoTotal := score(urlA, "two")
 	b.StopTimer()
 	b.ReportMetric(perSec(whole), "unpartitioned-rows/s")

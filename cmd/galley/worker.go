@@ -19,7 +19,7 @@ func init() {
 	register(&command{
 		name:    "worker",
 		summary: "execute training and scoring runs from a shared database, beside or instead of a server's own workers",
-		usage:   "galley worker --database URL --storage URL [--home DIR] [--concurrency N] [--queues train,score] [--run-timeout D] [--memory-limit SIZE] [--cache-size SIZE] [--recipe-network on|off] [--keep-run-files] [--max-log-lines N] [--lease D]",
+		usage:   "galley worker --database URL --storage URL [--home DIR] [--concurrency N] [--queues train,score] [--run-timeout D] [--memory-limit SIZE] [--cache-size SIZE] [--recipe-network on|off] [--recipe-cpus N] [--keep-run-files] [--max-log-lines N] [--lease D]",
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			m := &workerMain{Stdout: stdout, Stderr: stderr}
 			fs := newFlagSet(commands["worker"], stderr)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -58,6 +59,9 @@ type Pool struct {
 	Env []string
 	// Network lets recipes use the network (default: off, see Sandbox).
 	Network bool
+	// CPUs caps the cores each worker process runs Go code on at once
+	// (its GOMAXPROCS); 0 leaves it every core of the machine.
+	CPUs int
 	// KeepRunFiles keeps a run's exported input after the run ends; by
 	// default it is removed, since the dataset version it came from stays.
 	KeepRunFiles bool
@@ -781,7 +785,11 @@ func (p *Pool) spawn(ctx context.Context, job Job, h hooks) outcome {
 // start starts a worker process in dir with attr.
 func (p *Pool) start(dir string, attr *syscall.SysProcAttr) (*exec.Cmd, io.WriteCloser, io.ReadCloser, *tail, error) {
 	cmd := exec.Command(p.Command[0], p.Command[1:]...)
-	cmd.Env = workerEnv(dir, p.Env)
+	extra := p.Env
+	if p.CPUs > 0 {
+		extra = append(slices.Clip(extra), "GOMAXPROCS="+strconv.Itoa(p.CPUs))
+	}
+	cmd.Env = workerEnv(dir, extra)
 	cmd.Dir = dir
 	cmd.SysProcAttr = attr
 	stdin, err := cmd.StdinPipe()

@@ -30,6 +30,7 @@ func TestMain(m *testing.M) {
 const body = `import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/galley-dev/galley/stdlib/recipe"
@@ -43,6 +44,9 @@ var hog [][]byte
 
 func Train(cfg recipe.Config, f recipe.Frame) (recipe.Model, error) {
 	fmt.Println("training in mode", mode)
+	if mode == "cores" {
+		fmt.Println("cores:", runtime.GOMAXPROCS(0))
+	}
 	switch mode {
 	case "loop":
 		for {
@@ -230,6 +234,27 @@ func TestTrainAndScore(t *testing.T) {
 	b, _ := os.ReadFile(out)
 	if got := strings.ReplaceAll(string(b), ".0", ""); got != "id,n\n1,3\n2,3\n3,3\n" {
 		t.Errorf("scores = %q", b)
+	}
+}
+
+// TestRecipeCPUs: a pool's CPUs reaches its recipe processes as their
+// GOMAXPROCS.
+func TestRecipeCPUs(t *testing.T) {
+	e := setup(t, 1, func(p *worker.Pool) { p.CPUs = 1 })
+	r := wait(t, e.db, train(t, e, "cores").ID, final)
+	if r.State != server.RunSucceeded {
+		t.Fatalf("run = %+v", r)
+	}
+	logs, err := e.db.RunLogs(context.Background(), r.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for _, l := range logs {
+		text.WriteString(l.Text + "\n")
+	}
+	if !strings.Contains(text.String(), "cores: 1\n") {
+		t.Errorf("the recipe did not run on one core; its log:\n%s", text.String())
 	}
 }
 
