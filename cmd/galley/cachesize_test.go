@@ -88,3 +88,25 @@ func TestCacheSizeFlag(t *testing.T) {
 		t.Errorf("shared catalog's CacheBytes = %d, want 500000000", shared.CacheBytes)
 	}
 }
+
+// TestRecipeCPUsFlag: --recipe-cpus reaches the execution settings, and a
+// negative count is refused naming the flag.
+func TestRecipeCPUsFlag(t *testing.T) {
+	for _, cmd := range []string{"serve", "worker"} {
+		var out, errb bytes.Buffer
+		args := []string{cmd, "--home", t.TempDir(), "--recipe-cpus", "-1"}
+		if code := run(context.Background(), args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--recipe-cpus -1") {
+			t.Errorf("galley %s: exit %d, stderr %q; want exit 2 naming --recipe-cpus -1", strings.Join(args, " "), code, errb.String())
+		}
+	}
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var e execution
+	finish := executionFlags(fs, &e)
+	if err := fs.Parse([]string{"--recipe-cpus", "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := finish(); err != nil || e.RecipeCPUs != 3 {
+		t.Errorf("--recipe-cpus 3: RecipeCPUs %d, error %v", e.RecipeCPUs, err)
+	}
+}
