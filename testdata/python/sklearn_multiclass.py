@@ -11,7 +11,8 @@ Logistic tasks read <name>_{train,test}_X.f64 (column-major little-endian float6
 tasks read <name>_{calib,test}_p.f64 (each row's class probabilities, row after row) and <name>_calib_y.f64, fit
 CalibratedClassifierCV on a frozen model that returns those probabilities (method "sigmoid" on their log-odds,
 "isotonic" on the probabilities, as galley's Platt and isotonic calibrators do) and write the calibrated test
-probabilities to <name>_{platt,isotonic}_sk.f64. Writes sklearn.json: per logistic task the test log loss, the
+probabilities to <name>_{platt,isotonic}_sk.f64. (ensemble=False: the frozen model ignores the cross-validation
+folds, so one calibrator per class is fitted on all the calibration rows.) Writes sklearn.json: per logistic task the test log loss, the
 coefficients (one row per class), the intercepts, the iterations and the fit seconds.
 """
 
@@ -45,6 +46,9 @@ class GivenProba(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         return self.proba[X[:, 0].astype(int)]
+
+    def predict(self, X):
+        return self.predict_proba(X).argmax(axis=1)
 
 
 class GivenLogOdds(GivenProba):
@@ -83,7 +87,9 @@ def calibrate(d, tasks):
         rows_t = np.arange(nc, nc + nt, dtype=float)[:, None]
         for method, sk_method, cls in (("platt", "sigmoid", GivenLogOdds), ("isotonic", "isotonic", GivenProba)):
             est = cls(proba).fit(rows_c, yc)
-            cal = CalibratedClassifierCV(FrozenEstimator(est), method=sk_method).fit(rows_c, yc)
+            # The frozen model's predictions do not depend on the folds, so
+            # with ensemble=False one calibrator is fitted on every row.
+            cal = CalibratedClassifierCV(FrozenEstimator(est), method=sk_method, ensemble=False).fit(rows_c, yc)
             cal.predict_proba(rows_t).astype("<f8").tofile(os.path.join(d, f"{name}_{method}_sk.f64"))
 
 
