@@ -150,3 +150,58 @@ func TestMultinomialParityWithScikitLearn(t *testing.T) {
 		}
 	}
 }
+
+// TestParityMultinomial is the galley side of run_multinomial in
+// testdata/bench/suite_ml.py. It runs only when GALLEY_ML_PARITY_DIR names
+// a directory that script prepared: the synthetic task arrives as
+// synth5_{X,y}.f64; bank-marketing with education as the label is read,
+// split and encoded by LinearPipeline here and written back as matrices.
+// Fit times (best of Repeat) and held-out log losses go to galley.json.
+func TestParityMultinomial(t *testing.T) {
+	dir := os.Getenv("GALLEY_ML_PARITY_DIR")
+	if dir == "" {
+		t.Skip("run by testdata/bench/suite_ml.py (GALLEY_ML_PARITY_DIR)")
+	}
+	var cfg struct {
+		Repeat int
+		Synth  struct{ Rows, Train, Features, Classes int }
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	X := readMatrix(t, filepath.Join(dir, "synth5_X.f64"), cfg.Synth.Rows, cfg.Synth.Features)
+	y := readFloats(t, filepath.Join(dir, "synth5_y.f64"), cfg.Synth.Rows)
+	n := cfg.Synth.Train
+	tasks := []multinomialTask{{"synth5", sliceRows(X, 0, n), sliceRows(X, n, cfg.Synth.Rows), y[:n], y[n:], cfg.Synth.Classes}}
+	bank := multinomialTasks(t)[1]
+	writeMatrix(t, filepath.Join(dir, "bank_education_train_X.f64"), bank.train)
+	writeMatrix(t, filepath.Join(dir, "bank_education_test_X.f64"), bank.test)
+	writeFloats(t, filepath.Join(dir, "bank_education_train_y.f64"), bank.ytrain)
+	writeFloats(t, filepath.Join(dir, "bank_education_test_y.f64"), bank.ytest)
+	tasks = append(tasks, bank)
+	results := map[string]map[string]float64{}
+	for _, tk := range tasks {
+		var lm *LinearModel
+		best := math.Inf(1)
+		for range max(1, cfg.Repeat) {
+			t0 := time.Now()
+			if lm, err = FitLogistic(tk.train, tk.ytrain, LogisticParams{C: 1, Multinomial: true, MaxIter: 1000}); err != nil {
+				t.Fatal(err)
+			}
+			best = math.Min(best, time.Since(t0).Seconds())
+		}
+		res := map[string]float64{"fit_s": best, "iterations": float64(lm.Iterations),
+			"multi_logloss": MultiLogLoss(tk.ytest, lm.Predict(tk.test, nil), tk.classes),
+			"train": float64(tk.train.Rows), "test": float64(tk.test.Rows)}
+		results[tk.name] = res
+		t.Logf("%s: %v", tk.name, res)
+	}
+	b, _ = json.MarshalIndent(results, "", " ")
+	if err := os.WriteFile(filepath.Join(dir, "galley.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
