@@ -194,9 +194,13 @@ func TestParityMultinomial(t *testing.T) {
 			}
 			best = math.Min(best, time.Since(t0).Seconds())
 		}
-		res := map[string]float64{"fit_s": best, "iterations": float64(lm.Iterations),
+		res := map[string]float64{
+			"fit_s":         best,
+			"iterations":    float64(lm.Iterations),
 			"multi_logloss": MultiLogLoss(tk.ytest, lm.Predict(tk.test, nil), tk.classes),
-			"train": float64(tk.train.Rows), "test": float64(tk.test.Rows)}
+			"train":         float64(tk.train.Rows),
+			"test":          float64(tk.test.Rows),
+		}
 		results[tk.name] = res
 		t.Logf("%s: %v", tk.name, res)
 	}
