@@ -81,10 +81,11 @@ func multinomialTasks(t *testing.T) []multinomialTask {
 }
 
 // TestMultinomialParityWithScikitLearn fits galley's and scikit-learn's
-// multinomial logistic regression (C = 1, lbfgs, tight tolerance) on the
-// same matrices and checks that they reach the same minimum of the same
-// objective: galley's objective at scikit-learn's solution is no lower
-// than at its own, and the test log losses agree within 1e-3.
+// multinomial logistic regression (C = 1, lbfgs, the default tolerance
+// 1e-4) on the same matrices and checks that they reach the same minimum
+// of the same objective: galley's objective at scikit-learn's solution is
+// no lower than at its own (within 1e-5), and the test log losses agree
+// within 1e-3.
 func TestMultinomialParityWithScikitLearn(t *testing.T) {
 	dir := t.TempDir()
 	tasks := multinomialTasks(t)
@@ -102,7 +103,7 @@ func TestMultinomialParityWithScikitLearn(t *testing.T) {
 		writeFloats(t, filepath.Join(dir, tk.name+"_test_y.f64"), tk.ytest)
 		ct = append(ct, cfgTask{tk.name, tk.train.Rows, tk.test.Rows, tk.classes})
 	}
-	res := runScikitLearn(t, dir, map[string]any{"logistic": map[string]any{"C": 1.0, "tol": 1e-5, "max_iter": 1000, "threads": 1, "tasks": ct}})
+	res := runScikitLearn(t, dir, map[string]any{"logistic": map[string]any{"C": 1.0, "tol": 1e-4, "max_iter": 1000, "threads": 1, "tasks": ct}})
 	for _, tk := range tasks {
 		var sk struct {
 			LogLoss   float64     `json:"multi_logloss"`
@@ -114,7 +115,7 @@ func TestMultinomialParityWithScikitLearn(t *testing.T) {
 		if err := json.Unmarshal(res[tk.name], &sk); err != nil {
 			t.Fatal(err)
 		}
-		params := LogisticParams{C: 1, Multinomial: true, Tol: 1e-5, MaxIter: 1000, Threads: 1}
+		params := LogisticParams{C: 1, Multinomial: true, Tol: 1e-4, MaxIter: 1000, Threads: 1}
 		t0 := time.Now()
 		lm, err := FitLogistic(tk.train, tk.ytrain, params)
 		if err != nil {
@@ -138,7 +139,9 @@ func TestMultinomialParityWithScikitLearn(t *testing.T) {
 		if math.Abs(ll-sk.LogLoss) > 1e-3 {
 			t.Errorf("%s: test log loss %.6f, scikit-learn %.6f: apart by more than 1e-3", tk.name, ll, sk.LogLoss)
 		}
-		if fOwn > fPeer+1e-6 {
+		// Both stop at the default tolerance, short of the exact minimum,
+		// so allow for that much.
+		if fOwn > fPeer+1e-5 {
 			t.Errorf("%s: galley stopped at objective %.9f, above scikit-learn's %.9f", tk.name, fOwn, fPeer)
 		}
 		var sum float64
