@@ -16,16 +16,23 @@ const (
 	CalibrateIsotonic = "isotonic" // a monotone step-wise map fitted by pool-adjacent-violators
 )
 
-// Calibrator maps a binary model's probabilities to calibrated ones.
+// Calibrator maps a model's probabilities to calibrated ones.
 // Platt scaling fits p' = σ(A·logit(p) + B) with Platt's smoothed targets;
 // isotonic regression fits a non-decreasing map through the points (X, Y),
 // interpolating linearly between them and clamping outside them.
+//
+// A multiclass calibrator holds one such binary calibrator per class in
+// Classes, each fitted one-vs-rest to that class's probability; it maps a
+// row's probabilities class by class and divides them by their sum, so
+// they add up to 1 again (scikit-learn's CalibratedClassifierCV does the
+// same).
 type Calibrator struct {
-	Method string    `json:"method"`
-	A      float64   `json:"a,omitempty"`
-	B      float64   `json:"b,omitempty"`
-	X      []float64 `json:"x,omitempty"`
-	Y      []float64 `json:"y,omitempty"`
+	Method  string        `json:"method"`
+	A       float64       `json:"a,omitempty"`
+	B       float64       `json:"b,omitempty"`
+	X       []float64     `json:"x,omitempty"`
+	Y       []float64     `json:"y,omitempty"`
+	Classes []*Calibrator `json:"classes,omitempty"`
 }
 
 // FitCalibrator fits method to probabilities p against 0/1 labels y, which
@@ -54,6 +61,41 @@ func FitCalibrator(method string, y, p []float64) (*Calibrator, error) {
 		return fitIsotonic(y, p), nil
 	}
 	return nil, fmt.Errorf("calibrate: unknown method %q (use %q or %q)", method, CalibratePlatt, CalibrateIsotonic)
+}
+
+// FitClassCalibrator fits method one-vs-rest to each class of a
+// multiclass model: y holds class indices 0..k−1 and p each row's k class
+// probabilities, row after row. Every class must occur among the rows,
+// and none may make up all of them; they should be rows the model did not
+// train on.
+func FitClassCalibrator(method string, y, p []float64, k int) (*Calibrator, error) {
+	if k < 2 {
+		return nil, fmt.Errorf("calibrate: a multiclass calibration needs at least 2 classes, got %d", k)
+	}
+	if len(p) != len(y)*k {
+		return nil, fmt.Errorf("calibrate: %d probabilities for %d labels of %d classes", len(p), len(y), k)
+	}
+	for _, v := range y {
+		if v < 0 || v >= float64(k) || v != math.Trunc(v) {
+			return nil, fmt.Errorf("calibrate: labels must be class indices 0..%d, found %v", k-1, v)
+		}
+	}
+	if method != CalibratePlatt && method != CalibrateIsotonic {
+		return nil, fmt.Errorf("calibrate: unknown method %q (use %q or %q)", method, CalibratePlatt, CalibrateIsotonic)
+	}
+	c := &Calibrator{Method: method, Classes: make([]*Calibrator, k)}
+	yc, pc := make([]float64, len(y)), make([]float64, len(y))
+	for cl := range k {
+		for i, v := range y {
+			yc[i] = oneIf(int(v) == cl)
+			pc[i] = p[i*k+cl]
+		}
+		var err error
+		if c.Classes[cl], err = FitCalibrator(method, yc, pc); err != nil {
+			return nil, fmt.Errorf("class %d: %w", cl, err)
+		}
+	}
+	return c, nil
 }
 
 // logit is the inverse of sigmoid, clamped so 0 and 1 stay finite.
@@ -168,16 +210,43 @@ func fitIsotonic(y, p []float64) *Calibrator {
 }
 
 // Apply writes the calibrated probabilities of p into out (allocated when
-// short) and returns it.
+// short) and returns it. For a multiclass calibrator p and out hold each
+// row's class probabilities, row after row.
 func (c *Calibrator) Apply(p, out []float64) []float64 {
 	if cap(out) < len(p) {
 		out = make([]float64, len(p))
 	}
 	out = out[:len(p)]
+	if c.Classes != nil {
+		c.applyClasses(p, out)
+		return out
+	}
 	for i, v := range p {
 		out[i] = c.apply(v)
 	}
 	return out
+}
+
+// applyClasses calibrates each row's class probabilities one class at a
+// time and renormalises them; a row whose calibrated values are all 0
+// gets the uniform distribution.
+func (c *Calibrator) applyClasses(p, out []float64) {
+	k := len(c.Classes)
+	for lo := 0; lo+k <= len(p); lo += k {
+		var sum float64
+		for cl, cc := range c.Classes {
+			q := cc.apply(p[lo+cl])
+			out[lo+cl] = q
+			sum += q
+		}
+		for cl := range k {
+			if sum > 0 {
+				out[lo+cl] /= sum
+			} else {
+				out[lo+cl] = 1 / float64(k)
+			}
+		}
+	}
 }
 
 func (c *Calibrator) apply(v float64) float64 {
@@ -204,6 +273,17 @@ func (c *Calibrator) apply(v float64) float64 {
 }
 
 func (c *Calibrator) validate() error {
+	for k, cc := range c.Classes {
+		if cc == nil || cc.Classes != nil || cc.Method != c.Method {
+			return fmt.Errorf("class %d's calibration is malformed", k)
+		}
+		if err := cc.validate(); err != nil {
+			return fmt.Errorf("class %d: %w", k, err)
+		}
+	}
+	if c.Classes != nil {
+		return nil
+	}
 	switch c.Method {
 	case CalibratePlatt:
 		return nil
@@ -220,18 +300,19 @@ func (c *Calibrator) validate() error {
 // must hold the label and should be rows the model did not train on, and
 // keeps it in the model: Predict, Score and Evaluate then return
 // calibrated probabilities, and Save stores the calibration. Explanations
-// still split the uncalibrated log-odds. It returns the evaluation of the
+// still split the uncalibrated score. It returns the evaluation of the
 // calibrated model on f.
+//
+// A multiclass model gets one calibration per class, fitted one-vs-rest
+// on that class's probability, and each row's calibrated probabilities
+// are divided by their sum; every class must occur in f.
 //
 //	train, calib, _ := rest.StratifiedSplit("Churn", 0.2, 7)
 //	m, _ := ml.Train(train, nil, spec)
 //	m.Calibrate(calib, ml.CalibrateIsotonic)
 func (m *Model) Calibrate(f *data.Frame, method string) (*Evaluation, error) {
-	if m.Task == TaskMulticlass {
-		return nil, errors.New("ml: calibration is for binary models; a multiclass model's softmax probabilities cannot be calibrated yet")
-	}
-	if m.Task != TaskBinary {
-		return nil, errors.New("ml: only binary models can be calibrated")
+	if m.Task != TaskBinary && m.Task != TaskMulticlass {
+		return nil, errors.New("ml: only binary and multiclass models can be calibrated")
 	}
 	names, types := frameTypes(f)
 	if err := m.checkSchema(names, types, true); err != nil {
@@ -241,7 +322,12 @@ func (m *Model) Calibrate(f *data.Frame, method string) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	y, _, err := labels(t.Column(m.Label), m.Task, m.Positive)
+	var y []float64
+	if m.Task == TaskMulticlass {
+		y, _, err = classLabels(t.Column(m.Label), m.Classes)
+	} else {
+		y, _, err = labels(t.Column(m.Label), m.Task, m.Positive)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ml: label %q: %w", m.Label, err)
 	}
@@ -250,6 +336,24 @@ func (m *Model) Calibrate(f *data.Frame, method string) (*Evaluation, error) {
 		return nil, fmt.Errorf("ml: %w", err)
 	}
 	raw := m.rawPredict(X, nil)
+	if m.Task == TaskMulticlass {
+		k := len(m.Classes)
+		counts := make([]int, k)
+		for _, v := range y {
+			counts[int(v)]++
+		}
+		for c, n := range counts {
+			if n == 0 || n == len(y) {
+				return nil, fmt.Errorf("ml: calibrating needs rows of class %q and of other classes; the calibration rows have %d of %d in it (split them with StratifiedSplit)", m.Classes[c], n, len(y))
+			}
+		}
+		c, err := FitClassCalibrator(method, y, raw, k)
+		if err != nil {
+			return nil, fmt.Errorf("ml: %w", err)
+		}
+		m.Calibration = c
+		return EvaluateMulticlass(y, c.Apply(raw, raw), m.Classes), nil
+	}
 	c, err := FitCalibrator(method, y, raw)
 	if err != nil {
 		return nil, fmt.Errorf("ml: %w", err)

@@ -39,8 +39,6 @@
 // right. Saved trees list each categorical split's left categories, and
 // explanations show the row's category as the driver's value.
 //
-// Not built yet: multinomial logistic regression.
-//
 // # Multiclass
 //
 // GBMParams{Objective: ObjectiveMulticlass} trains LightGBM's softmax
@@ -58,7 +56,16 @@
 // renders both. Explain and Contributions explain each row's predicted
 // class (its raw score before the softmax, additive from that class's
 // base); ExplainClass and ClassContributions explain a chosen class.
-// Calibration is binary only and refuses multiclass models.
+//
+// LogisticParams{Multinomial: true} trains multinomial (softmax) logistic
+// regression on the same kind of label, with scikit-learn's objective for
+// LogisticRegression with lbfgs and more than two classes: one weight
+// vector and intercept per class, ½‖W‖² + C·Σ loss, intercepts not
+// penalised, solved by L-BFGS with the gradient computed over all cores.
+// Everything above applies to it: PredictProba, Score's columns, the
+// metrics, ClassWeight "balanced", and explanations, where a class's score
+// splits into wₖⱼ·(xⱼ − x̄ⱼ) per feature from the base bₖ + wₖ·x̄.
+// Calibrate calibrates either kind of multiclass model (see below).
 //
 //	m, _ := ml.Train(train, test, ml.Spec{
 //		Label: "education", // 8 classes
@@ -67,6 +74,11 @@
 //	ev, _ := m.Evaluate(test)       // multi_logloss, accuracy, macro_f1, …, confusion matrix
 //	p, _ := m.PredictProba(test)    // p.Row(i), p.Class(i)
 //	why, _ := m.ExplainClass(test, 3, "university.degree")
+//
+//	lr, _ := ml.Train(train, test, ml.Spec{
+//		Label:    "education",
+//		Logistic: &ml.LogisticParams{C: 1, Multinomial: true},
+//	})
 //
 // # Pipelines
 //
@@ -110,7 +122,12 @@
 //
 // Model.Calibrate(f, method) fits Platt scaling (CalibratePlatt) or
 // isotonic regression (CalibrateIsotonic) on held-out rows; the model then
-// predicts calibrated probabilities and saves the calibration with it.
+// predicts calibrated probabilities and saves the calibration with it. A
+// multiclass model is calibrated one-vs-rest, one calibrator per class on
+// that class's probability, and each row's calibrated probabilities are
+// divided by their sum so that they add up to 1, as scikit-learn's
+// CalibratedClassifierCV does; the calibration rows must hold every
+// class.
 // Search tries hyperparameters by (stratified) cross-validation — the full
 // grid of each Param's Values, or Trials random draws from values or
 // ranges — running fits in parallel across cores, with a live progress bar
@@ -127,7 +144,10 @@
 // Save writes a zip holding manifest.json (format name and version) and
 // model.json (schema, pipeline, parameters, trees or weights, metrics and
 // training metadata). Load reads it back exactly: predictions are identical
-// to the bit. Files from a newer format version are refused with an error.
+// to the bit. Files from a newer format version are refused with an error;
+// a model is written as the oldest version that holds it (2 for
+// categorical splits, 3 for multinomial logistic models and multiclass
+// calibration), so an older release refuses a model it would mispredict.
 //
 // # Without frames
 //
@@ -137,6 +157,7 @@
 // Metrics (AUC, AUCPR, LogLoss, ConfusionAt, Lift, Calibration, RMSE, MAE,
 // R2, and for multiclass MultiLogLoss, MacroAUC, ConfusionMatrix and
 // MulticlassMetrics) take label and prediction slices; GBM.Contributions and
-// LinearModel.Contributions explain a Matrix, and FitCalibrator calibrates
-// score slices.
+// LinearModel.Contributions explain a Matrix (ClassContributions one class
+// of a multiclass model), and FitCalibrator and FitClassCalibrator
+// calibrate binary and multiclass probability slices.
 package ml

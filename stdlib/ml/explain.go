@@ -87,11 +87,22 @@ func (m *Model) contributions(X *Matrix, class int) (*Contributions, error) {
 	var margin []float64
 	var mc *classExplained
 	switch {
-	case m.GBM != nil && m.Task == TaskMulticlass:
-		if mc, err = m.GBM.explainClasses(X, class); err != nil {
+	case m.Task == TaskMulticlass:
+		var s classScorer = m.Linear
+		if m.GBM != nil {
+			s = m.GBM
+		}
+		if mc, err = explainClasses(s, X, class); err != nil {
 			return nil, err
 		}
 		raw, base, margin = mc.raw, mc.base, mc.margin
+		if m.Calibration != nil {
+			// The probability shown is the calibrated one.
+			p, k := m.predictMatrix(X, nil), len(m.Classes)
+			for i, c := range mc.class {
+				mc.prob[i] = p[i*k+c]
+			}
+		}
 	case m.GBM != nil:
 		if raw, base, err = m.GBM.Contributions(X); err != nil {
 			return nil, err

@@ -31,6 +31,12 @@ type LogisticParams struct {
 	MaxIter int
 	// Threads bounds the cores used; 0 means all.
 	Threads int
+	// Multinomial fits a softmax over the label's classes (strings or
+	// integers, each distinct value a class) with scikit-learn's
+	// multinomial objective, ½‖W‖² + C·Σᵢ sᵢ·(−log pᵢ,yᵢ) over every
+	// class's weights W. ClassWeight "balanced" weighs class k by
+	// n / (K·nₖ); PositiveWeight and the newton solver are binary only.
+	Multinomial bool
 }
 
 // LinearParams configures least-squares linear regression with an optional
@@ -48,9 +54,15 @@ type LinearModel struct {
 	// Means are the features' training means, from which contributions
 	// are measured; models saved before they were recorded lack them.
 	Means []float64 `json:"means,omitempty"`
-	// Logistic reports that predictions pass through the sigmoid.
+	// Logistic reports that predictions pass through the sigmoid (the
+	// softmax for multinomial models).
 	Logistic   bool `json:"logistic"`
 	Iterations int  `json:"iterations,omitempty"`
+	// ClassWeights and ClassIntercepts hold a multinomial model's weights
+	// and intercept for each class, in the order of Model.Classes;
+	// Weights and Intercept are then unused.
+	ClassWeights    [][]float64 `json:"class_weights,omitempty"`
+	ClassIntercepts []float64   `json:"class_intercepts,omitempty"`
 }
 
 func classWeights(y []float64, p LogisticParams) ([]float64, error) {
@@ -276,13 +288,18 @@ func (o *logisticObjective) hessian(x []float64) *mat.SymDense {
 	return H
 }
 
-// FitLogistic fits logistic regression of y (0/1) on the columns of m.
+// FitLogistic fits logistic regression of y (0/1) on the columns of m; with
+// p.Multinomial, y holds class indices 0..K−1 and the model has weights
+// per class.
 func FitLogistic(m *Matrix, y []float64, p LogisticParams) (*LinearModel, error) {
 	if err := checkFinite(m); err != nil {
 		return nil, fmt.Errorf("logistic: %w", err)
 	}
 	if len(y) != m.Rows {
 		return nil, fmt.Errorf("logistic: %d labels for %d rows", len(y), m.Rows)
+	}
+	if p.Multinomial {
+		return fitMultinomial(m, y, p)
 	}
 	sw, err := classWeights(y, p)
 	if err != nil {
@@ -298,39 +315,9 @@ func FitLogistic(m *Matrix, y []float64, p LogisticParams) (*LinearModel, error)
 	iters := 0
 	switch p.Solver {
 	case "", "lbfgs":
-		maxIter := p.MaxIter
-		if maxIter == 0 {
-			maxIter = 100
+		if iters, err = minimizeLBFGS(o.eval, x, p); err != nil {
+			return nil, err
 		}
-		// The line search asks for the value and then the gradient at the
-		// same point; one pass over the data computes both, so keep the
-		// gradient of the last point evaluated.
-		lastX := make([]float64, d+1)
-		lastG := make([]float64, d+1)
-		var lastF float64
-		have := false
-		evalAt := func(x []float64) {
-			if have && floats.Equal(x, lastX) {
-				return
-			}
-			lastF = o.eval(x, lastG)
-			copy(lastX, x)
-			have = true
-		}
-		prob := optimize.Problem{
-			Func: func(x []float64) float64 { evalAt(x); return lastF },
-			Grad: func(grad, x []float64) { evalAt(x); copy(grad, lastG) },
-		}
-		res, err := optimize.Minimize(prob, x, &optimize.Settings{
-			GradientThreshold: tol,
-			MajorIterations:   maxIter,
-			Converger:         &optimize.FunctionConverge{Absolute: 0, Relative: 0, Iterations: 0},
-		}, &optimize.LBFGS{Store: 10})
-		if err != nil && res == nil {
-			return nil, fmt.Errorf("logistic: %w", err)
-		}
-		copy(x, res.X)
-		iters = res.Stats.MajorIterations
 	case "newton":
 		maxIter := p.MaxIter
 		if maxIter == 0 {
@@ -367,6 +354,50 @@ func FitLogistic(m *Matrix, y []float64, p LogisticParams) (*LinearModel, error)
 		return nil, fmt.Errorf("logistic: unknown solver %q (use lbfgs or newton)", p.Solver)
 	}
 	return &LinearModel{Features: m.Names, Weights: x[:d:d], Intercept: x[d], Means: columnMeans(m), Logistic: true, Iterations: iters}, nil
+}
+
+// minimizeLBFGS minimises eval from x, which it overwrites with the
+// solution, stopping when the largest absolute gradient component falls
+// below p.Tol or after p.MaxIter iterations; it returns the iterations run.
+func minimizeLBFGS(eval func(x, grad []float64) float64, x []float64, p LogisticParams) (int, error) {
+	tol := p.Tol
+	if tol == 0 {
+		tol = 1e-4
+	}
+	maxIter := p.MaxIter
+	if maxIter == 0 {
+		maxIter = 100
+	}
+	n := len(x)
+	// The line search asks for the value and then the gradient at the
+	// same point; one pass over the data computes both, so keep the
+	// gradient of the last point evaluated.
+	lastX := make([]float64, n)
+	lastG := make([]float64, n)
+	var lastF float64
+	have := false
+	evalAt := func(x []float64) {
+		if have && floats.Equal(x, lastX) {
+			return
+		}
+		lastF = eval(x, lastG)
+		copy(lastX, x)
+		have = true
+	}
+	prob := optimize.Problem{
+		Func: func(x []float64) float64 { evalAt(x); return lastF },
+		Grad: func(grad, x []float64) { evalAt(x); copy(grad, lastG) },
+	}
+	res, err := optimize.Minimize(prob, x, &optimize.Settings{
+		GradientThreshold: tol,
+		MajorIterations:   maxIter,
+		Converger:         &optimize.FunctionConverge{Absolute: 0, Relative: 0, Iterations: 0},
+	}, &optimize.LBFGS{Store: 10})
+	if err != nil && res == nil {
+		return 0, fmt.Errorf("logistic: %w", err)
+	}
+	copy(x, res.X)
+	return res.Stats.MajorIterations, nil
 }
 
 // FitLinear fits least squares (ridge when Alpha > 0) of y on m's columns.
@@ -484,8 +515,18 @@ func checkFinite(m *Matrix) error {
 
 // Predict writes predictions for m's rows into out (allocated when nil or
 // short) and returns it: probabilities for logistic models, values for
-// linear ones.
+// linear ones, and for multinomial models each row's class
+// probabilities, row after row.
 func (lm *LinearModel) Predict(m *Matrix, out []float64) []float64 {
+	if lm.Multinomial() {
+		K := len(lm.ClassWeights)
+		if cap(out) < m.Rows*K {
+			out = make([]float64, m.Rows*K)
+		}
+		out = out[:m.Rows*K]
+		lm.predictMultinomial(m, out)
+		return out
+	}
 	if cap(out) < m.Rows {
 		out = make([]float64, m.Rows)
 	}

@@ -22,7 +22,8 @@ const (
 	TaskBinary     = "binary"
 	TaskRegression = "regression"
 	// TaskMulticlass predicts one of several classes, with a probability
-	// for each (GBMs with ObjectiveMulticlass).
+	// for each (GBMs with ObjectiveMulticlass, logistic models with
+	// Multinomial).
 	TaskMulticlass = "multiclass"
 )
 
@@ -56,6 +57,9 @@ func (s *Spec) kind() (string, string, error) {
 	if s.Logistic != nil {
 		n++
 		kind, task = KindLogistic, TaskBinary
+		if s.Logistic.Multinomial {
+			task = TaskMulticlass
+		}
 	}
 	if s.Linear != nil {
 		n++
@@ -107,8 +111,8 @@ type Model struct {
 	// Classes names a multiclass model's classes in the order of its
 	// outputs: sorted strings, or integers in increasing order.
 	Classes []string `json:"classes,omitempty"`
-	// Calibration, set by Calibrate, maps binary probabilities to
-	// calibrated ones.
+	// Calibration, set by Calibrate, maps the model's probabilities to
+	// calibrated ones (per class for multiclass models).
 	Calibration *Calibrator `json:"calibration,omitempty"`
 	// TrainMetrics are measured on the training rows; ValidMetrics on
 	// the validation rows when given.
@@ -167,7 +171,7 @@ func labels(c *Column, task, positive string) ([]float64, string, error) {
 		return nil, "", fmt.Errorf("%d missing labels; drop those rows first (Frame.DropNulls)", nulls)
 	}
 	if len(seen) > 2 {
-		return nil, "", fmt.Errorf("binary label has %d classes; train a multiclass model (GBMParams{Objective: ml.ObjectiveMulticlass})", len(seen))
+		return nil, "", fmt.Errorf("binary label has %d classes; train a multiclass model (GBMParams{Objective: ml.ObjectiveMulticlass} or LogisticParams{Multinomial: true})", len(seen))
 	}
 	if positive == "" {
 		for _, pair := range [][2]string{{"Yes", "No"}, {"yes", "no"}, {"true", "false"}, {"True", "False"}, {"1", "0"}, {"Y", "N"}} {
@@ -425,30 +429,31 @@ func (m *Model) PredictTable(t *Table) ([]float64, error) {
 func (m *Model) Features() []string { return slices.Clone(m.Pipeline.Features) }
 
 // Importance returns feature importance. For GBMs kind is "gain" or
-// "split"; linear models report absolute weights (kind "weight"), which
-// compare features only when they are on one scale.
+// "split"; linear models report absolute weights (kind "weight"; for
+// multinomial models the mean over the classes), which compare features
+// only when they are on one scale.
 func (m *Model) Importance(kind string) (*Importance, error) {
 	if m.GBM != nil {
 		return m.GBM.Importance(kind)
 	}
 	imp := &Importance{Kind: "weight"}
-	idx := make([]int, len(m.Linear.Weights))
+	w := m.Linear.importanceWeights()
+	idx := make([]int, len(w))
 	for i := range idx {
 		idx[i] = i
 	}
-	w := m.Linear.Weights
 	slices.SortStableFunc(idx, func(a, b int) int {
 		switch {
-		case math.Abs(w[a]) > math.Abs(w[b]):
+		case w[a] > w[b]:
 			return -1
-		case math.Abs(w[a]) < math.Abs(w[b]):
+		case w[a] < w[b]:
 			return 1
 		}
 		return 0
 	})
 	for _, i := range idx {
 		imp.Features = append(imp.Features, m.Linear.Features[i])
-		imp.Values = append(imp.Values, math.Abs(w[i]))
+		imp.Values = append(imp.Values, w[i])
 	}
 	return imp, nil
 }

@@ -25,9 +25,11 @@ import (
 const (
 	modelFormat = "galley-model"
 	// ModelFormatVersion is the newest model file version this package
-	// reads and writes. Version 2 added categorical splits; a model
-	// without them is written as version 1, which older releases read.
-	ModelFormatVersion = 2
+	// reads and writes. Version 2 added categorical splits; version 3
+	// multinomial logistic models and multiclass calibration. A model is
+	// written as the oldest version that holds it, which older releases
+	// read.
+	ModelFormatVersion = 3
 )
 
 type manifest struct {
@@ -131,6 +133,9 @@ func Read(r io.ReaderAt, size int64) (*Model, error) {
 // releases that cannot score a model refuse its file instead of
 // misreading it.
 func (m *Model) formatVersion() int {
+	if (m.Linear != nil && m.Linear.Multinomial()) || (m.Calibration != nil && m.Calibration.Classes != nil) {
+		return 3
+	}
 	if m.GBM != nil {
 		for _, t := range m.GBM.Trees {
 			if t.Categories != nil {
@@ -150,7 +155,14 @@ func (m *Model) validate() error {
 	d := len(m.Pipeline.Features)
 	switch m.Kind {
 	case KindLogistic, KindLinear:
-		if m.Linear == nil || len(m.Linear.Weights) != d {
+		if m.Linear == nil {
+			return fmt.Errorf("%s model has no weights", m.Kind)
+		}
+		if m.Linear.Multinomial() {
+			if m.Kind != KindLogistic || m.Task != TaskMulticlass {
+				return fmt.Errorf("a %s %s model has weights per class", m.Task, m.Kind)
+			}
+		} else if len(m.Linear.Weights) != d {
 			return fmt.Errorf("%s model needs %d weights", m.Kind, d)
 		}
 	case KindGBM:
@@ -198,6 +210,9 @@ func (m *Model) validate() error {
 	if m.Calibration != nil {
 		if err := m.Calibration.validate(); err != nil {
 			return err
+		}
+		if k := len(m.Calibration.Classes); (m.Task == TaskMulticlass) != (k > 0) || (k > 0 && k != len(m.Classes)) {
+			return fmt.Errorf("a %s model with %d classes has a calibration for %d classes", m.Task, len(m.Classes), k)
 		}
 	}
 	return nil

@@ -155,6 +155,9 @@ func (m *Model) multiclassColumns(col string, p []float64, rows int) []data.Seri
 // trees.
 func (m *Model) validateClasses() error {
 	g := m.GBM
+	if m.Task == TaskMulticlass && m.Linear != nil {
+		return m.Linear.validateClasses(len(m.Classes), len(m.Pipeline.Features))
+	}
 	if m.Task != TaskMulticlass {
 		if g != nil && g.NumClass != 0 {
 			return fmt.Errorf("a %s model has %d classes of trees", m.Task, g.NumClass)
@@ -183,10 +186,18 @@ type classExplained struct {
 	prob   []float64
 }
 
+// classScorer is a multiclass model that scores and explains each class:
+// GBM and LinearModel.
+type classScorer interface {
+	outputs() int
+	ClassMargin(X *Matrix, k int) []float64
+	ClassContributions(X *Matrix, k int) ([]float64, float64, error)
+}
+
 // explainClasses explains class (or, when class < 0, each row's most
 // probable class) for the rows of X. Rows are explained in groups of one
 // class, so the work is that of explaining one class for every row.
-func (g *GBM) explainClasses(X *Matrix, class int) (*classExplained, error) {
+func explainClasses(g classScorer, X *Matrix, class int) (*classExplained, error) {
 	K := g.outputs()
 	if class >= K {
 		return nil, fmt.Errorf("ml: class %d out of range: the model has %d classes", class, K)

@@ -353,28 +353,8 @@ func (t *Tree) value(x []float64) float64 {
 // scale (log-odds for logistic models), row-major, and the base they start
 // from. Feature j contributes wⱼ·(xⱼ − x̄ⱼ) with x̄ⱼ its training mean, which
 // are the exact Shapley values of a linear model with independent
-// features; the base is the margin at the training means.
+// features; the base is the margin at the training means. A multinomial
+// model's are class 0's; ClassContributions gives any class's.
 func (lm *LinearModel) Contributions(m *Matrix) ([]float64, float64, error) {
-	d := len(lm.Weights)
-	if len(m.Cols) != d {
-		return nil, 0, fmt.Errorf("ml: %d feature columns for a model with %d features", len(m.Cols), d)
-	}
-	means := lm.Means
-	if len(means) != d {
-		means = make([]float64, d)
-	}
-	base := lm.Intercept
-	for j, w := range lm.Weights {
-		base += w * means[j]
-	}
-	out := make([]float64, m.Rows*d)
-	parallelBlocks(m.Rows, workerCount(0), func(_, lo, hi int) {
-		for j, c := range m.Cols {
-			w, mu := lm.Weights[j], means[j]
-			for i := lo; i < hi; i++ {
-				out[i*d+j] = w * (c[i] - mu)
-			}
-		}
-	})
-	return out, base, nil
+	return lm.ClassContributions(m, 0)
 }
