@@ -7,18 +7,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/stdlib/catalog"
+	"github.com/galley-dev/galley/stdlib/catalog/filecache"
 	"github.com/galley-dev/galley/stdlib/data"
 )
 
@@ -65,7 +63,8 @@ type Shared struct {
 	// InUse, when set, says why a dataset cannot be deleted yet.
 	InUse func(ctx context.Context, name string) error
 
-	trimMu sync.Mutex
+	filesOnce sync.Once
+	files     *filecache.Dir
 }
 
 var _ server.DatasetService = (*Shared)(nil)
@@ -233,8 +232,7 @@ func (s *Shared) saveOutput(ctx context.Context, name, csvPath string, lin *serv
 func (s *Shared) Fetch(ctx context.Context, v *server.DatasetVersion) (string, error) {
 	path := s.local(v.Object)
 	if _, err := os.Stat(path); err == nil {
-		now := time.Now()
-		os.Chtimes(path, now, now) // most recently used
+		filecache.Touch(path)
 		return path, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -250,39 +248,14 @@ func (s *Shared) Fetch(ctx context.Context, v *server.DatasetVersion) (string, e
 // trim removes the least recently used local copies until the cache is
 // within its bound, never keep (the copy just made).
 func (s *Shared) trim(keep string) {
-	s.trimMu.Lock()
-	defer s.trimMu.Unlock()
-	limit := s.CacheBytes
-	if limit <= 0 {
-		limit = DefaultCacheBytes
-	}
-	type file struct {
-		path string
-		size int64
-		used time.Time
-	}
-	var files []file
-	var total int64
-	root := filepath.Join(s.Cache, "datasets")
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".parquet") {
-			return nil
+	s.filesOnce.Do(func() {
+		limit := s.CacheBytes
+		if limit <= 0 {
+			limit = DefaultCacheBytes
 		}
-		if info, err := d.Info(); err == nil {
-			files = append(files, file{path, info.Size(), info.ModTime()})
-			total += info.Size()
-		}
-		return nil
+		s.files = &filecache.Dir{Root: filepath.Join(s.Cache, "datasets"), Limit: limit, Exts: []string{".parquet"}}
 	})
-	sort.Slice(files, func(i, j int) bool { return files[i].used.Before(files[j].used) })
-	for _, f := range files {
-		if total <= limit {
-			break
-		}
-		if f.path != keep && os.Remove(f.path) == nil {
-			total -= f.size
-		}
-	}
+	s.files.Trim(keep)
 }
 
 // ExportCSV writes snapshot ref as CSV to path, for recipes that read CSV.
