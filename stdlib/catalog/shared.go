@@ -161,6 +161,7 @@ func (s *Shared) fetch(v RemoteVersion, format string) (string, error) {
 	path := filepath.Join(s.Cache, v.Name, fmt.Sprintf("v%06d-%d.%s", v.Version, v.Created.UnixNano(), format))
 	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
 		filecache.Touch(path)
+		s.cache().Trim(path)
 		return path, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
