@@ -18,7 +18,8 @@ import (
 
 // notebookCatalogScript drives real kernels through jupyter_client: one
 // started for the server (GALLEY_SERVER and its token), one sending a wrong
-// token and one for a server nobody runs. Each cell's stdout and status are
+// token, one for a server nobody runs, one whose cache is too small for a
+// version and one with no server. Each cell's stdout and status are
 // printed as JSON.
 const notebookCatalogScript = `
 import json, os
@@ -64,6 +65,8 @@ results = {"shared": session(env, [
 ])}
 results["badtoken"] = session(env | {"GALLEY_TOKEN": "not-the-token"}, [("load", failure("small"))])
 results["unreachable"] = session(env | {"GALLEY_SERVER": "http://127.0.0.1:1"}, [("load", failure("small"))])
+results["tinycache"] = session(env | {"GALLEY_CATALOG_CACHE": "1KiB", "GALLEY_HOME": os.environ["OTHER_HOME"]}, [("load", failure("small@1"))])
+results["noserver"] = session({k: v for k, v in env.items() if k != "GALLEY_SERVER"}, [("load", failure("small"))])
 print("RESULTS " + json.dumps(results))
 `
 
@@ -72,8 +75,8 @@ print("RESULTS " + json.dumps(results))
 // File gives the very bytes a training run on the server read as its input,
 // the Parquet it reads is the object the server stores, names the server
 // lacks still come from the local files folder, and unknown datasets,
-// unknown versions, a refused token and an unreachable server each get an
-// error saying what to do.
+// unknown versions, a refused token, an unreachable server and a version
+// larger than the cache each get an error saying what to do.
 func TestNotebookReadsSharedCatalog(t *testing.T) {
 	py := jupytertest.Python(t)
 	bin := galleyBinary(t)
@@ -100,7 +103,7 @@ func TestNotebookReadsSharedCatalog(t *testing.T) {
 	cmd := exec.CommandContext(ctx, py, "-c", notebookCatalogScript)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(jupytertest.KernelEnv(t, prefix), "GALLEY_SERVER="+url, "GALLEY_TOKEN="+c.Token,
-		"GALLEY_HOME="+home, "GALLEY_DATASETS="+files, "GALLEY_CATALOG_CACHE=64MiB")
+		"GALLEY_HOME="+home, "GALLEY_DATASETS="+files, "GALLEY_CATALOG_CACHE=64MiB", "OTHER_HOME="+t.TempDir())
 	raw, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("driving the kernels: %v\n%s", err, raw)
@@ -185,5 +188,13 @@ func TestNotebookReadsSharedCatalog(t *testing.T) {
 	if got := res["unreachable"]["load"].Stdout; !strings.Contains(got, "cannot reach the galley server at http://127.0.0.1:1 ($GALLEY_SERVER)") ||
 		!strings.Contains(got, "connection refused") || !strings.Contains(got, "correct GALLEY_SERVER") {
 		t.Errorf("an unreachable server: %q", got)
+	}
+	if got := res["tinycache"]["load"].Stdout; !strings.Contains(got, "more than the 1024 bytes its local copies may take: raise GALLEY_CATALOG_CACHE") {
+		t.Errorf("a version larger than GALLEY_CATALOG_CACHE: %q", got)
+	}
+	// Without GALLEY_SERVER the kernel reads the catalog under its home, as
+	// before, which holds nothing here.
+	if got := res["noserver"]["load"].Stdout; !strings.Contains(got, "the catalog "+filepath.Join(home, "datasets")+" holds no datasets") {
+		t.Errorf("a kernel with no server: %q", got)
 	}
 }

@@ -69,7 +69,7 @@ func rows(t *testing.T, sh *catalog.Shared, ref string) int {
 func TestSharedCatalogOverHTTP(t *testing.T) {
 	ts, imp, hits, ds := countingServer(t, false)
 	v1 := imp("d", "x,y\n1,a\n2,b\n3,c\n")
-	imp("d", "x,y\n1,a\n2,b\n3,c\n4,d\n5,e\n")
+	v2 := imp("d", "x,y\n1,a\n2,b\n3,c\n4,d\n5,e\n")
 	cache := t.TempDir()
 	remote := &galleyhttp.Catalog{Client: galleyhttp.NewClient(ts.URL, "")}
 	sh := &catalog.Shared{Remote: remote, Cache: cache, CacheBytes: 1 << 20}
@@ -132,12 +132,26 @@ func TestSharedCatalogOverHTTP(t *testing.T) {
 		}
 	}
 
-	// A bound below one version keeps just the copy last read.
-	sh = &catalog.Shared{Remote: remote, Cache: cache, CacheBytes: 1}
+	// A bound that holds one version keeps just the copy last read.
+	sh = &catalog.Shared{Remote: remote, Cache: cache, CacheBytes: v2.Bytes + 10}
 	rows(t, sh, "d@2")
 	left, _ := filepath.Glob(filepath.Join(cache, "d", "v*"))
 	if len(left) != 1 || !strings.Contains(filepath.Base(left[0]), "v000002-") {
-		t.Errorf("with a 1-byte bound the cache holds %v, want only d@2's copy", left)
+		t.Errorf("with a bound of one version the cache holds %v, want only d@2's copy", left)
+	}
+	// A version larger than the bound is refused before it is downloaded,
+	// and a CSV larger than it as it arrives.
+	sh = &catalog.Shared{Remote: remote, Cache: t.TempDir(), CacheBytes: 10}
+	before := hits("/api/datasets/d/versions/2/parquet")
+	if _, err := sh.Open("d@2"); err == nil || !strings.Contains(err.Error(), "more than the 10 bytes its local copies may take: raise GALLEY_CATALOG_CACHE") ||
+		hits("/api/datasets/d/versions/2/parquet") != before {
+		t.Errorf("Open(d@2) with a 10-byte bound = %v", err)
+	}
+	if _, err := sh.File("d@2"); err == nil || !strings.Contains(err.Error(), "is larger than the 10 bytes") {
+		t.Errorf("File(d@2) with a 10-byte bound = %v", err)
+	}
+	if left, _ := os.ReadDir(filepath.Join(sh.Cache, "d")); len(left) != 0 {
+		t.Errorf("refused downloads left %v", left)
 	}
 }
 

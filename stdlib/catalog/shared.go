@@ -164,6 +164,10 @@ func (s *Shared) fetch(v RemoteVersion, format string) (string, error) {
 		s.cache().Trim(path)
 		return path, nil
 	}
+	limit := s.cache().Limit
+	if format == "parquet" && v.Bytes > limit {
+		return "", s.tooLarge(v, v.Bytes, limit)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", fmt.Errorf("catalog cache: %w", err)
 	}
@@ -174,9 +178,13 @@ func (s *Shared) fetch(v RemoteVersion, format string) (string, error) {
 		return "", fmt.Errorf("catalog cache: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	err = s.Remote.Download(context.Background(), v.Name, v.Version, format, tmp)
+	bounded := &boundedWriter{w: tmp, left: limit}
+	err = s.Remote.Download(context.Background(), v.Name, v.Version, format, bounded)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
+	}
+	if bounded.over {
+		return "", s.tooLarge(v, 0, limit)
 	}
 	if err != nil {
 		return "", fmt.Errorf("dataset %s@%d: %w", v.Name, v.Version, err)
@@ -191,4 +199,31 @@ func (s *Shared) fetch(v RemoteVersion, format string) (string, error) {
 	}
 	s.cache().Trim(path)
 	return path, nil
+}
+
+// tooLarge says that a version does not fit in the cache at all.
+func (s *Shared) tooLarge(v RemoteVersion, size, limit int64) error {
+	what := "is larger than"
+	if size > 0 {
+		what = fmt.Sprintf("takes %d bytes, more than", size)
+	}
+	return fmt.Errorf("dataset %s@%d %s the %d bytes its local copies may take: raise GALLEY_CATALOG_CACHE (or galley kernel --catalog-cache) and restart the kernel", v.Name, v.Version, what, limit)
+}
+
+// boundedWriter fails once more than left bytes were written to it.
+type boundedWriter struct {
+	w    io.Writer
+	left int64
+	over bool
+}
+
+var errOverBound = errors.New("the download is larger than the cache's bound")
+
+func (b *boundedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > b.left {
+		b.over = true
+		return 0, errOverBound
+	}
+	b.left -= int64(len(p))
+	return b.w.Write(p)
 }
