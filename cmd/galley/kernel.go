@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/galley-dev/galley/kernel/executor"
@@ -24,7 +25,7 @@ func init() {
 	register(&command{
 		name:    "kernel",
 		summary: "run the Jupyter kernel, or install its kernelspec",
-		usage: "galley kernel --connection-file FILE [--memory-limit SIZE]\n" +
+		usage: "galley kernel --connection-file FILE [--memory-limit SIZE] [--catalog-cache SIZE]\n" +
 			"       galley kernel install [--user | --sys-prefix [--python PY] | --prefix DIR] [--name NAME]\n" +
 			"       galley kernel uninstall [--user | --sys-prefix [--python PY] | --prefix DIR] [--name NAME]",
 		run: runKernel,
@@ -38,6 +39,7 @@ func runKernel(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet(commands["kernel"], stderr)
 	connFile := fs.String("connection-file", "", "the connection file written by Jupyter")
 	memLimit := fs.String("memory-limit", os.Getenv("GALLEY_MEMORY_LIMIT"), "most memory the interpreter may use, e.g. 4GiB (default $GALLEY_MEMORY_LIMIT, or no limit)")
+	catalogCache := fs.String("catalog-cache", os.Getenv("GALLEY_CATALOG_CACHE"), "most disk the copies of a server's datasets may take under $GALLEY_HOME/cache/datasets, e.g. 2GiB (default $GALLEY_CATALOG_CACHE, or 10GiB)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,6 +64,13 @@ func runKernel(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("%w: --memory-limit: %v", errUsage, err)
 		}
 		m.MemoryLimit = n
+	}
+	if *catalogCache != "" {
+		n, err := executor.ParseSize(*catalogCache)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%w: --catalog-cache (or GALLEY_CATALOG_CACHE) %q: give a size such as 2GiB", errUsage, *catalogCache)
+		}
+		m.WorkerArgs = append(m.WorkerArgs, "--catalog-cache", strconv.FormatInt(n, 10))
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()

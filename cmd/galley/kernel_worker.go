@@ -4,26 +4,36 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/galley-dev/galley/engine"
 	"github.com/galley-dev/galley/kernel/executor"
 	"github.com/galley-dev/galley/kernel/supervisor"
+	galleyhttp "github.com/galley-dev/galley/server/http"
+	"github.com/galley-dev/galley/stdlib/catalog"
 )
 
 func init() {
 	register(&command{
 		name:    supervisor.WorkerCommand,
 		summary: "run the interpreter for a kernel (started by 'galley kernel')",
-		usage:   "galley kernel-worker [--memory-limit BYTES]",
+		usage:   "galley kernel-worker [--memory-limit BYTES] [--catalog-cache BYTES]",
 		hidden:  true,
 		run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fs := newFlagSet(commands[supervisor.WorkerCommand], stderr)
 			limit := fs.Int64("memory-limit", 0, "most memory in bytes the worker may use (0: no limit)")
+			cacheBytes := fs.Int64("catalog-cache", 0, "most bytes the copies of a server's datasets may take (0: the default)")
 			if err := fs.Parse(args); err != nil {
 				return err
 			}
 			if fs.NArg() > 0 {
 				return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+			}
+			// A kernel started for a server reads the server's datasets,
+			// those its recipes and runs read, rather than the catalog
+			// under this machine's home.
+			if url := os.Getenv("GALLEY_SERVER"); url != "" {
+				catalog.UseShared(galleyhttp.SharedCatalog(galleyhttp.ClientFromEnv(url), *cacheBytes))
 			}
 			return executor.ServeInherited(ctx, executor.Options{
 				MemoryLimit: *limit,

@@ -30,6 +30,8 @@ type Main struct {
 	Log        *slog.Logger
 	// Magics are the line magics the kernel answers itself.
 	Magics map[string]session.Magic
+	// WorkerArgs are further arguments of the worker subcommand.
+	WorkerArgs []string
 
 	kernel *session.Kernel
 	mgr    *executor.Manager
@@ -71,6 +73,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.MemoryLimit > 0 {
 		argv = append(argv, "--memory-limit", strconv.FormatInt(m.MemoryLimit, 10))
 	}
+	argv = append(argv, m.WorkerArgs...)
 	m.mgr, err = executor.Start(executor.Config{Command: argv, Env: os.Environ(), Output: m.kernel.Output(), Log: m.Log})
 	if err != nil {
 		return err

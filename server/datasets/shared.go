@@ -7,18 +7,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/galley-dev/galley/server"
 	"github.com/galley-dev/galley/server/objectstore"
 	"github.com/galley-dev/galley/stdlib/catalog"
+	"github.com/galley-dev/galley/stdlib/catalog/filecache"
 	"github.com/galley-dev/galley/stdlib/data"
 )
 
@@ -257,8 +255,7 @@ func (s *Shared) Use(ctx context.Context, v *server.DatasetVersion) (release fun
 		s.trim()
 	}
 	if _, err := os.Stat(path); err == nil {
-		now := time.Now()
-		os.Chtimes(path, now, now) // most recently used
+		filecache.Touch(path) // most recently used
 	} else {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			release()
@@ -278,33 +275,8 @@ func (s *Shared) Use(ctx context.Context, v *server.DatasetVersion) (release fun
 // trim removes the least recently used local copies not in use until the
 // cache is within CacheBytes. s.mu must be held.
 func (s *Shared) trim() {
-	type file struct {
-		path string
-		size int64
-		used time.Time
-	}
-	var files []file
-	var total int64
-	root := filepath.Join(s.Cache, "datasets")
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".parquet") {
-			return nil
-		}
-		if info, err := d.Info(); err == nil {
-			files = append(files, file{path, info.Size(), info.ModTime()})
-			total += info.Size()
-		}
-		return nil
-	})
-	sort.Slice(files, func(i, j int) bool { return files[i].used.Before(files[j].used) })
-	for _, f := range files {
-		if total <= s.CacheBytes {
-			break
-		}
-		if s.using[f.path] == 0 && os.Remove(f.path) == nil {
-			total -= f.size
-		}
-	}
+	d := filecache.Dir{Root: filepath.Join(s.Cache, "datasets"), Limit: s.CacheBytes, Exts: []string{".parquet"}}
+	d.TrimExcept(func(path string) bool { return s.using[path] > 0 })
 }
 
 // ExportCSV writes snapshot ref as CSV to path, for recipes that read CSV.

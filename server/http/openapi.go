@@ -150,6 +150,8 @@ func (s *Server) OpenAPI() map[string]any {
 		ok := map[string]any{"description": "success"}
 		if s, isString := r.response.(string); isString && s == "csv" {
 			ok["content"] = map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}
+		} else if isString && s == "parquet" {
+			ok["content"] = map[string]any{ParquetType: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
 		} else if r.response != nil {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.response), schemas)}}
 		}

@@ -200,6 +200,8 @@ func (s *Server) routes() []route {
 			response: server.DatasetVersion{}, errors: []int{404}, handler: s.getDatasetVersion},
 		{method: "GET", path: "/api/datasets/{name}/versions/{version}/data", summary: "Download a dataset version as CSV", status: 200,
 			response: "csv", errors: []int{404}, handler: s.datasetData},
+		{method: "GET", path: "/api/datasets/{name}/versions/{version}/parquet", summary: "Download a dataset version's Parquet snapshot, the file the server keeps (501 on a server that keeps datasets as CSV)", status: 200,
+			response: "parquet", errors: []int{404, 501}, handler: s.datasetParquet},
 
 		{method: "DELETE", path: "/api/recipes/{name}", summary: "Delete a recipe and its versions (409 while a model or run uses it)", status: 204,
 			errors: []int{404, 409}, handler: s.deleteRecipe},
@@ -574,6 +576,37 @@ func (s *Server) datasetData(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", v.Name+"-"+strconv.Itoa(v.Version)+".csv"))
 	http.ServeFile(w, r, path)
 }
+
+// snapshotFetcher is implemented by dataset services whose versions' files
+// may have to be fetched before they are read (the shared catalog's live in
+// the object store).
+type snapshotFetcher interface {
+	Fetch(ctx context.Context, v *server.DatasetVersion) (string, error)
+}
+
+func (s *Server) datasetParquet(w http.ResponseWriter, r *http.Request) {
+	v, err := s.datasetVersion(r)
+	if err == nil && v.Format != "parquet" {
+		err = server.Errorf(server.ENOTIMPLEMENTED, "this server keeps dataset %s as %s, not Parquet: download it from /api/datasets/%s/versions/%d/data", v.Name, v.Format, v.Name, v.Version)
+	}
+	path := ""
+	if err == nil {
+		path = v.Path
+		if f, ok := s.Datasets.(snapshotFetcher); ok {
+			path, err = f.Fetch(r.Context(), v)
+		}
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ParquetType)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", v.Name+"-"+strconv.Itoa(v.Version)+".parquet"))
+	http.ServeFile(w, r, path)
+}
+
+// ParquetType is the media type of Parquet files.
+const ParquetType = "application/vnd.apache.parquet"
 
 // Routes lists the served routes as "METHOD /path", for tests and docs.
 func Routes() []string {

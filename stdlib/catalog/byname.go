@@ -64,15 +64,35 @@ func repoRoot() string {
 	}
 }
 
-// File returns the path of the plain dataset file called name in
-// FilesDir(): name itself, name.csv or name.parquet. When there is none, the
-// error (wrapping ErrNotFound) lists the names the folder holds.
-func File(name string) (string, error) {
-	dir := FilesDir()
-	if err := checkName(name); err != nil {
+// File returns the path of a dataset file for ref, "NAME" or
+// "NAME@VERSION".
+//
+// In a kernel started for a galley server ($GALLEY_SERVER, see UseShared),
+// a dataset the server holds comes as CSV in the local cache: the very
+// bytes the server gives a run reading that version, so that a recipe's
+// Load reads the same input in the notebook as on the server. Otherwise,
+// and for names the server does not hold, File returns the plain dataset
+// file called name in FilesDir(): name itself, name.csv or name.parquet.
+// When there is none, the error (wrapping ErrNotFound) lists the names that
+// would have worked.
+//
+//	input, err := catalog.File("telco-churn")
+//	cfg := recipe.NewConfig(input)
+func File(ref string) (string, error) {
+	name, version, err := ParseRef(ref)
+	if err != nil {
 		return "", err
 	}
-	if dir != "" {
+	s := SharedCatalog()
+	if s != nil {
+		p, err := s.File(ref)
+		if err == nil || !errors.Is(err, ErrNotFound) || version != 0 {
+			return p, err
+		}
+	} else if version != 0 {
+		return "", fmt.Errorf("%w: dataset reference %q: a version can be given for datasets of a galley server; the local dataset files have none", ErrInvalidName, ref)
+	}
+	if dir := FilesDir(); dir != "" {
 		for _, ext := range fileExts {
 			p := filepath.Join(dir, name+ext)
 			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
@@ -80,29 +100,51 @@ func File(name string) (string, error) {
 			}
 		}
 	}
+	if s != nil {
+		return "", s.notFound(name)
+	}
 	return "", notFound(name, nil)
 }
 
-// Load reads the dataset called name: the latest version in the default
-// catalog ($GALLEY_HOME/datasets) when it has one, else the file File finds
-// (CSV or Parquet). When neither has it, the error (wrapping ErrNotFound)
-// lists every name that would have worked.
+// Load reads the dataset ref names: "NAME" for its latest version or
+// "NAME@VERSION" for one version.
+//
+// In a kernel started for a galley server ($GALLEY_SERVER, see UseShared)
+// the name is looked up on the server first: the datasets its recipes and
+// scoring runs read. Otherwise it is looked up in the default catalog
+// ($GALLEY_HOME/datasets). A plain name neither holds is read from the file
+// File finds (CSV or Parquet). When nothing has it, the error (wrapping
+// ErrNotFound) lists every name that would have worked.
 //
 //	telco, err := catalog.Load("telco-churn")
-func Load(name string) (*data.Frame, error) {
-	if err := checkName(name); err != nil {
+//	v3, err := catalog.Load("telco-churn@3")
+func Load(ref string) (*data.Frame, error) {
+	name, version, err := ParseRef(ref)
+	if err != nil {
 		return nil, err
+	}
+	if s := SharedCatalog(); s != nil {
+		f, err := s.Open(ref)
+		if err == nil || !errors.Is(err, ErrNotFound) || version != 0 {
+			return f, err
+		}
+		return loadFile(name, func() error { return s.notFound(name) })
 	}
 	cat, catErr := Default()
 	if catErr == nil {
-		f, err := cat.Open(name)
-		if err == nil || !errors.Is(err, ErrNotFound) {
+		f, err := cat.OpenVersion(name, version)
+		if err == nil || !errors.Is(err, ErrNotFound) || version != 0 {
 			return f, err
 		}
 	}
+	return loadFile(name, func() error { return notFound(name, cat) })
+}
+
+// loadFile reads the plain dataset file called name, or returns missing().
+func loadFile(name string, missing func() error) (*data.Frame, error) {
 	p, err := File(name)
 	if err != nil {
-		return nil, notFound(name, cat)
+		return nil, missing()
 	}
 	if strings.EqualFold(filepath.Ext(p), ".parquet") {
 		return data.ReadParquet(p)
@@ -110,16 +152,20 @@ func Load(name string) (*data.Frame, error) {
 	return data.ReadCSV(p)
 }
 
-// Names lists the names Load accepts: the catalog's datasets, then the
-// files of FilesDir() not shadowed by one, each list sorted.
+// Names lists the names Load accepts: the server's datasets in a kernel
+// started for one (else the default catalog's), then the files of
+// FilesDir() not shadowed by one, each list sorted. A server that cannot
+// be reached lists nothing; Load says why.
 func Names() []string {
 	var names []string
 	seen := map[string]bool{}
-	if cat, err := Default(); err == nil {
+	if s := SharedCatalog(); s != nil {
+		names, _ = s.Names()
+	} else if cat, err := Default(); err == nil {
 		names, _ = cat.List()
-		for _, n := range names {
-			seen[n] = true
-		}
+	}
+	for _, n := range names {
+		seen[n] = true
 	}
 	for _, n := range fileNames(FilesDir()) {
 		if !seen[n] {
@@ -165,12 +211,28 @@ func notFound(name string, cat *Catalog) error {
 		known, _ := cat.List()
 		where = append(where, fmt.Sprintf("the catalog %s holds %s", cat.Dir(), listOrNone(known)))
 	}
+	return notFoundIn(name, where, "galley dataset import FILE --name "+name)
+}
+
+// notFound says that neither the server nor the files folder holds name.
+func (s *Shared) notFound(name string) error {
+	known, err := s.Names()
+	held := listOrNone(known)
+	if err != nil {
+		held = "datasets it could not list (" + err.Error() + ")"
+	}
+	return notFoundIn(name, []string{fmt.Sprintf("%s holds %s", s.Remote.Where(), held)}, "galley dataset import FILE --name "+name+" --server URL")
+}
+
+// notFoundIn adds the files folder to where name was looked for, and says
+// how to add the dataset.
+func notFoundIn(name string, where []string, add string) error {
 	if dir := FilesDir(); dir != "" {
 		where = append(where, fmt.Sprintf("the folder %s holds %s", dir, listOrNone(fileNames(dir))))
 	} else {
 		where = append(where, "no datasets folder: set GALLEY_DATASETS to one")
 	}
-	return fmt.Errorf("dataset %q: %w: %s (add it with: galley dataset import FILE --name %s)", name, ErrNotFound, strings.Join(where, "; "), name)
+	return fmt.Errorf("dataset %q: %w: %s (add it with: %s)", name, ErrNotFound, strings.Join(where, "; "), add)
 }
 
 func listOrNone(names []string) string {

@@ -107,3 +107,52 @@ func TestFilesDirRelativeToRepo(t *testing.T) {
 		t.Errorf("FilesDir() = %q from notebooks/, want the shared folder beside the repository", d)
 	}
 }
+
+func TestParseRef(t *testing.T) {
+	for ref, want := range map[string]struct {
+		name    string
+		version int
+	}{"telco": {"telco", 0}, "telco@3": {"telco", 3}, "telco@v12": {"telco", 12}, "a.b_c-d@1": {"a.b_c-d", 1}} {
+		name, v, err := ParseRef(ref)
+		if err != nil || name != want.name || v != want.version {
+			t.Errorf("ParseRef(%q) = %q, %d, %v", ref, name, v, err)
+		}
+	}
+	for _, ref := range []string{"", "telco@", "telco@0", "telco@-1", "telco@x", "../telco", "@3", "a@1@2"} {
+		if _, _, err := ParseRef(ref); !errors.Is(err, ErrInvalidName) {
+			t.Errorf("ParseRef(%q) = %v, want ErrInvalidName", ref, err)
+		}
+	}
+}
+
+// TestLoadVersionLocal: without a server, NAME@VERSION reads that version
+// of the local catalog; a version it lacks is not found, never the latest
+// or a file; a version of a plain file is refused.
+func TestLoadVersionLocal(t *testing.T) {
+	if SharedCatalog() != nil {
+		t.Fatal("a shared catalog is in use")
+	}
+	cat, files := byNameEnv(t)
+	for n := 2; n <= 3; n++ {
+		if _, err := cat.Save("demo", frame(t, n), "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(files, "demo.csv"), []byte("a\n1\n"), 0o644)
+	for ref, want := range map[string]int{"demo": 3, "demo@1": 2, "demo@v2": 3} {
+		f, err := Load(ref)
+		if err != nil {
+			t.Fatalf("Load(%s): %v", ref, err)
+		}
+		if f.NumRows() != want {
+			t.Errorf("Load(%s) read %d rows, want %d", ref, f.NumRows(), want)
+		}
+		f.Release()
+	}
+	if _, err := Load("demo@5"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "version 5") {
+		t.Errorf("Load(demo@5) = %v", err)
+	}
+	if _, err := File("demo@1"); !errors.Is(err, ErrInvalidName) || !strings.Contains(err.Error(), "galley server") {
+		t.Errorf("File(demo@1) = %v", err)
+	}
+}

@@ -3,26 +3,63 @@
 package symbols
 
 import (
+	"context"
 	"github.com/galley-dev/galley/stdlib/catalog"
+	"go/constant"
+	"go/token"
+	"io"
 	"reflect"
 )
 
 func init() {
 	Symbols["github.com/galley-dev/galley/stdlib/catalog/catalog"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Default":        reflect.ValueOf(catalog.Default),
-		"ErrInvalidName": reflect.ValueOf(&catalog.ErrInvalidName).Elem(),
-		"ErrNotFound":    reflect.ValueOf(&catalog.ErrNotFound).Elem(),
-		"File":           reflect.ValueOf(catalog.File),
-		"FilesDir":       reflect.ValueOf(catalog.FilesDir),
-		"Home":           reflect.ValueOf(catalog.Home),
-		"Load":           reflect.ValueOf(catalog.Load),
-		"Names":          reflect.ValueOf(catalog.Names),
-		"Open":           reflect.ValueOf(catalog.Open),
-		"WriteSnapshot":  reflect.ValueOf(catalog.WriteSnapshot),
+		"Default":           reflect.ValueOf(catalog.Default),
+		"DefaultCacheBytes": reflect.ValueOf(constant.MakeFromLiteral("10737418240", token.INT, 0)),
+		"ErrInvalidName":    reflect.ValueOf(&catalog.ErrInvalidName).Elem(),
+		"ErrNoParquet":      reflect.ValueOf(&catalog.ErrNoParquet).Elem(),
+		"ErrNotFound":       reflect.ValueOf(&catalog.ErrNotFound).Elem(),
+		"File":              reflect.ValueOf(catalog.File),
+		"FilesDir":          reflect.ValueOf(catalog.FilesDir),
+		"Home":              reflect.ValueOf(catalog.Home),
+		"Load":              reflect.ValueOf(catalog.Load),
+		"Names":             reflect.ValueOf(catalog.Names),
+		"Open":              reflect.ValueOf(catalog.Open),
+		"ParseRef":          reflect.ValueOf(catalog.ParseRef),
+		"SharedCatalog":     reflect.ValueOf(catalog.SharedCatalog),
+		"UseShared":         reflect.ValueOf(catalog.UseShared),
+		"WriteSnapshot":     reflect.ValueOf(catalog.WriteSnapshot),
 
 		// type definitions
-		"Catalog": reflect.ValueOf((*catalog.Catalog)(nil)),
-		"Version": reflect.ValueOf((*catalog.Version)(nil)),
+		"Catalog":       reflect.ValueOf((*catalog.Catalog)(nil)),
+		"Remote":        reflect.ValueOf((*catalog.Remote)(nil)),
+		"RemoteVersion": reflect.ValueOf((*catalog.RemoteVersion)(nil)),
+		"Shared":        reflect.ValueOf((*catalog.Shared)(nil)),
+		"Version":       reflect.ValueOf((*catalog.Version)(nil)),
+
+		// interface wrapper definitions
+		"_Remote": reflect.ValueOf((*_github_com_galley_dev_galley_stdlib_catalog_Remote)(nil)),
 	}
+}
+
+// _github_com_galley_dev_galley_stdlib_catalog_Remote is an interface wrapper for Remote type
+type _github_com_galley_dev_galley_stdlib_catalog_Remote struct {
+	IValue    interface{}
+	WDownload func(ctx context.Context, name string, n int, format string, w io.Writer) error
+	WNames    func(ctx context.Context) ([]string, error)
+	WVersion  func(ctx context.Context, name string, n int) (catalog.RemoteVersion, error)
+	WWhere    func() string
+}
+
+func (W _github_com_galley_dev_galley_stdlib_catalog_Remote) Download(ctx context.Context, name string, n int, format string, w io.Writer) error {
+	return W.WDownload(ctx, name, n, format, w)
+}
+func (W _github_com_galley_dev_galley_stdlib_catalog_Remote) Names(ctx context.Context) ([]string, error) {
+	return W.WNames(ctx)
+}
+func (W _github_com_galley_dev_galley_stdlib_catalog_Remote) Version(ctx context.Context, name string, n int) (catalog.RemoteVersion, error) {
+	return W.WVersion(ctx, name, n)
+}
+func (W _github_com_galley_dev_galley_stdlib_catalog_Remote) Where() string {
+	return W.WWhere()
 }
