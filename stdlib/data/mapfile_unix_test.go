@@ -16,17 +16,18 @@ func TestMappedFileTruncated(t *testing.T) {
 	if err := os.WriteFile(path, []byte("a,b\n"+strings.Repeat("1,2\n", 10000)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	buf, unmap, err := mapFile(path)
+	fb, err := mapFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unmap()
+	defer fb.close()
+	buf := fb.buf
 	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
 	}
 	var g faultGuard
 	var f *Frame
-	g.do(func() { f, err = readCSVGuarded(buf, path, csvOpts(nil), 1, &g) })
+	g.do(func() { f, err = readCSVGuarded(buf, path, csvOpts(nil), 1, &g, nil) })
 	if g.failed() == nil {
 		f.Release()
 		t.Fatalf("no fault reading a truncated mapping (err %v)", err)
@@ -43,11 +44,12 @@ func TestSmallFileIsRead(t *testing.T) {
 	if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	buf, unmap, err := mapFile(path)
+	fb, err := mapFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unmap()
+	defer fb.close()
+	buf := fb.buf
 	if string(buf) != want {
 		t.Fatalf("read %d bytes %q..., want %d", len(buf), buf[:min(len(buf), 20)], len(want))
 	}
