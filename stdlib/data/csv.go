@@ -74,16 +74,16 @@ func csvOpts(opts []CSVOptions) CSVOptions {
 //		BadRows: data.BadRowsNull,
 //	})
 func ReadCSV(path string, opts ...CSVOptions) (*Frame, error) {
-	buf, unmap, err := mapFile(path)
+	fb, err := mapFile(path)
 	if err != nil {
 		return nil, err
 	}
-	// Nothing in the frame points into buf: values and strings are copied
-	// out of it.
-	defer unmap()
+	// Nothing in the frame points into the file's bytes: values and
+	// strings are copied out of them.
+	defer fb.close()
 	var g faultGuard
 	var f *Frame
-	g.do(func() { f, err = readCSVGuarded(buf, path, csvOpts(opts), csvSegmentBytes, &g) })
+	g.do(func() { f, err = readCSVGuarded(fb.buf, path, csvOpts(opts), csvSegmentBytes, &g, fb) })
 	if ferr := g.failed(); ferr != nil {
 		if f != nil {
 			f.Release()
@@ -106,11 +106,13 @@ func ReadCSVFrom(r io.Reader, opts ...CSVOptions) (*Frame, error) {
 // least segBytes.
 func readCSV(buf []byte, file string, o CSVOptions, segBytes int) (*Frame, error) {
 	var g faultGuard
-	return readCSVGuarded(buf, file, o, segBytes, &g)
+	return readCSVGuarded(buf, file, o, segBytes, &g, nil)
 }
 
 // readCSVGuarded is readCSV with its goroutines' reads of buf run in g.
-func readCSVGuarded(buf []byte, file string, o CSVOptions, segBytes int, g *faultGuard) (*Frame, error) {
+// When buf is the contents of fb, parts of it already parsed are dropped
+// from memory as the parse goes.
+func readCSVGuarded(buf []byte, file string, o CSVOptions, segBytes int, g *faultGuard, fb *fileBytes) (*Frame, error) {
 	buf = bytes.TrimPrefix(buf, []byte("\xef\xbb\xbf"))
 	p := newParser(buf, file, o)
 	names, pos, err := p.header(buf, true, o)
@@ -123,6 +125,7 @@ func readCSVGuarded(buf []byte, file string, o CSVOptions, segBytes int, g *faul
 	}
 	e := newCSVEngine(conv, buf, p.delim)
 	e.atEOF = true
+	e.src = fb
 	f, _, err := readCSVSegments(e, p.line, pos, segBytes, g)
 	return f, err
 }

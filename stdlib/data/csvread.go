@@ -57,6 +57,17 @@ type csvEngine struct {
 	// skipRun[j] counts the columns from j on, up to the first one
 	// read, that are not read (kSkip)
 	skipRun []int
+	// src, when set, holds buf; each segment is dropped from memory once
+	// read, so a big file's pages do not all stay resident beside the
+	// frame built from them.
+	src *fileBytes
+}
+
+// done drops buf[lo:hi] from memory when buf is a mapped file.
+func (e *csvEngine) done(lo, hi int) {
+	if e.src != nil {
+		e.src.drop(e.buf[lo:hi])
+	}
 }
 
 func newCSVEngine(cv *converter, buf []byte, delim byte) *csvEngine {
@@ -314,6 +325,7 @@ func readCSVSegments(e *csvEngine, line, pos, segBytes int, g *faultGuard) (*Fra
 	counts := make([]int, len(segs))
 	parallel(len(segs), func(k int) {
 		g.do(func() { counts[k] = bytes.Count(buf[segs[k].lo:segs[k].hi], []byte{'\n'}) })
+		e.done(segs[k].lo, segs[k].hi)
 	})
 	rows := 0
 	for k, s := range segs {
@@ -326,7 +338,10 @@ func readCSVSegments(e *csvEngine, line, pos, segBytes int, g *faultGuard) (*Fra
 	for j := range e.slabs {
 		e.slabs[j].mem, e.slabs[j].rows = cv.o.Allocator, rows
 	}
-	parallel(len(segs), func(k int) { g.do(func() { e.parseSeg(segs[k]) }) })
+	parallel(len(segs), func(k int) {
+		g.do(func() { e.parseSeg(segs[k]) })
+		e.done(segs[k].lo, segs[k].hi)
+	})
 	if err := g.failed(); err != nil {
 		e.releaseSlabs()
 		return nil, 0, err

@@ -112,6 +112,15 @@
 // the garbage collector, so notebooks need not release, but programs that
 // pass their own allocator to NewWith or a reader must.
 //
+// Bulk reads and writes keep their peak near what they keep: Parquet
+// columns decode straight into buffers sized from the footer, a mapped CSV
+// file's pages leave memory once parsed, and between the columns of a
+// Parquet read or write the engine runs the collector when the garbage made
+// since the last collection passes an eighth of the live heap (and 64 MiB),
+// instead of letting the heap grow to twice its live size as the default
+// GOGC=100 pacing would. The process's GOGC and memory limit are left as
+// they are.
+//
 // # Display
 //
 // A Frame renders in a notebook as an HTML table with its shape and column

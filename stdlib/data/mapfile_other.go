@@ -4,8 +4,16 @@ package data
 
 import "os"
 
+// fileBytes is a file's contents.
+type fileBytes struct{ buf []byte }
+
 // mapFile reads the file into memory.
-func mapFile(path string) ([]byte, func(), error) {
+func mapFile(path string) (*fileBytes, error) {
 	b, err := os.ReadFile(path)
-	return b, func() {}, err
+	return &fileBytes{buf: b}, err
 }
+
+func (m *fileBytes) close() { m.buf = nil }
+
+// drop does nothing: the contents were read, not mapped.
+func (m *fileBytes) drop([]byte) {}

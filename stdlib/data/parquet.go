@@ -12,7 +12,6 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/bitutil"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
@@ -150,12 +149,9 @@ func readParquet(path string, mem memory.Allocator) (*Frame, error) {
 			}
 			for i := range next {
 				names[i] = sc.Field(i).Name
-				if flatColumn(wfr.ParquetReader(), i, sc.Field(i).Type) {
-					cols[i], errs[i] = readFlat(wfr.ParquetReader(), i, sc.Field(i).Type, mem)
-				} else {
-					cols[i], errs[i] = readParquetColumn(wfr, i, sc.Field(i), mem)
-				}
+				cols[i], errs[i] = readColumn(wfr, i, sc.Field(i), mem)
 				warena.columnDone()
+				reclaim()
 			}
 		}()
 	}
@@ -180,98 +176,6 @@ func readParquetColumn(fr *pqarrow.FileReader, i int, field arrow.Field, mem mem
 	}
 	defer col.Release()
 	return flatten(mem, field.Name, col)
-}
-
-// flatColumn reports whether column i holds plain int64 or float64 values
-// that pqarrow would read as Arrow type dt, nullable or not.
-func flatColumn(pf *file.Reader, i int, dt arrow.DataType) bool {
-	c := pf.MetaData().Schema.Column(i)
-	if c.MaxRepetitionLevel() != 0 || c.MaxDefinitionLevel() > 1 {
-		return false
-	}
-	switch c.PhysicalType() {
-	case parquet.Types.Int64:
-		return arrow.TypeEqual(dt, arrow.PrimitiveTypes.Int64)
-	case parquet.Types.Double:
-		return arrow.TypeEqual(dt, arrow.PrimitiveTypes.Float64)
-	}
-	return false
-}
-
-// flatBatch is how many values readFlat asks for at a time.
-const flatBatch = 1 << 16
-
-// readFlat reads a column for which flatColumn holds straight into one
-// Arrow buffer: the values are decoded in place, and nulls spread them out
-// afterwards. pqarrow's record reader would decode into builders and copy.
-func readFlat(pf *file.Reader, i int, dt arrow.DataType, mem memory.Allocator) (arrow.Array, error) {
-	n := int(pf.NumRows())
-	buf, vals := allocFixed[int64](mem, n)
-	var valid *memory.Buffer // made at the first null
-	fail := func(err error) (arrow.Array, error) {
-		buf.Release()
-		if valid != nil {
-			valid.Release()
-		}
-		return nil, fmt.Errorf("column %d: %w", i, err)
-	}
-	maxDef := pf.MetaData().Schema.Column(i).MaxDefinitionLevel()
-	defs := make([]int16, flatBatch)
-	row, nulls := 0, 0
-	for rg := 0; rg < pf.NumRowGroups(); rg++ {
-		cr, err := pf.RowGroup(rg).Column(i)
-		if err != nil {
-			return fail(err)
-		}
-		end := row + int(pf.MetaData().RowGroups[rg].GetNumRows())
-		if end > n {
-			return fail(errors.New("row groups hold more rows than the file"))
-		}
-		for row < end {
-			want := int64(min(flatBatch, end-row))
-			var total int64
-			var read int
-			switch r := cr.(type) {
-			case *file.Int64ColumnChunkReader:
-				total, read, err = r.ReadBatch(want, vals[row:end], defs, nil)
-			case *file.Float64ColumnChunkReader:
-				total, read, err = r.ReadBatch(want, view[float64](view8(vals[row:end])), defs, nil)
-			default:
-				err = fmt.Errorf("unexpected reader %T", cr)
-			}
-			if err == nil && total == 0 {
-				err = fmt.Errorf("row group %d ended after %d of its rows", rg, row)
-			}
-			if err != nil {
-				return fail(err)
-			}
-			if read < int(total) {
-				if valid == nil {
-					valid = memory.NewResizableBuffer(mem)
-					valid.Resize(int(bitutil.BytesForBits(int64(n))))
-					bitutil.SetBitsTo(valid.Bytes(), 0, int64(n), true)
-				}
-				// Move the dense values out to their rows, last first.
-				vb := valid.Bytes()
-				k := read - 1
-				for r := int(total) - 1; r >= 0; r-- {
-					if defs[r] == maxDef {
-						vals[row+r] = vals[row+k]
-						k--
-					} else {
-						vals[row+r] = 0
-						bitutil.ClearBit(vb, row+r)
-						nulls++
-					}
-				}
-			}
-			row += int(total)
-		}
-	}
-	if row != n {
-		return fail(fmt.Errorf("read %d of %d rows", row, n))
-	}
-	return makeArray(dt, n, nulls, valid, buf), nil
 }
 
 // sortedBy returns the indices of size from the biggest to the smallest.

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,7 +15,8 @@ import (
 
 // TestReadParquetRequired reads columns written as required (no
 // definition levels), which galley's own writer never produces, next to
-// optional ones, across row groups and pages.
+// optional ones, across row groups and pages; one string column is
+// written without a dictionary, so its levels come from plain pages.
 func TestReadParquetRequired(t *testing.T) {
 	mem := checked(t)
 	const n = 150_000
@@ -22,6 +24,8 @@ func TestReadParquetRequired(t *testing.T) {
 		{Name: "ri", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "rf", Type: arrow.PrimitiveTypes.Float64},
 		{Name: "of", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "rs", Type: arrow.BinaryTypes.String},
+		{Name: "os", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
@@ -33,6 +37,13 @@ func TestReadParquetRequired(t *testing.T) {
 		} else {
 			b.Field(2).(*array.Float64Builder).Append(-float64(i))
 		}
+		// Row groups of 60k rows see different levels in a different order.
+		b.Field(3).(*array.StringBuilder).Append(fmt.Sprintf("level-%d", (i/1000)%90))
+		if i%5 == 1 {
+			b.Field(4).AppendNull()
+		} else {
+			b.Field(4).(*array.StringBuilder).Append(fmt.Sprintf("o%d", (i*i)%37))
+		}
 	}
 	rec := b.NewRecord()
 	defer rec.Release()
@@ -41,7 +52,8 @@ func TestReadParquetRequired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := pqarrow.NewFileWriter(schema, fh, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(60_000)), pqarrow.DefaultWriterProps())
+	w, err := pqarrow.NewFileWriter(schema, fh, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(60_000),
+		parquet.WithDictionaryFor("os", false)), pqarrow.DefaultWriterProps())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +71,13 @@ func TestReadParquetRequired(t *testing.T) {
 	if f.NumRows() != n {
 		t.Fatalf("%d rows", f.NumRows())
 	}
-	for j, name := range []string{"ri", "rf", "of"} {
+	for j, name := range []string{"ri", "rf", "of", "rs", "os"} {
 		got, err := f.Column(name)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if _, ok := got.Arrow().(*array.Dictionary); j >= 3 && !ok {
+			t.Errorf("column %s is not dictionary-encoded", name)
 		}
 		want := rec.Column(j)
 		for i := 0; i < n; i++ {
@@ -72,6 +87,8 @@ func TestReadParquetRequired(t *testing.T) {
 				case *array.Int64:
 					w = a.Value(i)
 				case *array.Float64:
+					w = a.Value(i)
+				case *array.String:
 					w = a.Value(i)
 				}
 			}

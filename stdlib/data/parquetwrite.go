@@ -164,11 +164,14 @@ func (w *ParquetWriter) writeRowGroup(f *Frame) error {
 		if errs[i] != nil {
 			errs[i] = fmt.Errorf("column %q: %w", f.schema[i].Name, errs[i])
 		}
+		reclaim()
 	})
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return rgw.Close()
+	err := rgw.Close()
+	reclaim()
+	return err
 }
 
 // directDictBytes bounds the levels of a dictionary column written as its
