@@ -253,7 +253,8 @@ func binWith(m *Matrix, binners []*binner, workers int, withCols bool) *binMatri
 }
 
 // sortFloats sorts NaN-free values through order-preserving integer keys,
-// which sort several times faster than floats compared as floats.
+// which sort several times faster than floats compared as floats, and
+// radix-sort faster still.
 func sortFloats(v []float64) {
 	keys := make([]uint64, len(v))
 	for i, x := range v {
@@ -265,7 +266,7 @@ func sortFloats(v []float64) {
 		}
 		keys[i] = b
 	}
-	slices.Sort(keys)
+	keys = radixSort(keys)
 	for i, b := range keys {
 		if b>>63 == 1 {
 			b &^= 1 << 63
@@ -274,4 +275,40 @@ func sortFloats(v []float64) {
 		}
 		v[i] = math.Float64frombits(b)
 	}
+}
+
+// radixSort sorts keys by their bytes, lowest first, and returns them
+// sorted, in keys or in a buffer of its own. A byte that all keys share
+// needs no pass. Short slices are left to slices.Sort.
+func radixSort(keys []uint64) []uint64 {
+	if len(keys) < 1024 {
+		slices.Sort(keys)
+		return keys
+	}
+	buf := make([]uint64, len(keys))
+	var counts [8][256]int
+	for _, k := range keys {
+		for b := range 8 {
+			counts[b][byte(k>>(8*b))]++
+		}
+	}
+	for b := range 8 {
+		c := &counts[b]
+		if c[byte(keys[0]>>(8*b))] == len(keys) {
+			continue
+		}
+		at := 0
+		for v, n := range c {
+			c[v] = at
+			at += n
+		}
+		shift := 8 * b
+		for _, k := range keys {
+			d := byte(k >> shift)
+			buf[c[d]] = k
+			c[d]++
+		}
+		keys, buf = buf, keys
+	}
+	return keys
 }
