@@ -221,6 +221,15 @@ func binWith(m *Matrix, binners []*binner, workers int, withCols bool) *binMatri
 	if withCols {
 		bm.cols = make([]uint8, m.Rows*d)
 	}
+	// Big matrices are binned through an index per numeric feature.
+	index := make([]*binIndex, d)
+	if m.Rows >= binIndexMinRows {
+		parallelItems(d, workers, func(f int) {
+			if binners[f].cats == nil {
+				index[f] = newBinIndex(binners[f].upper)
+			}
+		})
+	}
 	parallelBlocks(m.Rows, workers, func(_, lo, hi int) {
 		for f, col := range m.Cols {
 			b := binners[f]
@@ -235,21 +244,39 @@ func binWith(m *Matrix, binners []*binner, workers int, withCols bool) *binMatri
 				}
 				continue
 			}
+			var c []uint8
 			if withCols {
-				c := bm.cols[f*m.Rows+lo : f*m.Rows+hi]
-				for i, x := range col[lo:hi] {
-					v := b.bin(x)
-					c[i] = v
-					out[i*d+f] = v
-				}
+				c = bm.cols[f*m.Rows+lo : f*m.Rows+hi]
+			}
+			if ix := index[f]; ix != nil {
+				ix.binColumn(col[lo:hi], out[f:], d, c)
 				continue
 			}
 			for i, x := range col[lo:hi] {
-				out[i*d+f] = b.bin(x)
+				v := b.bin(x)
+				out[i*d+f] = v
+				if c != nil {
+					c[i] = v
+				}
 			}
 		}
 	})
 	return bm
+}
+
+// binColumn stores the bins of values in out[0], out[stride], ... and,
+// when col is not nil, in col.
+func (ix *binIndex) binColumn(values []float64, out []uint8, stride int, col []uint8) {
+	if col != nil {
+		col = col[:len(values)]
+	}
+	for i, x := range values {
+		v := ix.bin(x)
+		out[i*stride] = v
+		if col != nil {
+			col[i] = v
+		}
+	}
 }
 
 // sortFloats sorts NaN-free values through order-preserving integer keys,
@@ -258,13 +285,7 @@ func binWith(m *Matrix, binners []*binner, workers int, withCols bool) *binMatri
 func sortFloats(v []float64) {
 	keys := make([]uint64, len(v))
 	for i, x := range v {
-		b := math.Float64bits(x)
-		if b>>63 == 1 {
-			b = ^b
-		} else {
-			b |= 1 << 63
-		}
-		keys[i] = b
+		keys[i] = orderKey(x)
 	}
 	keys = radixSort(keys)
 	for i, b := range keys {
@@ -275,6 +296,65 @@ func sortFloats(v []float64) {
 		}
 		v[i] = math.Float64frombits(b)
 	}
+}
+
+// orderKey maps a float that is not NaN to an integer of the same order:
+// x < y exactly when orderKey(x) < orderKey(y), but for -0, which comes
+// just below +0.
+func orderKey(x float64) uint64 {
+	b := math.Float64bits(x)
+	if b>>63 == 1 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
+// binIndexMinRows is the fewest rows worth building a binIndex for.
+const binIndexMinRows = 1 << 16
+
+// binIndex finds a value's bin as binner.bin does, with one table look-up
+// in place of most steps of its binary search. start[p] counts the bounds
+// whose order key (of the bound plus zero, which turns -0 into +0) has
+// top 16 bits below p, so the bounds up to start[p] are below any value
+// whose key starts with p and those from start[p+1] on are above it: the
+// first bound at or above the value lies between the two, usually a few
+// bounds apart.
+type binIndex struct {
+	upper []float64
+	start [1<<16 + 1]uint8
+}
+
+//
+// Bounds that are not in order, as when an infinite value in the data makes
+// one NaN, get no index (nil): binner.bin alone decides those.
+func newBinIndex(upper []float64) *binIndex {
+	for i, u := range upper {
+		if u != u || i > 0 && !(upper[i-1] <= u) {
+			return nil
+		}
+	}
+	ix := &binIndex{upper: upper}
+	i := 0
+	for p := range ix.start {
+		for i < len(upper) && orderKey(upper[i]+0)>>48 < uint64(p) {
+			i++
+		}
+		ix.start[p] = uint8(i)
+	}
+	return ix
+}
+
+func (ix *binIndex) bin(x float64) uint8 {
+	u := ix.upper
+	if x != x {
+		return uint8(len(u))
+	}
+	p := orderKey(x+0) >> 48
+	lo, hi := int(ix.start[p]), min(int(ix.start[p+1]), len(u)-1)
+	for lo < hi && u[lo] < x {
+		lo++
+	}
+	return uint8(lo)
 }
 
 // radixSort sorts keys by their bytes, lowest first, and returns them
