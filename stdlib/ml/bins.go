@@ -324,9 +324,9 @@ type binIndex struct {
 	start [1<<16 + 1]uint8
 }
 
-//
-// Bounds that are not in order, as when an infinite value in the data makes
-// one NaN, get no index (nil): binner.bin alone decides those.
+// newBinIndex indexes a numeric binner's bounds. Bounds that are not in
+// order, as when an infinite value in the data makes one NaN, get no index
+// (nil): binner.bin alone decides those.
 func newBinIndex(upper []float64) *binIndex {
 	for i, u := range upper {
 		if u != u || i > 0 && !(upper[i-1] <= u) {
