@@ -447,27 +447,7 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 		if multi && k == 0 {
 			softmaxColumns(scores, prob, n, K, workers)
 		}
-		parallelBlocks(n, workers, func(_, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				if multi {
-					pk := prob[k*n+i]
-					gp[i] = gradPair{pk - oneIf(y[i] == float64(k)), max(hessFactor*pk*(1-pk), 1e-16)}
-				} else if binary {
-					pr := sigmoid(score[i])
-					h := pr * (1 - pr)
-					if h < 1e-16 {
-						h = 1e-16
-					}
-					gp[i] = gradPair{pr - y[i], h}
-				} else {
-					gp[i] = gradPair{score[i] - y[i], 1}
-				}
-				if sw != nil {
-					gp[i].g *= sw[i]
-					gp[i].h *= sw[i]
-				}
-			}
-		})
+		fillGradients(gp, p.Objective, score, y, sw, prob, k, hessFactor, workers)
 		// Rows in the bag for this tree; a round's trees share one bag.
 		bagged := p.RowSample < 1
 		nb := n

@@ -117,22 +117,36 @@ func (g *grower) buildHist(h hist, start, end int, gp []gradPair, identity bool)
 		return
 	}
 	per := (n + blocks - 1) / blocks
-	for b := 1; b < blocks; b++ {
-		if g.private[b] == nil {
-			g.private[b] = make(hist, g.bm.features)
-		} else {
-			clearHist(g.private[b], g.used)
-		}
-	}
 	parallelItems(blocks, g.workers, func(b int) {
 		ph := h
 		if b > 0 {
+			if g.private[b] == nil {
+				g.private[b] = make(hist, g.bm.features)
+			} else {
+				clearHist(g.private[b], g.used)
+			}
 			ph = g.private[b]
 		}
 		fill(ph, b*per, min((b+1)*per, n))
 	})
-	for b := 1; b < blocks; b++ {
-		addHist(h, g.private[b], g.used)
+	// Each bin adds the blocks in block order; features are independent,
+	// so they are shared out among the workers.
+	addBlocks := func(f int) {
+		d := h[f][:g.used[f]]
+		for b := 1; b < blocks; b++ {
+			s := g.private[b][f][:len(d)]
+			for i := range d {
+				d[i].g += s[i].g
+				d[i].h += s[i].h
+			}
+		}
+	}
+	if blocks > 2 {
+		parallelItems(len(h), g.workers, addBlocks)
+		return
+	}
+	for f := range h {
+		addBlocks(f)
 	}
 }
 

@@ -65,17 +65,6 @@ func addRowsRange(h hist, data []uint8, stride, f0, lo, hi int, gp []gradPair) {
 // The functions below touch only the first used[f] bins of feature f: the
 // others are never written and stay zero.
 
-// addHist adds src into dst.
-func addHist(dst, src hist, used []int) {
-	for f := range src {
-		s, d := src[f][:used[f]], dst[f][:used[f]]
-		for b := range s {
-			d[b].g += s[b].g
-			d[b].h += s[b].h
-		}
-	}
-}
-
 // subHist subtracts src from dst.
 func subHist(dst, src hist, used []int) {
 	for f := range src {

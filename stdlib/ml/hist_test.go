@@ -6,8 +6,9 @@ import (
 )
 
 // TestHistKernels checks both histogram kernels against a plain loop over
-// rows and features: for an odd and an even feature count, a window of
-// features that starts past the first, and row counts below and above the
+// rows and features: for feature counts that leave each remainder after
+// the kernels' groups of four and pairs, windows of features that start
+// past the first, and row counts below and above the
 // kernel's prefetch distance. The sums must match exactly, since the
 // kernels add the same values in the same order.
 func TestHistKernels(t *testing.T) {
@@ -21,7 +22,7 @@ func TestHistKernels(t *testing.T) {
 	for i := range gp {
 		gp[i] = gradPair{rng.NormFloat64(), rng.Float64()}
 	}
-	for _, w := range []struct{ f0, nf int }{{0, stride}, {0, 6}, {2, 5}, {3, 1}} {
+	for _, w := range []struct{ f0, nf int }{{0, stride}, {0, 6}, {2, 5}, {0, 4}, {1, 3}, {5, 2}, {3, 1}} {
 		for _, n := range []int{1, 3, 9, 200} {
 			var picked []int32
 			for r := 0; len(picked) < n; r += 1 + rng.IntN(2) {
