@@ -10,7 +10,8 @@ with each side's own model (galley's Contributions, LightGBM's pred_contrib). Tr
 measured on the training rows. Times are the best of three runs. The categorical case trains both on the real
 datasets with their string columns as categories (galley's Pipeline.Category, LightGBM's categorical_feature, both
 with LightGBM's default categorical parameters, see testdata/python/lightgbm_categorical.py); the ordinal AUC is
-galley on the same data with ordinal codes, for reference.
+galley on the same data with ordinal codes, for reference, and so is the scoring speed of the two models on their
+training rows. `suite_ml.py --only shap` (or `--only multiclass`) runs one case alone.
 The multiclass case trains the softmax objective
 (one tree per class per round, same tree parameters) on a synthetic 200k x 30 task with 5 classes, 160k rows for
 training; log loss and accuracy are measured on the other 40k.
