@@ -267,6 +267,10 @@ type GBM struct {
 
 	once     sync.Once
 	compiled []compiledTree
+	// catCodes turns category codes into the bit positions of the
+	// compiled trees' category sets; set with compiled, nil when no tree
+	// splits by categories.
+	catCodes *categoryCodes
 
 	// What Contributions needs of the trees as a whole, worked out once:
 	// a model scoring one row per request would otherwise walk every

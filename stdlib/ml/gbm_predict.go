@@ -24,15 +24,18 @@ type compiledTree struct {
 	splits int32
 	// depth is the longest path from the root to a leaf.
 	depth int
-	// cats holds each categorical split's left categories as a bit set
-	// over codes, nil at threshold splits; nil for a tree without
-	// categorical splits.
-	cats [][]uint64
+	// catOff holds, for each node of a tree with categorical splits, where
+	// its category set starts in catBits, or -1 at threshold splits and
+	// leaves; nil for a tree without categorical splits. A categorical
+	// node's feature is the slot of its feature in categoryCodes.
+	catOff  []int32
+	catBits []uint64
 }
 
 // compileTree lays t out for prediction: split nodes keep their indices
-// and leaf i becomes node len(t.Feature)+i.
-func compileTree(t *Tree) compiledTree {
+// and leaf i becomes node len(t.Feature)+i. cc is the model's category
+// code map, nil when no tree has categorical splits.
+func compileTree(t *Tree, cc *categoryCodes) compiledTree {
 	splits := len(t.Feature)
 	ct := compiledTree{nodes: make([]node, splits+len(t.LeafValue)), value: make([]float64, splits+len(t.LeafValue)), splits: int32(splits)}
 	ref := func(c int32) int32 {
@@ -45,12 +48,7 @@ func compileTree(t *Tree) compiledTree {
 		ct.nodes[i] = node{threshold: t.Threshold[i], feature: t.Feature[i], child: [2]int32{ref(t.Right[i]), ref(t.Left[i])}, missingLeft: int32(b2i(t.MissingLeft[i]))}
 	}
 	if t.Categories != nil {
-		ct.cats = make([][]uint64, splits)
-		for i, codes := range t.Categories {
-			if codes != nil {
-				ct.cats[i] = categorySet(codes)
-			}
-		}
+		cc.compileSets(&ct, t)
 	}
 	for i, v := range t.LeafValue {
 		k := int32(splits + i)
@@ -73,9 +71,10 @@ func compileTree(t *Tree) compiledTree {
 // compile lays the trees out for fast prediction, once.
 func (g *GBM) compile() []compiledTree {
 	g.once.Do(func() {
+		g.catCodes = newCategoryCodes(g.Trees)
 		g.compiled = make([]compiledTree, len(g.Trees))
 		for k, t := range g.Trees {
-			g.compiled[k] = compileTree(t)
+			g.compiled[k] = compileTree(t, g.catCodes)
 		}
 	})
 	return g.compiled
@@ -103,10 +102,17 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 	}
 	out = out[:m.Rows*K]
 	trees := g.compile()
+	cc := g.catCodes
 	binary := g.Objective == ObjectiveBinary
 	d := len(m.Cols)
 	parallelBlocks(m.Rows, workerCount(0), func(_, lo, hi int) {
 		rows := make([]float64, predictBlock*d)
+		var codes []int32
+		dc := 0
+		if cc != nil {
+			dc = len(cc.feats)
+			codes = make([]int32, predictBlock*dc)
+		}
 		var at [predictBlock]int32
 		var active [predictBlock]uint8
 		for b := lo; b < hi; b += predictBlock {
@@ -118,6 +124,9 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 					missing = missing || v != v
 				}
 			}
+			if cc != nil {
+				cc.fill(codes, m, b, e)
+			}
 			o := out[b*K : e*K]
 			for i := range o {
 				o[i] = init[i%K]
@@ -127,19 +136,14 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 				c := ti % K
 				clear(cur)
 				fixed := min(t.depth, predictAllSteps)
-				if t.cats != nil {
-					// A tree with categorical splits moves the block a
-					// level at a time to the bottom; the steps below
-					// then find no row left to move.
-					for range t.depth {
-						stepCategorical(&t, rows, d, cur)
-					}
-					fixed = 0
-				}
+				cat := t.catOff != nil
 				for range fixed {
-					if missing {
+					switch {
+					case cat:
+						stepAllCategorical(&t, rows, d, codes, dc, cur)
+					case missing:
 						stepAll(t.nodes, rows, d, cur)
-					} else {
+					default:
 						stepAllPresent(t.nodes, rows, d, cur)
 					}
 				}
@@ -151,7 +155,11 @@ func (g *GBM) Predict(m *Matrix, out []float64) []float64 {
 					}
 				}
 				for na > 0 {
-					na = stepBlock(t.nodes, t.splits, rows, d, cur, active[:na], missing)
+					if cat {
+						na = stepBlockCategorical(&t, rows, d, codes, dc, cur, active[:na])
+					} else {
+						na = stepBlock(t.nodes, t.splits, rows, d, cur, active[:na], missing)
+					}
 				}
 				for i, n := range cur {
 					o[i*K+c] += t.value[n]
@@ -247,47 +255,4 @@ func stepBlock(nodes []node, splits int32, rows []float64, d int, cur []int32, a
 		k += b2i(n < splits)
 	}
 	return k
-}
-
-// categorySet returns codes as a bit set.
-func categorySet(codes []int32) []uint64 {
-	top := int32(0)
-	for _, c := range codes {
-		top = max(top, c)
-	}
-	set := make([]uint64, top/64+1)
-	for _, c := range codes {
-		set[c>>6] |= 1 << (c & 63)
-	}
-	return set
-}
-
-// inCategorySet reports whether v is the code of a category in set.
-// Codes not in it, negative or fractional ones included, are not.
-func inCategorySet(set []uint64, v float64) bool {
-	if !(v >= 0 && v < float64(len(set)*64)) {
-		return false
-	}
-	c := int(v)
-	return float64(c) == v && set[c>>6]>>(c&63)&1 != 0
-}
-
-// stepCategorical is stepAll for a tree with categorical splits: it
-// moves each row of the block from node cur[i] to the child its value
-// picks, leaving rows at a leaf there.
-func stepCategorical(t *compiledTree, rows []float64, d int, cur []int32) {
-	for i, n := range cur {
-		nd := &t.nodes[n]
-		v := rows[i*d+int(nd.feature)]
-		var left bool
-		switch {
-		case v != v:
-			left = nd.missingLeft != 0
-		case n < t.splits && t.cats[n] != nil:
-			left = inCategorySet(t.cats[n], v)
-		default:
-			left = v <= nd.threshold
-		}
-		cur[i] = nd.child[b2i(left)]
-	}
 }

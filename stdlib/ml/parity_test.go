@@ -30,7 +30,8 @@ func TestParity(t *testing.T) {
 		// is measured on.
 		ShapRows int
 		// Multi is the synthetic multiclass task, when Rows > 0; with
-		// Only "multiclass" it is the only task run.
+		// Only "multiclass" it is the only task run, and with Only
+		// "shap" only the synthetic task's explanations are timed.
 		Multi parityMultiConfig
 		Only  string
 	}
@@ -45,7 +46,10 @@ func TestParity(t *testing.T) {
 	if cfg.Multi.Rows > 0 {
 		results["multiclass"] = parityMulticlass(t, dir, cfg.Multi, cfg.Trees, cfg.Repeat)
 	}
-	if cfg.Only == "multiclass" {
+	if cfg.Only == "shap" {
+		results["synth"] = parityShap(t, dir, cfg.Synth.Rows, cfg.Synth.Train, cfg.Synth.Features, cfg.Trees, cfg.ShapRows, cfg.Repeat)
+	}
+	if cfg.Only == "multiclass" || cfg.Only == "shap" {
 		b, _ = json.MarshalIndent(results, "", " ")
 		if err := os.WriteFile(filepath.Join(dir, "galley.json"), b, 0o644); err != nil {
 			t.Fatal(err)
