@@ -577,11 +577,11 @@ func (s *Server) datasetData(w http.ResponseWriter, r *http.Request) {
 	http.ServeFile(w, r, path)
 }
 
-// snapshotFetcher is implemented by dataset services whose versions' files
+// snapshotUser is implemented by dataset services whose versions' files
 // may have to be fetched before they are read (the shared catalog's live in
-// the object store).
-type snapshotFetcher interface {
-	Fetch(ctx context.Context, v *server.DatasetVersion) (string, error)
+// the object store); the local copy stays until release is called.
+type snapshotUser interface {
+	Use(ctx context.Context, v *server.DatasetVersion) (release func(), err error)
 }
 
 func (s *Server) datasetParquet(w http.ResponseWriter, r *http.Request) {
@@ -589,11 +589,12 @@ func (s *Server) datasetParquet(w http.ResponseWriter, r *http.Request) {
 	if err == nil && v.Format != "parquet" {
 		err = server.Errorf(server.ENOTIMPLEMENTED, "this server keeps dataset %s as %s, not Parquet: download it from /api/datasets/%s/versions/%d/data", v.Name, v.Format, v.Name, v.Version)
 	}
-	path := ""
 	if err == nil {
-		path = v.Path
-		if f, ok := s.Datasets.(snapshotFetcher); ok {
-			path, err = f.Fetch(r.Context(), v)
+		if u, ok := s.Datasets.(snapshotUser); ok {
+			var release func()
+			if release, err = u.Use(r.Context(), v); err == nil {
+				defer release()
+			}
 		}
 	}
 	if err != nil {
@@ -602,7 +603,7 @@ func (s *Server) datasetParquet(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ParquetType)
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", v.Name+"-"+strconv.Itoa(v.Version)+".parquet"))
-	http.ServeFile(w, r, path)
+	http.ServeFile(w, r, v.Path)
 }
 
 // ParquetType is the media type of Parquet files.

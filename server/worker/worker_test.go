@@ -273,7 +273,7 @@ func TestFailures(t *testing.T) {
 	}{
 		{"fail", server.RunFailed, 1, "recipe Train: bad data"},
 		{"retry", server.RunFailed, 2, "flaky source"},
-		{"panic", server.RunFailed, 1, "cell 1 (id c) line 16 column 2: the recipe panicked: runtime.Error: assignment to entry in nil map (in Train)"},
+		{"panic", server.RunFailed, 1, "cell 1 (id c) line 17 column 2: the recipe panicked: runtime.Error: assignment to entry in nil map (in Train)"},
 		{"loop", server.RunFailed, 1, "timed out after 2s"},
 		{"oom", server.RunFailed, 1, "exceeded the memory limit of 96 MiB"},
 	}
@@ -332,7 +332,7 @@ func TestValidation(t *testing.T) {
 	}
 	broken := strings.Replace(string(notebookJSON("d")), "return recipe.ReadCSV(cfg.Input(), cfg.Limit())", "return recipe.ReadCSV(cfg.Input(), cfg.Limit()) + 1", 1)
 	_, _, err = e.imp.ImportNotebook(ctx, server.NotebookImport{Recipe: "r2", Notebook: []byte(broken)})
-	if server.ErrorCode(err) != server.EINVALID || !strings.Contains(err.Error(), "cell 1 (id c) line 9") {
+	if server.ErrorCode(err) != server.EINVALID || !strings.Contains(err.Error(), "cell 1 (id c) line 10") {
 		t.Errorf("compile error: %v", err)
 	}
 	failing := strings.Replace(string(notebookJSON("d")), `mode := \"ok\"`, `mode := \"fail\"`, 1)
