@@ -3,7 +3,10 @@ package ml
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"weak"
 )
 
 // Exact TreeSHAP (Lundberg, Erion and Lee, "Consistent individualized
@@ -60,6 +63,33 @@ func compileShapTree(t *Tree) shapTree {
 		}
 	}
 	return st
+}
+
+// shapCompiled holds each live model's shapTrees, per class, so that a
+// model explaining one row per request lays its trees out once. Its keys
+// are weak: an entry goes when its model is collected.
+var shapCompiled sync.Map // weak.Pointer[GBM] → [][]shapTree
+
+// shapTrees returns class k's trees compiled for explaining. The model's
+// trees must have passed the checks of ClassContributions.
+func (g *GBM) shapTrees(k int) []shapTree {
+	key := weak.Make(g)
+	if v, ok := shapCompiled.Load(key); ok {
+		return v.([][]shapTree)[k]
+	}
+	all := make([][]shapTree, g.outputs())
+	for c := range all {
+		trees := g.classTrees(c)
+		all[c] = make([]shapTree, len(trees))
+		for i, t := range trees {
+			all[c][i] = compileShapTree(t)
+		}
+	}
+	v, loaded := shapCompiled.LoadOrStore(key, all)
+	if !loaded {
+		runtime.AddCleanup(g, func(key weak.Pointer[GBM]) { shapCompiled.Delete(key) }, key)
+	}
+	return v.([][]shapTree)[k]
 }
 
 // shapWork is one worker's scratch space: a path for each depth and the
@@ -331,11 +361,7 @@ func (g *GBM) ClassContributions(m *Matrix, k int) ([]float64, float64, error) {
 	if g.shapErr != nil {
 		return nil, 0, g.shapErr
 	}
-	trees := g.classTrees(k)
-	compiled := make([]shapTree, len(trees))
-	for i, t := range trees {
-		compiled[i] = compileShapTree(t)
-	}
+	compiled := g.shapTrees(k)
 	base, depth := g.shapBase[k], g.shapDepth[k]
 	if min(depth, d)+2 > maxPath {
 		return nil, 0, fmt.Errorf("ml: trees %d deep over %d features are too deep to explain (at most %d)", depth, d, maxPath-2)
