@@ -138,10 +138,17 @@ func extend(m []pathElem, zero, one float64, feature int32) []pathElem {
 		}
 		return m
 	}
+	// The row passes (one = 1): each subset either gains the feature or
+	// keeps the share of rows that pass without it. carry is the weight
+	// already given to size i+1 by the size above.
+	carry := w
+	z := zero * inv
 	for i := l - 1; i >= 0; i-- {
-		m[i+1].weight += one * m[i].weight * float64(i+1) * inv
-		m[i].weight = zero * m[i].weight * float64(l-i) * inv
+		wi := m[i].weight
+		m[i+1].weight = carry + wi*(float64(i+1)*inv)
+		carry = wi * (z * float64(l-i))
 	}
+	m[0].weight = carry
 	return m
 }
 
@@ -199,7 +206,7 @@ func leafShap(m []pathElem, v float64, phi []float64, q []float64) {
 		total, n := 0.0, wl
 		for j := l - 1; j >= 0; j-- {
 			total += n * recip[j+1]
-			n = m[j].weight - n*z*q[j]
+			n = m[j].weight - n*(z*q[j])
 		}
 		phi[e.feature] += total * fl * (1 - z) * v
 	}
