@@ -3,7 +3,10 @@ package ml
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"weak"
 )
 
 // Exact TreeSHAP (Lundberg, Erion and Lee, "Consistent individualized
@@ -16,8 +19,8 @@ import (
 
 // pathElem is one feature on the path from the root to the current node:
 // the share of rows that pass it when the feature is unknown (zero) and
-// whether the row itself passes (one), with the weight of subsets of the
-// path's features of each size.
+// whether the row itself passes (one, always 0 or 1), with the weight of
+// subsets of the path's features of each size.
 type pathElem struct {
 	feature int32
 	zero    float64
@@ -25,13 +28,79 @@ type pathElem struct {
 	weight  float64
 }
 
-// shapWork is one worker's scratch space: a path for each depth.
+// shapNode is a split of a shapTree: the tree's arrays gathered into one
+// record, with the shares of the node's training rows that go each way.
+type shapNode struct {
+	threshold    float64
+	zeroL, zeroR float64
+	left, right  int32
+	feature      int32
+	missingLeft  bool
+	categorical  bool
+}
+
+// shapTree is a tree laid out for explaining: compiled once per
+// explanation call and shared by its workers.
+type shapTree struct {
+	tree  *Tree
+	nodes []shapNode
+	leaf  []float64
+}
+
+func compileShapTree(t *Tree) shapTree {
+	st := shapTree{tree: t, nodes: make([]shapNode, len(t.Feature)), leaf: t.LeafValue}
+	for i := range st.nodes {
+		r := float64(t.Count[i])
+		st.nodes[i] = shapNode{
+			threshold:   t.Threshold[i],
+			zeroL:       t.count(t.Left[i]) / r,
+			zeroR:       t.count(t.Right[i]) / r,
+			left:        t.Left[i],
+			right:       t.Right[i],
+			feature:     t.Feature[i],
+			missingLeft: t.MissingLeft[i],
+			categorical: t.categorical(int32(i)),
+		}
+	}
+	return st
+}
+
+// shapCompiled holds each live model's shapTrees, per class, so that a
+// model explaining one row per request lays its trees out once. Its keys
+// are weak: an entry goes when its model is collected.
+var shapCompiled sync.Map // weak.Pointer[GBM] → [][]shapTree
+
+// shapTrees returns class k's trees compiled for explaining. The model's
+// trees must have passed the checks of ClassContributions.
+func (g *GBM) shapTrees(k int) []shapTree {
+	key := weak.Make(g)
+	if v, ok := shapCompiled.Load(key); ok {
+		return v.([][]shapTree)[k]
+	}
+	all := make([][]shapTree, g.outputs())
+	for c := range all {
+		trees := g.classTrees(c)
+		all[c] = make([]shapTree, len(trees))
+		for i, t := range trees {
+			all[c][i] = compileShapTree(t)
+		}
+	}
+	v, loaded := shapCompiled.LoadOrStore(key, all)
+	if !loaded {
+		runtime.AddCleanup(g, func(key weak.Pointer[GBM]) { shapCompiled.Delete(key) }, key)
+	}
+	return v.([][]shapTree)[k]
+}
+
+// shapWork is one worker's scratch space: a path for each depth and the
+// per-leaf factors (l−j)/(j+1) of the unwinding recurrence.
 type shapWork struct {
 	paths [][]pathElem
+	q     []float64
 }
 
 func newShapWork(depth int) *shapWork {
-	w := &shapWork{paths: make([][]pathElem, depth+2)}
+	w := &shapWork{paths: make([][]pathElem, depth+2), q: make([]float64, depth+2)}
 	for d := range w.paths {
 		w.paths[d] = make([]pathElem, 0, d+2)
 	}
@@ -60,15 +129,30 @@ func extend(m []pathElem, zero, one float64, feature int32) []pathElem {
 	}
 	m = append(m, pathElem{feature: feature, zero: zero, one: one, weight: w})
 	inv := recip[l+1]
-	for i := l - 1; i >= 0; i-- {
-		m[i+1].weight += one * m[i].weight * float64(i+1) * inv
-		m[i].weight = zero * m[i].weight * float64(l-i) * inv
+	if one == 0 {
+		// The row does not pass: no subset gains the feature, each only
+		// scales by the share of rows that do.
+		z := zero * inv
+		for i := l - 1; i >= 0; i-- {
+			m[i].weight *= z * float64(l-i)
+		}
+		return m
 	}
+	// The row passes (one = 1): each subset either gains the feature or
+	// keeps the share of rows that pass without it. carry is the weight
+	// already given to size i+1 by the size above.
+	carry := w
+	z := zero * inv
+	for i := l - 1; i >= 0; i-- {
+		wi := m[i].weight
+		m[i+1].weight = carry + wi*(float64(i+1)*inv)
+		carry = wi * (z * float64(l-i))
+	}
+	m[0].weight = carry
 	return m
 }
 
-// unwind removes path element i, undoing its extend. A path element's
-// one fraction is 0 or 1: whether the row itself passes.
+// unwind removes path element i, undoing its extend.
 func unwind(m []pathElem, i int) []pathElem {
 	l := len(m) - 1
 	one, zero := m[i].one, m[i].zero
@@ -93,28 +177,88 @@ func unwind(m []pathElem, i int) []pathElem {
 	return m[:l]
 }
 
-// unwoundSum is the total weight the path would have with element i
-// unwound, computed without changing it.
-func unwoundSum(m []pathElem, i int) float64 {
+// leafShap adds the leaf's value v to phi as shared among the path's
+// features. Element i's share is (oneᵢ − zeroᵢ)·v times the total weight
+// the path would have without it. For an element the row does not pass
+// (one = 0) that total is zeroᵢ⁻¹·(l+1)·Σⱼ wⱼ/(l−j), the same sum for every
+// such element, so each costs O(1); one = 1 elements unwind in O(depth)
+// with the recurrence's factors computed once per leaf.
+func leafShap(m []pathElem, v float64, phi []float64, q []float64) {
 	l := len(m) - 1
-	one, zero := m[i].one, m[i].zero
 	fl := float64(l + 1)
-	total := 0.0
-	if one != 0 {
-		n := m[l].weight
-		a := fl / one
-		b := zero / fl
-		for j := l - 1; j >= 0; j-- {
-			t := n * a * recip[j+1]
-			total += t
-			n = m[j].weight - t*b*float64(l-j)
-		}
-		return total
-	}
+	s0 := 0.0
 	for j := l - 1; j >= 0; j-- {
-		total += m[j].weight * recip[l-j]
+		s0 += m[j].weight * recip[l-j]
+		q[j] = float64(l-j) * recip[j+1]
 	}
-	return total * fl / zero
+	// An unpassed element's value: −zeroᵢ · zeroᵢ⁻¹(l+1)·s0 · v.
+	cold := -s0 * fl * v
+	wl := m[l].weight
+	for i := 1; i <= l; i++ {
+		e := &m[i]
+		if e.one == 0 {
+			phi[e.feature] += cold
+			continue
+		}
+		// n runs through the weights of the path without element i, from
+		// the longest subsets down; their total is (l+1)·Σ nⱼ/(j+1).
+		z := e.zero
+		total, n := 0.0, wl
+		for j := l - 1; j >= 0; j-- {
+			total += n * recip[j+1]
+			n = m[j].weight - n*(z*q[j])
+		}
+		phi[e.feature] += total * fl * (1 - z) * v
+	}
+}
+
+// shap adds the tree's Shapley values for the row x (one value per
+// feature) to phi.
+func (st *shapTree) shap(x []float64, phi []float64, w *shapWork) {
+	if len(st.nodes) == 0 {
+		return
+	}
+	w.paths[0] = w.paths[0][:0]
+	st.recurse(0, x, phi, w, 0, 1, 1, -1)
+}
+
+// recurse visits node ref (a split index, or ^leaf) at path depth depth,
+// after the path of the parent has been copied into paths[depth].
+func (st *shapTree) recurse(ref int32, x, phi []float64, w *shapWork, depth int, zero, one float64, feature int32) {
+	m := extend(w.paths[depth], zero, one, feature)
+	if ref < 0 {
+		leafShap(m, st.leaf[^ref], phi, w.q)
+		return
+	}
+	nd := &st.nodes[ref]
+	f := nd.feature
+	v := x[f]
+	var left bool
+	switch {
+	case nd.categorical:
+		left = st.tree.goesLeft(ref, v)
+	case v != v:
+		left = nd.missingLeft
+	default:
+		left = v <= nd.threshold
+	}
+	hot, cold, zh, zc := nd.right, nd.left, nd.zeroR, nd.zeroL
+	if left {
+		hot, cold, zh, zc = cold, hot, zc, zh
+	}
+	iz, io := 1.0, 1.0
+	for k := 1; k < len(m); k++ {
+		if m[k].feature == f {
+			iz, io = m[k].zero, m[k].one
+			m = unwind(m, k)
+			break
+		}
+	}
+	// Each child extends its own copy of this node's path.
+	w.paths[depth+1] = append(w.paths[depth+1][:0], m...)
+	st.recurse(hot, x, phi, w, depth+1, iz*zh, io, f)
+	w.paths[depth+1] = append(w.paths[depth+1][:0], m...)
+	st.recurse(cold, x, phi, w, depth+1, iz*zc, 0, f)
 }
 
 // goesLeft reports whether value v takes node i's left branch.
@@ -153,48 +297,6 @@ func (t *Tree) expected() float64 {
 		return 0
 	}
 	return s / total
-}
-
-// shap adds the tree's Shapley values for the row x (one value per
-// feature) to phi.
-func (t *Tree) shap(x []float64, phi []float64, w *shapWork) {
-	if len(t.Feature) == 0 {
-		return
-	}
-	w.paths[0] = w.paths[0][:0]
-	t.shapRecurse(0, x, phi, w, 0, 1, 1, -1)
-}
-
-// shapRecurse visits node ref (a split index, or ^leaf) at path depth
-// depth, after the path of the parent has been copied into paths[depth].
-func (t *Tree) shapRecurse(ref int32, x, phi []float64, w *shapWork, depth int, zero, one float64, feature int32) {
-	m := extend(w.paths[depth], zero, one, feature)
-	if ref < 0 {
-		v := t.LeafValue[^ref]
-		for i := 1; i < len(m); i++ {
-			phi[m[i].feature] += unwoundSum(m, i) * (m[i].one - m[i].zero) * v
-		}
-		return
-	}
-	f := t.Feature[ref]
-	hot, cold := t.Right[ref], t.Left[ref]
-	if t.goesLeft(ref, x[f]) {
-		hot, cold = cold, hot
-	}
-	iz, io := 1.0, 1.0
-	for k := 1; k < len(m); k++ {
-		if m[k].feature == f {
-			iz, io = m[k].zero, m[k].one
-			m = unwind(m, k)
-			break
-		}
-	}
-	r := float64(t.Count[ref])
-	// Each child extends its own copy of this node's path.
-	w.paths[depth+1] = append(w.paths[depth+1][:0], m...)
-	t.shapRecurse(hot, x, phi, w, depth+1, iz*t.count(hot)/r, io, f)
-	w.paths[depth+1] = append(w.paths[depth+1][:0], m...)
-	t.shapRecurse(cold, x, phi, w, depth+1, iz*t.count(cold)/r, 0, f)
 }
 
 // depth returns the longest root-to-leaf path of the tree.
@@ -266,7 +368,7 @@ func (g *GBM) ClassContributions(m *Matrix, k int) ([]float64, float64, error) {
 	if g.shapErr != nil {
 		return nil, 0, g.shapErr
 	}
-	trees := g.classTrees(k)
+	compiled := g.shapTrees(k)
 	base, depth := g.shapBase[k], g.shapDepth[k]
 	if min(depth, d)+2 > maxPath {
 		return nil, 0, fmt.Errorf("ml: trees %d deep over %d features are too deep to explain (at most %d)", depth, d, maxPath-2)
@@ -284,8 +386,8 @@ func (g *GBM) ClassContributions(m *Matrix, k int) ([]float64, float64, error) {
 				x[j] = c[i]
 			}
 			phi := out[i*d : (i+1)*d]
-			for _, t := range trees {
-				t.shap(x, phi, w)
+			for i := range compiled {
+				compiled[i].shap(x, phi, w)
 			}
 		}
 	})

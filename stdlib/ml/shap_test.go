@@ -3,7 +3,10 @@ package ml
 import (
 	"math"
 	"math/bits"
+	"runtime"
 	"testing"
+	"time"
+	"weak"
 )
 
 // condExpect is the tree's expected output when only the features in the
@@ -191,4 +194,25 @@ func BenchmarkTreeSHAP(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows.Rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// The trees compiled for explaining stay only as long as their model.
+func TestShapCompiledTreesGoWithTheirModel(t *testing.T) {
+	g, m := smallGBM(t, 3, 8, 1)
+	if _, _, err := g.Contributions(sliceRows(m, 0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	key := weak.Make(g)
+	if _, ok := shapCompiled.Load(key); !ok {
+		t.Fatal("explaining did not keep the model's compiled trees")
+	}
+	g = nil
+	for i := 0; i < 100; i++ {
+		if _, ok := shapCompiled.Load(key); !ok {
+			return
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("the compiled trees outlived their model")
 }
