@@ -423,45 +423,41 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 			vscores[i] = init[i/vbm.rows]
 		}
 	}
-	// prob holds each class's softmax probabilities at the start of a
-	// round, from which that round's trees take their gradients.
-	var prob []float64
-	var hessFactor float64
-	if multi {
-		prob = make([]float64, n*K)
-		hessFactor = float64(K) / float64(K-1)
+	// gp holds the gradients of the tree being grown, or in a multiclass
+	// model those of each class in turn, all taken at the start of a round.
+	gp := make([]gradPair, n*K)
+	// A multiclass round's trees are independent of one another, so with
+	// more than one worker they grow side by side, each on a grower of
+	// its own taken from a pool; a tree's growth does not depend on the
+	// workers it is given, so the trees are the same either way.
+	concurrent := 1
+	if K > 1 && workers > 1 {
+		concurrent = min(K, workers)
 	}
-	gp := make([]gradPair, n)
-	g := newGrower(&p, bm, workers)
-	g.mono = mono
+	growers := make(chan *grower, concurrent)
+	for range concurrent {
+		g := newGrower(&p, bm, workers)
+		g.mono = mono
+		growers <- g
+	}
 	rng := rand.New(rand.NewPCG(p.Seed, 0x67626d))
+	bagged := p.RowSample < 1
 	inBag := make([]bool, n)
+	feats := make([][]int, K)
+	trees := make([]*Tree, K)
 	bestMetric, bestRound := math.Inf(1), 0
 	lowerBetter := p.Metric != "auc"
 
-	// Each step grows class k's tree of a round; single-output models
-	// have one class.
-	for step := 0; step < p.Trees*K; step++ {
-		round, k := step/K+1, step%K
+	// growTree grows class k's tree of a round on grower g from its
+	// gradients grad and adds its values to the class's scores.
+	growTree := func(g *grower, k int, grad []gradPair) *Tree {
 		score := scores[k*n : (k+1)*n]
-		var vscore []float64
-		if vscores != nil {
-			vscore = vscores[k*vbm.rows : (k+1)*vbm.rows]
-		}
-		if multi && k == 0 {
-			softmaxColumns(scores, prob, n, K, workers)
-		}
-		fillGradients(gp, p.Objective, score, y, sw, prob, k, hessFactor, workers)
 		// Rows in the bag for this tree; a round's trees share one bag.
-		bagged := p.RowSample < 1
 		nb := n
 		if bagged {
 			nb = 0
-			for i := 0; i < n; i++ {
-				if k == 0 {
-					inBag[i] = rng.Float64() < p.RowSample
-				}
-				if inBag[i] {
+			for i, in := range inBag {
+				if in {
 					g.idx[nb] = int32(i)
 					nb++
 				}
@@ -473,19 +469,10 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 				}
 			})
 		}
-		// Features for this tree.
-		g.feats = g.feats[:0]
-		if p.FeatureSample < 1 {
-			k := max(1, int(math.Round(float64(d)*p.FeatureSample)))
-			perm := rng.Perm(d)[:k]
-			slices.Sort(perm)
-			g.feats = append(g.feats, perm...)
-		} else {
-			for f := 0; f < d; f++ {
-				g.feats = append(g.feats, f)
-			}
-		}
-		tree, leaves := g.grow(gp, nb, !bagged, model.SplitGain, model.Splits)
+		g.feats = append(g.feats[:0], feats[k]...)
+		// Split importance is added afterwards, tree by tree, from the
+		// tree's own record, in the order the splits were made.
+		tree, leaves := g.grow(grad, nb, !bagged, make([]float64, d), make([]int, d))
 		// Rows in the bag take their leaf's value directly; others walk the tree.
 		parallelItems(len(leaves), workers, func(li int) {
 			v := tree.LeafValue[li]
@@ -502,16 +489,53 @@ func FitGBM(m *Matrix, y []float64, valid *Matrix, yValid []float64, p GBMParams
 				}
 			})
 		}
-		model.Trees = append(model.Trees, tree)
 		if vbm != nil {
+			vscore := vscores[k*vbm.rows : (k+1)*vbm.rows]
 			parallelBlocks(vbm.rows, workers, func(_, lo, hi int) {
 				for i := lo; i < hi; i++ {
 					vscore[i] += tree.binValue(vbm, i)
 				}
 			})
 		}
-		if k < K-1 {
-			continue
+		return tree
+	}
+
+	for round := 1; round <= p.Trees; round++ {
+		if multi {
+			softmaxGradients(gp, scores, y, sw, K, workers)
+		} else {
+			fillGradients(gp, p.Objective, scores, y, sw, workers)
+		}
+		if bagged {
+			for i := range inBag {
+				inBag[i] = rng.Float64() < p.RowSample
+			}
+		}
+		// Features for each tree, drawn in class order.
+		for k := range feats {
+			feats[k] = feats[k][:0]
+			if p.FeatureSample < 1 {
+				m := max(1, int(math.Round(float64(d)*p.FeatureSample)))
+				perm := rng.Perm(d)[:m]
+				slices.Sort(perm)
+				feats[k] = append(feats[k], perm...)
+			} else {
+				for f := 0; f < d; f++ {
+					feats[k] = append(feats[k], f)
+				}
+			}
+		}
+		parallelItems(K, concurrent, func(k int) {
+			g := <-growers
+			trees[k] = growTree(g, k, gp[k*n:(k+1)*n])
+			growers <- g
+		})
+		for _, tree := range trees {
+			for i, f := range tree.Feature {
+				model.SplitGain[f] += tree.Gain[i]
+				model.Splits[f]++
+			}
+			model.Trees = append(model.Trees, tree)
 		}
 
 		pr := Progress{Model: "gbm", Round: round, Rounds: p.Trees, Metric: p.Metric, Elapsed: time.Since(start)}

@@ -3,22 +3,15 @@ package ml
 import "math"
 
 // fillGradients sets gp to each row's gradient and hessian of the loss at
-// score (for the multiclass objective, of class k at the probabilities
-// prob), scaled by the row weights sw when not nil. Each objective has a
+// score, scaled by the row weights sw when not nil. Each objective has a
 // loop of its own, so the per-row work carries no test of the objective.
-func fillGradients(gp []gradPair, objective string, score, y, sw, prob []float64, k int, hessFactor float64, workers int) {
+// The multiclass objective takes softmaxGradients instead.
+func fillGradients(gp []gradPair, objective string, score, y, sw []float64, workers int) {
 	n := len(gp)
 	parallelBlocks(n, workers, func(_, lo, hi int) {
 		g := gp[lo:hi]
 		yy := y[lo:hi:hi]
 		switch objective {
-		case ObjectiveMulticlass:
-			pk := prob[k*n+lo : k*n+hi : k*n+hi]
-			cls := float64(k)
-			for i := range g {
-				p := pk[i]
-				g[i] = gradPair{p - oneIf(yy[i] == cls), max(hessFactor*p*(1-p), 1e-16)}
-			}
 		case ObjectiveBinary:
 			binaryGradients(g, score[lo:hi:hi], yy)
 		default:
@@ -32,6 +25,55 @@ func fillGradients(gp []gradPair, objective string, score, y, sw, prob []float64
 			for i := range g {
 				g[i].g *= w[i]
 				g[i].h *= w[i]
+			}
+		}
+	})
+}
+
+// softmaxGradients sets gp, which holds each of the k classes' n rows in
+// turn, to the softmax log loss's gradient pₖ − [y = k] and hessian
+// k/(k−1)·pₖ(1 − pₖ), at least 1e-16, of every class at scores (laid out
+// the same way), scaled by the row weights sw when not nil. One pass over
+// the rows serves a round's k trees, which may then grow side by side:
+// each row's softmax (one exp per class, the maximum and the sum shared)
+// is taken once, and the probabilities live only in a block per worker.
+func softmaxGradients(gp []gradPair, scores, y, sw []float64, k, workers int) {
+	n := len(y)
+	hessFactor := float64(k) / float64(k-1)
+	// Each worker holds its block's probabilities, class by class, so
+	// that the gradients are written in row order, one class at a time.
+	prob := make([][]float64, workers)
+	parallelBlocks(n, workers, func(w, lo, hi int) {
+		m := hi - lo
+		if prob[w] == nil {
+			prob[w] = make([]float64, k*chunkRows)
+		}
+		pb := prob[w]
+		z := make([]float64, k)
+		for i := range m {
+			for c := range z {
+				z[c] = scores[c*n+lo+i]
+			}
+			softmaxInPlace(z)
+			for c, p := range z {
+				pb[c*chunkRows+i] = p
+			}
+		}
+		yy := y[lo:hi:hi]
+		for c := range k {
+			g := gp[c*n+lo : c*n+hi : c*n+hi]
+			pc := pb[c*chunkRows : c*chunkRows+m : c*chunkRows+m]
+			cls := float64(c)
+			for i := range g {
+				p := pc[i]
+				g[i] = gradPair{p - oneIf(yy[i] == cls), max(hessFactor*p*(1-p), 1e-16)}
+			}
+			if sw != nil {
+				ww := sw[lo:hi:hi]
+				for i := range g {
+					g[i].g *= ww[i]
+					g[i].h *= ww[i]
+				}
 			}
 		}
 	})

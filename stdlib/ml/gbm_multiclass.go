@@ -96,23 +96,6 @@ func (g *GBM) initScores() []float64 {
 // outputs is the number of scores the model gives each row.
 func (g *GBM) outputs() int { return max(1, g.NumClass) }
 
-// softmaxColumns writes the softmax over classes of scores, which holds
-// each class's n scores in turn, into prob laid out the same way.
-func softmaxColumns(scores, prob []float64, n, k, workers int) {
-	parallelBlocks(n, workers, func(_, lo, hi int) {
-		z := make([]float64, k)
-		for i := lo; i < hi; i++ {
-			for c := range z {
-				z[c] = scores[c*n+i]
-			}
-			softmaxInPlace(z)
-			for c, p := range z {
-				prob[c*n+i] = p
-			}
-		}
-	})
-}
-
 // softmaxInPlace replaces the scores z by their softmax probabilities.
 func softmaxInPlace(z []float64) {
 	top := math.Inf(-1)
