@@ -68,30 +68,8 @@ def fmt(v):
     return "" if v is None else str(v)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repo", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--only", nargs="*", help="suite names to run")
-    args = ap.parse_args()
-
-    bench_dir = os.path.join(args.repo, "testdata", "bench")
-    sections, failed = [], []
-    started = time.monotonic()
-    for suite, mod in load_suites(bench_dir, args.only):
-        print(f"bench: running suite {suite}", flush=True)
-        t0, load0 = time.monotonic(), loadavg()
-        try:
-            rows = mod.run(args.repo)
-        except Exception:
-            traceback.print_exc()
-            failed.append(suite)
-            rows = None
-        for r in rows or []:
-            judge(r)
-        ran = f"This suite ran for {time.monotonic() - t0:.0f} s; load average {load0} when it started, {loadavg()} when it ended."
-        sections.append((suite, rows, getattr(mod, "__doc__", "") or "", ran))
-
+def write(args, sections, started, left):
+    """Write the suites measured so far to args.out; left names the suites that have not run yet."""
     today = datetime.date.today().isoformat()
     lines = [
         "# Benchmarks",
@@ -101,7 +79,10 @@ def main():
         "(for times) or better; each row's goal says which way it must go.",
         "",
     ]
-    if not args.only:
+    if left:
+        lines += ["The run was still going when this file was written; these suites had not run yet: "
+                  + ", ".join(left) + ".", ""]
+    elif not args.only:
         lines += [f"The whole run took {(time.monotonic() - started) / 60:.0f} minutes.", ""]
     else:
         lines += ["Only these suites ran: " + ", ".join(args.only) + ".", ""]
@@ -125,6 +106,34 @@ def main():
         lines.append("")
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repo", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--only", nargs="*", help="suite names to run")
+    args = ap.parse_args()
+
+    bench_dir = os.path.join(args.repo, "testdata", "bench")
+    suites = list(load_suites(bench_dir, args.only))
+    sections, failed = [], []
+    started = time.monotonic()
+    for i, (suite, mod) in enumerate(suites):
+        print(f"bench: running suite {suite}", flush=True)
+        t0, load0 = time.monotonic(), loadavg()
+        try:
+            rows = mod.run(args.repo)
+        except Exception:
+            traceback.print_exc()
+            failed.append(suite)
+            rows = None
+        for r in rows or []:
+            judge(r)
+        ran = f"This suite ran for {time.monotonic() - t0:.0f} s; load average {load0} when it started, {loadavg()} when it ended."
+        sections.append((suite, rows, getattr(mod, "__doc__", "") or "", ran))
+        # Written after every suite, so a run cut short keeps the suites it finished.
+        write(args, sections, started, [name for name, _ in suites[i + 1:]])
     print(f"bench: wrote {args.out}")
     if failed:
         print("bench: suites that failed: " + ", ".join(failed), file=sys.stderr)
