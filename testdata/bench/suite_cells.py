@@ -1,6 +1,6 @@
 """Go cells against the same code compiled into Go.
 
-Go benchmarks in engine/bench_test.go. The cell side runs each cell through exec.Engine.Execute, the whole
+Go benchmarks in engine/bench_test.go. The cell side runs each cell through engine.Engine.Execute, the whole
 path a kernel takes for a cell (split, type check, rewrite, compile, run), in a session whose earlier cells
 prepared the inputs. Each pair times the cell and the compiled code once each, in alternating order. The ratio is
 the median of the pairs' ratios of process CPU time, the steadier measure on a shared machine (a side waiting for
@@ -27,7 +27,7 @@ CASES = [
 
 
 def build(repo, tmp):
-    binary = os.path.join(tmp, "exec.test")
+    binary = os.path.join(tmp, "engine.test")
     subprocess.run(["go", "test", "-c", "-o", binary, "./engine"], cwd=repo, check=True)
     return binary
 
@@ -56,7 +56,7 @@ def run(repo_root):
         for case, bench, pairs, goal in CASES:
             res = subprocess.run(
                 [binary, "-test.run", "^$", "-test.bench", f"^{bench}$", "-test.benchtime", f"{pairs}x"],
-                cwd=os.path.join(repo_root, "kernel", "exec"), capture_output=True, text=True,
+                cwd=os.path.join(repo_root, "engine"), capture_output=True, text=True,
             )
             if res.returncode != 0:
                 raise RuntimeError(f"{bench} failed:\n{res.stdout}\n{res.stderr}")
