@@ -66,12 +66,15 @@ func (f *Frame) join(r *Frame, left bool, on []string) (*Frame, error) {
 		names = append(names, name)
 		rcols = append(rcols, j)
 	}
+	// Left rows are always matched rows; right rows are -1 only for the
+	// unmatched rows of a left join. Both are scanned once, not per column.
+	rneg := left && hasNeg(rrows)
 	cols := make([]arrow.Array, len(f.schema)+len(rcols))
 	parallel(len(cols), func(k int) {
 		if k < len(f.schema) {
-			cols[k] = take(f.mem, f.col(k), lrows)
+			cols[k] = takeRows(f.mem, f.col(k), lrows, false)
 		} else {
-			cols[k] = take(f.mem, r.col(rcols[k-len(f.schema)]), rrows)
+			cols[k] = takeRows(f.mem, r.col(rcols[k-len(f.schema)]), rrows, rneg)
 		}
 	})
 	return f.derive(names, cols)

@@ -10,7 +10,7 @@ import (
 )
 
 // A join is a hash join built on the right frame and probed with the left
-// one. Right rows are chained by key (head[code] is the first row with that
+// one. Right rows are chained by key (head[code] leads to the first row with that
 // key, next links the rest in row order), so the output lists each left row's
 // matches in right-row order, left rows in order. Probing reads the table
 // only, so row ranges of the left frame are probed in parallel and their
@@ -154,20 +154,16 @@ func (h hashFilter) has(k uint64) bool {
 	return h.bits[b/64]&(1<<(b%64)) != 0
 }
 
-// chainRows links the rows of each code: head[c] is the first row with
-// code c and next[row] the following one, -1 ending a chain.
+// chainRows links the rows of each code: head[c] is one more than the
+// first row with code c and next[row] one more than the following one, 0
+// ending a chain (so that fresh, zeroed slices start every chain empty).
 func chainRows(nk, n int, code func(i int) int32) (head, next []int32) {
 	head = make([]int32, nk)
-	for i := range head {
-		head[i] = -1
-	}
 	next = make([]int32, n)
 	for i := n - 1; i >= 0; i-- {
 		if c := code(i); c >= 0 {
 			next[i] = head[c]
-			head[c] = int32(i)
-		} else {
-			next[i] = -1
+			head[c] = int32(i) + 1
 		}
 	}
 	return head, next
@@ -186,20 +182,20 @@ func probe(n int, left bool, head, next []int32, codes func(lo int, dst []int32)
 		cs := make([]int32, hi-lo)
 		codes(lo, cs)
 		for k, c := range cs {
-			j := int32(-1)
+			j := int32(0)
 			if c >= 0 {
 				j = head[c]
 			}
-			if j < 0 {
+			if j == 0 {
 				if left {
 					lrows = append(lrows, int32(lo+k))
 					rrows = append(rrows, -1)
 				}
 				continue
 			}
-			for ; j >= 0; j = next[j] {
+			for ; j > 0; j = next[j-1] {
 				lrows = append(lrows, int32(lo+k))
-				rrows = append(rrows, j)
+				rrows = append(rrows, j-1)
 			}
 		}
 		lparts[p], rparts[p] = lrows, rrows
