@@ -10,12 +10,15 @@ explains nothing); MLflow serves a scikit-learn pipeline (one-hot encoding
 and scaling) ending in a LightGBM classifier or a logistic regression, trained on the same Telco data, saved
 with `mlflow.sklearn.save_model` (pyfunc predicting probabilities). Both sides use their defaults: one galley
 worker process per trained version, micro-batching of requests that queue while it is busy; MLflow's default
-worker count. Each measurement follows a 2 s warm-up at the same rate. A peer that fell behind goes on working through requests
-its clients gave up on; so that this work does not load the machine during the next measurement, a peer still busy
-15 s after its measurement is restarted. Percentiles are of the requests answered
-within the load generator's 10 s timeout; the rest count as errors (and an achieved rate below the target means
-the server fell behind, so its queue grew for the whole run). The goal: galley's p99 at most 0.2x MLflow's, and
-under 5 ms at 500 requests/s.
+worker count. Each measurement sends at least 1,000 requests (10 s, or 50 s at 20 requests/s, so that a p99 is
+not the second-worst of 200) after a 2 s warm-up at the same rate. A peer that fell behind goes on working
+through requests its clients gave up on; so that this work does not load the machine during the next
+measurement, a peer still busy 15 s after its measurement is restarted. "p50" and "p99" are of the requests
+answered within the load generator's 10 s timeout; the rest count as errors (and an achieved rate below the
+target means the server fell behind, so its queue grew for the whole run). The goal is judged on the p99 over
+every request sent, a failed one counting as never answered, so a side that failed more than 1% of its requests
+has no answer at the 99th percentile and loses to any side that has one: galley's p99 at most 0.2x MLflow's,
+and under 5 ms at 500 requests/s.
 """
 
 import json
@@ -31,6 +34,8 @@ import urllib.request
 
 RATES = (20, 100, 500)
 SECONDS = 10
+# A p99 needs enough requests to mean something: at least this many per measurement, so 20 requests/s runs 50 s.
+MIN_REQUESTS = 1000
 WARMUP = 2
 
 
@@ -101,7 +106,8 @@ def wait_idle(pgid, limit):
 
 
 def load(loadgen, url, body, rate):
-    out = subprocess.run([loadgen, "-url", url, "-body", body, "-rate", str(rate), "-duration", f"{SECONDS}s",
+    seconds = max(SECONDS, MIN_REQUESTS / rate)
+    out = subprocess.run([loadgen, "-url", url, "-body", body, "-rate", str(rate), "-duration", f"{seconds:g}s",
                           "-warmup", f"{WARMUP}s"], check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -219,14 +225,20 @@ def run(repo_root):
                 # Latencies are of the requests answered; a side with errors
                 # (timeouts, once its queue grows past 10 s) is slower than
                 # its percentiles say.
-                ratio = g["p99_ms"] / m["p99_ms"] if m["p99_ms"] else None
-                met = g["errors"] == 0 and ratio is not None and ratio <= 0.2 and (rate != 500 or g["p99_ms"] < 5)
+                # The goal compares the p99 over every request sent: a request
+                # that failed was never answered, so a side that failed more
+                # than 1% of them has no p99 (None), worse than any answer.
+                g_all, m_all = g["p99_all_ms"], m["p99_all_ms"]
+                ratio = g_all / m_all if g_all is not None and m_all else None
+                beaten = g_all is not None and (m_all is None or ratio <= 0.2)
+                met = g["errors"] == 0 and beaten and (rate != 500 or g_all < 5)
                 out.append({
                     "suite": "predict",
                     "case": f"one-row predict, {'GBM' if kind == 'gbm' else 'logistic'} at {rate} req/s",
                     "galley p50": f"{g['p50_ms']:.2f} ms", "galley p99": f"{g['p99_ms']:.2f} ms",
                     "peer": f"mlflow models serve ({'LightGBM' if peer == 'lightgbm' else 'scikit-learn logistic'})",
                     "peer p50": f"{m['p50_ms']:.2f} ms", "peer p99": f"{m['p99_ms']:.2f} ms",
+                    "peer p99, all requests": "no answer to over 1%" if m_all is None else f"{m_all:.2f} ms",
                     "p99 ratio": ratio,
                     "goal": "p99 <= 0.2x" + (" and < 5 ms" if rate == 500 else ""),
                     "met": "yes" if met else "no",
