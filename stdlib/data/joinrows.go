@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"math/bits"
+	"sort"
 	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -18,6 +19,9 @@ import (
 
 // joinChunkRows is the left-side row range one probe task covers.
 const joinChunkRows = 1 << 16
+
+// joinBlockRows is how many left rows a probe task codes at a time.
+const joinBlockRows = 1 << 10
 
 // matchRows returns the row pairs of the join of f and r on columns li and
 // ri; rrows holds -1 for a left row without a match (left joins only).
@@ -70,6 +74,8 @@ func tsInts(ts []arrow.Timestamp) []int64 {
 }
 
 // intJoin joins on one integer key without coding the left side. When
+// both keys are ascending and have no nulls (ids, dates, a table sorted
+// by its key), they are merged, with no table at all. Otherwise, when
 // the right keys span a range not much wider than the two frames are long,
 // a key indexes the chain heads directly, and left keys in order (ids,
 // dates) read the heads in order too. Otherwise the right keys go into an
@@ -77,6 +83,9 @@ func tsInts(ts []arrow.Timestamp) []int64 {
 // keys without a match while the bitmap still fits in cache.
 func intJoin(la arrow.Array, lv []int64, ra arrow.Array, rv []int64, left bool) ([]int32, []int32) {
 	rnull, lnull := ra.NullN() > 0, la.NullN() > 0
+	if !rnull && !lnull && ascending(rv) && ascending(lv) {
+		return mergeJoin(lv, rv, left)
+	}
 	lo, hi, found := int64(0), int64(-1), false
 	for i, x := range rv {
 		if rnull && ra.IsNull(i) {
@@ -129,6 +138,46 @@ func intJoin(la arrow.Array, lv []int64, ra arrow.Array, rv []int64, left bool) 
 	})
 }
 
+// ascending reports whether v never decreases; it stops at the first
+// place it does, so an unsorted key costs little to check.
+func ascending(v []int64) bool {
+	for i := 1; i < len(v); i++ {
+		if v[i] < v[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeJoin joins two ascending keys without a table: ranges of the left
+// rows are merged with the right keys in parallel, each range starting at
+// the first right key not below its own first key. Equal right keys are
+// adjacent and in row order, so the pairs come out in the order probe
+// gives them.
+func mergeJoin(lv, rv []int64, left bool) ([]int32, []int32) {
+	return probeRanges(len(lv), func(lo, hi int) (lrows, rrows []int32) {
+		j := sort.Search(len(rv), func(j int) bool { return rv[j] >= lv[lo] })
+		for i := lo; i < hi; i++ {
+			x := lv[i]
+			for j < len(rv) && rv[j] < x {
+				j++
+			}
+			if j == len(rv) || rv[j] != x {
+				if left {
+					lrows = append(lrows, int32(i))
+					rrows = append(rrows, -1)
+				}
+				continue
+			}
+			for k := j; k < len(rv) && rv[k] == x; k++ {
+				lrows = append(lrows, int32(i))
+				rrows = append(rrows, int32(k))
+			}
+		}
+		return lrows, rrows
+	})
+}
+
 // hashFilter is a one-hash Bloom filter of 16 bits per key: about one key
 // in sixteen without a match gets through to the table.
 type hashFilter struct {
@@ -173,32 +222,44 @@ func chainRows(nk, n int, code func(i int) int32) (head, next []int32) {
 // the right-side codes (-1 for none) of the rows from lo on. The pairs of
 // all ranges are joined in row order.
 func probe(n int, left bool, head, next []int32, codes func(lo int, dst []int32)) ([]int32, []int32) {
+	return probeRanges(n, func(lo, hi int) (lrows, rrows []int32) {
+		// Codes are taken a block at a time into one small buffer that
+		// stays in cache, rather than into a buffer the size of the range.
+		var block [joinBlockRows]int32
+		for at := lo; at < hi; at += joinBlockRows {
+			cs := block[:min(joinBlockRows, hi-at)]
+			codes(at, cs)
+			for k, c := range cs {
+				j := int32(0)
+				if c >= 0 {
+					j = head[c]
+				}
+				if j == 0 {
+					if left {
+						lrows = append(lrows, int32(at+k))
+						rrows = append(rrows, -1)
+					}
+					continue
+				}
+				for ; j > 0; j = next[j-1] {
+					lrows = append(lrows, int32(at+k))
+					rrows = append(rrows, j-1)
+				}
+			}
+		}
+		return lrows, rrows
+	})
+}
+
+// probeRanges joins the left rows range by range in parallel, match giving
+// the pairs of the rows from lo to hi, and joins the ranges' pairs in row
+// order.
+func probeRanges(n int, match func(lo, hi int) (lrows, rrows []int32)) ([]int32, []int32) {
 	parts := (n + joinChunkRows - 1) / joinChunkRows
 	lparts := make([][]int32, parts)
 	rparts := make([][]int32, parts)
 	parallel(parts, func(p int) {
-		lo, hi := p*joinChunkRows, min(n, (p+1)*joinChunkRows)
-		var lrows, rrows []int32
-		cs := make([]int32, hi-lo)
-		codes(lo, cs)
-		for k, c := range cs {
-			j := int32(0)
-			if c >= 0 {
-				j = head[c]
-			}
-			if j == 0 {
-				if left {
-					lrows = append(lrows, int32(lo+k))
-					rrows = append(rrows, -1)
-				}
-				continue
-			}
-			for ; j > 0; j = next[j-1] {
-				lrows = append(lrows, int32(lo+k))
-				rrows = append(rrows, j-1)
-			}
-		}
-		lparts[p], rparts[p] = lrows, rrows
+		lparts[p], rparts[p] = match(p*joinChunkRows, min(n, (p+1)*joinChunkRows))
 	})
 	total := 0
 	for _, p := range lparts {
