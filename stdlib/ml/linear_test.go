@@ -3,6 +3,7 @@ package ml
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -169,5 +170,22 @@ func TestLinearRegression(t *testing.T) {
 	// Sxx = 10, Sxy = 6 → w = 6/12 = 0.5, b = 4 − 0.5·3 = 2.5.
 	if math.Abs(r.Weights[0]-0.5) > 1e-12 || math.Abs(r.Intercept-2.5) > 1e-12 {
 		t.Errorf("ridge w=%v b=%v, want 0.5 and 2.5", r.Weights[0], r.Intercept)
+	}
+}
+
+func TestFitRefusesNonFiniteFeatures(t *testing.T) {
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		for _, at := range []int{0, 5, 6} { // in the unrolled part and in the tail
+			m := &Matrix{Rows: 7, Names: []string{"a", "b"}, Cols: [][]float64{{1, 2, 3, 4, 5, 6, 7}, {0, 1, 0, 1, 0, 1, 0}}}
+			m.Cols[1][at] = bad
+			_, err := FitLogistic(m, []float64{0, 1, 0, 1, 0, 1, 1}, LogisticParams{C: 1})
+			if err == nil || !strings.Contains(err.Error(), `feature "b" has missing or infinite values`) {
+				t.Errorf("%v at row %d: err = %v, want the feature named", bad, at, err)
+			}
+		}
+	}
+	m := &Matrix{Rows: 3, Names: []string{"a"}, Cols: [][]float64{{1e308, -1e308, 0}}}
+	if err := checkFinite(m); err != nil {
+		t.Errorf("finite extremes refused: %v", err)
 	}
 }
