@@ -218,14 +218,11 @@ func TestParityCategorical(t *testing.T) {
 	for _, tk := range categoricalTasks(t) {
 		specs = append(specs, writeCatTask(t, dir, tk))
 		var g *GBM
-		secs := math.Inf(1)
-		for range max(1, cfg.Repeat) {
-			t0 := time.Now()
+		secs := bestTime(cfg.Repeat, func() {
 			if g, err = FitGBM(tk.train, tk.yTrain, nil, nil, parityParams(), nil); err != nil {
 				t.Fatal(err)
 			}
-			secs = math.Min(secs, time.Since(t0).Seconds())
-		}
+		})
 		ord, err := FitGBM(tk.ordTrain, tk.yTrain, nil, nil, parityParams(), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -234,13 +231,7 @@ func TestParityCategorical(t *testing.T) {
 		// Repeat runs, as TestParity measures it.
 		scoring := func(g *GBM, m *Matrix) float64 {
 			out := make([]float64, m.Rows)
-			best := math.Inf(1)
-			for range max(1, cfg.Repeat) {
-				t0 := time.Now()
-				g.Predict(m, out)
-				best = math.Min(best, time.Since(t0).Seconds())
-			}
-			return float64(m.Rows) / best
+			return float64(m.Rows) / bestTime(cfg.Repeat, func() { g.Predict(m, out) })
 		}
 		res := map[string]float64{
 			"gbm_cat_fit_s":              secs,

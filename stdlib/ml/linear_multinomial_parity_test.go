@@ -189,14 +189,11 @@ func TestParityMultinomial(t *testing.T) {
 	results := map[string]map[string]float64{}
 	for _, tk := range tasks {
 		var lm *LinearModel
-		best := math.Inf(1)
-		for range max(1, cfg.Repeat) {
-			t0 := time.Now()
+		best := bestTime(cfg.Repeat, func() {
 			if lm, err = FitLogistic(tk.train, tk.ytrain, LogisticParams{C: 1, Multinomial: true, MaxIter: 1000}); err != nil {
 				t.Fatal(err)
 			}
-			best = math.Min(best, time.Since(t0).Seconds())
-		}
+		})
 		res := map[string]float64{
 			"fit_s":         best,
 			"iterations":    float64(lm.Iterations),

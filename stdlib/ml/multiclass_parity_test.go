@@ -153,15 +153,12 @@ func parityMulticlass(t *testing.T, dir string, c parityMultiConfig, trees, repe
 	y := readFloats(t, filepath.Join(dir, "multi_y.f64"), c.Rows)
 	tr, te := sliceRows(X, 0, c.Train), sliceRows(X, c.Train, c.Rows)
 	var g *GBM
-	best := math.Inf(1)
-	for r := 0; r < max(1, repeat); r++ {
-		t0 := time.Now()
+	best := bestTime(repeat, func() {
 		var err error
 		if g, err = FitGBM(tr, y[:c.Train], nil, nil, GBMParams{Objective: ObjectiveMulticlass, NumClass: c.Classes, Trees: trees, Seed: 1}, nil); err != nil {
 			t.Fatal(err)
 		}
-		best = math.Min(best, time.Since(t0).Seconds())
-	}
+	})
 	met := MulticlassMetrics(y[c.Train:], g.Predict(te, nil), c.Classes)
 	res := map[string]float64{"gbm_fit_s": best, "multi_logloss": met.Value("multi_logloss"), "accuracy": met.Value("accuracy")}
 	t.Logf("multiclass: %v", res)

@@ -1,15 +1,13 @@
 package ml
 
 import (
-	"math"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // parityShap is TestParity's TreeSHAP case alone (Only "shap"): it trains
 // the GBM of the synthetic task once and times Contributions on its first
-// shapRows training rows, the best of repeat runs.
+// shapRows training rows, timed by bestTime.
 func parityShap(t *testing.T, dir string, rows, train, features, trees, shapRows, repeat int) map[string]float64 {
 	X := readMatrix(t, filepath.Join(dir, "synth_X.f64"), rows, features)
 	y := readFloats(t, filepath.Join(dir, "synth_y.f64"), rows)
@@ -19,14 +17,11 @@ func parityShap(t *testing.T, dir string, rows, train, features, trees, shapRows
 		t.Fatal(err)
 	}
 	sub := sliceRows(tr, 0, min(shapRows, train))
-	best := math.Inf(1)
-	for r := 0; r < max(1, repeat); r++ {
-		t0 := time.Now()
+	best := bestTime(repeat, func() {
 		if _, _, err := g.Contributions(sub); err != nil {
 			t.Fatal(err)
 		}
-		best = math.Min(best, time.Since(t0).Seconds())
-	}
+	})
 	res := map[string]float64{"gbm_shap_rows_per_s": float64(sub.Rows) / best}
 	t.Logf("shap: %v", res)
 	return res
