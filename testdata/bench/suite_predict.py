@@ -13,7 +13,8 @@ worker process per trained version, micro-batching of requests that queue while 
 worker count. Each measurement sends at least 1,000 requests (10 s, or 50 s at 20 requests/s, so that a p99 is
 not the second-worst of 200) after a 2 s warm-up at the same rate. A peer that fell behind goes on working
 through requests its clients gave up on; so that this work does not load the machine during the next
-measurement, a peer still busy 15 s after its measurement is restarted. "p50" and "p99" are of the requests
+measurement, a peer still busy 15 s after its measurement is restarted, and a peer that starts is left to
+settle (under 5% of a core) before anything is measured. "p50" and "p99" are of the requests
 answered within the load generator's 10 s timeout; the rest count as errors (and an achieved rate below the
 target means the server fell behind, so its queue grew for the whole run). The goal is judged on the p99 over
 every request sent, a failed one counting as never answered, so a side that failed more than 1% of its requests
@@ -204,6 +205,10 @@ def run(repo_root):
                     sys.stderr.write(f.read()[-4000:])
                 raise
             peer_urls[name], peer_procs[name] = f"http://127.0.0.1:{p}/invocations", proc
+            # Answering /ping is not the end of starting: its other worker
+            # processes may still be loading, which would load the machine
+            # during the next measurement (galley's, which comes first).
+            wait_idle(proc.pid, limit=60)
 
         def settle_peer(name):
             """A server that fell behind keeps working through requests its clients gave up on, which would load
