@@ -154,8 +154,14 @@ func open[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], migrate 
 	rc := &river.Config{
 		// River says what goes wrong; its routine news stays out of the
 		// server's log.
-		Logger:            slog.New(atLeast{cfg.Log.Handler(), slog.LevelWarn}),
-		FetchPollInterval: cfg.Poll,
+		Logger: slog.New(atLeast{cfg.Log.Handler(), slog.LevelWarn}),
+		// New jobs wake fetchers through River's notifications (LISTEN
+		// on PostgreSQL, an outbox River polls every 50 ms on SQLite), so
+		// the fetch poll is only a fallback, and a slow one: each poll of
+		// each queue is a query (about a millisecond of CPU on SQLite),
+		// which an idle server and a request it serves would otherwise
+		// pay for ten times a second.
+		FetchPollInterval: max(cfg.Poll, time.Second),
 		FetchCooldown:     min(cfg.Poll, 10*time.Millisecond),
 		// A run's time limit is galley's (--run-timeout), enforced on the
 		// worker process; River's, longer, only lets its rescuer clear

@@ -4,8 +4,9 @@ Go benchmark `BenchmarkQueueLatency` in server/queue/queue_test.go. One process 
 the store (as `galley serve` does for `galley train`), dispatches it at once and waits until the River job has
 been fetched and the run claimed, before it queues the next; the executor records the instant of the claim and
 finishes the run without starting a worker process, so the numbers are the queue's alone. On SQLite, River
-emulates notifications with an outbox table it polls every 50 ms, and fetches poll every 100 ms (10 ms cool-down
-between fetches); PostgreSQL wakes fetchers with LISTEN/NOTIFY and polls every 250 ms as a fallback. PostgreSQL runs on this machine (the tests' server from Debian's packages), so
+emulates notifications with an outbox table it polls every 50 ms, and a notification wakes the fetchers (10 ms
+cool-down between fetches); PostgreSQL wakes them with LISTEN/NOTIFY. On both, fetchers also poll every second as
+a fallback. PostgreSQL runs on this machine (the tests' server from Debian's packages), so
 network latency to a database elsewhere comes on top. No peer: the rows report galley's own numbers.
 """
 
