@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -137,12 +135,7 @@ func TestPartitionedScoringPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		h := sha256.New()
-		n, err := io.Copy(h, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprintf("%x (%d bytes)", h.Sum(nil), n)
+		return readerSum(t, r)
 	}
 	if a, b := sum(whole.ID), sum(id); a != b {
 		t.Errorf("partitioned output %s differs from the unpartitioned %s", b, a)

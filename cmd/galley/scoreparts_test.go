@@ -340,8 +340,15 @@ func fileSum(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	return readerSum(t, f)
+}
+
+// readerSum is the sha256 and length of what r holds, as fileSum gives
+// them for a file.
+func readerSum(t testing.TB, r io.Reader) string {
+	t.Helper()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, r)
 	if err != nil {
 		t.Fatal(err)
 	}
