@@ -125,20 +125,28 @@ type logisticObjective struct {
 	loss  []float64
 }
 
-func newLogisticObjective(m *Matrix, y, sw []float64, p LogisticParams, workers int) *logisticObjective {
-	o := &logisticObjective{X: m.Cols, y: y, sw: sw, workers: workers}
+// lossScale returns the factors of a logistic objective: 1/S for the
+// summed loss, S the total row weight, and the L2 penalty 1/(C·S) (C 1
+// when unset; none with NoPenalty), so that C means what it means in
+// scikit-learn.
+func lossScale(y, sw []float64, p LogisticParams) (invS, lambda float64) {
 	S := float64(len(y))
 	if sw != nil {
 		S = floats.Sum(sw)
 	}
-	o.invS = 1 / S
 	if !p.NoPenalty {
 		c := p.C
 		if c == 0 {
 			c = 1
 		}
-		o.lambda = 1 / (c * S)
+		lambda = 1 / (c * S)
 	}
+	return 1 / S, lambda
+}
+
+func newLogisticObjective(m *Matrix, y, sw []float64, p LogisticParams, workers int) *logisticObjective {
+	o := &logisticObjective{X: m.Cols, y: y, sw: sw, workers: workers}
+	o.invS, o.lambda = lossScale(y, sw, p)
 	d := len(m.Cols)
 	for w := 0; w < workers; w++ {
 		o.z = append(o.z, make([]float64, chunkRows))

@@ -37,18 +37,7 @@ type multinomialObjective struct {
 
 func newMultinomialObjective(m *Matrix, y, sw []float64, k int, p LogisticParams, workers int) *multinomialObjective {
 	o := &multinomialObjective{X: m.Cols, y: y, sw: sw, k: k, workers: workers}
-	S := float64(len(y))
-	if sw != nil {
-		S = floats.Sum(sw)
-	}
-	o.invS = 1 / S
-	if !p.NoPenalty {
-		c := p.C
-		if c == 0 {
-			c = 1
-		}
-		o.lambda = 1 / (c * S)
-	}
+	o.invS, o.lambda = lossScale(y, sw, p)
 	d := len(m.Cols)
 	for w := 0; w < workers; w++ {
 		zs := make([][]float64, k)
