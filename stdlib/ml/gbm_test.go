@@ -226,3 +226,20 @@ func TestGBMMonotoneConstraints(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryGradientIsTheSigmoidsLogLoss checks binaryGradient against the
+// log loss's gradient and hessian computed with math.Exp.
+func TestBinaryGradientIsTheSigmoidsLogLoss(t *testing.T) {
+	for _, z := range []float64{0, 1e-9, -1e-9, 0.3, -0.3, 2, -2, 15, -15, 36, -36, 700, -700, 800, -800, math.Inf(1), math.Inf(-1)} {
+		for _, y := range []float64{0, 1} {
+			pr := 1 / (1 + math.Exp(-z))
+			got := binaryGradient(z, y)
+			if math.Abs(got.g-(pr-y)) > 4e-16 || math.Abs(got.h-max(pr*(1-pr), 1e-16)) > 4e-16*max(pr*(1-pr), 1e-16) {
+				t.Errorf("z = %v, y = %v: (%v, %v), want (%v, %v)", z, y, got.g, got.h, pr-y, max(pr*(1-pr), 1e-16))
+			}
+		}
+	}
+	if g := binaryGradient(math.NaN(), 1); !math.IsNaN(g.g) || !math.IsNaN(g.h) {
+		t.Errorf("a NaN score gives (%v, %v), want NaNs", g.g, g.h)
+	}
+}

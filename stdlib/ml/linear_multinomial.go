@@ -132,44 +132,6 @@ func (o *multinomialObjective) eval(x, grad []float64) float64 {
 	return loss
 }
 
-// expNonPositive returns eˣ for x ≤ 0 within a few units in the last
-// place, several times faster than math.Exp, which dominated the
-// objective's cost: x = k·ln 2 + r with |r| ≤ ½ln 2, and eʳ by its Taylor
-// polynomial to r¹³ (remainder below 1e-17 relative). Results below
-// e⁻⁷⁰⁸, which no softmax sum can notice next to its largest term of 1,
-// are 0.
-func expNonPositive(x float64) float64 {
-	const (
-		log2e = 1.44269504088896338700e+00
-		ln2Hi = 6.93147180369123816490e-01
-		ln2Lo = 1.90821492927058770002e-10
-	)
-	if !(x > -708) { // also NaN
-		if x != x {
-			return x
-		}
-		return 0
-	}
-	// Truncating a negative number rounds it up: k is x·log₂e rounded.
-	k := float64(int64(x*log2e - 0.5))
-	r := (x - k*ln2Hi) - k*ln2Lo
-	p := 1.0 / 6227020800
-	p = p*r + 1.0/479001600
-	p = p*r + 1.0/39916800
-	p = p*r + 1.0/3628800
-	p = p*r + 1.0/362880
-	p = p*r + 1.0/40320
-	p = p*r + 1.0/5040
-	p = p*r + 1.0/720
-	p = p*r + 1.0/120
-	p = p*r + 1.0/24
-	p = p*r + 1.0/6
-	p = p*r + 1.0/2
-	p = p*r + 1
-	p = p*r + 1
-	return p * math.Float64frombits(uint64(int64(k)+1023)<<52)
-}
-
 // multinomialLabels checks that y holds class indices 0..K−1 and returns
 // K, the number of classes (the largest index plus one).
 func multinomialLabels(y []float64) (int, error) {
