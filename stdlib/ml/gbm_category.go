@@ -15,8 +15,9 @@ import (
 // findCategorySplit improves l.best with the best split of categorical
 // feature f. parent is the leaf's score before splitting; bounded says
 // that leaf values are bounded (monotone constraints elsewhere), which
-// changes how a side is scored.
-func (g *grower) findCategorySplit(l *leaf, f int, parent float64, bounded bool) {
+// changes how a side is scored. scratch is space for ordering the
+// categories, one per goroutine.
+func (g *grower) findCategorySplit(l *leaf, f int, parent float64, bounded bool, scratch *[]int) {
 	p := g.p
 	b := g.bm.binners[f]
 	miss := b.missing()
@@ -32,7 +33,7 @@ func (g *grower) findCategorySplit(l *leaf, f int, parent float64, bounded bool)
 	}
 	// The candidates are the categories with rows here and missing
 	// values; the bin of rare and unseen categories always goes right.
-	cands := g.catOrder[:0]
+	cands := (*scratch)[:0]
 	for bin := 0; bin < b.other(); bin++ {
 		if h[bin].h > 0 {
 			cands = append(cands, bin)
@@ -41,7 +42,7 @@ func (g *grower) findCategorySplit(l *leaf, f int, parent float64, bounded bool)
 	if h[miss].h > 0 {
 		cands = append(cands, miss)
 	}
-	defer func() { g.catOrder = cands[:0] }()
+	defer func() { *scratch = cands[:0] }()
 	// take records the split sending bins left when it beats l.best.
 	take := func(gain, gl, hl, catL2 float64, bins []int) {
 		if gain <= l.best.gain {

@@ -50,8 +50,9 @@ type grower struct {
 	// mono holds each feature's monotone constraint (1, -1 or 0); nil
 	// when there are none.
 	mono []int8
-	// catOrder is scratch space for ordering a feature's categories.
-	catOrder []int
+	// catOrder is scratch space for ordering a feature's categories, one
+	// for each of the two leaves of a split, searched side by side.
+	catOrder [2][]int
 }
 
 func newGrower(p *GBMParams, bm *binMatrix, workers int) *grower {
@@ -150,10 +151,28 @@ func (g *grower) buildHist(h hist, start, end int, gp []gradPair, identity bool)
 	}
 }
 
+// findSplits finds the best splits of the two new leaves of a split, side
+// by side when there is a second worker: each search reads only its own
+// leaf's histogram and writes only its own leaf.
+func (g *grower) findSplits(left, right *leaf) {
+	if g.workers < 2 {
+		g.findSplit(left, &g.catOrder[0])
+		g.findSplit(right, &g.catOrder[0])
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.findSplit(right, &g.catOrder[1])
+	}()
+	g.findSplit(left, &g.catOrder[0])
+	<-done
+}
+
 func leafScore(gs, hs, l2 float64) float64 { return gs * gs / (hs + l2) }
 
 // findSplit sets l.best to the best split of l over the sampled features.
-func (g *grower) findSplit(l *leaf) {
+func (g *grower) findSplit(l *leaf, scratch *[]int) {
 	l.best = split{gain: math.Inf(-1)}
 	p := g.p
 	if p.MaxDepth > 0 && l.depth >= p.MaxDepth {
@@ -163,7 +182,7 @@ func (g *grower) findSplit(l *leaf) {
 		return
 	}
 	if g.mono != nil {
-		g.findSplitMonotone(l)
+		g.findSplitMonotone(l, scratch)
 		return
 	}
 	parent := leafScore(l.g, l.h, p.L2)
@@ -171,7 +190,7 @@ func (g *grower) findSplit(l *leaf) {
 	cntPerHess := float64(l.n) / l.h
 	for _, f := range g.feats {
 		if g.bm.binners[f].cats != nil {
-			g.findCategorySplit(l, f, parent, false)
+			g.findCategorySplit(l, f, parent, false, scratch)
 			continue
 		}
 		nb := g.bm.binners[f].bins()
@@ -214,14 +233,14 @@ func outputScore(gs, hs, l2, o float64) float64 { return -(2*gs*o + (hs+l2)*o*o)
 // findSplitMonotone is findSplit under monotone constraints: the children's
 // values are bounded by the leaf's, and a split on a constrained feature
 // whose children's values would break its order is not taken.
-func (g *grower) findSplitMonotone(l *leaf) {
+func (g *grower) findSplitMonotone(l *leaf, scratch *[]int) {
 	p := g.p
 	parent := outputScore(l.g, l.h, p.L2, leafOutput(l.g, l.h, p.L2, l.lo, l.hi))
 	minN := int64(p.MinDataInLeaf)
 	cntPerHess := float64(l.n) / l.h
 	for _, f := range g.feats {
 		if g.bm.binners[f].cats != nil {
-			g.findCategorySplit(l, f, parent, true)
+			g.findCategorySplit(l, f, parent, true, scratch)
 			continue
 		}
 		c := g.mono[f]
@@ -370,7 +389,7 @@ func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, sp
 		root.h += b.h
 	}
 	root.n = int64(n)
-	g.findSplit(root)
+	g.findSplit(root, &g.catOrder[0])
 	leaves := []*leaf{root}
 	t := &Tree{}
 	for len(leaves) < p.MaxLeaves {
@@ -418,8 +437,7 @@ func (g *grower) grow(gp []gradPair, n int, identity bool, gainImp []float64, sp
 		large.hist = l.hist
 		subHist(large.hist, small.hist, g.used)
 		l.hist = nil
-		g.findSplit(left)
-		g.findSplit(right)
+		g.findSplits(left, right)
 		leaves[bi] = left
 		leaves = append(leaves, right)
 	}
