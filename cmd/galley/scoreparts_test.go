@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -356,24 +357,32 @@ func readerSum(t testing.TB, r io.Reader) string {
 }
 
 // BenchmarkScoringThroughput measures scoring throughput of one large
-// input (GALLEY_BENCH_SCORE_ROWS rows, default 2,000,000) on SQLite:
-// unpartitioned, then partitioned with one worker process and with two,
-// each GALLEY_BENCH_SCORE_ROUNDS times (default 3; medians reported). Each
-// run's scoring time runs from its start to the log line
-// saying its attempt succeeded (before the output is saved as a dataset,
-// which is the same for all three); the run's whole duration is reported
-// too. GALLEY_BENCH_SCORE_LOGS names a directory to write each run's log
-// into, every line at its offset from the run's start (whole.log, and the
-// last round's one.log and two.log). Run it with -benchtime 1x (suite scoring of make bench).
+// input (GALLEY_BENCH_SCORE_ROWS rows, default 4,000,000, in
+// GALLEY_BENCH_SCORE_PARTS parts, default 16) on SQLite: unpartitioned,
+// then partitioned with one worker process and with two, each
+// GALLEY_BENCH_SCORE_ROUNDS times (default 3; medians reported). The
+// rounds alternate one, two, two, one, one, two ..., starting and stopping
+// the second worker between them, so that a machine that slows down or
+// speeds up during the benchmark weighs on both sides alike. Each run's
+// scoring time runs from its start to the log line saying its attempt
+// succeeded (before the output is saved as a dataset, which is the same
+// for all three); the run's whole duration is reported too.
+// GALLEY_BENCH_SCORE_LOGS names a directory to write each run's log into,
+// every line at its offset from the run's start (whole.log, and the last
+// one.log and two.log). Run it with -benchtime 1x (suite scoring of make
+// bench).
 func BenchmarkScoringThroughput(b *testing.B) {
-	rows := 2000000
-	if s := os.Getenv("GALLEY_BENCH_SCORE_ROWS"); s != "" {
-		var err error
-		if rows, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
+	rows, parts := 4000000, 16
+	for name, v := range map[string]*int{"GALLEY_BENCH_SCORE_ROWS": &rows, "GALLEY_BENCH_SCORE_PARTS": &parts} {
+		if s := os.Getenv(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				b.Fatalf("%s=%q: want a positive number", name, s)
+			}
+			*v = n
 		}
 	}
-	partRows := (rows + 7) / 8
+	partRows := (rows + parts - 1) / parts
 	// GALLEY_BENCH_SCORE_CPUS caps each worker's recipe processes at that
 	// many cores (--recipe-cpus), so that each worker stands for a machine
 	// of its own.
@@ -454,16 +463,38 @@ func BenchmarkScoringThroughput(b *testing.B) {
 		}
 	}
 	var one, oneTotal, two, twoTotal []time.Duration
+	var second *exec.Cmd // the second worker, while it runs
+	measure := func(workers int) {
+		switch {
+		case workers == 2 && second == nil:
+			second = startWorkerProcess(b, home, db, logs, workerArgs...)
+		case workers == 1 && second != nil:
+			// Stopped as an operator would stop it: it finishes nothing
+			// here, since no run is in flight between two measurements.
+			second.Process.Signal(os.Interrupt)
+			if err := second.Wait(); err != nil {
+				b.Fatalf("stopping the second worker: %v\n%s", err, logs.String())
+			}
+			second = nil
+		}
+		if workers == 1 {
+			d, t := score(urlA, "one")
+			one, oneTotal = append(one, d), append(oneTotal, t)
+		} else {
+			d, t := score(urlA, "two")
+			two, twoTotal = append(two, d), append(twoTotal, t)
+		}
+	}
 	b.ResetTimer()
 	whole, wholeTotal := score(urlB, "whole")
-	for range rounds {
-		d, t := score(urlA, "one")
-		one, oneTotal = append(one, d), append(oneTotal, t)
-	}
-	startWorkerProcess(b, home, db, logs, workerArgs...)
-	for range rounds {
-		d, t := score(urlA, "two")
-		two, twoTotal = append(two, d), append(twoTotal, t)
+	for i := range rounds {
+		if i%2 == 0 {
+			measure(1)
+			measure(2)
+		} else {
+			measure(2)
+			measure(1)
+		}
 	}
 	for i := range rounds {
 		b.Logf("round %d: one worker %.0f rows/s, two workers %.0f rows/s", i+1, perSec(one[i]), perSec(two[i]))
