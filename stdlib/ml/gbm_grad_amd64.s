@@ -5,169 +5,84 @@
 // binaryGradientsAVX2 is binaryGradient (gbm_grad.go) for four rows at a
 // time: expNonPositive (exp.go) and the sigmoid after it, operation for
 // operation in the same order and without fused multiply-adds, so that
-// each row's result is the same bit for bit as the Go code's. Each
-// constant is stored four times, one per lane.
+// each row's result is the same bit for bit as the Go code's.
+
+// LANES4 stores a constant four times, once per lane, for 256-bit operands.
+#define LANES4(name, bits) \
+	DATA name<>+0(SB)/8, $bits; \
+	DATA name<>+8(SB)/8, $bits; \
+	DATA name<>+16(SB)/8, $bits; \
+	DATA name<>+24(SB)/8, $bits; \
+	GLOBL name<>(SB), RODATA|NOPTR, $32
 
 // -0.0: or-ing it in makes a value non-positive
-DATA signbit<>+0(SB)/8, $0x8000000000000000
-DATA signbit<>+8(SB)/8, $0x8000000000000000
-DATA signbit<>+16(SB)/8, $0x8000000000000000
-DATA signbit<>+24(SB)/8, $0x8000000000000000
-GLOBL signbit<>(SB), RODATA|NOPTR, $32
+LANES4(signbit, 0x8000000000000000)
 
 // log₂e
-DATA log2e<>+0(SB)/8, $0x3ff71547652b82fe
-DATA log2e<>+8(SB)/8, $0x3ff71547652b82fe
-DATA log2e<>+16(SB)/8, $0x3ff71547652b82fe
-DATA log2e<>+24(SB)/8, $0x3ff71547652b82fe
-GLOBL log2e<>(SB), RODATA|NOPTR, $32
+LANES4(log2e, 0x3ff71547652b82fe)
 
 // ½
-DATA half<>+0(SB)/8, $0x3fe0000000000000
-DATA half<>+8(SB)/8, $0x3fe0000000000000
-DATA half<>+16(SB)/8, $0x3fe0000000000000
-DATA half<>+24(SB)/8, $0x3fe0000000000000
-GLOBL half<>(SB), RODATA|NOPTR, $32
+LANES4(half, 0x3fe0000000000000)
 
 // ln 2, high part
-DATA ln2hi<>+0(SB)/8, $0x3fe62e42fee00000
-DATA ln2hi<>+8(SB)/8, $0x3fe62e42fee00000
-DATA ln2hi<>+16(SB)/8, $0x3fe62e42fee00000
-DATA ln2hi<>+24(SB)/8, $0x3fe62e42fee00000
-GLOBL ln2hi<>(SB), RODATA|NOPTR, $32
+LANES4(ln2hi, 0x3fe62e42fee00000)
 
 // ln 2, low part
-DATA ln2lo<>+0(SB)/8, $0x3dea39ef35793c76
-DATA ln2lo<>+8(SB)/8, $0x3dea39ef35793c76
-DATA ln2lo<>+16(SB)/8, $0x3dea39ef35793c76
-DATA ln2lo<>+24(SB)/8, $0x3dea39ef35793c76
-GLOBL ln2lo<>(SB), RODATA|NOPTR, $32
+LANES4(ln2lo, 0x3dea39ef35793c76)
 
 // 1/6227020800
-DATA c13<>+0(SB)/8, $0x3de6124613a86d09
-DATA c13<>+8(SB)/8, $0x3de6124613a86d09
-DATA c13<>+16(SB)/8, $0x3de6124613a86d09
-DATA c13<>+24(SB)/8, $0x3de6124613a86d09
-GLOBL c13<>(SB), RODATA|NOPTR, $32
+LANES4(c13, 0x3de6124613a86d09)
 
 // 1/479001600
-DATA c12<>+0(SB)/8, $0x3e21eed8eff8d898
-DATA c12<>+8(SB)/8, $0x3e21eed8eff8d898
-DATA c12<>+16(SB)/8, $0x3e21eed8eff8d898
-DATA c12<>+24(SB)/8, $0x3e21eed8eff8d898
-GLOBL c12<>(SB), RODATA|NOPTR, $32
+LANES4(c12, 0x3e21eed8eff8d898)
 
 // 1/39916800
-DATA c11<>+0(SB)/8, $0x3e5ae64567f544e4
-DATA c11<>+8(SB)/8, $0x3e5ae64567f544e4
-DATA c11<>+16(SB)/8, $0x3e5ae64567f544e4
-DATA c11<>+24(SB)/8, $0x3e5ae64567f544e4
-GLOBL c11<>(SB), RODATA|NOPTR, $32
+LANES4(c11, 0x3e5ae64567f544e4)
 
 // 1/3628800
-DATA c10<>+0(SB)/8, $0x3e927e4fb7789f5c
-DATA c10<>+8(SB)/8, $0x3e927e4fb7789f5c
-DATA c10<>+16(SB)/8, $0x3e927e4fb7789f5c
-DATA c10<>+24(SB)/8, $0x3e927e4fb7789f5c
-GLOBL c10<>(SB), RODATA|NOPTR, $32
+LANES4(c10, 0x3e927e4fb7789f5c)
 
 // 1/362880
-DATA c9<>+0(SB)/8, $0x3ec71de3a556c734
-DATA c9<>+8(SB)/8, $0x3ec71de3a556c734
-DATA c9<>+16(SB)/8, $0x3ec71de3a556c734
-DATA c9<>+24(SB)/8, $0x3ec71de3a556c734
-GLOBL c9<>(SB), RODATA|NOPTR, $32
+LANES4(c9, 0x3ec71de3a556c734)
 
 // 1/40320
-DATA c8<>+0(SB)/8, $0x3efa01a01a01a01a
-DATA c8<>+8(SB)/8, $0x3efa01a01a01a01a
-DATA c8<>+16(SB)/8, $0x3efa01a01a01a01a
-DATA c8<>+24(SB)/8, $0x3efa01a01a01a01a
-GLOBL c8<>(SB), RODATA|NOPTR, $32
+LANES4(c8, 0x3efa01a01a01a01a)
 
 // 1/5040
-DATA c7<>+0(SB)/8, $0x3f2a01a01a01a01a
-DATA c7<>+8(SB)/8, $0x3f2a01a01a01a01a
-DATA c7<>+16(SB)/8, $0x3f2a01a01a01a01a
-DATA c7<>+24(SB)/8, $0x3f2a01a01a01a01a
-GLOBL c7<>(SB), RODATA|NOPTR, $32
+LANES4(c7, 0x3f2a01a01a01a01a)
 
 // 1/720
-DATA c6<>+0(SB)/8, $0x3f56c16c16c16c17
-DATA c6<>+8(SB)/8, $0x3f56c16c16c16c17
-DATA c6<>+16(SB)/8, $0x3f56c16c16c16c17
-DATA c6<>+24(SB)/8, $0x3f56c16c16c16c17
-GLOBL c6<>(SB), RODATA|NOPTR, $32
+LANES4(c6, 0x3f56c16c16c16c17)
 
 // 1/120
-DATA c5<>+0(SB)/8, $0x3f81111111111111
-DATA c5<>+8(SB)/8, $0x3f81111111111111
-DATA c5<>+16(SB)/8, $0x3f81111111111111
-DATA c5<>+24(SB)/8, $0x3f81111111111111
-GLOBL c5<>(SB), RODATA|NOPTR, $32
+LANES4(c5, 0x3f81111111111111)
 
 // 1/24
-DATA c4<>+0(SB)/8, $0x3fa5555555555555
-DATA c4<>+8(SB)/8, $0x3fa5555555555555
-DATA c4<>+16(SB)/8, $0x3fa5555555555555
-DATA c4<>+24(SB)/8, $0x3fa5555555555555
-GLOBL c4<>(SB), RODATA|NOPTR, $32
+LANES4(c4, 0x3fa5555555555555)
 
 // 1/6
-DATA c3<>+0(SB)/8, $0x3fc5555555555555
-DATA c3<>+8(SB)/8, $0x3fc5555555555555
-DATA c3<>+16(SB)/8, $0x3fc5555555555555
-DATA c3<>+24(SB)/8, $0x3fc5555555555555
-GLOBL c3<>(SB), RODATA|NOPTR, $32
+LANES4(c3, 0x3fc5555555555555)
 
 // 1/2
-DATA c2<>+0(SB)/8, $0x3fe0000000000000
-DATA c2<>+8(SB)/8, $0x3fe0000000000000
-DATA c2<>+16(SB)/8, $0x3fe0000000000000
-DATA c2<>+24(SB)/8, $0x3fe0000000000000
-GLOBL c2<>(SB), RODATA|NOPTR, $32
+LANES4(c2, 0x3fe0000000000000)
 
 // 1
-DATA c1<>+0(SB)/8, $0x3ff0000000000000
-DATA c1<>+8(SB)/8, $0x3ff0000000000000
-DATA c1<>+16(SB)/8, $0x3ff0000000000000
-DATA c1<>+24(SB)/8, $0x3ff0000000000000
-GLOBL c1<>(SB), RODATA|NOPTR, $32
+LANES4(c1, 0x3ff0000000000000)
 
 // 1
-DATA c0<>+0(SB)/8, $0x3ff0000000000000
-DATA c0<>+8(SB)/8, $0x3ff0000000000000
-DATA c0<>+16(SB)/8, $0x3ff0000000000000
-DATA c0<>+24(SB)/8, $0x3ff0000000000000
-GLOBL c0<>(SB), RODATA|NOPTR, $32
+LANES4(c0, 0x3ff0000000000000)
 
 // the exponent bias, an integer
-DATA bias<>+0(SB)/8, $0x00000000000003ff
-DATA bias<>+8(SB)/8, $0x00000000000003ff
-DATA bias<>+16(SB)/8, $0x00000000000003ff
-DATA bias<>+24(SB)/8, $0x00000000000003ff
-GLOBL bias<>(SB), RODATA|NOPTR, $32
+LANES4(bias, 0x00000000000003ff)
 
 // -708: below it eˣ is taken as 0
-DATA neg708<>+0(SB)/8, $0xc086200000000000
-DATA neg708<>+8(SB)/8, $0xc086200000000000
-DATA neg708<>+16(SB)/8, $0xc086200000000000
-DATA neg708<>+24(SB)/8, $0xc086200000000000
-GLOBL neg708<>(SB), RODATA|NOPTR, $32
+LANES4(neg708, 0xc086200000000000)
 
 // 1
-DATA one<>+0(SB)/8, $0x3ff0000000000000
-DATA one<>+8(SB)/8, $0x3ff0000000000000
-DATA one<>+16(SB)/8, $0x3ff0000000000000
-DATA one<>+24(SB)/8, $0x3ff0000000000000
-GLOBL one<>(SB), RODATA|NOPTR, $32
+LANES4(one, 0x3ff0000000000000)
 
 // 1e-16, the smallest hessian
-DATA tiny<>+0(SB)/8, $0x3c9cd2b297d889bc
-DATA tiny<>+8(SB)/8, $0x3c9cd2b297d889bc
-DATA tiny<>+16(SB)/8, $0x3c9cd2b297d889bc
-DATA tiny<>+24(SB)/8, $0x3c9cd2b297d889bc
-GLOBL tiny<>(SB), RODATA|NOPTR, $32
+LANES4(tiny, 0x3c9cd2b297d889bc)
 
 // func binaryGradientsAVX2(gp *gradPair, score, y *float64, n int)
 // n is a positive multiple of 4.
